@@ -1,1 +1,3 @@
 export * from "./config/schema";
+export * from "./lead";
+export * from "./ports";

@@ -1,0 +1,97 @@
+/**
+ * The lead as every use case sees it: one per person, identified by a random id and deduplicated
+ * on the normalised email address.
+ */
+
+/** Profile values as forms collect them. */
+export type ProfileValue = string | number | boolean;
+export type Profile = Record<string, ProfileValue>;
+
+/** Where a lead came from: the first and the most recent touch are both kept. */
+export interface Source {
+  formId: string;
+  at: string;
+  utm_source?: string;
+  utm_medium?: string;
+  utm_campaign?: string;
+  utm_term?: string;
+  utm_content?: string;
+  referrer?: string;
+  landingPage?: string;
+}
+
+export const UTM_KEYS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"] as const;
+
+/** What the person agreed to, recorded as shown: wording, time, network address, browser. */
+export interface Consent {
+  formId: string;
+  text: string;
+  given: boolean;
+  at: string;
+  ip: string;
+  userAgent: string;
+}
+
+export type Stage =
+  | "pending-confirmation"
+  | "lead"
+  | "mql"
+  | "sales"
+  | "customer"
+  | "recycled"
+  | "lost"
+  | "disqualified"
+  | "unsubscribed";
+
+export interface Lead {
+  id: string;
+  email: string;
+  profile: Profile;
+  segment: string;
+  stage: Stage;
+  forms: string[];
+  firstTouch: Source;
+  lastTouch: Source;
+  consents: Consent[];
+  createdAt: string;
+  updatedAt: string;
+  /** False until `lead.captured` reached the bus; the republisher sends those left behind. */
+  published: boolean;
+}
+
+/**
+ * Normalises an address for deduplication: trimmed, Unicode NFC, lower-cased. Two submissions
+ * whose addresses normalise alike are one person.
+ */
+export function normaliseEmail(email: string): string {
+  return email.trim().normalize("NFC").toLowerCase();
+}
+
+/**
+ * Merges a new submission into a known profile: new non-empty values win; empty values never
+ * erase what we knew. Returns the merged profile and the fields whose value changed, with the
+ * old value (the activity history keeps those).
+ */
+export function mergeProfile(
+  known: Profile,
+  incoming: Profile,
+): { profile: Profile; changed: Record<string, { from: ProfileValue | undefined; to: ProfileValue }> } {
+  const profile: Profile = { ...known };
+  const changed: Record<string, { from: ProfileValue | undefined; to: ProfileValue }> = {};
+  for (const [key, value] of Object.entries(incoming)) {
+    if (value === "" || value === undefined || value === null) continue;
+    if (known[key] !== value) changed[key] = { from: known[key], to: value };
+    profile[key] = value;
+  }
+  return { profile, changed };
+}
+
+/** Drops empty values, so a blank optional field never overwrites what a lead told us before. */
+export function nonEmpty(profile: Record<string, ProfileValue | undefined | null>): Profile {
+  const out: Profile = {};
+  for (const [key, value] of Object.entries(profile)) {
+    if (value === "" || value === undefined || value === null) continue;
+    out[key] = value;
+  }
+  return out;
+}

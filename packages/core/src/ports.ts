@@ -23,7 +23,11 @@ export interface CaptureRecord {
   profile: Profile;
   source: Source;
   consent?: Consent;
-  /** Decides the segment from the merged profile (new leads and merges alike). */
+  /**
+   * Decides the segment from the merged profile (new leads and merges alike). It is called with
+   * the merged profile plus the lead's `email` and `stage` as fields, since segment rules may
+   * test those (e.g. `stage: customer`).
+   */
   segmentOf: (profile: Profile) => string;
   /** Stage of a lead created by this submission. */
   initialStage: Stage;
@@ -65,8 +69,11 @@ export interface LeadStore {
   captureSubmission(record: CaptureRecord): Promise<CaptureResult>;
   getLead(id: string): Promise<Lead | undefined>;
   getLeadByEmail(email: string): Promise<Lead | undefined>;
-  /** Records that `lead.captured` reached the bus. */
-  markPublished(leadId: string): Promise<void>;
+  /**
+   * Records that `lead.captured` reached the bus for these leads. Takes many ids at once so an
+   * adapter can batch the writes (e.g. BatchWriteItem deletes of outbox items).
+   */
+  markPublished(leadIds: string[]): Promise<void>;
   /** Leads whose `lead.captured` never reached the bus, oldest first. */
   listUnpublished(limit: number): Promise<Lead[]>;
   appendActivity(leadId: string, activity: NewActivity): Promise<Activity>;

@@ -1,0 +1,39 @@
+/**
+ * The HTTP API as one hono app: the same module serves API Gateway in AWS (functions/api.ts) and
+ * node:http in the local stack; only the adapters behind it differ.
+ */
+import type { CaptureDeps, TokenSigner } from "@leadloop/core";
+import { type Context, Hono } from "hono";
+import { captureRoutes } from "./capture-routes";
+import { HttpProblem, problemOf, problemResponse } from "./problem";
+import type { RateLimit } from "./rate-limit";
+
+export interface AppLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface AppDeps extends CaptureDeps {
+  signer: TokenSigner;
+  /** The caller's address as the platform saw it (never a client-supplied header). */
+  clientIp: (c: Context) => string;
+  rateLimit?: RateLimit;
+  log: AppLogger;
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.route("/", captureRoutes(deps));
+
+  app.notFound((c) =>
+    problemResponse(c, new HttpProblem(404, "not-found", "Not found", `There is no ${c.req.method} ${new URL(c.req.url).pathname}.`)),
+  );
+  app.onError((error, c) => {
+    const { problem } = problemOf(error);
+    if (problem.status >= 500) deps.log.error("request failed", { path: new URL(c.req.url).pathname, error: String(error), stack: (error as Error).stack });
+    return problemResponse(c, error);
+  });
+  return app;
+}

@@ -1,0 +1,129 @@
+/**
+ * `POST /v1/forms/{formId}/submissions`: the front door. JSON clients get 202 {leadId, token};
+ * browser form posts get 303 to the thank-you page (or back to the form with the error).
+ */
+import { captureLead, expiresIn, type Form, UnknownFormError, ValidationError } from "@leadloop/core";
+import { randomUUID } from "node:crypto";
+import { type Context, Hono } from "hono";
+import type { AppDeps } from "./app";
+import { HttpProblem, problemOf, problemResponse } from "./problem";
+import { RateLimiter } from "./rate-limit";
+import { readSubmission } from "./submission-body";
+
+/** Lead tokens let the site script report behaviour for a year. */
+const LEAD_TOKEN_DAYS = 365;
+
+function formOf(deps: AppDeps, formId: string): Form {
+  const form = Object.hasOwn(deps.config.forms, formId) ? deps.config.forms[formId] : undefined;
+  if (!form) throw new UnknownFormError(formId);
+  return form;
+}
+
+/** The origin may post when the form lists it, or when it is the API's own (the demo page). */
+function originAllowed(c: Context, form: Form, origin: string): boolean {
+  return form.allowedOrigins.some((o) => new URL(o).origin === origin) || new URL(c.req.url).origin === origin;
+}
+
+function corsHeaders(origin: string): Record<string, string> {
+  return { "access-control-allow-origin": origin, vary: "Origin" };
+}
+
+function refuseOrigin(origin: string): HttpProblem {
+  return new HttpProblem(
+    403,
+    "origin-not-allowed",
+    "Origin not allowed",
+    `Pages on ${origin} may not post this form. Add the origin to the form's allowedOrigins in config/forms.yaml.`,
+  );
+}
+
+function wantsJson(c: Context, kind: "json" | "form"): boolean {
+  return kind === "json" || (c.req.header("accept") ?? "").includes("application/json");
+}
+
+/** Sends a browser back to the form, with what went wrong in the query string. */
+function redirectBack(c: Context, error: unknown, allowed: (origin: string) => boolean): Response | undefined {
+  const referer = c.req.header("referer");
+  if (!referer || !URL.canParse(referer)) return undefined;
+  const back = new URL(referer);
+  if (!allowed(back.origin)) return undefined;
+  const { problem } = problemOf(error);
+  back.searchParams.set("leadloop_error", problem.detail);
+  if (error instanceof ValidationError) back.searchParams.set("leadloop_fields", error.issues.map((i) => i.field).join(","));
+  return c.redirect(back.toString(), 303);
+}
+
+export function captureRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+  const limiter = new RateLimiter(deps.rateLimit ?? { burst: 20, perSecond: 0.5 });
+
+  app.options("/v1/forms/:formId/submissions", (c) => {
+    const form = formOf(deps, c.req.param("formId"));
+    const origin = c.req.header("origin");
+    if (!origin) return c.body(null, 204);
+    if (!originAllowed(c, form, origin)) throw refuseOrigin(origin);
+    return c.body(null, 204, {
+      ...corsHeaders(origin),
+      "access-control-allow-methods": "POST, OPTIONS",
+      "access-control-allow-headers": c.req.header("access-control-request-headers") ?? "content-type",
+      "access-control-max-age": "600",
+    });
+  });
+
+  app.post("/v1/forms/:formId/submissions", async (c) => {
+    const formId = c.req.param("formId");
+    const origin = c.req.header("origin");
+    const headers: Record<string, string> = {};
+    const form = formOf(deps, formId);
+    if (origin && origin !== "null") {
+      if (!originAllowed(c, form, origin)) throw refuseOrigin(origin);
+      Object.assign(headers, corsHeaders(origin));
+    }
+    const ip = deps.clientIp(c);
+    const wait = limiter.take(ip, Date.now());
+    if (wait > 0) {
+      throw new HttpProblem(429, "rate-limited", "Too many submissions", `Too many submissions from your address. Try again in ${wait} seconds.`, {
+        "retry-after": String(wait),
+        ...headers,
+      });
+    }
+
+    const { kind, fields } = await readSubmission(c);
+    const json = wantsJson(c, kind);
+    let outcome: Awaited<ReturnType<typeof captureLead>>;
+    try {
+      const referrer = c.req.header("referer");
+      outcome = await captureLead(deps, formId, fields, {
+        ip,
+        userAgent: c.req.header("user-agent") ?? "",
+        ...(referrer ? { referrer, landingPage: referrer } : {}),
+        utm: Object.fromEntries(
+          ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
+            .map((k) => [k, c.req.query(k)])
+            .filter(([, v]) => v),
+        ),
+      });
+    } catch (error) {
+      if (!json) {
+        const back = redirectBack(c, error, (o) => originAllowed(c, form, o));
+        if (back) return back;
+      }
+      const { problem } = problemOf(error);
+      if (problem.status < 500) return withHeaders(problemResponse(c, error), headers);
+      throw error;
+    }
+
+    // A bot that filled the honeypot sees exactly what a person would, with an id that exists nowhere.
+    const leadId = outcome.kind === "stored" ? outcome.lead.id : randomUUID();
+    if (!json) return c.redirect(form.thankYouUrl, 303);
+    const token = deps.signer.sign({ sub: leadId, purpose: "lead", exp: expiresIn(deps.clock.now(), LEAD_TOKEN_DAYS) });
+    return c.json({ leadId, token }, 202, headers);
+  });
+
+  return app;
+}
+
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  for (const [k, v] of Object.entries(headers)) response.headers.set(k, v);
+  return response;
+}

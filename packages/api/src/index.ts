@@ -1,0 +1,4 @@
+export * from "./app";
+export * from "./problem";
+export * from "./rate-limit";
+export * from "./submission-body";

@@ -1,0 +1,62 @@
+/**
+ * RFC 9457 problem details: every error the API returns is `application/problem+json` with a
+ * `detail` a person can act on. Domain errors map to statuses here and nowhere else.
+ */
+import { type FieldIssue, InvalidTokenError, NotFoundError, UnknownFormError, ValidationError } from "@leadloop/core";
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: FieldIssue[];
+  [extension: string]: unknown;
+}
+
+/** An error that already knows its HTTP answer (body limits, content types, rate limits…). */
+export class HttpProblem extends Error {
+  override readonly name = "HttpProblem";
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly slug: string,
+    readonly title: string,
+    detail: string,
+    readonly headers: Record<string, string> = {},
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail);
+  }
+}
+
+export function problemOf(error: unknown): { problem: Problem; headers: Record<string, string> } {
+  const make = (status: number, slug: string, title: string, detail: string, extra: Record<string, unknown> = {}) => ({
+    problem: { type: `urn:leadloop:problem:${slug}`, title, status, detail, ...extra },
+    headers: {},
+  });
+  if (error instanceof HttpProblem) {
+    return {
+      ...make(error.status, error.slug, error.title, error.message, error.extra),
+      headers: error.headers,
+    };
+  }
+  if (error instanceof ValidationError) {
+    const fields = error.issues.map((i) => i.field).join(", ");
+    return make(422, "validation", "Some fields are not valid", `Check these fields: ${fields}. ${error.message}.`, {
+      errors: error.issues,
+    });
+  }
+  if (error instanceof UnknownFormError) return make(404, "unknown-form", "Unknown form", error.message);
+  if (error instanceof InvalidTokenError) return make(401, "invalid-token", "Invalid token", error.message);
+  if (error instanceof NotFoundError) return make(404, "not-found", "Not found", error.message);
+  return make(500, "internal", "Internal error", "Something went wrong on our side. Please try again shortly.");
+}
+
+export function problemResponse(c: Context, error: unknown): Response {
+  const { problem, headers } = problemOf(error);
+  return c.body(JSON.stringify(problem), problem.status as ContentfulStatusCode, {
+    "content-type": "application/problem+json",
+    ...headers,
+  });
+}

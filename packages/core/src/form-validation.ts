@@ -1,0 +1,137 @@
+/**
+ * Turns a raw form submission into a clean profile, by the form's own field list in config.
+ * Every problem names its field and says what to send instead; nothing unknown is stored.
+ */
+import { z } from "zod";
+import type { Form, FormField } from "./config/schema";
+import { type FieldIssue, ValidationError } from "./errors";
+import type { Profile } from "./lead";
+
+/** The field that carries consent in a submission (checkbox `consent`). */
+export const CONSENT_FIELD = "consent";
+
+export interface ValidSubmission {
+  email: string;
+  profile: Profile;
+  consentGiven: boolean;
+  /** A bot filled the hidden honeypot field: answer as usual, store nothing. */
+  isBot: boolean;
+}
+
+// Control characters (CR and LF among them) never belong in a one-line value: they are how a
+// value smuggles extra headers into an email.
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+const CONTROL_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+const DEFAULT_MAX = { text: 200, textarea: 2000, hidden: 500 } as const;
+
+function text(max: number, multiline = false) {
+  return z
+    .string({ error: "must be text" })
+    .transform((s) => s.trim())
+    .pipe(
+      z
+        .string()
+        .max(max, `must be at most ${max} characters`)
+        .refine((s) => !(multiline ? CONTROL_MULTILINE : CONTROL).test(s), "must be a single line of plain text"),
+    );
+}
+
+const truthy = new Set(["on", "true", "1", "yes"]);
+const falsy = new Set(["off", "false", "0", "no", ""]);
+
+function fieldSchema(field: FormField): z.ZodType<string | number | boolean> {
+  switch (field.type) {
+    case "email":
+      return text(254).pipe(z.email("must be an email address such as ada@example.com"));
+    case "text":
+      return text(field.maxLength ?? DEFAULT_MAX.text);
+    case "textarea":
+      return text(field.maxLength ?? DEFAULT_MAX.textarea, true);
+    case "hidden":
+      return text(field.maxLength ?? DEFAULT_MAX.hidden);
+    case "number": {
+      let n = z.number({ error: "must be a number such as 250" }).finite("must be a number such as 250");
+      if (field.min !== undefined) n = n.min(field.min, `must be at least ${field.min}`);
+      if (field.max !== undefined) n = n.max(field.max, `must be at most ${field.max}`);
+      return z
+        .union([z.number(), text(32)], { error: "must be a number such as 250" })
+        .transform((v) => (typeof v === "number" ? v : v === "" ? Number.NaN : Number(v.replace(/[,_ ]/g, ""))))
+        .pipe(n);
+    }
+    case "tel":
+      return text(40).pipe(z.string().regex(/^\+?[0-9 ().-]{5,30}$/, "must be a phone number such as +1 555 010 0100"));
+    case "url":
+      return text(2000).pipe(
+        z.url({ protocol: /^https?$/, error: "must be a web address starting with https://" }),
+      );
+    case "select": {
+      const options = field.options ?? [];
+      return text(200).refine((v) => options.includes(v), `must be one of: ${options.join(", ")}`);
+    }
+    case "checkbox":
+      return z
+        .union([z.boolean(), z.string()], { error: "must be true or false" })
+        .transform((v, ctx) => {
+          if (typeof v === "boolean") return v;
+          const s = v.trim().toLowerCase();
+          if (truthy.has(s)) return true;
+          if (falsy.has(s)) return false;
+          ctx.addIssue({ code: "custom", message: "must be true or false (a ticked checkbox sends on)" });
+          return z.NEVER;
+        });
+    case "country":
+      return text(2).transform((v) => v.toUpperCase()).pipe(
+        z.string().regex(/^[A-Z]{2}$/, "must be a two-letter country code such as US or DE"),
+      );
+    case "timezone":
+      return text(64).refine((tz) => {
+        try {
+          new Intl.DateTimeFormat("en-US", { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, "must be a time zone such as Europe/Berlin");
+  }
+}
+
+function isEmpty(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === "string" && value.trim() === "");
+}
+
+/** Validates `raw` against `form`; throws ValidationError listing every field at fault. */
+export function validateSubmission(form: Form, raw: Record<string, unknown>): ValidSubmission {
+  if (form.honeypot && !isEmpty(raw[form.honeypot])) {
+    return { email: "", profile: {}, consentGiven: false, isBot: true };
+  }
+  const issues: FieldIssue[] = [];
+  const profile: Profile = {};
+  for (const [name, field] of Object.entries(form.fields)) {
+    const value = raw[name];
+    if (isEmpty(value)) {
+      if (field.required) issues.push({ field: name, message: `is required${field.label ? ` (${field.label})` : ""}` });
+      continue;
+    }
+    const parsed = fieldSchema(field).safeParse(value);
+    if (!parsed.success) {
+      issues.push({ field: name, message: parsed.error.issues[0]?.message ?? "is not valid" });
+      continue;
+    }
+    if (parsed.data !== "") profile[name] = parsed.data;
+  }
+
+  let consentGiven = false;
+  if (form.consent) {
+    const parsed = fieldSchema({ type: "checkbox", required: false }).safeParse(raw[CONSENT_FIELD] ?? false);
+    if (!parsed.success) issues.push({ field: CONSENT_FIELD, message: "must be true or false" });
+    else consentGiven = parsed.data === true;
+    if (form.consent.required && !consentGiven && parsed.success) {
+      issues.push({ field: CONSENT_FIELD, message: `must be given: "${form.consent.text}"` });
+    }
+  }
+
+  if (issues.length > 0) throw new ValidationError(issues);
+  const { email, ...rest } = profile;
+  return { email: String(email), profile: rest, consentGiven, isBot: false };
+}

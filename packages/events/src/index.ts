@@ -1,0 +1,2 @@
+export * from "./eventbridge-publisher";
+export * from "./local-bus";

@@ -1,0 +1,3 @@
+export * from "./stack";
+export * from "./virtual-clock";
+export * from "./dev-routes";

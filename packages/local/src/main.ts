@@ -1,0 +1,42 @@
+/**
+ * `npm start`: runs the local stack until Ctrl-C. Data lives under .leadloop/ so a restart keeps
+ * every lead; a second `npm start` picks it up.
+ */
+import { startLocalStack } from "./stack";
+
+const port = Number(process.env.PORT ?? 3000);
+const dataDir = process.env.LEADLOOP_DATA_DIR ?? ".leadloop";
+
+const stack = await startLocalStack({
+  port,
+  dataDir,
+  configDir: process.env.LEADLOOP_CONFIG_DIR ?? "config",
+  logLevel: (process.env.LEADLOOP_LOG_LEVEL as "info" | "warn" | "error" | undefined) ?? "info",
+}).catch((error: unknown) => {
+  console.error(`leadloop could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
+
+console.log(`
+leadloop local stack is running
+
+  Demo form      ${stack.url}/
+  Capture API    POST ${stack.url}/v1/forms/{formId}/submissions
+  Emails sent    ${stack.url}/dev/emails   (SES emulator viewer: ${stack.sesEndpoint})
+  Clock          POST ${stack.url}/dev/clock/advance  {"by":"P2D"}
+  Health         ${stack.url}/health
+  DynamoDB Local ${stack.dynamoEndpoint}  (table ${stack.tableName}, data in ${dataDir}/)
+
+Press Ctrl-C to stop.
+`);
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping the local stack…`);
+  await stack.stop();
+  process.exit(0);
+};
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));

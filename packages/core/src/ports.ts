@@ -108,3 +108,34 @@ export class PublishError extends Error {
 export class StoreUnavailableError extends Error {
   override readonly name = "StoreUnavailableError";
 }
+
+// ---------------------------------------------------------------------------------------------
+// Email
+
+export interface OutgoingEmail {
+  to: string;
+  from: string;
+  replyTo?: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** Extra headers, e.g. List-Unsubscribe (RFC 8058). */
+  headers: Record<string, string>;
+  /** Attribution tags carried into SES events (lead, sequence, step, message). */
+  tags: Record<string, string>;
+}
+
+export interface Mailer {
+  /** Sends one email; resolves with the provider's message id. */
+  send(email: OutgoingEmail): Promise<{ messageId: string }>;
+}
+
+/** Sending failed for a reason that passes (throttling, a 5xx, a timeout): try again later. */
+export class MailerUnavailableError extends Error {
+  override readonly name = "MailerUnavailableError";
+}
+
+/** The provider refused this message for good (bad address, unverified sender…): do not retry. */
+export class MailRejectedError extends Error {
+  override readonly name = "MailRejectedError";
+}

@@ -1,0 +1,47 @@
+import { MailRejectedError } from "@leadloop/core";
+import { describe, expect, inject, it } from "vitest";
+import { createSesClient, SesMailer } from "./ses-mailer";
+
+interface StoredEmail {
+  messageId: string;
+  subject: string;
+  destination: { to: string[] };
+  body: { html?: string; text?: string };
+  headers?: { name: string; value: string }[];
+}
+
+describe("SesMailer against the SES v2 emulator", () => {
+  const endpoint = inject("sesEndpoint");
+  const mailer = new SesMailer({ client: createSesClient({ endpoint }), configurationSet: "leadloop-test" });
+
+  it("sends HTML and text parts with the RFC 8058 headers kept", async () => {
+    const to = `mailer-${Date.now()}@example.com`;
+    const { messageId } = await mailer.send({
+      to,
+      from: "Acme <hello@acme.example>",
+      subject: "Welcome, Ada",
+      html: "<p>Hello</p>",
+      text: "Hello",
+      headers: {
+        "List-Unsubscribe": "<https://acme.example/v1/unsubscribe?token=t>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+      },
+      tags: { lead: "L1", sequence: "smb-nurture", step: "welcome", message: "m1" },
+    });
+    expect(messageId).toBeTruthy();
+    const store = (await (await fetch(`${endpoint}/store`)).json()) as { emails: StoredEmail[] };
+    const sent = store.emails.find((e) => e.messageId === messageId);
+    expect(sent?.destination.to).toEqual([to]);
+    expect(sent?.subject).toBe("Welcome, Ada");
+    expect(sent?.body).toEqual({ html: "<p>Hello</p>", text: "Hello" });
+    const headers = Object.fromEntries((sent?.headers ?? []).map((h) => [h.name, h.value]));
+    expect(headers["List-Unsubscribe-Post"]).toBe("List-Unsubscribe=One-Click");
+    expect(headers["List-Unsubscribe"]).toContain("unsubscribe?token=t");
+  });
+
+  it("reports a refused message as MailRejectedError, not a crash", async () => {
+    await expect(
+      mailer.send({ to: "x@example.com", from: "", subject: "s", html: "h", text: "t", headers: {}, tags: {} }),
+    ).rejects.toBeInstanceOf(MailRejectedError);
+  });
+});

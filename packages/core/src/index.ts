@@ -7,3 +7,5 @@ export * from "./conditions";
 export * from "./segmentation";
 export * from "./scoring";
 export * from "./planner";
+export * from "./routing/pattern-matcher";
+export * from "./routing/routing-rules";

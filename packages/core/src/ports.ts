@@ -79,6 +79,8 @@ export interface LeadStore {
   appendActivity(leadId: string, activity: NewActivity): Promise<Activity>;
   /** Newest first. */
   listActivities(leadId: string, options?: { limit?: number }): Promise<Activity[]>;
+  /** Moves a lead to another stage and/or segment; returns the lead as it is now. */
+  updateLead(leadId: string, patch: { stage?: Stage; segment?: string }, at: string): Promise<Lead | undefined>;
   getSuppression(email: string): Promise<Suppression | undefined>;
   suppress(suppression: Suppression): Promise<void>;
 }
@@ -138,4 +140,104 @@ export class MailerUnavailableError extends Error {
 /** The provider refused this message for good (bad address, unverified sender…): do not retry. */
 export class MailRejectedError extends Error {
   override readonly name = "MailRejectedError";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nurture: enrollments, their due index, and the messages sent
+
+export type EnrollmentStatus = "active" | "ended";
+
+export interface Enrollment {
+  leadId: string;
+  sequenceId: string;
+  status: EnrollmentStatus;
+  enrolledAt: string;
+  /** The step handled last (sent or skipped) and when the sequence last sent. */
+  lastStepId?: string;
+  lastSentAt?: string;
+  lastMessageId?: string;
+  completedStepIds: string[];
+  /** The step waiting to go out and when; present only while active (the sparse due index). */
+  nextStepId?: string;
+  dueAt?: string;
+  /** Failed send attempts of the waiting step. */
+  attempts: number;
+  /** Set while a sweeper holds the step: the claim, its step and when the claim lapses. */
+  sending?: { token: string; stepId: string; until: string };
+  endedAt?: string;
+  endReason?: string;
+  /** How many times this lead (re)started the sequence. */
+  runs: number;
+}
+
+/** A due-index entry: enough to claim the enrollment it points at. */
+export interface DueRef {
+  leadId: string;
+  sequenceId: string;
+  /** The step waiting when the entry was read. */
+  stepId: string;
+  dueAt: string;
+}
+
+export interface MessageRecord {
+  /** Our id, carried in the `message` tag. */
+  messageId: string;
+  /** The provider's id, which its events carry. */
+  providerMessageId: string;
+  leadId: string;
+  kind: "nurture" | "confirmation" | "notification";
+  sequenceId?: string;
+  stepId?: string;
+  sentAt: string;
+  openedAt?: string;
+  clickedAt?: string;
+  bouncedAt?: string;
+  complainedAt?: string;
+}
+
+export interface NurtureStore {
+  /** Number of due-index shards; the sweeper queries each. */
+  readonly shards: number;
+  getEnrollment(leadId: string, sequenceId: string): Promise<Enrollment | undefined>;
+  listEnrollments(leadId: string): Promise<Enrollment[]>;
+  /**
+   * Starts (or, after it ended, restarts) an enrollment with its first step due. Conditional:
+   * returns false when another writer got there first (the enrollment exists and is active, or
+   * changed since `previous` was read).
+   */
+  startEnrollment(enrollment: Enrollment, previous?: Enrollment): Promise<boolean>;
+  /** Due-index entries of one shard due at or before `now`, oldest first. */
+  listDue(shard: number, now: string, limit: number): Promise<DueRef[]>;
+  /**
+   * Claims a due step for one sweeper: succeeds only if the entry is still due at `ref.dueAt`
+   * and no other claim is live. The claim lapses at `until` (a crashed sweeper's claim is
+   * found again then). Returns the enrollment as it was before the claim, or undefined.
+   */
+  claim(ref: DueRef, claim: { token: string; stepId: string; until: string }, now: string): Promise<Enrollment | undefined>;
+  /**
+   * Settles a claim: records the handled step (sent or skipped), then waits for the next step
+   * or ends the enrollment. Conditional on the claim token; false when the claim was lost.
+   */
+  settle(
+    leadId: string,
+    sequenceId: string,
+    token: string,
+    outcome: {
+      handledStepId?: string;
+      sentAt?: string;
+      messageId?: string;
+      next?: { stepId: string; dueAt: string };
+      end?: { reason: string; at: string };
+      attempts?: number;
+    },
+  ): Promise<boolean>;
+  /** Ends an active enrollment (exit event, unsubscribe); no-op when already ended. */
+  endEnrollment(leadId: string, sequenceId: string, reason: string, at: string): Promise<void>;
+  recordMessage(message: MessageRecord): Promise<void>;
+  getMessage(messageId: string): Promise<MessageRecord | undefined>;
+  getMessageByProviderId(providerMessageId: string): Promise<MessageRecord | undefined>;
+  /** Records an engagement time (first one wins) on a message. */
+  markMessage(messageId: string, field: "openedAt" | "clickedAt" | "bouncedAt" | "complainedAt", at: string): Promise<void>;
+  /** Send times of nurture emails to a lead since `since`, for the frequency cap. */
+  recentSends(leadId: string, since: string): Promise<string[]>;
 }

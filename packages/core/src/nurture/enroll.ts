@@ -1,0 +1,129 @@
+/**
+ * enrollLead: a lead is in a sequence at most once at a time. A second event for a running
+ * enrollment changes nothing; a finished one restarts only when the sequence allows it
+ * (`reenrollAfter`). Double-opt-in leads get their confirmation email first and start nurture
+ * only once confirmed.
+ */
+import type { LeadloopConfig, Sequence } from "../config/schema";
+import { addDuration, durationMs } from "../duration";
+import type { Lead } from "../lead";
+import { planNextStep } from "../planner";
+import type { Clock, Enrollment, EventPublisher, LeadStore, Mailer, NurtureStore } from "../ports";
+import type { TokenSigner } from "../tokens";
+import { sendConfirmation } from "./confirmation";
+import type { NurtureSettings } from "./nurture-settings";
+
+export interface NurtureDeps {
+  config: LeadloopConfig;
+  leads: LeadStore;
+  nurture: NurtureStore;
+  mailer: Mailer;
+  publisher: EventPublisher;
+  clock: Clock;
+  settings: NurtureSettings;
+  signer: TokenSigner;
+  log?: { info(m: string, e?: Record<string, unknown>): void; warn(m: string, e?: Record<string, unknown>): void };
+}
+
+export type EnrollResult =
+  | "enrolled"
+  | "re-enrolled"
+  | "already-enrolled"
+  | "confirmation-sent"
+  | "awaiting-confirmation"
+  | "not-eligible";
+
+/** Stages whose leads get no nurture email at all. */
+const NO_NURTURE = new Set(["unsubscribed", "lost", "disqualified"]);
+
+export function leadTimeZone(lead: Lead): string | undefined {
+  const tz = lead.profile.timezone;
+  return typeof tz === "string" && tz ? tz : undefined;
+}
+
+export async function recentSendsFor(deps: Pick<NurtureDeps, "nurture">, leadId: string, sequence: Sequence, now: Date) {
+  if (!sequence.frequencyCap) return [];
+  const since = new Date(now.getTime() - durationMs(sequence.frequencyCap.per));
+  return deps.nurture.recentSends(leadId, since.toISOString());
+}
+
+export function shardOf(leadId: string, shards: number): number {
+  let h = 2166136261;
+  for (let i = 0; i < leadId.length; i++) h = Math.imul(h ^ leadId.charCodeAt(i), 16777619);
+  return (h >>> 0) % shards;
+}
+
+export async function enrollLead(
+  deps: NurtureDeps,
+  input: { leadId: string; sequenceId: string },
+): Promise<EnrollResult> {
+  const sequence = deps.config.sequences.find((s) => s.id === input.sequenceId);
+  const lead = await deps.leads.getLead(input.leadId);
+  if (!sequence || !lead || lead.segment !== sequence.segment || NO_NURTURE.has(lead.stage)) return "not-eligible";
+  if (lead.stage === "pending-confirmation") {
+    return (await sendConfirmation(deps, lead)) ? "confirmation-sent" : "awaiting-confirmation";
+  }
+  if (await deps.leads.getSuppression(lead.email)) return "not-eligible";
+
+  const now = deps.clock.now();
+  const previous = await deps.nurture.getEnrollment(lead.id, sequence.id);
+  if (previous?.status === "active") return "already-enrolled";
+  if (previous) {
+    const endedAt = new Date(previous.endedAt ?? previous.enrolledAt);
+    if (!sequence.reenrollAfter || addDuration(endedAt, sequence.reenrollAfter) > now) return "already-enrolled";
+  }
+
+  const state = { enrolledAt: now.toISOString(), completedStepIds: [] };
+  const plan = planNextStep({
+    sequence,
+    state,
+    leadTimeZone: leadTimeZone(lead),
+    now,
+    recentSends: await recentSendsFor(deps, lead.id, sequence, now),
+  });
+  if (plan.done) return "not-eligible";
+  const enrollment: Enrollment = {
+    leadId: lead.id,
+    sequenceId: sequence.id,
+    status: "active",
+    enrolledAt: state.enrolledAt,
+    completedStepIds: [],
+    nextStepId: plan.step.id,
+    dueAt: plan.dueAt.toISOString(),
+    attempts: 0,
+    runs: (previous?.runs ?? 0) + 1,
+  };
+  const started = await deps.nurture.startEnrollment(enrollment, previous);
+  if (!started) return "already-enrolled";
+  await deps.leads.appendActivity(lead.id, {
+    type: "sequence.enrolled",
+    at: state.enrolledAt,
+    data: { sequenceId: sequence.id, firstStep: plan.step.id, dueAt: enrollment.dueAt, run: enrollment.runs },
+  });
+  return previous ? "re-enrolled" : "enrolled";
+}
+
+/**
+ * exitEnrollments: an exit event (qualified, unsubscribed, closed) ends every running enrollment
+ * of the lead whose sequence lists that event in `exitOn`.
+ */
+export async function exitEnrollments(
+  deps: Pick<NurtureDeps, "config" | "nurture" | "clock">,
+  input: { leadId: string; event: string },
+): Promise<number> {
+  let ended = 0;
+  for (const enrollment of await deps.nurture.listEnrollments(input.leadId)) {
+    if (enrollment.status !== "active") continue;
+    const sequence = deps.config.sequences.find((s) => s.id === enrollment.sequenceId);
+    const exits: string[] = sequence?.exitOn ?? [];
+    if (sequence && !exits.includes(input.event)) continue;
+    await deps.nurture.endEnrollment(
+      input.leadId,
+      enrollment.sequenceId,
+      sequence ? `exit:${input.event}` : "sequence-removed",
+      deps.clock.now().toISOString(),
+    );
+    ended++;
+  }
+  return ended;
+}

@@ -1,0 +1,218 @@
+/**
+ * sweepDueSteps: sends what is due, and only that. A step is sent at most once, even when two
+ * sweepers overlap or one dies mid-batch: each step is claimed with a conditional write before
+ * it is sent, and a claim left by a crashed sweeper is settled as handled, never sent again.
+ * A send that fails for a passing reason (throttling, a 5xx) is retried later, never dropped.
+ */
+import { randomUUID } from "node:crypto";
+import type { Step } from "../config/schema";
+import { evaluateCondition } from "../conditions";
+import { MailerUnavailableError, MailRejectedError, type DueRef, type Enrollment } from "../ports";
+import { planNextStep } from "../planner";
+import { renderTemplate } from "../templating";
+import { unsubscribeHeaders, unsubscribeUrl } from "./email-links";
+import { leadTimeZone, type NurtureDeps, recentSendsFor } from "./enroll";
+import { SendRateGate } from "./send-rate";
+
+export interface SweepReport {
+  due: number;
+  sent: number;
+  skipped: number;
+  rescheduled: number;
+  retried: number;
+  ended: number;
+  /** Entries another sweeper claimed first. */
+  lost: number;
+  /** Claims of crashed sweepers, settled as handled without sending again. */
+  recovered: number;
+}
+
+export interface SweepOptions {
+  /** Shards to sweep; default all. */
+  shards?: number[];
+  /** Injected for tests of the send rate. */
+  gate?: SendRateGate;
+}
+
+const NO_NURTURE = new Set(["unsubscribed", "lost", "disqualified", "pending-confirmation"]);
+const RETRY_BASE_MS = 60_000;
+const RETRY_MAX_MS = 60 * 60_000;
+
+export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {}): Promise<SweepReport> {
+  const report: SweepReport = { due: 0, sent: 0, skipped: 0, rescheduled: 0, retried: 0, ended: 0, lost: 0, recovered: 0 };
+  const gate = options.gate ?? new SendRateGate(deps.settings.maxSendsPerSecond);
+  const shards = options.shards ?? Array.from({ length: deps.nurture.shards }, (_, i) => i);
+  const now = deps.clock.now();
+  // Shards are independent: sweep a few at once, each in due order.
+  const queue = [...shards];
+  const worker = async () => {
+    for (let shard = queue.shift(); shard !== undefined; shard = queue.shift()) {
+      const due = await deps.nurture.listDue(shard, now.toISOString(), deps.settings.batchSize);
+      report.due += due.length;
+      for (const ref of due) await handleDue(deps, ref, gate, report);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, shards.length) }, worker));
+  return report;
+}
+
+async function handleDue(deps: NurtureDeps, ref: DueRef, gate: SendRateGate, report: SweepReport): Promise<void> {
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const token = randomUUID();
+  const before = await deps.nurture.claim(
+    ref,
+    { token, stepId: ref.stepId, until: new Date(now.getTime() + deps.settings.claimLeaseMs).toISOString() },
+    at,
+  );
+  if (!before) {
+    report.lost++;
+    return;
+  }
+  const settle = (outcome: Parameters<typeof deps.nurture.settle>[3]) =>
+    deps.nurture.settle(ref.leadId, ref.sequenceId, token, outcome);
+  const end = async (reason: string) => {
+    await settle({ end: { reason, at } });
+    report.ended++;
+  };
+
+  let state: Enrollment = before;
+  if (before.sending) {
+    // A sweeper died holding this step after its claim lapsed. It may have sent it: count it as
+    // handled so it can never go out twice (at most once), and say so in the lead's history.
+    report.recovered++;
+    state = handled(before, before.sending.stepId, undefined);
+    await deps.leads.appendActivity(ref.leadId, {
+      type: "email.send_uncertain",
+      at,
+      data: { sequenceId: ref.sequenceId, stepId: before.sending.stepId },
+    });
+  }
+
+  const sequence = deps.config.sequences.find((s) => s.id === ref.sequenceId);
+  if (!sequence) return end("sequence-removed");
+  const lead = await deps.leads.getLead(ref.leadId);
+  if (!lead) return end("lead-erased");
+  if (NO_NURTURE.has(lead.stage)) return end(`stage:${lead.stage}`);
+  if (await deps.leads.getSuppression(lead.email)) return end("suppressed");
+
+  const zone = leadTimeZone(lead);
+  const recent = await recentSendsFor(deps, lead.id, sequence, now);
+  const plan = planNextStep({ sequence, state, leadTimeZone: zone, now, recentSends: recent });
+  if (plan.done) return end(plan.reason);
+  if (plan.dueAt.getTime() > now.getTime() + 1000) {
+    // Not sendable now (outside the window after an edit, or the frequency cap): wait for it.
+    await settle({ ...(state !== before ? { handledStepId: before.sending!.stepId } : {}), next: { stepId: plan.step.id, dueAt: plan.dueAt.toISOString() } });
+    report.rescheduled++;
+    return;
+  }
+
+  const step = plan.step;
+  if (!(await conditionHolds(deps, step, state, lead))) {
+    const after = handled(state, step.id, undefined);
+    const next = planNextStep({ sequence, state: after, leadTimeZone: zone, now, recentSends: recent });
+    await settle({
+      handledStepId: step.id,
+      ...(next.done ? { end: { reason: next.reason, at } } : { next: { stepId: next.step.id, dueAt: next.dueAt.toISOString() } }),
+    });
+    await deps.leads.appendActivity(lead.id, { type: "email.skipped", at, data: { sequenceId: sequence.id, stepId: step.id, reason: "condition" } });
+    report.skipped++;
+    return;
+  }
+
+  const template = deps.config.templates[step.template];
+  if (!template) return end(`template-missing:${step.template}`);
+  const messageId = randomUUID();
+  const unsubscribe = unsubscribeUrl(deps.settings, deps.signer, lead.id, now);
+  const rendered = renderTemplate(template, step.subject, {
+    lead: { ...lead.profile, email: lead.email, id: lead.id, segment: lead.segment, stage: lead.stage },
+    unsubscribe_url: unsubscribe,
+    sequence: { id: sequence.id, name: sequence.name },
+    step: { id: step.id },
+  });
+
+  await gate.take();
+  let providerMessageId: string;
+  try {
+    ({ messageId: providerMessageId } = await deps.mailer.send({
+      to: lead.email,
+      from: deps.settings.from,
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      headers: unsubscribeHeaders(deps.settings, unsubscribe),
+      tags: { lead: lead.id, sequence: sequence.id, step: step.id, message: messageId },
+    }));
+  } catch (error) {
+    if (error instanceof MailRejectedError) {
+      await deps.leads.appendActivity(lead.id, { type: "email.rejected", at, data: { sequenceId: sequence.id, stepId: step.id, error: error.message } });
+      return end("rejected");
+    }
+    // Anything else may pass: keep the step waiting and try again later, with growing pauses.
+    const attempts = state.attempts + 1;
+    const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
+    await settle({ next: { stepId: step.id, dueAt: new Date(now.getTime() + delay).toISOString() }, attempts });
+    deps.log?.warn("send failed; step will be retried", {
+      leadId: lead.id,
+      sequenceId: sequence.id,
+      stepId: step.id,
+      attempts,
+      error: error instanceof MailerUnavailableError ? error.message : String(error),
+    });
+    report.retried++;
+    return;
+  }
+
+  await deps.nurture.recordMessage({
+    messageId,
+    providerMessageId,
+    leadId: lead.id,
+    kind: "nurture",
+    sequenceId: sequence.id,
+    stepId: step.id,
+    sentAt: at,
+  });
+  const after = handled(state, step.id, at);
+  const next = planNextStep({ sequence, state: after, leadTimeZone: zone, now, recentSends: [...recent, at] });
+  await settle({
+    handledStepId: step.id,
+    sentAt: at,
+    messageId,
+    attempts: 0,
+    ...(next.done ? { end: { reason: next.reason, at } } : { next: { stepId: next.step.id, dueAt: next.dueAt.toISOString() } }),
+  });
+  report.sent++;
+  await deps.leads.appendActivity(lead.id, { type: "email.sent", at, data: { sequenceId: sequence.id, stepId: step.id, messageId } });
+  await deps.publisher
+    .publish([{ type: "email.sent", detail: { leadId: lead.id, sequenceId: sequence.id, stepId: step.id, messageId } }])
+    .catch((error: unknown) => deps.log?.warn("email.sent not published", { leadId: lead.id, error: String(error) }));
+}
+
+function handled(state: Enrollment, stepId: string, sentAt: string | undefined): Enrollment {
+  return {
+    ...state,
+    lastStepId: stepId,
+    ...(sentAt ? { lastSentAt: sentAt } : {}),
+    completedStepIds: state.completedStepIds.includes(stepId) ? state.completedStepIds : [...state.completedStepIds, stepId],
+  };
+}
+
+async function conditionHolds(deps: NurtureDeps, step: Step, state: Enrollment, lead: { profile: Record<string, unknown>; email: string; segment: string; stage: string }): Promise<boolean> {
+  const condition = step.condition;
+  if (!condition) return true;
+  if (condition.previous) {
+    const message = state.lastMessageId ? await deps.nurture.getMessage(state.lastMessageId) : undefined;
+    const clicked = Boolean(message?.clickedAt);
+    const opened = clicked || Boolean(message?.openedAt);
+    const ok = { opened, clicked, "not-opened": !opened, "not-clicked": !clicked }[condition.previous];
+    if (!ok) return false;
+  }
+  if (condition.when) {
+    return evaluateCondition(
+      condition.when,
+      { ...lead.profile, email: lead.email, segment: lead.segment, stage: lead.stage },
+      { freeMailDomains: deps.config.segments.freeMailDomains },
+    );
+  }
+  return true;
+}

@@ -9,3 +9,6 @@ export * from "./scoring";
 export * from "./planner";
 export * from "./routing/pattern-matcher";
 export * from "./routing/routing-rules";
+export * from "./config/load";
+export * from "./config/problem";
+export * from "./templating";

@@ -75,14 +75,15 @@ export const FieldCondition = z
 export type FieldCondition = z.infer<typeof FieldCondition>;
 
 export type Condition = FieldCondition | { all: Condition[] } | { any: Condition[] } | { not: Condition };
-export const Condition: z.ZodType<Condition> = z.lazy(() =>
-  z.union([
-    z.strictObject({ all: z.array(Condition).min(1).describe("every condition must hold") }),
-    z.strictObject({ any: z.array(Condition).min(1).describe("at least one condition must hold") }),
-    z.strictObject({ not: Condition.describe("the condition must not hold") }),
-    FieldCondition,
-  ]),
-);
+// The getter must return one stable schema: JSON Schema generation calls it repeatedly and would
+// recurse forever if every call built a fresh union.
+export const Condition: z.ZodType<Condition> = z.lazy(() => ConditionUnion);
+const ConditionUnion: z.ZodType<Condition> = z.union([
+  z.strictObject({ all: z.array(Condition).min(1).describe("every condition must hold") }),
+  z.strictObject({ any: z.array(Condition).min(1).describe("at least one condition must hold") }),
+  z.strictObject({ not: Condition.describe("the condition must not hold") }),
+  FieldCondition,
+]);
 
 // ---------------------------------------------------------------------------------------------
 // forms.yaml

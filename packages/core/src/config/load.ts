@@ -1,0 +1,135 @@
+/**
+ * Loads `config/` and reports every problem in it at once, each at its file, line and column.
+ * A config is only handed out when it has no problems at all, so nothing downstream re-checks it.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import type { z } from "zod";
+import { crossReferenceProblems, type LoadedFiles, type ParsedFile, type TemplateFiles } from "./cross-references";
+import { compareProblems, ConfigError, type Problem } from "./problem";
+import {
+  FormsFile,
+  type LeadloopConfig,
+  ScoringFile,
+  SegmentsFile,
+  SequenceFile,
+  TeamsFile,
+  type Template,
+} from "./schema";
+import { parseYamlSource } from "./yaml-source";
+import { zodProblems } from "./zod-problems";
+
+export interface LoadResult {
+  /** present only when `problems` is empty */
+  config: LeadloopConfig | undefined;
+  problems: Problem[];
+}
+
+const TEMPLATE_FILE = /^(?<name>.+)\.(?<kind>html|txt)\.liquid$/;
+
+export function loadConfig(dir: string): LoadResult {
+  const root = resolve(dir);
+  // Paths are shown relative to the config folder's parent: `config/forms.yaml`.
+  const shown = (relative: string) => [basename(root), relative].join("/");
+  const problems: Problem[] = [];
+
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    return {
+      config: undefined,
+      problems: [{ file: shown(""), line: 1, column: 1, message: `config folder ${root} does not exist`, hint: "pass --dir <folder>" }],
+    };
+  }
+
+  const loadYaml = <S extends z.ZodType>(relative: string, schema: S): ParsedFile<z.infer<S>> | undefined => {
+    const path = join(root, relative);
+    if (!existsSync(path)) {
+      problems.push({ file: shown(relative), line: 1, column: 1, message: "file is missing", hint: `create ${shown(relative)}` });
+      return undefined;
+    }
+    const source = parseYamlSource(shown(relative), readFileSync(path, "utf8"));
+    if (source.syntaxProblems.length > 0) {
+      problems.push(...source.syntaxProblems);
+      return { source, value: undefined };
+    }
+    const result = schema.safeParse(source.data);
+    if (!result.success) {
+      problems.push(...zodProblems(source, schema, result.error.issues));
+      return { source, value: undefined };
+    }
+    return { source, value: result.data };
+  };
+
+  const forms = loadYaml("forms.yaml", FormsFile);
+  const segments = loadYaml("segments.yaml", SegmentsFile);
+  const scoring = loadYaml("scoring.yaml", ScoringFile);
+  const teams = loadYaml("teams.yaml", TeamsFile);
+  const sequences = listFiles(join(root, "sequences"))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => loadYaml(`sequences/${f}`, SequenceFile))
+    .filter((s): s is ParsedFile<SequenceFile> => s !== undefined);
+
+  const templates = new Map<string, TemplateFiles>();
+  const templateNames = listFiles(join(root, "templates"));
+  for (const fileName of templateNames) {
+    const match = TEMPLATE_FILE.exec(fileName);
+    if (!match?.groups) {
+      if (!fileName.startsWith(".") && fileName.toLowerCase() !== "readme.md") {
+        const likely = fileName.replace(/\.(html?|txt|text|liquid)$/i, "").replace(/\.(html?|txt|text)$/i, "");
+        problems.push({
+          file: shown(`templates/${fileName}`),
+          line: 1,
+          column: 1,
+          message: "not a template file name, so it is ignored",
+          hint: `name the two parts ${likely}.html.liquid and ${likely}.txt.liquid`,
+        });
+      }
+      continue;
+    }
+    const { name = "", kind } = match.groups;
+    const part = { file: shown(`templates/${fileName}`), text: readFileSync(join(root, "templates", fileName), "utf8") };
+    const entry = templates.get(name) ?? { name };
+    if (kind === "html") entry.html = part;
+    else entry.text = part;
+    templates.set(name, entry);
+  }
+
+  const files: LoadedFiles = { forms, segments, scoring, teams, sequences, templates, templatesDir: shown("templates") };
+  problems.push(...crossReferenceProblems(files));
+  problems.sort(compareProblems);
+
+  if (problems.length > 0 || !forms?.value || !segments?.value || !scoring?.value || !teams?.value) {
+    return { config: undefined, problems };
+  }
+  const withoutSchema = <T extends { $schema?: string }>({ $schema: _, ...rest }: T): Omit<T, "$schema"> => rest;
+  const loadedTemplates: Record<string, Template> = {};
+  for (const t of templates.values()) {
+    loadedTemplates[t.name] = { name: t.name, html: t.html?.text ?? "", text: t.text?.text ?? "" };
+  }
+  return {
+    config: {
+      forms: forms.value.forms,
+      segments: withoutSchema(segments.value),
+      scoring: withoutSchema(scoring.value),
+      sequences: sequences.flatMap((s) => (s.value ? [withoutSchema(s.value)] : [])),
+      teams: withoutSchema(teams.value),
+      templates: loadedTemplates,
+    },
+    problems,
+  };
+}
+
+/** Loads the config or throws a ConfigError listing every problem. */
+export function loadConfigOrThrow(dir: string): LeadloopConfig {
+  const { config, problems } = loadConfig(dir);
+  if (config === undefined || problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .sort();
+}
+

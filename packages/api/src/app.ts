@@ -2,9 +2,10 @@
  * The HTTP API as one hono app: the same module serves API Gateway in AWS (functions/api.ts) and
  * node:http in the local stack; only the adapters behind it differ.
  */
-import type { CaptureDeps, TokenSigner } from "@leadloop/core";
+import type { NurtureDeps } from "@leadloop/core";
 import { type Context, Hono } from "hono";
 import { captureRoutes } from "./capture-routes";
+import { nurtureRoutes } from "./nurture-routes";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
 import type { RateLimit } from "./rate-limit";
 
@@ -14,8 +15,7 @@ export interface AppLogger {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-export interface AppDeps extends CaptureDeps {
-  signer: TokenSigner;
+export interface AppDeps extends NurtureDeps {
   /** The caller's address as the platform saw it (never a client-supplied header). */
   clientIp: (c: Context) => string;
   rateLimit?: RateLimit;
@@ -26,6 +26,7 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.route("/", captureRoutes(deps));
+  app.route("/", nurtureRoutes(deps));
 
   app.notFound((c) =>
     problemResponse(c, new HttpProblem(404, "not-found", "Not found", `There is no ${c.req.method} ${new URL(c.req.url).pathname}.`)),

@@ -22,7 +22,7 @@ export interface SubmissionMeta {
 
 export interface CaptureDeps {
   config: LeadloopConfig;
-  store: LeadStore;
+  leads: LeadStore;
   publisher: EventPublisher;
   clock: Clock;
   log?: { warn(message: string, extra?: Record<string, unknown>): void };
@@ -85,7 +85,7 @@ export async function captureLead(
     userAgent: meta.userAgent.slice(0, 500),
   };
   const segments = deps.config.segments;
-  const { lead, created } = await deps.store.captureSubmission({
+  const { lead, created } = await deps.leads.captureSubmission({
     formId,
     email: normaliseEmail(submission.email),
     profile: submission.profile,
@@ -106,7 +106,7 @@ export async function captureLead(
     });
     return { kind: "stored", lead, created, published: false };
   }
-  await deps.store.markPublished([lead.id]).catch((error: unknown) => {
+  await deps.leads.markPublished([lead.id]).catch((error: unknown) => {
     // Harmless: the republisher may announce it again, and enrollment is idempotent.
     deps.log?.warn("could not mark lead published", { leadId: lead.id, error: String(error) });
   });
@@ -118,12 +118,12 @@ export async function captureLead(
  * died between storing and publishing). Safe to run at any time and in parallel with captures.
  */
 export async function republishPending(
-  deps: Pick<CaptureDeps, "store" | "publisher">,
+  deps: Pick<CaptureDeps, "leads" | "publisher">,
   limit = 100,
 ): Promise<number> {
-  const pending = await deps.store.listUnpublished(limit);
+  const pending = await deps.leads.listUnpublished(limit);
   if (pending.length === 0) return 0;
   await deps.publisher.publish(pending.map((lead) => capturedEvent(lead, lead.lastTouch.formId)));
-  await deps.store.markPublished(pending.map((lead) => lead.id));
+  await deps.leads.markPublished(pending.map((lead) => lead.id));
   return pending.length;
 }

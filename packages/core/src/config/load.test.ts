@@ -1,0 +1,196 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadConfig, loadConfigOrThrow } from "./load";
+import { ConfigError, type Problem } from "./problem";
+
+const shippedConfig = fileURLToPath(new URL("../../../../config", import.meta.url));
+const temps: string[] = [];
+afterAll(() => {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A copy of the shipped config under <tmp>/config, with `edits` applied (each must apply). */
+function brokenCopy(edits: Record<string, Array<[string, string]>>, remove: string[] = []): string {
+  const parent = mkdtempSync(join(tmpdir(), "leadloop-config-"));
+  temps.push(parent);
+  const dir = join(parent, "config");
+  cpSync(shippedConfig, dir, { recursive: true });
+  for (const [file, replacements] of Object.entries(edits)) {
+    let text = readFileSync(join(dir, file), "utf8");
+    for (const [from, to] of replacements) {
+      if (!text.includes(from)) throw new Error(`test setup: ${file} does not contain ${from}`);
+      text = text.replace(from, to);
+    }
+    writeFileSync(join(dir, file), text);
+  }
+  for (const file of remove) rmSync(join(dir, file));
+  return dir;
+}
+
+/** 1-based line and column where `needle` first occurs in the copied file. */
+function positionIn(dir: string, file: string, needle: string): { line: number; column: number } {
+  const text = readFileSync(join(dir, file), "utf8");
+  const offset = text.indexOf(needle);
+  if (offset < 0) throw new Error(`test setup: ${needle} not in ${file}`);
+  const before = text.slice(0, offset).split("\n");
+  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
+}
+
+const brief = (p: Problem) => `${p.file}:${p.line}:${p.column} ${p.message}`;
+
+describe("loadConfig on the shipped config", () => {
+  it("finds no problems and returns every file's content", () => {
+    const { config, problems } = loadConfig(shippedConfig);
+    expect(problems.map(brief)).toEqual([]);
+    expect(Object.keys(config?.forms ?? {}).sort()).toEqual(["demo-request", "newsletter", "whitepaper"]);
+    expect(config?.sequences.map((s) => s.segment).sort()).toEqual(["customer", "enterprise", "recycle", "self-serve", "smb"]);
+    expect(config?.templates["rep-handoff"]?.text).toContain("{{ lead_url }}");
+    expect(config?.templates["confirm-subscription"]?.html).toContain("{{ confirm_url }}");
+    expect(config?.scoring.threshold).toBe(60);
+  });
+
+  it("loadConfigOrThrow returns the same config", () => {
+    expect(loadConfigOrThrow(shippedConfig).teams.teams.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("loadConfig on a broken copy", () => {
+  const dir = brokenCopy({
+    "sequences/smb.yaml": [
+      ["template: smb-quick-start", "template: smb-quickstart"],
+      ["delay: P4D", "delay: 3 days"],
+    ],
+    "sequences/enterprise.yaml": [["- id: security-brief", "- id: case-study"]],
+    "sequences/self-serve.yaml": [["  - id: tips", "  - id tips"]],
+    "templates/recycle-whats-new.txt.liquid": [["Unsubscribe: {{ unsubscribe_url }}", "Reply STOP to stop."]],
+  });
+  const { config, problems } = loadConfig(dir);
+
+  it("reports exactly the five mistakes, each at its file and line", () => {
+    const at = (file: string, needle: string) => positionIn(dir, file, needle);
+    const expected = [
+      { file: "config/sequences/enterprise.yaml", ...at("sequences/enterprise.yaml", "case-study\n    delay: P4D") },
+      { file: "config/sequences/self-serve.yaml", ...at("sequences/self-serve.yaml", "id tips") },
+      { file: "config/sequences/smb.yaml", ...at("sequences/smb.yaml", "smb-quickstart") },
+      { file: "config/sequences/smb.yaml", ...at("sequences/smb.yaml", "3 days") },
+      { file: "config/templates/recycle-whats-new.txt.liquid", line: 1, column: 1 },
+    ];
+    expect(problems.map(({ file, line, column }) => ({ file, line, column }))).toEqual(expected);
+    expect(config).toBeUndefined();
+  });
+
+  it("says what is wrong and what to write instead", () => {
+    const [duplicate, syntax, template, delay, unsubscribe] = problems;
+    expect(duplicate?.message).toMatch(/step id `case-study` is used twice \(first on line \d+\)/);
+    expect(syntax?.message).toMatch(/^YAML syntax error/);
+    expect(template?.message).toBe("unknown template `smb-quickstart`");
+    expect(template?.hint).toBe("did you mean `smb-quick-start`?");
+    expect(delay?.message).toContain("`3 days` is not a duration");
+    expect(delay?.hint).toBe("write P3D");
+    expect(unsubscribe?.message).toMatch(/unsubscribe link/);
+    expect(unsubscribe?.hint).toContain("{{ unsubscribe_url }}");
+  });
+
+  it("loadConfigOrThrow throws a ConfigError listing every problem", () => {
+    let error: unknown;
+    try {
+      loadConfigOrThrow(dir);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toHaveLength(5);
+    expect((error as ConfigError).message).toContain("config/sequences/smb.yaml:");
+  });
+});
+
+describe("cross-reference checks", () => {
+  const problemsOf = (edits: Record<string, Array<[string, string]>>, remove: string[] = []) =>
+    loadConfig(brokenCopy(edits, remove)).problems;
+
+  it("flags unknown segments in a sequence, a team, a form hint, a threshold and the default", () => {
+    const problems = problemsOf({
+      "teams.yaml": [["segments: [customer]", "segments: [customers]"]],
+      "forms.yaml": [["segmentHint: self-serve", "segmentHint: selfserve"]],
+      "scoring.yaml": [["  enterprise: 50", "  enterprize: 50"]],
+    });
+    expect(problems.map((p) => [p.file, p.message, p.hint])).toEqual([
+      ["config/forms.yaml", "unknown segment `selfserve`", "did you mean `self-serve`?"],
+      ["config/scoring.yaml", "unknown segment `enterprize`", "did you mean `enterprise`?"],
+      ["config/teams.yaml", "unknown segment `customers`", "did you mean `customer`?"],
+    ]);
+  });
+
+  it("flags a segment without a sequence and two sequences for one segment", () => {
+    const problems = problemsOf({ "sequences/recycle.yaml": [["segment: recycle", "segment: smb"]] });
+    expect(problems.map((p) => `${p.file} ${p.message}`)).toEqual([
+      expect.stringMatching(/^config\/segments\.yaml segment `recycle` has no nurture sequence$/),
+      expect.stringMatching(/^config\/sequences\/smb\.yaml segment `smb` already has a sequence \(config\/sequences\/recycle\.yaml\)/),
+    ]);
+  });
+
+  it("flags a duplicate sequence id", () => {
+    const problems = problemsOf({ "sequences/smb.yaml": [["id: smb-nurture", "id: enterprise-nurture"]] });
+    expect(problems.map((p) => p.message)).toEqual([
+      "sequence id `enterprise-nurture` is also used by config/sequences/enterprise.yaml",
+    ]);
+  });
+
+  it("flags merge fields no form collects, in templates and subjects, at their line", () => {
+    const dir = brokenCopy({
+      "templates/smb-welcome.txt.liquid": [["{{ lead.company", "{{ lead.compnay"]],
+      "sequences/smb.yaml": [['{{ lead.firstName | default: \\"there\\" }}', "{{ lead.nickname }}"]],
+    });
+    const problems = loadConfig(dir).problems;
+    expect(problems.map((p) => [p.file, p.line, p.message, p.hint])).toEqual([
+      [
+        "config/sequences/smb.yaml",
+        positionIn(dir, "sequences/smb.yaml", "Welcome to").line,
+        "the subject uses `lead.nickname`, which no form collects",
+        expect.stringMatching(/^fields you can use: /),
+      ],
+      [
+        "config/templates/smb-welcome.txt.liquid",
+        positionIn(dir, "templates/smb-welcome.txt.liquid", "lead.compnay").line,
+        "`lead.compnay` is not a field any form collects, so it would always be empty",
+        "did you mean `company`?",
+      ],
+    ]);
+  });
+
+  it("flags a missing template part and a Liquid syntax error at its line", () => {
+    const dir = brokenCopy(
+      { "templates/rep-handoff.txt.liquid": [["{% endif %}", "{% endiff %}"]] },
+      ["templates/smb-pricing.txt.liquid"],
+    );
+    const problems = loadConfig(dir).problems;
+    expect(problems.map((p) => [p.file, p.line, p.message])).toEqual([
+      [
+        "config/templates/rep-handoff.txt.liquid",
+        positionIn(dir, "templates/rep-handoff.txt.liquid", "{% endiff %}").line,
+        "Liquid syntax error: unknown tag `endiff`",
+      ],
+      ["config/templates/smb-pricing.html.liquid", 1, "template `smb-pricing` has no plain-text part"],
+    ]);
+  });
+
+  it("suggests the right setting for a misspelt key and the right value for a misspelt option", () => {
+    const dir = brokenCopy({
+      "teams.yaml": [["maxMisses: 3", "maxMises: 3"]],
+      "scoring.yaml": [["on: email.clicked", "on: email.click"]],
+    });
+    const problems = loadConfig(dir).problems;
+    expect(problems.map((p) => [p.file, p.line, p.column, p.hint])).toEqual([
+      ["config/scoring.yaml", ...Object.values(positionIn(dir, "scoring.yaml", "email.click\n")), "did you mean `email.clicked`?"],
+      ["config/teams.yaml", ...Object.values(positionIn(dir, "teams.yaml", "maxMises")), "did you mean `maxMisses`?"],
+    ]);
+  });
+
+  it("reports a missing file and a missing config folder", () => {
+    expect(problemsOf({}, ["teams.yaml"]).map((p) => `${p.file} ${p.message}`)).toEqual(["config/teams.yaml file is missing"]);
+    expect(loadConfig(join(tmpdir(), "no-such-leadloop-config")).problems).toHaveLength(1);
+  });
+});

@@ -48,7 +48,9 @@ export function zodProblems(source: YamlSource, schema: z.ZodType, issues: reado
         break;
       }
       case "invalid_type":
-        if (value === undefined) {
+        if (value === null) {
+          problems.push(problem(`${label} has no value`, `write a value after \`${String(path.at(-1))}:\``));
+        } else if (value === undefined) {
           problems.push(problem(`\`${String(path.at(-1))}\` is missing${parentLabel(path)}`, `add \`${String(path.at(-1))}: …\``));
         } else {
           problems.push(problem(`${label} should be ${describeType(issue.expected)}, not ${describeValue(value)}`));
@@ -80,7 +82,7 @@ export function zodProblems(source: YamlSource, schema: z.ZodType, issues: reado
         problems.push(problem(`${label} ${tooBig(issue)}`));
         break;
       default:
-        problems.push(problem(label ? `${label}: ${issue.message}` : issue.message));
+        problems.push(problem(label ? `${label}${/^(must|needs) /.test(issue.message) ? " " : ": "}${issue.message}` : issue.message));
     }
   }
   return problems;

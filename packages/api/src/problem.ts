@@ -2,9 +2,18 @@
  * RFC 9457 problem details: every error the API returns is `application/problem+json` with a
  * `detail` a person can act on. Domain errors map to statuses here and nowhere else.
  */
-import { type FieldIssue, InvalidTokenError, NotFoundError, UnknownFormError, ValidationError } from "@leadloop/core";
+import {
+  type FieldIssue,
+  ForbiddenError,
+  InvalidTokenError,
+  NotFoundError,
+  UnauthenticatedError,
+  UnknownFormError,
+  ValidationError,
+} from "@leadloop/core";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { forbiddenChallenge, unauthenticatedChallenge } from "./auth/www-authenticate";
 
 export interface Problem {
   type: string;
@@ -49,6 +58,14 @@ export function problemOf(error: unknown): { problem: Problem; headers: Record<s
   }
   if (error instanceof UnknownFormError) return make(404, "unknown-form", "Unknown form", error.message);
   if (error instanceof InvalidTokenError) return make(401, "invalid-token", "Invalid token", error.message);
+  if (error instanceof UnauthenticatedError) {
+    const problem = make(401, "unauthenticated", "Authentication required", error.message, { reason: error.reason });
+    return { ...problem, headers: { "www-authenticate": unauthenticatedChallenge(error) } };
+  }
+  if (error instanceof ForbiddenError) {
+    const problem = make(403, "forbidden", "Not allowed", error.message, { requiredRoles: error.required });
+    return { ...problem, headers: { "www-authenticate": forbiddenChallenge(error) } };
+  }
   if (error instanceof NotFoundError) return make(404, "not-found", "Not found", error.message);
   return make(500, "internal", "Internal error", "Something went wrong on our side. Please try again shortly.");
 }

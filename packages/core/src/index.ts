@@ -12,3 +12,4 @@ export * from "./routing/routing-rules";
 export * from "./config/load";
 export * from "./config/problem";
 export * from "./templating";
+export * from "./auth-claims";

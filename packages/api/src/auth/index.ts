@@ -1,0 +1,4 @@
+export * from "./bearer";
+export * from "./issue";
+export * from "./middleware";
+export * from "./www-authenticate";

@@ -1,0 +1,158 @@
+/**
+ * Who is calling the API and what they may do. Sales, report, admin and integration routes take
+ * a bearer token; the adapter that verifies it (packages/api/src/auth) turns its claims into a
+ * Principal here, so the rules for roles live in one pure place.
+ */
+import { z } from "zod";
+import { normaliseEmail } from "./lead";
+
+/** `integration` is a shop or CRM posting purchases, not a person. */
+export const Role = z.enum(["rep", "marketing", "admin", "integration"]);
+export type Role = z.infer<typeof Role>;
+export const ROLES: readonly Role[] = Role.options;
+
+export interface Principal {
+  /** The token's `sub`. */
+  subject: string;
+  /** Normalised; a rep's email is how teams.yaml knows them. */
+  email?: string;
+  roles: Role[];
+  name?: string;
+}
+
+export type UnauthenticatedReason = "missing" | "malformed" | "expired" | "not-yet-valid" | "signature" | "issuer" | "audience";
+
+const UNAUTHENTICATED_DETAIL: Record<UnauthenticatedReason, string> = {
+  missing:
+    "This route needs a bearer token: send the header `Authorization: Bearer <token>`. On the local stack, `npm run token -- --rep <your email>` prints one.",
+  malformed: "The Authorization header must be `Bearer <token>`, where the token is a JWT (three base64url parts separated by dots).",
+  expired: "The token has expired; get a new one.",
+  "not-yet-valid": "The token is not valid yet (its `nbf` lies in the future); check the issuer's clock.",
+  signature: "The token's signature does not verify: it was altered, or signed with a key this API does not trust.",
+  issuer: "The token was issued by someone this API does not trust.",
+  audience: "The token was issued for another audience (its `aud` claim) than this API.",
+};
+
+/** The caller did not prove who they are: 401. */
+export class UnauthenticatedError extends Error {
+  override readonly name = "UnauthenticatedError";
+  constructor(
+    readonly reason: UnauthenticatedReason,
+    detail: string = UNAUTHENTICATED_DETAIL[reason],
+  ) {
+    super(detail);
+  }
+}
+
+/** The caller is known but lacks the role: 403. */
+export class ForbiddenError extends Error {
+  override readonly name = "ForbiddenError";
+  constructor(
+    readonly required: readonly Role[],
+    readonly principal: Principal,
+  ) {
+    const has = principal.roles.length > 0 ? `the role(s) ${principal.roles.join(", ")}` : "no leadloop role";
+    super(
+      `This needs the role ${required.join(" or ")}, but the token for ${principal.email ?? principal.subject} carries ${has}. ` +
+        `Ask an admin for a token with one of those roles (locally: npm run token -- --rep <email> --role ${required[0] ?? "rep"}).`,
+    );
+  }
+}
+
+/**
+ * Passes when the principal holds any of the roles. Roles do not imply one another (an admin is
+ * not a rep): a route that serves several roles names each of them.
+ */
+export function requireRole(principal: Principal, ...anyOf: Role[]): void {
+  if (anyOf.length === 0) return;
+  if (!anyOf.some((role) => principal.roles.includes(role))) throw new ForbiddenError(anyOf, principal);
+}
+
+/**
+ * Roles from a claim that is an array (`cognito:groups`) or a space- or comma-separated string
+ * (`scope`-like). Names are compared case-insensitively; values that are not leadloop roles (other
+ * groups in the same user pool) are ignored rather than refused.
+ */
+export function rolesFromClaim(value: unknown): Role[] {
+  const raw = Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : typeof value === "string" ? value.split(/[\s,]+/) : [];
+  const roles = new Set<Role>();
+  for (const name of raw) {
+    const parsed = Role.safeParse(name.trim().toLowerCase());
+    if (parsed.success) roles.add(parsed.data);
+  }
+  return [...roles];
+}
+
+const EmailShape = z.email();
+
+/** The normalised address when the value is one, else undefined. */
+export function emailClaim(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const email = normaliseEmail(value);
+  return EmailShape.safeParse(email).success ? email : undefined;
+}
+
+/** The principal a verified token's claims describe; the email falls back to `sub` when that is an address. */
+export function principalFromClaims(claims: Record<string, unknown>, rolesClaim: string): Principal {
+  const subject = claims.sub;
+  if (typeof subject !== "string" || subject.length === 0) {
+    throw new UnauthenticatedError("malformed", "The token has no subject (`sub` claim), so it does not say who is calling.");
+  }
+  const principal: Principal = { subject, roles: rolesFromClaim(claims[rolesClaim]) };
+  const email = emailClaim(claims.email) ?? emailClaim(subject);
+  if (email) principal.email = email;
+  if (typeof claims.name === "string" && claims.name.length > 0) principal.name = claims.name;
+  return principal;
+}
+
+/**
+ * How the API verifies bearer tokens: a shared HS256 secret (the local stack, simple deployments),
+ * an OpenID Connect issuer's JWKS for RS256 tokens (e.g. Cognito), or both.
+ */
+export const AuthSettings = z
+  .strictObject({
+    hs256Secret: z.string().min(32, "must be at least 32 characters; generate one with `openssl rand -base64 32`").optional(),
+    /** Expected `iss` of HS256 tokens; unchecked when omitted. */
+    issuer: z.string().min(1).optional(),
+    audience: z.string().min(1).default("leadloop"),
+    jwksUrl: z.url().optional(),
+    /** Expected `iss` of JWKS-verified tokens, e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>. */
+    oidcIssuer: z.string().min(1).optional(),
+    /** For Cognito user-pool groups, `cognito:groups`. */
+    rolesClaim: z.string().min(1).default("leadloop:roles"),
+  })
+  .refine((s) => s.hs256Secret !== undefined || s.jwksUrl !== undefined, {
+    message: "set hs256Secret (a shared secret), jwksUrl (your OpenID Connect issuer's JWKS), or both",
+    path: ["hs256Secret"],
+  });
+export type AuthSettings = z.infer<typeof AuthSettings>;
+
+export class AuthSettingsError extends Error {
+  override readonly name = "AuthSettingsError";
+}
+
+const ENV_NAMES = {
+  hs256Secret: "LEADLOOP_AUTH_SECRET",
+  issuer: "LEADLOOP_AUTH_ISSUER",
+  audience: "LEADLOOP_AUTH_AUDIENCE",
+  jwksUrl: "LEADLOOP_AUTH_JWKS_URL",
+  oidcIssuer: "LEADLOOP_AUTH_OIDC_ISSUER",
+  rolesClaim: "LEADLOOP_AUTH_ROLES_CLAIM",
+} as const satisfies Record<keyof AuthSettings, string>;
+
+/** Auth settings from environment variables, parsed once at start-up; errors name the variable. */
+export function authSettingsFromEnv(env: Record<string, string | undefined>): AuthSettings {
+  const input: Record<string, string> = {};
+  for (const [key, name] of Object.entries(ENV_NAMES)) {
+    const value = env[name];
+    if (value !== undefined && value !== "") input[key] = value;
+  }
+  const result = AuthSettings.safeParse(input);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const key = issue.path[0] as keyof typeof ENV_NAMES | undefined;
+    const name = key ? ENV_NAMES[key] : "auth settings";
+    return key === "hs256Secret" && issue.code === "custom" ? `set ${ENV_NAMES.hs256Secret} or ${ENV_NAMES.jwksUrl} (or both)` : `${name}: ${issue.message}`;
+  });
+  throw new AuthSettingsError(`Bearer-token settings are not valid: ${lines.join("; ")}.`);
+}

@@ -13,3 +13,4 @@ export * from "./config/load";
 export * from "./config/problem";
 export * from "./templating";
 export * from "./auth-claims";
+export * from "./simulation/index";

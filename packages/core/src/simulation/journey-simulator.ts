@@ -1,0 +1,772 @@
+/**
+ * The journey simulator: runs a config over synthetic leads on a virtual clock, hour by hour,
+ * through the same engines production uses (segmentation, the sequence planner with its send
+ * windows and frequency cap, step conditions, scoring with decay, team selection), drawing what
+ * people do from the given probabilities. Pure and deterministic: the same config, options and
+ * seed always give the same forecast, and nothing touches a network, a table or the real clock.
+ */
+import type { LeadloopConfig, Rep, Sequence, Step, Team } from "../config/schema";
+import { evaluateCondition } from "../conditions";
+import { addDuration, durationMs } from "../duration";
+import type { Stage } from "../lead";
+import { type EnrollmentState, planNextStep, sendZone } from "../planner";
+import { type ScoredActivity, scoreLead } from "../scoring";
+import { assignSegment } from "../segmentation";
+import { type CostedOperation, estimateCost, OPERATION_COSTS } from "./cost-model";
+import { EventQueue } from "./event-queue";
+import type { Forecast, RepLoad, SequenceForecast } from "./forecast";
+import { Prng, streamSeed } from "./prng";
+import { resolveSimulationOptions, type SimulationOptions, type SimulationOptionsInput } from "./simulation-options";
+import { generateLead, type SyntheticLead } from "./synthetic-leads";
+import { chooseTeam, RepRotation } from "./team-assignment";
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export interface SimulationHooks {
+  /** Called after each simulated hour, e.g. to draw a progress bar. */
+  onProgress?: (hoursDone: number, hoursTotal: number) => void;
+}
+
+/** One nurture email as sent, for checks on timing (send windows, frequency caps). */
+export interface SimulatedSend {
+  leadIndex: number;
+  sequenceId: string;
+  stepId: string;
+  at: Date;
+  /** The zone the send window was read in for this lead. */
+  zone: string;
+}
+
+export interface SimulationRun {
+  forecast: Forecast;
+  sends: SimulatedSend[];
+}
+
+interface SimMessage {
+  sentAt: number;
+  openedAt?: number;
+  clickedAt?: number;
+}
+
+interface SimEnrollment {
+  sequence: Sequence;
+  state: EnrollmentState;
+  active: boolean;
+  endedAt?: number;
+  /** Bumped on every (re)enrollment, so a due entry from an earlier run of the sequence is ignored. */
+  version: number;
+  lastMessage?: SimMessage;
+}
+
+interface SimHandoff {
+  team: Team;
+  rep: Rep;
+  misses: number;
+  escalated: boolean;
+}
+
+interface SimLead {
+  source: SyntheticLead;
+  rng: Prng;
+  segment: string;
+  stage: Stage;
+  activities: ScoredActivity[];
+  /** Activities before this instant no longer count (engagement reset on recycle). */
+  scoreFrom: number;
+  /** Points taken off engagement on recycle when scoring says `halve`. */
+  scoreOffset: number;
+  sends: number[];
+  enrollments: Map<string, SimEnrollment>;
+  suppressed: boolean;
+  everQualified: boolean;
+  handoff?: SimHandoff;
+}
+
+type SimEvent =
+  | { kind: "capture" | "confirm" | "weekly" | "claim" | "claim-missed" | "outcome" | "recycle" | "unsubscribe" | "bounce"; lead: SimLead }
+  | { kind: "due"; lead: SimLead; sequenceId: string; version: number }
+  | { kind: "activity"; lead: SimLead; activity: ScoredActivity; counts?: { sequenceId: string; stepId: string } };
+
+/** Stages that get no nurture email, as in the sweeper. */
+const NO_NURTURE: ReadonlySet<Stage> = new Set(["unsubscribed", "lost", "disqualified", "pending-confirmation"]);
+/** Stages in which a rising score makes a lead marketing-qualified. */
+const QUALIFIABLE: ReadonlySet<Stage> = new Set(["lead", "recycled"]);
+/** Stages in which a lead still browses the site and attends webinars. */
+const PROSPECT: ReadonlySet<Stage> = new Set(["lead", "recycled", "mql", "sales"]);
+const SITE_PAGES = ["/", "/product", "/features/dashboards", "/blog/modern-analytics-stack", "/customers", "/docs/getting-started"];
+
+export function simulateJourneys(
+  config: LeadloopConfig,
+  input: SimulationOptionsInput = {},
+  hooks: SimulationHooks = {},
+): SimulationRun {
+  return new JourneySimulation(config, resolveSimulationOptions(input)).run(hooks);
+}
+
+/** The forecast alone, for callers that do not need the individual sends. */
+export function forecastJourneys(config: LeadloopConfig, input: SimulationOptionsInput = {}, hooks: SimulationHooks = {}): Forecast {
+  return simulateJourneys(config, input, hooks).forecast;
+}
+
+class JourneySimulation {
+  readonly #queue = new EventQueue<SimEvent>();
+  readonly #rotation = new RepRotation();
+  readonly #start: number;
+  readonly #end: number;
+  readonly #sends: SimulatedSend[] = [];
+  readonly #operations = Object.fromEntries(Object.keys(OPERATION_COSTS).map((k) => [k, 0])) as Record<CostedOperation, number>;
+  readonly #stats = {
+    captured: 0,
+    confirmed: 0,
+    unconfirmed: 0,
+    leadsBySegment: new Map<string, number>(),
+    byPersona: new Map<string, number>(),
+    byForm: new Map<string, number>(),
+    nurture: 0,
+    confirmations: 0,
+    repNotifications: 0,
+    perDay: [] as number[],
+    opened: 0,
+    clicked: 0,
+    bounced: 0,
+    sequences: new Map<string, { enrolled: number; steps: Map<string, { sent: number; skipped: number; opened: number; clicked: number }> }>(),
+    mqlsBySegment: new Map<string, number>(),
+    handoffsBySegment: new Map<string, number>(),
+    handoffsByTeam: new Map<string, number>(),
+    unassigned: 0,
+    reassigned: 0,
+    escalated: 0,
+    claimed: 0,
+    won: 0,
+    lost: 0,
+    disqualified: 0,
+    notNow: 0,
+    recycled: 0,
+    purchases: 0,
+    repLeads: new Map<string, number>(),
+    unsubscribesBySegment: new Map<string, number>(),
+  };
+
+  constructor(
+    private readonly config: LeadloopConfig,
+    private readonly options: SimulationOptions,
+  ) {
+    this.#start = Date.parse(options.start);
+    this.#end = this.#start + options.days * DAY;
+    this.#stats.perDay = Array.from({ length: options.days }, () => 0);
+    for (const seq of config.sequences) {
+      this.#stats.sequences.set(seq.id, {
+        enrolled: 0,
+        steps: new Map(seq.steps.map((s) => [s.id, { sent: 0, skipped: 0, opened: 0, clicked: 0 }])),
+      });
+    }
+  }
+
+  run(hooks: SimulationHooks): SimulationRun {
+    const { leads, seed, segmentMix, days } = this.options;
+    const period = { start: new Date(this.#start), days };
+    for (let i = 0; i < leads; i++) {
+      const rng = new Prng(streamSeed(seed, i));
+      const source = generateLead(i, rng, segmentMix, this.config.forms, period);
+      const lead: SimLead = {
+        source,
+        rng,
+        segment: "",
+        stage: "lead",
+        activities: [],
+        scoreFrom: Number.NEGATIVE_INFINITY,
+        scoreOffset: 0,
+        sends: [],
+        enrollments: new Map(),
+        suppressed: false,
+        everQualified: false,
+      };
+      this.#queue.push(source.arrivesAt.getTime(), { kind: "capture", lead });
+    }
+
+    const hours = days * 24;
+    for (let h = 0; h < hours; h++) {
+      const tickEnd = this.#start + (h + 1) * HOUR;
+      for (let at = this.#queue.peekAt(); at !== undefined && at < tickEnd; at = this.#queue.peekAt()) {
+        const next = this.#queue.pop();
+        if (next) this.#handle(next.item, next.at);
+      }
+      hooks.onProgress?.(h + 1, hours);
+    }
+    return { forecast: this.#forecast(), sends: this.#sends };
+  }
+
+  #schedule(at: number, event: SimEvent): void {
+    // What would happen after the period is outside the forecast.
+    if (at < this.#end) this.#queue.push(at, event);
+  }
+
+  #handle(event: SimEvent, now: number): void {
+    const lead = event.lead;
+    switch (event.kind) {
+      case "capture":
+        this.#capture(lead, now);
+        break;
+      case "confirm":
+        this.#confirm(lead, now);
+        break;
+      case "due":
+        this.#due(lead, event.sequenceId, event.version, now);
+        break;
+      case "activity":
+        this.#activity(lead, event.activity, now, event.counts);
+        break;
+      case "unsubscribe":
+        this.#unsubscribe(lead, now);
+        break;
+      case "bounce":
+        this.#bounce(lead, now);
+        break;
+      case "weekly":
+        this.#weekly(lead, now);
+        break;
+      case "claim":
+        this.#claim(lead, now);
+        break;
+      case "claim-missed":
+        this.#claimMissed(lead, now);
+        break;
+      case "outcome":
+        this.#outcome(lead, now);
+        break;
+      case "recycle":
+        this.#recycle(lead, now);
+        break;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Capture and nurture
+
+  #capture(lead: SimLead, now: number): void {
+    const { source } = lead;
+    const form = this.config.forms[source.formId];
+    this.#operations.capture++;
+    this.#stats.captured++;
+    bump(this.#stats.byPersona, source.persona.kind);
+    bump(this.#stats.byForm, source.formId);
+    lead.activities.push({ type: "form.submitted", at: iso(now), formId: source.formId });
+    lead.stage = form?.doubleOptIn ? "pending-confirmation" : "lead";
+    lead.segment = this.#segmentOf(lead, form?.segmentHint);
+    bump(this.#stats.leadsBySegment, lead.segment);
+    this.#schedule(now + lead.rng.between(0, 7 * DAY), { kind: "weekly", lead });
+
+    if (lead.stage === "pending-confirmation") {
+      this.#operations.confirmation++;
+      this.#stats.confirmations++;
+      this.#countEmailDay(now);
+      if (lead.rng.chance(this.options.confirmRate)) {
+        this.#schedule(now + MINUTE + Math.min(lead.rng.exponential(2 * HOUR), 3 * DAY), { kind: "confirm", lead });
+      } else {
+        this.#stats.unconfirmed++;
+      }
+      return;
+    }
+    this.#startNurture(lead, now);
+    this.#checkScore(lead, now);
+  }
+
+  #confirm(lead: SimLead, now: number): void {
+    if (lead.stage !== "pending-confirmation") return;
+    this.#stats.confirmed++;
+    lead.stage = "lead";
+    this.#startNurture(lead, now);
+    this.#checkScore(lead, now);
+  }
+
+  #segmentOf(lead: SimLead, hint?: string): string {
+    return assignSegment(
+      { ...lead.source.profile, email: lead.source.email, stage: lead.stage },
+      this.config.segments,
+      hint,
+    );
+  }
+
+  /** Every sequence of the lead's segment, as the generated routing rules do. */
+  #startNurture(lead: SimLead, now: number): void {
+    for (const sequence of this.config.sequences) {
+      if (sequence.segment === lead.segment) this.#enroll(lead, sequence, now);
+    }
+  }
+
+  #enroll(lead: SimLead, sequence: Sequence, now: number): void {
+    if (NO_NURTURE.has(lead.stage) || lead.suppressed) return;
+    const previous = lead.enrollments.get(sequence.id);
+    if (previous?.active) return;
+    if (previous) {
+      const endedAt = new Date(previous.endedAt ?? now);
+      if (!sequence.reenrollAfter || addDuration(endedAt, sequence.reenrollAfter).getTime() > now) return;
+    }
+    this.#operations.enroll++;
+    const stats = this.#stats.sequences.get(sequence.id);
+    if (stats) stats.enrolled++;
+    const enrollment: SimEnrollment = {
+      sequence,
+      state: { enrolledAt: iso(now), completedStepIds: [] },
+      active: true,
+      version: (previous?.version ?? 0) + 1,
+    };
+    lead.enrollments.set(sequence.id, enrollment);
+    this.#planNext(lead, enrollment, now);
+  }
+
+  #planNext(lead: SimLead, enrollment: SimEnrollment, now: number): void {
+    const plan = planNextStep({
+      sequence: enrollment.sequence,
+      state: enrollment.state,
+      leadTimeZone: this.#zoneOf(lead),
+      now: new Date(now),
+      recentSends: this.#recentSends(lead, enrollment.sequence, now),
+    });
+    if (plan.done) {
+      this.#endEnrollment(enrollment, now);
+      return;
+    }
+    this.#schedule(plan.dueAt.getTime(), {
+      kind: "due",
+      lead,
+      sequenceId: enrollment.sequence.id,
+      version: enrollment.version,
+    });
+  }
+
+  #endEnrollment(enrollment: SimEnrollment, now: number): void {
+    enrollment.active = false;
+    enrollment.endedAt = now;
+  }
+
+  #exit(lead: SimLead, event: Sequence["exitOn"][number], now: number): void {
+    for (const enrollment of lead.enrollments.values()) {
+      if (enrollment.active && enrollment.sequence.exitOn.includes(event)) this.#endEnrollment(enrollment, now);
+    }
+  }
+
+  #zoneOf(lead: SimLead): string | undefined {
+    const tz = lead.source.profile.timezone;
+    return typeof tz === "string" && tz ? tz : undefined;
+  }
+
+  #recentSends(lead: SimLead, sequence: Sequence, now: number): string[] {
+    if (!sequence.frequencyCap) return [];
+    const since = now - durationMs(sequence.frequencyCap.per);
+    return lead.sends.filter((s) => s >= since).map(iso);
+  }
+
+  /** A due step, handled as the sweeper does: re-planned against what happened meanwhile. */
+  #due(lead: SimLead, sequenceId: string, version: number, now: number): void {
+    const enrollment = lead.enrollments.get(sequenceId);
+    if (!enrollment?.active || enrollment.version !== version) return;
+    if (NO_NURTURE.has(lead.stage) || lead.suppressed) {
+      this.#endEnrollment(enrollment, now);
+      return;
+    }
+    const { sequence } = enrollment;
+    const plan = planNextStep({
+      sequence,
+      state: enrollment.state,
+      leadTimeZone: this.#zoneOf(lead),
+      now: new Date(now),
+      recentSends: this.#recentSends(lead, sequence, now),
+    });
+    if (plan.done) {
+      this.#endEnrollment(enrollment, now);
+      return;
+    }
+    if (plan.dueAt.getTime() > now + 1000) {
+      // Another sequence used up the frequency cap meanwhile: wait for the planned time.
+      this.#schedule(plan.dueAt.getTime(), { kind: "due", lead, sequenceId, version });
+      return;
+    }
+    const stepStats = this.#stats.sequences.get(sequence.id)?.steps.get(plan.step.id);
+    if (!this.#conditionHolds(lead, enrollment, plan.step, now)) {
+      this.#operations.skip++;
+      if (stepStats) stepStats.skipped++;
+      enrollment.state = handled(enrollment.state, plan.step.id, undefined);
+      this.#planNext(lead, enrollment, now);
+      return;
+    }
+    this.#send(lead, enrollment, plan.step, now);
+    enrollment.state = handled(enrollment.state, plan.step.id, iso(now));
+    this.#planNext(lead, enrollment, now);
+  }
+
+  #conditionHolds(lead: SimLead, enrollment: SimEnrollment, step: Step, now: number): boolean {
+    const condition = step.condition;
+    if (!condition) return true;
+    if (condition.previous) {
+      // Only what the lead did by now counts: an open still to come is not an open yet.
+      const message = enrollment.lastMessage;
+      const clicked = message?.clickedAt !== undefined && message.clickedAt <= now;
+      const opened = clicked || (message?.openedAt !== undefined && message.openedAt <= now);
+      const ok = { opened, clicked, "not-opened": !opened, "not-clicked": !clicked }[condition.previous];
+      if (!ok) return false;
+    }
+    if (condition.when) {
+      return evaluateCondition(
+        condition.when,
+        { ...lead.source.profile, email: lead.source.email, segment: lead.segment, stage: lead.stage },
+        { freeMailDomains: this.config.segments.freeMailDomains },
+      );
+    }
+    return true;
+  }
+
+  /** Sends a step and draws what the person does with it: bounce, open, click, visit, unsubscribe. */
+  #send(lead: SimLead, enrollment: SimEnrollment, step: Step, now: number): void {
+    const { sequence } = enrollment;
+    const { rng } = lead;
+    const o = this.options;
+    this.#operations.send++;
+    this.#stats.nurture++;
+    this.#countEmailDay(now);
+    const stepStats = this.#stats.sequences.get(sequence.id)?.steps.get(step.id);
+    if (stepStats) stepStats.sent++;
+    lead.sends.push(now);
+    this.#sends.push({
+      leadIndex: lead.source.index,
+      sequenceId: sequence.id,
+      stepId: step.id,
+      at: new Date(now),
+      zone: sendZone(sequence.sendWindow, this.#zoneOf(lead)),
+    });
+    const message: SimMessage = { sentAt: now };
+    enrollment.lastMessage = message;
+    lead.activities.push({ type: "email.sent", at: iso(now) });
+
+    if (rng.chance(o.bounceRate)) {
+      this.#schedule(now + MINUTE, { kind: "bounce", lead });
+      return;
+    }
+    this.#operations.sesEvent++; // delivery
+    const engagement = lead.source.persona.engagement;
+    const counts = { sequenceId: sequence.id, stepId: step.id };
+    if (rng.chance(Math.min(1, o.openRate * engagement))) {
+      // Most opens come within hours; some days later.
+      message.openedAt = now + MINUTE + Math.min(rng.exponential(6 * HOUR), 3 * DAY);
+      this.#schedule(message.openedAt, { kind: "activity", lead, activity: { type: "email.opened", at: iso(message.openedAt) }, counts });
+      if (o.openRate > 0 && rng.chance(o.clickRate / o.openRate)) {
+        message.clickedAt = message.openedAt + rng.between(MINUTE, 20 * MINUTE);
+        this.#schedule(message.clickedAt, { kind: "activity", lead, activity: { type: "email.clicked", at: iso(message.clickedAt) }, counts });
+        // A click lands on a page of the site, which the site script reports.
+        const landing = message.clickedAt + MINUTE;
+        const url = rng.chance(0.25) ? "/pricing" : rng.pick(SITE_PAGES);
+        this.#schedule(landing, { kind: "activity", lead, activity: { type: "web.page_view", at: iso(landing), url } });
+      }
+    }
+    if (rng.chance(o.unsubscribeRate)) {
+      const at = (message.openedAt ?? now + Math.min(rng.exponential(12 * HOUR), 3 * DAY)) + 2 * MINUTE;
+      this.#schedule(at, { kind: "unsubscribe", lead });
+    }
+  }
+
+  #countEmailDay(now: number): void {
+    const day = Math.floor((now - this.#start) / DAY);
+    if (day >= 0 && day < this.#stats.perDay.length) this.#stats.perDay[day] = (this.#stats.perDay[day] ?? 0) + 1;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Engagement and scoring
+
+  #activity(lead: SimLead, activity: ScoredActivity, now: number, counts?: { sequenceId: string; stepId: string }): void {
+    const fromEmail = activity.type.startsWith("email.");
+    if (fromEmail) this.#operations.sesEvent++;
+    else this.#operations.webEvent++;
+    if (activity.type === "email.opened") this.#stats.opened++;
+    if (activity.type === "email.clicked") this.#stats.clicked++;
+    if (counts) {
+      const s = this.#stats.sequences.get(counts.sequenceId)?.steps.get(counts.stepId);
+      if (s && activity.type === "email.opened") s.opened++;
+      if (s && activity.type === "email.clicked") s.clicked++;
+    }
+    lead.activities.push(activity);
+    this.#checkScore(lead, now);
+  }
+
+  #checkScore(lead: SimLead, now: number): void {
+    if (!QUALIFIABLE.has(lead.stage)) return;
+    const score = scoreLead(
+      {
+        profile: { ...lead.source.profile, email: lead.source.email },
+        activities: lead.activities.filter((a) => Date.parse(a.at) >= lead.scoreFrom),
+        segment: lead.segment,
+        now: new Date(now),
+        freeMailDomains: this.config.segments.freeMailDomains,
+      },
+      this.config.scoring,
+    );
+    if (score.total + lead.scoreOffset >= score.threshold) this.#qualify(lead, now);
+  }
+
+  #engagementNow(lead: SimLead, now: number): number {
+    return scoreLead(
+      {
+        profile: { ...lead.source.profile, email: lead.source.email },
+        activities: lead.activities.filter((a) => Date.parse(a.at) >= lead.scoreFrom),
+        segment: lead.segment,
+        now: new Date(now),
+        freeMailDomains: this.config.segments.freeMailDomains,
+      },
+      this.config.scoring,
+    ).engagement;
+  }
+
+  #unsubscribe(lead: SimLead, now: number): void {
+    if (lead.suppressed) return;
+    this.#operations.unsubscribe++;
+    bump(this.#stats.unsubscribesBySegment, lead.segment);
+    lead.suppressed = true;
+    lead.activities.push({ type: "email.unsubscribed", at: iso(now) });
+    // Leaving marketing email ends nurture, not a sales conversation or a customer relationship.
+    if (QUALIFIABLE.has(lead.stage)) lead.stage = "unsubscribed";
+    this.#exit(lead, "lead.unsubscribed", now);
+  }
+
+  #bounce(lead: SimLead, now: number): void {
+    this.#operations.sesEvent++;
+    this.#stats.bounced++;
+    lead.suppressed = true;
+    lead.activities.push({ type: "email.bounced", at: iso(now) });
+    for (const enrollment of lead.enrollments.values()) if (enrollment.active) this.#endEnrollment(enrollment, now);
+  }
+
+  /** Once a week: does the lead browse the site, attend a webinar, or (customers) buy? */
+  #weekly(lead: SimLead, now: number): void {
+    const { rng } = lead;
+    const o = this.options;
+    const engagement = lead.source.persona.engagement;
+    if (PROSPECT.has(lead.stage)) {
+      if (rng.chance(Math.min(1, o.pageViewRate * engagement))) {
+        const pages = rng.int(1, 4);
+        for (let p = 0; p < pages; p++) {
+          const at = now + p * 2 * MINUTE;
+          const url = rng.chance(0.2) ? "/pricing" : rng.pick(SITE_PAGES);
+          this.#schedule(at, { kind: "activity", lead, activity: { type: "web.page_view", at: iso(at), url } });
+        }
+      }
+      if (rng.chance(Math.min(1, o.webinarRate * engagement))) {
+        const at = now + rng.between(HOUR, 3 * DAY);
+        this.#schedule(at, { kind: "activity", lead, activity: { type: "web.webinar_attended", at: iso(at) } });
+      }
+    } else if (lead.stage === "customer" && rng.chance(o.purchaseRate)) {
+      this.#operations.purchase++;
+      this.#stats.purchases++;
+    }
+    this.#schedule(now + 7 * DAY, { kind: "weekly", lead });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Hand-off and sales
+
+  #qualify(lead: SimLead, now: number): void {
+    lead.stage = "mql";
+    if (!lead.everQualified) {
+      lead.everQualified = true;
+      bump(this.#stats.mqlsBySegment, lead.segment);
+    }
+    this.#exit(lead, "lead.qualified", now);
+    const country = lead.source.profile.country;
+    const team = chooseTeam(this.config.teams.teams, lead.segment, typeof country === "string" ? country : undefined);
+    if (!team) {
+      this.#stats.unassigned++;
+      return;
+    }
+    this.#operations.handoff++;
+    this.#stats.repNotifications++;
+    bump(this.#stats.handoffsBySegment, lead.segment);
+    bump(this.#stats.handoffsByTeam, team.id);
+    lead.stage = "sales";
+    lead.handoff = { team, rep: this.#rotation.next(team), misses: 0, escalated: false };
+    this.#offerClaim(lead, now);
+  }
+
+  #offerClaim(lead: SimLead, now: number): void {
+    const handoff = lead.handoff;
+    if (!handoff) return;
+    const sla = durationMs(handoff.team.claimSla);
+    if (!handoff.escalated && lead.rng.chance(this.options.claimMissRate)) {
+      this.#schedule(now + sla, { kind: "claim-missed", lead });
+    } else {
+      this.#schedule(now + lead.rng.between(0.05, 0.9) * sla, { kind: "claim", lead });
+    }
+  }
+
+  #claimMissed(lead: SimLead, now: number): void {
+    const handoff = lead.handoff;
+    if (!handoff) return;
+    this.#operations.reassign++;
+    this.#stats.reassigned++;
+    this.#stats.repNotifications++;
+    handoff.misses++;
+    if (handoff.misses >= handoff.team.maxMisses) {
+      // The escalation contact now sees to it that the next rep claims it.
+      handoff.escalated = true;
+      this.#stats.escalated++;
+    }
+    handoff.rep = this.#rotation.next(handoff.team);
+    this.#offerClaim(lead, now);
+  }
+
+  #claim(lead: SimLead, now: number): void {
+    const handoff = lead.handoff;
+    if (!handoff) return;
+    this.#operations.claim++;
+    this.#stats.claimed++;
+    bump(this.#stats.repLeads, repKey(handoff.team, handoff.rep));
+    const cycle = this.options.salesCycleDays * lead.rng.between(0.25, 1.75) * DAY;
+    this.#schedule(now + cycle, { kind: "outcome", lead });
+  }
+
+  #outcome(lead: SimLead, now: number): void {
+    const { rng } = lead;
+    this.#operations.outcome++;
+    lead.handoff = undefined;
+    const win = Math.min(1, this.options.winRate * lead.source.persona.buying);
+    const notNow = Math.min(this.options.notNowRate, 1 - win);
+    const r = rng.next();
+    this.#exit(lead, "lead.closed", now);
+    if (r < win) {
+      this.#stats.won++;
+      lead.stage = "customer";
+      lead.segment = this.#segmentOf(lead);
+      this.#startNurture(lead, now);
+    } else if (r < win + notNow) {
+      this.#stats.notNow++;
+      // The rep names a date to try again; usually weeks to a couple of months out.
+      this.#schedule(now + rng.between(14, 60) * DAY, { kind: "recycle", lead });
+    } else if (rng.chance(0.75)) {
+      this.#stats.lost++;
+      lead.stage = "lost";
+    } else {
+      this.#stats.disqualified++;
+      lead.stage = "disqualified";
+    }
+  }
+
+  #recycle(lead: SimLead, now: number): void {
+    this.#operations.recycle++;
+    this.#stats.recycled++;
+    const mode = this.config.scoring.recycle.engagement;
+    if (mode === "reset") lead.scoreFrom = now;
+    else if (mode === "halve") lead.scoreOffset -= Math.floor(this.#engagementNow(lead, now) / 2);
+    lead.stage = lead.suppressed ? "unsubscribed" : "recycled";
+    lead.segment = this.#segmentOf(lead);
+    this.#startNurture(lead, now);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  #forecast(): Forecast {
+    const s = this.#stats;
+    const segmentIds = [...new Set([...this.config.segments.segments.map((x) => x.id), this.config.segments.default])];
+    const bySegment = (m: Map<string, number>) => record([...segmentIds, ...m.keys()], m);
+    const perDay = s.perDay.map((emails, i) => ({ date: iso(this.#start + i * DAY).slice(0, 10), emails }));
+    const peak = perDay.reduce((best, d) => (d.emails > best.emails ? d : best), perDay[0] ?? { date: "", emails: 0 });
+    const total = s.nurture + s.confirmations;
+    const bySequence: SequenceForecast[] = this.config.sequences.map((seq) => {
+      const st = s.sequences.get(seq.id);
+      const steps = seq.steps.map((step) => ({ stepId: step.id, ...(st?.steps.get(step.id) ?? { sent: 0, skipped: 0, opened: 0, clicked: 0 }) }));
+      return {
+        sequenceId: seq.id,
+        name: seq.name,
+        segment: seq.segment,
+        enrolled: st?.enrolled ?? 0,
+        sent: steps.reduce((n, x) => n + x.sent, 0),
+        skipped: steps.reduce((n, x) => n + x.skipped, 0),
+        steps,
+      };
+    });
+    const reps: RepLoad[] = this.config.teams.teams.flatMap((team) =>
+      team.reps.map((rep) => ({ teamId: team.id, email: rep.email, name: rep.name, leads: s.repLeads.get(repKey(team, rep)) ?? 0 })),
+    );
+    const repTotal = reps.reduce((n, r) => n + r.leads, 0);
+    const mqls = [...s.mqlsBySegment.values()].reduce((a, b) => a + b, 0);
+    const handoffs = [...s.handoffsByTeam.values()].reduce((a, b) => a + b, 0);
+    const unsubscribes = [...s.unsubscribesBySegment.values()].reduce((a, b) => a + b, 0);
+    return {
+      period: { start: iso(this.#start), end: iso(this.#end), days: this.options.days },
+      options: this.options,
+      leads: {
+        captured: s.captured,
+        confirmed: s.confirmed,
+        unconfirmed: s.unconfirmed,
+        bySegment: bySegment(s.leadsBySegment),
+        byPersona: Object.fromEntries(s.byPersona),
+        byForm: record(Object.keys(this.config.forms), s.byForm),
+      },
+      emails: {
+        total,
+        nurture: s.nurture,
+        confirmations: s.confirmations,
+        repNotifications: s.repNotifications,
+        perDay,
+        averagePerDay: perDay.length > 0 ? total / perDay.length : 0,
+        peakPerDay: peak.emails,
+        peakDate: peak.date,
+        opened: s.opened,
+        clicked: s.clicked,
+        bounced: s.bounced,
+        bySequence,
+      },
+      mqls: { total: mqls, bySegment: bySegment(s.mqlsBySegment) },
+      handoffs: {
+        total: handoffs,
+        bySegment: bySegment(s.handoffsBySegment),
+        byTeam: record(this.config.teams.teams.map((t) => t.id), s.handoffsByTeam),
+        unassigned: s.unassigned,
+        reassigned: s.reassigned,
+        escalated: s.escalated,
+      },
+      sales: {
+        claimed: s.claimed,
+        won: s.won,
+        lost: s.lost,
+        disqualified: s.disqualified,
+        notNow: s.notNow,
+        recycled: s.recycled,
+        purchases: s.purchases,
+      },
+      repLoad: {
+        reps,
+        max: reps.reduce((m, r) => Math.max(m, r.leads), 0),
+        average: reps.length > 0 ? repTotal / reps.length : 0,
+      },
+      unsubscribes: { total: unsubscribes, bySegment: bySegment(s.unsubscribesBySegment) },
+      cost: estimateCost(this.#operations, s.captured, this.options.days),
+    };
+  }
+}
+
+function handled(state: EnrollmentState, stepId: string, sentAt: string | undefined): EnrollmentState {
+  return {
+    ...state,
+    lastStepId: stepId,
+    ...(sentAt ? { lastSentAt: sentAt } : {}),
+    completedStepIds: state.completedStepIds.includes(stepId) ? state.completedStepIds : [...state.completedStepIds, stepId],
+  };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function bump(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+/** Every key present (zero when nothing happened), so two forecasts line up row by row. */
+function record(keys: Iterable<string>, counts: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of keys) out[key] = counts.get(key) ?? 0;
+  return out;
+}
+
+function repKey(team: Team, rep: Rep): string {
+  return `${team.id}/${rep.email}`;
+}

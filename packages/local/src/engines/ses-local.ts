@@ -1,0 +1,49 @@
+/**
+ * The SES v2 emulator (npm `aws-ses-v2-local`) on a free port. Its web page at the endpoint shows
+ * every email sent.
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import type { LocalEngine } from "./dynamodb-local";
+import { EngineStartError, freePort, portWasTaken, spawnGuarded, waitUntilReady } from "./engine-process";
+
+export interface SesLocalOptions {
+  /** Defaults to a free port. */
+  port?: number;
+  /** Defaults to 15 s. */
+  timeoutMs?: number;
+}
+
+/** The emulator's command-line script, as its package.json names it. */
+export function sesLocalBin(): string {
+  const packageJsonPath = createRequire(import.meta.url).resolve("aws-ses-v2-local/package.json");
+  const manifest = JSON.parse(readFileSync(packageJsonPath, "utf8")) as { bin?: string | Record<string, string> };
+  const bin = typeof manifest.bin === "string" ? manifest.bin : manifest.bin?.["aws-ses-v2-local"];
+  if (!bin) throw new EngineStartError(`aws-ses-v2-local's package.json names no bin script (${packageJsonPath}).`);
+  return path.join(path.dirname(packageJsonPath), bin);
+}
+
+export async function startSesLocal(options: SesLocalOptions = {}): Promise<LocalEngine> {
+  const bin = sesLocalBin();
+  const attempts = options.port === undefined ? 3 : 1;
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort());
+    // Bound to loopback: the emulator has no authentication.
+    const engine = spawnGuarded(process.execPath, [bin, "--host", "127.0.0.1", "--port", String(port)]);
+    const endpoint = `http://127.0.0.1:${port}`;
+    try {
+      await waitUntilReady(engine, "The SES v2 emulator", () => healthy(endpoint), options.timeoutMs ?? 15_000);
+      return { endpoint, port, stop: () => engine.stop() };
+    } catch (error) {
+      if (attempt < attempts && portWasTaken(engine.output())) continue;
+      throw error;
+    }
+  }
+}
+
+async function healthy(endpoint: string): Promise<boolean> {
+  const response = await fetch(`${endpoint}/health-check`, { signal: AbortSignal.timeout(1_000) });
+  await response.arrayBuffer();
+  return response.ok;
+}

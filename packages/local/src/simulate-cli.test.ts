@@ -1,0 +1,87 @@
+import { execFile } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function simulate(args: string[]): Promise<Run> {
+  return new Promise((done) => {
+    execFile("npx", ["tsx", "packages/local/src/simulate-cli.ts", ...args], { cwd: root }, (error, stdout, stderr) => {
+      done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A copy of the shipped config with every MQL threshold raised by 20 points. */
+function stricterConfig(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), "leadloop-simulate-")), "stricter");
+  cpSync(join(root, "config"), dir, { recursive: true });
+  const file = join(dir, "scoring.yaml");
+  const scoring = parse(readFileSync(file, "utf8")) as { threshold: number; segmentThresholds?: Record<string, number> };
+  scoring.threshold += 20;
+  for (const segment of Object.keys(scoring.segmentThresholds ?? {})) {
+    if (scoring.segmentThresholds) scoring.segmentThresholds[segment] = (scoring.segmentThresholds[segment] ?? 0) + 20;
+  }
+  writeFileSync(file, stringify(scoring));
+  return dir;
+}
+
+describe("npm run simulate", () => {
+  it("compares the shipped config with a stricter copy side by side", async () => {
+    const other = stricterConfig();
+    const run = await simulate(["--leads", "200", "--days", "14", "--compare", other]);
+    expect(run.stderr).toBe(""); // no progress bar when stderr is not a terminal
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Forecast for config: 200 leads over 14 days");
+    expect(run.stdout).toContain(`Forecast for ${other}`);
+    expect(run.stdout).toContain(`Comparison: config → ${other}`);
+    // Fewer leads reach the raised thresholds, and the headline says by how much.
+    expect(run.stdout).toMatch(/^MQLs: \d+ → \d+ \(−\d+(\.\d)?%\)$/m);
+    expect(run.stdout).toMatch(/AWS cost estimate/);
+  });
+
+  it("prints the forecast as JSON with --json", async () => {
+    const run = await simulate(["--leads", "50", "--days", "7", "--json", "--seed", "3"]);
+    expect(run.code).toBe(0);
+    const forecast = JSON.parse(run.stdout) as { leads: { captured: number }; emails: { perDay: unknown[] } };
+    expect(forecast.leads.captured).toBe(50);
+    expect(forecast.emails.perDay).toHaveLength(7);
+  });
+
+  it("names a bad option and what to write instead, and exits 1", async () => {
+    const [typo, percent, leads] = await Promise.all([
+      simulate(["--open-rat", "0.3"]),
+      simulate(["--open-rate", "30"]),
+      simulate(["--leads", "many"]),
+    ]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain("unknown option --open-rat: did you mean --open-rate?");
+
+    expect(percent.code).toBe(1);
+    expect(percent.stderr).toContain("--open-rate must be a share between 0 and 1");
+    expect(percent.stderr).toContain("--open-rate 30%");
+
+    expect(leads.code).toBe(1);
+    expect(leads.stderr).toContain('--leads must be a whole number (got "many"): write e.g. --leads 1000');
+  });
+
+  it("prints config problems as file:line:col and exits 1", async () => {
+    const broken = stricterConfig();
+    const file = join(broken, "scoring.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace(/^threshold: \d+/m, "threshold: high"));
+    const run = await simulate(["--leads", "10", "--days", "2", "--config", broken]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/stricter\/scoring\.yaml:\d+:\d+ {2}threshold/);
+    expect(run.stdout).toBe("");
+  });
+});

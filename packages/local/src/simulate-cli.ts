@@ -264,4 +264,9 @@ function main(argv: readonly string[]): number {
   return 0;
 }
 
+// `npm run simulate | head` closes the pipe early; that is the reader's choice, not a failure.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(process.exitCode ?? 0);
+});
 process.exitCode = main(process.argv.slice(2));

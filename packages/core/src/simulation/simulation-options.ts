@@ -20,7 +20,7 @@ export const SimulationOptions = z
     days: z.number().int().min(1).max(730).default(30).describe("length of the simulated period"),
     seed: z.number().int().min(0).max(4_294_967_295).default(1).describe("same seed, same forecast"),
     start: z.iso
-      .datetime({ offset: true })
+      .datetime({ offset: true, message: "must be an instant such as 2025-03-03T00:00:00Z" })
       .default("2025-01-06T00:00:00Z")
       .describe("first instant of the period (a Monday by default)"),
     segmentMix: z

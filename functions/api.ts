@@ -1,0 +1,40 @@
+/**
+ * The public HTTP API behind API Gateway (HTTP API, payload 2.0): the one hono app of
+ * packages/api, built once per container. The client's address is the one API Gateway saw
+ * (`requestContext.http.sourceIp`), never a header the client can set.
+ */
+import { createApp } from "@leadloop/api/app";
+import type { Context } from "hono";
+import { handle } from "hono/aws-lambda";
+import { beginInvocation, useRuntime } from "./lib/runtime";
+
+const runtime = useRuntime();
+const { env } = runtime;
+
+interface LambdaBindings {
+  requestContext?: { requestId?: string; http?: { sourceIp?: string } };
+}
+
+export function sourceIp(c: Context): string {
+  return (c.env as LambdaBindings | undefined)?.requestContext?.http?.sourceIp ?? "unknown";
+}
+
+const rateLimit =
+  env.RATE_LIMIT_BURST && env.RATE_LIMIT_PER_SECOND ? { burst: env.RATE_LIMIT_BURST, perSecond: env.RATE_LIMIT_PER_SECOND } : undefined;
+
+const app = createApp({
+  ...runtime.deps,
+  log: runtime.log,
+  clientIp: sourceIp,
+  ...(rateLimit ? { rateLimit } : {}),
+});
+
+const served = handle(app);
+
+export const handler: typeof served = async (event, context) => {
+  beginInvocation(runtime.logger, context);
+  // The lead's id is not known until capture has run; its "event published" line carries it, and
+  // the request id ties that line to this request's other lines.
+  runtime.logger.appendKeys({ requestId: (event as LambdaBindings).requestContext?.requestId });
+  return served(event, context);
+};

@@ -1,0 +1,57 @@
+/**
+ * The deployment's settings, as the stacks hand them to every function: plain environment
+ * variables for names and URLs, SST Config for the secret and the stage's sender. Parsed once per
+ * container; a missing or malformed value stops the container at start-up with a message that
+ * names the variable, instead of failing on the first lead.
+ */
+import { z } from "zod";
+
+const optionalNumber = z.coerce.number().positive().optional();
+
+export const Environment = z.object({
+  TABLE_NAME: z.string().min(1),
+  EVENT_BUS_NAME: z.string().min(1),
+  SES_CONFIGURATION_SET: z.string().min(1),
+  /** Base URL of the public API, for unsubscribe and confirmation links. */
+  PUBLIC_URL: z.url(),
+  /** The stage's verified sender (SST Config.Parameter SENDER). */
+  SENDER: z.string().min(3),
+  /** The token-signing key (SST Config.Secret TOKEN_SIGNING_KEY). */
+  TOKEN_SIGNING_KEY: z.string().min(16),
+  UNSUBSCRIBE_MAILTO: z.email().optional(),
+  /** Shards of the due index; must match across every function of a stage. */
+  NURTURE_SHARDS: z.coerce.number().int().positive().max(64).default(8),
+  MAX_SENDS_PER_SECOND: optionalNumber,
+  /** The marketers' config, snapshotted at synth time and shipped beside the bundle. */
+  CONFIG_FILE: z.string().min(1).default("leadloop-config.json"),
+  RATE_LIMIT_BURST: optionalNumber,
+  RATE_LIMIT_PER_SECOND: optionalNumber,
+});
+export type Environment = z.infer<typeof Environment>;
+
+/** Names the variables that are missing or wrong, so the operator knows what to set where. */
+export class EnvironmentError extends Error {
+  override readonly name = "EnvironmentError";
+  constructor(readonly problems: string[]) {
+    super(`The function's environment is not usable:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+const WHERE: Partial<Record<keyof Environment, string>> = {
+  TOKEN_SIGNING_KEY: "an SST secret: npx sst secrets set TOKEN_SIGNING_KEY <value> --stage <stage>",
+  SENDER: "the stage parameter: set LEADLOOP_SENDER when you deploy",
+};
+
+export function parseEnvironment(source: Record<string, string | undefined>): Environment {
+  const result = Environment.safeParse(source);
+  if (result.success) return result.data;
+  throw new EnvironmentError(
+    result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "?") as keyof Environment;
+      const value = source[name];
+      const what = value === undefined || value === "" ? "is not set" : `is not valid (${issue.message})`;
+      const hint = WHERE[name];
+      return `${name} ${what}${hint ? `; it is ${hint}` : ""}`;
+    }),
+  );
+}

@@ -1,0 +1,119 @@
+/**
+ * What every leadloop function shares, built once per container: the parsed environment, the
+ * marketers' config, the adapters pointed at this stage's table, bus and SES configuration set,
+ * and one structured logger. A handler module calls `useRuntime()` at load time, so a container
+ * with a broken environment fails its first cold start loudly instead of its first lead quietly.
+ */
+import { readFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
+import { Logger } from "@aws-lambda-powertools/logger";
+import type { LeadloopConfig } from "@leadloop/core/config/schema";
+import type { NurtureDeps } from "@leadloop/core/nurture/enroll";
+import { NurtureSettings } from "@leadloop/core/nurture/nurture-settings";
+import { systemClock } from "@leadloop/core/ports";
+import { TokenSigner } from "@leadloop/core/tokens";
+import { createEventBridgeClient, EventBridgePublisher } from "@leadloop/events/eventbridge-publisher";
+import { createSesClient, SesMailer } from "@leadloop/mailer/ses-mailer";
+import { createDocumentClient, DynamoLeadStore, DynamoNurtureStore } from "@leadloop/store";
+import { Config } from "sst/node/config";
+import { type Environment, parseEnvironment } from "./environment";
+import { loggedMailer, loggedPublisher } from "./logged-ports";
+
+export interface AppLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface Runtime {
+  env: Environment;
+  config: LeadloopConfig;
+  deps: NurtureDeps;
+  /** Powertools logger: JSON lines with the Lambda context and the lead's id as correlation id. */
+  logger: Logger;
+  /** The same logger behind the small interface the use cases and the hono app take. */
+  log: AppLogger;
+}
+
+/** SST Config throws for a name that is not bound to the function; here that reads as "not set". */
+function sstValue(name: string): string | undefined {
+  try {
+    const value: unknown = Reflect.get(Config, name);
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The config snapshot infra/config-snapshot.ts wrote at synth time (already validated there, so it
+ * is not re-checked here). It ships beside the bundle rather than inside it: templates are
+ * most of its size and only data, so the JavaScript stays small.
+ */
+export function readConfigSnapshot(file: string): LeadloopConfig {
+  const path = isAbsolute(file) ? file : join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), file);
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as LeadloopConfig;
+  } catch (error) {
+    throw new Error(`The config snapshot ${path} could not be read; redeploy so the stacks ship it (${String(error)})`);
+  }
+}
+
+export function toAppLogger(logger: Logger): AppLogger {
+  return {
+    info: (message, extra) => logger.info(message, extra ?? {}),
+    warn: (message, extra) => logger.warn(message, extra ?? {}),
+    error: (message, extra) => logger.error(message, extra ?? {}),
+  };
+}
+
+export function createRuntime(source: Record<string, string | undefined> = process.env): Runtime {
+  const env = parseEnvironment({
+    ...source,
+    SENDER: sstValue("SENDER") ?? source.SENDER,
+    TOKEN_SIGNING_KEY: sstValue("TOKEN_SIGNING_KEY") ?? source.TOKEN_SIGNING_KEY,
+  });
+  const logger = new Logger({ serviceName: source.POWERTOOLS_SERVICE_NAME ?? "leadloop" });
+  const log = toAppLogger(logger);
+  const config = readConfigSnapshot(env.CONFIG_FILE);
+  const settings = NurtureSettings.parse({
+    publicUrl: env.PUBLIC_URL,
+    from: env.SENDER,
+    ...(env.UNSUBSCRIBE_MAILTO ? { unsubscribeMailto: env.UNSUBSCRIBE_MAILTO } : {}),
+    ...(env.MAX_SENDS_PER_SECOND ? { maxSendsPerSecond: env.MAX_SENDS_PER_SECOND } : {}),
+  });
+  const client = createDocumentClient();
+  const deps: NurtureDeps = {
+    config,
+    leads: new DynamoLeadStore({ client, tableName: env.TABLE_NAME }),
+    nurture: new DynamoNurtureStore({ client, tableName: env.TABLE_NAME, shards: env.NURTURE_SHARDS }),
+    mailer: loggedMailer(new SesMailer({ client: createSesClient(), configurationSet: env.SES_CONFIGURATION_SET }), log),
+    publisher: loggedPublisher(new EventBridgePublisher(createEventBridgeClient(), env.EVENT_BUS_NAME), log),
+    clock: systemClock,
+    settings,
+    signer: new TokenSigner(env.TOKEN_SIGNING_KEY),
+    log,
+  };
+  return { env, config, deps, logger, log };
+}
+
+let runtime: Runtime | undefined;
+
+/** The container's runtime, created on first use and kept for every later invocation. */
+export function useRuntime(): Runtime {
+  runtime ??= createRuntime();
+  return runtime;
+}
+
+/**
+ * Starts an invocation's log context: the Lambda request, and the lead's id when the event names
+ * one, so `leadId = "…"` in CloudWatch Logs Insights follows a lead from capture through
+ * enrollment, sends and hand-off. Keys of the previous invocation are dropped first.
+ */
+export function beginInvocation(logger: Logger, context: unknown, leadId?: string): void {
+  logger.resetKeys();
+  if (context && typeof context === "object" && "awsRequestId" in context) {
+    logger.addContext(context as Parameters<Logger["addContext"]>[0]);
+  }
+  if (leadId) logger.appendKeys({ leadId });
+}

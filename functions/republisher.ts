@@ -1,0 +1,16 @@
+/**
+ * The republisher, run every five minutes: a lead stored while the bus refused its lead.captured
+ * event is announced now, so no capture is lost to an EventBridge outage. Enrollment is idempotent,
+ * so announcing a lead twice is harmless.
+ */
+import { republishPending } from "@leadloop/core/capture";
+import { beginInvocation, useRuntime } from "./lib/runtime";
+
+const runtime = useRuntime();
+
+export async function handler(_event?: unknown, context?: unknown) {
+  beginInvocation(runtime.logger, context);
+  const republished = await republishPending({ leads: runtime.deps.leads, publisher: runtime.deps.publisher });
+  if (republished > 0) runtime.log.warn("republished leads the bus had not seen", { republished });
+  return { republished };
+}

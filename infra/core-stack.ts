@@ -1,0 +1,104 @@
+/**
+ * The stage's shared resources: the table, the leadloop event bus, the SES configuration set whose
+ * engagement events reach that bus, the secrets, the alarm topic, and the config snapshot every
+ * function ships. The other stacks `use(Core)`.
+ */
+import { join } from "node:path";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as ses from "aws-cdk-lib/aws-ses";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { Config, EventBus, type StackContext, Table } from "sst/constructs";
+import { useProject } from "sst/project.js";
+import { SES_SOURCE } from "@leadloop/core/routing/routing-rules";
+import { tableDefinition, TTL_ATTRIBUTE } from "@leadloop/store/table";
+import { writeConfigSnapshot } from "./config-snapshot";
+import { deadLetterAlarm } from "./leadloop-function";
+import { isProductionStage, parseStageSettings } from "./stage-settings";
+import { tableProps } from "./table";
+
+/** What SES publishes to EventBridge for each message: the journey from send to engagement. */
+export const SES_EVENT_TYPES = [
+  ses.EmailSendingEvent.SEND,
+  ses.EmailSendingEvent.DELIVERY,
+  ses.EmailSendingEvent.OPEN,
+  ses.EmailSendingEvent.CLICK,
+  ses.EmailSendingEvent.BOUNCE,
+  ses.EmailSendingEvent.COMPLAINT,
+];
+
+export function Core({ stack, app }: StackContext) {
+  const settings = parseStageSettings(process.env);
+  const production = isProductionStage(app.stage);
+  const root = useProject().paths.root;
+  const configSnapshot = writeConfigSnapshot({ root, outDir: join(".leadloop", "config-snapshot", app.stage) });
+
+  const table = new Table(stack, "Table", {
+    ...tableProps(tableDefinition("leadloop")),
+    timeToLiveAttribute: TTL_ATTRIBUTE,
+    cdk: {
+      table: {
+        pointInTimeRecovery: true,
+        // A production table outlives `sst remove` and a mistaken stack deletion.
+        deletionProtection: production,
+        removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      },
+    },
+  });
+
+  const bus = new EventBus(stack, "Bus");
+
+  const alarmTopic = new sns.Topic(stack, "Alarms", { displayName: `leadloop ${app.stage} alarms` });
+  if (settings.LEADLOOP_ALARM_EMAIL) alarmTopic.addSubscription(new subscriptions.EmailSubscription(settings.LEADLOOP_ALARM_EMAIL));
+
+  // SES can publish a configuration set's events only to the account's default bus (see
+  // TOOLCHAIN.md); a rule there forwards this stage's events to the leadloop bus.
+  const configurationSet = new ses.ConfigurationSet(stack, "EmailEvents", {
+    reputationMetrics: true,
+    suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+  });
+  const defaultBus = events.EventBus.fromEventBusName(stack, "DefaultBus", "default");
+  configurationSet.addEventDestination("ToEventBridge", {
+    destination: ses.EventDestination.eventBus(defaultBus),
+    events: SES_EVENT_TYPES,
+  });
+  const sesDeadLetters = new sqs.Queue(stack, "SesForwardDeadLetters", { retentionPeriod: Duration.days(14), enforceSSL: true });
+  new events.Rule(stack, "SesEventsToBus", {
+    description: "SES engagement events of this stage's configuration set, forwarded to the leadloop bus",
+    eventBus: defaultBus,
+    eventPattern: {
+      source: [SES_SOURCE],
+      detail: { mail: { tags: { "ses:configuration-set": [configurationSet.configurationSetName] } } },
+    },
+    targets: [new targets.EventBus(bus.cdk.eventBus, { deadLetterQueue: sesDeadLetters })],
+  });
+  deadLetterAlarm(stack, "SesForward", sesDeadLetters, alarmTopic);
+
+  const secrets = {
+    TOKEN_SIGNING_KEY: new Config.Secret(stack, "TOKEN_SIGNING_KEY"),
+    SLACK_WEBHOOK_URL: new Config.Secret(stack, "SLACK_WEBHOOK_URL"),
+    SENDER: new Config.Parameter(stack, "SENDER", { value: settings.LEADLOOP_SENDER }),
+  };
+
+  // ses:SendEmail is authorised against the sending identity and the configuration set.
+  const sendEmailResources = [
+    stack.formatArn({ service: "ses", resource: "identity", resourceName: settings.sesIdentity }),
+    stack.formatArn({ service: "ses", resource: "configuration-set", resourceName: configurationSet.configurationSetName }),
+  ];
+
+  stack.addOutputs({ TableName: table.tableName, EventBusName: bus.eventBusName, ConfigurationSet: configurationSet.configurationSetName });
+
+  return {
+    settings,
+    configSnapshot,
+    table,
+    bus: bus.cdk.eventBus,
+    configurationSetName: configurationSet.configurationSetName,
+    sendEmailResources,
+    secrets,
+    alarmTopic,
+  };
+}

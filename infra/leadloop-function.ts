@@ -1,0 +1,142 @@
+/**
+ * Every leadloop Lambda is built the same way: Node.js 22, ESM, minified, the AWS SDK left to the
+ * runtime, structured JSON logs, the stage's settings in its environment and its secret and sender
+ * bound through SST Config, and an alarm on its Errors. Asynchronous targets also get a retry
+ * policy and a dead-letter queue with an alarm (see `asyncTarget`).
+ */
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
+import * as logs from "aws-cdk-lib/aws-logs";
+import type * as sns from "aws-cdk-lib/aws-sns";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { Function as SstFunction, type FunctionProps, type Stack } from "sst/constructs";
+import type { Core } from "./core-stack";
+
+type CoreOutputs = ReturnType<typeof Core>;
+
+export interface LeadloopFunctionOptions {
+  handler: string;
+  /** Needs the marketers' config snapshot beside its bundle. */
+  config?: boolean;
+  timeout?: number;
+  memorySize?: number;
+  reservedConcurrentExecutions?: number;
+  /** Extra environment (e.g. PUBLIC_URL for functions in the API's own stack). */
+  environment?: Record<string, string>;
+}
+
+export function functionEnvironment(core: CoreOutputs, publicUrl: string | undefined): Record<string, string> {
+  const { settings } = core;
+  return {
+    TABLE_NAME: core.table.tableName,
+    EVENT_BUS_NAME: core.bus.eventBusName,
+    SES_CONFIGURATION_SET: core.configurationSetName,
+    NURTURE_SHARDS: String(settings.LEADLOOP_NURTURE_SHARDS),
+    POWERTOOLS_SERVICE_NAME: "leadloop",
+    POWERTOOLS_LOG_LEVEL: "INFO",
+    ...(publicUrl ? { PUBLIC_URL: publicUrl } : {}),
+    ...(settings.LEADLOOP_UNSUBSCRIBE_MAILTO ? { UNSUBSCRIBE_MAILTO: settings.LEADLOOP_UNSUBSCRIBE_MAILTO } : {}),
+  };
+}
+
+export function leadloopFunctionProps(
+  stack: Stack,
+  id: string,
+  core: CoreOutputs,
+  options: LeadloopFunctionOptions,
+  publicUrl: string | undefined,
+): FunctionProps {
+  // An explicit log group, not `logRetention`: that one adds a custom resource whose role may
+  // change the retention of every log group in the account ("*").
+  const logGroup = new logs.LogGroup(stack, `${id}Logs`, {
+    retention: logs.RetentionDays.ONE_MONTH,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  return {
+    handler: options.handler,
+    runtime: "nodejs22.x",
+    architecture: "arm_64",
+    // X-Ray would need xray:PutTraceSegments on "*" (it has no resource-level permissions); the
+    // logs' leadId correlation follows a lead across functions instead.
+    tracing: "disabled",
+    timeout: options.timeout ?? 10,
+    memorySize: options.memorySize ?? 512,
+    logGroup,
+    nodejs: {
+      format: "esm",
+      minify: true,
+      // The SDK v3 ships with the nodejs22.x runtime: bundling it would add ~550 KB per function.
+      install: [],
+      esbuild: { external: ["@aws-sdk/*"], target: "node22" },
+      // Lambda does not read source maps unless told to (which slows every cold start).
+      sourcemap: false,
+    },
+    ...(options.config ? { copyFiles: [{ from: core.configSnapshot.file, to: "leadloop-config.json" }] } : {}),
+    environment: { ...functionEnvironment(core, publicUrl), ...options.environment },
+    bind: [core.secrets.TOKEN_SIGNING_KEY, core.secrets.SENDER],
+    ...(options.reservedConcurrentExecutions ? { reservedConcurrentExecutions: options.reservedConcurrentExecutions } : {}),
+  };
+}
+
+/** Alarms when the function reports any error in a five-minute period. */
+export function errorsAlarm(stack: Stack, id: string, fn: SstFunction, topic: sns.ITopic): cloudwatch.Alarm {
+  const alarm = new cloudwatch.Alarm(stack, `${id}Errors`, {
+    alarmDescription: `leadloop ${id}: the function reported errors; see its logs`,
+    metric: fn.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }),
+    threshold: 0,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  alarm.addAlarmAction(new actions.SnsAction(topic));
+  return alarm;
+}
+
+/** Alarms as soon as a dead-letter queue holds a message: each one is an event a lead missed. */
+export function deadLetterAlarm(stack: Stack, id: string, queue: sqs.Queue, topic: sns.ITopic): cloudwatch.Alarm {
+  const alarm = new cloudwatch.Alarm(stack, `${id}DeadLettersAlarm`, {
+    alarmDescription: `leadloop ${id}: events could not be handled and wait in ${id}'s dead-letter queue`,
+    metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" }),
+    threshold: 0,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  alarm.addAlarmAction(new actions.SnsAction(topic));
+  return alarm;
+}
+
+export interface AsyncTarget {
+  fn: SstFunction;
+  deadLetters: sqs.Queue;
+}
+
+/**
+ * A function invoked asynchronously (by a rule or a schedule). Failures are caught twice, and both
+ * land in the same queue: EventBridge's target dead-letter queue takes events it could not deliver
+ * (throttled, no permission), Lambda's on-failure destination takes events whose handler kept
+ * throwing after its retries.
+ */
+export function asyncTarget(
+  stack: Stack,
+  id: string,
+  core: CoreOutputs,
+  options: LeadloopFunctionOptions & { retryAttempts?: number; maxEventAge?: Duration },
+  publicUrl: string | undefined,
+): AsyncTarget {
+  const deadLetters = new sqs.Queue(stack, `${id}DeadLetters`, {
+    retentionPeriod: Duration.days(14),
+    enforceSSL: true,
+  });
+  const fn = new SstFunction(stack, id, {
+    ...leadloopFunctionProps(stack, id, core, options, publicUrl),
+    retryAttempts: options.retryAttempts ?? 2,
+    maxEventAge: options.maxEventAge ?? Duration.hours(6),
+    onFailure: new destinations.SqsDestination(deadLetters),
+  });
+  errorsAlarm(stack, id, fn, core.alarmTopic);
+  deadLetterAlarm(stack, id, deadLetters, core.alarmTopic);
+  return { fn, deadLetters };
+}

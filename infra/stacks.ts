@@ -1,0 +1,12 @@
+/** Every leadloop stack, in dependency order; sst.config.ts and the offline synth both use this. */
+import type { App } from "sst/constructs";
+import { ApiStack } from "./api-stack";
+import { Core } from "./core-stack";
+import { NurtureStack } from "./nurture-stack";
+
+export const STACKS = { Core, ApiStack, NurtureStack } as const;
+
+export function leadloopStacks(app: App): void {
+  app.setDefaultFunctionProps({ runtime: "nodejs22.x" });
+  app.stack(Core, { id: "core" }).stack(ApiStack, { id: "api" }).stack(NurtureStack, { id: "nurture" });
+}

@@ -1,0 +1,221 @@
+import type { CaptureRecord, Profile } from "@leadloop/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestTable, type TestTable } from "../../../test/engines";
+import { DynamoLeadStore } from "./dynamo-lead-store";
+import { LeadNotFoundError } from "./errors";
+
+let table: TestTable;
+let store: DynamoLeadStore;
+
+beforeAll(async () => {
+  table = await createTestTable("store");
+  store = new DynamoLeadStore({ client: table.client, tableName: table.tableName });
+});
+
+afterAll(async () => {
+  await table?.drop();
+});
+
+let clock = Date.parse("2025-03-01T09:00:00.000Z");
+function tick(): string {
+  clock += 1_000;
+  return new Date(clock).toISOString();
+}
+
+let counter = 0;
+function uniqueEmail(): string {
+  counter += 1;
+  return `person-${counter}-${Math.random().toString(36).slice(2)}@example.com`;
+}
+
+function submission(email: string, profile: Profile, overrides: Partial<CaptureRecord> = {}): CaptureRecord {
+  const at = overrides.at ?? tick();
+  return {
+    formId: "demo",
+    email,
+    profile,
+    source: { formId: overrides.formId ?? "demo", at, utm_source: "newsletter" },
+    segmentOf: (p) => (p.company ? "b2b" : "consumer"),
+    initialStage: "lead",
+    at,
+    ...overrides,
+  };
+}
+
+describe("DynamoLeadStore.captureSubmission", () => {
+  it("creates a lead with a random id, its form.submitted activity and no changes", async () => {
+    const email = uniqueEmail();
+    const result = await store.captureSubmission(submission(email, { firstName: "Ada" }));
+
+    expect(result.created).toBe(true);
+    expect(result.changed).toEqual({});
+    expect(result.lead.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(result.lead).toMatchObject({ email, profile: { firstName: "Ada" }, segment: "consumer", stage: "lead", forms: ["demo"], published: false });
+
+    expect(await store.getLead(result.lead.id)).toEqual(result.lead);
+    expect(await store.getLeadByEmail(`  ${email.toUpperCase()} `)).toEqual(result.lead);
+    const activities = await store.listActivities(result.lead.id);
+    expect(activities).toHaveLength(1);
+    expect(activities[0]).toMatchObject({ type: "form.submitted", data: { formId: "demo", created: true, submitted: { firstName: "Ada" } } });
+  });
+
+  it("gives two people two different leads", async () => {
+    const a = await store.captureSubmission(submission(uniqueEmail(), { firstName: "A" }));
+    const b = await store.captureSubmission(submission(uniqueEmail(), { firstName: "B" }));
+    expect(a.lead.id).not.toBe(b.lead.id);
+  });
+
+  it("merges a second submission: new non-empty values win, blanks do not erase, old values stay in the history", async () => {
+    const email = uniqueEmail();
+    const consent = { formId: "demo", text: "Yes, email me", given: true, at: tick(), ip: "192.0.2.1", userAgent: "test" };
+    const first = await store.captureSubmission(
+      submission(email, { firstName: "Ada", company: "Analytical Engines", phone: "123" }, { consent }),
+    );
+    // The capture use case drops empty values before the store sees them (nonEmpty), but a blank
+    // that slips through must still not erase what we knew.
+    const secondAt = tick();
+    const second = await store.captureSubmission(
+      submission(email, { firstName: "Augusta", company: "", title: "Countess" }, {
+        formId: "webinar",
+        at: secondAt,
+        source: { formId: "webinar", at: secondAt, utm_source: "ads" },
+        consent: { ...consent, formId: "webinar", at: secondAt },
+      }),
+    );
+
+    expect(second.created).toBe(false);
+    expect(second.lead.id).toBe(first.lead.id);
+    expect(second.lead.profile).toEqual({ firstName: "Augusta", company: "Analytical Engines", phone: "123", title: "Countess" });
+    expect(second.changed).toEqual({ firstName: { from: "Ada", to: "Augusta" }, title: { to: "Countess" } });
+    expect(second.lead.segment).toBe("b2b");
+    expect(second.lead.forms).toEqual(["demo", "webinar"]);
+    expect(second.lead.firstTouch).toEqual(first.lead.firstTouch);
+    expect(second.lead.lastTouch).toEqual({ formId: "webinar", at: secondAt, utm_source: "ads" });
+    expect(second.lead.consents.map((c) => c.formId)).toEqual(["demo", "webinar"]);
+    expect(second.lead.createdAt).toBe(first.lead.createdAt);
+    expect(second.lead.updatedAt).toBe(secondAt);
+
+    expect(await store.getLead(first.lead.id)).toEqual(second.lead);
+    const [latest, earliest] = await store.listActivities(first.lead.id);
+    expect(latest?.data).toMatchObject({
+      formId: "webinar",
+      created: false,
+      submitted: { firstName: "Augusta", company: "", title: "Countess" },
+      changed: { firstName: { from: "Ada", to: "Augusta" } },
+    });
+    expect(earliest?.data).toMatchObject({ submitted: { firstName: "Ada", company: "Analytical Engines" } });
+  });
+
+  it("does not list a form twice when the same form is submitted again", async () => {
+    const email = uniqueEmail();
+    await store.captureSubmission(submission(email, { firstName: "Ada" }));
+    const again = await store.captureSubmission(submission(email, { firstName: "Ada" }));
+    expect(again.lead.forms).toEqual(["demo"]);
+    expect(again.changed).toEqual({});
+  });
+
+  it("keeps one lead and every submission when 50 submissions of one address race", async () => {
+    const email = uniqueEmail();
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.captureSubmission(submission(email, { [`field${i}`]: i }))),
+    );
+
+    const ids = new Set(results.map((r) => r.lead.id));
+    expect(ids.size).toBe(1);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    const [leadId] = ids;
+    const lead = await store.getLead(leadId!);
+    // Every racer's field survived: no merge overwrote another's.
+    expect(Object.keys(lead!.profile)).toHaveLength(50);
+    const activities = await store.listActivities(leadId!);
+    expect(activities.filter((a) => a.type === "form.submitted")).toHaveLength(50);
+  });
+});
+
+describe("DynamoLeadStore publishing", () => {
+  it("lists unpublished leads oldest first and forgets them once published", async () => {
+    const before = (await store.listUnpublished(1000)).map((l) => l.id);
+    const created = [];
+    for (let i = 0; i < 12; i++) created.push((await store.captureSubmission(submission(uniqueEmail(), { n: i }))).lead);
+
+    const listed = (await store.listUnpublished(1000)).filter((l) => !before.includes(l.id));
+    expect(listed.map((l) => l.id)).toEqual(created.map((l) => l.id));
+    const all = await store.listUnpublished(1000);
+    expect(all.map((l) => l.createdAt)).toEqual([...all.map((l) => l.createdAt)].sort());
+    expect(await store.listUnpublished(3)).toHaveLength(3);
+
+    await store.markPublished(created.slice(0, 10).map((l) => l.id));
+    const remaining = (await store.listUnpublished(1000)).map((l) => l.id);
+    expect(remaining).not.toContain(created[0]!.id);
+    expect(remaining).toContain(created[10]!.id);
+    expect((await store.getLead(created[0]!.id))?.published).toBe(true);
+  });
+
+  it("keeps a lead published when it is submitted again", async () => {
+    const email = uniqueEmail();
+    const { lead } = await store.captureSubmission(submission(email, { firstName: "Ada" }));
+    await store.markPublished([lead.id]);
+    const again = await store.captureSubmission(submission(email, { lastName: "Lovelace" }));
+    expect(again.lead.published).toBe(true);
+    expect((await store.listUnpublished(1000)).map((l) => l.id)).not.toContain(lead.id);
+  });
+
+  it("refuses to mark an unknown lead published", async () => {
+    await expect(store.markPublished(["no-such-lead"])).rejects.toBeInstanceOf(LeadNotFoundError);
+  });
+});
+
+describe("DynamoLeadStore activities and leads", () => {
+  it("lists activities newest first, whatever order they were written in, with a limit", async () => {
+    const { lead } = await store.captureSubmission(submission(uniqueEmail(), { firstName: "Ada" }, { at: "2025-01-01T00:00:00.000Z" }));
+    const times = ["2025-01-05T00:00:00.000Z", "2025-01-02T00:00:00.000Z", "2025-01-09T00:00:00.000Z", "2025-01-03T00:00:00.000Z"];
+    for (const at of times) await store.appendActivity(lead.id, { type: "email.opened", at, data: { at } });
+
+    const all = await store.listActivities(lead.id);
+    expect(all.map((a) => a.at)).toEqual([
+      "2025-01-09T00:00:00.000Z",
+      "2025-01-05T00:00:00.000Z",
+      "2025-01-03T00:00:00.000Z",
+      "2025-01-02T00:00:00.000Z",
+      "2025-01-01T00:00:00.000Z",
+    ]);
+    expect(all.map((a) => a.id)).toEqual([...all.map((a) => a.id)].sort().reverse());
+    expect((await store.listActivities(lead.id, { limit: 2 })).map((a) => a.at)).toEqual(all.slice(0, 2).map((a) => a.at));
+  });
+
+  it("keeps two activities written in the same millisecond apart", async () => {
+    const { lead } = await store.captureSubmission(submission(uniqueEmail(), { firstName: "Ada" }));
+    const at = tick();
+    const [a, b] = await Promise.all([
+      store.appendActivity(lead.id, { type: "web.page_view", at, data: { url: "/a" } }),
+      store.appendActivity(lead.id, { type: "web.page_view", at, data: { url: "/b" } }),
+    ]);
+    expect(a.id).not.toBe(b.id);
+    expect(await store.listActivities(lead.id)).toHaveLength(3);
+  });
+
+  it("moves a lead to another stage and segment, and answers undefined for an unknown lead", async () => {
+    const { lead } = await store.captureSubmission(submission(uniqueEmail(), { firstName: "Ada" }));
+    const at = tick();
+    const updated = await store.updateLead(lead.id, { stage: "mql" }, at);
+    expect(updated).toMatchObject({ id: lead.id, stage: "mql", segment: lead.segment, updatedAt: at });
+    expect((await store.getLead(lead.id))?.stage).toBe("mql");
+    expect(await store.updateLead("no-such-lead", { stage: "mql" }, at)).toBeUndefined();
+    expect(await store.getLead("no-such-lead")).toBeUndefined();
+  });
+
+  it("answers undefined for an address it has never seen", async () => {
+    expect(await store.getLeadByEmail(uniqueEmail())).toBeUndefined();
+  });
+});
+
+describe("DynamoLeadStore suppression", () => {
+  it("suppresses a normalised address and reports why", async () => {
+    const email = uniqueEmail();
+    expect(await store.getSuppression(email)).toBeUndefined();
+    await store.suppress({ email: ` ${email.toUpperCase()}`, reason: "bounced", at: "2025-02-01T00:00:00.000Z" });
+    expect(await store.getSuppression(email)).toEqual({ email, reason: "bounced", at: "2025-02-01T00:00:00.000Z" });
+    // A suppression sits beside the dedupe item but is not a lead.
+    expect(await store.getLeadByEmail(email)).toBeUndefined();
+  });
+});

@@ -1,0 +1,459 @@
+/**
+ * The LeadStore port on the one DynamoDB table. A submission creates at most one lead per
+ * normalised email, however many submissions of that address race.
+ */
+import { randomUUID } from "node:crypto";
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import {
+  type Activity,
+  type CaptureRecord,
+  type CaptureResult,
+  type Lead,
+  type LeadStore,
+  mergeProfile,
+  type NewActivity,
+  normaliseEmail,
+  StoreUnavailableError,
+  type Stage,
+  type Suppression,
+} from "@leadloop/core";
+import { newActivityId } from "./activity-id";
+import { LeadNotFoundError, translateError } from "./errors";
+import { indexKeys, keys, UNPUBLISHED_SHARDS } from "./keys";
+
+export interface DynamoLeadStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Merges that lose an optimistic-lock race retry this many times before giving up. */
+  maxAttempts?: number;
+}
+
+/** The lead keeps its latest consents; every consent ever given stays in its form.submitted activity. */
+export const MAX_CONSENTS_ON_LEAD = 50;
+
+const FORM_SUBMITTED = "form.submitted";
+
+type Item = Record<string, unknown>;
+
+type Attempt = { kind: "done"; result: CaptureResult } | { kind: "exists"; leadId: string } | { kind: "retry" };
+
+export class DynamoLeadStore implements LeadStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #maxAttempts: number;
+
+  constructor(options: DynamoLeadStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#maxAttempts = options.maxAttempts ?? 60;
+  }
+
+  async captureSubmission(record: CaptureRecord): Promise<CaptureResult> {
+    const email = normaliseEmail(record.email);
+    let leadId: string | undefined;
+    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      const outcome = leadId === undefined ? await this.#tryCreate(email, record) : await this.#tryMerge(leadId, record);
+      if (outcome.kind === "done") return outcome.result;
+      if (outcome.kind === "exists") {
+        // Straight on to the merge: no race lost yet, so no reason to wait.
+        leadId = outcome.leadId;
+        continue;
+      }
+      if (outcome.kind === "retry" && leadId !== undefined && !(await this.#exists(leadId))) leadId = undefined;
+      await backoff(attempt);
+    }
+    throw new StoreUnavailableError(
+      `Gave up storing a submission for one address after ${this.#maxAttempts} attempts: too many concurrent submissions of it.`,
+    );
+  }
+
+  /** The fast path for a new address: dedupe item, lead and activity in one request. */
+  async #tryCreate(email: string, record: CaptureRecord): Promise<Attempt> {
+    const id = randomUUID();
+    const lead: Lead = {
+      id,
+      email,
+      profile: record.profile,
+      segment: record.segmentOf({ ...record.profile, email, stage: record.initialStage }),
+      stage: record.initialStage,
+      forms: [record.formId],
+      firstTouch: record.source,
+      lastTouch: record.source,
+      consents: record.consent ? [record.consent] : [],
+      createdAt: record.at,
+      updatedAt: record.at,
+      published: false,
+    };
+    const activity = submissionActivity(id, record, true, {});
+    try {
+      await this.#client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#table,
+                Item: { ...keys.emailDedupe(email), entity: "email", email, leadId: id, createdAt: record.at },
+                ConditionExpression: "attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+              },
+            },
+            {
+              Put: {
+                TableName: this.#table,
+                Item: { ...leadItem(lead), version: 1, ...indexKeys.unpublished(id, record.at) },
+                ConditionExpression: "attribute_not_exists(pk)",
+              },
+            },
+            { Put: { TableName: this.#table, Item: activityItem(activity) } },
+          ],
+        }),
+      );
+      return { kind: "done", result: { lead, created: true, changed: {} } };
+    } catch (error) {
+      const reason = cancellation(error, 0);
+      if (reason?.code === "ConditionalCheckFailed") {
+        const existing = reason.item?.leadId ?? (await this.#leadIdOf(email));
+        return existing === undefined ? { kind: "retry" } : { kind: "exists", leadId: existing };
+      }
+      if (isConflict(error)) return { kind: "retry" };
+      throw translateError(error, "creating a lead");
+    }
+  }
+
+  /** A known address: merge with an optimistic lock on the lead's version, activity in the same request. */
+  async #tryMerge(leadId: string, record: CaptureRecord): Promise<Attempt> {
+    const item = await this.#getItem(keys.lead(leadId), true, "reading a lead to merge");
+    if (!item) return { kind: "retry" };
+    const known = toLead(item);
+    const version = Number(item.version ?? 0);
+    const { profile, changed } = mergeProfile(known.profile, record.profile);
+    const newer = record.source.at >= known.lastTouch.at;
+    const lead: Lead = {
+      ...known,
+      profile,
+      segment: record.segmentOf({ ...profile, email: known.email, stage: known.stage }),
+      forms: known.forms.includes(record.formId) ? known.forms : [...known.forms, record.formId],
+      lastTouch: newer ? record.source : known.lastTouch,
+      consents: record.consent ? [...known.consents, record.consent].slice(-MAX_CONSENTS_ON_LEAD) : known.consents,
+      updatedAt: later(record.at, known.updatedAt),
+    };
+    const activity = submissionActivity(leadId, record, false, changed);
+    try {
+      await this.#client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.#table,
+                Key: keys.lead(leadId),
+                UpdateExpression:
+                  "SET #profile = :profile, #segment = :segment, #forms = :forms, #lastTouch = :lastTouch, #consents = :consents, #updatedAt = :updatedAt, #version = :next",
+                ConditionExpression: "#version = :version",
+                // Named, because several of these are DynamoDB reserved words.
+                ExpressionAttributeNames: {
+                  "#profile": "profile",
+                  "#segment": "segment",
+                  "#forms": "forms",
+                  "#lastTouch": "lastTouch",
+                  "#consents": "consents",
+                  "#updatedAt": "updatedAt",
+                  "#version": "version",
+                },
+                ExpressionAttributeValues: {
+                  ":profile": lead.profile,
+                  ":segment": lead.segment,
+                  ":forms": lead.forms,
+                  ":lastTouch": lead.lastTouch,
+                  ":consents": lead.consents,
+                  ":updatedAt": lead.updatedAt,
+                  ":version": version,
+                  ":next": version + 1,
+                },
+              },
+            },
+            { Put: { TableName: this.#table, Item: activityItem(activity) } },
+          ],
+        }),
+      );
+      return { kind: "done", result: { lead, created: false, changed } };
+    } catch (error) {
+      if (cancellation(error, 0)?.code === "ConditionalCheckFailed" || isConflict(error)) return { kind: "retry" };
+      throw translateError(error, "merging a submission into a lead");
+    }
+  }
+
+  async getLead(id: string): Promise<Lead | undefined> {
+    const item = await this.#getItem(keys.lead(id), false, "reading a lead");
+    return item ? toLead(item) : undefined;
+  }
+
+  async getLeadByEmail(email: string): Promise<Lead | undefined> {
+    const leadId = await this.#leadIdOf(normaliseEmail(email));
+    return leadId === undefined ? undefined : this.getLead(leadId);
+  }
+
+  /** Takes one id or many; also removes the lead from the unpublished index. */
+  async markPublished(leadIds: string | readonly string[]): Promise<void> {
+    const ids = typeof leadIds === "string" ? [leadIds] : [...leadIds];
+    for (let i = 0; i < ids.length; i += 25) {
+      await Promise.all(ids.slice(i, i + 25).map((id) => this.#markOnePublished(id)));
+    }
+  }
+
+  async #markOnePublished(leadId: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: keys.lead(leadId),
+          // The version moves too, so a merge that read the lead before this cannot undo it.
+          UpdateExpression: "SET #published = :true, #version = #version + :one REMOVE gsi1pk, gsi1sk",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeNames: { "#published": "published", "#version": "version" },
+          ExpressionAttributeValues: { ":true": true, ":one": 1 },
+        }),
+      );
+    } catch (error) {
+      if (errorName(error) === "ConditionalCheckFailedException") throw new LeadNotFoundError(leadId);
+      throw translateError(error, "marking a lead published");
+    }
+  }
+
+  async listUnpublished(limit: number): Promise<Lead[]> {
+    if (limit <= 0) return [];
+    const shards = await Promise.all(
+      Array.from({ length: UNPUBLISHED_SHARDS }, (_, shard) =>
+        this.#query(
+          {
+            TableName: this.#table,
+            IndexName: "gsi1",
+            KeyConditionExpression: "gsi1pk = :pk",
+            ExpressionAttributeValues: { ":pk": indexKeys.unpublishedShard(shard) },
+            Limit: limit,
+          },
+          limit,
+          "listing unpublished leads",
+        ),
+      ),
+    );
+    return shards
+      .flat()
+      .sort((a, b) => String(a.gsi1sk).localeCompare(String(b.gsi1sk)))
+      .slice(0, limit)
+      .map(toLead);
+  }
+
+  async appendActivity(leadId: string, activity: NewActivity): Promise<Activity> {
+    const stored: Activity = { leadId, id: newActivityId(activity.at), ...activity };
+    try {
+      await this.#client.send(new PutCommand({ TableName: this.#table, Item: activityItem(stored) }));
+    } catch (error) {
+      throw translateError(error, "appending an activity");
+    }
+    return stored;
+  }
+
+  async listActivities(leadId: string, options: { limit?: number } = {}): Promise<Activity[]> {
+    const items = await this.#query(
+      {
+        TableName: this.#table,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": keys.lead(leadId).pk, ":prefix": keys.activityPrefix },
+        ScanIndexForward: false,
+        ...(options.limit !== undefined ? { Limit: options.limit } : {}),
+      },
+      options.limit,
+      "listing activities",
+    );
+    return items.map(toActivity);
+  }
+
+  async updateLead(leadId: string, patch: { stage?: Stage; segment?: string }, at: string): Promise<Lead | undefined> {
+    const names: Record<string, string> = { "#updatedAt": "updatedAt", "#version": "version" };
+    const values: Record<string, unknown> = { ":at": at, ":one": 1 };
+    const sets = ["#updatedAt = :at", "#version = #version + :one"];
+    for (const field of ["stage", "segment"] as const) {
+      if (patch[field] === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = patch[field];
+      sets.push(`#${field} = :${field}`);
+    }
+    try {
+      const out = await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: keys.lead(leadId),
+          // The version moves so a capture merging concurrently re-reads instead of overwriting.
+          UpdateExpression: `SET ${sets.join(", ")}`,
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return out.Attributes ? toLead(out.Attributes) : undefined;
+    } catch (error) {
+      if (errorName(error) === "ConditionalCheckFailedException") return undefined;
+      throw translateError(error, "updating a lead");
+    }
+  }
+
+  async getSuppression(email: string): Promise<Suppression | undefined> {
+    const item = await this.#getItem(keys.suppression(normaliseEmail(email)), false, "reading a suppression");
+    if (!item) return undefined;
+    return { email: String(item.email), reason: item.reason as Suppression["reason"], at: String(item.at) };
+  }
+
+  async suppress(suppression: Suppression): Promise<void> {
+    const email = normaliseEmail(suppression.email);
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...keys.suppression(email), entity: "suppression", email, reason: suppression.reason, at: suppression.at },
+        }),
+      );
+    } catch (error) {
+      throw translateError(error, "suppressing an address");
+    }
+  }
+
+  async #leadIdOf(email: string): Promise<string | undefined> {
+    const item = await this.#getItem(keys.emailDedupe(email), true, "reading an email");
+    return typeof item?.leadId === "string" ? item.leadId : undefined;
+  }
+
+  async #exists(leadId: string): Promise<boolean> {
+    return (await this.#getItem(keys.lead(leadId), true, "reading a lead")) !== undefined;
+  }
+
+  async #getItem(key: { pk: string; sk: string }, consistent: boolean, doing: string): Promise<Item | undefined> {
+    try {
+      const out = await this.#client.send(new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: consistent }));
+      return out.Item;
+    } catch (error) {
+      throw translateError(error, doing);
+    }
+  }
+
+  /** Follows pages until `limit` items (or all, without a limit). */
+  async #query(input: QueryCommandInput, limit: number | undefined, doing: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    try {
+      do {
+        const out = await this.#client.send(
+          new QueryCommand({
+            ...input,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+            ...(limit !== undefined ? { Limit: limit - items.length } : {}),
+          }),
+        );
+        items.push(...(out.Items ?? []));
+        start = out.LastEvaluatedKey;
+      } while (start && (limit === undefined || items.length < limit));
+    } catch (error) {
+      throw translateError(error, doing);
+    }
+    return items;
+  }
+}
+
+function submissionActivity(
+  leadId: string,
+  record: CaptureRecord,
+  created: boolean,
+  changed: CaptureResult["changed"],
+): Activity {
+  return {
+    leadId,
+    id: newActivityId(record.at),
+    type: FORM_SUBMITTED,
+    at: record.at,
+    data: {
+      formId: record.formId,
+      created,
+      submitted: record.profile,
+      source: record.source,
+      ...(record.consent ? { consent: record.consent } : {}),
+      changed,
+    },
+  };
+}
+
+function leadItem(lead: Lead): Item {
+  return { ...keys.lead(lead.id), entity: "lead", ...lead };
+}
+
+function activityItem(activity: Activity): Item {
+  return { ...keys.activity(activity.leadId, activity.id), entity: "activity", ...activity };
+}
+
+function toLead(item: Item): Lead {
+  return {
+    id: item.id as Lead["id"],
+    email: item.email as Lead["email"],
+    profile: (item.profile ?? {}) as Lead["profile"],
+    segment: item.segment as Lead["segment"],
+    stage: item.stage as Lead["stage"],
+    forms: (item.forms ?? []) as Lead["forms"],
+    firstTouch: item.firstTouch as Lead["firstTouch"],
+    lastTouch: item.lastTouch as Lead["lastTouch"],
+    consents: (item.consents ?? []) as Lead["consents"],
+    createdAt: item.createdAt as Lead["createdAt"],
+    updatedAt: item.updatedAt as Lead["updatedAt"],
+    published: item.published === true,
+  };
+}
+
+function toActivity(item: Item): Activity {
+  return {
+    leadId: String(item.leadId),
+    id: String(item.id),
+    type: String(item.type),
+    at: String(item.at),
+    data: (item.data ?? {}) as Activity["data"],
+  };
+}
+
+/** The reason one item of a cancelled transaction failed, with the lead id it held if any. */
+function cancellation(error: unknown, index: number): { code: string | undefined; item?: { leadId?: string } } | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  const reason = error.CancellationReasons?.[index];
+  if (!reason) return undefined;
+  const raw = reason.Item?.leadId;
+  const leadId = raw && "S" in raw ? raw.S : undefined;
+  return { code: reason.Code, item: leadId === undefined ? {} : { leadId } };
+}
+
+/** Another transaction touched the same items at the same moment: retry, nothing is wrong. */
+function isConflict(error: unknown): boolean {
+  if (error instanceof TransactionCanceledException) {
+    return (error.CancellationReasons ?? []).some((r) => r.Code === "TransactionConflict");
+  }
+  return errorName(error) === "TransactionConflictException";
+}
+
+function errorName(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "name" in error ? String(error.name) : undefined;
+}
+
+/** ISO times compare as strings. */
+function later(a: string, b: string): string {
+  return a >= b ? a : b;
+}
+
+/** Full jitter, so racing merges spread out instead of colliding again in step. */
+function backoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(250, 5 * 2 ** Math.min(attempt, 8));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}

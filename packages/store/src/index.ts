@@ -1,0 +1,6 @@
+export * from "./activity-id";
+export * from "./document-client";
+export * from "./dynamo-lead-store";
+export * from "./errors";
+export * from "./keys";
+export * from "./table";

@@ -1,0 +1,78 @@
+/**
+ * Every key in the one leadloop table. The layout is written down in packages/store/README.md;
+ * entities later issues will add (enrollment, message, sales queue, round robin, reward ledger,
+ * report aggregates) have their keys reserved here, so adding them needs no migration.
+ */
+
+export interface Key {
+  pk: string;
+  sk: string;
+}
+
+/** Time-ordered partitions are spread over this many shards so no partition takes every write. */
+export const UNPUBLISHED_SHARDS = 8;
+export const DUE_SHARDS = 16;
+export const REPORT_SHARDS = 16;
+
+/** FNV-1a: a stable, cheap spread of ids over shards (not security relevant). */
+export function shardOf(id: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}
+
+export const keys = {
+  /** The lead itself: one item per person. Its activities, enrollments and messages share the partition. */
+  lead: (leadId: string): Key => ({ pk: `LEAD#${leadId}`, sk: "LEAD" }),
+  /** Dedupe: the normalised email owns exactly one lead id. Conditional put = one lead per person. */
+  emailDedupe: (email: string): Key => ({ pk: `EMAIL#${email}`, sk: "EMAIL" }),
+  /** Beside the dedupe item, so a send-time check is one GetItem on a known key. */
+  suppression: (email: string): Key => ({ pk: `EMAIL#${email}`, sk: "SUPPRESSION" }),
+  activity: (leadId: string, activityId: string): Key => ({ pk: `LEAD#${leadId}`, sk: `ACT#${activityId}` }),
+  activityPrefix: "ACT#",
+  // Reserved for issue 4 and later.
+  enrollment: (leadId: string, sequenceId: string): Key => ({ pk: `LEAD#${leadId}`, sk: `ENR#${sequenceId}` }),
+  message: (leadId: string, messageId: string): Key => ({ pk: `LEAD#${leadId}`, sk: `MSG#${messageId}` }),
+  salesQueueItem: (teamId: string, qualifiedAt: string, leadId: string): Key => ({
+    pk: `QUEUE#${teamId}`,
+    sk: `${qualifiedAt}#${leadId}`,
+  }),
+  roundRobin: (teamId: string): Key => ({ pk: `TEAM#${teamId}`, sk: "ROUNDROBIN" }),
+  rep: (teamId: string, repId: string): Key => ({ pk: `TEAM#${teamId}`, sk: `REP#${repId}` }),
+  rewardEntry: (ownerId: string, at: string, entryId: string): Key => ({
+    pk: `LEDGER#${ownerId}`,
+    sk: `${at}#${entryId}`,
+  }),
+  reportAggregate: (day: string, shard: number, segment: string, sourceId: string, formId: string): Key => ({
+    pk: `REPORT#${day}#${shard}`,
+    sk: `SEG#${segment}#SRC#${sourceId}#FORM#${formId}`,
+  }),
+} as const;
+
+/** Sparse GSI entries: an item is in an index only while it carries these attributes. */
+export const indexKeys = {
+  /** A lead whose `lead.captured` has not reached the bus yet (gsi1). */
+  unpublished: (leadId: string, createdAt: string) => ({
+    gsi1pk: `UNPUBLISHED#${shardOf(leadId, UNPUBLISHED_SHARDS)}`,
+    gsi1sk: `${createdAt}#${leadId}`,
+  }),
+  unpublishedShard: (shard: number) => `UNPUBLISHED#${shard}`,
+  /** A message, found from the SES message id an SES event carries (gsi1). */
+  sesMessage: (sesMessageId: string) => ({ gsi1pk: `SESMSG#${sesMessageId}`, gsi1sk: "MSG" }),
+  /** The leads a rep has claimed, newest claim last (gsi1). */
+  repClaim: (repId: string, claimedAt: string, leadId: string) => ({
+    gsi1pk: `REP#${repId}`,
+    gsi1sk: `${claimedAt}#${leadId}`,
+  }),
+  /** An enrollment's next step, due at `dueAt` (due index). */
+  due: (leadId: string, sequenceId: string, dueAt: string) => ({
+    duePk: `DUE#${shardOf(`${leadId}#${sequenceId}`, DUE_SHARDS)}`,
+    dueSk: `${dueAt}#${leadId}#${sequenceId}`,
+  }),
+  dueShard: (shard: number) => `DUE#${shard}`,
+  /** Upper bound for `dueSk` in a sweep: everything due at or before `now` sorts below it. */
+  dueUpTo: (now: string) => `${now}$`,
+} as const;

@@ -46,6 +46,7 @@ describe("capture over HTTP on the local stack", () => {
     const form = new FormData();
     form.set("email", "linus@kernel.example");
     form.set("firstName", "Linus");
+    form.set("consent", "on");
     const res = await fetch(capture("newsletter"), { method: "POST", body: form, headers: { accept: "application/json" } });
     expect(res.status).toBe(202);
     const { leadId } = (await res.json()) as { leadId: string };
@@ -53,12 +54,15 @@ describe("capture over HTTP on the local stack", () => {
   });
 
   it("merges a second submission of the same address into one lead", async () => {
-    const first = (await (await post(capture("demo-request"), demoLead("merge@acme.example"))).json()) as { leadId: string };
-    const second = (await (await post(capture("demo-request"), demoLead(" MERGE@acme.example", { title: "CTO", firstName: "" }))).json()) as { leadId: string };
+    const first = (await (await post(capture("demo-request"), demoLead("merge@acme.example", { phone: "+1 555 0100" }))).json()) as { leadId: string };
+    const second = (await (await post(capture("demo-request"), demoLead(" MERGE@acme.example", { title: "CTO", phone: "" }))).json()) as { leadId: string };
     expect(second.leadId).toBe(first.leadId);
     const lead = await stack.store.getLead(first.leadId);
     expect(lead?.profile.title).toBe("CTO");
-    expect(lead?.profile.firstName).toBe("Ada");
+    expect(lead?.profile.phone).toBe("+1 555 0100");
+    const history = await stack.store.listActivities(first.leadId);
+    expect(history.filter((a) => a.type === "form.submitted")).toHaveLength(2);
+    expect(JSON.stringify(history)).toContain("VP Engineering");
   });
 
   it("keeps one lead when 50 submissions of one address race", async () => {
@@ -157,7 +161,7 @@ describe("capture errors are problem+json that say what to do", () => {
       const statuses: number[] = [];
       let last: Response | undefined;
       for (let i = 0; i < 5; i++) {
-        last = await post(url, { email: `rl${i}@acme.example` });
+        last = await post(url, { email: `rl${i}@acme.example`, consent: true });
         statuses.push(last.status);
       }
       expect(statuses).toEqual([202, 202, 202, 429, 429]);

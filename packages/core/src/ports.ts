@@ -234,10 +234,10 @@ export interface NurtureStore {
   /** Ends an active enrollment (exit event, unsubscribe); no-op when already ended. */
   endEnrollment(leadId: string, sequenceId: string, reason: string, at: string): Promise<void>;
   recordMessage(message: MessageRecord): Promise<void>;
-  getMessage(messageId: string): Promise<MessageRecord | undefined>;
+  getMessage(leadId: string, messageId: string): Promise<MessageRecord | undefined>;
   getMessageByProviderId(providerMessageId: string): Promise<MessageRecord | undefined>;
   /** Records an engagement time (first one wins) on a message. */
-  markMessage(messageId: string, field: "openedAt" | "clickedAt" | "bouncedAt" | "complainedAt", at: string): Promise<void>;
+  markMessage(leadId: string, messageId: string, field: "openedAt" | "clickedAt" | "bouncedAt" | "complainedAt", at: string): Promise<void>;
   /** Send times of nurture emails to a lead since `since`, for the frequency cap. */
   recentSends(leadId: string, since: string): Promise<string[]>;
 }

@@ -8,9 +8,22 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type AppLogger, createApp, type RateLimit } from "@leadloop/api";
-import { allRules, type LeadloopConfig, loadConfigOrThrow, republishPending, TokenSigner } from "@leadloop/core";
+import {
+  allRules,
+  enrollLead,
+  exitEnrollments,
+  type LeadloopConfig,
+  loadConfigOrThrow,
+  type NurtureDeps,
+  NurtureSettings,
+  republishPending,
+  type RoutingRule,
+  sweepDueSteps,
+  TokenSigner,
+} from "@leadloop/core";
 import { type BusHandler, LocalBus } from "@leadloop/events";
-import { createDocumentClient, DynamoLeadStore, ensureTable } from "@leadloop/store";
+import { createSesClient, SesMailer } from "@leadloop/mailer";
+import { createDocumentClient, DynamoLeadStore, DynamoNurtureStore, ensureTable } from "@leadloop/store";
 import { serve } from "@hono/node-server";
 import type { Context } from "hono";
 import { consoleLogger } from "./console-logger";
@@ -30,8 +43,10 @@ export interface LocalStackOptions {
   tableName?: string;
   configDir?: string;
   rateLimit?: RateLimit;
-  /** How often the republisher looks for leads the bus never saw. */
-  republishEveryMs?: number;
+  /** How often the periodic jobs run (sweeper, republisher), in real milliseconds. */
+  tickEveryMs?: number;
+  /** Sender of every email; defaults to the example company's. */
+  sender?: string;
   logLevel?: "info" | "warn" | "error" | "silent";
   /** Keep the forms' real thank-you URLs instead of the local /thanks page. */
   keepThankYouUrls?: boolean;
@@ -47,6 +62,8 @@ export interface LocalStack {
   clock: VirtualClock;
   bus: LocalBus;
   store: DynamoLeadStore;
+  nurture: DynamoNurtureStore;
+  deps: NurtureDeps;
   signer: TokenSigner;
   log: AppLogger;
   /** Runs the periodic jobs once (republisher; later the sweeper and SLA checks). */
@@ -94,9 +111,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     const tableName = options.tableName ?? "leadloop";
-    const client = createDocumentClient({ endpoint: dynamoEndpoint });
+    const localCredentials = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
+    const client = createDocumentClient({ endpoint: dynamoEndpoint, ...localCredentials });
     await ensureTable(client, tableName);
     const store = new DynamoLeadStore({ client, tableName });
+    const nurture = new DynamoNurtureStore({ client, tableName });
+    const mailer = new SesMailer({ client: createSesClient({ endpoint: sesEndpoint }), configurationSet: "leadloop-local" });
     const clock = new VirtualClock(options.dataDir ? join(options.dataDir, "clock.json") : undefined);
     const signer = new TokenSigner(localSigningKey(options.dataDir));
 
@@ -112,37 +132,71 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       bus.stop();
     });
 
+    // The public URL is known once the server listens; links in emails point at it.
+    const listenPort = options.port ?? 3000;
+    const host = options.host ?? "127.0.0.1";
+    const settings: NurtureSettings = NurtureSettings.parse({
+      publicUrl: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${listenPort || 1}`,
+      from: options.sender ?? process.env.LEADLOOP_SENDER ?? "Acme Analytics <hello@acme-analytics.example>",
+      maxSendsPerSecond: 200,
+    });
+    const deps: NurtureDeps = { config, leads: store, nurture, mailer, publisher: bus, clock, settings, signer, log };
+    const leadIdOf = (detail: unknown) => String((detail as { leadId?: unknown }).leadId ?? "");
+    handlers.enroll = async (event, rule: RoutingRule) => {
+      if (rule.target !== "enroll") return;
+      await enrollLead(deps, { leadId: leadIdOf(event.detail), sequenceId: rule.sequenceId });
+    };
+    handlers.exit = async (event) => {
+      await exitEnrollments(deps, { leadId: leadIdOf(event.detail), event: event["detail-type"] });
+    };
+
     const tick = async () => {
-      const republished = await republishPending({ store, publisher: bus });
+      const republished = await republishPending({ leads: store, publisher: bus });
       if (republished > 0) log.info(`republished ${republished} lead(s) the bus had not seen`);
       await bus.drain();
+      // Sweep until nothing more is due now (each pass takes a batch per shard).
+      for (let pass = 0; pass < 50; pass++) {
+        const report = await sweepDueSteps(deps);
+        if (report.sent + report.skipped + report.ended + report.retried > 0) log.info("swept", { ...report });
+        await bus.drain();
+        if (report.due < settings.batchSize) break;
+      }
     };
 
     const app = createApp({
-      config,
-      store,
-      publisher: bus,
-      clock,
-      signer,
+      ...deps,
       log,
       clientIp: socketIp,
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     });
 
-    const server = serve({ fetch: app.fetch, port: options.port ?? 3000, hostname: options.host ?? "127.0.0.1" });
+    const server = serve({ fetch: app.fetch, port: listenPort, hostname: host });
     await new Promise<void>((resolve, reject) => {
       server.once("listening", resolve);
       server.once("error", reject);
     });
     stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const port = (server.address() as AddressInfo).port;
-    const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
+    const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+    settings.publicUrl = url;
     (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
 
     if (!options.keepThankYouUrls) {
       for (const form of Object.values(config.forms)) form.thankYouUrl = `${url}/thanks`;
     }
-    app.route("/", devRoutes({ config, clock, sesEndpoint, afterAdvance: tick }));
+    app.route(
+      "/",
+      devRoutes({
+        config,
+        clock,
+        sesEndpoint,
+        afterAdvance: tick,
+        describeMessage: async (providerId) => {
+          const m = await nurture.getMessageByProviderId(providerId);
+          return m && { leadId: m.leadId, kind: m.kind, sequenceId: m.sequenceId, stepId: m.stepId, virtualSentAt: m.sentAt };
+        },
+      }),
+    );
 
     let ticking = false;
     const timer = setInterval(() => {
@@ -153,7 +207,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         .finally(() => {
           ticking = false;
         });
-    }, options.republishEveryMs ?? 30_000);
+    }, options.tickEveryMs ?? 5_000);
     timer.unref();
     stops.push(async () => clearInterval(timer));
 
@@ -167,6 +221,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       clock,
       bus,
       store,
+      nurture,
+      deps,
       signer,
       log,
       tick,

@@ -4,3 +4,4 @@ export * from "./dynamo-lead-store";
 export * from "./errors";
 export * from "./keys";
 export * from "./table";
+export * from "./dynamo-nurture-store";

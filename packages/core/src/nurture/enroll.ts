@@ -47,12 +47,6 @@ export async function recentSendsFor(deps: Pick<NurtureDeps, "nurture">, leadId:
   return deps.nurture.recentSends(leadId, since.toISOString());
 }
 
-export function shardOf(leadId: string, shards: number): number {
-  let h = 2166136261;
-  for (let i = 0; i < leadId.length; i++) h = Math.imul(h ^ leadId.charCodeAt(i), 16777619);
-  return (h >>> 0) % shards;
-}
-
 export async function enrollLead(
   deps: NurtureDeps,
   input: { leadId: string; sequenceId: string },

@@ -201,7 +201,7 @@ async function conditionHolds(deps: NurtureDeps, step: Step, state: Enrollment, 
   const condition = step.condition;
   if (!condition) return true;
   if (condition.previous) {
-    const message = state.lastMessageId ? await deps.nurture.getMessage(state.lastMessageId) : undefined;
+    const message = state.lastMessageId ? await deps.nurture.getMessage(state.leadId, state.lastMessageId) : undefined;
     const clicked = Boolean(message?.clickedAt);
     const opened = clicked || Boolean(message?.openedAt);
     const ok = { opened, clicked, "not-opened": !opened, "not-clicked": !clicked }[condition.previous];

@@ -6,7 +6,7 @@
  * config change still changes the function's asset, so a deploy updates the functions.
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { type LeadloopConfig, loadConfigOrThrow } from "@leadloop/core";
 
 /** The name the functions read (CONFIG_FILE), relative to the Lambda task root. */
@@ -20,8 +20,8 @@ export interface ConfigSnapshot {
 
 export function writeConfigSnapshot(options: { root: string; configDir?: string; outDir?: string }): ConfigSnapshot {
   const config = loadConfigOrThrow(join(options.root, options.configDir ?? "config"));
-  const file = join(options.outDir ?? ".leadloop/config-snapshot", CONFIG_SNAPSHOT_NAME);
-  const absolute = join(options.root, file);
+  const absolute = resolve(options.root, options.outDir ?? ".leadloop/config-snapshot", CONFIG_SNAPSHOT_NAME);
+  const file = relative(options.root, absolute);
   mkdirSync(dirname(absolute), { recursive: true });
   // Written whole, then renamed: two synths at once (parallel stack tests) never see half a file.
   const temporary = `${absolute}.${process.pid}.tmp`;

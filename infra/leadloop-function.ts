@@ -33,7 +33,6 @@ export function functionEnvironment(core: CoreOutputs, publicUrl: string | undef
     TABLE_NAME: core.table.tableName,
     EVENT_BUS_NAME: core.bus.eventBusName,
     SES_CONFIGURATION_SET: core.configurationSetName,
-    NURTURE_SHARDS: String(settings.LEADLOOP_NURTURE_SHARDS),
     POWERTOOLS_SERVICE_NAME: "leadloop",
     POWERTOOLS_LOG_LEVEL: "INFO",
     ...(publicUrl ? { PUBLIC_URL: publicUrl } : {}),

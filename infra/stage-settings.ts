@@ -4,7 +4,6 @@
  * public URL when a custom domain fronts the API, and where alarms go. Parsed once, failing with
  * the variable's name.
  */
-import { DUE_SHARDS } from "@leadloop/store/keys";
 import { z } from "zod";
 
 export const StageSettings = z.object({
@@ -17,8 +16,6 @@ export const StageSettings = z.object({
   LEADLOOP_UNSUBSCRIBE_MAILTO: z.email().optional(),
   /** An address subscribed to the alarm topic. */
   LEADLOOP_ALARM_EMAIL: z.email().optional(),
-  /** Shards of the due index (every function of a stage must agree). */
-  LEADLOOP_NURTURE_SHARDS: z.coerce.number().int().positive().max(64).default(DUE_SHARDS),
   /** API Gateway stage throttling for the whole API. */
   LEADLOOP_API_RATE: z.coerce.number().positive().default(50),
   LEADLOOP_API_BURST: z.coerce.number().int().positive().default(100),

@@ -19,8 +19,6 @@ export const Environment = z.object({
   /** The token-signing key (SST Config.Secret TOKEN_SIGNING_KEY). */
   TOKEN_SIGNING_KEY: z.string().min(16),
   UNSUBSCRIBE_MAILTO: z.email().optional(),
-  /** Shards of the due index; must match across every function of a stage. */
-  NURTURE_SHARDS: z.coerce.number().int().positive().max(64).default(8),
   MAX_SENDS_PER_SECOND: optionalNumber,
   /** The marketers' config, snapshotted at synth time and shipped beside the bundle. */
   CONFIG_FILE: z.string().min(1).default("leadloop-config.json"),

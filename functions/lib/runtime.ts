@@ -86,7 +86,7 @@ export function createRuntime(source: Record<string, string | undefined> = proce
   const deps: NurtureDeps = {
     config,
     leads: new DynamoLeadStore({ client, tableName: env.TABLE_NAME }),
-    nurture: new DynamoNurtureStore({ client, tableName: env.TABLE_NAME, shards: env.NURTURE_SHARDS }),
+    nurture: new DynamoNurtureStore({ client, tableName: env.TABLE_NAME }),
     mailer: loggedMailer(new SesMailer({ client: createSesClient(), configurationSet: env.SES_CONFIGURATION_SET }), log),
     publisher: loggedPublisher(new EventBridgePublisher(createEventBridgeClient(), env.EVENT_BUS_NAME), log),
     clock: systemClock,

@@ -1,0 +1,238 @@
+/**
+ * `npm run bench:coldstart`: each Lambda entry point bundled as SST bundles it (esbuild, ESM,
+ * minified, the AWS SDK left to the runtime), then, per function, the time from process start to
+ * the first handled invocation (module load, the runtime's set-up, one real call against DynamoDB
+ * Local and the SES emulator) as a ratio to `node -e 0`, measured in this one run, medians of
+ * several repetitions. Budgets: every bundle ≤ 250 KB; the API (capture) aims for ≤ 2.0×.
+ */
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { build } from "esbuild";
+import { startDynamoDbLocal, startSesLocal } from "../packages/local/src/engines";
+import { createDocumentClient, ensureTable } from "@leadloop/store";
+import { writeConfigSnapshot } from "../infra/config-snapshot";
+
+const FUNCTIONS = ["api", "enroll", "exit", "sweeper", "republisher"] as const;
+type FunctionName = (typeof FUNCTIONS)[number];
+const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 7);
+const BUNDLE_BUDGET = 250 * 1024;
+const API_AIM = 2.0;
+
+const root = process.cwd();
+const out = resolve(".leadloop/bench/coldstart");
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+// --- bundles, as SST builds them (runtime/handlers/node.js in sst@2, ESM branch) ---------------
+const sizes = {} as Record<FunctionName, number>;
+const largestInputs = {} as Record<FunctionName, [string, number][]>;
+for (const name of FUNCTIONS) {
+  const outfile = join(out, `${name}.mjs`);
+  const result = await build({
+    entryPoints: [join(root, "functions", `${name}.ts`)],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    mainFields: ["module", "main"],
+    minify: true,
+    keepNames: true,
+    metafile: true,
+    external: ["@aws-sdk/*"],
+    logLevel: "error",
+    banner: {
+      js: [
+        `import { createRequire as topLevelCreateRequire } from 'module';`,
+        "const require = topLevelCreateRequire(import.meta.url);",
+        `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"`,
+        `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
+      ].join("\n"),
+    },
+  });
+  sizes[name] = statSync(outfile).size;
+  const inputs = Object.values(result.metafile.outputs)[0]?.inputs ?? {};
+  const byPackage = new Map<string, number>();
+  for (const [path, { bytesInOutput }] of Object.entries(inputs)) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+    const key = match?.[1] ?? (path.startsWith("packages/") ? path.split("/").slice(0, 2).join("/") : path.split("/")[0] ?? path);
+    byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
+  }
+  largestInputs[name] = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 4);
+}
+
+// --- local engines and a stand-in for EventBridge's PutEvents -----------------------------------
+const [ddb, ses] = await Promise.all([startDynamoDbLocal(), startSesLocal()]);
+const tableName = `coldstart-${randomUUID().slice(0, 8)}`;
+await ensureTable(createDocumentClient({ endpoint: ddb.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }), tableName);
+// No EventBridge emulator exists; this answers PutEvents as AWS does when it accepts every entry.
+const eventBridge = createServer((req, res) => {
+  let body = "";
+  req.on("data", (chunk) => {
+    body += chunk;
+  });
+  req.on("end", () => {
+    const entries = (JSON.parse(body || "{}") as { Entries?: unknown[] }).Entries ?? [];
+    res.setHeader("content-type", "application/x-amz-json-1.1");
+    res.end(JSON.stringify({ FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) }));
+  });
+});
+await new Promise<void>((ready) => eventBridge.listen(0, "127.0.0.1", ready));
+const eventBridgeEndpoint = `http://127.0.0.1:${(eventBridge.address() as AddressInfo).port}`;
+
+const snapshot = writeConfigSnapshot({ root, outDir: ".leadloop/bench/coldstart" });
+const sequence = snapshot.config.sequences.find((s) => s.segment === "enterprise") ?? snapshot.config.sequences[0];
+if (!sequence) throw new Error("the config has no sequence to enroll into");
+
+const env: Record<string, string> = {
+  PATH: process.env.PATH ?? "",
+  TABLE_NAME: tableName,
+  EVENT_BUS_NAME: "leadloop-bench",
+  SES_CONFIGURATION_SET: "leadloop-bench",
+  PUBLIC_URL: "https://api.bench.example",
+  CONFIG_FILE: join(root, snapshot.file),
+  SST_APP: "leadloop",
+  SST_STAGE: "bench",
+  SST_Secret_value_TOKEN_SIGNING_KEY: "bench-signing-key-0123456789abcdef",
+  SST_Parameter_value_SENDER: "Acme <hello@acme.example>",
+  AWS_REGION: "us-east-1",
+  AWS_ACCESS_KEY_ID: "local",
+  AWS_SECRET_ACCESS_KEY: "local",
+  AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+  AWS_ENDPOINT_URL_SESV2: ses.endpoint,
+  AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridgeEndpoint,
+  POWERTOOLS_LOG_LEVEL: "INFO",
+};
+
+const context = { awsRequestId: "bench", functionName: "bench", functionVersion: "$LATEST", invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:bench", memoryLimitInMB: "512", getRemainingTimeInMillis: () => 30_000 };
+writeFileSync(
+  join(out, "invoke.mjs"),
+  [
+    "const { handler } = await import(process.argv[2]);",
+    `const context = ${JSON.stringify(context).replace(/}$/, ", getRemainingTimeInMillis: () => 30000 }")};`,
+    "const result = await handler(JSON.parse(process.env.BENCH_EVENT), context);",
+    "if (result && typeof result.statusCode === 'number') {",
+    "  if (result.statusCode >= 400) { console.error(JSON.stringify(result)); process.exit(3); }",
+    "  process.stdout.write('\\n' + JSON.stringify({ statusCode: result.statusCode, body: result.body }) + '\\n');",
+    "}",
+  ].join("\n"),
+);
+
+let leadCounter = 0;
+const submission = () => ({
+  email: `cold${leadCounter++}-${randomUUID().slice(0, 6)}@bench-corp.example`,
+  firstName: "Ada",
+  lastName: "Lovelace",
+  company: "Analytical Engines",
+  title: "Director of Analytics",
+  companySize: 800,
+  country: "GB",
+  consent: true,
+});
+const apiEvent = (body: object) => ({
+  version: "2.0",
+  routeKey: "POST /v1/forms/{formId}/submissions",
+  rawPath: "/v1/forms/demo-request/submissions",
+  rawQueryString: "",
+  headers: { "content-type": "application/json", accept: "application/json", host: "api.bench.example", "user-agent": "bench" },
+  requestContext: {
+    accountId: "123456789012",
+    apiId: "bench",
+    domainName: "api.bench.example",
+    http: { method: "POST", path: "/v1/forms/demo-request/submissions", protocol: "HTTP/1.1", sourceIp: "203.0.113.7", userAgent: "bench" },
+    requestId: randomUUID(),
+    routeKey: "POST /v1/forms/{formId}/submissions",
+    stage: "$default",
+    time: new Date().toUTCString(),
+    timeEpoch: Date.now(),
+  },
+  pathParameters: { formId: "demo-request" },
+  body: JSON.stringify(body),
+  isBase64Encoded: false,
+});
+
+function run(command: string, args: string[], extra: Record<string, string> = {}): Promise<{ ms: number; stdout: string }> {
+  return new Promise((done, fail) => {
+    const started = performance.now();
+    const child = spawn(command, args, { env: { ...env, ...extra }, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    let stdout = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("exit", (code) => {
+      const ms = performance.now() - started;
+      if (code === 0) done({ ms, stdout: stdout.split("\n").findLast((line) => line.startsWith("{\"statusCode\"")) ?? "" });
+      else fail(new Error(`${args.join(" ")} exited ${code}:\n${stderr.slice(-2000)}`));
+    });
+  });
+}
+
+/** A real lead, captured through the API bundle (untimed), for the enroll and exit invocations. */
+async function capturedLeadId(): Promise<string> {
+  const { stdout } = await run(process.execPath, [join(out, "invoke.mjs"), join(out, "api.mjs")], { BENCH_EVENT: JSON.stringify(apiEvent(submission())) });
+  const response = JSON.parse(stdout) as { statusCode: number; body: string };
+  const { leadId } = JSON.parse(response.body) as { leadId?: string };
+  if (!leadId) throw new Error(`capture answered ${response.statusCode} without a lead id: ${response.body}`);
+  return leadId;
+}
+
+function eventFor(name: FunctionName, leadId: string): object {
+  const envelope = (type: string) => ({ version: "0", id: randomUUID(), source: "leadloop", "detail-type": type, time: new Date().toISOString(), account: "123456789012", region: "us-east-1", resources: [], detail: { leadId, segment: sequence?.segment } });
+  switch (name) {
+    case "api":
+      return apiEvent(submission());
+    case "enroll":
+      return { rule: `enroll-${sequence?.id}`, event: envelope("lead.captured") };
+    case "exit":
+      return { rule: "exit", event: envelope("lead.qualified") };
+    default:
+      return { version: "0", id: randomUUID(), "detail-type": "Scheduled Event", source: "aws.events", time: new Date().toISOString(), detail: {} };
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+};
+
+try {
+  const baseline: number[] = [];
+  const times = Object.fromEntries(FUNCTIONS.map((n) => [n, [] as number[]])) as Record<FunctionName, number[]>;
+  // Warm the file cache once so the first measured run is not a disk read.
+  await run(process.execPath, ["-e", "0"]);
+  for (const name of FUNCTIONS) await run(process.execPath, [join(out, "invoke.mjs"), join(out, `${name}.mjs`)], { BENCH_EVENT: JSON.stringify(eventFor(name, "warm-up")) });
+  for (let i = 0; i < REPETITIONS; i++) {
+    baseline.push((await run(process.execPath, ["-e", "0"])).ms);
+    const leadId = await capturedLeadId();
+    for (const name of FUNCTIONS) {
+      const { ms } = await run(process.execPath, [join(out, "invoke.mjs"), join(out, `${name}.mjs`)], { BENCH_EVENT: JSON.stringify(eventFor(name, leadId)) });
+      times[name].push(ms);
+    }
+  }
+  const base = median(baseline);
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+  console.log(`node -e 0: median ${base.toFixed(0)} ms over ${REPETITIONS} runs`);
+  console.log("function      bundle    cold start (median)   ratio   largest parts of the bundle");
+  for (const name of FUNCTIONS) {
+    const t = median(times[name]);
+    const parts = largestInputs[name].map(([p, b]) => `${p} ${kb(b)}`).join(", ");
+    const flag = sizes[name] > BUNDLE_BUDGET ? " (over 250 KB)" : "";
+    console.log(`${name.padEnd(12)}  ${kb(sizes[name]).padStart(7)}${flag}   ${t.toFixed(0).padStart(6)} ms   ${(t / base).toFixed(2)}x   ${parts}`);
+  }
+  const apiRatio = median(times.api) / base;
+  const largest = Math.max(...Object.values(sizes));
+  const verdict = [largest <= BUNDLE_BUDGET ? "all bundles within 250 KB" : "a bundle is over 250 KB", apiRatio <= API_AIM ? "api within 2.0x" : "api over the 2.0x aim"].join("; ");
+  console.log(verdict);
+  console.log(`api cold start ${apiRatio.toFixed(2)}x node -e 0, largest bundle ${kb(largest)}`);
+} finally {
+  eventBridge.close();
+  await Promise.all([ddb.stop(), ses.stop()]);
+}

@@ -4,7 +4,7 @@
 import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { EngineStartError, freePort, portWasTaken, spawnGuarded, waitUntilReady } from "./engine-process";
+import { assertPortFree, EngineStartError, freePort, portWasTaken, spawnGuarded, waitUntilReady } from "./engine-process";
 
 export interface LocalEngine {
   endpoint: string;
@@ -41,6 +41,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   // Only a port we picked ourselves can be swapped for another when someone takes it first.
   const attempts = options.port === undefined ? 3 : 1;
   for (let attempt = 1; ; attempt++) {
+    if (options.port !== undefined) await assertPortFree(options.port, "DynamoDB Local");
     const port = options.port ?? (await freePort());
     const storage = options.dbPath ? ["-dbPath", options.dbPath] : ["-inMemory"];
     const engine = spawnGuarded("java", [

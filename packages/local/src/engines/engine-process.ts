@@ -10,17 +10,38 @@ export class EngineStartError extends Error {
   override readonly name = "EngineStartError";
 }
 
-/** Asks the kernel for a port nobody is listening on. Another process may still take it before
- * the engine binds it, so callers retry on "address in use" when they chose the port this way. */
+/** Asks the kernel for a port nobody is listening on, on any interface (DynamoDB Local binds
+ * them all). Another process may still take it before the engine binds it, so callers retry on
+ * "address in use" when they chose the port this way. */
 export function freePort(): Promise<number> {
+  return listenOnce(0);
+}
+
+/**
+ * Fails when something already listens on `port`. Checked before spawning, because an engine
+ * that cannot bind exits only after a moment, and meanwhile the other listener would answer the
+ * readiness probe as if it were ours.
+ */
+export async function assertPortFree(port: number, name: string): Promise<void> {
+  try {
+    await listenOnce(port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    throw new EngineStartError(
+      `Port ${port} for ${name} is already in use: stop what listens there (an earlier npm start?) or choose another port.`,
+    );
+  }
+}
+
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(port, () => {
       const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error("no port assigned"))));
+      const bound = typeof address === "object" && address ? address.port : 0;
+      server.close(() => (bound ? resolve(bound) : reject(new Error("no port assigned"))));
     });
   });
 }

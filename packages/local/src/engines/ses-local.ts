@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type { LocalEngine } from "./dynamodb-local";
-import { EngineStartError, freePort, portWasTaken, spawnGuarded, waitUntilReady } from "./engine-process";
+import { assertPortFree, EngineStartError, freePort, portWasTaken, spawnGuarded, waitUntilReady } from "./engine-process";
 
 export interface SesLocalOptions {
   /** Defaults to a free port. */
@@ -28,6 +28,7 @@ export async function startSesLocal(options: SesLocalOptions = {}): Promise<Loca
   const bin = sesLocalBin();
   const attempts = options.port === undefined ? 3 : 1;
   for (let attempt = 1; ; attempt++) {
+    if (options.port !== undefined) await assertPortFree(options.port, "the SES v2 emulator");
     const port = options.port ?? (await freePort());
     // Bound to loopback: the emulator has no authentication.
     const engine = spawnGuarded(process.execPath, [bin, "--host", "127.0.0.1", "--port", String(port)]);

@@ -53,6 +53,7 @@ export class LocalBus implements EventPublisher {
   #idle: (() => void)[] = [];
   #timers = new Set<NodeJS.Timeout>();
   #stopped = false;
+  #paused = false;
 
   constructor(private readonly options: LocalBusOptions) {}
 
@@ -92,6 +93,19 @@ export class LocalBus implements EventPublisher {
     return Promise.resolve();
   }
 
+  /**
+   * Holds deliveries (events are still accepted and queued), e.g. to measure the capture path on
+   * its own the way EventBridge decouples it from its targets in AWS.
+   */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#pump();
+  }
+
   stop(): void {
     this.#stopped = true;
     for (const t of this.#timers) clearTimeout(t);
@@ -106,7 +120,7 @@ export class LocalBus implements EventPublisher {
 
   #pump(): void {
     const limit = this.options.concurrency ?? 8;
-    while (!this.#stopped && this.#running < limit && this.#queue.length > 0) {
+    while (!this.#stopped && !this.#paused && this.#running < limit && this.#queue.length > 0) {
       const delivery = this.#queue.shift()!;
       this.#running++;
       void this.#deliver(delivery).finally(() => {

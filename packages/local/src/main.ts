@@ -4,6 +4,9 @@
  */
 import { startLocalStack } from "./stack";
 
+// Node 20 is supported for the local stack; the SDK's advice to move to Node 22 is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 const port = Number(process.env.PORT ?? 3000);
 const dataDir = process.env.LEADLOOP_DATA_DIR ?? ".leadloop";
 

@@ -6,7 +6,7 @@
 import { templateFieldUses, parseTemplateSource } from "../templating";
 import { suggest } from "./did-you-mean";
 import type { Problem } from "./problem";
-import type { FormsFile, ScoringFile, SegmentsFile, SequenceFile, TeamsFile } from "./schema";
+import type { FormsFile, RewardsFile, ScoringFile, SegmentsFile, SequenceFile, TeamsFile } from "./schema";
 import type { PathSegment, YamlSource } from "./yaml-source";
 
 export interface ParsedFile<T> {
@@ -32,6 +32,8 @@ export interface LoadedFiles {
   segments?: ParsedFile<SegmentsFile>;
   scoring?: ParsedFile<ScoringFile>;
   teams?: ParsedFile<TeamsFile>;
+  /** Absent when there is no rewards.yaml (reward points are optional). */
+  rewards?: ParsedFile<RewardsFile>;
   sequences: ParsedFile<SequenceFile>[];
   templates: Map<string, TemplateFiles>;
   /** display path of the templates folder, e.g. config/templates */
@@ -280,6 +282,25 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
         `create ${files.templatesDir}/${HANDOFF_TEMPLATE}.html.liquid and .txt.liquid with a {{ lead_url }} link`,
         "key",
       );
+    }
+  }
+
+  // rewards.yaml: the tier-change email is a marketing email, so it needs its template and an
+  // unsubscribe link like any nurture step.
+  const rewards = obj(files.rewards?.source.data);
+  if (files.rewards && rewards) {
+    const template = str(rewards.tierChangeTemplate);
+    if (template !== undefined) {
+      marketingTemplates.add(template);
+      if (!files.templates.has(template)) {
+        at(
+          files.rewards.source,
+          ["tierChangeTemplate"],
+          `unknown template \`${template}\``,
+          suggest(template, templateNames, `templates in ${files.templatesDir}`) ??
+            `create ${files.templatesDir}/${template}.html.liquid and ${template}.txt.liquid`,
+        );
+      }
     }
   }
 

@@ -4,7 +4,7 @@
  * what the loader produces.
  */
 import { z } from "zod";
-import { FormsFile, ScoringFile, SegmentsFile, SequenceFile, TeamsFile } from "./schema";
+import { FormsFile, RewardsFile, ScoringFile, SegmentsFile, SequenceFile, TeamsFile } from "./schema";
 
 const FILES = {
   "forms.schema.json": [FormsFile, "leadloop forms (config/forms.yaml)"],
@@ -12,6 +12,7 @@ const FILES = {
   "scoring.schema.json": [ScoringFile, "leadloop scoring (config/scoring.yaml)"],
   "sequence.schema.json": [SequenceFile, "leadloop nurture sequence (config/sequences/*.yaml)"],
   "teams.schema.json": [TeamsFile, "leadloop sales teams (config/teams.yaml)"],
+  "rewards.schema.json": [RewardsFile, "leadloop customer reward points (config/rewards.yaml)"],
 } as const;
 
 /** File name under config/schema → JSON Schema document. */

@@ -10,6 +10,7 @@ import { compareProblems, ConfigError, type Problem } from "./problem";
 import {
   FormsFile,
   type LeadloopConfig,
+  RewardsFile,
   ScoringFile,
   SegmentsFile,
   SequenceFile,
@@ -63,6 +64,8 @@ export function loadConfig(dir: string): LoadResult {
   const segments = loadYaml("segments.yaml", SegmentsFile);
   const scoring = loadYaml("scoring.yaml", ScoringFile);
   const teams = loadYaml("teams.yaml", TeamsFile);
+  // Optional: a deployment without reward points has no rewards.yaml.
+  const rewards = existsSync(join(root, "rewards.yaml")) ? loadYaml("rewards.yaml", RewardsFile) : undefined;
   const sequences = listFiles(join(root, "sequences"))
     .filter((f) => /\.ya?ml$/.test(f))
     .map((f) => loadYaml(`sequences/${f}`, SequenceFile))
@@ -93,11 +96,11 @@ export function loadConfig(dir: string): LoadResult {
     templates.set(name, entry);
   }
 
-  const files: LoadedFiles = { forms, segments, scoring, teams, sequences, templates, templatesDir: shown("templates") };
+  const files: LoadedFiles = { forms, segments, scoring, teams, rewards, sequences, templates, templatesDir: shown("templates") };
   problems.push(...crossReferenceProblems(files));
   problems.sort(compareProblems);
 
-  if (problems.length > 0 || !forms?.value || !segments?.value || !scoring?.value || !teams?.value) {
+  if (problems.length > 0 || !forms?.value || !segments?.value || !scoring?.value || !teams?.value || (rewards && !rewards.value)) {
     return { config: undefined, problems };
   }
   const withoutSchema = <T extends { $schema?: string }>({ $schema: _, ...rest }: T): Omit<T, "$schema"> => rest;
@@ -113,6 +116,7 @@ export function loadConfig(dir: string): LoadResult {
       sequences: sequences.flatMap((s) => (s.value ? [withoutSchema(s.value)] : [])),
       teams: withoutSchema(teams.value),
       templates: loadedTemplates,
+      ...(rewards?.value ? { rewards: withoutSchema(rewards.value) } : {}),
     },
     problems,
   };

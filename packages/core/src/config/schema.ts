@@ -353,4 +353,45 @@ export interface LeadloopConfig {
   sequences: Sequence[];
   teams: Omit<TeamsFile, "$schema">;
   templates: Record<string, Template>;
+  /** Reward points for customers; absent when config/rewards.yaml is not there. */
+  rewards?: Rewards;
 }
+
+// ---------------------------------------------------------------------------------------------
+// rewards.yaml
+
+export const CurrencyCode = z.string().regex(/^[A-Z]{3}$/, "must be a three-letter currency code such as USD or EUR");
+
+export const RewardTier = z.strictObject({
+  id: Slug.describe("tier name shown to customers and in events, e.g. gold"),
+  name: z.string().min(1).optional().describe("display name; defaults to the id"),
+  threshold: z.number().int().nonnegative().describe("points balance at which a customer reaches this tier"),
+});
+export type RewardTier = z.infer<typeof RewardTier>;
+
+export const RewardsFile = z.strictObject({
+  $schema: z.string().optional(),
+  pointsPerUnit: z
+    .record(CurrencyCode, z.number().positive())
+    .refine((rates) => Object.keys(rates).length > 0, { message: "needs at least one currency, e.g. USD: 1" })
+    .describe("points earned per whole currency unit spent, per currency (e.g. USD: 1, EUR: 1.1); other currencies are refused"),
+  tiers: z
+    .array(RewardTier)
+    .min(1)
+    .refine((tiers) => tiers.every((t, i) => i === 0 || t.threshold > (tiers[i - 1]?.threshold ?? -1)), {
+      message: "list tiers from the lowest threshold to the highest, each higher than the one before",
+    })
+    .describe("tiers from lowest to highest; a customer is in the highest tier whose threshold the balance reaches"),
+  expiry: IsoDuration.describe("how long points stay valid after the purchase that earned them, e.g. P365D"),
+  tierChangeTemplate: Slug.optional().describe(
+    "template emailed when a customer changes tier (under config/templates, without .html.liquid / .txt.liquid)",
+  ),
+  tierChangeSubject: z
+    .string()
+    .min(1)
+    .max(200)
+    .default("Your points statement: you are now {{ tier.name }}")
+    .describe("subject of the tier-change email; {{ tier.name }}, {{ points.balance }} and lead fields work"),
+});
+export type RewardsFile = z.infer<typeof RewardsFile>;
+export type Rewards = Omit<RewardsFile, "$schema">;

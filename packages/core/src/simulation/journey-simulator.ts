@@ -18,7 +18,7 @@ import type { Forecast, RepLoad, SequenceForecast } from "./forecast";
 import { Prng, streamSeed } from "./prng";
 import { resolveSimulationOptions, type SimulationOptions, type SimulationOptionsInput } from "./simulation-options";
 import { generateLead, type SyntheticLead } from "./synthetic-leads";
-import { chooseTeam, RepRotation } from "./team-assignment";
+import { chooseTeam, RepRotation } from "../sales/team-assignment";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -1,0 +1,52 @@
+/**
+ * claimLead: one rep holds a lead. The claim is a conditional write, so of two reps claiming at
+ * once exactly one wins and the other gets ClaimConflictError naming the holder; claiming a lead
+ * you already hold is a harmless repeat.
+ */
+import type { Principal } from "../auth-claims";
+import { NotFoundError } from "../errors";
+import { findTeam, publishQuietly, type SalesDeps } from "./sales-deps";
+import { ClaimConflictError, NotYourLeadError, SalesStateError } from "./sales-errors";
+import type { ClaimedEventDetail } from "./sales-events";
+import type { Handoff, QueueItem } from "./sales-store";
+import { isTeamRep } from "./team-assignment";
+
+/** Who the principal is to the queue: their email (admins without one act as their subject). */
+export function actorOf(principal: Principal): string {
+  return principal.email ?? principal.subject;
+}
+
+export const isAdmin = (principal: Principal) => principal.roles.includes("admin");
+
+/** The lead's open hand-off, or the error a rep should see. */
+export async function openHandoff(deps: Pick<SalesDeps, "sales">, leadId: string): Promise<Handoff & { item: QueueItem }> {
+  const handoff = await deps.sales.getHandoff(leadId);
+  if (!handoff) throw new NotFoundError(`Lead ${leadId} has not been handed to sales (it is in no team's queue).`);
+  if (!handoff.item) {
+    throw new SalesStateError(
+      `Lead ${leadId} is already closed (${handoff.closed?.outcome ?? "closed"}${handoff.closed ? ` by ${handoff.closed.rep}` : ""}); it is back with marketing.`,
+    );
+  }
+  return handoff as Handoff & { item: QueueItem };
+}
+
+export async function claimLead(deps: SalesDeps, principal: Principal, leadId: string): Promise<QueueItem> {
+  const { item } = await openHandoff(deps, leadId);
+  const team = findTeam(deps, item.teamId);
+  const me = actorOf(principal);
+  if (!isAdmin(principal) && !(team && isTeamRep(team, principal.email))) {
+    throw new NotYourLeadError(`Lead ${leadId} is in the ${team?.name ?? item.teamId} queue, and ${me} is not a rep of that team.`);
+  }
+  const at = deps.clock.now().toISOString();
+  const result = await deps.sales.claim(item, me, at);
+  if (!result.claimed) {
+    if (result.missing) throw new SalesStateError(`Lead ${leadId} was closed a moment ago; it is no longer in the queue.`);
+    throw new ClaimConflictError(leadId, result.holder);
+  }
+  if (!result.already) {
+    await deps.leads.appendActivity(leadId, { type: "lead.claimed", at, data: { teamId: item.teamId, rep: me } });
+    const detail: ClaimedEventDetail = { leadId, teamId: item.teamId, rep: me, claimedAt: result.item.claimedAt ?? at };
+    await publishQuietly(deps, "lead.claimed", detail);
+  }
+  return result.item;
+}

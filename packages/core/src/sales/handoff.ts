@@ -1,0 +1,71 @@
+/**
+ * handOff: a qualified lead lands in exactly one team's queue once per qualification, with one
+ * rep, and that rep hears about it. The queue item is written (conditionally, keyed by team,
+ * qualification time and lead) before anyone is told, so a failed notification or a redelivered
+ * event never loses or doubles a hand-off; the per-team turn counter keeps concurrent hand-offs
+ * fair.
+ */
+import { durationMs } from "../duration";
+import { FIRST_RETRY_AFTER_MS, notifyQueueItem } from "./handoff-notification";
+import { publishQuietly, type SalesDeps } from "./sales-deps";
+import { type AssignedEventDetail, QualifiedEventDetail } from "./sales-events";
+import type { QueueItem } from "./sales-store";
+import { chooseTeam, repForTurn } from "./team-assignment";
+
+export type HandoffResult =
+  | { status: "assigned"; item: QueueItem; notified: boolean }
+  | { status: "duplicate"; item?: QueueItem }
+  | { status: "no-team" | "no-lead" };
+
+export async function handOff(deps: SalesDeps, event: unknown): Promise<HandoffResult> {
+  const detail = QualifiedEventDetail.parse(event);
+  const lead = await deps.leads.getLead(detail.leadId);
+  if (!lead) {
+    deps.log?.warn("qualified lead not found; nothing to hand off", { leadId: detail.leadId });
+    return { status: "no-lead" };
+  }
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const profileCountry = typeof lead.profile.country === "string" ? lead.profile.country : undefined;
+  const country = detail.country ?? profileCountry;
+  const team = chooseTeam(deps.config.teams.teams, detail.segment, country);
+  if (!team) {
+    deps.log?.warn("no team works this segment and country; lead not handed off", { leadId: lead.id, segment: detail.segment, country });
+    await deps.leads.appendActivity(lead.id, { type: "handoff.unassigned", at, data: { segment: detail.segment, country: country ?? null } });
+    return { status: "no-team" };
+  }
+
+  const ref = { teamId: team.id, qualifiedAt: detail.qualifiedAt, leadId: lead.id };
+  // A redelivered event must not take a second turn (that would skew the rotation).
+  const existing = await deps.sales.getQueueItem(ref);
+  if (existing) return { status: "duplicate", item: existing };
+
+  const rep = repForTurn(team, await deps.sales.nextTurn(team.id));
+  const item: QueueItem = {
+    ...ref,
+    segment: detail.segment,
+    ...(country ? { country } : {}),
+    score: detail.score,
+    threshold: detail.threshold,
+    reasons: detail.reasons,
+    rep: rep.email,
+    repName: rep.name,
+    assignedAt: at,
+    claimBy: new Date(now.getTime() + durationMs(team.claimSla)).toISOString(),
+    misses: 0,
+    notifyAttempts: 0,
+    notifyAfter: new Date(now.getTime() + FIRST_RETRY_AFTER_MS).toISOString(),
+  };
+  if (!(await deps.sales.createHandoff(item))) return { status: "duplicate" };
+
+  await deps.leads.updateLead(lead.id, { stage: "sales" }, at);
+  await deps.leads.appendActivity(lead.id, {
+    type: "lead.assigned",
+    at,
+    data: { teamId: team.id, rep: rep.email, repName: rep.name, claimBy: item.claimBy, score: item.score },
+  });
+  const assigned: AssignedEventDetail = { leadId: lead.id, teamId: team.id, rep: rep.email, queuedAt: at, claimBy: item.claimBy };
+  await publishQuietly(deps, "lead.assigned", assigned);
+  const notified = (await notifyQueueItem(deps, item)) === "notified";
+  return { status: "assigned", item, notified };
+}

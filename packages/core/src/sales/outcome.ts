@@ -1,0 +1,109 @@
+/**
+ * recordOutcome: the rep who holds a lead (or an admin) says how it ended: won with an amount,
+ * lost or disqualified with a reason code from config/teams.yaml, or not now with a date to come
+ * back. The outcome is recorded once (conditional on the claim), moves the lead's stage and
+ * publishes `lead.closed` for marketing's feedback loop.
+ */
+import type { Principal } from "../auth-claims";
+import { ValidationError, type FieldIssue } from "../errors";
+import type { Stage } from "../lead";
+import { actorOf, isAdmin, openHandoff } from "./claim";
+import { publishQuietly, type SalesDeps } from "./sales-deps";
+import { NotYourLeadError, SalesStateError } from "./sales-errors";
+import { type ClosedEventDetail, Outcome } from "./sales-events";
+import type { Closure } from "./sales-store";
+
+/** What a rep sends; validateOutcome checks it against the config. */
+export type OutcomeInput = {
+  outcome: string;
+  reason?: string;
+  amount?: number;
+  currency?: string;
+  recycleOn?: string;
+};
+
+export const STAGE_AFTER: Record<Outcome, Stage> = {
+  won: "customer",
+  lost: "lost",
+  disqualified: "disqualified",
+  "not-now": "recycled",
+};
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Checks an outcome against the config; every problem names its field and what would be valid. */
+export function validateOutcome(
+  deps: Pick<SalesDeps, "config">,
+  input: unknown,
+  now: Date,
+): Omit<Closure, "rep" | "closedAt"> {
+  const raw = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
+  const issues: FieldIssue[] = [];
+  const parsed = Outcome.safeParse(raw.outcome);
+  if (!parsed.success) {
+    issues.push({ field: "outcome", message: `must be one of ${Outcome.options.join(", ")}` });
+    throw new ValidationError(issues);
+  }
+  const outcome = parsed.data;
+  const closure: Omit<Closure, "rep" | "closedAt"> = { outcome };
+  const { lostReasons, disqualifiedReasons } = deps.config.teams;
+
+  if (outcome === "won") {
+    const amount = typeof raw.amount === "string" && raw.amount.trim() !== "" ? Number(raw.amount) : raw.amount;
+    if (typeof amount !== "number" || !Number.isFinite(amount) || amount <= 0) {
+      issues.push({ field: "amount", message: "a won deal needs its amount, a number greater than 0 (e.g. 12000)" });
+    } else closure.amount = amount;
+    if (raw.currency !== undefined && raw.currency !== "") {
+      if (typeof raw.currency !== "string" || !/^[A-Za-z]{3}$/.test(raw.currency)) {
+        issues.push({ field: "currency", message: "must be a three-letter ISO 4217 code such as USD or EUR" });
+      } else closure.currency = raw.currency.toUpperCase();
+    }
+  }
+  if (outcome === "lost" || outcome === "disqualified") {
+    const reasons = outcome === "lost" ? lostReasons : disqualifiedReasons;
+    const codes = reasons.map((r) => r.code);
+    if (typeof raw.reason !== "string" || !codes.includes(raw.reason)) {
+      const given = typeof raw.reason === "string" && raw.reason ? `"${raw.reason}" is not a reason code; ` : "";
+      issues.push({
+        field: "reason",
+        message: `${given}a ${outcome} lead needs a reason, one of ${codes.join(", ")} (config/teams.yaml ${outcome === "lost" ? "lostReasons" : "disqualifiedReasons"})`,
+      });
+    } else closure.reason = raw.reason;
+  }
+  if (outcome === "not-now") {
+    const recycleOn = raw.recycleOn;
+    const when = typeof recycleOn === "string" && (DATE.test(recycleOn) || !Number.isNaN(Date.parse(recycleOn))) ? new Date(recycleOn) : undefined;
+    if (!when || Number.isNaN(when.getTime())) {
+      issues.push({ field: "recycleOn", message: "not now needs the date to come back to the lead, e.g. 2026-01-15" });
+    } else if (when.getTime() <= now.getTime()) {
+      issues.push({ field: "recycleOn", message: `must lie in the future (after ${now.toISOString().slice(0, 10)})` });
+    } else closure.recycleOn = recycleOn as string;
+    if (typeof raw.reason === "string" && raw.reason) closure.reason = raw.reason;
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+  return closure;
+}
+
+export async function recordOutcome(deps: SalesDeps, principal: Principal, leadId: string, input: unknown): Promise<Closure> {
+  const now = deps.clock.now();
+  const checked = validateOutcome(deps, input, now);
+  const { item } = await openHandoff(deps, leadId);
+  const me = actorOf(principal);
+  const admin = isAdmin(principal);
+  if (!admin) {
+    if (!item.claimedBy) throw new SalesStateError(`Claim lead ${leadId} before recording its outcome.`);
+    if (item.claimedBy !== me) throw new NotYourLeadError(`Lead ${leadId} is claimed by ${item.claimedBy}; only they (or an admin) can record its outcome.`);
+  }
+  const at = now.toISOString();
+  const closure: Closure = { ...checked, rep: item.claimedBy ?? me, closedAt: at };
+  if (!(await deps.sales.close(item, closure, admin ? undefined : me))) {
+    // Lost a race: closed or re-claimed meanwhile. Re-read so the answer says which.
+    await openHandoff(deps, leadId);
+    throw new NotYourLeadError(`Lead ${leadId} changed hands while the outcome was being recorded; reload it.`);
+  }
+  await deps.leads.updateLead(leadId, { stage: STAGE_AFTER[closure.outcome] }, at);
+  await deps.leads.appendActivity(leadId, { type: "lead.closed", at, data: { teamId: item.teamId, ...closure } });
+  const detail: ClosedEventDetail = { leadId, teamId: item.teamId, ...closure };
+  await publishQuietly(deps, "lead.closed", detail);
+  return closure;
+}

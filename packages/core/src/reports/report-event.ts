@@ -1,0 +1,278 @@
+/**
+ * How one bus event moves the report: which fact it is (the key that makes a redelivery a no-op),
+ * what it changes in the lead's report state, and which counters it adds to. Pure: the use case
+ * (record-report-event.ts) reads the state and writes the result.
+ */
+import type { EventEnvelope } from "../routing/routing-rules";
+import {
+  type AggregateIncrement,
+  CLOSE_OUTCOMES,
+  type CloseOutcome,
+  counterName,
+  type EmailCounter,
+  hoursBetween,
+  type ReportDims,
+  sourceOf,
+  utcDay,
+  WHOLE_SEQUENCE_STEP,
+} from "./report-aggregates";
+import type { LeadFacts, LeadReportState, SentMessage } from "./report-store";
+
+/** An event in the terms the report cares about. */
+export type ReportEvent =
+  | { type: "captured"; leadId: string; at: string; dims: ReportDims }
+  | { type: "email"; counter: Exclude<EmailCounter, "wonTouches" | "unsubscribed">; leadId: string; at: string; messageId: string; sequenceId?: string; stepId?: string }
+  | { type: "web-activity"; leadId: string; at: string; key: string }
+  | { type: "unsubscribed"; leadId: string; at: string }
+  | { type: "qualified"; leadId: string; at: string }
+  | { type: "claimed"; leadId: string; at: string }
+  | { type: "closed"; leadId: string; at: string; outcome: CloseOutcome; reason?: string; amount?: number; currency?: string }
+  | { type: "recycled"; leadId: string; at: string };
+
+/** SES detail-types (configuration-set events on EventBridge) the report counts. */
+const SES_COUNTERS: Record<string, "opened" | "clicked" | "bounced"> = {
+  "Email Opened": "opened",
+  "Email Clicked": "clicked",
+  "Email Bounced": "bounced",
+};
+const SES_TIME_FIELD = { opened: "open", clicked: "click", bounced: "bounce" } as const;
+
+const str = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
+const record = (value: unknown): Record<string, unknown> => (value && typeof value === "object" ? (value as Record<string, unknown>) : {});
+const validTime = (value: unknown): string | undefined => {
+  const text = str(value);
+  return text && Number.isFinite(Date.parse(text)) ? new Date(text).toISOString() : undefined;
+};
+/** SES tags are arrays of strings. */
+const tag = (tags: Record<string, unknown>, name: string): string | undefined => {
+  const value = tags[name];
+  return Array.isArray(value) ? str(value[0]) : str(value);
+};
+
+/** The report's view of an event, or undefined for events it does not count. */
+export function reportEventOf(event: EventEnvelope): ReportEvent | undefined {
+  const detail = event.detail;
+  const envelopeTime = validTime(event.time) ?? new Date().toISOString();
+  if (event.source === "aws.ses") {
+    const counter = SES_COUNTERS[event["detail-type"]];
+    if (!counter) return undefined;
+    const mail = record(detail.mail);
+    const tags = record(mail.tags);
+    const leadId = tag(tags, "lead");
+    const messageId = tag(tags, "message") ?? str(mail.messageId);
+    if (!leadId || !messageId) return undefined;
+    const at = validTime(record(detail[SES_TIME_FIELD[counter]]).timestamp) ?? envelopeTime;
+    const sequenceId = tag(tags, "sequence");
+    const stepId = tag(tags, "step");
+    return { type: "email", counter, leadId, at, messageId, ...(sequenceId ? { sequenceId } : {}), ...(stepId ? { stepId } : {}) };
+  }
+  const leadId = str(detail.leadId);
+  if (!leadId) return undefined;
+  switch (event["detail-type"]) {
+    case "lead.captured": {
+      const source = record(detail.source);
+      return {
+        type: "captured",
+        leadId,
+        at: envelopeTime,
+        dims: { segment: str(detail.segment) ?? "unknown", source: sourceOf(source.utm_source), formId: str(detail.formId) ?? "unknown" },
+      };
+    }
+    case "email.sent": {
+      const messageId = str(detail.messageId);
+      if (!messageId) return undefined;
+      const sequenceId = str(detail.sequenceId);
+      const stepId = str(detail.stepId);
+      return { type: "email", counter: "sent", leadId, at: envelopeTime, messageId, ...(sequenceId ? { sequenceId } : {}), ...(stepId ? { stepId } : {}) };
+    }
+    case "lead.scored": {
+      // Only a score moved by something the lead did on the site (the site script's behaviour
+      // events) is web engagement; rescoring a profile is not.
+      const activity = detail.activity;
+      if (activity === undefined || activity === null) return undefined;
+      return { type: "web-activity", leadId, at: validTime(detail.at) ?? envelopeTime, key: event.id };
+    }
+    case "lead.unsubscribed":
+      return { type: "unsubscribed", leadId, at: envelopeTime };
+    case "lead.qualified":
+      return { type: "qualified", leadId, at: validTime(detail.qualifiedAt) ?? envelopeTime };
+    case "lead.claimed":
+      return { type: "claimed", leadId, at: validTime(detail.claimedAt) ?? envelopeTime };
+    case "lead.closed": {
+      const outcome = CLOSE_OUTCOMES.find((o) => o === detail.outcome);
+      if (!outcome) return undefined;
+      const amount = typeof detail.amount === "number" && Number.isFinite(detail.amount) && detail.amount > 0 ? detail.amount : undefined;
+      const reason = str(detail.reason);
+      const currency = str(detail.currency);
+      return {
+        type: "closed",
+        leadId,
+        at: validTime(detail.closedAt) ?? envelopeTime,
+        outcome,
+        ...(reason ? { reason } : {}),
+        ...(amount !== undefined ? { amount } : {}),
+        ...(currency ? { currency } : {}),
+      };
+    }
+    case "lead.recycled":
+      return { type: "recycled", leadId, at: validTime(detail.recycledAt) ?? envelopeTime };
+    default:
+      return undefined;
+  }
+}
+
+/** Whether planning this event needs the lead's sent messages (won touches, unsubscribe attribution). */
+export function needsMessages(event: ReportEvent): boolean {
+  return event.type === "unsubscribed" || (event.type === "closed" && event.outcome === "won");
+}
+
+/** The key that makes this event count once per lead (per message, per cycle). */
+export function factOf(event: ReportEvent): string {
+  switch (event.type) {
+    case "captured":
+      return "captured";
+    case "email":
+      return `${event.counter}#${event.messageId}`;
+    case "web-activity":
+      return `web#${event.key}`;
+    case "unsubscribed":
+      return "unsubscribed";
+    case "qualified":
+      return `mql#${event.at}`;
+    case "claimed":
+      return `claimed#${event.at}`;
+    case "closed":
+      return `closed#${event.at}`;
+    case "recycled":
+      return `recycled#${event.at}`;
+  }
+}
+
+export interface ReportPlan {
+  state: LeadReportState;
+  increments: AggregateIncrement[];
+}
+
+/** DynamoDB takes at most 100 actions per transaction: the state, the funnel row and these. */
+const MAX_TOUCH_INCREMENTS = 90;
+
+/**
+ * What the event adds, given the lead's report state (or, when the report never saw the lead, its
+ * cohort from the lead item). Undefined when there is nothing to do: the fact was counted already,
+ * or the lead is unknown to both.
+ */
+export function planReportEvent(
+  event: ReportEvent,
+  known: { state?: LeadReportState; lead?: LeadFacts; messages?: SentMessage[] },
+): ReportPlan | undefined {
+  const fact = factOf(event);
+  const previous = known.state;
+  if (previous?.facts.includes(fact)) return undefined;
+  const base: LeadReportState | undefined =
+    previous ??
+    (event.type === "captured"
+      ? { leadId: event.leadId, dims: event.dims, capturedAt: event.at, facts: [], version: 0 }
+      : known.lead
+        ? {
+            leadId: event.leadId,
+            dims: { segment: known.lead.segment, source: known.lead.source, formId: known.lead.formId },
+            capturedAt: known.lead.capturedAt,
+            facts: [],
+            version: 0,
+          }
+        : undefined);
+  if (!base) return undefined;
+  const state: LeadReportState = { ...base, facts: [...base.facts, fact] };
+  const dims = state.dims;
+  const day = utcDay(event.at);
+  const funnel: Record<string, number> = {};
+  const increments: AggregateIncrement[] = [];
+  const email = (sequenceId: string, stepId: string, add: Record<string, number>, onDay = day) =>
+    increments.push({ kind: "email", day: onDay, dims, sequenceId, stepId, add });
+  const engage = () => {
+    if (state.engagedAt) return;
+    state.engagedAt = event.at;
+    funnel[counterName.stage("engaged")] = 1;
+  };
+
+  switch (event.type) {
+    case "captured":
+      funnel[counterName.stage("captured")] = 1;
+      break;
+    case "email":
+      if (event.counter === "opened" || event.counter === "clicked") engage();
+      if (event.sequenceId && event.stepId) email(event.sequenceId, event.stepId, { [counterName.email(event.counter)]: 1 });
+      break;
+    case "web-activity":
+      engage();
+      break;
+    case "unsubscribed": {
+      // Attributed to the last nurture email sent before it: the step that lost the reader.
+      const last = (known.messages ?? [])
+        .filter((m) => m.sequenceId && m.stepId && m.sentAt <= event.at)
+        .sort((a, b) => a.sentAt.localeCompare(b.sentAt))
+        .at(-1);
+      if (last?.sequenceId && last.stepId) email(last.sequenceId, last.stepId, { [counterName.email("unsubscribed")]: 1 });
+      break;
+    }
+    case "qualified": {
+      funnel[counterName.stage("mql")] = 1;
+      const hours = hoursBetween(state.cycleStartedAt ?? state.capturedAt, event.at);
+      if (hours !== undefined) funnel[counterName.duration("capturedToMql", hours)] = 1;
+      state.qualifiedAt = event.at;
+      delete state.claimedAt;
+      delete state.closedAt;
+      break;
+    }
+    case "claimed": {
+      funnel[counterName.stage("claimed")] = 1;
+      const hours = hoursBetween(state.qualifiedAt, event.at);
+      if (hours !== undefined) funnel[counterName.duration("mqlToClaimed", hours)] = 1;
+      state.claimedAt = event.at;
+      break;
+    }
+    case "closed": {
+      const hours = hoursBetween(state.claimedAt ?? state.qualifiedAt, event.at);
+      if (hours !== undefined) funnel[counterName.duration("claimedToClosed", hours)] = 1;
+      state.closedAt = event.at;
+      if (event.outcome === "won") {
+        funnel[counterName.stage("won")] = 1;
+        if (event.amount !== undefined) funnel[counterName.revenue(event.currency ?? "unspecified")] = event.amount;
+        wonTouches(known.messages ?? [], event.at).forEach(({ sequenceId, stepIds }) => {
+          email(sequenceId, WHOLE_SEQUENCE_STEP, { [counterName.email("wonDeals")]: 1 });
+          for (const stepId of stepIds) email(sequenceId, stepId, { [counterName.email("wonTouches")]: 1 });
+        });
+        increments.splice(MAX_TOUCH_INCREMENTS);
+      } else if (event.outcome === "lost") {
+        funnel[counterName.stage("lost")] = 1;
+        funnel[counterName.lostReason(event.reason ?? "unspecified")] = 1;
+      } else if (event.outcome === "disqualified") {
+        funnel[counterName.stage("disqualified")] = 1;
+        funnel[counterName.disqualifiedReason(event.reason ?? "unspecified")] = 1;
+      } else {
+        funnel[counterName.stage("notNow")] = 1;
+      }
+      break;
+    }
+    case "recycled":
+      state.cycleStartedAt = event.at;
+      delete state.qualifiedAt;
+      delete state.claimedAt;
+      delete state.closedAt;
+      break;
+  }
+  if (Object.keys(funnel).length > 0) increments.unshift({ kind: "funnel", day, dims, add: funnel });
+  return { state, increments };
+}
+
+/** The distinct nurture sequences and steps a lead was sent before the deal closed. */
+function wonTouches(messages: SentMessage[], closedAt: string): { sequenceId: string; stepIds: string[] }[] {
+  const bySequence = new Map<string, Set<string>>();
+  for (const m of messages) {
+    if (!m.sequenceId || !m.stepId || m.sentAt > closedAt) continue;
+    const steps = bySequence.get(m.sequenceId) ?? new Set<string>();
+    steps.add(m.stepId);
+    bySequence.set(m.sequenceId, steps);
+  }
+  return [...bySequence].map(([sequenceId, steps]) => ({ sequenceId, stepIds: [...steps].sort() }));
+}

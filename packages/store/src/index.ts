@@ -5,3 +5,5 @@ export * from "./errors";
 export * from "./keys";
 export * from "./table";
 export * from "./dynamo-nurture-store";
+export * from "./sales-keys";
+export * from "./dynamo-sales-store";

@@ -7,3 +7,4 @@ export * from "./table";
 export * from "./dynamo-nurture-store";
 export * from "./sales-keys";
 export * from "./dynamo-sales-store";
+export * from "./dynamo-report-store";

@@ -50,6 +50,13 @@ export const keys = {
     pk: `REPORT#${day}#${shard}`,
     sk: `SEG#${segment}#SRC#${sourceId}#FORM#${formId}`,
   }),
+  /** Email figures of one sequence step, beside the day's funnel rows in the same shard partitions. */
+  reportEmailAggregate: (day: string, shard: number, sequenceId: string, stepId: string, segment: string, sourceId: string, formId: string): Key => ({
+    pk: `REPORT#${day}#${shard}`,
+    sk: `SEQ#${sequenceId}#STEP#${stepId}#SEG#${segment}#SRC#${sourceId}#FORM#${formId}`,
+  }),
+  /** What the report already counted for a lead (its facts and stage times), in the lead's partition. */
+  reportState: (leadId: string): Key => ({ pk: `LEAD#${leadId}`, sk: "REPORT" }),
 } as const;
 
 /** Sparse GSI entries: an item is in an index only while it carries these attributes. */

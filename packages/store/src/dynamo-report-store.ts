@@ -1,0 +1,232 @@
+/**
+ * The ReportStore port on the one table. Aggregates are counters added with `ADD` on one of
+ * REPORT_SHARDS items per day and dimensions, the shard picked at random per write, so no item
+ * takes every event; a day is read with one Query per shard. A lead's report state sits in its
+ * own partition and is written in the same transaction as the counters it justifies.
+ */
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  type NativeAttributeValue,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from "@aws-sdk/lib-dynamodb";
+import type { AggregateIncrement, AggregateRow, LeadFacts, LeadReportState, ReportCommit, ReportStore, SentMessage } from "@leadloop/core";
+import { sourceOf } from "@leadloop/core";
+import { translateError } from "./errors";
+import { keys, REPORT_SHARDS } from "./keys";
+
+export interface DynamoReportStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Defaults to REPORT_SHARDS; tests and benchmarks may pick another. */
+  shards?: number;
+  /** Picks the shard of a write; random by default. */
+  pickShard?: (shards: number) => number;
+}
+
+type Item = Record<string, NativeAttributeValue>;
+type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
+
+/** Attributes of an aggregate item that are not counters. */
+const ROW_ATTRIBUTES = new Set(["pk", "sk", "kind", "day", "segment", "source", "formId", "sequenceId", "stepId"]);
+
+/** `#` separates key parts: a value holding one is escaped so two rows never share a key. */
+const part = (value: string) => value.replaceAll("%", "%25").replaceAll("#", "%23");
+
+/** The item an increment lands on, with its dimensions as attributes (the report reads those, not the key). */
+export function aggregateKey(increment: AggregateIncrement, shard: number) {
+  const { day, dims } = increment;
+  return increment.kind === "funnel"
+    ? keys.reportAggregate(day, shard, part(dims.segment), part(dims.source), part(dims.formId))
+    : keys.reportEmailAggregate(day, shard, part(increment.sequenceId), part(increment.stepId), part(dims.segment), part(dims.source), part(dims.formId));
+}
+
+/** One UpdateItem input: set the dimensions, ADD each counter. */
+export function aggregateUpdate(tableName: string, increment: AggregateIncrement, shard: number) {
+  const names: Record<string, string> = { "#kind": "kind", "#day": "day", "#segment": "segment", "#source": "source", "#formId": "formId" };
+  const values: Record<string, NativeAttributeValue> = {
+    ":kind": increment.kind,
+    ":day": increment.day,
+    ":segment": increment.dims.segment,
+    ":source": increment.dims.source,
+    ":formId": increment.dims.formId,
+  };
+  const sets = ["#kind = :kind", "#day = :day", "#segment = :segment", "#source = :source", "#formId = :formId"];
+  if (increment.kind === "email") {
+    names["#sequenceId"] = "sequenceId";
+    names["#stepId"] = "stepId";
+    values[":sequenceId"] = increment.sequenceId;
+    values[":stepId"] = increment.stepId;
+    sets.push("#sequenceId = :sequenceId", "#stepId = :stepId");
+  }
+  const adds = Object.entries(increment.add).map(([counter, amount], i) => {
+    names[`#c${i}`] = counter;
+    values[`:c${i}`] = amount;
+    return `#c${i} :c${i}`;
+  });
+  return {
+    TableName: tableName,
+    Key: aggregateKey(increment, shard),
+    UpdateExpression: `SET ${sets.join(", ")}${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+function toRow(item: Item): AggregateRow | undefined {
+  const counters: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (!ROW_ATTRIBUTES.has(name) && typeof value === "number") counters[name] = value;
+  }
+  const dims = { segment: String(item.segment), source: String(item.source), formId: String(item.formId) };
+  const day = String(item.day);
+  if (item.kind === "funnel") return { kind: "funnel", day, dims, counters };
+  if (item.kind === "email") return { kind: "email", day, dims, sequenceId: String(item.sequenceId), stepId: String(item.stepId), counters };
+  return undefined;
+}
+
+const STATE_FIELDS = ["leadId", "dims", "capturedAt", "cycleStartedAt", "engagedAt", "qualifiedAt", "claimedAt", "closedAt", "facts", "version"] as const;
+
+export class DynamoReportStore implements ReportStore {
+  readonly shards: number;
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #pickShard: (shards: number) => number;
+
+  constructor(options: DynamoReportStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.shards = options.shards ?? REPORT_SHARDS;
+    this.#pickShard = options.pickShard ?? ((shards) => Math.floor(Math.random() * shards));
+  }
+
+  async #send<T>(doing: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw translateError(error, doing);
+    }
+  }
+
+  async getLeadReportState(leadId: string): Promise<LeadReportState | undefined> {
+    const out = await this.#send("reading a lead's report state", () =>
+      this.#client.send(new GetCommand({ TableName: this.#table, Key: keys.reportState(leadId), ConsistentRead: true })),
+    );
+    if (!out.Item) return undefined;
+    const state: Record<string, unknown> = {};
+    for (const field of STATE_FIELDS) if (out.Item[field] !== undefined) state[field] = out.Item[field];
+    return state as unknown as LeadReportState;
+  }
+
+  async getLeadFacts(leadId: string): Promise<LeadFacts | undefined> {
+    const out = await this.#send("reading a lead for the report", () =>
+      this.#client.send(
+        new GetCommand({
+          TableName: this.#table,
+          Key: keys.lead(leadId),
+          ProjectionExpression: "#segment, firstTouch, createdAt",
+          ExpressionAttributeNames: { "#segment": "segment" },
+        }),
+      ),
+    );
+    const item = out.Item;
+    if (!item) return undefined;
+    const firstTouch = (item.firstTouch ?? {}) as { formId?: string; utm_source?: string };
+    return {
+      segment: typeof item.segment === "string" ? item.segment : "unknown",
+      source: sourceOf(firstTouch.utm_source),
+      formId: firstTouch.formId ?? "unknown",
+      capturedAt: typeof item.createdAt === "string" ? item.createdAt : new Date(0).toISOString(),
+    };
+  }
+
+  async listSentMessages(leadId: string): Promise<SentMessage[]> {
+    const messages: SentMessage[] = [];
+    let startKey: Item | undefined;
+    do {
+      const out = await this.#send("listing a lead's messages for the report", () =>
+        this.#client.send(
+          new QueryCommand({
+            TableName: this.#table,
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :msg)",
+            ExpressionAttributeValues: { ":pk": keys.lead(leadId).pk, ":msg": "MSG#" },
+            ProjectionExpression: "messageId, #kind, sequenceId, stepId, sentAt",
+            ExpressionAttributeNames: { "#kind": "kind" },
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) {
+        messages.push({
+          messageId: String(item.messageId),
+          kind: String(item.kind),
+          sentAt: String(item.sentAt),
+          ...(typeof item.sequenceId === "string" ? { sequenceId: item.sequenceId } : {}),
+          ...(typeof item.stepId === "string" ? { stepId: item.stepId } : {}),
+        });
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return messages;
+  }
+
+  async commitReportEvent(commit: ReportCommit): Promise<boolean> {
+    const { state, expectedVersion } = commit;
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.#table,
+          Item: { ...keys.reportState(state.leadId), type: "report-state", ...state },
+          ...(expectedVersion === undefined
+            ? { ConditionExpression: "attribute_not_exists(pk)" }
+            : { ConditionExpression: "version = :read", ExpressionAttributeValues: { ":read": expectedVersion } }),
+        },
+      },
+      ...commit.increments.map((increment): TransactItem => ({ Update: aggregateUpdate(this.#table, increment, this.#pickShard(this.shards)) })),
+    ];
+    try {
+      await this.#client.send(new TransactWriteCommand({ TransactItems: items }));
+      return true;
+    } catch (error) {
+      // The state moved since it was read (a redelivery or another of the lead's events committed
+      // first), or a concurrent transaction touched it: the caller re-reads and decides again.
+      if (error instanceof TransactionCanceledException || (error as { name?: string }).name === "TransactionCanceledException") {
+        const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
+        if (reasons.some((r) => r.Code === "ConditionalCheckFailed" || r.Code === "TransactionConflict")) return false;
+      }
+      throw translateError(error, "counting an event in the report");
+    }
+  }
+
+  async readDay(day: string): Promise<AggregateRow[]> {
+    const shards = Array.from({ length: this.shards }, (_, shard) => shard);
+    const perShard = await Promise.all(shards.map((shard) => this.#readPartition(keys.reportAggregate(day, shard, "", "", "").pk)));
+    return perShard.flat();
+  }
+
+  async #readPartition(pk: string): Promise<AggregateRow[]> {
+    const rows: AggregateRow[] = [];
+    let startKey: Item | undefined;
+    do {
+      const out = await this.#send("reading report aggregates", () =>
+        this.#client.send(
+          new QueryCommand({
+            TableName: this.#table,
+            KeyConditionExpression: "pk = :pk",
+            ExpressionAttributeValues: { ":pk": pk },
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) {
+        const row = toRow(item);
+        if (row) rows.push(row);
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return rows;
+  }
+}

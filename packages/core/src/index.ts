@@ -24,3 +24,4 @@ export * from "./sales/index";
 export * from "./engagement/index";
 export * from "./data-ops/index";
 export * from "./reports/index";
+export * from "./reports/index";

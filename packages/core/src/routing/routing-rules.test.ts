@@ -141,22 +141,27 @@ describe("handlerRules and allRules", () => {
       "handoff",
       "feedback",
       "exit",
+      "report",
     ]);
-    expect(handlerRules().map((r) => r.name)).toEqual(["engagement", "handoff", "feedback", "exit"]);
+    expect(handlerRules().map((r) => r.name)).toEqual(["engagement", "handoff", "feedback", "exit", "report"]);
   });
 
   it("routes each contract event to the handlers that need it", () => {
-    expect(targetsFor(leadEvent("lead.captured", "smb"))).toEqual(["enroll:smb-nurture", "enroll:smb-webinar-followup"]);
-    expect(targetsFor(leadEvent("lead.qualified"))).toEqual(["handoff", "exit"]);
-    expect(targetsFor(leadEvent("lead.closed"))).toEqual(["feedback", "exit"]);
-    expect(targetsFor(leadEvent("lead.unsubscribed"))).toEqual(["exit"]);
-    expect(targetsFor(leadEvent("lead.scored"))).toEqual([]);
-    expect(targetsFor(leadEvent("email.sent"))).toEqual([]);
+    expect(targetsFor(leadEvent("lead.captured", "smb"))).toEqual(["enroll:smb-nurture", "enroll:smb-webinar-followup", "report"]);
+    expect(targetsFor(leadEvent("lead.qualified"))).toEqual(["handoff", "exit", "report"]);
+    expect(targetsFor(leadEvent("lead.closed"))).toEqual(["feedback", "exit", "report"]);
+    expect(targetsFor(leadEvent("lead.unsubscribed"))).toEqual(["exit", "report"]);
+    expect(targetsFor(leadEvent("lead.scored"))).toEqual(["report"]);
+    expect(targetsFor(leadEvent("email.sent"))).toEqual(["report"]);
   });
 
-  it("sends SES events to engagement only", () => {
+  it("sends SES events to engagement and the report", () => {
     const ses = envelope("Email Opened", { eventType: "Open", mail: { messageId: "m-1" } }, "aws.ses");
-    expect(targetsFor(ses)).toEqual(["engagement"]);
+    expect(targetsFor(ses)).toEqual(["engagement", "report"]);
+  });
+
+  it("sends nothing from other sources to the report", () => {
+    expect(targetsFor(envelope("EC2 Instance State-change Notification", {}, "aws.ec2"))).toEqual([]);
   });
 });
 

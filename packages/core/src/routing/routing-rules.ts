@@ -52,7 +52,7 @@ export type EventEnvelope<Detail = Record<string, unknown>> = Omit<z.infer<typeo
   detail: Detail;
 };
 
-export type HandlerTarget = "engagement" | "handoff" | "feedback" | "exit";
+export type HandlerTarget = "engagement" | "handoff" | "feedback" | "exit" | "report";
 
 /** Routes a segment's leads into one of its sequences. */
 export interface EnrollRule {
@@ -112,6 +112,8 @@ export function handlerRules(): HandlerRule[] {
     { name: "feedback", target: "feedback", pattern: leadloop("lead.closed") },
     // Every event a sequence may exit on; each enrollment then checks its own sequence's exitOn.
     { name: "exit", target: "exit", pattern: leadloop(...ExitEvent.options) },
+    // The funnel report counts every leadloop event and SES's engagement events (it ignores the rest).
+    { name: "report", target: "report", pattern: { source: [BUS_SOURCE, SES_SOURCE] } },
   ];
   return rules.map(checked);
 }

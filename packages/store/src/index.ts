@@ -8,3 +8,5 @@ export * from "./dynamo-nurture-store";
 export * from "./sales-keys";
 export * from "./dynamo-sales-store";
 export * from "./dynamo-report-store";
+export * from "./dynamo-feedback-store";
+export * from "./dynamo-rewards-store";

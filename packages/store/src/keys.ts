@@ -13,6 +13,7 @@ export interface Key {
 export const UNPUBLISHED_SHARDS = 8;
 export const DUE_SHARDS = 16;
 export const REPORT_SHARDS = 16;
+export const RECYCLE_SHARDS = 8;
 
 /** FNV-1a: a stable, cheap spread of ids over shards (not security relevant). */
 export function shardOf(id: string, shards: number): number {
@@ -42,10 +43,13 @@ export const keys = {
   }),
   roundRobin: (teamId: string): Key => ({ pk: `TEAM#${teamId}`, sk: "ROUNDROBIN" }),
   rep: (teamId: string, repId: string): Key => ({ pk: `TEAM#${teamId}`, sk: `REP#${repId}` }),
-  rewardEntry: (ownerId: string, at: string, entryId: string): Key => ({
-    pk: `LEDGER#${ownerId}`,
-    sk: `${at}#${entryId}`,
-  }),
+  /** One ledger entry per purchase (`purchase:<id>`): its key is the idempotency, so a retry never books twice. */
+  rewardEntry: (ownerId: string, entryId: string): Key => ({ pk: `LEDGER#${ownerId}`, sk: `ENTRY#${entryId}` }),
+  rewardEntryPrefix: "ENTRY#",
+  /** The customer's balance and tier, beside the ledger it sums; written only on that customer's purchases. */
+  rewardAccount: (ownerId: string): Key => ({ pk: `LEDGER#${ownerId}`, sk: "ACCOUNT" }),
+  /** A not-now lead waiting for its recycle date, in the lead's partition. */
+  recycle: (leadId: string): Key => ({ pk: `LEAD#${leadId}`, sk: "RECYCLE" }),
   reportAggregate: (day: string, shard: number, segment: string, sourceId: string, formId: string): Key => ({
     pk: `REPORT#${day}#${shard}`,
     sk: `SEG#${segment}#SRC#${sourceId}#FORM#${formId}`,
@@ -82,4 +86,10 @@ export const indexKeys = {
   dueShard: (shard: number) => `DUE#${shard}`,
   /** Upper bound for `dueSk` in a sweep: everything due at or before `now` sorts below it. */
   dueUpTo: (now: string) => `${now}$`,
+  /** A not-now lead's recycle date (due index, its own partitions beside the nurture steps'). */
+  recycleDue: (leadId: string, recycleAt: string) => ({
+    duePk: `RECYCLE#${shardOf(leadId, RECYCLE_SHARDS)}`,
+    dueSk: `${recycleAt}#${leadId}`,
+  }),
+  recycleShard: (shard: number) => `RECYCLE#${shard}`,
 } as const;

@@ -1,0 +1,5 @@
+export * from "./apply-outcome";
+export * from "./closed-event";
+export * from "./feedback-store";
+export * from "./recycle-due-leads";
+export * from "./score-reset";

@@ -8,6 +8,7 @@ import { captureRoutes } from "./capture-routes";
 import { nurtureRoutes } from "./nurture-routes";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
 import type { RateLimit } from "./rate-limit";
+import { type SalesAppDeps, salesRoutes } from "./sales-routes";
 
 export interface AppLogger {
   info(message: string, extra?: Record<string, unknown>): void;
@@ -15,7 +16,7 @@ export interface AppLogger {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-export interface AppDeps extends NurtureDeps {
+export interface AppDeps extends NurtureDeps, SalesAppDeps {
   /** The caller's address as the platform saw it (never a client-supplied header). */
   clientIp: (c: Context) => string;
   rateLimit?: RateLimit;
@@ -27,6 +28,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.route("/", captureRoutes(deps));
   app.route("/", nurtureRoutes(deps));
+  app.route("/", salesRoutes(deps));
 
   app.notFound((c) =>
     problemResponse(c, new HttpProblem(404, "not-found", "Not found", `There is no ${c.req.method} ${new URL(c.req.url).pathname}.`)),

@@ -3,10 +3,13 @@
  * `detail` a person can act on. Domain errors map to statuses here and nowhere else.
  */
 import {
+  ClaimConflictError,
   type FieldIssue,
   ForbiddenError,
   InvalidTokenError,
   NotFoundError,
+  NotYourLeadError,
+  SalesStateError,
   UnauthenticatedError,
   UnknownFormError,
   ValidationError,
@@ -67,6 +70,11 @@ export function problemOf(error: unknown): { problem: Problem; headers: Record<s
     return { ...problem, headers: { "www-authenticate": forbiddenChallenge(error) } };
   }
   if (error instanceof NotFoundError) return make(404, "not-found", "Not found", error.message);
+  if (error instanceof ClaimConflictError) {
+    return make(409, "claim-conflict", "Claimed by someone else", error.message, error.holder ? { claimedBy: error.holder } : {});
+  }
+  if (error instanceof SalesStateError) return make(409, "sales-state", "Not possible now", error.message);
+  if (error instanceof NotYourLeadError) return make(403, "not-your-lead", "Not your lead", error.message);
   return make(500, "internal", "Internal error", "Something went wrong on our side. Please try again shortly.");
 }
 

@@ -10,6 +10,10 @@ import { join } from "node:path";
 import { type AppLogger, createApp, type RateLimit } from "@leadloop/api";
 import {
   allRules,
+  checkClaimSlas,
+  handOff,
+  retryNotifications,
+  type SalesDeps,
   enrollLead,
   exitEnrollments,
   type LeadloopConfig,
@@ -22,8 +26,8 @@ import {
   TokenSigner,
 } from "@leadloop/core";
 import { type BusHandler, LocalBus } from "@leadloop/events";
-import { createSesClient, SesMailer } from "@leadloop/mailer";
-import { createDocumentClient, DynamoLeadStore, DynamoNurtureStore, ensureTable } from "@leadloop/store";
+import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
+import { createDocumentClient, DynamoLeadStore, DynamoNurtureStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
 import { serve } from "@hono/node-server";
 import type { Context } from "hono";
 import { consoleLogger } from "./console-logger";
@@ -50,6 +54,8 @@ export interface LocalStackOptions {
   logLevel?: "info" | "warn" | "error" | "silent";
   /** Keep the forms' real thank-you URLs instead of the local /thanks page. */
   keepThankYouUrls?: boolean;
+  /** Where team Slack webhook variables (`slackWebhookEnv`) are read; defaults to process.env. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface LocalStack {
@@ -64,6 +70,8 @@ export interface LocalStack {
   store: DynamoLeadStore;
   nurture: DynamoNurtureStore;
   deps: NurtureDeps;
+  sales: DynamoSalesStore;
+  salesDeps: SalesDeps;
   signer: TokenSigner;
   log: AppLogger;
   /** Runs the periodic jobs once (republisher; later the sweeper and SLA checks). */
@@ -116,6 +124,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await ensureTable(client, tableName);
     const store = new DynamoLeadStore({ client, tableName });
     const nurture = new DynamoNurtureStore({ client, tableName });
+    const sales = new DynamoSalesStore({ client, tableName });
     const mailer = new SesMailer({ client: createSesClient({ endpoint: sesEndpoint }), configurationSet: "leadloop-local" });
     const clock = new VirtualClock(options.dataDir ? join(options.dataDir, "clock.json") : undefined);
     const signer = new TokenSigner(localSigningKey(options.dataDir));
@@ -146,6 +155,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (rule.target !== "enroll") return;
       await enrollLead(deps, { leadId: leadIdOf(event.detail), sequenceId: rule.sequenceId });
     };
+    const chat = new SlackWebhookNotifier({ env: options.env ?? process.env });
+    const salesDeps: SalesDeps = { config, leads: store, sales, mailer, publisher: bus, clock, settings, chat, log };
+    handlers.handoff = async (event) => {
+      const result = await handOff(salesDeps, event.detail);
+      if (result.status === "assigned") log.info("lead handed off", { leadId: result.item.leadId, teamId: result.item.teamId, rep: result.item.rep });
+    };
     handlers.exit = async (event) => {
       await exitEnrollments(deps, { leadId: leadIdOf(event.detail), event: event["detail-type"] });
     };
@@ -161,12 +176,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await bus.drain();
         if (report.due < settings.batchSize) break;
       }
+      // Claim windows that closed move their leads on; notifications that failed get another try.
+      const sla = await checkClaimSlas(salesDeps);
+      if (sla.overdue > 0) log.info("claim SLAs checked", { ...sla });
+      const owed = await retryNotifications(salesDeps);
+      if (owed.owed > 0) log.info("rep notifications retried", { ...owed });
+      await bus.drain();
     };
 
     const app = createApp({
       ...deps,
       log,
       clientIp: socketIp,
+      sales,
+      chat,
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     });
 
@@ -223,6 +246,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       store,
       nurture,
       deps,
+      sales,
+      salesDeps,
       signer,
       log,
       tick,

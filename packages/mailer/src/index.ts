@@ -1,1 +1,2 @@
 export * from "./ses-mailer";
+export * from "./slack-notifier";

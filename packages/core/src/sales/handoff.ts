@@ -39,6 +39,10 @@ export async function handOff(deps: SalesDeps, event: unknown): Promise<HandoffR
   // A redelivered event must not take a second turn (that would skew the rotation).
   const existing = await deps.sales.getQueueItem(ref);
   if (existing) return { status: "duplicate", item: existing };
+  // A lead already waiting in (or held from) a queue is not handed off twice: a new qualification
+  // counts only once the last hand-off closed (a recycle).
+  const open = await deps.sales.getHandoff(lead.id);
+  if (open?.item) return { status: "duplicate", item: open.item };
 
   const rep = repForTurn(team, await deps.sales.nextTurn(team.id));
   const item: QueueItem = {

@@ -13,6 +13,7 @@ import { grant } from "./permissions";
 export const API_ROUTES = [
   "GET /health",
   "POST /v1/forms/{formId}/submissions",
+  "POST /v1/events",
   "GET /v1/unsubscribe",
   "POST /v1/unsubscribe",
   "GET /v1/confirm",

@@ -28,6 +28,7 @@ const ENROLL: TargetFunction = { handler: "functions/enroll.handler", capabiliti
  */
 export const HANDLER_FUNCTIONS: Partial<Record<HandlerTarget, TargetFunction>> = {
   exit: { handler: "functions/exit.handler", capabilities: ["table"] },
+  engagement: { handler: "functions/engagement.handler", capabilities: ["table", "publish"] },
 };
 
 /** EventBridge retries a delivery that failed (throttled, no permission) for up to a day. */

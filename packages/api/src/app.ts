@@ -5,6 +5,7 @@
 import type { NurtureDeps } from "@leadloop/core";
 import { type Context, Hono } from "hono";
 import { captureRoutes } from "./capture-routes";
+import { eventsRoutes } from "./events-routes";
 import { nurtureRoutes } from "./nurture-routes";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
 import type { RateLimit } from "./rate-limit";
@@ -27,6 +28,7 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.route("/", captureRoutes(deps));
+  app.route("/", eventsRoutes(deps));
   app.route("/", nurtureRoutes(deps));
   app.route("/", salesRoutes(deps));
 

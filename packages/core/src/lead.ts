@@ -1,3 +1,5 @@
+import type { ScoreReason } from "./scoring";
+
 /**
  * The lead as every use case sees it: one per person, identified by a random id and deduplicated
  * on the normalised email address.
@@ -57,6 +59,21 @@ export interface Lead {
   updatedAt: string;
   /** False until `lead.captured` reached the bus; the republisher sends those left behind. */
   published: boolean;
+  /** The latest score and why; absent until the lead was first scored. */
+  score?: LeadScore;
+  /** When the lead last became marketing-qualified (stage `mql`). */
+  qualifiedAt?: string;
+}
+
+/** A lead's stored score: fit plus engagement as of `scoredAt`, with the threshold it was held against. */
+export interface LeadScore {
+  fit: number;
+  engagement: number;
+  total: number;
+  threshold: number;
+  /** Largest effect first; the points add up to `total`. */
+  reasons: ScoreReason[];
+  scoredAt: string;
 }
 
 /**

@@ -3,7 +3,7 @@
  * (DynamoDB, SES, EventBridge; the local stack points the same adapters at local engines).
  * An AWS error never crosses a port: adapters translate it into the errors below.
  */
-import type { Consent, Lead, Profile, ProfileValue, Source, Stage } from "./lead";
+import type { Consent, Lead, LeadScore, Profile, ProfileValue, Source, Stage } from "./lead";
 
 /** Time is injected, so tests and the local stack can move it. */
 export interface Clock {
@@ -83,6 +83,45 @@ export interface LeadStore {
   updateLead(leadId: string, patch: { stage?: Stage; segment?: string }, at: string): Promise<Lead | undefined>;
   getSuppression(email: string): Promise<Suppression | undefined>;
   suppress(suppression: Suppression): Promise<void>;
+
+  // Scoring and qualification (see engagement/record-behaviour.ts for how they fit together).
+  /**
+   * Appends an activity the lead's score may count and moves the lead's behaviour sequence, so a
+   * score computed before it cannot be saved over one that counts it. With a `key`, the activity
+   * is stored once per key (a redelivered event is recognised): `created` is false the second time.
+   */
+  appendBehaviour(leadId: string, activity: NewActivity, options?: { key?: string }): Promise<{ activity: Activity; created: boolean }>;
+  /** Reads the lead (consistently) and its newest activities of `types`, with what a score write is conditional on. */
+  readForScoring(leadId: string, options: { types: readonly string[]; limit: number }): Promise<ScoringRead | undefined>;
+  /**
+   * Saves a score if the lead has not changed since `basis` was read; with `qualify`, also makes
+   * the lead marketing-qualified (stage `mql`, `qualifiedAt`) if it may qualify now: in stage
+   * `lead` and never qualified, or `recycled`. "stale" means: re-read and try again.
+   */
+  saveScore(leadId: string, score: LeadScore, basis: ScoreBasis, qualify?: { at: string; announceUntil: string }): Promise<"saved" | "stale">;
+  /**
+   * Takes the right to announce a qualification (publish `lead.qualified`) until `until`: true
+   * when it is still unannounced and nobody else holds the right.
+   */
+  claimAnnouncement(leadId: string, qualifiedAt: string, until: string, now: string): Promise<boolean>;
+  /** Ends an announcement: done (never again), or given back for a later attempt. */
+  settleAnnouncement(leadId: string, qualifiedAt: string, outcome: "announced" | "released"): Promise<void>;
+}
+
+/** What a score was computed from; a score write is conditional on both. */
+export interface ScoreBasis {
+  version: number;
+  /** Behaviour activities appended so far (0 before the first). */
+  behaviourSeq: number;
+}
+
+export interface ScoringRead {
+  lead: Lead;
+  basis: ScoreBasis;
+  /** Newest first. */
+  activities: Activity[];
+  /** A qualification whose `lead.qualified` has not reached the bus yet, and whether someone holds it. */
+  unannounced?: { qualifiedAt: string; heldUntil?: string };
 }
 
 // ---------------------------------------------------------------------------------------------

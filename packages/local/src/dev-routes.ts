@@ -2,10 +2,11 @@
  * Routes that exist only in the local stack: the demo page, the emails the SES emulator caught,
  * and the virtual clock. None of this is deployed.
  */
-import type { LeadloopConfig } from "@leadloop/core";
+import type { EventEnvelope, LeadloopConfig } from "@leadloop/core";
 import { HttpProblem } from "@leadloop/api";
 import { Hono } from "hono";
 import { demoPage } from "./demo-page";
+import { firstLink, isSesAction, SES_ACTIONS, sesEngagementEvent } from "./ses-event-injector";
 import type { VirtualClock } from "./virtual-clock";
 
 export interface DevRouteDeps {
@@ -16,6 +17,13 @@ export interface DevRouteDeps {
   afterAdvance: () => Promise<void>;
   /** Extra facts per SES message id (lead, sequence, step, tags) known to the store. */
   describeMessage?: (messageId: string) => Promise<Record<string, unknown> | undefined>;
+  /** Puts SES-shaped engagement events on the local bus (POST /dev/emails/{messageId}/{action}). */
+  sesEvents?: {
+    configurationSet: string;
+    /** The tags the sender set on this SES message (lead, sequence, step, message), if known. */
+    tagsOf: (messageId: string) => Promise<Record<string, string> | undefined>;
+    put: (event: EventEnvelope) => void;
+  };
 }
 
 interface EmulatorEmail {
@@ -76,6 +84,57 @@ export function devRoutes(deps: DevRouteDeps): Hono {
       });
     }
     return c.json(out);
+  });
+
+  app.post("/dev/emails/:messageId/:action", async (c) => {
+    const sesEvents = deps.sesEvents;
+    const action = c.req.param("action");
+    if (!sesEvents || !isSesAction(action)) {
+      throw new HttpProblem(404, "unknown-action", "Unknown action", `action: "${action}" is not an SES event this route injects; use one of ${SES_ACTIONS.join(", ")}.`, {}, {
+        errors: [{ field: "action", message: `must be one of ${SES_ACTIONS.join(", ")}` }],
+      });
+    }
+    const messageId = c.req.param("messageId");
+    const email = (await fetchEmulatorEmails(deps.sesEndpoint)).find((e) => e.messageId === messageId);
+    if (!email) {
+      throw new HttpProblem(404, "unknown-message", "Unknown message", `There is no email with SES message id "${messageId}"; GET /dev/emails lists them.`);
+    }
+    let options: { link?: unknown; bounceType?: unknown } = {};
+    if ((c.req.header("content-type") ?? "").includes("json")) {
+      try {
+        options = ((await c.req.json()) ?? {}) as typeof options;
+      } catch {
+        options = {};
+      }
+    }
+    if (options.link !== undefined && (typeof options.link !== "string" || !URL.canParse(options.link))) {
+      throw new HttpProblem(422, "validation", "Some fields are not valid", "link: must be an absolute URL", {}, { errors: [{ field: "link", message: "must be an absolute URL" }] });
+    }
+    if (options.bounceType !== undefined && options.bounceType !== "Permanent" && options.bounceType !== "Transient") {
+      throw new HttpProblem(422, "validation", "Some fields are not valid", "bounceType: must be Permanent or Transient", {}, {
+        errors: [{ field: "bounceType", message: "must be Permanent or Transient" }],
+      });
+    }
+    const html = email.body.html ?? "";
+    const text = email.body.text ?? "";
+    const event = sesEngagementEvent({
+      action,
+      email: {
+        messageId,
+        from: email.from,
+        to: email.destination.to,
+        subject: email.subject,
+        headers: email.headers ?? [],
+        sentAt: new Date(email.at * 1000).toISOString(),
+      },
+      tags: (await sesEvents.tagsOf(messageId)) ?? {},
+      configurationSet: sesEvents.configurationSet,
+      now: deps.clock.now(),
+      ...(action === "click" ? { link: (options.link as string | undefined) ?? firstLink(html, text) ?? `${new URL(c.req.url).origin}/` } : {}),
+      ...(options.bounceType ? { bounceType: options.bounceType } : {}),
+    });
+    sesEvents.put(event);
+    return c.json(event, 202);
   });
 
   app.get("/dev/clock", (c) => c.json({ now: deps.clock.now().toISOString(), offsetMs: deps.clock.offsetMs }));

@@ -16,6 +16,7 @@ import {
   type SalesDeps,
   enrollLead,
   exitEnrollments,
+  handleEngagementEvent,
   type LeadloopConfig,
   loadConfigOrThrow,
   type NurtureDeps,
@@ -34,6 +35,9 @@ import { consoleLogger } from "./console-logger";
 import { devRoutes } from "./dev-routes";
 import { startDynamoDbLocal, startSesLocal } from "./engines";
 import { VirtualClock } from "./virtual-clock";
+
+/** The configuration set the local mailer names; SES-shaped events carry it as SES's would. */
+const LOCAL_CONFIGURATION_SET = "leadloop-local";
 
 export interface LocalStackOptions {
   /** HTTP port; 0 picks a free one. */
@@ -125,7 +129,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const store = new DynamoLeadStore({ client, tableName });
     const nurture = new DynamoNurtureStore({ client, tableName });
     const sales = new DynamoSalesStore({ client, tableName });
-    const mailer = new SesMailer({ client: createSesClient({ endpoint: sesEndpoint }), configurationSet: "leadloop-local" });
+    const mailer = new SesMailer({ client: createSesClient({ endpoint: sesEndpoint }), configurationSet: LOCAL_CONFIGURATION_SET });
     const clock = new VirtualClock(options.dataDir ? join(options.dataDir, "clock.json") : undefined);
     const signer = new TokenSigner(localSigningKey(options.dataDir));
 
@@ -163,6 +167,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     handlers.exit = async (event) => {
       await exitEnrollments(deps, { leadId: leadIdOf(event.detail), event: event["detail-type"] });
+    };
+    handlers.engagement = async (event) => {
+      const outcome = await handleEngagementEvent(deps, event);
+      if (outcome.kind === "ignored") log.info("engagement event ignored", { reason: outcome.reason });
     };
 
     const tick = async () => {
@@ -217,6 +225,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         describeMessage: async (providerId) => {
           const m = await nurture.getMessageByProviderId(providerId);
           return m && { leadId: m.leadId, kind: m.kind, sequenceId: m.sequenceId, stepId: m.stepId, virtualSentAt: m.sentAt };
+        },
+        sesEvents: {
+          configurationSet: LOCAL_CONFIGURATION_SET,
+          // The tags the sweeper sent with the message; the SES emulator does not keep them.
+          tagsOf: async (providerId) => {
+            const m = await nurture.getMessageByProviderId(providerId);
+            if (!m) return undefined;
+            return { lead: m.leadId, message: m.messageId, ...(m.sequenceId ? { sequence: m.sequenceId } : {}), ...(m.stepId ? { step: m.stepId } : {}) };
+          },
+          put: (event) => bus.put(event),
         },
       }),
     );

@@ -18,6 +18,7 @@ import {
   type CaptureRecord,
   type CaptureResult,
   type Lead,
+  type LeadScore,
   type LeadStore,
   mergeProfile,
   type NewActivity,
@@ -27,6 +28,7 @@ import {
   type Suppression,
 } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
+import { DynamoLeadScores } from "./dynamo-lead-scores";
 import { LeadNotFoundError, translateError } from "./errors";
 import { indexKeys, keys, UNPUBLISHED_SHARDS } from "./keys";
 
@@ -50,11 +52,14 @@ export class DynamoLeadStore implements LeadStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #maxAttempts: number;
+  /** Scores and qualifications: see dynamo-lead-scores.ts. */
+  readonly #scores: DynamoLeadScores;
 
   constructor(options: DynamoLeadStoreOptions) {
     this.#client = options.client;
     this.#table = options.tableName;
     this.#maxAttempts = options.maxAttempts ?? 60;
+    this.#scores = new DynamoLeadScores(options.client, options.tableName, toLead);
   }
 
   async captureSubmission(record: CaptureRecord): Promise<CaptureResult> {
@@ -202,6 +207,26 @@ export class DynamoLeadStore implements LeadStore {
   }
 
   /** Takes one id or many; also removes the lead from the unpublished index. */
+  appendBehaviour(...args: Parameters<LeadStore["appendBehaviour"]>) {
+    return this.#scores.appendBehaviour(...args);
+  }
+
+  readForScoring(...args: Parameters<LeadStore["readForScoring"]>) {
+    return this.#scores.readForScoring(...args);
+  }
+
+  saveScore(...args: Parameters<LeadStore["saveScore"]>) {
+    return this.#scores.saveScore(...args);
+  }
+
+  claimAnnouncement(...args: Parameters<LeadStore["claimAnnouncement"]>) {
+    return this.#scores.claimAnnouncement(...args);
+  }
+
+  settleAnnouncement(...args: Parameters<LeadStore["settleAnnouncement"]>) {
+    return this.#scores.settleAnnouncement(...args);
+  }
+
   async markPublished(leadIds: string | readonly string[]): Promise<void> {
     const ids = typeof leadIds === "string" ? [leadIds] : [...leadIds];
     for (let i = 0; i < ids.length; i += 25) {
@@ -412,6 +437,8 @@ function toLead(item: Item): Lead {
     createdAt: item.createdAt as Lead["createdAt"],
     updatedAt: item.updatedAt as Lead["updatedAt"],
     published: item.published === true,
+    ...(item.score ? { score: item.score as LeadScore } : {}),
+    ...(typeof item.qualifiedAt === "string" ? { qualifiedAt: item.qualifiedAt } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ export * from "./errors";
 export * from "./keys";
 export * from "./table";
 export * from "./dynamo-nurture-store";
+export * from "./dynamo-lead-scores";
 export * from "./sales-keys";
 export * from "./dynamo-sales-store";
 export * from "./dynamo-report-store";

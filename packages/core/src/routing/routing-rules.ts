@@ -108,6 +108,8 @@ export function handlerRules(): HandlerRule[] {
   const leadloop = (...types: LeadloopEventType[]): EventPattern => ({ source: [BUS_SOURCE], "detail-type": types });
   const rules: HandlerRule[] = [
     { name: "engagement", target: "engagement", pattern: { source: [SES_SOURCE] } },
+    // A lead is scored when it arrives or changes, so fit alone can qualify it (same function).
+    { name: "score", target: "engagement", pattern: leadloop("lead.captured", "lead.updated", "lead.recycled") },
     { name: "handoff", target: "handoff", pattern: leadloop("lead.qualified") },
     { name: "feedback", target: "feedback", pattern: leadloop("lead.closed") },
     // Every event a sequence may exit on; each enrollment then checks its own sequence's exitOn.

@@ -1,0 +1,102 @@
+/**
+ * `POST /v1/events`: the site script reports a known lead's behaviour (page views, downloads,
+ * webinar attendance), naming the lead by the signed token capture returned. JSON, or JSON sent
+ * as text/plain (navigator.sendBeacon cannot set another type without a preflight). 202 when
+ * recorded; 401 for a forged or expired token; 422 naming each wrong field.
+ */
+import { PublishError, recordSiteEvent } from "@leadloop/core";
+import { type Context, Hono } from "hono";
+import type { AppDeps } from "./app";
+import { HttpProblem, problemOf, problemResponse } from "./problem";
+import { RateLimiter } from "./rate-limit";
+
+export const EVENT_BODY_LIMIT_BYTES = 4 * 1024;
+
+/** Any origin one of the forms lists may report events, and the API's own (the demo page). */
+function originAllowed(deps: AppDeps, c: Context, origin: string): boolean {
+  if (new URL(c.req.url).origin === origin) return true;
+  return Object.values(deps.config.forms).some((form) => form.allowedOrigins.some((o) => new URL(o).origin === origin));
+}
+
+function refuseOrigin(origin: string): HttpProblem {
+  return new HttpProblem(
+    403,
+    "origin-not-allowed",
+    "Origin not allowed",
+    `Pages on ${origin} may not report events. Add the origin to a form's allowedOrigins in config/forms.yaml.`,
+  );
+}
+
+async function readEventBody(c: Context): Promise<unknown> {
+  const mediaType = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (mediaType !== "application/json" && mediaType !== "text/plain" && !mediaType.endsWith("+json")) {
+    throw new HttpProblem(
+      415,
+      "unsupported-media-type",
+      "Unsupported content type",
+      `Content type "${mediaType || "(none)"}" is not accepted. Send a JSON object as application/json, or as text/plain with navigator.sendBeacon.`,
+    );
+  }
+  const tooLarge = () => new HttpProblem(413, "body-too-large", "Event too large", `An event may be at most ${EVENT_BODY_LIMIT_BYTES / 1024} KiB.`);
+  if (Number(c.req.header("content-length") ?? "0") > EVENT_BODY_LIMIT_BYTES) throw tooLarge();
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.byteLength > EVENT_BODY_LIMIT_BYTES) throw tooLarge();
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw new HttpProblem(400, "malformed-json", "Malformed JSON", `The body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export function eventsRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+  // Page views come oftener than form posts: a roomier bucket than capture's, per address alike.
+  const limiter = new RateLimiter(deps.rateLimit ?? { burst: 60, perSecond: 1 });
+
+  app.options("/v1/events", (c) => {
+    const origin = c.req.header("origin");
+    if (!origin) return c.body(null, 204);
+    if (!originAllowed(deps, c, origin)) throw refuseOrigin(origin);
+    return c.body(null, 204, {
+      "access-control-allow-origin": origin,
+      vary: "Origin",
+      "access-control-allow-methods": "POST, OPTIONS",
+      "access-control-allow-headers": c.req.header("access-control-request-headers") ?? "content-type",
+      "access-control-max-age": "600",
+    });
+  });
+
+  app.post("/v1/events", async (c) => {
+    const origin = c.req.header("origin");
+    const cors: Record<string, string> = {};
+    if (origin && origin !== "null") {
+      if (!originAllowed(deps, c, origin)) throw refuseOrigin(origin);
+      Object.assign(cors, { "access-control-allow-origin": origin, vary: "Origin" });
+    }
+    const wait = limiter.take(deps.clientIp(c), Date.now());
+    if (wait > 0) {
+      throw new HttpProblem(429, "rate-limited", "Too many events", `Too many events from your address. Try again in ${wait} seconds.`, {
+        "retry-after": String(wait),
+        ...cors,
+      });
+    }
+    try {
+      await recordSiteEvent(deps, await readEventBody(c));
+    } catch (error) {
+      if (error instanceof PublishError) {
+        // The activity is stored and the score saved; a lost announcement is retried when the
+        // lead is next scored. The page has nothing to do about it.
+        deps.log.warn("site event recorded but an event was not published", { error: String(error) });
+        return c.body(null, 202, cors);
+      }
+      // Problems go back with the CORS headers, so the script can read what was wrong.
+      if (problemOf(error).problem.status >= 500) throw error;
+      const response = problemResponse(c, error);
+      for (const [k, v] of Object.entries(cors)) response.headers.set(k, v);
+      return response;
+    }
+    return c.body(null, 202, cors);
+  });
+
+  return app;
+}

@@ -1,0 +1,145 @@
+/**
+ * recordBehaviour / rescoreLead: every activity re-scores its lead, and a lead crossing its MQL
+ * threshold is qualified exactly once per qualification, however many activities race. The
+ * score is saved with a write conditional on what it was computed from (a racing activity makes
+ * it re-read), and the qualification rides on that same write, allowed only from stage `lead`
+ * (never qualified) or `recycled`; whoever wins that write alone announces `lead.qualified`.
+ * An announcement that failed is retried by the next scoring of the lead (a redelivered event).
+ */
+import type { LeadloopConfig } from "../config/schema";
+import type { Lead, LeadScore } from "../lead";
+import { type Activity, type Clock, type EventPublisher, type LeadStore, type NewActivity, StoreUnavailableError } from "../ports";
+import { computeLeadScore, isQualifying, mayQualify, SCORING_WINDOW, scoreDiffers, scoredTypes, topReasons } from "./lead-scoring";
+
+export interface EngagementDeps {
+  config: LeadloopConfig;
+  leads: LeadStore;
+  publisher: EventPublisher;
+  clock: Clock;
+  log?: { info(m: string, e?: Record<string, unknown>): void; warn(m: string, e?: Record<string, unknown>): void };
+}
+
+export interface RescoreResult {
+  /** False when there is no such lead (erased, or a forged id). */
+  found: boolean;
+  score?: LeadScore;
+  previousTotal?: number;
+  /** This call qualified the lead (and announced it). */
+  qualified: boolean;
+}
+
+/** How long a claim to announce a qualification holds before another scorer may take it over. */
+const ANNOUNCE_LEASE_MS = 60_000;
+const MAX_ATTEMPTS = 25;
+
+/**
+ * Appends the activity (once per `key`, when given) and re-scores the lead. A redelivered event
+ * appends nothing new but still re-scores, so a delivery that died half-way is completed.
+ */
+export async function recordBehaviour(
+  deps: EngagementDeps,
+  input: { leadId: string; activity: NewActivity; key?: string },
+): Promise<RescoreResult & { activity?: Activity; duplicate: boolean }> {
+  const { activity, created } = await deps.leads.appendBehaviour(input.leadId, input.activity, input.key ? { key: input.key } : {});
+  if (!(scoredTypes(deps.config) as string[]).includes(activity.type)) {
+    // Nothing scores this kind of activity: the score cannot have moved.
+    return { found: true, qualified: false, activity, duplicate: !created };
+  }
+  const result = await rescoreLead(deps, input.leadId);
+  return { ...result, activity, duplicate: !created };
+}
+
+export async function rescoreLead(deps: EngagementDeps, leadId: string): Promise<RescoreResult> {
+  const types = scoredTypes(deps.config);
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const read = await deps.leads.readForScoring(leadId, { types, limit: SCORING_WINDOW });
+    if (!read) return { found: false, qualified: false };
+    const { lead } = read;
+    const now = deps.clock.now();
+    const score = computeLeadScore(lead, read.activities, deps.config, now);
+    const previousTotal = lead.score?.total;
+    const qualify = isQualifying(score) && mayQualify(lead);
+
+    if (!qualify && !scoreDiffers(lead.score, score)) {
+      if (read.unannounced) await announce(deps, lead, read.unannounced, now, false);
+      return { found: true, score: lead.score, ...(previousTotal !== undefined ? { previousTotal } : {}), qualified: false };
+    }
+
+    const at = now.toISOString();
+    const until = new Date(now.getTime() + ANNOUNCE_LEASE_MS).toISOString();
+    const saved = await deps.leads.saveScore(leadId, score, read.basis, qualify ? { at, announceUntil: until } : undefined);
+    if (saved === "stale") {
+      await pause(attempt);
+      continue;
+    }
+
+    if (score.total !== (previousTotal ?? 0)) {
+      await deps.publisher.publish([
+        {
+          type: "lead.scored",
+          detail: {
+            leadId,
+            segment: lead.segment,
+            score: score.total,
+            fit: score.fit,
+            engagement: score.engagement,
+            threshold: score.threshold,
+            previousScore: previousTotal ?? 0,
+          },
+        },
+      ]);
+    }
+    const qualified = { ...lead, score, ...(qualify ? { qualifiedAt: at, stage: "mql" as const } : {}) };
+    if (qualify) await announce(deps, qualified, { qualifiedAt: at }, now, true);
+    else if (read.unannounced) await announce(deps, qualified, read.unannounced, now, false);
+    return { found: true, score, ...(previousTotal !== undefined ? { previousTotal } : {}), qualified: qualify };
+  }
+  throw new StoreUnavailableError(`Gave up scoring lead ${leadId} after ${MAX_ATTEMPTS} attempts: its activities kept changing.`);
+}
+
+/**
+ * Publishes `lead.qualified`. The scorer that qualified the lead already holds the right (it came
+ * with the qualifying write); anyone else must claim it, so two scorers never both announce.
+ */
+async function announce(
+  deps: EngagementDeps,
+  lead: Lead,
+  pending: { qualifiedAt: string; heldUntil?: string },
+  now: Date,
+  held: boolean,
+): Promise<void> {
+  if (!held) {
+    const until = new Date(now.getTime() + ANNOUNCE_LEASE_MS).toISOString();
+    if (!(await deps.leads.claimAnnouncement(lead.id, pending.qualifiedAt, until, now.toISOString()))) return;
+  }
+  const country = lead.profile.country;
+  const score = lead.score;
+  try {
+    await deps.publisher.publish([
+      {
+        type: "lead.qualified",
+        detail: {
+          leadId: lead.id,
+          segment: lead.segment,
+          score: score?.total ?? 0,
+          threshold: score?.threshold ?? deps.config.scoring.threshold,
+          qualifiedAt: pending.qualifiedAt,
+          ...(typeof country === "string" && country ? { country } : {}),
+          reasons: topReasons(score?.reasons ?? []),
+        },
+      },
+    ]);
+  } catch (error) {
+    // Give the right back at once, so the retried delivery can announce without waiting the lease out.
+    await deps.leads.settleAnnouncement(lead.id, pending.qualifiedAt, "released").catch(() => {});
+    throw error;
+  }
+  await deps.leads.settleAnnouncement(lead.id, pending.qualifiedAt, "announced");
+  deps.log?.info("lead qualified", { leadId: lead.id, score: score?.total, qualifiedAt: pending.qualifiedAt });
+}
+
+/** Full jitter, so racing scorers spread out instead of colliding again in step. */
+function pause(attempt: number): Promise<void> {
+  const ceiling = Math.min(200, 5 * 2 ** Math.min(attempt, 6));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}

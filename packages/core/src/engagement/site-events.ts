@@ -1,0 +1,81 @@
+/**
+ * recordSiteEvent: the site script reports what a known lead does on the website (page views,
+ * downloads, webinar attendance), naming the lead only by the signed token it got at capture.
+ * A forged, altered or expired token is refused before anything is read or stored.
+ */
+import { z } from "zod";
+import { type FieldIssue, NotFoundError, ValidationError } from "../errors";
+import type { TokenSigner } from "../tokens";
+import { type EngagementDeps, recordBehaviour, type RescoreResult } from "./record-behaviour";
+
+export const SiteEventType = z.enum(["page_view", "download", "webinar_attended"]);
+export type SiteEventType = z.infer<typeof SiteEventType>;
+
+const httpUrl = z
+  .string()
+  .max(2000)
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), "must be an absolute http(s) URL");
+
+export const SiteEvent = z.strictObject({
+  token: z.string().min(1, "is required: the lead token returned by the form submission"),
+  type: SiteEventType,
+  url: httpUrl.optional(),
+  title: z.string().max(300).optional(),
+});
+export type SiteEvent = z.infer<typeof SiteEvent>;
+
+/** The activity each site event becomes (scoring.yaml's `on:`). */
+export const SITE_ACTIVITY: Record<SiteEventType, string> = {
+  page_view: "web.page_view",
+  download: "web.download",
+  webinar_attended: "web.webinar_attended",
+};
+
+export interface SiteEventDeps extends EngagementDeps {
+  signer: TokenSigner;
+}
+
+/** Checks a site event's body, naming every field that is wrong. */
+export function parseSiteEvent(body: unknown): SiteEvent {
+  const result = SiteEvent.safeParse(body);
+  if (result.success) return result.data;
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ValidationError([{ field: "body", message: 'must be a JSON object such as {"token":"…","type":"page_view","url":"https://…"}' }]);
+  }
+  const issues: FieldIssue[] = result.error.issues.map((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      return { field: issue.keys.join(", "), message: "is not a site event field (send token, type, url, title)" };
+    }
+    const field = String(issue.path[0] ?? "body");
+    const message =
+      field === "type"
+        ? `must be one of ${SiteEventType.options.join(", ")}`
+        : given(body, field) === undefined
+          ? "is required"
+          : issue.message;
+    return { field, message };
+  });
+  throw new ValidationError(issues);
+}
+
+function given(body: unknown, field: string): unknown {
+  return typeof body === "object" && body !== null ? (body as Record<string, unknown>)[field] : undefined;
+}
+
+export async function recordSiteEvent(deps: SiteEventDeps, body: unknown): Promise<RescoreResult> {
+  const event = parseSiteEvent(body);
+  const now = deps.clock.now();
+  // Throws InvalidTokenError (401) for a forged, altered, expired or misused token.
+  const { sub: leadId } = deps.signer.verify(event.token, "lead", now);
+  const lead = await deps.leads.getLead(leadId);
+  if (!lead) throw new NotFoundError("The lead this token names no longer exists.");
+  const result = await recordBehaviour(deps, {
+    leadId,
+    activity: {
+      type: SITE_ACTIVITY[event.type],
+      at: now.toISOString(),
+      data: { ...(event.url ? { url: event.url } : {}), ...(event.title ? { title: event.title } : {}) },
+    },
+  });
+  return result;
+}

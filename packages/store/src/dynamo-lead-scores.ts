@@ -1,0 +1,218 @@
+/**
+ * Scores and qualifications on the lead item. Every score write is conditional on the lead's
+ * `version` and `behaviourSeq` as read, so a score computed from stale activities or a stale
+ * profile is refused (the scorer re-reads), and a qualification is one conditional write that
+ * only a lead in stage `lead` (never qualified) or `recycled` passes: two racing scorers cannot
+ * both qualify. `announcePending`/`announceUntil` on the lead mark a qualification whose
+ * `lead.qualified` has not reached the bus yet, and who holds the right to publish it.
+ */
+import { createHash } from "node:crypto";
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { Activity, LeadScore, NewActivity, ScoreBasis, ScoringRead } from "@leadloop/core";
+import { newActivityId } from "./activity-id";
+import { translateError } from "./errors";
+import { keys } from "./keys";
+
+type Item = Record<string, unknown>;
+
+/**
+ * An activity id for an event that may be delivered twice: its time (so the timeline still
+ * sorts) and a digest of the event's identity instead of random bytes, so a second delivery
+ * names the same item.
+ */
+export function keyedActivityId(at: string, key: string): string {
+  const time = new Date(at);
+  if (Number.isNaN(time.getTime())) throw new RangeError(`Not a time: ${at}`);
+  return `${time.toISOString()}-${createHash("sha256").update(key).digest("hex").slice(0, 12)}`;
+}
+
+export class DynamoLeadScores {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly toLead: (item: Item) => ScoringRead["lead"],
+  ) {}
+
+  async appendBehaviour(leadId: string, activity: NewActivity, options: { key?: string } = {}): Promise<{ activity: Activity; created: boolean }> {
+    const id = options.key ? keyedActivityId(activity.at, options.key) : newActivityId(activity.at);
+    const stored: Activity = { leadId, id, ...activity };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...keys.activity(leadId, id), entity: "activity", ...stored },
+          ...(options.key ? { ConditionExpression: "attribute_not_exists(pk)" } : {}),
+        }),
+      );
+    } catch (error) {
+      if (errorName(error) === "ConditionalCheckFailedException") return { activity: stored, created: false };
+      throw translateError(error, "appending a behaviour activity");
+    }
+    try {
+      // After the activity, never before: a scorer that read the old sequence number then
+      // finds its write refused and re-reads, now seeing this activity.
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.lead(leadId),
+          UpdateExpression: "ADD behaviourSeq :one",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ":one": 1 },
+        }),
+      );
+    } catch (error) {
+      // An erased lead: the activity is an orphan nobody scores; nothing else to do.
+      if (errorName(error) !== "ConditionalCheckFailedException") throw translateError(error, "counting a behaviour activity");
+    }
+    return { activity: stored, created: true };
+  }
+
+  async readForScoring(leadId: string, options: { types: readonly string[]; limit: number }): Promise<ScoringRead | undefined> {
+    let item: Item | undefined;
+    try {
+      item = (await this.client.send(new GetCommand({ TableName: this.table, Key: keys.lead(leadId), ConsistentRead: true }))).Item;
+    } catch (error) {
+      throw translateError(error, "reading a lead to score");
+    }
+    if (!item) return undefined;
+    const stored = options.types.length === 0 ? [] : await this.#behaviour(leadId, options.types, options.limit);
+    // The submission that created the lead sits on the lead item itself (see DynamoLeadStore).
+    const first = item.firstSubmission as Item | undefined;
+    const activities =
+      first && options.types.includes(String(first.type))
+        ? [...stored, toActivity({ ...first, leadId })].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, options.limit)
+        : stored;
+    const pending = typeof item.announcePending === "string" ? item.announcePending : undefined;
+    return {
+      lead: this.toLead(item),
+      basis: { version: Number(item.version ?? 0), behaviourSeq: Number(item.behaviourSeq ?? 0) },
+      activities,
+      ...(pending
+        ? { unannounced: { qualifiedAt: pending, ...(typeof item.announceUntil === "string" ? { heldUntil: item.announceUntil } : {}) } }
+        : {}),
+    };
+  }
+
+  /** Newest first, only the scored types, at most `limit`; consistent, so an activity just appended is seen. */
+  async #behaviour(leadId: string, types: readonly string[], limit: number): Promise<Activity[]> {
+    const values: Record<string, unknown> = { ":pk": keys.lead(leadId).pk, ":prefix": keys.activityPrefix };
+    types.forEach((type, i) => {
+      values[`:t${i}`] = type;
+    });
+    const items: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    try {
+      do {
+        const out = await this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+            FilterExpression: `#type IN (${types.map((_, i) => `:t${i}`).join(", ")})`,
+            ExpressionAttributeNames: { "#type": "type" },
+            ExpressionAttributeValues: values,
+            ScanIndexForward: false,
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        items.push(...(out.Items ?? []));
+        start = out.LastEvaluatedKey;
+      } while (start && items.length < limit);
+    } catch (error) {
+      throw translateError(error, "reading a lead's activities to score");
+    }
+    return items.slice(0, limit).map(toActivity);
+  }
+
+  async saveScore(leadId: string, score: LeadScore, basis: ScoreBasis, qualify?: { at: string; announceUntil: string }): Promise<"saved" | "stale"> {
+    const names: Record<string, string> = { "#score": "score", "#version": "version" };
+    const values: Record<string, unknown> = { ":score": score, ":version": basis.version };
+    const conditions = ["#version = :version"];
+    if (basis.behaviourSeq === 0) conditions.push("attribute_not_exists(behaviourSeq)");
+    else {
+      conditions.push("behaviourSeq = :seq");
+      values[":seq"] = basis.behaviourSeq;
+    }
+    let update = "SET #score = :score";
+    if (qualify) {
+      // The stage moves, so the version moves too: a capture merging concurrently re-reads.
+      update += ", #stage = :mql, qualifiedAt = :at, announcePending = :at, announceUntil = :until, updatedAt = :at, #version = :next";
+      conditions.push("(#stage = :lead AND attribute_not_exists(qualifiedAt)) OR #stage = :recycled");
+      names["#stage"] = "stage";
+      Object.assign(values, {
+        ":mql": "mql",
+        ":lead": "lead",
+        ":recycled": "recycled",
+        ":at": qualify.at,
+        ":until": qualify.announceUntil,
+        ":next": basis.version + 1,
+      });
+    }
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.lead(leadId),
+          UpdateExpression: update,
+          ConditionExpression: conditions.map((c) => `(${c})`).join(" AND "),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return "saved";
+    } catch (error) {
+      if (errorName(error) === "ConditionalCheckFailedException") return "stale";
+      throw translateError(error, "saving a score");
+    }
+  }
+
+  async claimAnnouncement(leadId: string, qualifiedAt: string, until: string, now: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.lead(leadId),
+          UpdateExpression: "SET announceUntil = :until",
+          ConditionExpression: "announcePending = :q AND (attribute_not_exists(announceUntil) OR announceUntil < :now)",
+          ExpressionAttributeValues: { ":q": qualifiedAt, ":until": until, ":now": now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (errorName(error) === "ConditionalCheckFailedException") return false;
+      throw translateError(error, "claiming a qualification announcement");
+    }
+  }
+
+  async settleAnnouncement(leadId: string, qualifiedAt: string, outcome: "announced" | "released"): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.lead(leadId),
+          UpdateExpression: outcome === "announced" ? "REMOVE announcePending, announceUntil" : "REMOVE announceUntil",
+          ConditionExpression: "announcePending = :q",
+          ExpressionAttributeValues: { ":q": qualifiedAt },
+        }),
+      );
+    } catch (error) {
+      // A later qualification replaced this one: it carries its own announcement.
+      if (errorName(error) === "ConditionalCheckFailedException") return;
+      throw translateError(error, "settling a qualification announcement");
+    }
+  }
+}
+
+function toActivity(item: Item): Activity {
+  return {
+    leadId: String(item.leadId),
+    id: String(item.id),
+    type: String(item.type),
+    at: String(item.at),
+    data: (item.data ?? {}) as Activity["data"],
+  };
+}
+
+function errorName(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "name" in error ? String(error.name) : undefined;
+}

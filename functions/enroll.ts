@@ -13,6 +13,8 @@ export const handler = ruleTarget(async (event, rule, { deps, log }) => {
     log.warn("event names no lead; nothing to enroll", { detail: event.detail });
     return;
   }
-  const result = await enrollLead(deps, { leadId, sequenceId: rule.sequenceId });
+  // A lead not stored yet throws LeadNotYetStoredError while the event is fresh: the async
+  // invocation's retries deliver it again once the capture has stored the lead.
+  const result = await enrollLead(deps, { leadId, sequenceId: rule.sequenceId, eventTime: event.time });
   log.info("enrollment", { sequenceId: rule.sequenceId, result });
 });

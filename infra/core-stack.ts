@@ -79,6 +79,9 @@ export function Core({ stack, app }: StackContext) {
 
   const secrets = {
     TOKEN_SIGNING_KEY: new Config.Secret(stack, "TOKEN_SIGNING_KEY"),
+    // Lead ids are derived from emails with it. Set once per stage, never rotated: a new key
+    // gives every known address a new id, so each person's next submission starts a second lead.
+    LEAD_ID_KEY: new Config.Secret(stack, "LEAD_ID_KEY"),
     SLACK_WEBHOOK_URL: new Config.Secret(stack, "SLACK_WEBHOOK_URL"),
     SENDER: new Config.Parameter(stack, "SENDER", { value: settings.LEADLOOP_SENDER }),
   };

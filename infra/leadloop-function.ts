@@ -1,6 +1,6 @@
 /**
  * Every leadloop Lambda is built the same way: Node.js 22, ESM, minified, the AWS SDK left to the
- * runtime, structured JSON logs, the stage's settings in its environment and its secret and sender
+ * runtime, structured JSON logs, the stage's settings in its environment and its secrets and sender
  * bound through SST Config, and an alarm on its Errors. Asynchronous targets also get a retry
  * policy and a dead-letter queue with an alarm (see `asyncTarget`).
  */
@@ -74,7 +74,7 @@ export function leadloopFunctionProps(
     },
     ...(options.config ? { copyFiles: [{ from: core.configSnapshot.file, to: "leadloop-config.json" }] } : {}),
     environment: { ...functionEnvironment(core, publicUrl), ...options.environment },
-    bind: [core.secrets.TOKEN_SIGNING_KEY, core.secrets.SENDER],
+    bind: [core.secrets.TOKEN_SIGNING_KEY, core.secrets.LEAD_ID_KEY, core.secrets.SENDER],
     ...(options.reservedConcurrentExecutions ? { reservedConcurrentExecutions: options.reservedConcurrentExecutions } : {}),
   };
 }

@@ -1,9 +1,10 @@
 /**
  * The deployment's settings, as the stacks hand them to every function: plain environment
- * variables for names and URLs, SST Config for the secret and the stage's sender. Parsed once per
+ * variables for names and URLs, SST Config for the secrets and the stage's sender. Parsed once per
  * container; a missing or malformed value stops the container at start-up with a message that
  * names the variable, instead of failing on the first lead.
  */
+import { MIN_LEAD_ID_KEY_LENGTH } from "@leadloop/core/lead-id";
 import { z } from "zod";
 
 const optionalNumber = z.coerce.number().positive().optional();
@@ -18,6 +19,11 @@ export const Environment = z.object({
   SENDER: z.string().min(3),
   /** The token-signing key (SST Config.Secret TOKEN_SIGNING_KEY). */
   TOKEN_SIGNING_KEY: z.string().min(16),
+  /**
+   * The key lead ids are derived from emails with (SST Config.Secret LEAD_ID_KEY), apart from the
+   * token-signing key. Never rotate it: every known address would get a new lead id.
+   */
+  LEAD_ID_KEY: z.string().min(MIN_LEAD_ID_KEY_LENGTH),
   UNSUBSCRIBE_MAILTO: z.email().optional(),
   MAX_SENDS_PER_SECOND: optionalNumber,
   /** The marketers' config, snapshotted at synth time and shipped beside the bundle. */
@@ -37,6 +43,7 @@ export class EnvironmentError extends Error {
 
 const WHERE: Partial<Record<keyof Environment, string>> = {
   TOKEN_SIGNING_KEY: "an SST secret: npx sst secrets set TOKEN_SIGNING_KEY <value> --stage <stage>",
+  LEAD_ID_KEY: "an SST secret, set once per stage and never changed: npx sst secrets set LEAD_ID_KEY \"$(openssl rand -base64 32)\" --stage <stage>",
   SENDER: "the stage parameter: set LEADLOOP_SENDER when you deploy",
 };
 

@@ -72,6 +72,7 @@ export function createRuntime(source: Record<string, string | undefined> = proce
     ...source,
     SENDER: sstValue("SENDER") ?? source.SENDER,
     TOKEN_SIGNING_KEY: sstValue("TOKEN_SIGNING_KEY") ?? source.TOKEN_SIGNING_KEY,
+    LEAD_ID_KEY: sstValue("LEAD_ID_KEY") ?? source.LEAD_ID_KEY,
   });
   const logger = new Logger({ serviceName: source.POWERTOOLS_SERVICE_NAME ?? "leadloop" });
   const log = toAppLogger(logger);
@@ -85,7 +86,7 @@ export function createRuntime(source: Record<string, string | undefined> = proce
   const client = createDocumentClient();
   const deps: NurtureDeps = {
     config,
-    leads: new DynamoLeadStore({ client, tableName: env.TABLE_NAME }),
+    leads: new DynamoLeadStore({ client, tableName: env.TABLE_NAME, leadIdKey: env.LEAD_ID_KEY }),
     nurture: new DynamoNurtureStore({ client, tableName: env.TABLE_NAME }),
     mailer: loggedMailer(new SesMailer({ client: createSesClient(), configurationSet: env.SES_CONFIGURATION_SET }), log),
     publisher: loggedPublisher(new EventBridgePublisher(createEventBridgeClient(), env.EVENT_BUS_NAME), log),

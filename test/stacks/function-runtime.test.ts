@@ -19,6 +19,7 @@ const complete = {
   PUBLIC_URL: "https://api.example.com",
   SENDER: "Acme <hello@acme.example>",
   TOKEN_SIGNING_KEY: "0123456789abcdef0123",
+  LEAD_ID_KEY: "fedcba98765432100123",
 };
 
 describe("function environment", () => {
@@ -40,6 +41,12 @@ describe("function environment", () => {
       "TABLE_NAME is not set",
       expect.stringMatching(/^TOKEN_SIGNING_KEY is not set; .*npx sst secrets set TOKEN_SIGNING_KEY/),
     ]);
+  });
+
+  it("asks for the lead-id key, says it is never changed, and refuses a short one", () => {
+    const { LEAD_ID_KEY: _l, ...rest } = complete;
+    expect(() => parseEnvironment(rest)).toThrow(/LEAD_ID_KEY is not set; .*never changed: npx sst secrets set LEAD_ID_KEY/);
+    expect(() => parseEnvironment({ ...complete, LEAD_ID_KEY: "short" })).toThrow(/LEAD_ID_KEY is not valid/);
   });
 
   it("refuses a malformed value", () => {

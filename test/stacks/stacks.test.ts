@@ -129,11 +129,11 @@ describe("event routing", () => {
     core.resourceCountIs("AWS::Events::EventBus", 1);
   });
 
-  it("sweeps every minute with one sweeper at a time, and republishes every five minutes", () => {
+  it("sweeps every minute with one sweeper at a time, republishes every five minutes and recycles every fifteen", () => {
     const schedules = rules().filter(([, r]) => r.ScheduleExpression).map(([, r]) => r.ScheduleExpression);
-    expect(schedules.sort()).toEqual(["rate(1 minute)", "rate(5 minutes)"]);
+    expect(schedules.sort()).toEqual(["rate(1 minute)", "rate(15 minutes)", "rate(5 minutes)"]);
     const concurrency = leadloopFunctions().map(([, f]) => f.Properties?.ReservedConcurrentExecutions).filter(Boolean);
-    expect(concurrency).toEqual([1, 1]);
+    expect(concurrency).toEqual([1, 1, 1]);
   });
 });
 
@@ -188,12 +188,13 @@ describe("functions", () => {
   it("run Node.js 22 with the secret fetched at start-up, never in the template", () => {
     const functions = leadloopFunctions();
     expect(functions.map(([, f]) => f.Properties?.Handler).sort()).toEqual(
-      ["api", "enroll", "exit", "republisher", "sweeper"].map((name) => `functions/${name}.handler`),
+      ["api", "engagement", "enroll", "exit", "feedback", "recycler", "republisher", "sweeper"].map((name) => `functions/${name}.handler`),
     );
     for (const [id, fn] of functions) {
       expect(fn.Properties?.Runtime, id).toBe("nodejs22.x");
       const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
       expect(variables.SST_Secret_value_TOKEN_SIGNING_KEY, id).toBe("__FETCH_FROM_SSM__");
+      expect(variables.SST_Secret_value_LEAD_ID_KEY, id).toBe("__FETCH_FROM_SSM__");
       expect(variables.TABLE_NAME, id).toBeDefined();
       expect(variables.PUBLIC_URL, id).toBeDefined();
     }

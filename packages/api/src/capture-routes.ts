@@ -2,8 +2,7 @@
  * `POST /v1/forms/{formId}/submissions`: the front door. JSON clients get 202 {leadId, token};
  * browser form posts get 303 to the thank-you page (or back to the form with the error).
  */
-import { captureLead, expiresIn, type Form, UnknownFormError, ValidationError } from "@leadloop/core";
-import { randomUUID } from "node:crypto";
+import { captureLead, decoyLeadId, expiresIn, type Form, UnknownFormError, ValidationError } from "@leadloop/core";
 import { type Context, Hono } from "hono";
 import type { AppDeps } from "./app";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
@@ -114,7 +113,7 @@ export function captureRoutes(deps: AppDeps): Hono {
     }
 
     // A bot that filled the honeypot sees exactly what a person would, with an id that exists nowhere.
-    const leadId = outcome.kind === "stored" ? outcome.lead.id : randomUUID();
+    const leadId = outcome.kind === "stored" ? outcome.lead.id : decoyLeadId();
     if (!json) return c.redirect(form.thankYouUrl, 303);
     const token = deps.signer.sign({ sub: leadId, purpose: "lead", exp: expiresIn(deps.clock.now(), LEAD_TOKEN_DAYS) });
     return c.json({ leadId, token }, 202, headers);

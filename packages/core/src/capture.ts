@@ -1,13 +1,18 @@
 /**
  * captureLead: a valid submission is stored exactly once (merged into the person's lead when the
- * address is known) before anything else happens, then announced as `lead.captured`. If the bus
- * is down the lead stays marked unpublished and the republisher announces it later, so a stored
- * lead is never left out of its journey.
+ * address is known) before it is acknowledged, and a stored lead is never left out of its journey.
+ *
+ * A new address costs one write: the lead's id is derived from the address, so `lead.captured`
+ * is published first and the lead is then stored already marked published, in one conditional
+ * put. If the bus refused the event, the lead is stored marked unpublished and the republisher
+ * announces it later. If the put fails after the event went out, the client gets an error and
+ * retries; enrollment treats a fresh event for a lead not stored yet as "try again later", and a
+ * stale one as nothing to do. A known address (or a lost race) merges, then publishes as before.
  */
 import type { LeadloopConfig } from "./config/schema";
 import { UnknownFormError } from "./errors";
 import { validateSubmission } from "./form-validation";
-import { type Consent, type Lead, normaliseEmail, type Source, UTM_KEYS } from "./lead";
+import { type Consent, type Lead, normaliseEmail, type Profile, type Source, UTM_KEYS } from "./lead";
 import type { Clock, EventPublisher, LeadStore } from "./ports";
 import { assignSegment } from "./segmentation";
 
@@ -47,7 +52,7 @@ function sourceOf(formId: string, at: string, raw: Record<string, unknown>, meta
 }
 
 /** The `lead.captured` detail: ids and routing facts only, no personal data. */
-export function capturedEvent(lead: Lead, formId: string) {
+export function capturedEvent(lead: Pick<Lead, "id" | "segment" | "stage" | "lastTouch">, formId: string) {
   return {
     type: "lead.captured",
     detail: {
@@ -84,33 +89,57 @@ export async function captureLead(
     ip: meta.ip,
     userAgent: meta.userAgent.slice(0, 500),
   };
+  const email = normaliseEmail(submission.email);
+  const source = sourceOf(formId, at, raw, meta);
   const segments = deps.config.segments;
+  const segmentOf = (profile: Profile) => assignSegment(profile, segments, form.segmentHint);
+  const initialStage = form.doubleOptIn ? "pending-confirmation" : "lead";
+
+  // Announce the lead as this submission would create it; the store writes the same segment.
+  const assumedNew = {
+    id: deps.leads.leadIdFor(email),
+    segment: segmentOf({ ...submission.profile, email, stage: initialStage }),
+    stage: initialStage,
+    lastTouch: source,
+  } as const;
+  const announced = await tryPublish(deps, capturedEvent(assumedNew, formId));
+
   const { lead, created } = await deps.leads.captureSubmission({
     formId,
-    email: normaliseEmail(submission.email),
+    email,
     profile: submission.profile,
-    source: sourceOf(formId, at, raw, meta),
+    source,
     ...(consent ? { consent } : {}),
-    segmentOf: (profile) => assignSegment(profile, segments, form.segmentHint),
-    initialStage: form.doubleOptIn ? "pending-confirmation" : "lead",
+    segmentOf,
+    initialStage,
     at,
+    published: announced,
   });
+  if (created) return { kind: "stored", lead, created, published: announced };
 
+  // A known address: the merged lead may sit in another segment than the one announced.
+  const published = await tryPublish(deps, capturedEvent(lead, formId));
+  if (published && !lead.published) {
+    await deps.leads.markPublished([lead.id]).catch((error: unknown) => {
+      // Harmless: the republisher may announce it again, and enrollment is idempotent.
+      deps.log?.warn("could not mark lead published", { leadId: lead.id, error: String(error) });
+    });
+  }
+  return { kind: "stored", lead, created, published };
+}
+
+async function tryPublish(deps: CaptureDeps, event: ReturnType<typeof capturedEvent>): Promise<boolean> {
   try {
-    await deps.publisher.publish([capturedEvent(lead, formId)]);
+    await deps.publisher.publish([event]);
+    return true;
   } catch (error) {
-    // The lead is stored and still marked unpublished: the republisher will announce it.
+    // Not fatal: a new lead is stored unpublished and the republisher announces it later.
     deps.log?.warn("lead.captured not published; left for the republisher", {
-      leadId: lead.id,
+      leadId: event.detail.leadId,
       error: String(error),
     });
-    return { kind: "stored", lead, created, published: false };
+    return false;
   }
-  await deps.leads.markPublished([lead.id]).catch((error: unknown) => {
-    // Harmless: the republisher may announce it again, and enrollment is idempotent.
-    deps.log?.warn("could not mark lead published", { leadId: lead.id, error: String(error) });
-  });
-  return { kind: "stored", lead, created, published: true };
 }
 
 /**

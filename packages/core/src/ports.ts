@@ -32,6 +32,11 @@ export interface CaptureRecord {
   /** Stage of a lead created by this submission. */
   initialStage: Stage;
   at: string;
+  /**
+   * Whether this submission's `lead.captured` already reached the bus. Applies only to a lead this
+   * call creates: false puts it on the republisher's list. A merge leaves the flag as it was.
+   */
+  published: boolean;
 }
 
 export interface CaptureResult {
@@ -62,16 +67,21 @@ export interface Suppression {
 
 export interface LeadStore {
   /**
-   * Stores a form submission exactly once per call: a new email creates a lead, a known one
-   * merges into it (new non-empty values win), never a second lead, even when submissions of
-   * one address race. The submission itself is kept as a `form.submitted` activity.
+   * The id the lead of this address has, or will have once captured: stable, and not computable
+   * from the address without the store's key. Lets a capture announce a new lead before storing it.
+   */
+  leadIdFor(email: string): string;
+  /**
+   * Stores a form submission exactly once per call: a new email creates the lead `leadIdFor`
+   * names, a known one merges into it (new non-empty values win), never a second lead, even when
+   * submissions of one address race. The submission itself is kept as a `form.submitted` activity.
    */
   captureSubmission(record: CaptureRecord): Promise<CaptureResult>;
   getLead(id: string): Promise<Lead | undefined>;
   getLeadByEmail(email: string): Promise<Lead | undefined>;
   /**
-   * Records that `lead.captured` reached the bus for these leads. Takes many ids at once so an
-   * adapter can batch the writes (e.g. BatchWriteItem deletes of outbox items).
+   * Records that `lead.captured` reached the bus for leads stored unpublished (the republisher,
+   * a merge into such a lead). Takes many ids at once so an adapter can batch the writes.
    */
   markPublished(leadIds: string[]): Promise<void>;
   /** Leads whose `lead.captured` never reached the bus, oldest first. */

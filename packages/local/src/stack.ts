@@ -43,7 +43,7 @@ export interface LocalStackOptions {
   /** HTTP port; 0 picks a free one. */
   port?: number;
   host?: string;
-  /** Where DynamoDB data, the clock and the local signing key live; omit to keep all in memory. */
+  /** Where DynamoDB data, the clock, the local signing key and lead-id key live; omit to keep all in memory. */
   dataDir?: string;
   /** Use an already running DynamoDB Local / SES emulator instead of starting one. */
   dynamoEndpoint?: string;
@@ -93,6 +93,23 @@ function localSigningKey(dataDir: string | undefined): string {
   return key;
 }
 
+/**
+ * The key lead ids are derived with: `LEADLOOP_LEAD_ID_KEY`, else `<dataDir>/lead-id-key` written
+ * once. It must outlive the data: a new key would give every known address a new lead id.
+ */
+function localLeadIdKey(dataDir: string | undefined): string {
+  if (process.env.LEADLOOP_LEAD_ID_KEY) return process.env.LEADLOOP_LEAD_ID_KEY;
+  if (!dataDir) return randomBytes(32).toString("base64url");
+  const file = join(dataDir, "lead-id-key");
+  try {
+    // "wx": of two stacks starting on one data folder, the first key written wins for both.
+    writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  return readFileSync(file, "utf8").trim();
+}
+
 /** The caller's address from the socket (node:http), never from a header a client can set. */
 function socketIp(c: Context): string {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
@@ -126,7 +143,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const localCredentials = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
     const client = createDocumentClient({ endpoint: dynamoEndpoint, ...localCredentials });
     await ensureTable(client, tableName);
-    const store = new DynamoLeadStore({ client, tableName });
+    const store = new DynamoLeadStore({ client, tableName, leadIdKey: localLeadIdKey(options.dataDir) });
     const nurture = new DynamoNurtureStore({ client, tableName });
     const sales = new DynamoSalesStore({ client, tableName });
     const mailer = new SesMailer({ client: createSesClient({ endpoint: sesEndpoint }), configurationSet: LOCAL_CONFIGURATION_SET });
@@ -138,6 +155,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       rules: allRules(config),
       handlers,
       clock,
+      // A capture announces a new lead just before storing it; enrollment retries until it is
+      // stored, so give it seconds, not the default's 0.75 s (EventBridge allows minutes).
+      attempts: 8,
       onDeadLetter: (letter) => log.error("event dead-lettered", { rule: letter.rule, error: letter.error }),
     });
     stops.push(async () => {
@@ -157,7 +177,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const leadIdOf = (detail: unknown) => String((detail as { leadId?: unknown }).leadId ?? "");
     handlers.enroll = async (event, rule: RoutingRule) => {
       if (rule.target !== "enroll") return;
-      await enrollLead(deps, { leadId: leadIdOf(event.detail), sequenceId: rule.sequenceId });
+      await enrollLead(deps, { leadId: leadIdOf(event.detail), sequenceId: rule.sequenceId, eventTime: event.time });
     };
     const chat = new SlackWebhookNotifier({ env: options.env ?? process.env });
     const salesDeps: SalesDeps = { config, leads: store, sales, mailer, publisher: bus, clock, settings, chat, log };

@@ -1,16 +1,28 @@
+import { createHash } from "node:crypto";
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { CaptureRecord, Profile } from "@leadloop/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestTable, type TestTable } from "../../../test/engines";
 import { DynamoLeadStore } from "./dynamo-lead-store";
 import { LeadNotFoundError } from "./errors";
 
+const LEAD_ID_KEY = "store-test-lead-id-key-0123456789";
+
 let table: TestTable;
 let store: DynamoLeadStore;
 
 beforeAll(async () => {
   table = await createTestTable("store");
-  store = new DynamoLeadStore({ client: table.client, tableName: table.tableName });
+  store = new DynamoLeadStore({ client: table.client, tableName: table.tableName, leadIdKey: LEAD_ID_KEY });
 });
+
+/** Every item in a lead's partition, as stored. */
+async function partition(leadId: string) {
+  const out = await table.client.send(
+    new QueryCommand({ TableName: table.tableName, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": `LEAD#${leadId}` }, ConsistentRead: true }),
+  );
+  return out.Items ?? [];
+}
 
 afterAll(async () => {
   await table?.drop();
@@ -38,18 +50,20 @@ function submission(email: string, profile: Profile, overrides: Partial<CaptureR
     segmentOf: (p) => (p.company ? "b2b" : "consumer"),
     initialStage: "lead",
     at,
+    published: false,
     ...overrides,
   };
 }
 
 describe("DynamoLeadStore.captureSubmission", () => {
-  it("creates a lead with a random id, its form.submitted activity and no changes", async () => {
+  it("creates a lead with the address's id, its form.submitted activity and no changes", async () => {
     const email = uniqueEmail();
     const result = await store.captureSubmission(submission(email, { firstName: "Ada" }));
 
     expect(result.created).toBe(true);
     expect(result.changed).toEqual({});
     expect(result.lead.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(result.lead.id).toBe(store.leadIdFor(` ${email.toUpperCase()}`));
     expect(result.lead).toMatchObject({ email, profile: { firstName: "Ada" }, segment: "consumer", stage: "lead", forms: ["demo"], published: false });
 
     expect(await store.getLead(result.lead.id)).toEqual(result.lead);
@@ -57,6 +71,17 @@ describe("DynamoLeadStore.captureSubmission", () => {
     const activities = await store.listActivities(result.lead.id);
     expect(activities).toHaveLength(1);
     expect(activities[0]).toMatchObject({ type: "form.submitted", data: { formId: "demo", created: true, submitted: { firstName: "Ada" } } });
+  });
+
+  it("writes a new lead as one item: the submission sits on the lead, not beside it", async () => {
+    const email = uniqueEmail();
+    const { lead } = await store.captureSubmission(submission(email, { firstName: "Ada" }, { published: true }));
+    const items = await partition(lead.id);
+    expect(items.map((i) => i.sk)).toEqual(["LEAD"]);
+    expect(items[0]?.firstSubmission).toMatchObject({ type: "form.submitted", data: { created: true, submitted: { firstName: "Ada" } } });
+    // Published before it was stored: not on the republisher's list.
+    expect(items[0]?.gsi1pk).toBeUndefined();
+    expect(lead.published).toBe(true);
   });
 
   it("gives two people two different leads", async () => {
@@ -128,7 +153,50 @@ describe("DynamoLeadStore.captureSubmission", () => {
     // Every racer's field survived: no merge overwrote another's.
     expect(Object.keys(lead!.profile)).toHaveLength(50);
     const activities = await store.listActivities(leadId!);
-    expect(activities.filter((a) => a.type === "form.submitted")).toHaveLength(50);
+    const submitted = activities.filter((a) => a.type === "form.submitted");
+    expect(submitted).toHaveLength(50);
+    // The winner's submission is the inline one; the 49 others are activity items.
+    expect(submitted.filter((a) => a.data.created === true)).toHaveLength(1);
+    expect((await partition(leadId!)).filter((i) => String(i.sk).startsWith("ACT#"))).toHaveLength(49);
+    expect(new Set(submitted.map((a) => Object.keys(a.data.submitted as object)[0])).size).toBe(50);
+  });
+
+  it("places the first submission in the history by its time, even when a merge carries an earlier one", async () => {
+    const email = uniqueEmail();
+    const { lead } = await store.captureSubmission(submission(email, { firstName: "Ada" }, { at: "2025-02-01T10:00:00.001Z" }));
+    // A racer that read the clock first but lost the create merges afterwards with its earlier time.
+    await store.captureSubmission(submission(email, { title: "CTO" }, { at: "2025-02-01T10:00:00.000Z" }));
+    await store.appendActivity(lead.id, { type: "email.opened", at: "2025-02-02T00:00:00.000Z", data: {} });
+
+    const history = await store.listActivities(lead.id);
+    expect(history.map((a) => [a.type, a.at, a.data.created])).toEqual([
+      ["email.opened", "2025-02-02T00:00:00.000Z", undefined],
+      ["form.submitted", "2025-02-01T10:00:00.001Z", true],
+      ["form.submitted", "2025-02-01T10:00:00.000Z", false],
+    ]);
+    expect(history.every((a) => a.leadId === lead.id)).toBe(true);
+    expect((await store.listActivities(lead.id, { limit: 2 })).map((a) => a.type)).toEqual(["email.opened", "form.submitted"]);
+    expect((await store.listActivities(lead.id, { limit: 1 })).map((a) => a.type)).toEqual(["email.opened"]);
+  });
+});
+
+describe("DynamoLeadStore lead ids", () => {
+  it("cannot be guessed from the address: another key gives another id, and the id is not a hash of the address", async () => {
+    const email = uniqueEmail();
+    const { lead } = await store.captureSubmission(submission(email, { firstName: "Ada" }));
+    const otherKey = new DynamoLeadStore({ client: table.client, tableName: table.tableName, leadIdKey: "another-deployment-key-0123456789" });
+
+    expect(otherKey.leadIdFor(email)).not.toBe(lead.id);
+    expect(await otherKey.getLeadByEmail(email)).toBeUndefined();
+    const bare = lead.id.replaceAll("-", "");
+    for (const algorithm of ["sha256", "sha1", "md5"]) {
+      const digest = createHash(algorithm).update(email).digest("hex");
+      expect(bare.slice(0, 12)).not.toBe(digest.slice(0, 12));
+    }
+  });
+
+  it("refuses a key too short to keep ids unguessable", () => {
+    expect(() => new DynamoLeadStore({ client: table.client, tableName: table.tableName, leadIdKey: "short" })).toThrow(/at least 16/);
   });
 });
 
@@ -149,6 +217,15 @@ describe("DynamoLeadStore publishing", () => {
     expect(remaining).not.toContain(created[0]!.id);
     expect(remaining).toContain(created[10]!.id);
     expect((await store.getLead(created[0]!.id))?.published).toBe(true);
+  });
+
+  it("keeps a lead stored as published off the unpublished list, and a merge changes neither", async () => {
+    const email = uniqueEmail();
+    const { lead } = await store.captureSubmission(submission(email, { firstName: "Ada" }, { published: true }));
+    expect((await store.listUnpublished(1000)).map((l) => l.id)).not.toContain(lead.id);
+    const again = await store.captureSubmission(submission(email, { lastName: "Lovelace" }, { published: false }));
+    expect(again.lead.published).toBe(true);
+    expect((await store.listUnpublished(1000)).map((l) => l.id)).not.toContain(lead.id);
   });
 
   it("keeps a lead published when it is submitted again", async () => {
@@ -215,7 +292,7 @@ describe("DynamoLeadStore suppression", () => {
     expect(await store.getSuppression(email)).toBeUndefined();
     await store.suppress({ email: ` ${email.toUpperCase()}`, reason: "bounced", at: "2025-02-01T00:00:00.000Z" });
     expect(await store.getSuppression(email)).toEqual({ email, reason: "bounced", at: "2025-02-01T00:00:00.000Z" });
-    // A suppression sits beside the dedupe item but is not a lead.
+    // A suppression is keyed by the address but is not a lead.
     expect(await store.getLeadByEmail(email)).toBeUndefined();
   });
 });

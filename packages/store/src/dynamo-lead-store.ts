@@ -1,8 +1,8 @@
 /**
  * The LeadStore port on the one DynamoDB table. A submission creates at most one lead per
- * normalised email, however many submissions of that address race.
+ * normalised email, however many submissions of that address race: the lead's id is derived from
+ * the address (core's deriveLeadId), so "one lead per address" is a condition on the lead's own key.
  */
-import { randomUUID } from "node:crypto";
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
@@ -17,6 +17,8 @@ import {
   type Activity,
   type CaptureRecord,
   type CaptureResult,
+  checkLeadIdKey,
+  deriveLeadId,
   type Lead,
   type LeadScore,
   type LeadStore,
@@ -35,6 +37,11 @@ import { indexKeys, keys, UNPUBLISHED_SHARDS } from "./keys";
 export interface DynamoLeadStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
+  /**
+   * The secret lead ids are derived with (deployment secret LEAD_ID_KEY). Never rotate it: every
+   * known address would get a new id, so each person's next submission would start a second lead.
+   */
+  leadIdKey: string;
   /** Merges that lose an optimistic-lock race retry this many times before giving up. */
   maxAttempts?: number;
 }
@@ -44,13 +51,17 @@ export const MAX_CONSENTS_ON_LEAD = 50;
 
 const FORM_SUBMITTED = "form.submitted";
 
+/** The attribute of a lead item holding the submission that created it (its first activity). */
+const FIRST_SUBMISSION = "firstSubmission";
+
 type Item = Record<string, unknown>;
 
-type Attempt = { kind: "done"; result: CaptureResult } | { kind: "exists"; leadId: string } | { kind: "retry" };
+type Attempt = { kind: "done"; result: CaptureResult } | { kind: "exists" } | { kind: "gone" } | { kind: "retry" };
 
 export class DynamoLeadStore implements LeadStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
+  readonly #leadIdKey: string;
   readonly #maxAttempts: number;
   /** Scores and qualifications: see dynamo-lead-scores.ts. */
   readonly #scores: DynamoLeadScores;
@@ -58,22 +69,31 @@ export class DynamoLeadStore implements LeadStore {
   constructor(options: DynamoLeadStoreOptions) {
     this.#client = options.client;
     this.#table = options.tableName;
+    this.#leadIdKey = checkLeadIdKey(options.leadIdKey);
     this.#maxAttempts = options.maxAttempts ?? 60;
     this.#scores = new DynamoLeadScores(options.client, options.tableName, toLead);
   }
 
+  leadIdFor(email: string): string {
+    return deriveLeadId(this.#leadIdKey, email);
+  }
+
   async captureSubmission(record: CaptureRecord): Promise<CaptureResult> {
     const email = normaliseEmail(record.email);
-    let leadId: string | undefined;
+    const leadId = this.leadIdFor(email);
+    let exists = false;
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      const outcome = leadId === undefined ? await this.#tryCreate(email, record) : await this.#tryMerge(leadId, record);
+      const outcome = exists ? await this.#tryMerge(leadId, record) : await this.#tryCreate(leadId, email, record);
       if (outcome.kind === "done") return outcome.result;
       if (outcome.kind === "exists") {
         // Straight on to the merge: no race lost yet, so no reason to wait.
-        leadId = outcome.leadId;
+        exists = true;
         continue;
       }
-      if (outcome.kind === "retry" && leadId !== undefined && !(await this.#exists(leadId))) leadId = undefined;
+      if (outcome.kind === "gone") {
+        exists = false;
+        continue;
+      }
       await backoff(attempt);
     }
     throw new StoreUnavailableError(
@@ -81,9 +101,12 @@ export class DynamoLeadStore implements LeadStore {
     );
   }
 
-  /** The fast path for a new address: dedupe item, lead and activity in one request. */
-  async #tryCreate(email: string, record: CaptureRecord): Promise<Attempt> {
-    const id = randomUUID();
+  /**
+   * The fast path for a new address, one single-item conditional put: the lead, with the
+   * submission inline as its first activity, and in the unpublished index unless its
+   * `lead.captured` already went out.
+   */
+  async #tryCreate(id: string, email: string, record: CaptureRecord): Promise<Attempt> {
     const lead: Lead = {
       id,
       email,
@@ -96,60 +119,46 @@ export class DynamoLeadStore implements LeadStore {
       consents: record.consent ? [record.consent] : [],
       createdAt: record.at,
       updatedAt: record.at,
-      published: false,
+      published: record.published,
     };
-    const activity = submissionActivity(id, record, true, {});
+    const { leadId: _leadId, ...first } = submissionActivity(id, record, true, {});
     try {
       await this.#client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.#table,
-                Item: { ...keys.emailDedupe(email), entity: "email", email, leadId: id, createdAt: record.at },
-                ConditionExpression: "attribute_not_exists(pk)",
-                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-              },
-            },
-            {
-              Put: {
-                TableName: this.#table,
-                Item: { ...leadItem(lead), version: 1, ...indexKeys.unpublished(id, record.at) },
-                ConditionExpression: "attribute_not_exists(pk)",
-              },
-            },
-            { Put: { TableName: this.#table, Item: activityItem(activity) } },
-          ],
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            ...leadItem(lead),
+            version: 1,
+            [FIRST_SUBMISSION]: first,
+            ...(record.published ? {} : indexKeys.unpublished(id, record.at)),
+          },
+          ConditionExpression: "attribute_not_exists(pk)",
         }),
       );
       return { kind: "done", result: { lead, created: true, changed: {} } };
     } catch (error) {
-      const reason = cancellation(error, 0);
-      if (reason?.code === "ConditionalCheckFailed") {
-        const existing = reason.item?.leadId ?? (await this.#leadIdOf(email));
-        return existing === undefined ? { kind: "retry" } : { kind: "exists", leadId: existing };
-      }
-      if (isConflict(error)) return { kind: "retry" };
+      if (errorName(error) === "ConditionalCheckFailedException") return { kind: "exists" };
       throw translateError(error, "creating a lead");
     }
   }
 
-  /** A known address: merge with an optimistic lock on the lead's version, activity in the same request. */
+  /** A known address: merge with an optimistic lock on the lead's version, the activity in the same transaction. */
   async #tryMerge(leadId: string, record: CaptureRecord): Promise<Attempt> {
     const item = await this.#getItem(keys.lead(leadId), true, "reading a lead to merge");
-    if (!item) return { kind: "retry" };
-    const known = toLead(item);
+    // Gone since the create failed (erased): create it afresh.
+    if (!item) return { kind: "gone" };
+    const current = toLead(item);
     const version = Number(item.version ?? 0);
-    const { profile, changed } = mergeProfile(known.profile, record.profile);
-    const newer = record.source.at >= known.lastTouch.at;
+    const { profile, changed } = mergeProfile(current.profile, record.profile);
+    const newer = record.source.at >= current.lastTouch.at;
     const lead: Lead = {
-      ...known,
+      ...current,
       profile,
-      segment: record.segmentOf({ ...profile, email: known.email, stage: known.stage }),
-      forms: known.forms.includes(record.formId) ? known.forms : [...known.forms, record.formId],
-      lastTouch: newer ? record.source : known.lastTouch,
-      consents: record.consent ? [...known.consents, record.consent].slice(-MAX_CONSENTS_ON_LEAD) : known.consents,
-      updatedAt: later(record.at, known.updatedAt),
+      segment: record.segmentOf({ ...profile, email: current.email, stage: current.stage }),
+      forms: current.forms.includes(record.formId) ? current.forms : [...current.forms, record.formId],
+      lastTouch: newer ? record.source : current.lastTouch,
+      consents: record.consent ? [...current.consents, record.consent].slice(-MAX_CONSENTS_ON_LEAD) : current.consents,
+      updatedAt: later(record.at, current.updatedAt),
     };
     const activity = submissionActivity(leadId, record, false, changed);
     try {
@@ -202,8 +211,7 @@ export class DynamoLeadStore implements LeadStore {
   }
 
   async getLeadByEmail(email: string): Promise<Lead | undefined> {
-    const leadId = await this.#leadIdOf(normaliseEmail(email));
-    return leadId === undefined ? undefined : this.getLead(leadId);
+    return this.getLead(this.leadIdFor(email));
   }
 
   /** Takes one id or many; also removes the lead from the unpublished index. */
@@ -287,19 +295,47 @@ export class DynamoLeadStore implements LeadStore {
     return stored;
   }
 
+  /**
+   * Newest first. The submission that created the lead lives on the lead item, not as an activity
+   * item; it is placed in the history by its id, as if it were one.
+   */
   async listActivities(leadId: string, options: { limit?: number } = {}): Promise<Activity[]> {
-    const items = await this.#query(
-      {
-        TableName: this.#table,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: { ":pk": keys.lead(leadId).pk, ":prefix": keys.activityPrefix },
-        ScanIndexForward: false,
-        ...(options.limit !== undefined ? { Limit: options.limit } : {}),
-      },
-      options.limit,
-      "listing activities",
-    );
-    return items.map(toActivity);
+    const [items, first] = await Promise.all([
+      this.#query(
+        {
+          TableName: this.#table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": keys.lead(leadId).pk, ":prefix": keys.activityPrefix },
+          ScanIndexForward: false,
+          ...(options.limit !== undefined ? { Limit: options.limit } : {}),
+        },
+        options.limit,
+        "listing activities",
+      ),
+      this.#firstSubmission(leadId),
+    ]);
+    const activities = items.map(toActivity);
+    if (!first) return activities;
+    // The newest `limit` of (items + first) are among the newest `limit` items plus first.
+    return [...activities, first].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, options.limit);
+  }
+
+  async #firstSubmission(leadId: string): Promise<Activity | undefined> {
+    let item: Item | undefined;
+    try {
+      const out = await this.#client.send(
+        new GetCommand({
+          TableName: this.#table,
+          Key: keys.lead(leadId),
+          ProjectionExpression: "#first",
+          ExpressionAttributeNames: { "#first": FIRST_SUBMISSION },
+        }),
+      );
+      item = out.Item?.[FIRST_SUBMISSION] as Item | undefined;
+    } catch (error) {
+      throw translateError(error, "reading a lead's first submission");
+    }
+    return item ? toActivity({ ...item, leadId }) : undefined;
   }
 
   async updateLead(leadId: string, patch: { stage?: Stage; segment?: string }, at: string): Promise<Lead | undefined> {
@@ -350,15 +386,6 @@ export class DynamoLeadStore implements LeadStore {
     } catch (error) {
       throw translateError(error, "suppressing an address");
     }
-  }
-
-  async #leadIdOf(email: string): Promise<string | undefined> {
-    const item = await this.#getItem(keys.emailDedupe(email), true, "reading an email");
-    return typeof item?.leadId === "string" ? item.leadId : undefined;
-  }
-
-  async #exists(leadId: string): Promise<boolean> {
-    return (await this.#getItem(keys.lead(leadId), true, "reading a lead")) !== undefined;
   }
 
   async #getItem(key: { pk: string; sk: string }, consistent: boolean, doing: string): Promise<Item | undefined> {
@@ -452,14 +479,11 @@ function toActivity(item: Item): Activity {
   };
 }
 
-/** The reason one item of a cancelled transaction failed, with the lead id it held if any. */
-function cancellation(error: unknown, index: number): { code: string | undefined; item?: { leadId?: string } } | undefined {
+/** Why one item of a cancelled transaction failed. */
+function cancellation(error: unknown, index: number): { code: string | undefined } | undefined {
   if (!(error instanceof TransactionCanceledException)) return undefined;
   const reason = error.CancellationReasons?.[index];
-  if (!reason) return undefined;
-  const raw = reason.Item?.leadId;
-  const leadId = raw && "S" in raw ? raw.S : undefined;
-  return { code: reason.Code, item: leadId === undefined ? {} : { leadId } };
+  return reason ? { code: reason.Code } : undefined;
 }
 
 /** Another transaction touched the same items at the same moment: retry, nothing is wrong. */

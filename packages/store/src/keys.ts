@@ -26,11 +26,13 @@ export function shardOf(id: string, shards: number): number {
 }
 
 export const keys = {
-  /** The lead itself: one item per person. Its activities, enrollments and messages share the partition. */
+  /**
+   * The lead itself: one item per person, its id derived from the normalised email (core's
+   * deriveLeadId), so a conditional put on this key is the dedupe. Its activities, enrollments and
+   * messages share the partition.
+   */
   lead: (leadId: string): Key => ({ pk: `LEAD#${leadId}`, sk: "LEAD" }),
-  /** Dedupe: the normalised email owns exactly one lead id. Conditional put = one lead per person. */
-  emailDedupe: (email: string): Key => ({ pk: `EMAIL#${email}`, sk: "EMAIL" }),
-  /** Beside the dedupe item, so a send-time check is one GetItem on a known key. */
+  /** Keyed by the normalised address (not the lead), so an address is suppressed even before it is a lead. */
   suppression: (email: string): Key => ({ pk: `EMAIL#${email}`, sk: "SUPPRESSION" }),
   activity: (leadId: string, activityId: string): Key => ({ pk: `LEAD#${leadId}`, sk: `ACT#${activityId}` }),
   activityPrefix: "ACT#",

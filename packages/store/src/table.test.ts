@@ -40,12 +40,12 @@ describe("the leadloop table", () => {
 describe("errors at the store boundary", () => {
   it("reports an unreachable DynamoDB as StoreUnavailableError", async () => {
     const client = createDocumentClient({ endpoint: "http://127.0.0.1:9", ...localClientConfig, maxAttempts: 1 });
-    const store = new DynamoLeadStore({ client, tableName: "whatever" });
+    const store = new DynamoLeadStore({ client, tableName: "whatever", leadIdKey: "table-test-lead-id-key-0123456789" });
     await expect(store.getLead("x")).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 
   it("reports a missing table as a StoreError, not an SDK error", async () => {
-    const store = new DynamoLeadStore({ client: table.client, tableName: "no-such-table" });
+    const store = new DynamoLeadStore({ client: table.client, tableName: "no-such-table", leadIdKey: "table-test-lead-id-key-0123456789" });
     const error = await store.getLead("x").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
     expect(String(error)).toContain("ResourceNotFoundException");

@@ -33,6 +33,25 @@ export type EnrollResult =
   | "awaiting-confirmation"
   | "not-eligible";
 
+/**
+ * A capture announces a new lead just before storing it, so its event can arrive first; and if
+ * the store then failed, the client retries the capture. Until this long after the event, a
+ * missing lead is worth another delivery (the bus retries a throwing handler); after it, the
+ * capture was abandoned and there is nothing to enroll.
+ */
+export const LEAD_NOT_YET_STORED_GRACE_MS = 5 * 60_000;
+
+/** The event names a lead that is not stored yet; deliver it again later. */
+export class LeadNotYetStoredError extends Error {
+  override readonly name = "LeadNotYetStoredError";
+  constructor(readonly leadId: string) {
+    super(`Lead ${leadId} is not stored yet; its capture may still be under way, so the event should be delivered again.`);
+  }
+}
+
+/** Stages of a lead handed to sales: sequences that exit on `lead.qualified` do not take them. */
+const QUALIFIED = new Set(["mql", "sales"]);
+
 /** Stages whose leads get no nurture email at all. */
 const NO_NURTURE = new Set(["unsubscribed", "lost", "disqualified"]);
 
@@ -47,13 +66,27 @@ export async function recentSendsFor(deps: Pick<NurtureDeps, "nurture">, leadId:
   return deps.nurture.recentSends(leadId, since.toISOString());
 }
 
+/**
+ * `eventTime` is when the event that asks for the enrollment was published: while it is recent,
+ * a lead not found yet throws LeadNotYetStoredError so the bus delivers again. Without it, a
+ * missing lead is simply not eligible.
+ */
 export async function enrollLead(
   deps: NurtureDeps,
-  input: { leadId: string; sequenceId: string },
+  input: { leadId: string; sequenceId: string; eventTime?: string },
 ): Promise<EnrollResult> {
   const sequence = deps.config.sequences.find((s) => s.id === input.sequenceId);
+  if (!sequence) return "not-eligible";
   const lead = await deps.leads.getLead(input.leadId);
-  if (!sequence || !lead || lead.segment !== sequence.segment || NO_NURTURE.has(lead.stage)) return "not-eligible";
+  if (!lead) {
+    const published = input.eventTime === undefined ? Number.NaN : Date.parse(input.eventTime);
+    if (deps.clock.now().getTime() - published < LEAD_NOT_YET_STORED_GRACE_MS) throw new LeadNotYetStoredError(input.leadId);
+    return "not-eligible";
+  }
+  if (lead.segment !== sequence.segment || NO_NURTURE.has(lead.stage)) return "not-eligible";
+  // A lead scored over its threshold at capture may be qualified before this event is handled:
+  // a sequence it would leave on qualifying must not take it in after its exit already ran.
+  if (QUALIFIED.has(lead.stage) && (sequence.exitOn as string[]).includes("lead.qualified")) return "not-eligible";
   if (lead.stage === "pending-confirmation") {
     return (await sendConfirmation(deps, lead)) ? "confirmation-sent" : "awaiting-confirmation";
   }

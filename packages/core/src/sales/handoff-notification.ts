@@ -5,7 +5,7 @@
  * with a growing pause, so a notification is retried and the hand-off itself is never lost.
  */
 import type { Rep, Team } from "../config/schema";
-import type { Activity, Mailer } from "../ports";
+import type { Activity } from "../ports";
 import { renderTemplate } from "../templating";
 import { findTeam, leadUrl, type SalesDeps } from "./sales-deps";
 import type { ScoreReason } from "../scoring";
@@ -44,6 +44,18 @@ export function describeActivity(activity: Pick<Activity, "type" | "data">): str
       return `Opened ${s("stepId") ?? "an email"}`;
     case "email.clicked":
       return `Clicked ${s("url") ?? s("link") ?? "a link"} in ${s("stepId") ?? "an email"}`;
+    case "sequence.enrolled":
+      return `Started the ${s("sequenceId") ?? ""} sequence`;
+    case "lead.assigned":
+      return `Handed to ${s("repName") ?? s("rep") ?? "a rep"}`;
+    case "lead.reassigned":
+      return `Moved from ${s("from") ?? "a rep"} to ${s("rep") ?? "the next rep"} (claim window missed)`;
+    case "lead.escalated":
+      return "Escalated: nobody claimed it in time";
+    case "lead.claimed":
+      return `Claimed by ${s("rep") ?? "a rep"}`;
+    case "lead.closed":
+      return `Closed as ${s("outcome") ?? "done"}${s("reason") ? ` (${s("reason")})` : ""} by ${s("rep") ?? "a rep"}`;
     case "web.event":
     case "behaviour":
       return `${s("kind") ?? s("type") ?? "Visited"} ${s("url") ?? ""}`.trim();
@@ -164,15 +176,15 @@ export async function sendNotice(
   leadId: string,
 ): Promise<void> {
   const url = leadUrl(deps.settings, leadId);
-  const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-  await (deps.mailer as Mailer).send({
+  const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  await deps.mailer.send({
     to,
     from: deps.settings.from,
     subject,
     text: `${lines.join("\n\n")}\n\nOpen the lead: ${url}\n`,
     html: `<!doctype html><html><body style="font-family:Arial,Helvetica,sans-serif;font-size:15px;color:#333">${lines
-      .map((l) => `<p>${escape(l)}</p>`)
-      .join("")}<p><a href="${escape(url)}">Open the lead</a></p></body></html>`,
+      .map((l) => `<p>${escapeHtml(l)}</p>`)
+      .join("")}<p><a href="${escapeHtml(url)}">Open the lead</a></p></body></html>`,
     headers: {},
     tags: { lead: leadId, kind: "handoff-notice" },
   });

@@ -118,7 +118,9 @@ describe("planReportEvent", () => {
   });
 
   it("a recycled lead's next MQL is timed from the recycle, and counted again", () => {
-    const first = state({ facts: ["captured", "mql#2026-01-02T00:00:00.000Z"], qualifiedAt: "2026-01-02T00:00:00.000Z" });
+    const first = state({ facts: ["captured", "mql#first"], qualifiedAt: "2026-01-02T00:00:00.000Z" });
+    // Qualified again without a recycle (a rescoring): not a second MQL.
+    expect(plan(envelope("lead.qualified", { leadId: "L1", qualifiedAt: "2026-01-20T00:00:00Z" }), { state: first })).toBeUndefined();
     const recycled = plan(envelope("lead.recycled", { leadId: "L1", recycledAt: "2026-03-01T00:00:00Z" }), { state: first });
     expect(recycled?.increments).toEqual([]);
     const again = plan(envelope("lead.qualified", { leadId: "L1", qualifiedAt: "2026-03-01T02:00:00Z" }), { state: recycled?.state });

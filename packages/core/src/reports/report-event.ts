@@ -126,8 +126,13 @@ export function needsMessages(event: ReportEvent): boolean {
   return event.type === "unsubscribed" || (event.type === "closed" && event.outcome === "won");
 }
 
-/** The key that makes this event count once per lead (per message, per cycle). */
-export function factOf(event: ReportEvent): string {
+/**
+ * The key that makes this event count once: per lead (capture, engagement, unsubscribe), per
+ * message (email figures), or per lead and cycle for the sales stages — a lead is an MQL, claimed
+ * and closed at most once until it is recycled, however many times those events are published.
+ */
+export function factOf(event: ReportEvent, cycleStartedAt?: string): string {
+  const cycle = cycleStartedAt ?? "first";
   switch (event.type) {
     case "captured":
       return "captured";
@@ -138,11 +143,11 @@ export function factOf(event: ReportEvent): string {
     case "unsubscribed":
       return "unsubscribed";
     case "qualified":
-      return `mql#${event.at}`;
+      return `mql#${cycle}`;
     case "claimed":
-      return `claimed#${event.at}`;
+      return `claimed#${cycle}`;
     case "closed":
-      return `closed#${event.at}`;
+      return `closed#${cycle}`;
     case "recycled":
       return `recycled#${event.at}`;
   }
@@ -165,8 +170,8 @@ export function planReportEvent(
   event: ReportEvent,
   known: { state?: LeadReportState; lead?: LeadFacts; messages?: SentMessage[] },
 ): ReportPlan | undefined {
-  const fact = factOf(event);
   const previous = known.state;
+  const fact = factOf(event, previous?.cycleStartedAt);
   if (previous?.facts.includes(fact)) return undefined;
   const base: LeadReportState | undefined =
     previous ??

@@ -107,7 +107,7 @@ describe("engagement on the local stack", () => {
     const announcements = eventsOf("lead.qualified", leadId);
     expect(announcements).toHaveLength(1);
     expect(announcements[0]?.detail).toMatchObject({ leadId, segment: "enterprise", score: 55, threshold: 50, qualifiedAt: qualified?.qualifiedAt });
-    const reasons = (announcements[0]?.detail as { reasons: { rule: string; points: number }[] }).reasons;
+    const reasons = (announcements[0]?.detail as { reasons?: { rule: string; points: number }[] } | undefined)?.reasons ?? [];
     expect(reasons[0]).toEqual({ rule: "senior-title", category: "fit", points: 20 });
     expect(reasons.map((r) => r.rule)).toContain("email-clicked");
     expect(reasons.length).toBeLessThanOrEqual(5);
@@ -128,6 +128,8 @@ describe("engagement on the local stack", () => {
     expect(["mql", "sales"]).toContain(lead?.stage);
     expect(lead?.score?.total).toBeGreaterThanOrEqual(50);
     expect(eventsOf("lead.qualified", leadId)).toHaveLength(1);
+    // Straight to sales: the enterprise nurture, which exits on qualifying, never runs for it.
+    expect((await stack.nurture.getEnrollment(leadId, "enterprise-nurture"))?.status ?? "none").not.toBe("active");
   });
 
   it("suppresses a permanently bounced address at once and ends its enrollments; a transient bounce only records", async () => {

@@ -188,7 +188,7 @@ describe("functions", () => {
   it("run Node.js 22 with the secret fetched at start-up, never in the template", () => {
     const functions = leadloopFunctions();
     expect(functions.map(([, f]) => f.Properties?.Handler).sort()).toEqual(
-      ["api", "engagement", "enroll", "exit", "feedback", "recycler", "republisher", "sweeper"].map((name) => `functions/${name}.handler`),
+      ["api", "engagement", "enroll", "exit", "feedback", "recycler", "report", "republisher", "sweeper"].map((name) => `functions/${name}.handler`),
     );
     for (const [id, fn] of functions) {
       expect(fn.Properties?.Runtime, id).toBe("nodejs22.x");

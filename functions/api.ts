@@ -4,6 +4,8 @@
  * (`requestContext.http.sourceIp`), never a header the client can set.
  */
 import { createApp } from "@leadloop/api/app";
+import { createDocumentClient } from "@leadloop/store/document-client";
+import { DynamoRewardsStore } from "@leadloop/store/dynamo-rewards-store";
 import type { Context } from "hono";
 import { handle } from "hono/aws-lambda";
 import { beginInvocation, useRuntime } from "./lib/runtime";
@@ -26,6 +28,7 @@ const app = createApp({
   ...runtime.deps,
   log: runtime.log,
   clientIp: sourceIp,
+  rewards: new DynamoRewardsStore({ client: createDocumentClient(), tableName: env.TABLE_NAME }),
   ...(rateLimit ? { rateLimit } : {}),
 });
 

@@ -17,6 +17,7 @@ export const API_ROUTES = [
   "GET /v1/unsubscribe",
   "POST /v1/unsubscribe",
   "GET /v1/confirm",
+  "POST /v1/customers/{id}/purchases", "GET /v1/customers/{id}/points",
 ] as const;
 
 export function ApiStack({ stack }: StackContext) {

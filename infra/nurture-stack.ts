@@ -28,6 +28,7 @@ const ENROLL: TargetFunction = { handler: "functions/enroll.handler", capabiliti
  */
 export const HANDLER_FUNCTIONS: Partial<Record<HandlerTarget, TargetFunction>> = {
   exit: { handler: "functions/exit.handler", capabilities: ["table"] },
+  feedback: { handler: "functions/feedback.handler", capabilities: ["table", "publish"] },
   engagement: { handler: "functions/engagement.handler", capabilities: ["table", "publish"] },
 };
 
@@ -106,5 +107,19 @@ export function NurtureStack({ stack }: StackContext) {
     job: { function: republisher.fn, cdk: { target: { deadLetterQueue: republisher.deadLetters, retryAttempts: 2, maxEventAge: Duration.minutes(10) } } },
   });
 
-  return { functions, sweeper, republisher };
+  // Recycle dates are days: a quarter-hour run is prompt enough, and overlapping runs are safe.
+  const recycler = asyncTarget(
+    stack,
+    "Recycler",
+    core,
+    { handler: "functions/recycler.handler", config: true, timeout: 60, reservedConcurrentExecutions: 1, retryAttempts: 0, maxEventAge: Duration.minutes(15) },
+    publicUrl,
+  );
+  grant(recycler.fn, core, ["table", "publish"]);
+  new Cron(stack, "RecycleEveryFifteenMinutes", {
+    schedule: "rate(15 minutes)",
+    job: { function: recycler.fn, cdk: { target: { deadLetterQueue: recycler.deadLetters, retryAttempts: 2, maxEventAge: Duration.minutes(15) } } },
+  });
+
+  return { functions, sweeper, republisher, recycler };
 }

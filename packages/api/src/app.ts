@@ -5,6 +5,7 @@
 import type { NurtureDeps } from "@leadloop/core";
 import { type Context, Hono } from "hono";
 import { captureRoutes } from "./capture-routes";
+import { type CustomerAppDeps, customerRoutes } from "./customer-routes";
 import { eventsRoutes } from "./events-routes";
 import { nurtureRoutes } from "./nurture-routes";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
@@ -17,7 +18,7 @@ export interface AppLogger {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-export interface AppDeps extends NurtureDeps, SalesAppDeps {
+export interface AppDeps extends NurtureDeps, SalesAppDeps, CustomerAppDeps {
   /** The caller's address as the platform saw it (never a client-supplied header). */
   clientIp: (c: Context) => string;
   rateLimit?: RateLimit;
@@ -30,6 +31,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", captureRoutes(deps));
   app.route("/", eventsRoutes(deps));
   app.route("/", nurtureRoutes(deps));
+  app.route("/", customerRoutes(deps));
   app.route("/", salesRoutes(deps));
 
   app.notFound((c) =>

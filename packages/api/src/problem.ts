@@ -7,10 +7,14 @@ import {
   type FieldIssue,
   ForbiddenError,
   InvalidTokenError,
+  NotACustomerError,
   NotFoundError,
+  PurchaseConflictError,
+  RewardsNotConfiguredError,
   NotYourLeadError,
   SalesStateError,
   UnauthenticatedError,
+  UnknownCustomerError,
   UnknownFormError,
   ValidationError,
 } from "@leadloop/core";
@@ -70,6 +74,12 @@ export function problemOf(error: unknown): { problem: Problem; headers: Record<s
     return { ...problem, headers: { "www-authenticate": forbiddenChallenge(error) } };
   }
   if (error instanceof NotFoundError) return make(404, "not-found", "Not found", error.message);
+  if (error instanceof UnknownCustomerError) return make(404, "unknown-customer", "Unknown customer", error.message);
+  if (error instanceof NotACustomerError) return make(409, "not-a-customer", "Not a customer", error.message, { stage: error.stage });
+  if (error instanceof PurchaseConflictError) {
+    return make(409, "purchase-conflict", "Purchase id already used", error.message, { purchaseId: error.purchaseId, differs: error.differs });
+  }
+  if (error instanceof RewardsNotConfiguredError) return make(404, "rewards-not-configured", "No reward points here", error.message);
   if (error instanceof ClaimConflictError) {
     return make(409, "claim-conflict", "Claimed by someone else", error.message, error.holder ? { claimedBy: error.holder } : {});
   }

@@ -10,6 +10,9 @@ import { join } from "node:path";
 import { type AppLogger, createApp, type RateLimit } from "@leadloop/api";
 import {
   allRules,
+  applyOutcome,
+  type FeedbackDeps,
+  recycleDueLeads,
   checkClaimSlas,
   handOff,
   retryNotifications,
@@ -28,7 +31,7 @@ import {
 } from "@leadloop/core";
 import { type BusHandler, LocalBus } from "@leadloop/events";
 import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
-import { createDocumentClient, DynamoLeadStore, DynamoNurtureStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
+import { createDocumentClient, DynamoFeedbackStore, DynamoLeadStore, DynamoNurtureStore, DynamoRewardsStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
 import { serve } from "@hono/node-server";
 import type { Context } from "hono";
 import { consoleLogger } from "./console-logger";
@@ -76,6 +79,8 @@ export interface LocalStack {
   deps: NurtureDeps;
   sales: DynamoSalesStore;
   salesDeps: SalesDeps;
+  feedback: DynamoFeedbackStore;
+  rewards: DynamoRewardsStore;
   signer: TokenSigner;
   log: AppLogger;
   /** Runs the periodic jobs once (republisher; later the sweeper and SLA checks). */
@@ -193,9 +198,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (outcome.kind === "ignored") log.info("engagement event ignored", { reason: outcome.reason });
     };
 
+    const feedback = new DynamoFeedbackStore({ client, tableName });
+    const rewards = new DynamoRewardsStore({ client, tableName });
+    const feedbackDeps: FeedbackDeps = { config, leads: store, feedback, publisher: bus, clock, log };
+    handlers.feedback = async (event) => {
+      await applyOutcome(feedbackDeps, event.detail);
+    };
+
     const tick = async () => {
       const republished = await republishPending({ leads: store, publisher: bus });
       if (republished > 0) log.info(`republished ${republished} lead(s) the bus had not seen`);
+      await bus.drain();
+      // Not-now leads whose date came go back to nurture before the sweep, so their first step
+      // is already waiting when it runs.
+      const recycled = await recycleDueLeads(feedbackDeps);
+      if (recycled.due > 0) log.info("recycle dates reached", { ...recycled });
       await bus.drain();
       // Sweep until nothing more is due now (each pass takes a batch per shard).
       for (let pass = 0; pass < 50; pass++) {
@@ -216,6 +233,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...deps,
       log,
       clientIp: socketIp,
+      rewards,
       sales,
       chat,
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
@@ -284,6 +302,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       store,
       nurture,
       deps,
+      feedback,
+      rewards,
       sales,
       salesDeps,
       signer,

@@ -5,6 +5,7 @@
  */
 import { createApp } from "@leadloop/api/app";
 import { createDocumentClient } from "@leadloop/store/document-client";
+import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
 import { DynamoRewardsStore } from "@leadloop/store/dynamo-rewards-store";
 import type { Context } from "hono";
 import { handle } from "hono/aws-lambda";
@@ -28,6 +29,7 @@ const app = createApp({
   ...runtime.deps,
   log: runtime.log,
   clientIp: sourceIp,
+  reports: new DynamoReportStore({ client: createDocumentClient(), tableName: env.TABLE_NAME }),
   rewards: new DynamoRewardsStore({ client: createDocumentClient(), tableName: env.TABLE_NAME }),
   ...(rateLimit ? { rateLimit } : {}),
 });

@@ -28,6 +28,7 @@ const ENROLL: TargetFunction = { handler: "functions/enroll.handler", capabiliti
  */
 export const HANDLER_FUNCTIONS: Partial<Record<HandlerTarget, TargetFunction>> = {
   exit: { handler: "functions/exit.handler", capabilities: ["table"] },
+  report: { handler: "functions/report.handler", capabilities: ["table"] },
   feedback: { handler: "functions/feedback.handler", capabilities: ["table", "publish"] },
   engagement: { handler: "functions/engagement.handler", capabilities: ["table", "publish"] },
 };

@@ -10,6 +10,7 @@ import { eventsRoutes } from "./events-routes";
 import { nurtureRoutes } from "./nurture-routes";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
 import type { RateLimit } from "./rate-limit";
+import { type ReportAppDeps, reportRoutes } from "./report-routes";
 import { type SalesAppDeps, salesRoutes } from "./sales-routes";
 
 export interface AppLogger {
@@ -18,7 +19,7 @@ export interface AppLogger {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-export interface AppDeps extends NurtureDeps, SalesAppDeps, CustomerAppDeps {
+export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, CustomerAppDeps {
   /** The caller's address as the platform saw it (never a client-supplied header). */
   clientIp: (c: Context) => string;
   rateLimit?: RateLimit;
@@ -33,6 +34,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", nurtureRoutes(deps));
   app.route("/", customerRoutes(deps));
   app.route("/", salesRoutes(deps));
+  app.route("/", reportRoutes(deps));
 
   app.notFound((c) =>
     problemResponse(c, new HttpProblem(404, "not-found", "Not found", `There is no ${c.req.method} ${new URL(c.req.url).pathname}.`)),

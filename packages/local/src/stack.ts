@@ -19,6 +19,7 @@ import {
   type SalesDeps,
   enrollLead,
   exitEnrollments,
+  recordReportEvent,
   handleEngagementEvent,
   type LeadloopConfig,
   loadConfigOrThrow,
@@ -31,7 +32,7 @@ import {
 } from "@leadloop/core";
 import { type BusHandler, LocalBus } from "@leadloop/events";
 import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
-import { createDocumentClient, DynamoFeedbackStore, DynamoLeadStore, DynamoNurtureStore, DynamoRewardsStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
+import { createDocumentClient, DynamoFeedbackStore, DynamoLeadStore, DynamoNurtureStore, DynamoReportStore, DynamoRewardsStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
 import { serve } from "@hono/node-server";
 import type { Context } from "hono";
 import { consoleLogger } from "./console-logger";
@@ -79,6 +80,7 @@ export interface LocalStack {
   deps: NurtureDeps;
   sales: DynamoSalesStore;
   salesDeps: SalesDeps;
+  reports: DynamoReportStore;
   feedback: DynamoFeedbackStore;
   rewards: DynamoRewardsStore;
   signer: TokenSigner;
@@ -151,6 +153,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const store = new DynamoLeadStore({ client, tableName, leadIdKey: localLeadIdKey(options.dataDir) });
     const nurture = new DynamoNurtureStore({ client, tableName });
     const sales = new DynamoSalesStore({ client, tableName });
+    const reports = new DynamoReportStore({ client, tableName });
     const mailer = new SesMailer({ client: createSesClient({ endpoint: sesEndpoint }), configurationSet: LOCAL_CONFIGURATION_SET });
     const clock = new VirtualClock(options.dataDir ? join(options.dataDir, "clock.json") : undefined);
     const signer = new TokenSigner(localSigningKey(options.dataDir));
@@ -192,6 +195,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     handlers.exit = async (event) => {
       await exitEnrollments(deps, { leadId: leadIdOf(event.detail), event: event["detail-type"] });
+    };
+    handlers.report = async (event) => {
+      await recordReportEvent({ reports }, event);
     };
     handlers.engagement = async (event) => {
       const outcome = await handleEngagementEvent(deps, event);
@@ -236,6 +242,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       rewards,
       sales,
       chat,
+      reports,
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     });
 
@@ -306,6 +313,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       rewards,
       sales,
       salesDeps,
+      reports,
       signer,
       log,
       tick,

@@ -37,23 +37,55 @@ export interface SweepOptions {
 const NO_NURTURE = new Set(["unsubscribed", "lost", "disqualified", "pending-confirmation"]);
 const RETRY_BASE_MS = 60_000;
 const RETRY_MAX_MS = 60 * 60_000;
+/** Shards swept at once. */
+const SHARD_WORKERS = 4;
+/**
+ * Due items of one shard in hand at once. Handling an item is a chain of round trips (claim,
+ * reads, send, writes); taken one at a time, a sweep spends most of its time waiting on them.
+ */
+const ITEMS_PER_SHARD = 4;
 
 export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {}): Promise<SweepReport> {
   const report: SweepReport = { due: 0, sent: 0, skipped: 0, rescheduled: 0, retried: 0, ended: 0, lost: 0, recovered: 0 };
   const gate = options.gate ?? new SendRateGate(deps.settings.maxSendsPerSecond);
   const shards = options.shards ?? Array.from({ length: deps.nurture.shards }, (_, i) => i);
   const now = deps.clock.now();
-  // Shards are independent: sweep a few at once, each in due order.
+  const handle = oneAtATimePerLead((ref: DueRef) => handleDue(deps, ref, gate, report));
+  // Shards are independent: sweep a few at once, each in due order, a few items in hand.
   const queue = [...shards];
   const worker = async () => {
     for (let shard = queue.shift(); shard !== undefined; shard = queue.shift()) {
       const due = await deps.nurture.listDue(shard, now.toISOString(), deps.settings.batchSize);
       report.due += due.length;
-      for (const ref of due) await handleDue(deps, ref, gate, report);
+      let next = 0;
+      const lane = async () => {
+        for (let i = next++; i < due.length; i = next++) await handle(due[i]!);
+      };
+      await Promise.all(Array.from({ length: Math.min(ITEMS_PER_SHARD, due.length) }, lane));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(4, shards.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(SHARD_WORKERS, shards.length) }, worker));
   return report;
+}
+
+/**
+ * Runs a lead's due items (one per sequence, in any shard) one after another within a sweep, so
+ * each is planned against the frequency cap with the sends before it already recorded.
+ */
+function oneAtATimePerLead(run: (ref: DueRef) => Promise<void>): (ref: DueRef) => Promise<void> {
+  const tails = new Map<string, Promise<void>>();
+  return (ref) => {
+    const done = (tails.get(ref.leadId) ?? Promise.resolve()).then(() => run(ref));
+    const tail = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    tails.set(ref.leadId, tail);
+    void tail.then(() => {
+      if (tails.get(ref.leadId) === tail) tails.delete(ref.leadId);
+    });
+    return done;
+  };
 }
 
 async function handleDue(deps: NurtureDeps, ref: DueRef, gate: SendRateGate, report: SweepReport): Promise<void> {

@@ -20,7 +20,7 @@ button{font:inherit;font-size:14px;background:#1f3a8a;color:#fff;border:0;border
 .tile .label{font-size:12px;color:#66708a;text-transform:uppercase;letter-spacing:.04em}.tile .value{font-size:26px;font-weight:650;margin-top:4px}
 .tile .sub{font-size:12px;color:#2f7d4f;margin-top:2px}
 .grid{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:16px}
-.card{background:#fff;border-radius:12px;padding:16px 18px;box-shadow:0 2px 12px #1f3a8a14;min-width:0}
+.card{background:#fff;border-radius:12px;padding:16px 18px;box-shadow:0 2px 12px #1f3a8a14;min-width:0;overflow-x:auto}
 .card h2{font-size:15px;margin:0 0 10px}.card .chart{position:relative;height:260px}
 .wide{grid-column:1/-1}
 table{width:100%;border-collapse:collapse;font-size:13px}th,td{text-align:right;padding:6px 8px;border-bottom:1px solid #eef1f6;white-space:nowrap}

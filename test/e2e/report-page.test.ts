@@ -1,0 +1,90 @@
+/**
+ * The marketers' /reports page in a real browser (Debian's chromium driven by playwright-core):
+ * sign in with a `?token=` link, see the funnel's figures and charts drawn from the local stack's
+ * aggregates, filter by source, and be sent back to sign in with a token that lacks the role.
+ * Saves a screenshot to .leadloop/screenshots/reports.png. Skips only where Chromium is truly
+ * absent outside CI.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { signHs256Token } from "@leadloop/api";
+import type { LocalStack } from "@leadloop/local";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestStack } from "./local-stack";
+import { seedFunnel } from "./report-events";
+
+const CHROMIUM = "/usr/bin/chromium";
+const available = existsSync(CHROMIUM);
+if (!available && !process.env.CI) {
+  console.warn(`skipping the /reports browser test: ${CHROMIUM} is not installed (apt-get install -y chromium; .ci/run does this in CI)`);
+}
+
+let stack: LocalStack;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!available && !process.env.CI) return;
+  stack = await startTestStack();
+  for (let i = 0; i < 3; i++) await seedFunnel(stack);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+}, 180_000);
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe.skipIf(!available && !process.env.CI)("/reports in Chromium", () => {
+  it("shows the funnel with its charts, filters by source, and keeps the token out of the URL", async () => {
+    const token = await signHs256Token({ email: "mia@acme.example", roles: ["marketing"] }, stack.authSecret);
+    const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(String(error)));
+    const today = stack.clock.now().toISOString().slice(0, 10);
+    const later = new Date(stack.clock.now().getTime() + 8 * 86_400_000).toISOString().slice(0, 10);
+    await page.goto(`${stack.url}/reports?token=${token}&from=${today}&to=${later}`);
+    await page.waitForSelector("body[data-loaded=true]", { timeout: 20_000 });
+    expect(page.url()).not.toContain("token=");
+
+    const tiles = await page.locator("#tiles .tile").allInnerTexts();
+    expect(tiles[0]).toMatch(/Captured\s+12/i);
+    expect(tiles[4]).toMatch(/Won\s+3/i);
+    expect(tiles[5]).toContain("€72,000");
+    // Chart.js drew on every canvas: each has a chart instance and non-blank pixels.
+    const drawn = await page.evaluate(() =>
+      [...document.querySelectorAll("canvas")].map((canvas) => {
+        const chart = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): unknown } }).Chart.getChart(canvas);
+        const context = canvas.getContext("2d");
+        const pixels = context ? context.getImageData(0, 0, canvas.width, canvas.height).data : new Uint8ClampedArray();
+        let painted = 0;
+        for (let i = 3; i < pixels.length; i += 4) if ((pixels[i] ?? 0) > 0) painted++;
+        return { id: canvas.id, chart: Boolean(chart), painted };
+      }),
+    );
+    expect(drawn.map((d) => d.id)).toEqual(["funnel", "trend", "durations", "outcomes", "segments", "sources", "steps"]);
+    for (const canvas of drawn) {
+      expect(canvas.chart, canvas.id).toBe(true);
+      expect(canvas.painted, canvas.id).toBeGreaterThan(500);
+    }
+    expect(await page.locator("#sequences").innerText()).toContain("report-nurture · welcome");
+    expect(await page.locator("#by-source").innerText()).toContain("linkedin");
+
+    mkdirSync(".leadloop/screenshots", { recursive: true });
+    await page.screenshot({ path: ".leadloop/screenshots/reports.png", fullPage: true });
+
+    await page.selectOption("#source", "google");
+    await expect.poll(async () => (await page.locator("#tiles .tile").first().innerText()).replace(/\s+/g, " "), { timeout: 10_000 }).toMatch(/Captured 3/i);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("asks for another token when the one given lacks the role", async () => {
+    const rep = await signHs256Token({ email: "dana.whitfield@acme-analytics.example", roles: ["rep"] }, stack.authSecret);
+    const page = await browser.newPage();
+    await page.goto(`${stack.url}/reports?token=${rep}`);
+    await expect.poll(() => page.locator("#error").innerText(), { timeout: 10_000 }).toContain("marketing or admin");
+    await page.close();
+  });
+});

@@ -4,6 +4,9 @@
  * (`requestContext.http.sourceIp`), never a header the client can set.
  */
 import { createApp } from "@leadloop/api/app";
+import { SlackWebhookNotifier } from "@leadloop/mailer/slack-notifier";
+import { createDocumentClient as salesClient } from "@leadloop/store/document-client";
+import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
 import { createDocumentClient } from "@leadloop/store/document-client";
 import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
 import { DynamoRewardsStore } from "@leadloop/store/dynamo-rewards-store";
@@ -29,6 +32,8 @@ const app = createApp({
   ...runtime.deps,
   log: runtime.log,
   clientIp: sourceIp,
+  sales: new DynamoSalesStore({ client: salesClient(), tableName: env.TABLE_NAME }),
+  chat: new SlackWebhookNotifier({ env: process.env }),
   reports: new DynamoReportStore({ client: createDocumentClient(), tableName: env.TABLE_NAME }),
   rewards: new DynamoRewardsStore({ client: createDocumentClient(), tableName: env.TABLE_NAME }),
   ...(rateLimit ? { rateLimit } : {}),

@@ -17,6 +17,11 @@ export const API_ROUTES = [
   "GET /v1/unsubscribe",
   "POST /v1/unsubscribe",
   "GET /v1/confirm",
+  "GET /sales",
+  "GET /v1/sales/queue",
+  "POST /v1/sales/leads/{id}/claim",
+  "POST /v1/sales/leads/{id}/outcome",
+  "GET /v1/leads/{id}",
   "GET /v1/reports/funnel", "GET /reports", "GET /assets/chart.umd.js",
   "POST /v1/customers/{id}/purchases", "GET /v1/customers/{id}/points",
 ] as const;

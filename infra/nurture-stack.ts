@@ -17,6 +17,18 @@ import { type Capability, grant } from "./permissions";
 interface TargetFunction {
   handler: string;
   capabilities: Capability[];
+  /** Gets the teams' Slack webhook variables (`slackWebhookEnv`) that are set where `sst deploy` runs. */
+  slack?: boolean;
+}
+
+/** Each team's Slack webhook variable, passed through from the deploy environment where set. */
+export function slackEnvironment(config: { teams: { teams: { slackWebhookEnv?: string | undefined }[] } }, env: Record<string, string | undefined> = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const team of config.teams.teams) {
+    const value = team.slackWebhookEnv ? env[team.slackWebhookEnv] : undefined;
+    if (team.slackWebhookEnv && value) out[team.slackWebhookEnv] = value;
+  }
+  return out;
 }
 
 /** The function behind each enroll rule. */
@@ -28,6 +40,7 @@ const ENROLL: TargetFunction = { handler: "functions/enroll.handler", capabiliti
  */
 export const HANDLER_FUNCTIONS: Partial<Record<HandlerTarget, TargetFunction>> = {
   exit: { handler: "functions/exit.handler", capabilities: ["table"] },
+  handoff: { handler: "functions/handoff.handler", capabilities: ["table", "publish", "send-email"], slack: true },
   report: { handler: "functions/report.handler", capabilities: ["table"] },
   feedback: { handler: "functions/feedback.handler", capabilities: ["table", "publish"] },
   engagement: { handler: "functions/engagement.handler", capabilities: ["table", "publish"] },
@@ -46,7 +59,13 @@ export function NurtureStack({ stack }: StackContext) {
     let made = functions.get(target);
     if (!made) {
       const id = `${target[0]?.toUpperCase()}${target.slice(1)}`;
-      made = asyncTarget(stack, id, core, { handler: spec.handler, config: true, timeout: 30 }, publicUrl);
+      made = asyncTarget(
+        stack,
+        id,
+        core,
+        { handler: spec.handler, config: true, timeout: 30, ...(spec.slack ? { environment: slackEnvironment(config) } : {}) },
+        publicUrl,
+      );
       grant(made.fn, core, spec.capabilities);
       functions.set(target, made);
     }
@@ -122,5 +141,28 @@ export function NurtureStack({ stack }: StackContext) {
     job: { function: recycler.fn, cdk: { target: { deadLetterQueue: recycler.deadLetters, retryAttempts: 2, maxEventAge: Duration.minutes(15) } } },
   });
 
-  return { functions, sweeper, republisher, recycler };
+  // Claim windows are hours long: five minutes late is on time. Moves are conditional, so an
+  // overlapping run is harmless; one at a time keeps the notices in order.
+  const salesSla = asyncTarget(
+    stack,
+    "SalesSla",
+    core,
+    {
+      handler: "functions/sales-sla.handler",
+      config: true,
+      timeout: 60,
+      reservedConcurrentExecutions: 1,
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(5),
+      environment: slackEnvironment(config),
+    },
+    publicUrl,
+  );
+  grant(salesSla.fn, core, ["table", "publish", "send-email"]);
+  new Cron(stack, "SalesSlaEveryFiveMinutes", {
+    schedule: "cron(*/5 * * * ? *)",
+    job: { function: salesSla.fn, cdk: { target: { deadLetterQueue: salesSla.deadLetters, retryAttempts: 2, maxEventAge: Duration.minutes(5) } } },
+  });
+
+  return { functions, sweeper, republisher, salesSla, recycler };
 }

@@ -131,9 +131,9 @@ describe("event routing", () => {
 
   it("sweeps every minute with one sweeper at a time, republishes every five minutes and recycles every fifteen", () => {
     const schedules = rules().filter(([, r]) => r.ScheduleExpression).map(([, r]) => r.ScheduleExpression);
-    expect(schedules.sort()).toEqual(["rate(1 minute)", "rate(15 minutes)", "rate(5 minutes)"]);
+    expect(schedules.sort()).toEqual(["cron(*/5 * * * ? *)", "rate(1 minute)", "rate(15 minutes)", "rate(5 minutes)"]);
     const concurrency = leadloopFunctions().map(([, f]) => f.Properties?.ReservedConcurrentExecutions).filter(Boolean);
-    expect(concurrency).toEqual([1, 1, 1]);
+    expect(concurrency).toEqual([1, 1, 1, 1]);
   });
 });
 
@@ -188,7 +188,7 @@ describe("functions", () => {
   it("run Node.js 22 with the secret fetched at start-up, never in the template", () => {
     const functions = leadloopFunctions();
     expect(functions.map(([, f]) => f.Properties?.Handler).sort()).toEqual(
-      ["api", "engagement", "enroll", "exit", "feedback", "recycler", "report", "republisher", "sweeper"].map((name) => `functions/${name}.handler`),
+      ["api", "engagement", "enroll", "exit", "feedback", "handoff", "recycler", "report", "republisher", "sales-sla", "sweeper"].map((name) => `functions/${name}.handler`),
     );
     for (const [id, fn] of functions) {
       expect(fn.Properties?.Runtime, id).toBe("nodejs22.x");
@@ -222,7 +222,7 @@ describe("IAM", () => {
 
   it("lets only the functions that send email send it, as the stage's identity", () => {
     const sends = statements().filter((s) => [s.Action].flat().includes("ses:SendEmail"));
-    expect(sends.map((s) => s.id).sort()).toEqual([expect.stringMatching(/^Enroll/), expect.stringMatching(/^Sweeper/)]);
+    expect(sends.map((s) => s.id).sort()).toEqual([expect.stringMatching(/^Enroll/), expect.stringMatching(/^Handoff/), expect.stringMatching(/^SalesSla/), expect.stringMatching(/^Sweeper/)]);
     for (const s of sends) expect(JSON.stringify(s.Resource)).toContain("identity/acme.example");
   });
 });

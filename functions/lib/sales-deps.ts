@@ -1,0 +1,25 @@
+/**
+ * The sales side of a function's runtime: the same config, lead store, mailer, bus and clock as
+ * the nurture deps, plus the sales queue store and the teams' Slack webhooks (each team names the
+ * environment variable holding its URL; the stacks pass those through at deploy).
+ */
+import type { SalesDeps } from "@leadloop/core/sales/sales-deps";
+import { SlackWebhookNotifier } from "@leadloop/mailer/slack-notifier";
+import { createDocumentClient } from "@leadloop/store/document-client";
+import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
+import type { Runtime } from "./runtime";
+
+export function salesDeps(runtime: Runtime, env: Record<string, string | undefined> = process.env): SalesDeps {
+  const { deps } = runtime;
+  return {
+    config: deps.config,
+    leads: deps.leads,
+    sales: new DynamoSalesStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }),
+    mailer: deps.mailer,
+    publisher: deps.publisher,
+    clock: deps.clock,
+    settings: deps.settings,
+    chat: new SlackWebhookNotifier({ env }),
+    log: runtime.log,
+  };
+}

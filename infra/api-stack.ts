@@ -22,8 +22,9 @@ export const API_ROUTES = [
   "POST /v1/sales/leads/{id}/claim",
   "POST /v1/sales/leads/{id}/outcome",
   "GET /v1/leads/{id}",
-  "GET /v1/reports/funnel", "GET /reports", "GET /assets/chart.umd.js",
   "POST /v1/customers/{id}/purchases", "GET /v1/customers/{id}/points",
+  "GET /v1/reports/funnel", "GET /reports", "GET /assets/chart.umd.js",
+  "POST /v1/forms/{formId}/imports", "DELETE /v1/leads/{id}", "GET /v1/leads/{id}/export",
 ] as const;
 
 export function ApiStack({ stack }: StackContext) {

@@ -2,11 +2,13 @@
  * The HTTP API as one hono app: the same module serves API Gateway in AWS (functions/api.ts) and
  * node:http in the local stack; only the adapters behind it differ.
  */
-import type { NurtureDeps } from "@leadloop/core";
+import type { LeadRecordStore, NurtureDeps } from "@leadloop/core";
 import { type Context, Hono } from "hono";
+import type { Authenticate } from "./auth/bearer";
 import { captureRoutes } from "./capture-routes";
 import { type CustomerAppDeps, customerRoutes } from "./customer-routes";
 import { eventsRoutes } from "./events-routes";
+import { dataRoutes } from "./data-routes";
 import { nurtureRoutes } from "./nurture-routes";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
 import type { RateLimit } from "./rate-limit";
@@ -24,6 +26,10 @@ export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, Custo
   clientIp: (c: Context) => string;
   rateLimit?: RateLimit;
   log: AppLogger;
+  /** Verifies bearer tokens for the sales, report and admin routes; without it they refuse every caller. */
+  authenticate?: Authenticate;
+  /** What GDPR erase and export read and delete; without it those routes answer 503. */
+  records?: LeadRecordStore;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -32,9 +38,10 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", captureRoutes(deps));
   app.route("/", eventsRoutes(deps));
   app.route("/", nurtureRoutes(deps));
-  app.route("/", customerRoutes(deps));
   app.route("/", salesRoutes(deps));
   app.route("/", reportRoutes(deps));
+  app.route("/", customerRoutes(deps));
+  app.route("/", dataRoutes(deps));
 
   app.notFound((c) =>
     problemResponse(c, new HttpProblem(404, "not-found", "Not found", `There is no ${c.req.method} ${new URL(c.req.url).pathname}.`)),

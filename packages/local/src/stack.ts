@@ -7,12 +7,13 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { type AppLogger, createApp, type RateLimit } from "@leadloop/api";
+import { type AppLogger, createApp, createAuthenticator, type RateLimit } from "@leadloop/api";
 import {
-  allRules,
+  AuthSettings,
   applyOutcome,
   type FeedbackDeps,
   recycleDueLeads,
+  allRules,
   checkClaimSlas,
   handOff,
   retryNotifications,
@@ -32,12 +33,13 @@ import {
 } from "@leadloop/core";
 import { type BusHandler, LocalBus } from "@leadloop/events";
 import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
-import { createDocumentClient, DynamoFeedbackStore, DynamoLeadStore, DynamoNurtureStore, DynamoReportStore, DynamoRewardsStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
+import { createDocumentClient, DynamoFeedbackStore, DynamoLeadRecords, DynamoLeadStore, DynamoNurtureStore, DynamoReportStore, DynamoRewardsStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
 import { serve } from "@hono/node-server";
 import type { Context } from "hono";
 import { consoleLogger } from "./console-logger";
 import { devRoutes } from "./dev-routes";
 import { startDynamoDbLocal, startSesLocal } from "./engines";
+import { localAuthSecret } from "./local-secrets";
 import { VirtualClock } from "./virtual-clock";
 
 /** The configuration set the local mailer names; SES-shaped events carry it as SES's would. */
@@ -84,6 +86,8 @@ export interface LocalStack {
   feedback: DynamoFeedbackStore;
   rewards: DynamoRewardsStore;
   signer: TokenSigner;
+  /** The HS256 secret bearer tokens are verified with (`npm run token` signs with the same). */
+  authSecret: string;
   log: AppLogger;
   /** Runs the periodic jobs once (republisher; later the sweeper and SLA checks). */
   tick(): Promise<void>;
@@ -235,11 +239,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await bus.drain();
     };
 
+    const authSecret = options.dataDir
+      ? localAuthSecret(options.dataDir)
+      : process.env.LEADLOOP_AUTH_SECRET || randomBytes(32).toString("base64url");
     const app = createApp({
       ...deps,
       log,
-      clientIp: socketIp,
+      authenticate: createAuthenticator(AuthSettings.parse({ hs256Secret: authSecret })),
+      records: new DynamoLeadRecords({ client, tableName }),
       rewards,
+      clientIp: socketIp,
       sales,
       chat,
       reports,
@@ -309,12 +318,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       store,
       nurture,
       deps,
-      feedback,
-      rewards,
       sales,
       salesDeps,
       reports,
+      feedback,
+      rewards,
       signer,
+      authSecret,
       log,
       tick,
       stop: stopAll,

@@ -31,6 +31,7 @@ import {
 } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
 import { DynamoLeadScores } from "./dynamo-lead-scores";
+import { erasedSuppressionHash, erasedSuppressionHashKey, erasedSuppressionKey } from "./erased-suppression";
 import { LeadNotFoundError, translateError } from "./errors";
 import { indexKeys, keys, UNPUBLISHED_SHARDS } from "./keys";
 
@@ -62,6 +63,7 @@ export class DynamoLeadStore implements LeadStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #leadIdKey: string;
+  readonly #erasedHashKey: Buffer;
   readonly #maxAttempts: number;
   /** Scores and qualifications: see dynamo-lead-scores.ts. */
   readonly #scores: DynamoLeadScores;
@@ -70,6 +72,7 @@ export class DynamoLeadStore implements LeadStore {
     this.#client = options.client;
     this.#table = options.tableName;
     this.#leadIdKey = checkLeadIdKey(options.leadIdKey);
+    this.#erasedHashKey = erasedSuppressionHashKey(this.#leadIdKey);
     this.#maxAttempts = options.maxAttempts ?? 60;
     this.#scores = new DynamoLeadScores(options.client, options.tableName, toLead);
   }
@@ -368,21 +371,27 @@ export class DynamoLeadStore implements LeadStore {
     }
   }
 
+  /** Finds an address suppressed in clear (unsubscribed, bounced…) or, once erased, by its hash. */
   async getSuppression(email: string): Promise<Suppression | undefined> {
-    const item = await this.#getItem(keys.suppression(normaliseEmail(email)), false, "reading a suppression");
-    if (!item) return undefined;
-    return { email: String(item.email), reason: item.reason as Suppression["reason"], at: String(item.at) };
+    const normalised = normaliseEmail(email);
+    const [item, erased] = await Promise.all([
+      this.#getItem(keys.suppression(normalised), false, "reading a suppression"),
+      this.#getItem(erasedSuppressionKey(erasedSuppressionHash(this.#erasedHashKey, normalised)), false, "reading a suppression"),
+    ]);
+    if (item) return { email: String(item.email), reason: item.reason as Suppression["reason"], at: String(item.at) };
+    if (erased) return { email: normalised, reason: "erased", at: String(erased.at) };
+    return undefined;
   }
 
+  /** An erased address is kept only as its keyed hash, never in clear. */
   async suppress(suppression: Suppression): Promise<void> {
     const email = normaliseEmail(suppression.email);
+    const Item =
+      suppression.reason === "erased"
+        ? { ...erasedSuppressionKey(erasedSuppressionHash(this.#erasedHashKey, email)), entity: "suppression", reason: "erased", at: suppression.at }
+        : { ...keys.suppression(email), entity: "suppression", email, reason: suppression.reason, at: suppression.at };
     try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: { ...keys.suppression(email), entity: "suppression", email, reason: suppression.reason, at: suppression.at },
-        }),
-      );
+      await this.#client.send(new PutCommand({ TableName: this.#table, Item }));
     } catch (error) {
       throw translateError(error, "suppressing an address");
     }

@@ -5,6 +5,8 @@ export * from "./errors";
 export * from "./keys";
 export * from "./table";
 export * from "./dynamo-nurture-store";
+export * from "./erased-suppression";
+export * from "./dynamo-lead-records";
 export * from "./dynamo-lead-scores";
 export * from "./sales-keys";
 export * from "./dynamo-sales-store";

@@ -1,0 +1,4 @@
+export * from "./erase-lead";
+export * from "./export-lead";
+export * from "./import";
+export * from "./lead-records";

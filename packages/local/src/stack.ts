@@ -18,14 +18,19 @@ import {
   handOff,
   retryNotifications,
   type SalesDeps,
+  type SalesStore,
   enrollLead,
   exitEnrollments,
   recordReportEvent,
   handleEngagementEvent,
+  type EventPublisher,
   type LeadloopConfig,
+  type LeadStore,
   loadConfigOrThrow,
+  type Mailer,
   type NurtureDeps,
   NurtureSettings,
+  type NurtureStore,
   republishPending,
   type RoutingRule,
   sweepDueSteps,
@@ -34,6 +39,8 @@ import {
 import { type BusHandler, LocalBus } from "@leadloop/events";
 import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
 import { createDocumentClient, DynamoFeedbackStore, DynamoLeadRecords, DynamoLeadStore, DynamoNurtureStore, DynamoReportStore, DynamoRewardsStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
+import type { SESv2Client } from "@aws-sdk/client-sesv2";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { serve } from "@hono/node-server";
 import type { Context } from "hono";
 import { consoleLogger } from "./console-logger";
@@ -66,6 +73,27 @@ export interface LocalStackOptions {
   keepThankYouUrls?: boolean;
   /** Where team Slack webhook variables (`slackWebhookEnv`) are read; defaults to process.env. */
   env?: Record<string, string | undefined>;
+  /**
+   * Decorates the adapters the use cases and the API get (fault injection, counting). The stack's
+   * own `store`, `nurture` and `sales` fields stay the bare adapters, for tests to inspect.
+   */
+  wrapAdapters?: (adapters: StackAdapters) => Partial<StackAdapters>;
+  /** Sees the SDK clients once built, e.g. to add middleware that counts requests. */
+  instrumentClients?: (clients: StackClients) => void;
+}
+
+/** The ports the use cases run on; `wrapAdapters` may replace any of them. */
+export interface StackAdapters {
+  leads: LeadStore;
+  nurture: NurtureStore;
+  sales: SalesStore;
+  mailer: Mailer;
+  publisher: EventPublisher;
+}
+
+export interface StackClients {
+  dynamo: DynamoDBDocumentClient;
+  ses: SESv2Client;
 }
 
 export interface LocalStack {
@@ -158,7 +186,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const nurture = new DynamoNurtureStore({ client, tableName });
     const sales = new DynamoSalesStore({ client, tableName });
     const reports = new DynamoReportStore({ client, tableName });
-    const mailer = new SesMailer({ client: createSesClient({ endpoint: sesEndpoint }), configurationSet: LOCAL_CONFIGURATION_SET });
+    const sesClient = createSesClient({ endpoint: sesEndpoint });
+    options.instrumentClients?.({ dynamo: client, ses: sesClient });
+    const bareMailer = new SesMailer({ client: sesClient, configurationSet: LOCAL_CONFIGURATION_SET });
     const clock = new VirtualClock(options.dataDir ? join(options.dataDir, "clock.json") : undefined);
     const signer = new TokenSigner(localSigningKey(options.dataDir));
 
@@ -185,14 +215,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       from: options.sender ?? process.env.LEADLOOP_SENDER ?? "Acme Analytics <hello@acme-analytics.example>",
       maxSendsPerSecond: 200,
     });
-    const deps: NurtureDeps = { config, leads: store, nurture, mailer, publisher: bus, clock, settings, signer, log };
+    const bare: StackAdapters = { leads: store, nurture, sales, mailer: bareMailer, publisher: bus };
+    const ports: StackAdapters = { ...bare, ...options.wrapAdapters?.(bare) };
+    const { leads, mailer, publisher } = ports;
+    const deps: NurtureDeps = { config, leads, nurture: ports.nurture, mailer, publisher, clock, settings, signer, log };
     const leadIdOf = (detail: unknown) => String((detail as { leadId?: unknown }).leadId ?? "");
     handlers.enroll = async (event, rule: RoutingRule) => {
       if (rule.target !== "enroll") return;
       await enrollLead(deps, { leadId: leadIdOf(event.detail), sequenceId: rule.sequenceId, eventTime: event.time });
     };
     const chat = new SlackWebhookNotifier({ env: options.env ?? process.env });
-    const salesDeps: SalesDeps = { config, leads: store, sales, mailer, publisher: bus, clock, settings, chat, log };
+    const salesDeps: SalesDeps = { config, leads, sales: ports.sales, mailer, publisher, clock, settings, chat, log };
     handlers.handoff = async (event) => {
       const result = await handOff(salesDeps, event.detail);
       if (result.status === "assigned") log.info("lead handed off", { leadId: result.item.leadId, teamId: result.item.teamId, rep: result.item.rep });
@@ -210,13 +243,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const feedback = new DynamoFeedbackStore({ client, tableName });
     const rewards = new DynamoRewardsStore({ client, tableName });
-    const feedbackDeps: FeedbackDeps = { config, leads: store, feedback, publisher: bus, clock, log };
+    const feedbackDeps: FeedbackDeps = { config, leads, feedback, publisher, clock, log };
     handlers.feedback = async (event) => {
       await applyOutcome(feedbackDeps, event.detail);
     };
 
     const tick = async () => {
-      const republished = await republishPending({ leads: store, publisher: bus });
+      const republished = await republishPending({ leads, publisher });
       if (republished > 0) log.info(`republished ${republished} lead(s) the bus had not seen`);
       await bus.drain();
       // Not-now leads whose date came go back to nurture before the sweep, so their first step
@@ -249,7 +282,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       records: new DynamoLeadRecords({ client, tableName }),
       rewards,
       clientIp: socketIp,
-      sales,
+      sales: ports.sales,
       chat,
       reports,
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),

@@ -10,7 +10,7 @@ import { demoLead, post } from "./local-stack";
 
 const hours = (base: Date, h: number) => new Date(base.getTime() + h * 3_600_000).toISOString();
 
-export function sesEvent(stack: LocalStack, type: "Email Opened" | "Email Clicked" | "Email Bounced", tags: Record<string, string>, at: string): EventEnvelope {
+export function sesEvent(type: "Email Opened" | "Email Clicked" | "Email Bounced", tags: Record<string, string>, at: string): EventEnvelope {
   const field = { "Email Opened": "open", "Email Clicked": "click", "Email Bounced": "bounce" }[type];
   return {
     version: "0",
@@ -66,12 +66,12 @@ export async function seedFunnel(stack: LocalStack, tag = randomUUID().slice(0, 
   }
   const tags = (m: (typeof messages)[number]) => ({ lead: m.leadId, sequence: m.sequenceId, step: m.stepId, message: m.messageId });
   const [m1, m2, m3, m4] = messages as [(typeof messages)[number], (typeof messages)[number], (typeof messages)[number], (typeof messages)[number]];
-  const opened = sesEvent(stack, "Email Opened", tags(m1), hours(now, 2));
+  const opened = sesEvent("Email Opened", tags(m1), hours(now, 2));
   stack.bus.put(opened);
-  stack.bus.put(sesEvent(stack, "Email Clicked", tags(m1), hours(now, 2.5)));
-  stack.bus.put(sesEvent(stack, "Email Opened", tags(m2), hours(now, 31)));
-  stack.bus.put(sesEvent(stack, "Email Opened", tags(m3), hours(now, 3)));
-  stack.bus.put(sesEvent(stack, "Email Opened", tags(m4), hours(now, 5)));
+  stack.bus.put(sesEvent("Email Clicked", tags(m1), hours(now, 2.5)));
+  stack.bus.put(sesEvent("Email Opened", tags(m2), hours(now, 31)));
+  stack.bus.put(sesEvent("Email Opened", tags(m3), hours(now, 3)));
+  stack.bus.put(sesEvent("Email Opened", tags(m4), hours(now, 5)));
   await stack.bus.drain();
 
   const close = (leadId: string, h: number, outcome: Record<string, unknown>) =>

@@ -1,0 +1,154 @@
+/**
+ * bench:report — the funnel report's time for 10,000 leads against 100,000 leads over the same
+ * period. Each synthetic lead's event stream goes through the handler's own planning code
+ * (planReportEvent), its increments land on random shards and are summed in memory, and the
+ * resulting aggregate items are written with the store's key layout (BatchWrite: seeding 100,000
+ * leads one UpdateItem at a time would take DynamoDB Local half an hour). Then buildFunnelReport
+ * runs several times on each table. The report reads day × shard partitions, never leads, so the
+ * ratio should stay near 1. Last line: the ratio.
+ */
+import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { type AggregateIncrement, buildFunnelReport, type EventEnvelope, type LeadReportState, planReportEvent, reportEventOf, type SentMessage } from "@leadloop/core";
+import { startDynamoDbLocal } from "@leadloop/local/engines/index";
+import { aggregateKey, createDocumentClient, DynamoReportStore, ensureTable, REPORT_SHARDS } from "@leadloop/store";
+
+const DAYS = Number(process.env.BENCH_DAYS ?? 14);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const FROM = Date.parse("2026-03-02T00:00:00Z");
+const SEGMENTS = ["enterprise", "smb", "self-serve"];
+const SOURCES = ["google", "linkedin", "newsletter", "direct"];
+const FORMS = ["demo-request", "whitepaper"];
+const STEPS = ["welcome", "case-study", "webinar"];
+
+/** A small deterministic generator, so both sizes draw from the same distribution. */
+function random(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+const at = (t: number) => new Date(t).toISOString();
+
+/** One lead's events, as the bus would deliver them. */
+function leadEvents(r: () => number, i: number): { events: EventEnvelope[]; messages: SentMessage[] } {
+  const leadId = `lead-${i}`;
+  const segment = pick(r, SEGMENTS);
+  const t0 = FROM + r() * (DAYS - 4) * 86_400_000;
+  let n = 0;
+  const ev = (type: string, detail: Record<string, unknown>, t: number, source = "leadloop"): EventEnvelope => ({ id: `${leadId}-${n++}`, source, "detail-type": type, time: at(t), detail: { leadId, ...detail } });
+  const events = [ev("lead.captured", { segment, formId: pick(r, FORMS), source: { utm_source: pick(r, SOURCES) === "direct" ? undefined : pick(r, SOURCES) } }, t0)];
+  const messages: SentMessage[] = [];
+  STEPS.forEach((stepId, s) => {
+    const sent = t0 + (s * 24 + 1) * 3_600_000;
+    const messageId = `${leadId}-m${s}`;
+    const sequenceId = `${segment}-nurture`;
+    messages.push({ messageId, kind: "nurture", sequenceId, stepId, sentAt: at(sent) });
+    events.push(ev("email.sent", { sequenceId, stepId, messageId }, sent));
+    const tags = { lead: [leadId], sequence: [sequenceId], step: [stepId], message: [messageId] };
+    if (r() < 0.4) events.push(ev("Email Opened", { mail: { tags }, open: { timestamp: at(sent + 7_200_000) } }, sent + 7_200_000, "aws.ses"));
+    if (r() < 0.1) events.push(ev("Email Clicked", { mail: { tags }, click: { timestamp: at(sent + 7_300_000) } }, sent + 7_300_000, "aws.ses"));
+  });
+  if (r() < 0.2) {
+    const q = t0 + r() * 72 * 3_600_000;
+    events.push(ev("lead.qualified", { qualifiedAt: at(q) }, q));
+    if (r() < 0.7) {
+      const c = q + r() * 24 * 3_600_000;
+      events.push(ev("lead.claimed", { claimedAt: at(c) }, c));
+      const x = c + r() * 48 * 3_600_000;
+      const roll = r();
+      const outcome = roll < 0.3 ? { outcome: "won", amount: 1000 + Math.round(r() * 20000), currency: "EUR" } : roll < 0.7 ? { outcome: "lost", reason: pick(r, ["price", "timing", "competitor"]) } : { outcome: "not-now" };
+      events.push(ev("lead.closed", { ...outcome, closedAt: at(x) }, x));
+    }
+  }
+  return { events, messages };
+}
+
+/** What the handler would have added, summed per aggregate item (each increment on a random shard). */
+function aggregate(leads: number, seed: number): Map<string, { key: { pk: string; sk: string }; increment: AggregateIncrement; add: Map<string, number> }> {
+  const r = random(seed);
+  const items = new Map<string, { key: { pk: string; sk: string }; increment: AggregateIncrement; add: Map<string, number> }>();
+  for (let i = 0; i < leads; i++) {
+    const { events, messages } = leadEvents(r, i);
+    let state: LeadReportState | undefined;
+    for (const envelope of events) {
+      const event = reportEventOf(envelope);
+      if (!event) continue;
+      const plan = planReportEvent(event, { ...(state ? { state } : {}), messages });
+      if (!plan) continue;
+      state = plan.state;
+      for (const increment of plan.increments) {
+        const key = aggregateKey(increment, Math.floor(r() * REPORT_SHARDS));
+        const id = `${key.pk}|${key.sk}`;
+        const item = items.get(id) ?? { key, increment, add: new Map<string, number>() };
+        for (const [name, value] of Object.entries(increment.add)) item.add.set(name, (item.add.get(name) ?? 0) + value);
+        items.set(id, item);
+      }
+    }
+  }
+  return items;
+}
+
+const ddb = await startDynamoDbLocal({});
+try {
+  const client = createDocumentClient({ endpoint: ddb.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  const query = { from: at(FROM).slice(0, 10), to: at(FROM + (DAYS - 1) * 86_400_000).slice(0, 10) };
+  const results: { leads: number; items: number; ms: number }[] = [];
+  for (const leads of [10_000, 100_000]) {
+    const tableName = `bench-report-${leads}`;
+    await ensureTable(client, tableName);
+    const started = performance.now();
+    const items = [...aggregate(leads, 42).values()];
+    const puts = items.map(({ key, increment, add }) => ({
+      PutRequest: {
+        Item: {
+          ...key,
+          kind: increment.kind,
+          day: increment.day,
+          ...increment.dims,
+          ...(increment.kind === "email" ? { sequenceId: increment.sequenceId, stepId: increment.stepId } : {}),
+          ...Object.fromEntries(add),
+        },
+      },
+    }));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < puts.length) {
+          const batch = puts.slice(next, next + 25);
+          next += 25;
+          let pending: typeof batch | undefined = batch;
+          while (pending && pending.length > 0) {
+            const out = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+            pending = out.UnprocessedItems?.[tableName] as typeof batch | undefined;
+          }
+        }
+      }),
+    );
+    console.log(`seeded ${leads.toLocaleString("en")} leads as ${items.length.toLocaleString("en")} aggregate items in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+    const reports = new DynamoReportStore({ client, tableName });
+    await buildFunnelReport({ reports }, query); // warm-up
+    const times: number[] = [];
+    let captured = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const t = performance.now();
+      const report = await buildFunnelReport({ reports }, query);
+      times.push(performance.now() - t);
+      captured = report.totals.stages[0]?.count ?? 0;
+    }
+    const ms = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)] ?? 0;
+    console.log(`  report over ${DAYS} days × ${REPORT_SHARDS} shards: median ${ms.toFixed(0)} ms of ${RUNS} runs (captured in report: ${captured.toLocaleString("en")})`);
+    if (captured !== leads) throw new Error(`the report counted ${captured} captures for ${leads} leads`);
+    results.push({ leads, items: items.length, ms });
+  }
+  const [small, large] = results as [(typeof results)[number], (typeof results)[number]];
+  console.log(`report time 100k/10k leads: ${(large.ms / small.ms).toFixed(2)}`);
+} finally {
+  await ddb.stop();
+}

@@ -105,8 +105,8 @@ describe("npm run import", () => {
     expect(report).toContain(`${size},error,Company Size,must be a number such as 250`);
 
     // A quoted field with a comma and doubled quotes arrives whole; the lead is in the stack.
-    const quoted = await stack.store.getLeadByEmail("lead14.imp@engines.example");
-    expect(quoted?.profile.company).toBe('Engines, "Analytical" 14 Ltd');
+    const quoted = await stack.store.getLeadByEmail("lead21.imp@engines.example");
+    expect(quoted?.profile.company).toBe('Engines, "Analytical" 21 Ltd');
     expect(quoted?.lastTouch).toMatchObject({ formId: "demo-request", utm_source: "import" });
     expect(await stack.store.getLeadByEmail(csv.suppressedEmail)).toBeUndefined();
 

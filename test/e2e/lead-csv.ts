@@ -49,7 +49,9 @@ export function writeLeadCsv(path: string, rows: number, tag: string): LeadCsv {
   for (let i = 0; i < rows; i++) {
     const row = i + 2;
     let email = `lead${i}.${tag}@engines.example`;
-    let size = String(10 + (i % 5000));
+    // Analysts at small companies score below the threshold: the import exercises capture and
+    // enrollment, not a sales hand-off (with its notification emails) per row.
+    let size = String(10 + (i % 80));
     let consent = i % 2 === 0 ? "yes" : "TRUE";
     let company = i % 7 === 0 ? `Engines, "Analytical" ${i} Ltd` : `Company ${i}`;
     const fault = faultOf(i);
@@ -60,7 +62,7 @@ export function writeLeadCsv(path: string, rows: number, tag: string): LeadCsv {
     if (fault === "duplicate") email = `LEAD${originalOf(i)}.${tag}@Engines.example`;
     if (fault === "suppressed") email = suppressedEmail;
     if (fault) faults.set(row, fault);
-    const values = [email, "Ada", "Lovelace", company, "VP Engineering", size, "GB", "+44 20 7946 0000", consent, "teal"];
+    const values = [email, "Ada", "Lovelace", company, "Analyst", size, "GB", "+44 20 7946 0000", consent, "teal"];
     if (fault === "columns") values.push("surplus", "values");
     if (!fault) validEmails.add(email.toLowerCase());
     lines.push(values.map(field).join(","));

@@ -33,6 +33,11 @@ describe("parseSiteEvent", () => {
     ]);
     expect(issues([1, 2])).toEqual([{ field: "body", message: expect.stringContaining("JSON object") }]);
   });
+
+  it("names each unknown field on its own, so a client can find every one it sent", () => {
+    const found = issues({ token: "t", type: "page_view", price: 3, "": 1 }).map((i) => i.field).sort();
+    expect(found).toEqual(["", "price"]);
+  });
 });
 
 describe("SES event records", () => {

@@ -42,9 +42,10 @@ export function parseSiteEvent(body: unknown): SiteEvent {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new ValidationError([{ field: "body", message: 'must be a JSON object such as {"token":"…","type":"page_view","url":"https://…"}' }]);
   }
-  const issues: FieldIssue[] = result.error.issues.map((issue) => {
+  const issues: FieldIssue[] = result.error.issues.flatMap((issue) => {
+    // One issue per unknown key: a client maps each `field` back to what it sent.
     if (issue.code === "unrecognized_keys") {
-      return { field: issue.keys.join(", "), message: "is not a site event field (send token, type, url, title)" };
+      return issue.keys.map((key) => ({ field: key, message: "is not a site event field (send token, type, url, title)" }));
     }
     const field = String(issue.path[0] ?? "body");
     const message =

@@ -8,6 +8,7 @@ import { Api, Function as SstFunction, type StackContext, use } from "sst/constr
 import { Core } from "./core-stack";
 import { errorsAlarm, leadloopFunctionProps } from "./leadloop-function";
 import { grant } from "./permissions";
+import { authEnvironment } from "./stage-settings";
 
 /** DESIGN.md section 5 routes the hono app serves today; later issues add theirs here. */
 export const API_ROUTES = [
@@ -31,8 +32,22 @@ export function ApiStack({ stack }: StackContext) {
   const core = use(Core);
   const { settings, configSnapshot } = core;
 
-  const fn = new SstFunction(stack, "ApiFunction", leadloopFunctionProps(stack, "ApiFunction", core, { handler: "functions/api.handler" }, settings.LEADLOOP_PUBLIC_URL));
-  grant(fn, core, ["table", "publish"]);
+  // The HS256 bearer-token secret is bound (read from SSM at cold start), never a plain variable;
+  // the OIDC issuer's settings are public and go in the environment.
+  const fn = new SstFunction(
+    stack,
+    "ApiFunction",
+    leadloopFunctionProps(
+      stack,
+      "ApiFunction",
+      core,
+      { handler: "functions/api.handler", environment: authEnvironment(settings), bind: [core.secrets.AUTH_HS256_SECRET] },
+      settings.LEADLOOP_PUBLIC_URL,
+    ),
+  );
+  // Capture, claims, outcomes and purchases publish; a purchase that changes a customer's tier
+  // sends the tier-change email (rewards.yaml tierChangeTemplate).
+  grant(fn, core, ["table", "publish", "send-email"]);
   errorsAlarm(stack, "Api", fn, core.alarmTopic);
 
   // Browsers preflight cross-origin form posts; API Gateway answers the preflight for every origin

@@ -1,7 +1,8 @@
 /**
  * The stage's shared resources: the table, the leadloop event bus, the SES configuration set whose
- * engagement events reach that bus, the secrets, the alarm topic, and the config snapshot every
- * function ships. The other stacks `use(Core)`.
+ * engagement events reach that bus, the secrets (leadloop's own, and one per Slack webhook the
+ * teams name), the alarm topic, and the config snapshot every function ships. The other stacks
+ * `use(Core)`.
  */
 import { join } from "node:path";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
@@ -15,6 +16,8 @@ import { Config, EventBus, type StackContext, Table } from "sst/constructs";
 import { useProject } from "sst/project.js";
 import { SES_SOURCE } from "@leadloop/core/routing/routing-rules";
 import { tableDefinition, TTL_ATTRIBUTE } from "@leadloop/store/table";
+import { AUTH_SECRET_NAME, LEADLOOP_SECRET_NAMES, type LeadloopSecretName } from "../functions/lib/secret-names";
+import { slackWebhookNames } from "../functions/lib/slack-webhooks";
 import { writeConfigSnapshot } from "./config-snapshot";
 import { deadLetterAlarm } from "./leadloop-function";
 import { isProductionStage, parseStageSettings } from "./stage-settings";
@@ -77,14 +80,23 @@ export function Core({ stack, app }: StackContext) {
   });
   deadLetterAlarm(stack, "SesForward", sesDeadLetters, alarmTopic);
 
+  // Values live in SSM Parameter Store (`npx sst secrets set`); the template only names them, and
+  // each function that binds one may read that one parameter and no other.
   const secrets = {
     TOKEN_SIGNING_KEY: new Config.Secret(stack, "TOKEN_SIGNING_KEY"),
     // Lead ids are derived from emails with it. Set once per stage, never rotated: a new key
     // gives every known address a new id, so each person's next submission starts a second lead.
     LEAD_ID_KEY: new Config.Secret(stack, "LEAD_ID_KEY"),
-    SLACK_WEBHOOK_URL: new Config.Secret(stack, "SLACK_WEBHOOK_URL"),
+    // The API's HS256 bearer-token secret; `none` on a stage that trusts only its OIDC issuer.
+    AUTH_HS256_SECRET: new Config.Secret(stack, AUTH_SECRET_NAME),
     SENDER: new Config.Parameter(stack, "SENDER", { value: settings.LEADLOOP_SENDER }),
-  };
+  } satisfies Record<LeadloopSecretName, Config.Secret | Config.Parameter>;
+
+  // One secret per Slack webhook variable the teams name, bound only to the functions that
+  // notify reps (see nurture-stack.ts).
+  const slackSecrets = Object.fromEntries(
+    slackWebhookNames(configSnapshot.config.teams.teams, LEADLOOP_SECRET_NAMES).map((name) => [name, new Config.Secret(stack, name)]),
+  );
 
   // ses:SendEmail is authorised against the sending identity and the configuration set.
   const sendEmailResources = [
@@ -102,6 +114,7 @@ export function Core({ stack, app }: StackContext) {
     configurationSetName: configurationSet.configurationSetName,
     sendEmailResources,
     secrets,
+    slackSecrets,
     alarmTopic,
   };
 }

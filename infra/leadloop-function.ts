@@ -11,21 +11,34 @@ import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
-import { Function as SstFunction, type FunctionProps, type Stack } from "sst/constructs";
+import { type Config, Function as SstFunction, type FunctionProps, type Stack } from "sst/constructs";
+import { CONFIG_SNAPSHOT_NAME } from "./config-snapshot";
 import type { Core } from "./core-stack";
 
 type CoreOutputs = ReturnType<typeof Core>;
 
 export interface LeadloopFunctionOptions {
   handler: string;
-  /** Needs the marketers' config snapshot beside its bundle. */
+  /**
+   * Ships the marketers' config snapshot beside the bundle (default: yes). Every function built on
+   * functions/lib/runtime.ts reads it at start-up, so only a function that does not may say false.
+   */
   config?: boolean;
   timeout?: number;
   memorySize?: number;
   reservedConcurrentExecutions?: number;
   /** Extra environment (e.g. PUBLIC_URL for functions in the API's own stack). */
   environment?: Record<string, string>;
+  /** SST secrets this function reads besides the ones every function does (see `BOUND_TO_EVERY_FUNCTION`). */
+  bind?: Config.Secret[];
 }
+
+/**
+ * What every function's runtime reads at start-up (functions/lib/runtime.ts builds the lead store,
+ * the token signer and the mailer's From for all of them): LEAD_ID_KEY also keys the erased-address
+ * suppression check every send and every capture makes.
+ */
+export const BOUND_TO_EVERY_FUNCTION = ["TOKEN_SIGNING_KEY", "LEAD_ID_KEY", "SENDER"] as const;
 
 export function functionEnvironment(core: CoreOutputs, publicUrl: string | undefined): Record<string, string> {
   const { settings } = core;
@@ -72,9 +85,9 @@ export function leadloopFunctionProps(
       // Lambda does not read source maps unless told to (which slows every cold start).
       sourcemap: false,
     },
-    ...(options.config ? { copyFiles: [{ from: core.configSnapshot.file, to: "leadloop-config.json" }] } : {}),
+    ...(options.config === false ? {} : { copyFiles: [{ from: core.configSnapshot.file, to: CONFIG_SNAPSHOT_NAME }] }),
     environment: { ...functionEnvironment(core, publicUrl), ...options.environment },
-    bind: [core.secrets.TOKEN_SIGNING_KEY, core.secrets.LEAD_ID_KEY, core.secrets.SENDER],
+    bind: [...BOUND_TO_EVERY_FUNCTION.map((name) => core.secrets[name]), ...(options.bind ?? [])],
     ...(options.reservedConcurrentExecutions ? { reservedConcurrentExecutions: options.reservedConcurrentExecutions } : {}),
   };
 }

@@ -17,22 +17,15 @@ import { type Capability, grant } from "./permissions";
 interface TargetFunction {
   handler: string;
   capabilities: Capability[];
-  /** Gets the teams' Slack webhook variables (`slackWebhookEnv`) that are set where `sst deploy` runs. */
+  /** Notifies reps: gets the teams' Slack webhook secrets (one per `slackWebhookEnv`). */
   slack?: boolean;
 }
 
-/** Each team's Slack webhook variable, passed through from the deploy environment where set. */
-export function slackEnvironment(config: { teams: { teams: { slackWebhookEnv?: string | undefined }[] } }, env: Record<string, string | undefined> = process.env): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const team of config.teams.teams) {
-    const value = team.slackWebhookEnv ? env[team.slackWebhookEnv] : undefined;
-    if (team.slackWebhookEnv && value) out[team.slackWebhookEnv] = value;
-  }
-  return out;
-}
-
-/** The function behind each enroll rule. */
-const ENROLL: TargetFunction = { handler: "functions/enroll.handler", capabilities: ["table", "publish", "send-email"] };
+/**
+ * The function behind each enroll rule. It sends double-opt-in confirmations but publishes
+ * nothing (the confirmation link's route, in the API, announces the confirmed lead).
+ */
+const ENROLL: TargetFunction = { handler: "functions/enroll.handler", capabilities: ["table", "send-email"] };
 
 /**
  * Functions for the handler rules. A rule whose target is not listed is not deployed yet; adding
@@ -41,8 +34,8 @@ const ENROLL: TargetFunction = { handler: "functions/enroll.handler", capabiliti
 export const HANDLER_FUNCTIONS: Partial<Record<HandlerTarget, TargetFunction>> = {
   exit: { handler: "functions/exit.handler", capabilities: ["table"] },
   handoff: { handler: "functions/handoff.handler", capabilities: ["table", "publish", "send-email"], slack: true },
-  report: { handler: "functions/report.handler", capabilities: ["table"] },
   feedback: { handler: "functions/feedback.handler", capabilities: ["table", "publish"] },
+  report: { handler: "functions/report.handler", capabilities: ["table"] },
   engagement: { handler: "functions/engagement.handler", capabilities: ["table", "publish"] },
 };
 
@@ -53,6 +46,8 @@ export function NurtureStack({ stack }: StackContext) {
   const core = use(Core);
   const { publicUrl } = use(ApiStack);
   const { config } = core.configSnapshot;
+  // Only the functions that notify reps may read the teams' Slack webhooks.
+  const slackSecrets = Object.values(core.slackSecrets);
 
   const functions = new Map<string, AsyncTarget>();
   const functionFor = (target: string, spec: TargetFunction): AsyncTarget => {
@@ -63,7 +58,7 @@ export function NurtureStack({ stack }: StackContext) {
         stack,
         id,
         core,
-        { handler: spec.handler, config: true, timeout: 30, ...(spec.slack ? { environment: slackEnvironment(config) } : {}) },
+        { handler: spec.handler, timeout: 30, ...(spec.slack ? { bind: slackSecrets } : {}) },
         publicUrl,
       );
       grant(made.fn, core, spec.capabilities);
@@ -105,7 +100,7 @@ export function NurtureStack({ stack }: StackContext) {
     stack,
     "Sweeper",
     core,
-    { handler: "functions/sweeper.handler", config: true, timeout: 60, reservedConcurrentExecutions: 1, retryAttempts: 0, maxEventAge: Duration.minutes(2) },
+    { handler: "functions/sweeper.handler", timeout: 60, reservedConcurrentExecutions: 1, retryAttempts: 0, maxEventAge: Duration.minutes(2) },
     publicUrl,
   );
   grant(sweeper.fn, core, ["table", "publish", "send-email"]);
@@ -118,7 +113,7 @@ export function NurtureStack({ stack }: StackContext) {
     stack,
     "Republisher",
     core,
-    { handler: "functions/republisher.handler", config: true, timeout: 60, reservedConcurrentExecutions: 1, retryAttempts: 0, maxEventAge: Duration.minutes(10) },
+    { handler: "functions/republisher.handler", timeout: 60, reservedConcurrentExecutions: 1, retryAttempts: 0, maxEventAge: Duration.minutes(10) },
     publicUrl,
   );
   grant(republisher.fn, core, ["table", "publish"]);
@@ -132,7 +127,7 @@ export function NurtureStack({ stack }: StackContext) {
     stack,
     "Recycler",
     core,
-    { handler: "functions/recycler.handler", config: true, timeout: 60, reservedConcurrentExecutions: 1, retryAttempts: 0, maxEventAge: Duration.minutes(15) },
+    { handler: "functions/recycler.handler", timeout: 60, reservedConcurrentExecutions: 1, retryAttempts: 0, maxEventAge: Duration.minutes(15) },
     publicUrl,
   );
   grant(recycler.fn, core, ["table", "publish"]);
@@ -149,12 +144,11 @@ export function NurtureStack({ stack }: StackContext) {
     core,
     {
       handler: "functions/sales-sla.handler",
-      config: true,
       timeout: 60,
       reservedConcurrentExecutions: 1,
       retryAttempts: 0,
       maxEventAge: Duration.minutes(5),
-      environment: slackEnvironment(config),
+      bind: slackSecrets,
     },
     publicUrl,
   );

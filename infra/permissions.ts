@@ -1,6 +1,7 @@
 /**
  * Least privilege, spelled out: each function gets the named actions it calls, on this stage's
- * table, bus and SES identity only. No wildcard actions anywhere (a stack test checks it).
+ * table, bus and SES identity only. No wildcard actions anywhere, and no "*" resource (stack tests
+ * check both). Reading a secret's SSM parameter is granted by SST's `bind`, one parameter each.
  */
 import * as iam from "aws-cdk-lib/aws-iam";
 import type { Function as SstFunction } from "sst/constructs";
@@ -22,6 +23,8 @@ export function grant(fn: SstFunction, core: CoreOutputs, capabilities: Capabili
         fn.addToRolePolicy(
           new iam.PolicyStatement({
             actions: [...TABLE_READ, ...TABLE_WRITE],
+            // `index/*`: every index of this one table (the store queries several); Query on an
+            // index is authorised against the index's ARN, not the table's.
             resources: [core.table.tableArn, `${core.table.tableArn}/index/*`],
           }),
         );

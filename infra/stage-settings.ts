@@ -1,8 +1,8 @@
 /**
  * What an operator decides per stage, read from the environment of `sst deploy` (so nothing about
  * a particular account is committed): the verified sender, the SES identity it belongs to, the
- * public URL when a custom domain fronts the API, and where alarms go. Parsed once, failing with
- * the variable's name.
+ * public URL when a custom domain fronts the API, where alarms go, and which OpenID Connect issuer
+ * the API trusts for bearer tokens. Parsed once, failing with the variable's name.
  */
 import { z } from "zod";
 
@@ -19,6 +19,20 @@ export const StageSettings = z.object({
   /** API Gateway stage throttling for the whole API. */
   LEADLOOP_API_RATE: z.coerce.number().positive().default(50),
   LEADLOOP_API_BURST: z.coerce.number().int().positive().default(100),
+  /**
+   * Bearer tokens from an OpenID Connect issuer (e.g. a Cognito user pool,
+   * https://cognito-idp.<region>.amazonaws.com/<pool id>), besides or instead of the HS256 secret
+   * AUTH_HS256_SECRET. Not secrets: they reach the API function as plain variables.
+   */
+  LEADLOOP_AUTH_OIDC_ISSUER: z.url().optional(),
+  /** The issuer's key set; defaults to `<issuer>/.well-known/jwks.json` (where Cognito serves it). */
+  LEADLOOP_AUTH_JWKS_URL: z.url().optional(),
+  /** The claim holding leadloop roles, e.g. `cognito:groups`; default `leadloop:roles`. */
+  LEADLOOP_AUTH_ROLES_CLAIM: z.string().min(1).optional(),
+  /** The `aud` tokens must carry (a Cognito app client id); default `leadloop`. */
+  LEADLOOP_AUTH_AUDIENCE: z.string().min(1).optional(),
+  /** The `iss` HS256 tokens must carry; unchecked when unset. */
+  LEADLOOP_AUTH_ISSUER: z.string().min(1).optional(),
 });
 export type StageSettings = z.infer<typeof StageSettings> & { sesIdentity: string; senderAddress: string };
 
@@ -48,4 +62,27 @@ export function parseStageSettings(source: Record<string, string | undefined>): 
   const sesIdentity = result.data.LEADLOOP_SES_IDENTITY ?? domain;
   if (!sesIdentity) throw new StageSettingsError(`LEADLOOP_SENDER "${result.data.LEADLOOP_SENDER}" has no address with a domain.`);
   return { ...result.data, sesIdentity, senderAddress: address };
+}
+
+/** Where the issuer's signing keys are: the configured URL, else the issuer's well-known path. */
+export function jwksUrl(settings: Pick<StageSettings, "LEADLOOP_AUTH_JWKS_URL" | "LEADLOOP_AUTH_OIDC_ISSUER">): string | undefined {
+  if (settings.LEADLOOP_AUTH_JWKS_URL) return settings.LEADLOOP_AUTH_JWKS_URL;
+  if (!settings.LEADLOOP_AUTH_OIDC_ISSUER) return undefined;
+  return `${settings.LEADLOOP_AUTH_OIDC_ISSUER.replace(/\/+$/, "")}/.well-known/jwks.json`;
+}
+
+/**
+ * The API function's bearer-token settings that are not secret, under the names the runtime reads
+ * (authSettingsFromEnv). The HS256 secret is never among them: it is the SST secret
+ * AUTH_HS256_SECRET.
+ */
+export function authEnvironment(settings: StageSettings): Record<string, string> {
+  const keys = jwksUrl(settings);
+  const out: Record<string, string> = {};
+  if (keys) out.LEADLOOP_AUTH_JWKS_URL = keys;
+  if (settings.LEADLOOP_AUTH_OIDC_ISSUER) out.LEADLOOP_AUTH_OIDC_ISSUER = settings.LEADLOOP_AUTH_OIDC_ISSUER.replace(/\/+$/, "");
+  if (settings.LEADLOOP_AUTH_ROLES_CLAIM) out.LEADLOOP_AUTH_ROLES_CLAIM = settings.LEADLOOP_AUTH_ROLES_CLAIM;
+  if (settings.LEADLOOP_AUTH_AUDIENCE) out.LEADLOOP_AUTH_AUDIENCE = settings.LEADLOOP_AUTH_AUDIENCE;
+  if (settings.LEADLOOP_AUTH_ISSUER) out.LEADLOOP_AUTH_ISSUER = settings.LEADLOOP_AUTH_ISSUER;
+  return out;
 }

@@ -3,10 +3,14 @@
  * marketers' config, the adapters pointed at this stage's table, bus and SES configuration set,
  * and one structured logger. A handler module calls `useRuntime()` at load time, so a container
  * with a broken environment fails its first cold start loudly instead of its first lead quietly.
+ * The API also builds its bearer-token verifier here (`useAuthenticator`), and the functions that
+ * notify reps their teams' Slack webhooks (`useSlackWebhooks`), both from SST secrets.
  */
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
+import { type Authenticate, createAuthenticator } from "@leadloop/api/auth/bearer";
+import { type AuthSettings, authSettingsFromEnv } from "@leadloop/core/auth-claims";
 import type { LeadloopConfig } from "@leadloop/core/config/schema";
 import type { NurtureDeps } from "@leadloop/core/nurture/enroll";
 import { NurtureSettings } from "@leadloop/core/nurture/nurture-settings";
@@ -18,6 +22,8 @@ import { createDocumentClient, DynamoLeadStore, DynamoNurtureStore } from "@lead
 import { Config } from "sst/node/config";
 import { type Environment, parseEnvironment } from "./environment";
 import { loggedMailer, loggedPublisher } from "./logged-ports";
+import { AUTH_SECRET_NAME, LEADLOOP_SECRET_NAMES, NO_AUTH_SECRET } from "./secret-names";
+import { resolveSlackWebhooks, slackWebhookNames } from "./slack-webhooks";
 
 export interface AppLogger {
   info(message: string, extra?: Record<string, unknown>): void;
@@ -36,7 +42,7 @@ export interface Runtime {
 }
 
 /** SST Config throws for a name that is not bound to the function; here that reads as "not set". */
-function sstValue(name: string): string | undefined {
+export function sstValue(name: string): string | undefined {
   try {
     const value: unknown = Reflect.get(Config, name);
     return typeof value === "string" ? value : undefined;
@@ -67,13 +73,24 @@ export function toAppLogger(logger: Logger): AppLogger {
   };
 }
 
-export function createRuntime(source: Record<string, string | undefined> = process.env): Runtime {
-  const env = parseEnvironment({
+/** Reads an SST secret or parameter by name; undefined when it is not bound. */
+export type ConfigLookup = (name: string) => string | undefined;
+
+/**
+ * What `parseEnvironment` reads: the plain environment, with the values SST Config fetched for the
+ * names every function binds (the stack tests call this with SST's placeholders resolved).
+ */
+export function withConfigValues(source: Record<string, string | undefined>, lookup: ConfigLookup = sstValue): Record<string, string | undefined> {
+  return {
     ...source,
-    SENDER: sstValue("SENDER") ?? source.SENDER,
-    TOKEN_SIGNING_KEY: sstValue("TOKEN_SIGNING_KEY") ?? source.TOKEN_SIGNING_KEY,
-    LEAD_ID_KEY: sstValue("LEAD_ID_KEY") ?? source.LEAD_ID_KEY,
-  });
+    SENDER: lookup("SENDER") ?? source.SENDER,
+    TOKEN_SIGNING_KEY: lookup("TOKEN_SIGNING_KEY") ?? source.TOKEN_SIGNING_KEY,
+    LEAD_ID_KEY: lookup("LEAD_ID_KEY") ?? source.LEAD_ID_KEY,
+  };
+}
+
+export function createRuntime(source: Record<string, string | undefined> = process.env, lookup: ConfigLookup = sstValue): Runtime {
+  const env = parseEnvironment(withConfigValues(source, lookup));
   const logger = new Logger({ serviceName: source.POWERTOOLS_SERVICE_NAME ?? "leadloop" });
   const log = toAppLogger(logger);
   const config = readConfigSnapshot(env.CONFIG_FILE);
@@ -117,4 +134,42 @@ export function beginInvocation(logger: Logger, context: unknown, leadId?: strin
     logger.addContext(context as Parameters<Logger["addContext"]>[0]);
   }
   if (leadId) logger.appendKeys({ leadId });
+}
+
+/**
+ * How the API verifies bearer tokens on this stage: the HS256 secret (the SST secret
+ * AUTH_HS256_SECRET, never a plain variable: a LEADLOOP_AUTH_SECRET in the environment is ignored)
+ * and the OpenID Connect settings the stacks put in the environment (LEADLOOP_AUTH_JWKS_URL,
+ * LEADLOOP_AUTH_OIDC_ISSUER, LEADLOOP_AUTH_ROLES_CLAIM, …). Undefined when neither is configured:
+ * the public routes still work and the token routes refuse every caller.
+ */
+export function runtimeAuthSettings(source: Record<string, string | undefined>, hs256Secret: string | undefined): AuthSettings | undefined {
+  const secret = hs256Secret === undefined || hs256Secret.trim() === "" || hs256Secret.trim() === NO_AUTH_SECRET ? undefined : hs256Secret;
+  const env: Record<string, string | undefined> = { ...source, LEADLOOP_AUTH_SECRET: secret };
+  if (!env.LEADLOOP_AUTH_SECRET && !env.LEADLOOP_AUTH_JWKS_URL) return undefined;
+  return authSettingsFromEnv(env);
+}
+
+let authenticator: { authenticate: Authenticate | undefined } | undefined;
+
+/** The API's bearer-token verifier, built once per container (its JWKS cache lives as long). */
+export function useAuthenticator(source: Record<string, string | undefined> = process.env): Authenticate | undefined {
+  if (!authenticator) {
+    const settings = runtimeAuthSettings(source, sstValue(AUTH_SECRET_NAME));
+    authenticator = { authenticate: settings ? createAuthenticator(settings) : undefined };
+    if (!settings) {
+      useRuntime().log.warn("bearer tokens are not configured: the sales, report, customer and admin routes refuse every caller", {
+        fix: `npx sst secrets set ${AUTH_SECRET_NAME} "$(openssl rand -base64 32)", or set LEADLOOP_AUTH_OIDC_ISSUER when you deploy`,
+      });
+    }
+  }
+  return authenticator.authenticate;
+}
+
+let slackWebhooks: Record<string, string> | undefined;
+
+/** Each team's Slack webhook URL by its variable's name, from the SST secrets of that name. */
+export function useSlackWebhooks(): Record<string, string> {
+  slackWebhooks ??= resolveSlackWebhooks(slackWebhookNames(useRuntime().config.teams.teams, LEADLOOP_SECRET_NAMES), sstValue);
+  return slackWebhooks;
 }

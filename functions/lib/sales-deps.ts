@@ -1,15 +1,15 @@
 /**
  * The sales side of a function's runtime: the same config, lead store, mailer, bus and clock as
- * the nurture deps, plus the sales queue store and the teams' Slack webhooks (each team names the
- * environment variable holding its URL; the stacks pass those through at deploy).
+ * the nurture deps, plus the sales queue store and the teams' Slack webhooks (each team names a
+ * variable; in AWS that name is an SST secret, bound only to the functions that notify reps).
  */
 import type { SalesDeps } from "@leadloop/core/sales/sales-deps";
 import { SlackWebhookNotifier } from "@leadloop/mailer/slack-notifier";
 import { createDocumentClient } from "@leadloop/store/document-client";
 import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
-import type { Runtime } from "./runtime";
+import { type Runtime, useSlackWebhooks } from "./runtime";
 
-export function salesDeps(runtime: Runtime, env: Record<string, string | undefined> = process.env): SalesDeps {
+export function salesDeps(runtime: Runtime, webhooks: Record<string, string> = useSlackWebhooks()): SalesDeps {
   const { deps } = runtime;
   return {
     config: deps.config,
@@ -19,7 +19,7 @@ export function salesDeps(runtime: Runtime, env: Record<string, string | undefin
     publisher: deps.publisher,
     clock: deps.clock,
     settings: deps.settings,
-    chat: new SlackWebhookNotifier({ env }),
+    chat: new SlackWebhookNotifier({ env: webhooks }),
     log: runtime.log,
   };
 }

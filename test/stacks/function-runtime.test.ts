@@ -8,9 +8,11 @@ import { join } from "node:path";
 import { loadConfigOrThrow } from "@leadloop/core";
 import { describe, expect, it } from "vitest";
 import { EnvironmentError, parseEnvironment } from "../../functions/lib/environment";
-import { readConfigSnapshot } from "../../functions/lib/runtime";
+import { readConfigSnapshot, runtimeAuthSettings } from "../../functions/lib/runtime";
+import { LEADLOOP_SECRET_NAMES, NO_AUTH_SECRET } from "../../functions/lib/secret-names";
+import { resolveSlackWebhooks, SlackWebhookNameError, slackWebhookNames } from "../../functions/lib/slack-webhooks";
 import { writeConfigSnapshot } from "../../infra/config-snapshot";
-import { parseStageSettings, StageSettingsError } from "../../infra/stage-settings";
+import { authEnvironment, parseStageSettings, StageSettingsError } from "../../infra/stage-settings";
 
 const complete = {
   TABLE_NAME: "t",
@@ -70,5 +72,60 @@ describe("stage settings", () => {
 
   it("requires a sender", () => {
     expect(() => parseStageSettings({})).toThrow(StageSettingsError);
+  });
+});
+
+describe("bearer-token settings in AWS", () => {
+  const SECRET = "an-hs256-secret-that-is-long-enough-0123456789";
+
+  it("takes the HS256 secret from the bound SST secret, never from a plain variable", () => {
+    expect(runtimeAuthSettings({}, SECRET)).toMatchObject({ hs256Secret: SECRET, audience: "leadloop", rolesClaim: "leadloop:roles" });
+    expect(runtimeAuthSettings({ LEADLOOP_AUTH_SECRET: SECRET }, undefined)).toBeUndefined();
+  });
+
+  it("accepts only the OIDC issuer's tokens when the secret is none", () => {
+    const env = { LEADLOOP_AUTH_JWKS_URL: "https://issuer.example/.well-known/jwks.json", LEADLOOP_AUTH_ROLES_CLAIM: "cognito:groups" };
+    const settings = runtimeAuthSettings(env, NO_AUTH_SECRET);
+    expect(settings?.hs256Secret).toBeUndefined();
+    expect(settings).toMatchObject({ jwksUrl: env.LEADLOOP_AUTH_JWKS_URL, rolesClaim: "cognito:groups" });
+  });
+
+  it("refuses a short secret, naming it", () => {
+    expect(() => runtimeAuthSettings({}, "short")).toThrow(/LEADLOOP_AUTH_SECRET: must be at least 32 characters/);
+  });
+
+  it("derives Cognito's key set from the issuer and passes the OIDC settings to the API", () => {
+    const issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC/";
+    const settings = parseStageSettings({ LEADLOOP_SENDER: "a@b.example", LEADLOOP_AUTH_OIDC_ISSUER: issuer, LEADLOOP_AUTH_ROLES_CLAIM: "cognito:groups" });
+    expect(authEnvironment(settings)).toEqual({
+      LEADLOOP_AUTH_JWKS_URL: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC/.well-known/jwks.json",
+      LEADLOOP_AUTH_OIDC_ISSUER: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC",
+      LEADLOOP_AUTH_ROLES_CLAIM: "cognito:groups",
+    });
+    expect(authEnvironment(parseStageSettings({ LEADLOOP_SENDER: "a@b.example" }))).toEqual({});
+  });
+});
+
+describe("Slack webhook secrets", () => {
+  const teams = [
+    { id: "a", slackWebhookEnv: "SLACK_B" },
+    { id: "b", slackWebhookEnv: "SLACK_A" },
+    { id: "c", slackWebhookEnv: "SLACK_B" },
+    { id: "d" },
+  ];
+
+  it("are one per distinct variable the teams name", () => {
+    expect(slackWebhookNames(teams)).toEqual(["SLACK_A", "SLACK_B"]);
+  });
+
+  it("may not take the name of one of leadloop's own secrets", () => {
+    expect(() => slackWebhookNames([{ id: "sales", slackWebhookEnv: "LEAD_ID_KEY" }], LEADLOOP_SECRET_NAMES)).toThrow(SlackWebhookNameError);
+  });
+
+  it("resolve to URLs; none leaves a team without a channel; anything else stops the start", () => {
+    const values: Record<string, string> = { SLACK_A: "https://hooks.slack.com/services/T/B/x", SLACK_B: "none" };
+    expect(resolveSlackWebhooks(["SLACK_A", "SLACK_B"], (name) => values[name])).toEqual({ SLACK_A: values.SLACK_A });
+    expect(() => resolveSlackWebhooks(["SLACK_A"], () => "http://hooks.slack.com/x")).toThrow(/SLACK_A is not an https URL/);
+    expect(() => resolveSlackWebhooks(["SLACK_C"], () => undefined)).toThrow(/SLACK_C is not bound/);
   });
 });

@@ -3,15 +3,23 @@
  * CloudFormation: the resources an operator relies on exist, the routing rules are exactly the
  * core's, every asynchronous target can fail safely, and no policy grants a wildcard action.
  */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { AppDeps } from "@leadloop/api/app";
 import { createApp } from "@leadloop/api/app";
 import { handlerRules, type LeadloopConfig, loadConfigOrThrow, routingRules } from "@leadloop/core";
 import { TABLE_INDEXES, tableDefinition, TTL_ATTRIBUTE } from "@leadloop/store/table";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
+import { EnvironmentError, parseEnvironment } from "../../functions/lib/environment";
+import { runtimeAuthSettings, withConfigValues } from "../../functions/lib/runtime";
+import { AUTH_SECRET_NAME, LEADLOOP_SECRET_NAMES, NO_AUTH_SECRET } from "../../functions/lib/secret-names";
+import { resolveSlackWebhooks, SlackWebhookSecretError, slackWebhookNames } from "../../functions/lib/slack-webhooks";
 import { API_ROUTES } from "../../infra/api-stack";
+import { CONFIG_SNAPSHOT_NAME } from "../../infra/config-snapshot";
 import { HANDLER_FUNCTIONS } from "../../infra/nurture-stack";
 import { synthesize } from "../../infra/synthesize";
+import { type DeployedEnvironment, deployedEnvironment, resolveValue, secretStandIn } from "./deployed-environment";
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }>;
 
@@ -20,6 +28,9 @@ let core: Template;
 let api: Template;
 let nurture: Template;
 let all: Resources;
+let templates: { Resources: Resources; Outputs?: Record<string, { Value: unknown; Export?: { Name?: unknown } }> }[];
+/** Where the cloud assembly keeps each asset, as `asset.<hash>` (a function's code is `<hash>.zip`). */
+let assemblyDirectory: string;
 
 const ofType = (type: string) => Object.entries(all).filter(([, r]) => r.Type === type);
 /** leadloop's own functions (SST adds a custom-resource handler per stack). */
@@ -30,12 +41,33 @@ beforeAll(async () => {
   process.env.LEADLOOP_SENDER = "Acme <hello@acme.example>";
   delete process.env.LEADLOOP_PUBLIC_URL;
   config = loadConfigOrThrow("config");
-  const { stacks } = await synthesize({ stage: "test" });
+  const { app, stacks } = await synthesize({ stage: "test" });
   core = Template.fromStack(stacks.Core);
   api = Template.fromStack(stacks.ApiStack);
   nurture = Template.fromStack(stacks.NurtureStack);
-  all = { ...(core.toJSON().Resources as Resources), ...(api.toJSON().Resources as Resources), ...(nurture.toJSON().Resources as Resources) };
-}, 120_000);
+  templates = [core.toJSON(), api.toJSON(), nurture.toJSON()] as typeof templates;
+  all = Object.assign({}, ...templates.map((t) => t.Resources)) as Resources;
+  assemblyDirectory = app.synth().directory;
+}, 180_000);
+
+/** leadloop's functions with the template that holds each, and their handler's short name. */
+const deployedFunctions = () =>
+  templates.flatMap((template) =>
+    Object.entries(template.Resources)
+      .filter(([, r]) => r.Type === "AWS::Lambda::Function" && String(r.Properties?.Handler).startsWith("functions/"))
+      .map(([id, fn]) => {
+        const handler = String(fn.Properties?.Handler).replace(/^functions\//, "").replace(/\.handler$/, "");
+        const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+        return { id, fn, handler, template, environment: (): DeployedEnvironment => deployedEnvironment(variables, template, templates) };
+      }),
+  );
+
+/** Handlers whose source calls `pattern`: what a function does decides what it is given. */
+const handlersCalling = (pattern: RegExp) =>
+  deployedFunctions()
+    .filter(({ handler }) => pattern.test(readFileSync(join("functions", `${handler}.ts`), "utf8")))
+    .map(({ handler }) => handler)
+    .sort();
 
 describe("table", () => {
   it("has the store's keys and indexes, on demand, with TTL and point-in-time recovery", () => {
@@ -201,6 +233,94 @@ describe("functions", () => {
   });
 });
 
+describe("function environments", () => {
+  it("every function's environment parses with the runtime's own schema, secrets read from SSM", () => {
+    const functions = deployedFunctions();
+    expect(functions.length).toBe(11);
+    for (const { id, environment } of functions) {
+      const { variables, lookup } = environment();
+      const parsed = parseEnvironment(withConfigValues(variables, lookup));
+      expect(parsed.LEAD_ID_KEY, id).toBe(secretStandIn("LEAD_ID_KEY"));
+      expect(parsed.TOKEN_SIGNING_KEY, id).toBe(secretStandIn("TOKEN_SIGNING_KEY"));
+      expect(parsed.SENDER, id).toBe("Acme <hello@acme.example>");
+      expect(new URL(parsed.PUBLIC_URL).protocol, id).toBe("https:");
+    }
+  });
+
+  it("fails offline, naming the variable, when a function lacks one", () => {
+    const [first] = deployedFunctions();
+    const { variables, lookup } = first!.environment();
+    const { TABLE_NAME: _table, ...withoutTable } = variables;
+    expect(() => parseEnvironment(withConfigValues(withoutTable, lookup))).toThrow(/TABLE_NAME is not set/);
+    const unbound = (name: string) => (name === "LEAD_ID_KEY" ? undefined : lookup(name));
+    expect(() => parseEnvironment(withConfigValues(variables, unbound))).toThrow(EnvironmentError);
+  });
+
+  it("ships the config snapshot beside every function's code", () => {
+    for (const { id, fn } of deployedFunctions()) {
+      const key = String((fn.Properties?.Code as { S3Key?: unknown } | undefined)?.S3Key);
+      const directory = join(assemblyDirectory, `asset.${key.replace(/\.zip$/, "")}`);
+      expect(existsSync(join(directory, String(fn.Properties?.Handler).replace(/\.handler$/, ".mjs"))), `${id}'s bundle in ${directory}`).toBe(true);
+      expect(existsSync(join(directory, CONFIG_SNAPSHOT_NAME)), `${id} ships ${CONFIG_SNAPSHOT_NAME}`).toBe(true);
+    }
+  });
+
+  it("puts no secret in a plain variable", () => {
+    for (const { id, environment } of deployedFunctions()) {
+      const { variables } = environment();
+      for (const [name, value] of Object.entries(variables)) {
+        expect(name, id).not.toMatch(/SECRET|_KEY$|WEBHOOK|TOKEN/);
+        expect(value, `${id} ${name}`).not.toMatch(/hooks\.slack\.com/);
+      }
+    }
+  });
+});
+
+describe("secrets", () => {
+  it("binds the HS256 bearer-token secret to the API function alone, read from SSM", () => {
+    expect(handlersCalling(/useAuthenticator\(/)).toEqual(["api"]);
+    for (const { id, handler, environment } of deployedFunctions()) {
+      const { variables, bound, lookup } = environment();
+      expect(Object.keys(variables), id).not.toContain("LEADLOOP_AUTH_SECRET");
+      if (handler === "api") {
+        expect(bound).toContain(AUTH_SECRET_NAME);
+        // The test stage names no OIDC issuer: the bound secret alone opens the token routes.
+        expect(runtimeAuthSettings(variables, lookup(AUTH_SECRET_NAME))).toMatchObject({ hs256Secret: secretStandIn(AUTH_SECRET_NAME), audience: "leadloop" });
+        expect(runtimeAuthSettings(variables, NO_AUTH_SECRET)).toBeUndefined();
+      } else {
+        expect(bound, id).not.toContain(AUTH_SECRET_NAME);
+      }
+    }
+  });
+
+  it("binds each team's Slack webhook secret to exactly the functions that notify reps", () => {
+    const names = slackWebhookNames(config.teams.teams, LEADLOOP_SECRET_NAMES);
+    expect(names).toEqual(["SLACK_WEBHOOK_ENTERPRISE_NA"]);
+    const notifying = handlersCalling(/salesDeps\(/);
+    expect(notifying).toEqual(["handoff", "sales-sla"]);
+    for (const { id, handler, environment } of deployedFunctions()) {
+      const { variables, bound, lookup } = environment();
+      for (const name of names) expect(Object.keys(variables), id).not.toContain(name);
+      if (notifying.includes(handler)) {
+        expect(bound, id).toEqual(expect.arrayContaining(names));
+        expect(Object.keys(resolveSlackWebhooks(names, lookup)), id).toEqual(names);
+      } else {
+        for (const name of names) expect(bound, id).not.toContain(name);
+        expect(() => resolveSlackWebhooks(names, lookup), id).toThrow(SlackWebhookSecretError);
+      }
+    }
+  });
+
+  it("binds nothing but leadloop's own secrets and the teams' Slack secrets", () => {
+    const known = [...LEADLOOP_SECRET_NAMES, ...slackWebhookNames(config.teams.teams)];
+    for (const { id, environment } of deployedFunctions()) {
+      const { bound } = environment();
+      expect(bound, id).toEqual(expect.arrayContaining(["LEAD_ID_KEY", "SENDER", "TOKEN_SIGNING_KEY"]));
+      for (const name of bound) expect(known, id).toContain(name);
+    }
+  });
+});
+
 describe("IAM", () => {
   const statements = () =>
     [...ofType("AWS::IAM::Policy"), ...ofType("AWS::IAM::Role")].flatMap(([id, r]) => {
@@ -220,19 +340,72 @@ describe("IAM", () => {
     for (const statement of statements()) expect([statement.Resource].flat(), `${statement.id} ${JSON.stringify(statement.Action)}`).not.toContain("*");
   });
 
+  /** The functions (by logical id prefix) whose policies allow the action. */
+  const allowed = (action: string) =>
+    statements()
+      .filter((s) => [s.Action].flat().includes(action))
+      .map((s) => s.id.replace(/(ServiceRole)?(DefaultPolicy)?[0-9A-F]{8}$/, "").replace(/ServiceRole(DefaultPolicy)?$/, ""))
+      .sort();
+
   it("lets only the functions that send email send it, as the stage's identity", () => {
-    const sends = statements().filter((s) => [s.Action].flat().includes("ses:SendEmail"));
-    expect(sends.map((s) => s.id).sort()).toEqual([expect.stringMatching(/^Enroll/), expect.stringMatching(/^Handoff/), expect.stringMatching(/^SalesSla/), expect.stringMatching(/^Sweeper/)]);
-    for (const s of sends) expect(JSON.stringify(s.Resource)).toContain("identity/acme.example");
+    // Api: a purchase that changes a customer's tier sends the tier-change email.
+    expect(allowed("ses:SendEmail")).toEqual(["ApiFunction", "Enroll", "Handoff", "SalesSla", "Sweeper"]);
+    for (const s of statements().filter((s) => [s.Action].flat().includes("ses:SendEmail"))) {
+      const resources = [s.Resource].flat().map((r) => resolveValue(r, templates[0]!, templates));
+      expect(resources).toHaveLength(2);
+      expect(resources[0]).toMatch(/:identity\/acme\.example$/);
+      expect(resources[1]).toMatch(/:configuration-set\/EmailEvents/);
+    }
+  });
+
+  it("lets only the functions that publish put events, on the leadloop bus", () => {
+    // SesEventsToBus: the default bus's rule forwarding this stage's SES events to the leadloop bus.
+    expect(allowed("events:PutEvents")).toEqual(["ApiFunction", "Engagement", "Feedback", "Handoff", "Recycler", "Republisher", "SalesSla", "SesEventsToBusEventsRole", "Sweeper"]);
+    expect(allowed("dynamodb:PutItem")).toHaveLength(11);
+  });
+
+  it("lets each function read the SSM parameters of exactly the secrets it binds", () => {
+    for (const { id, environment } of deployedFunctions()) {
+      const secrets = environment().bound.filter((name) => name !== "SENDER");
+      const readable = statements()
+        .filter((s) => s.id.startsWith(id.replace(/[0-9A-F]{8}$/, "")) && [s.Action].flat().includes("ssm:GetParameters"))
+        .flatMap((s) => [s.Resource].flat().map((r) => resolveValue(r, templates[0]!, templates)));
+      const names = new Set(readable.map((arn) => /\/Secret\/([^/]+)\/value$/.exec(arn)?.[1]));
+      expect([...names].sort(), id).toEqual([...secrets].sort());
+    }
   });
 });
 
-describe("production stage", () => {
-  it("retains and deletion-protects the table", async () => {
-    const { stacks } = await synthesize({ stage: "prod" });
-    const resources = Template.fromStack(stacks.Core).toJSON().Resources as Resources;
-    const table = Object.values(resources).find((r) => r.Type === "AWS::DynamoDB::Table");
+describe("production stage, with a Cognito user pool for reps", () => {
+  const ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123";
+  let prod: { Resources: Resources }[];
+
+  beforeAll(async () => {
+    Object.assign(process.env, { LEADLOOP_AUTH_OIDC_ISSUER: ISSUER, LEADLOOP_AUTH_ROLES_CLAIM: "cognito:groups", LEADLOOP_AUTH_AUDIENCE: "client-123" });
+    try {
+      const { stacks } = await synthesize({ stage: "prod" });
+      prod = [stacks.Core, stacks.ApiStack, stacks.NurtureStack].map((stack) => Template.fromStack(stack).toJSON() as { Resources: Resources });
+    } finally {
+      for (const name of ["LEADLOOP_AUTH_OIDC_ISSUER", "LEADLOOP_AUTH_ROLES_CLAIM", "LEADLOOP_AUTH_AUDIENCE"]) delete process.env[name];
+    }
+  }, 180_000);
+
+  it("retains and deletion-protects the table", () => {
+    const table = Object.values(prod[0]!.Resources).find((r) => r.Type === "AWS::DynamoDB::Table");
     expect(table?.DeletionPolicy).toBe("Retain");
     expect(table?.Properties?.DeletionProtectionEnabled).toBe(true);
-  }, 120_000);
+  });
+
+  it("verifies the pool's tokens, roles from cognito:groups, with AUTH_HS256_SECRET set to none", () => {
+    const [, fn] = Object.entries(prod[1]!.Resources).find(([id, r]) => id.startsWith("ApiFunction") && r.Type === "AWS::Lambda::Function") ?? [];
+    const variables = (fn?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    const { variables: plain, bound } = deployedEnvironment(variables, prod[1]!, prod);
+    expect(bound).toContain(AUTH_SECRET_NAME);
+    expect(runtimeAuthSettings(plain, NO_AUTH_SECRET)).toEqual({
+      jwksUrl: `${ISSUER}/.well-known/jwks.json`,
+      oidcIssuer: ISSUER,
+      rolesClaim: "cognito:groups",
+      audience: "client-123",
+    });
+  });
 });

@@ -25,6 +25,8 @@ export interface SweepReport {
   lost: number;
   /** Claims of crashed sweepers, settled as handled without sending again. */
   recovered: number;
+  /** Items whose handling failed (a store outage); each is due again at once or after its claim lapses. */
+  failed: number;
 }
 
 export interface SweepOptions {
@@ -46,11 +48,17 @@ const SHARD_WORKERS = 4;
 const ITEMS_PER_SHARD = 4;
 
 export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {}): Promise<SweepReport> {
-  const report: SweepReport = { due: 0, sent: 0, skipped: 0, rescheduled: 0, retried: 0, ended: 0, lost: 0, recovered: 0 };
+  const report: SweepReport = { due: 0, sent: 0, skipped: 0, rescheduled: 0, retried: 0, ended: 0, lost: 0, recovered: 0, failed: 0 };
   const gate = options.gate ?? new SendRateGate(deps.settings.maxSendsPerSecond);
   const shards = options.shards ?? Array.from({ length: deps.nurture.shards }, (_, i) => i);
   const now = deps.clock.now();
-  const handle = oneAtATimePerLead((ref: DueRef) => handleDue(deps, ref, gate, report));
+  // One item failing must not stop the others: it stays due and the next sweep takes it again.
+  const handle = oneAtATimePerLead((ref: DueRef) =>
+    handleDue(deps, ref, gate, report).catch((error: unknown) => {
+      report.failed++;
+      deps.log?.warn("due step not handled; it stays due", { leadId: ref.leadId, sequenceId: ref.sequenceId, stepId: ref.stepId, error: String(error) });
+    }),
+  );
   // Shards are independent: sweep a few at once, each in due order, a few items in hand.
   const queue = [...shards];
   const worker = async () => {
@@ -103,6 +111,30 @@ async function handleDue(deps: NurtureDeps, ref: DueRef, gate: SendRateGate, rep
   }
   const settle = (outcome: Parameters<typeof deps.nurture.settle>[3]) =>
     deps.nurture.settle(ref.leadId, ref.sequenceId, token, outcome);
+  const progress = { sendAttempted: false };
+  try {
+    await handleClaimed(deps, ref, gate, report, { before, at, now, settle, progress });
+  } catch (error) {
+    // A store failure before the email was handed to the mailer: give the step back, due now, so
+    // it is sent later rather than written off as uncertain when the claim lapses. A claim taken
+    // over from a crashed sweeper is left to lapse again: its step may have gone out.
+    if (!progress.sendAttempted && !before.sending) {
+      await settle({ next: { stepId: ref.stepId, dueAt: at }, attempts: before.attempts }).catch(() => false);
+    }
+    throw error;
+  }
+}
+
+interface Claimed {
+  before: Enrollment;
+  at: string;
+  now: Date;
+  settle: (outcome: Parameters<NurtureDeps["nurture"]["settle"]>[3]) => Promise<boolean>;
+  progress: { sendAttempted: boolean };
+}
+
+async function handleClaimed(deps: NurtureDeps, ref: DueRef, gate: SendRateGate, report: SweepReport, claimed: Claimed): Promise<void> {
+  const { before, at, now, settle } = claimed;
   const end = async (reason: string) => {
     await settle({ end: { reason, at } });
     report.ended++;
@@ -165,6 +197,7 @@ async function handleDue(deps: NurtureDeps, ref: DueRef, gate: SendRateGate, rep
 
   await gate.take();
   let providerMessageId: string;
+  claimed.progress.sendAttempted = true;
   try {
     ({ messageId: providerMessageId } = await deps.mailer.send({
       to: lead.email,

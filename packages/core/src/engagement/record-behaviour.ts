@@ -73,8 +73,26 @@ export async function rescoreLead(deps: EngagementDeps, leadId: string): Promise
       continue;
     }
 
-    if (score.total !== (previousTotal ?? 0)) {
-      await deps.publisher.publish([
+    try {
+      await publishScored(deps, lead, score, previousTotal);
+      const qualified = { ...lead, score, ...(qualify ? { qualifiedAt: at, stage: "mql" as const } : {}) };
+      if (qualify) await announce(deps, qualified, { qualifiedAt: at }, now, true);
+      else if (read.unannounced) await announce(deps, qualified, read.unannounced, now, false);
+    } catch (error) {
+      // The qualifying write took the right to announce: a failure before the announcement must
+      // give it back, or the redelivered event finds it held and the lead never reaches sales.
+      if (qualify) await releaseAnnouncement(deps, leadId, at);
+      throw error;
+    }
+    return { found: true, score, ...(previousTotal !== undefined ? { previousTotal } : {}), qualified: qualify };
+  }
+  throw new StoreUnavailableError(`Gave up scoring lead ${leadId} after ${MAX_ATTEMPTS} attempts: its activities kept changing.`);
+}
+
+async function publishScored(deps: EngagementDeps, lead: Lead, score: LeadScore, previousTotal: number | undefined): Promise<void> {
+  const leadId = lead.id;
+  if (score.total !== (previousTotal ?? 0)) {
+    await deps.publisher.publish([
         {
           type: "lead.scored",
           detail: {
@@ -87,14 +105,8 @@ export async function rescoreLead(deps: EngagementDeps, leadId: string): Promise
             previousScore: previousTotal ?? 0,
           },
         },
-      ]);
-    }
-    const qualified = { ...lead, score, ...(qualify ? { qualifiedAt: at, stage: "mql" as const } : {}) };
-    if (qualify) await announce(deps, qualified, { qualifiedAt: at }, now, true);
-    else if (read.unannounced) await announce(deps, qualified, read.unannounced, now, false);
-    return { found: true, score, ...(previousTotal !== undefined ? { previousTotal } : {}), qualified: qualify };
+    ]);
   }
-  throw new StoreUnavailableError(`Gave up scoring lead ${leadId} after ${MAX_ATTEMPTS} attempts: its activities kept changing.`);
 }
 
 /**
@@ -131,11 +143,26 @@ async function announce(
     ]);
   } catch (error) {
     // Give the right back at once, so the retried delivery can announce without waiting the lease out.
-    await deps.leads.settleAnnouncement(lead.id, pending.qualifiedAt, "released").catch(() => {});
+    await releaseAnnouncement(deps, lead.id, pending.qualifiedAt);
     throw error;
   }
   await deps.leads.settleAnnouncement(lead.id, pending.qualifiedAt, "announced");
   deps.log?.info("lead qualified", { leadId: lead.id, score: score?.total, qualifiedAt: pending.qualifiedAt });
+}
+
+/**
+ * Gives the right to announce back. Tried a few times: a right left held outlives the bus's
+ * redeliveries, and the lead would wait in `mql` for its next activity to be announced.
+ */
+async function releaseAnnouncement(deps: EngagementDeps, leadId: string, qualifiedAt: string): Promise<void> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      await deps.leads.settleAnnouncement(leadId, qualifiedAt, "released");
+      return;
+    } catch {
+      await pause(attempt);
+    }
+  }
 }
 
 /** Full jitter, so racing scorers spread out instead of colliding again in step. */

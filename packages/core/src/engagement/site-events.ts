@@ -6,7 +6,8 @@
 import { z } from "zod";
 import { type FieldIssue, NotFoundError, ValidationError } from "../errors";
 import type { TokenSigner } from "../tokens";
-import { type EngagementDeps, recordBehaviour, type RescoreResult } from "./record-behaviour";
+import { PublishError, StoreUnavailableError } from "../ports";
+import { type EngagementDeps, type RescoreResult, rescoreLead } from "./record-behaviour";
 
 export const SiteEventType = z.enum(["page_view", "download", "webinar_attended"]);
 export type SiteEventType = z.infer<typeof SiteEventType>;
@@ -70,13 +71,21 @@ export async function recordSiteEvent(deps: SiteEventDeps, body: unknown): Promi
   const { sub: leadId } = deps.signer.verify(event.token, "lead", now);
   const lead = await deps.leads.getLead(leadId);
   if (!lead) throw new NotFoundError("The lead this token names no longer exists.");
-  const result = await recordBehaviour(deps, {
-    leadId,
-    activity: {
-      type: SITE_ACTIVITY[event.type],
-      at: now.toISOString(),
-      data: { ...(event.url ? { url: event.url } : {}), ...(event.title ? { title: event.title } : {}) },
-    },
-  });
-  return result;
+  const activity = {
+    type: SITE_ACTIVITY[event.type],
+    at: now.toISOString(),
+    data: { ...(event.url ? { url: event.url } : {}), ...(event.title ? { title: event.title } : {}) },
+  };
+  await deps.leads.appendBehaviour(leadId, activity);
+  // The activity is stored: from here a page retrying would count it twice, and no bus redelivers
+  // this call, so a passing failure of the scoring (and its announcement) is retried here.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await rescoreLead(deps, leadId);
+    } catch (error) {
+      if (attempt >= RESCORE_ATTEMPTS || !(error instanceof PublishError || error instanceof StoreUnavailableError)) throw error;
+    }
+  }
 }
+
+const RESCORE_ATTEMPTS = 4;

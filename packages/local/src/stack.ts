@@ -78,6 +78,8 @@ export interface LocalStackOptions {
    * own `store`, `nurture` and `sales` fields stay the bare adapters, for tests to inspect.
    */
   wrapAdapters?: (adapters: StackAdapters) => Partial<StackAdapters>;
+  /** First pause before the bus redelivers to a failed handler (doubling each time); default 50 ms. */
+  busRetryDelayMs?: number;
   /** Sees the SDK clients once built, e.g. to add middleware that counts requests. */
   instrumentClients?: (clients: StackClients) => void;
 }
@@ -200,6 +202,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // A capture announces a new lead just before storing it; enrollment retries until it is
       // stored, so give it seconds, not the default's 0.75 s (EventBridge allows minutes).
       attempts: 8,
+      ...(options.busRetryDelayMs !== undefined ? { retryDelayMs: options.busRetryDelayMs } : {}),
       onDeadLetter: (letter) => log.error("event dead-lettered", { rule: letter.rule, error: letter.error }),
     });
     stops.push(async () => {

@@ -1,0 +1,283 @@
+/**
+ * bench:cost — what one lead's journey costs in AWS, counted on the local stack with middleware on
+ * the SDK clients: DynamoDB read and write units (DynamoDB Local reports ConsumedCapacity when
+ * asked with ReturnConsumedCapacity TOTAL), SES sends, EventBridge entries (what the publisher
+ * puts, plus the SES events SES would publish), and Lambda invocations (one per rule target an
+ * event matches, one per API request, and the cron jobs amortised over a monthly volume).
+ *
+ * The journey: a whitepaper download, a 4-step nurture sequence, an open and a click on the last
+ * email, a demo request that qualifies the lead, the hand-off (rep notified), the rep's claim and
+ * outcome. Run for BENCH_LEADS leads (default 50) and divided. Prints the bill per 1,000 leads at
+ * us-east-1 list prices, each line, and the total with and without SES. Last line: the headline.
+ */
+import { randomUUID } from "node:crypto";
+import { signHs256Token } from "@leadloop/api";
+import { allRules, type BusEvent, type EventEnvelope, matchesPattern, SES_SOURCE } from "@leadloop/core";
+import { type LocalStack, startLocalStack } from "@leadloop/local";
+import { sesEngagementEvent } from "@leadloop/local/ses-event-injector";
+
+const LEADS = Number(process.env.BENCH_LEADS ?? 50);
+/** Monthly lead volume the cron jobs' fixed cost is spread over. */
+const MONTHLY_LEADS = Number(process.env.BENCH_MONTHLY_LEADS ?? 10_000);
+const LAMBDA_MEMORY_GB = 0.5; // infra/leadloop-function.ts: 512 MB
+const LAMBDA_AVG_SECONDS = 0.1; // assumed mean billed duration of a warm invocation
+/** Cron invocations per month (infra/nurture-stack.ts): sweeper each minute, republisher and SLA checks every 5, recycler every 15. */
+const CRON_PER_MONTH = 43_200 + 8_640 + 8_640 + 2_880;
+const PRICE = {
+  wru: 1.25 / 1e6,
+  rru: 0.25 / 1e6,
+  event: 1.0 / 1e6,
+  lambdaRequest: 0.2 / 1e6,
+  gbSecond: 0.0000166667,
+  apiRequest: 1.0 / 1e6,
+  ses: 0.1 / 1_000,
+};
+/** SES publishes Send and Delivery for every email (SES_EVENT_TYPES in infra/core-stack.ts), then opens and clicks. */
+const SES_EVENTS_PER_SEND = 2;
+
+interface Counts {
+  wru: number;
+  rru: number;
+  dynamoCalls: number;
+  /** Calls that came back without ConsumedCapacity (should stay 0). */
+  unmetered: number;
+  sesSends: number;
+  entries: number;
+  putEventsCalls: number;
+  sesEvents: number;
+  deliveries: number;
+  apiRequests: number;
+}
+
+const zero = (): Counts => ({ wru: 0, rru: 0, dynamoCalls: 0, unmetered: 0, sesSends: 0, entries: 0, putEventsCalls: 0, sesEvents: 0, deliveries: 0, apiRequests: 0 });
+let counts = zero();
+
+const WRITES = new Set(["PutItemCommand", "UpdateItemCommand", "DeleteItemCommand", "BatchWriteItemCommand", "TransactWriteItemsCommand", "PutCommand", "UpdateCommand", "DeleteCommand", "BatchWriteCommand", "TransactWriteCommand"]);
+const METERED = /^(Get|Put|Update|Delete|Query|Scan|BatchGet|BatchWrite|TransactGet|TransactWrite)(Item|Items)?Command$|^(Get|Put|Update|Delete|Query|Scan|BatchGet|BatchWrite|TransactGet|TransactWrite)Command$/;
+
+type Capacity = { CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number };
+
+/** WRU and RRU per command, to say what dominates. */
+const byCommand = new Map<string, { calls: number; wru: number; rru: number }>();
+
+function addCapacity(command: string, consumed: Capacity | Capacity[] | undefined, consistent: boolean): void {
+  const list = consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed];
+  if (list.length === 0) counts.unmetered++;
+  let wru = 0;
+  let rru = 0;
+  for (const c of list) {
+    wru += c.WriteCapacityUnits ?? (WRITES.has(command) ? (c.CapacityUnits ?? 0) : 0);
+    rru += c.ReadCapacityUnits ?? (WRITES.has(command) ? 0 : (c.CapacityUnits ?? 0));
+  }
+  // AWS bills a read that finds nothing too: at least one 4 KB unit, half of it when eventually consistent.
+  if (!WRITES.has(command)) rru = Math.max(rru, consistent ? 1 : 0.5);
+  counts.wru += wru;
+  counts.rru += rru;
+  const entry = byCommand.get(command) ?? { calls: 0, wru: 0, rru: 0 };
+  entry.calls++;
+  entry.wru += wru;
+  entry.rru += rru;
+  byCommand.set(command, entry);
+}
+
+function deliveriesOf(envelope: EventEnvelope, rules: ReturnType<typeof allRules>): number {
+  return rules.filter((rule) => matchesPattern(rule.pattern, envelope)).length;
+}
+
+const envelopeOf = (e: BusEvent): EventEnvelope => ({
+  version: "0",
+  id: randomUUID(),
+  source: e.source ?? "leadloop",
+  "detail-type": e.type,
+  account: "000000000000",
+  region: "us-east-1",
+  time: new Date().toISOString(),
+  resources: [],
+  detail: e.detail,
+});
+
+async function main(): Promise<void> {
+  let stack: LocalStack | undefined;
+  let rules: ReturnType<typeof allRules> = [];
+  stack = await startLocalStack({
+    port: 0,
+    tableName: `cost-${randomUUID()}`,
+    logLevel: "error",
+    tickEveryMs: 3_600_000,
+    rateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
+    instrumentClients: ({ dynamo, ses }) => {
+      dynamo.middlewareStack.add(
+        (next, context) => async (args) => {
+          const command = String(context.commandName ?? "");
+          const metered = METERED.test(command);
+          if (metered) (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = "TOTAL";
+          const result = await next(args);
+          if (metered) {
+            counts.dynamoCalls++;
+            const consistent = (args.input as { ConsistentRead?: boolean }).ConsistentRead === true;
+            addCapacity(command, (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity, consistent);
+          }
+          return result;
+        },
+        { step: "initialize", name: "costCounter" },
+      );
+      ses.middlewareStack.add(
+        (next, context) => async (args) => {
+          const result = await next(args);
+          if (context.commandName === "SendEmailCommand") counts.sesSends++;
+          return result;
+        },
+        { step: "initialize", name: "costCounter" },
+      );
+    },
+    wrapAdapters: (bare) => ({
+      publisher: {
+        async publish(events) {
+          await bare.publisher.publish(events);
+          counts.entries += events.length;
+          counts.putEventsCalls += Math.ceil(events.length / 10);
+          for (const e of events) counts.deliveries += deliveriesOf(envelopeOf(e), rules);
+        },
+      },
+    }),
+  });
+  rules = allRules(stack.config);
+  const s = stack;
+  const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    counts.apiRequests++;
+    const res = await fetch(`${s.url}${path}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  };
+  const advance = async (by: string) => {
+    const res = await fetch(`${s.url}/dev/clock/advance`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ by }) });
+    if (res.status !== 200) throw new Error(`clock advance: ${res.status} ${await res.text()}`);
+  };
+
+  try {
+    // Start on a Monday 10:00 in New York, so six-hour steps always reach the send window.
+    const now = s.clock.now();
+    const monday = new Date(now);
+    monday.setUTCHours(15, 0, 0, 0);
+    monday.setUTCDate(monday.getUTCDate() + ((8 - monday.getUTCDay()) % 7 || 7));
+    await advance(`PT${Math.ceil((monday.getTime() - now.getTime()) / 1000)}S`);
+
+    // The jobs' cost with no lead at all: what every cron run costs, whatever the volume.
+    counts = zero();
+    const IDLE_TICKS = 10;
+    for (let i = 0; i < IDLE_TICKS; i++) await s.tick();
+    const idle = { ...counts };
+    const perTick = { wru: idle.wru / IDLE_TICKS, rru: idle.rru / IDLE_TICKS };
+
+    counts = zero();
+    byCommand.clear();
+    let ticks = 0;
+    const run = randomUUID().slice(0, 6);
+    const emails = Array.from({ length: LEADS }, (_, i) => `cost-${i}-${run}@firm${i}.example`);
+    const leadIds: string[] = [];
+    for (const [i, email] of emails.entries()) {
+      const out = await api("POST", "/v1/forms/whitepaper/submissions", { email, firstName: `C${i}`, company: `Firm ${i}`, title: "VP Data", consent: true });
+      leadIds.push(String(out.leadId));
+    }
+    await s.bus.drain();
+    const sendsOf = async (leadId: string) => {
+      const enrollment = await s.nurture.getEnrollment(leadId, "enterprise-nurture");
+      return { done: enrollment?.status === "ended", last: enrollment?.lastMessageId };
+    };
+    // Run the sequence to its end: four sends (the third step asks for an opened previous email).
+    for (let step = 0; step < 120; step++) {
+      await advance("PT6H");
+      ticks++;
+      const states = await Promise.all(leadIds.map(sendsOf));
+      if (states.every((st) => st.done)) break;
+    }
+    // Engagement on the last email: an open and a click (SES events, as the configuration set publishes them).
+    for (const leadId of leadIds) {
+      const { last } = await sendsOf(leadId);
+      const message = last ? await s.nurture.getMessage(leadId, last) : undefined;
+      if (!message) throw new Error(`lead ${leadId} has no last nurture email`);
+      for (const action of ["open", "click"] as const) {
+        const event = sesEngagementEvent({
+          action,
+          email: { messageId: message.providerMessageId, from: s.deps.settings.from, to: ["x@example.com"], subject: "", headers: [], sentAt: message.sentAt },
+          tags: { lead: leadId, message: message.messageId, ...(message.sequenceId ? { sequence: message.sequenceId } : {}), ...(message.stepId ? { step: message.stepId } : {}) },
+          configurationSet: "leadloop-local",
+          now: s.clock.now(),
+          ...(action === "click" ? { link: "https://www.acme-analytics.example/pricing" } : {}),
+        });
+        counts.sesEvents++;
+        counts.deliveries += deliveriesOf(event, rules);
+        s.bus.put(event);
+      }
+    }
+    await s.bus.drain();
+    // A demo request qualifies the lead; the hand-off queues and notifies its rep.
+    for (const [i, email] of emails.entries()) {
+      await api("POST", "/v1/forms/demo-request/submissions", { email, firstName: `C${i}`, lastName: "Cost", company: `Firm ${i}`, title: "VP Data", companySize: 1500, country: "US", consent: true });
+    }
+    await s.bus.drain();
+    // The rep claims and records the outcome.
+    for (const leadId of leadIds) {
+      const handoff = await s.sales.getHandoff(leadId);
+      if (!handoff?.item) throw new Error(`lead ${leadId} was not handed off`);
+      const authorization = `Bearer ${await signHs256Token({ email: handoff.item.rep, roles: ["rep"] }, s.authSecret)}`;
+      await api("POST", `/v1/sales/leads/${leadId}/claim`, undefined, { authorization });
+      await api("POST", `/v1/sales/leads/${leadId}/outcome`, { outcome: "lost", reason: "price" }, { authorization });
+    }
+    await s.bus.drain();
+
+    // SES's own events for every email sent (Send, Delivery), each routed like any event.
+    const sesRecord = (eventType: string) => ({ ...envelopeOf({ type: eventType, source: SES_SOURCE, detail: { eventType, mail: { tags: {} } } }) });
+    const perSendDeliveries = deliveriesOf(sesRecord("Email Sent"), rules) + deliveriesOf(sesRecord("Email Delivered"), rules);
+    counts.sesEvents += counts.sesSends * SES_EVENTS_PER_SEND;
+    counts.deliveries += counts.sesSends * perSendDeliveries;
+
+    // The local jobs ran `ticks` times during the journey; their idle cost is the cron's, counted below.
+    const journey = {
+      wru: Math.max(0, counts.wru - perTick.wru * ticks),
+      rru: Math.max(0, counts.rru - perTick.rru * ticks),
+    };
+    const per1000 = (n: number) => (n / LEADS) * 1_000;
+    const cronPer1000 = (CRON_PER_MONTH / MONTHLY_LEADS) * 1_000;
+    // Idle cron runs: the sweeper dominates (each minute), each reads its shards like an idle tick.
+    const cronRru = cronPer1000 * perTick.rru;
+    const lambdaInvocations = per1000(counts.deliveries + counts.apiRequests) + cronPer1000;
+    const lines: [string, string, number][] = [
+      ["DynamoDB writes", `${per1000(journey.wru).toFixed(0)} WRU`, per1000(journey.wru) * PRICE.wru],
+      ["DynamoDB reads", `${per1000(journey.rru).toFixed(0)} RRU + ${cronRru.toFixed(0)} RRU idle cron`, (per1000(journey.rru) + cronRru) * PRICE.rru],
+      ["EventBridge events", `${per1000(counts.entries).toFixed(0)} leadloop + ${per1000(counts.sesEvents).toFixed(0)} SES`, per1000(counts.entries + counts.sesEvents) * PRICE.event],
+      ["Lambda requests", `${lambdaInvocations.toFixed(0)} invocations (${cronPer1000.toFixed(0)} cron)`, lambdaInvocations * PRICE.lambdaRequest],
+      ["Lambda compute", `${(lambdaInvocations * LAMBDA_MEMORY_GB * LAMBDA_AVG_SECONDS).toFixed(0)} GB-s`, lambdaInvocations * LAMBDA_MEMORY_GB * LAMBDA_AVG_SECONDS * PRICE.gbSecond],
+      ["API Gateway", `${per1000(counts.apiRequests).toFixed(0)} requests`, per1000(counts.apiRequests) * PRICE.apiRequest],
+      ["SES", `${per1000(counts.sesSends).toFixed(0)} emails`, per1000(counts.sesSends) * PRICE.ses],
+    ];
+    const withoutSes = lines.filter(([name]) => name !== "SES").reduce((sum, [, , usd]) => sum + usd, 0);
+    const total = lines.reduce((sum, [, , usd]) => sum + usd, 0);
+
+    console.log(`\nbench:cost — ${LEADS} leads on the local stack, per lead: ${(counts.wru / LEADS).toFixed(1)} WRU, ${(counts.rru / LEADS).toFixed(1)} RRU measured (${ticks} job runs; an idle run reads ${perTick.rru.toFixed(1)} RRU, writes ${perTick.wru.toFixed(1)} WRU), ${(counts.dynamoCalls / LEADS).toFixed(0)} DynamoDB calls, ${(counts.sesSends / LEADS).toFixed(1)} emails, ${(counts.entries / LEADS).toFixed(1)} events published in ${(counts.putEventsCalls / LEADS).toFixed(1)} PutEvents, ${(counts.deliveries / LEADS).toFixed(1)} rule deliveries, ${(counts.apiRequests / LEADS).toFixed(0)} API requests${counts.unmetered > 0 ? `; ${counts.unmetered} calls unmetered` : ""}`);
+    console.log(`assumed: Lambda ${LAMBDA_MEMORY_GB * 1024} MB x ${LAMBDA_AVG_SECONDS * 1000} ms per invocation; cron amortised over ${MONTHLY_LEADS.toLocaleString("en-US")} leads a month; SES events charged as custom events\n`);
+    console.log("DynamoDB per lead, by command:");
+    for (const [command, c] of [...byCommand].sort((a, b) => b[1].wru + b[1].rru - (a[1].wru + a[1].rru))) {
+      console.log(`  ${command.padEnd(22)} ${(c.calls / LEADS).toFixed(1).padStart(6)} calls ${(c.wru / LEADS).toFixed(1).padStart(7)} WRU ${(c.rru / LEADS).toFixed(1).padStart(7)} RRU`);
+    }
+    console.log("\nper 1,000 leads, us-east-1 list prices:");
+    for (const [name, quantity, usd] of lines) console.log(`  ${name.padEnd(20)} ${quantity.padEnd(44)} $${usd.toFixed(4)}`);
+    console.log(`  ${"SQS, CloudWatch".padEnd(20)} ${"negligible".padEnd(44)} $0.0000`);
+    console.log(`  ${"total".padEnd(20)} ${"".padEnd(44)} $${total.toFixed(4)}`);
+    console.log(`  ${"total without SES".padEnd(20)} ${"".padEnd(44)} $${withoutSes.toFixed(4)}`);
+    const top = lines.filter(([name]) => name !== "SES").sort((a, b) => b[2] - a[2])[0];
+    console.log(
+      `\nheadline: $${withoutSes.toFixed(3)} per 1,000 leads without SES (aim < $0.10: ${withoutSes < 0.1 ? "met" : `missed, ${top?.[0]} dominates`}), $${total.toFixed(3)} with SES's ${per1000(counts.sesSends).toFixed(0)} emails`,
+    );
+  } finally {
+    await stack.stop();
+    stack = undefined;
+  }
+}
+
+await main();

@@ -41,7 +41,13 @@ export function ApiStack({ stack }: StackContext) {
       stack,
       "ApiFunction",
       core,
-      { handler: "functions/api.handler", environment: authEnvironment(settings), bind: [core.secrets.AUTH_HS256_SECRET] },
+      {
+        handler: "functions/api.handler",
+        environment: authEnvironment(settings),
+        bind: [core.secrets.AUTH_HS256_SECRET],
+        // The /reports page serves Chart.js's browser build, which the code reads from node_modules.
+        install: ["chart.js"],
+      },
       settings.LEADLOOP_PUBLIC_URL,
     ),
   );

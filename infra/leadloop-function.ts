@@ -31,6 +31,8 @@ export interface LeadloopFunctionOptions {
   environment?: Record<string, string>;
   /** SST secrets this function reads besides the ones every function does (see `BOUND_TO_EVERY_FUNCTION`). */
   bind?: Config.Secret[];
+  /** npm packages installed beside the bundle instead of bundled (files the code reads at run time). */
+  install?: string[];
 }
 
 /**
@@ -80,7 +82,7 @@ export function leadloopFunctionProps(
       format: "esm",
       minify: true,
       // The SDK v3 ships with the nodejs22.x runtime: bundling it would add ~550 KB per function.
-      install: [],
+      install: options.install ?? [],
       esbuild: { external: ["@aws-sdk/*"], target: "node22" },
       // Lambda does not read source maps unless told to (which slows every cold start).
       sourcemap: false,

@@ -122,6 +122,17 @@ export async function enrollLead(
   };
   const started = await deps.nurture.startEnrollment(enrollment, previous);
   if (!started) return "already-enrolled";
+  if ((sequence.exitOn as string[]).includes("lead.qualified")) {
+    // The lead may have qualified after it was read above, and the exit handler looked for this
+    // enrollment before it existed (a capture's lead.captured is often redelivered, as its lead
+    // was not stored yet, while its scoring already ran). Looking again after the start means
+    // either the exit handler sees the enrollment or this sees the qualification.
+    const current = await deps.leads.getLead(lead.id);
+    if (current && QUALIFIED.has(current.stage)) {
+      await deps.nurture.endEnrollment(lead.id, sequence.id, "exit:lead.qualified", deps.clock.now().toISOString());
+      return "not-eligible";
+    }
+  }
   await deps.leads.appendActivity(lead.id, {
     type: "sequence.enrolled",
     at: state.enrolledAt,

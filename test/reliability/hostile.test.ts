@@ -173,7 +173,8 @@ describe(`hostile input: ${REQUESTS} generated requests over every public route`
       fc.asyncProperty(hostileCase(tokens), async (c) => {
         const res = await send(c);
         const wrong = verdict(c, res);
-        if (wrong) throw new Error(`${c.method} ${c.path} ${JSON.stringify(c.headers)} body=${JSON.stringify(c.body ? Buffer.from(c.body).toString("latin1").slice(0, 300) : undefined)}: ${wrong}`);
+        // What went wrong first: long generated paths and bodies would push it out of sight.
+        if (wrong) throw new Error(`${wrong} ← ${c.method} ${c.path.slice(0, 300)} ${JSON.stringify(c.headers)} body=${JSON.stringify(c.body ? Buffer.from(c.body).toString("latin1").slice(0, 300) : undefined)}`);
       }),
       { numRuns: REQUESTS - examples.length, seed: process.env.RELIABILITY_SEED ? Number(process.env.RELIABILITY_SEED) : undefined },
     );

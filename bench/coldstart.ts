@@ -98,6 +98,8 @@ const env: Record<string, string> = {
   SST_APP: "leadloop",
   SST_STAGE: "bench",
   SST_Secret_value_TOKEN_SIGNING_KEY: "bench-signing-key-0123456789abcdef",
+  SST_Secret_value_LEAD_ID_KEY: "bench-lead-id-key-0123456789abcdef",
+  SST_Secret_value_AUTH_HS256_SECRET: "none",
   SST_Parameter_value_SENDER: "Acme <hello@acme.example>",
   AWS_REGION: "us-east-1",
   AWS_ACCESS_KEY_ID: "local",
@@ -208,7 +210,8 @@ try {
   const times = Object.fromEntries(FUNCTIONS.map((n) => [n, [] as number[]])) as Record<FunctionName, number[]>;
   // Warm the file cache once so the first measured run is not a disk read.
   await run(process.execPath, ["-e", "0"]);
-  for (const name of FUNCTIONS) await run(process.execPath, [join(out, "invoke.mjs"), join(out, `${name}.mjs`)], { BENCH_EVENT: JSON.stringify(eventFor(name, "warm-up")) });
+  const warmLead = await capturedLeadId();
+  for (const name of FUNCTIONS) await run(process.execPath, [join(out, "invoke.mjs"), join(out, `${name}.mjs`)], { BENCH_EVENT: JSON.stringify(eventFor(name, warmLead)) });
   for (let i = 0; i < REPETITIONS; i++) {
     baseline.push((await run(process.execPath, ["-e", "0"])).ms);
     const leadId = await capturedLeadId();

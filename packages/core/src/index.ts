@@ -24,6 +24,5 @@ export * from "./sales/index";
 export * from "./engagement/index";
 export * from "./data-ops/index";
 export * from "./reports/index";
-export * from "./reports/index";
 export * from "./feedback/index";
 export * from "./rewards/index";

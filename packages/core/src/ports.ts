@@ -289,4 +289,6 @@ export interface NurtureStore {
   markMessage(leadId: string, messageId: string, field: "openedAt" | "clickedAt" | "bouncedAt" | "complainedAt", at: string): Promise<void>;
   /** Send times of nurture emails to a lead since `since`, for the frequency cap. */
   recentSends(leadId: string, since: string): Promise<string[]>;
+  /** The nurture email already on record for this step since `since` (the run's start), if any. */
+  findSent(leadId: string, sequenceId: string, stepId: string, since: string): Promise<MessageRecord | undefined>;
 }

@@ -311,6 +311,29 @@ export class DynamoNurtureStore implements NurtureStore {
     );
   }
 
+  async findSent(leadId: string, sequenceId: string, stepId: string, since: string): Promise<MessageRecord | undefined> {
+    const out = await this.#send("looking for a step already sent", () =>
+      this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :msg)",
+          FilterExpression: "kind = :nurture AND sequenceId = :sequence AND stepId = :step AND sentAt >= :since",
+          ExpressionAttributeValues: {
+            ":pk": keys.lead(leadId).pk,
+            ":msg": "MSG#",
+            ":nurture": "nurture",
+            ":sequence": sequenceId,
+            ":step": stepId,
+            ":since": since,
+          },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const item = out.Items?.[0];
+    return item ? toMessage(item) : undefined;
+  }
+
   async recentSends(leadId: string, since: string): Promise<string[]> {
     const out = await this.#send("reading recent sends", () =>
       this.#client.send(

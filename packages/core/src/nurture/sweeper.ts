@@ -184,6 +184,22 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, gate: SendRateGate,
     return;
   }
 
+  // The step's email may already be on record: its settle was lost to a store failure, or its
+  // claim lapsed and was taken over. Settle it as sent; never send it again.
+  const earlier = await deps.nurture.findSent(lead.id, sequence.id, step.id, state.enrolledAt);
+  if (earlier) {
+    const after = handled(state, step.id, earlier.sentAt);
+    const next = planNextStep({ sequence, state: after, leadTimeZone: zone, now, recentSends: recent });
+    await settle({
+      handledStepId: step.id,
+      sentAt: earlier.sentAt,
+      messageId: earlier.messageId,
+      ...(next.done ? { end: { reason: next.reason, at } } : { next: { stepId: next.step.id, dueAt: next.dueAt.toISOString() } }),
+    });
+    report.recovered++;
+    return;
+  }
+
   const template = deps.config.templates[step.template];
   if (!template) return end(`template-missing:${step.template}`);
   const messageId = randomUUID();

@@ -164,8 +164,11 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, gate: SendRateGate,
   const recent = await recentSendsFor(deps, lead.id, sequence, now);
   const plan = planNextStep({ sequence, state, leadTimeZone: zone, now, recentSends: recent });
   if (plan.done) return end(plan.reason);
-  if (plan.dueAt.getTime() > now.getTime() + 1000) {
-    // Not sendable now (outside the window after an edit, or the frequency cap): wait for it.
+  // The claim names the step it may send (`sending.stepId`), and a lapsed claim is recovered by
+  // marking that step handled. A step other than the claimed one (the one after a recovered step)
+  // must be claimed under its own id before it is sent, or a crash after its send goes unseen.
+  if (plan.dueAt.getTime() > now.getTime() + 1000 || plan.step.id !== ref.stepId) {
+    // Not sendable now (outside the window after an edit, the frequency cap, or not the claimed step): wait for it.
     await settle({ ...(state !== before ? { handledStepId: before.sending!.stepId } : {}), next: { stepId: plan.step.id, dueAt: plan.dueAt.toISOString() } });
     report.rescheduled++;
     return;

@@ -109,7 +109,8 @@ describe("engagement on the local stack", () => {
     expect(announcements[0]?.detail).toMatchObject({ leadId, segment: "enterprise", threshold: 50, qualifiedAt: qualified?.qualifiedAt });
     // The announcement carries the score that crossed the threshold: one racing click (50) or
     // both (55), whichever scoring qualified the lead first.
-    expect([50, 55]).toContain((announcements[0]?.detail as { score?: number }).score);
+    const crossing = announcements[0]?.detail as { score?: number } | undefined;
+    expect([50, 55]).toContain(crossing?.score);
     const reasons = (announcements[0]?.detail as { reasons?: { rule: string; points: number }[] } | undefined)?.reasons ?? [];
     expect(reasons[0]).toEqual({ rule: "senior-title", category: "fit", points: 20 });
     expect(reasons.map((r) => r.rule)).toContain("email-clicked");

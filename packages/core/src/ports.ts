@@ -116,6 +116,8 @@ export interface LeadStore {
   claimAnnouncement(leadId: string, qualifiedAt: string, until: string, now: string): Promise<boolean>;
   /** Ends an announcement: done (never again), or given back for a later attempt. */
   settleAnnouncement(leadId: string, qualifiedAt: string, outcome: "announced" | "released"): Promise<void>;
+  /** Qualifications made at or before `upTo` whose `lead.qualified` has not reached the bus yet, oldest first. */
+  listUnannounced(upTo: string, limit: number): Promise<{ lead: Lead; qualifiedAt: string }[]>;
 }
 
 /** What a score was computed from; a score write is conditional on both. */

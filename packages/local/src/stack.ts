@@ -32,6 +32,7 @@ import {
   NurtureSettings,
   type NurtureStore,
   republishPending,
+  republishQualifications,
   type RoutingRule,
   sweepDueSteps,
   TokenSigner,
@@ -272,6 +273,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (sla.overdue > 0) log.info("claim SLAs checked", { ...sla });
       const owed = await retryNotifications(salesDeps);
       if (owed.owed > 0) log.info("rep notifications retried", { ...owed });
+      await bus.drain();
+      // Qualifications whose lead.qualified every retry failed to publish: announced now, so the lead reaches sales.
+      const reannounced = await republishQualifications(deps);
+      if (reannounced > 0) log.info(`announced ${reannounced} qualification(s) the bus had not seen`);
       await bus.drain();
     };
 

@@ -139,4 +139,40 @@ describe("announcements", () => {
     expect((await store.readForScoring(lead.id, { types: TYPES, limit: 1 }))?.unannounced).toBeUndefined();
     expect(await store.claimAnnouncement(lead.id, q, "2025-04-01T11:09:00.000Z", "2025-04-01T11:08:00.000Z")).toBe(false);
   });
+
+  it("lists an unannounced qualification once it is old enough, through a release, until it is announced", async () => {
+    const lead = await newLead();
+    const basis = (await store.readForScoring(lead.id, { types: TYPES, limit: 100 }))!.basis;
+    const q = "2025-04-02T11:00:00.000Z";
+    await store.saveScore(lead.id, score(60), basis, { at: q, announceUntil: "2025-04-02T11:01:00.000Z" });
+    const listed = async (upTo: string) => (await store.listUnannounced(upTo, 1000)).filter((p) => p.lead.id === lead.id);
+
+    expect(await listed("2025-04-02T10:59:59.999Z")).toEqual([]);
+    const [entry] = await listed(q);
+    expect(entry?.qualifiedAt).toBe(q);
+    expect(entry?.lead.stage).toBe("mql");
+    expect(entry?.lead.score?.total).toBe(60);
+    await store.settleAnnouncement(lead.id, q, "released");
+    expect(await listed("2025-04-02T12:00:00.000Z")).toHaveLength(1);
+    await store.settleAnnouncement(lead.id, q, "announced");
+    expect(await listed("2025-04-02T12:00:00.000Z")).toEqual([]);
+  });
+
+  it("keeps a qualified lead that is still unpublished on the unpublished list", async () => {
+    n += 1;
+    const { lead } = await store.captureSubmission({
+      formId: "whitepaper",
+      email: `scores-unpublished-${n}-${Math.random().toString(36).slice(2)}@example.com`,
+      profile: { title: "VP" },
+      source: { formId: "whitepaper", at: "2025-04-02T09:00:00.000Z" },
+      segmentOf: () => "enterprise",
+      initialStage: "lead",
+      at: "2025-04-02T09:00:00.000Z",
+      published: false,
+    });
+    const basis = (await store.readForScoring(lead.id, { types: TYPES, limit: 100 }))!.basis;
+    await store.saveScore(lead.id, score(60), basis, { at: "2025-04-02T11:00:00.000Z", announceUntil: "2025-04-02T11:01:00.000Z" });
+    expect((await store.listUnpublished(1000)).map((l) => l.id)).toContain(lead.id);
+    expect((await store.listUnannounced("2025-04-02T12:00:00.000Z", 1000)).map((p) => p.lead.id)).toContain(lead.id);
+  });
 });

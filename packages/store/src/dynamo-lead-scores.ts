@@ -4,14 +4,16 @@
  * profile is refused (the scorer re-reads), and a qualification is one conditional write that
  * only a lead in stage `lead` (never qualified) or `recycled` passes: two racing scorers cannot
  * both qualify. `announcePending`/`announceUntil` on the lead mark a qualification whose
- * `lead.qualified` has not reached the bus yet, and who holds the right to publish it.
+ * `lead.qualified` has not reached the bus yet, and who holds the right to publish it; the same
+ * write puts the lead in the sparse UNANNOUNCED index, so the republisher finds a qualification
+ * whose announcement every retry failed, and only the announcement takes it out again.
  */
 import { createHash } from "node:crypto";
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Activity, LeadScore, NewActivity, ScoreBasis, ScoringRead } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
 import { translateError } from "./errors";
-import { keys } from "./keys";
+import { indexKeys, keys, UNANNOUNCED_SHARDS } from "./keys";
 
 type Item = Record<string, unknown>;
 
@@ -136,7 +138,8 @@ export class DynamoLeadScores {
     let update = "SET #score = :score";
     if (qualify) {
       // The stage moves, so the version moves too: a capture merging concurrently re-reads.
-      update += ", #stage = :mql, qualifiedAt = :at, announcePending = :at, announceUntil = :until, updatedAt = :at, #version = :next";
+      update +=
+        ", #stage = :mql, qualifiedAt = :at, announcePending = :at, announceUntil = :until, updatedAt = :at, #version = :next, duePk = :duePk, dueSk = :dueSk";
       conditions.push("(#stage = :lead AND attribute_not_exists(qualifiedAt)) OR #stage = :recycled");
       names["#stage"] = "stage";
       Object.assign(values, {
@@ -146,6 +149,8 @@ export class DynamoLeadScores {
         ":at": qualify.at,
         ":until": qualify.announceUntil,
         ":next": basis.version + 1,
+        ":duePk": indexKeys.unannounced(leadId, qualify.at).duePk,
+        ":dueSk": indexKeys.unannounced(leadId, qualify.at).dueSk,
       });
     }
     try {
@@ -190,7 +195,7 @@ export class DynamoLeadScores {
         new UpdateCommand({
           TableName: this.table,
           Key: keys.lead(leadId),
-          UpdateExpression: outcome === "announced" ? "REMOVE announcePending, announceUntil" : "REMOVE announceUntil",
+          UpdateExpression: outcome === "announced" ? "REMOVE announcePending, announceUntil, duePk, dueSk" : "REMOVE announceUntil",
           ConditionExpression: "announcePending = :q",
           ExpressionAttributeValues: { ":q": qualifiedAt },
         }),
@@ -200,6 +205,36 @@ export class DynamoLeadScores {
       if (errorName(error) === "ConditionalCheckFailedException") return;
       throw translateError(error, "settling a qualification announcement");
     }
+  }
+
+  /** Qualifications still unannounced that were made at or before `upTo`, oldest first. */
+  async listUnannounced(upTo: string, limit: number): Promise<{ lead: ScoringRead["lead"]; qualifiedAt: string }[]> {
+    if (limit <= 0) return [];
+    let shards: Item[][];
+    try {
+      shards = await Promise.all(
+        Array.from({ length: UNANNOUNCED_SHARDS }, async (_, shard) => {
+          const out = await this.client.send(
+            new QueryCommand({
+              TableName: this.table,
+              IndexName: "due",
+              KeyConditionExpression: "duePk = :pk AND dueSk <= :upTo",
+              ExpressionAttributeValues: { ":pk": indexKeys.unannouncedShard(shard), ":upTo": indexKeys.dueUpTo(upTo) },
+              Limit: limit,
+            }),
+          );
+          return out.Items ?? [];
+        }),
+      );
+    } catch (error) {
+      throw translateError(error, "listing unannounced qualifications");
+    }
+    return shards
+      .flat()
+      .filter((item) => typeof item.announcePending === "string")
+      .sort((a, b) => String(a.dueSk).localeCompare(String(b.dueSk)))
+      .slice(0, limit)
+      .map((item) => ({ lead: this.toLead(item), qualifiedAt: String(item.announcePending) }));
   }
 }
 

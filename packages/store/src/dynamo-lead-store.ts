@@ -238,6 +238,10 @@ export class DynamoLeadStore implements LeadStore {
     return this.#scores.settleAnnouncement(...args);
   }
 
+  listUnannounced(...args: Parameters<LeadStore["listUnannounced"]>) {
+    return this.#scores.listUnannounced(...args);
+  }
+
   async markPublished(leadIds: string | readonly string[]): Promise<void> {
     const ids = typeof leadIds === "string" ? [leadIds] : [...leadIds];
     for (let i = 0; i < ids.length; i += 25) {

@@ -14,6 +14,7 @@ export const UNPUBLISHED_SHARDS = 8;
 export const DUE_SHARDS = 16;
 export const REPORT_SHARDS = 16;
 export const RECYCLE_SHARDS = 8;
+export const UNANNOUNCED_SHARDS = 8;
 
 /** FNV-1a: a stable, cheap spread of ids over shards (not security relevant). */
 export function shardOf(id: string, shards: number): number {
@@ -94,4 +95,13 @@ export const indexKeys = {
     dueSk: `${recycleAt}#${leadId}`,
   }),
   recycleShard: (shard: number) => `RECYCLE#${shard}`,
+  /**
+   * A qualification whose `lead.qualified` has not reached the bus yet (due index, on the lead
+   * item: gsi1 there already holds the unpublished entry, which a lead may carry at the same time).
+   */
+  unannounced: (leadId: string, qualifiedAt: string) => ({
+    duePk: `UNANNOUNCED#${shardOf(leadId, UNANNOUNCED_SHARDS)}`,
+    dueSk: `${qualifiedAt}#${leadId}`,
+  }),
+  unannouncedShard: (shard: number) => `UNANNOUNCED#${shard}`,
 } as const;

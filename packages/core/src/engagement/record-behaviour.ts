@@ -4,7 +4,8 @@
  * score is saved with a write conditional on what it was computed from (a racing activity makes
  * it re-read), and the qualification rides on that same write, allowed only from stage `lead`
  * (never qualified) or `recycled`; whoever wins that write alone announces `lead.qualified`.
- * An announcement that failed is retried by the next scoring of the lead (a redelivered event).
+ * An announcement that failed is retried by the next scoring of the lead (a redelivered event),
+ * and, should every retry fail too, by the republisher (`republishQualifications`).
  */
 import type { LeadloopConfig } from "../config/schema";
 import type { Lead, LeadScore } from "../lead";
@@ -31,6 +32,8 @@ export interface RescoreResult {
 /** How long a claim to announce a qualification holds before another scorer may take it over. */
 const ANNOUNCE_LEASE_MS = 60_000;
 const MAX_ATTEMPTS = 25;
+/** The republisher leaves a qualification this long to the scorer that made it (and its retries). */
+const REANNOUNCE_GRACE_MS = 2 * ANNOUNCE_LEASE_MS;
 
 /**
  * Appends the activity (once per `key`, when given) and re-scores the lead. A redelivered event
@@ -119,28 +122,14 @@ async function announce(
   pending: { qualifiedAt: string; heldUntil?: string },
   now: Date,
   held: boolean,
-): Promise<void> {
+): Promise<boolean> {
   if (!held) {
     const until = new Date(now.getTime() + ANNOUNCE_LEASE_MS).toISOString();
-    if (!(await deps.leads.claimAnnouncement(lead.id, pending.qualifiedAt, until, now.toISOString()))) return;
+    if (!(await deps.leads.claimAnnouncement(lead.id, pending.qualifiedAt, until, now.toISOString()))) return false;
   }
-  const country = lead.profile.country;
   const score = lead.score;
   try {
-    await deps.publisher.publish([
-      {
-        type: "lead.qualified",
-        detail: {
-          leadId: lead.id,
-          segment: lead.segment,
-          score: score?.total ?? 0,
-          threshold: score?.threshold ?? deps.config.scoring.threshold,
-          qualifiedAt: pending.qualifiedAt,
-          ...(typeof country === "string" && country ? { country } : {}),
-          reasons: topReasons(score?.reasons ?? []),
-        },
-      },
-    ]);
+    await deps.publisher.publish([qualifiedEvent(deps.config, lead, pending.qualifiedAt)]);
   } catch (error) {
     // Give the right back at once, so the retried delivery can announce without waiting the lease out.
     await releaseAnnouncement(deps, lead.id, pending.qualifiedAt);
@@ -148,6 +137,50 @@ async function announce(
   }
   await deps.leads.settleAnnouncement(lead.id, pending.qualifiedAt, "announced");
   deps.log?.info("lead qualified", { leadId: lead.id, score: score?.total, qualifiedAt: pending.qualifiedAt });
+  return true;
+}
+
+function qualifiedEvent(config: LeadloopConfig, lead: Lead, qualifiedAt: string) {
+  const country = lead.profile.country;
+  const score = lead.score;
+  return {
+    type: "lead.qualified",
+    detail: {
+      leadId: lead.id,
+      segment: lead.segment,
+      score: score?.total ?? 0,
+      threshold: score?.threshold ?? config.scoring.threshold,
+      qualifiedAt,
+      ...(typeof country === "string" && country ? { country } : {}),
+      reasons: topReasons(score?.reasons ?? []),
+    },
+  };
+}
+
+/**
+ * The republisher's half: announces qualifications still unannounced after a grace period, e.g.
+ * when the publish and every retry of the scorer that made them failed and no later activity
+ * scored the lead again. Claims each first, so it never races a scorer announcing the same one;
+ * hand-off takes a repeated `lead.qualified` once per qualification anyway. Returns how many it
+ * announced; a failed one stays listed for the next run, after the others were tried.
+ */
+export async function republishQualifications(
+  deps: Pick<EngagementDeps, "config" | "leads" | "publisher" | "clock" | "log">,
+  limit = 100,
+): Promise<number> {
+  const now = deps.clock.now();
+  const pending = await deps.leads.listUnannounced(new Date(now.getTime() - REANNOUNCE_GRACE_MS).toISOString(), limit);
+  let announced = 0;
+  let failure: unknown;
+  for (const { lead, qualifiedAt } of pending) {
+    try {
+      if (await announce(deps, lead, { qualifiedAt }, now, false)) announced++;
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  if (failure !== undefined) throw failure;
+  return announced;
 }
 
 /**

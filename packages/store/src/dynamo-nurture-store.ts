@@ -4,10 +4,9 @@
  * sweep reads due work and nothing else. Claims and settlements are conditional writes: two
  * sweepers can never both own a step.
  */
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { DueRef, Enrollment, MessageRecord, NurtureStore } from "@leadloop/core";
-import { translateError } from "./errors";
+import { attempt, conditionally, isConditionFailure, translateError } from "./errors";
 import { DUE_SHARDS, indexKeys, keys } from "./keys";
 
 export interface DynamoNurtureStoreOptions {
@@ -49,8 +48,6 @@ function toMessage(item: Item): MessageRecord {
   return rest as unknown as MessageRecord;
 }
 
-const isConditionFailure = (error: unknown) =>
-  error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === "ConditionalCheckFailedException";
 
 export class DynamoNurtureStore implements NurtureStore {
   readonly shards = DUE_SHARDS;
@@ -62,34 +59,15 @@ export class DynamoNurtureStore implements NurtureStore {
     this.#table = options.tableName;
   }
 
-  async #send<T>(doing: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw translateError(error, doing);
-    }
-  }
-
-  /** Runs a conditional write; false when its condition did not hold. */
-  async #conditional(doing: string, run: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await run();
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw translateError(error, doing);
-    }
-  }
-
   async getEnrollment(leadId: string, sequenceId: string): Promise<Enrollment | undefined> {
-    const out = await this.#send("reading an enrollment", () =>
+    const out = await attempt("reading an enrollment", () =>
       this.#client.send(new GetCommand({ TableName: this.#table, Key: keys.enrollment(leadId, sequenceId), ConsistentRead: true })),
     );
     return out.Item ? toEnrollment(out.Item) : undefined;
   }
 
   async listEnrollments(leadId: string): Promise<Enrollment[]> {
-    const out = await this.#send("listing enrollments", () =>
+    const out = await attempt("listing enrollments", () =>
       this.#client.send(
         new QueryCommand({
           TableName: this.#table,
@@ -111,7 +89,7 @@ export class DynamoNurtureStore implements NurtureStore {
         ? indexKeys.due(enrollment.leadId, enrollment.sequenceId, enrollment.dueAt)
         : {}),
     };
-    return this.#conditional("starting an enrollment", () =>
+    return conditionally("starting an enrollment", () =>
       this.#client.send(
         new PutCommand({
           TableName: this.#table,
@@ -130,7 +108,7 @@ export class DynamoNurtureStore implements NurtureStore {
   }
 
   async listDue(shard: number, now: string, limit: number): Promise<DueRef[]> {
-    const out = await this.#send("listing due steps", () =>
+    const out = await attempt("listing due steps", () =>
       this.#client.send(
         new QueryCommand({
           TableName: this.#table,
@@ -222,7 +200,7 @@ export class DynamoNurtureStore implements NurtureStore {
       values[":duePk"] = due.duePk;
       values[":dueSk"] = due.dueSk;
     }
-    return this.#conditional("settling a claimed step", () =>
+    return conditionally("settling a claimed step", () =>
       this.#client.send(
         new UpdateCommand({
           TableName: this.#table,
@@ -238,7 +216,7 @@ export class DynamoNurtureStore implements NurtureStore {
 
   async endEnrollment(leadId: string, sequenceId: string, reason: string, at: string): Promise<void> {
     // Removing a live claim too means a sweeper holding the step cannot revive the enrollment.
-    await this.#conditional("ending an enrollment", () =>
+    await conditionally("ending an enrollment", () =>
       this.#client.send(
         new UpdateCommand({
           TableName: this.#table,
@@ -253,7 +231,7 @@ export class DynamoNurtureStore implements NurtureStore {
   }
 
   async recordMessage(message: MessageRecord): Promise<void> {
-    await this.#send("recording a message", () =>
+    await attempt("recording a message", () =>
       this.#client.send(
         new PutCommand({
           TableName: this.#table,
@@ -269,14 +247,14 @@ export class DynamoNurtureStore implements NurtureStore {
   }
 
   async getMessage(leadId: string, messageId: string): Promise<MessageRecord | undefined> {
-    const out = await this.#send("reading a message", () =>
+    const out = await attempt("reading a message", () =>
       this.#client.send(new GetCommand({ TableName: this.#table, Key: keys.message(leadId, messageId) })),
     );
     return out.Item ? toMessage(out.Item) : undefined;
   }
 
   async getMessageByProviderId(providerMessageId: string): Promise<MessageRecord | undefined> {
-    const out = await this.#send("finding a message by SES id", () =>
+    const out = await attempt("finding a message by SES id", () =>
       this.#client.send(
         new QueryCommand({
           TableName: this.#table,
@@ -297,7 +275,7 @@ export class DynamoNurtureStore implements NurtureStore {
     field: "openedAt" | "clickedAt" | "bouncedAt" | "complainedAt",
     at: string,
   ): Promise<void> {
-    await this.#conditional("marking a message", () =>
+    await conditionally("marking a message", () =>
       this.#client.send(
         new UpdateCommand({
           TableName: this.#table,
@@ -312,7 +290,7 @@ export class DynamoNurtureStore implements NurtureStore {
   }
 
   async findSent(leadId: string, sequenceId: string, stepId: string, since: string): Promise<MessageRecord | undefined> {
-    const out = await this.#send("looking for a step already sent", () =>
+    const out = await attempt("looking for a step already sent", () =>
       this.#client.send(
         new QueryCommand({
           TableName: this.#table,
@@ -335,7 +313,7 @@ export class DynamoNurtureStore implements NurtureStore {
   }
 
   async recentSends(leadId: string, since: string): Promise<string[]> {
-    const out = await this.#send("reading recent sends", () =>
+    const out = await attempt("reading recent sends", () =>
       this.#client.send(
         new QueryCommand({
           TableName: this.#table,

@@ -5,7 +5,6 @@
  * the index the moment they are settled. Every state change is conditional, so racing reps,
  * redelivered events and overlapping SLA checkers each get one winner.
  */
-import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -15,7 +14,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { ClaimResult, Closure, Handoff, NotificationPatch, QueueItem, QueueRef, SalesStore } from "@leadloop/core";
-import { translateError } from "./errors";
+import { attempt, conditionally, isConditionFailure, translateError } from "./errors";
 import { NOTIFY_SHARDS, SLA_SHARDS, salesIndexKeys, salesKeys } from "./sales-keys";
 
 export interface DynamoSalesStoreOptions {
@@ -62,8 +61,6 @@ function toRef(item: Item): QueueRef {
   return { teamId: String(item.teamId), qualifiedAt: String(item.qualifiedAt), leadId: String(item.leadId) };
 }
 
-const errorName = (error: unknown) => (error as { name?: string } | undefined)?.name;
-const isConditionFailure = (error: unknown) => errorName(error) === "ConditionalCheckFailedException";
 
 export class DynamoSalesStore implements SalesStore {
   readonly slaShards = SLA_SHARDS;
@@ -76,30 +73,8 @@ export class DynamoSalesStore implements SalesStore {
     this.#table = options.tableName;
   }
 
-  async #send<T>(doing: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw translateError(error, doing);
-    }
-  }
-
-  async #conditional(doing: string, run: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await run();
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      if (error instanceof TransactionCanceledException || errorName(error) === "TransactionCanceledException") {
-        const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
-        if (reasons.some((r) => r.Code === "ConditionalCheckFailed")) return false;
-      }
-      throw translateError(error, doing);
-    }
-  }
-
   async nextTurn(teamId: string): Promise<number> {
-    const out = await this.#send("taking a team's turn", () =>
+    const out = await attempt("taking a team's turn", () =>
       this.#client.send(
         new UpdateCommand({
           TableName: this.#table,
@@ -114,7 +89,7 @@ export class DynamoSalesStore implements SalesStore {
   }
 
   async getQueueItem(ref: QueueRef): Promise<QueueItem | undefined> {
-    const out = await this.#send("reading a queue item", () =>
+    const out = await attempt("reading a queue item", () =>
       this.#client.send(
         new GetCommand({ TableName: this.#table, Key: salesKeys.queueItem(ref.teamId, ref.qualifiedAt, ref.leadId), ConsistentRead: true }),
       ),
@@ -136,7 +111,7 @@ export class DynamoSalesStore implements SalesStore {
       threshold: item.threshold,
       reasons: item.reasons,
     };
-    return this.#conditional("writing a hand-off", () =>
+    return conditionally("writing a hand-off", () =>
       this.#client.send(
         new TransactWriteCommand({
           TransactItems: [
@@ -170,7 +145,7 @@ export class DynamoSalesStore implements SalesStore {
   }
 
   async getHandoff(leadId: string): Promise<Handoff | undefined> {
-    const out = await this.#send("reading a hand-off", () =>
+    const out = await attempt("reading a hand-off", () =>
       this.#client.send(new GetCommand({ TableName: this.#table, Key: salesKeys.handoff(leadId), ConsistentRead: true })),
     );
     const p = out.Item;
@@ -194,7 +169,7 @@ export class DynamoSalesStore implements SalesStore {
   async #queryAll(input: QueryCommandInput, limit: number, doing: string): Promise<Item[]> {
     const items: Item[] = [];
     let start: Record<string, unknown> | undefined;
-    await this.#send(doing, async () => {
+    await attempt(doing, async () => {
       do {
         const out = await this.#client.send(
           new QueryCommand({ ...input, Limit: limit - items.length, ...(start ? { ExclusiveStartKey: start } : {}) }),
@@ -266,7 +241,7 @@ export class DynamoSalesStore implements SalesStore {
   ): Promise<boolean> {
     const sla = salesIndexKeys.sla(ref.teamId, ref.qualifiedAt, ref.leadId, to.claimBy);
     const notify = salesIndexKeys.notify(ref.teamId, ref.qualifiedAt, ref.leadId, to.notifyAfter);
-    return this.#conditional("reassigning a lead", () =>
+    return conditionally("reassigning a lead", () =>
       this.#client.send(
         new UpdateCommand({
           TableName: this.#table,
@@ -293,7 +268,7 @@ export class DynamoSalesStore implements SalesStore {
   }
 
   async escalate(ref: QueueRef, from: { rep: string; claimBy: string }, misses: number, at: string): Promise<boolean> {
-    return this.#conditional("escalating a lead", () =>
+    return conditionally("escalating a lead", () =>
       this.#client.send(
         new UpdateCommand({
           TableName: this.#table,
@@ -351,7 +326,7 @@ export class DynamoSalesStore implements SalesStore {
     }
     if (set.length === 0 && remove.length === 0) return;
     // Only while the item is still this rep's and unclaimed: a claim owns gsi1 from then on.
-    await this.#conditional("recording a notification", () =>
+    await conditionally("recording a notification", () =>
       this.#client.send(
         new UpdateCommand({
           TableName: this.#table,
@@ -365,7 +340,7 @@ export class DynamoSalesStore implements SalesStore {
   }
 
   async close(ref: QueueRef, closure: Closure, claimedBy: string | undefined): Promise<boolean> {
-    return this.#conditional("recording an outcome", () =>
+    return conditionally("recording an outcome", () =>
       this.#client.send(
         new TransactWriteCommand({
           TransactItems: [

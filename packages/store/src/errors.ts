@@ -62,3 +62,33 @@ export function translateError(error: unknown, doing: string): Error {
   }
   return new StoreError(`DynamoDB failed while ${doing} (${message})`, { cause: error });
 }
+
+const errorName = (error: unknown) => (error as { name?: string } | undefined)?.name;
+
+/** A conditional write (or a transaction) refused because a condition did not hold. */
+export function isConditionFailure(error: unknown): boolean {
+  if (errorName(error) === "ConditionalCheckFailedException") return true;
+  if (errorName(error) !== "TransactionCanceledException") return false;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.some((r) => r.Code === "ConditionalCheckFailed");
+}
+
+/** Runs a store call, translating whatever the SDK throws (see translateError). */
+export async function attempt<T>(doing: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw translateError(error, doing);
+  }
+}
+
+/** Runs a conditional write; false when its condition did not hold, anything else translated. */
+export async function conditionally(doing: string, run: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await run();
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw translateError(error, doing);
+  }
+}

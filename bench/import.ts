@@ -32,6 +32,8 @@ const stack = await startLocalStack({
 try {
   const file = join(mkdtempSync(join(tmpdir(), "leadloop-bench-import-")), "leads.csv");
   const csv = writeLeadCsv(file, ROWS, "bench");
+  // The file's suppressed row must meet a suppressed address, as in the e2e test: it is skipped.
+  await stack.store.suppress({ email: csv.suppressedEmail, reason: "unsubscribed", at: stack.clock.now().toISOString() });
   const token = await signHs256Token({ email: "bench@leadloop.local", roles: ["admin"] }, stack.authSecret);
   const quiet = { write: () => true };
   const run = async (label: string) => {

@@ -94,11 +94,11 @@ export function leadloopFunctionProps(
   };
 }
 
-/** Alarms when the function reports any error in a five-minute period. */
-export function errorsAlarm(stack: Stack, id: string, fn: SstFunction, topic: sns.ITopic): cloudwatch.Alarm {
-  const alarm = new cloudwatch.Alarm(stack, `${id}Errors`, {
-    alarmDescription: `leadloop ${id}: the function reported errors; see its logs`,
-    metric: fn.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }),
+/** An alarm that fires as soon as `metric` is above zero, and tells the alarm topic. */
+function anyAboveZeroAlarm(stack: Stack, id: string, description: string, metric: cloudwatch.IMetric, topic: sns.ITopic): cloudwatch.Alarm {
+  const alarm = new cloudwatch.Alarm(stack, id, {
+    alarmDescription: description,
+    metric,
     threshold: 0,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     evaluationPeriods: 1,
@@ -108,18 +108,26 @@ export function errorsAlarm(stack: Stack, id: string, fn: SstFunction, topic: sn
   return alarm;
 }
 
+/** Alarms when the function reports any error in a five-minute period. */
+export function errorsAlarm(stack: Stack, id: string, fn: SstFunction, topic: sns.ITopic): cloudwatch.Alarm {
+  return anyAboveZeroAlarm(
+    stack,
+    `${id}Errors`,
+    `leadloop ${id}: the function reported errors; see its logs`,
+    fn.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }),
+    topic,
+  );
+}
+
 /** Alarms as soon as a dead-letter queue holds a message: each one is an event a lead missed. */
 export function deadLetterAlarm(stack: Stack, id: string, queue: sqs.Queue, topic: sns.ITopic): cloudwatch.Alarm {
-  const alarm = new cloudwatch.Alarm(stack, `${id}DeadLettersAlarm`, {
-    alarmDescription: `leadloop ${id}: events could not be handled and wait in ${id}'s dead-letter queue`,
-    metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" }),
-    threshold: 0,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    evaluationPeriods: 1,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  });
-  alarm.addAlarmAction(new actions.SnsAction(topic));
-  return alarm;
+  return anyAboveZeroAlarm(
+    stack,
+    `${id}DeadLettersAlarm`,
+    `leadloop ${id}: events could not be handled and wait in ${id}'s dead-letter queue`,
+    queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" }),
+    topic,
+  );
 }
 
 export interface AsyncTarget {

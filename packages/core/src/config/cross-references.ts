@@ -54,7 +54,8 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
   };
 
   // Raw data, read defensively: a file with a schema mistake elsewhere still has its names checked,
-  // so a marketer sees every problem in one run. A file with a YAML syntax error has no data.
+  // so a marketer sees every problem in one run. A file with a YAML syntax error holds what the
+  // parser recovered around it.
   const formsData = obj(files.forms?.source.data);
   const formsMap = obj(formsData?.forms);
   const leadFields = formsMap
@@ -322,6 +323,19 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
       }
     }
     for (const part of parts) {
+      // Checked before parsing: a Liquid syntax error elsewhere in the part must not hide it.
+      if (marketingTemplates.has(template.name) && !UNSUBSCRIBE_LINK.test(part.text)) {
+        problems.push({
+          file: part.file,
+          line: 1,
+          column: 1,
+          message: "a marketing email must contain an unsubscribe link, and this part has none",
+          hint:
+            part === template.html
+              ? 'add <a href="{{ unsubscribe_url }}">Unsubscribe</a> to the footer'
+              : "add a line `Unsubscribe: {{ unsubscribe_url }}` to the footer",
+        });
+      }
       try {
         parseTemplateSource(part.text);
       } catch (error) {
@@ -338,18 +352,6 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
           column: use.column,
           message: `\`lead.${use.field}\` is not a field any form collects, so it would always be empty`,
           ...(hint ? { hint } : {}),
-        });
-      }
-      if (marketingTemplates.has(template.name) && !UNSUBSCRIBE_LINK.test(part.text)) {
-        problems.push({
-          file: part.file,
-          line: 1,
-          column: 1,
-          message: "a marketing email must contain an unsubscribe link, and this part has none",
-          hint:
-            part === template.html
-              ? 'add <a href="{{ unsubscribe_url }}">Unsubscribe</a> to the footer'
-              : "add a line `Unsubscribe: {{ unsubscribe_url }}` to the footer",
         });
       }
     }

@@ -194,3 +194,31 @@ describe("cross-reference checks", () => {
     expect(loadConfig(join(tmpdir(), "no-such-leadloop-config")).problems).toHaveLength(1);
   });
 });
+
+describe("every problem of every file in one run", () => {
+  it("still reports a file's schema mistakes and its templates' missing unsubscribe link beside a YAML syntax error", () => {
+    const dir = brokenCopy({
+      "sequences/customer.yaml": [
+        ["segment: customer\n", "segment: customer\nfrequencyCap: { max: 3, per: P7D\n"],
+        ["delay: P14D", "delay: 14 days"],
+      ],
+      "templates/customer-onboarding.html.liquid": [["unsubscribe_url", "nothing_url"]],
+    });
+    const messages = loadConfig(dir).problems.map((p) => `${p.file} ${p.message}`);
+    expect(messages.some((m) => m.startsWith("config/sequences/customer.yaml YAML syntax error"))).toBe(true);
+    expect(messages).toContain("config/sequences/customer.yaml steps[1].delay `14 days` is not a duration leadloop understands");
+    expect(messages).toContain("config/templates/customer-onboarding.html.liquid a marketing email must contain an unsubscribe link, and this part has none");
+  });
+
+  it("reports a missing unsubscribe link in a part that also has a Liquid syntax error", () => {
+    const dir = brokenCopy({
+      "templates/customer-onboarding.html.liquid": [
+        ["unsubscribe_url", "nothing_url"],
+        ["{{", "{% endiff %}{{"],
+      ],
+    });
+    const messages = loadConfig(dir).problems.map((p) => `${p.file} ${p.message}`);
+    expect(messages).toContain("config/templates/customer-onboarding.html.liquid Liquid syntax error: unknown tag `endiff`");
+    expect(messages).toContain("config/templates/customer-onboarding.html.liquid a marketing email must contain an unsubscribe link, and this part has none");
+  });
+});

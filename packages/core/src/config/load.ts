@@ -26,6 +26,9 @@ export interface LoadResult {
   problems: Problem[];
 }
 
+/** zodProblems' wording for a required setting that is absent. */
+const MISSING = /^`[^`]+` is missing/;
+
 const TEMPLATE_FILE = /^(?<name>.+)\.(?<kind>html|txt)\.liquid$/;
 
 export function loadConfig(dir: string): LoadResult {
@@ -48,16 +51,17 @@ export function loadConfig(dir: string): LoadResult {
       return undefined;
     }
     const source = parseYamlSource(shown(relative), readFileSync(path, "utf8"));
-    if (source.syntaxProblems.length > 0) {
-      problems.push(...source.syntaxProblems);
-      return { source, value: undefined };
-    }
+    const broken = source.syntaxProblems.length > 0;
+    problems.push(...source.syntaxProblems);
     const result = schema.safeParse(source.data);
     if (!result.success) {
-      problems.push(...zodProblems(source, schema, result.error.issues));
-      return { source, value: undefined };
+      // Around a syntax error the parser recovers what it can: a key it dropped ("is missing") or
+      // the broken line read another way would be the same mistake told twice.
+      const brokenLines = new Set(source.syntaxProblems.map((p) => p.line));
+      const found = zodProblems(source, schema, result.error.issues);
+      problems.push(...(broken ? found.filter((p) => !MISSING.test(p.message) && !brokenLines.has(p.line)) : found));
     }
-    return { source, value: result.data };
+    return { source, value: broken || !result.success ? undefined : result.data };
   };
 
   const forms = loadYaml("forms.yaml", FormsFile);

@@ -10,8 +10,11 @@ export type PathSegment = string | number;
 export interface YamlSource {
   /** path shown to people, relative to the config folder's parent */
   file: string;
+  /**
+   * The parsed content. With syntax problems it is what the parser recovered around them, so the
+   * rest of the file can still be checked; a key next to a syntax error may be missing from it.
+   */
   data: unknown;
-  /** YAML syntax problems; when there are any, `data` is not worth validating */
   syntaxProblems: Problem[];
   /** 1-based position of the value (or, with `key`, the key) at `path`, or of its nearest ancestor */
   positionOf(path: readonly PathSegment[], target?: "value" | "key"): { line: number; column: number };
@@ -56,7 +59,16 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     return position;
   };
 
-  return { file, data: doc.errors.length === 0 ? doc.toJS() : undefined, syntaxProblems, positionOf };
+  return { file, data: recovered(doc), syntaxProblems, positionOf };
+}
+
+/** The document's content, or as much as the parser recovered around its syntax errors. */
+function recovered(doc: ReturnType<typeof parseDocument>): unknown {
+  try {
+    return doc.toJS();
+  } catch {
+    return undefined;
+  }
 }
 
 function syntaxHint(code: string): string | undefined {

@@ -35,4 +35,25 @@ describe("config:check", () => {
     expect(stdout).toMatch(/✗ 1 problem in 1 file/);
     expect(status).toBe(1);
   });
+
+  it("warns, still exiting 0, when an inserted step changes which email a later `previous:` condition reads", () => {
+    const dir = join(parent, "repo", "config");
+    cpSync(join(repoRoot, "config"), dir, { recursive: true });
+    const git = (...args: string[]) => spawnSync("git", ["-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { encoding: "utf8" });
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-qm", "config");
+    const smb = join(dir, "sequences", "smb.yaml");
+    const text = readFileSync(smb, "utf8");
+    const conditioned = text.split("\n").findIndex((l) => l.includes("condition: { previous: clicked }"));
+    const lines = text.split("\n");
+    const stepStart = lines.slice(0, conditioned).findLastIndex((l) => l.startsWith("  - id: "));
+    lines.splice(stepStart, 0, "  - id: webinar-invite", "    delay: P1D", "    template: smb-welcome", "    subject: Join our webinar");
+    writeFileSync(smb, lines.join("\n"));
+
+    const { status, stdout } = run("--dir", dir);
+    expect(stdout).toMatch(/config\/sequences\/smb\.yaml:\d+:\d+ {2}warning: step `[a-z-]+`'s condition `previous: clicked` now reads the email of step `webinar-invite`/);
+    expect(stdout).toMatch(/^✓ config is valid/m);
+    expect(status).toBe(0);
+  });
 });

@@ -2,10 +2,29 @@
  * `npm run config:check [-- --dir <path>]`: checks the marketer-owned config and prints every
  * problem as `file:line:column  message  (what to write instead)`. Exit 0 when clean, 1 otherwise.
  */
-import { resolve } from "node:path";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { previousConditionShifts } from "./condition-drift";
 import { loadConfig } from "./load";
-import { formatProblem } from "./problem";
+import { formatProblem, type Problem } from "./problem";
+
+/** Shifts of `previous:` conditions against the last commit; none outside a git checkout. */
+function conditionWarnings(dir: string): Problem[] {
+  const folder = join(dir, "sequences");
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .flatMap((f) => {
+      const committed = spawnSync("git", ["-C", dir, "show", `HEAD:./sequences/${f}`], { encoding: "utf8" });
+      return previousConditionShifts({
+        file: `${basename(dir)}/sequences/${f}`,
+        current: readFileSync(join(folder, f), "utf8"),
+        committed: committed.status === 0 ? committed.stdout : undefined,
+      });
+    });
+}
 
 function main(): number {
   let dir: string;
@@ -26,6 +45,9 @@ function main(): number {
 
   const { config, problems } = loadConfig(dir);
   for (const problem of problems) console.log(formatProblem(problem));
+  const warnings = conditionWarnings(dir);
+  for (const warning of warnings) console.log(formatProblem(warning));
+  if (warnings.length > 0) console.log("");
   if (problems.length > 0 || config === undefined) {
     const files = new Set(problems.map((p) => p.file)).size;
     console.log(

@@ -37,17 +37,42 @@ function stricterConfig(): string {
 }
 
 describe("npm run simulate", () => {
-  it("compares the shipped config with a stricter copy side by side", async () => {
+  it("takes --compare as the candidate, reading from the current config to the changed one", async () => {
     const other = stricterConfig();
-    const run = await simulate(["--leads", "200", "--days", "14", "--compare", other]);
+    const run = await simulate(["--leads", "200", "--days", "14", "--seeds", "1", "--compare", other]);
     expect(run.stderr).toBe(""); // no progress bar when stderr is not a terminal
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain("Forecast for config: 200 leads over 14 days");
-    expect(run.stdout).toContain(`Forecast for ${other}`);
-    expect(run.stdout).toContain(`Comparison: config → ${other}`);
-    // Fewer leads reach the raised thresholds, and the headline says by how much.
-    expect(run.stdout).toMatch(/^MQLs: \d+ → \d+ \(−\d+(\.\d)?%\)$/m);
+    expect(run.stdout.split("\n")[0]).toBe(`Comparison: config → ${other} (200 synthetic leads, 14 days, seed 1)`);
+    // Fewer leads reach the raised thresholds: the candidate's column is the smaller one.
+    const mqls = /^MQLs +(\d+) +(\d+) +−\d+/m.exec(run.stdout);
+    expect(Number(mqls?.[2])).toBeLessThan(Number(mqls?.[1]));
+  });
+
+  it("prints a single forecast with its cost estimate", async () => {
+    const run = await simulate(["--leads", "100", "--days", "7"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Forecast for config: 100 leads over 7 days");
     expect(run.stdout).toMatch(/AWS cost estimate/);
+  });
+
+  it("compares --base with --candidate, differences first with a range over several seeds, forecasts only with --verbose", async () => {
+    const candidate = stricterConfig();
+    const run = await simulate(["--leads", "200", "--days", "14", "--seeds", "3", "--base", "config", "--candidate", candidate]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.split("\n")[0]).toBe(`Comparison: config → ${candidate} (200 synthetic leads, 14 days, seeds 1–3)`);
+    expect(run.stdout).not.toContain("Forecast for");
+    // Raising every threshold by 20 points loses MQLs under every seed: a real change, not noise.
+    expect(run.stdout).toMatch(/^MQLs +\d+ +\d+ +−\d+ +−\d+ … −\d+ +every seed$/m);
+    // Rows that moved under no seed are left out.
+    expect(run.stdout).not.toMatch(/^leads captured/m);
+    const lines = run.stdout.trimEnd().split("\n");
+    expect(lines.length).toBeLessThan(60);
+
+    const verbose = await simulate(["--leads", "100", "--days", "7", "--seeds", "2", "--candidate", candidate, "--verbose"]);
+    expect(verbose.code).toBe(0);
+    expect(verbose.stdout.split("\n")[0]).toMatch(/^Comparison: config → /);
+    expect(verbose.stdout).toContain("Forecast for config");
+    expect(verbose.stdout).toContain(`Forecast for ${candidate}`);
   });
 
   it("prints the forecast as JSON with --json", async () => {

@@ -1,7 +1,8 @@
 /**
- * `npm run simulate [-- --leads 1000 --days 30 --seed 1 --config config --compare other-config …]`:
- * runs the config over synthetic leads and prints the forecast, or two configs' forecasts side by
- * side, so a marketer sees what a change will do before it ships. Exit 0 on success; 1 for a bad
+ * `npm run simulate [-- --leads 1000 --days 30 --seed 1 --config config …]` runs the config over
+ * synthetic leads and prints the forecast; `--base config --candidate ../changed` runs both under
+ * several seeds and prints what the change moves, with its range, so a marketer sees what a change
+ * will do before it ships and whether it is more than noise. Exit 0 on success; 1 for a bad
  * option or a config with problems, each named with what to write instead.
  */
 import { existsSync, statSync } from "node:fs";
@@ -19,7 +20,7 @@ import {
   type SimulationOptionsInput,
 } from "@leadloop/core";
 import { suggest } from "@leadloop/core/config/did-you-mean";
-import { formatComparison, formatForecast } from "@leadloop/core/simulation/forecast-report";
+import { formatForecast, formatSeededComparison } from "@leadloop/core/simulation/forecast-report";
 
 type NumericKey = {
   [K in keyof SimulationOptions]: SimulationOptions[K] extends number ? K : never;
@@ -48,14 +49,20 @@ const NUMERIC_FLAGS: Record<string, NumericFlag> = {
   "purchase-rate": { key: "purchaseRate", kind: "rate", example: "0.2" },
   "sales-cycle-days": { key: "salesCycleDays", kind: "number", example: "14" },
 };
-const STRING_FLAGS = ["config", "compare", "start", "segment-mix"] as const;
-const BOOLEAN_FLAGS = ["json", "help"] as const;
+const STRING_FLAGS = ["config", "base", "candidate", "compare", "start", "segment-mix", "seeds"] as const;
+const BOOLEAN_FLAGS = ["json", "help", "verbose"] as const;
 const ALL_FLAGS = [...Object.keys(NUMERIC_FLAGS), ...STRING_FLAGS, ...BOOLEAN_FLAGS];
+/** Seeds a comparison runs under unless --seeds says otherwise: enough to show a range. */
+const DEFAULT_SEEDS = 5;
 
 const USAGE = `usage: npm run simulate [-- options]
 
-  --config <dir>          config folder to simulate (default: config)
-  --compare <dir>         a second config folder, shown side by side with the change
+  --config <dir>          config folder to simulate (default: config); --base is the same
+  --candidate <dir>       a changed config folder: prints what it changes against --base
+                          (default: config), with the range over several seeds
+  --compare <dir>         the same as --candidate
+  --seeds <n>             seeds a comparison runs under, from --seed on (default 5)
+  --verbose               with --candidate, also print both full forecasts
   --leads <n>             synthetic leads (default 1000)
   --days <n>              simulated days (default 30)
   --seed <n>              same seed, same forecast (default 1)
@@ -77,14 +84,16 @@ class UsageError extends Error {
 
 interface CliArgs {
   config: string;
-  compare?: string;
+  candidate?: string;
+  seeds: number;
   json: boolean;
   help: boolean;
+  verbose: boolean;
   options: SimulationOptionsInput;
 }
 
 function parseCliArgs(argv: readonly string[]): CliArgs {
-  const args: CliArgs = { config: "config", json: false, help: false, options: {} };
+  const args: CliArgs = { config: "config", seeds: DEFAULT_SEEDS, json: false, help: false, verbose: false, options: {} };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     if (!arg.startsWith("--")) {
@@ -97,6 +106,7 @@ function parseCliArgs(argv: readonly string[]): CliArgs {
     if ((BOOLEAN_FLAGS as readonly string[]).includes(name)) {
       if (inline !== undefined) throw new UsageError(`--${name} takes no value: write just --${name}`);
       if (name === "json") args.json = true;
+      else if (name === "verbose") args.verbose = true;
       else args.help = true;
       continue;
     }
@@ -117,8 +127,13 @@ function parseCliArgs(argv: readonly string[]): CliArgs {
     const numeric = NUMERIC_FLAGS[name];
     if (numeric) {
       args.options[numeric.key] = parseNumber(name, numeric, value);
-    } else if (name === "config") args.config = value;
-    else if (name === "compare") args.compare = value;
+    } else if (name === "config" || name === "base") args.config = value;
+    else if (name === "compare" || name === "candidate") args.candidate = value;
+    else if (name === "seeds") {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1 || n > 20) throw new UsageError(`--seeds must be a whole number from 1 to 20 (got "${value}"): write e.g. --seeds 5`);
+      args.seeds = n;
+    }
     else if (name === "start") args.options.start = value;
     else if (name === "segment-mix") args.options.segmentMix = parseMix(value);
   }
@@ -128,7 +143,7 @@ function parseCliArgs(argv: readonly string[]): CliArgs {
 function exampleFor(name: string): string {
   const numeric = NUMERIC_FLAGS[name];
   if (numeric) return numeric.example;
-  return { config: "config", compare: "../other-config", start: "2025-03-03T00:00:00Z", "segment-mix": "executive=0.2,student=0.1" }[name] ?? "…";
+  return { config: "config", base: "config", candidate: "../other-config", compare: "../other-config", seeds: "5", start: "2025-03-03T00:00:00Z", "segment-mix": "executive=0.2,student=0.1" }[name] ?? "…";
 }
 
 function parseNumber(name: string, flag: NumericFlag, raw: string): number {
@@ -181,7 +196,7 @@ function flagOf(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-function load(dir: string, flag: "--config" | "--compare"): LeadloopConfig | undefined {
+function load(dir: string, flag: "--config" | "--candidate"): LeadloopConfig | undefined {
   if (!existsSync(resolve(dir)) || !statSync(resolve(dir)).isDirectory()) {
     console.error(`${flag} ${dir}: no such folder; write ${flag} <folder holding forms.yaml, scoring.yaml, …>, e.g. ${flag} config`);
     return undefined;
@@ -246,20 +261,28 @@ function main(argv: readonly string[]): number {
   }
 
   const config = load(args.config, "--config");
-  const other = args.compare === undefined ? undefined : load(args.compare, "--compare");
-  if (!config || (args.compare !== undefined && !other)) return 1;
+  const candidate = args.candidate === undefined ? undefined : load(args.candidate, "--candidate");
+  if (!config || (args.candidate !== undefined && !candidate)) return 1;
 
-  const forecast = run(config, options, args.config);
-  const compared = other && args.compare !== undefined ? run(other, options, args.compare) : undefined;
-
-  if (args.json) {
-    console.log(JSON.stringify(compared ? { [args.config]: forecast, [args.compare ?? "compare"]: compared } : forecast, null, 2));
+  if (!candidate || args.candidate === undefined) {
+    const forecast = run(config, options, args.config);
+    console.log(args.json ? JSON.stringify(forecast, null, 2) : formatForecast(forecast, `Forecast for ${args.config}`));
     return 0;
   }
-  console.log(formatForecast(forecast, `Forecast for ${args.config}`));
-  if (compared && args.compare !== undefined) {
-    console.log(`\n\n${formatForecast(compared, `Forecast for ${args.compare}`)}`);
-    console.log(`\n\n${formatComparison(forecast, compared, [args.config, args.compare])}`);
+  const labels = [args.config, args.candidate] as const;
+  const runs = Array.from({ length: args.seeds }, (_, i) => {
+    const seeded = { ...options, seed: options.seed + i };
+    return [run(config, seeded, `${labels[0]} (seed ${seeded.seed})`), run(candidate, seeded, `${labels[1]} (seed ${seeded.seed})`)] as const;
+  });
+  if (args.json) {
+    console.log(JSON.stringify(runs.map(([base, changed]) => ({ seed: base.options.seed, base, candidate: changed })), null, 2));
+    return 0;
+  }
+  console.log(formatSeededComparison(runs, labels));
+  const [first] = runs;
+  if (args.verbose && first) {
+    console.log(`\n\n${formatForecast(first[0], `Forecast for ${labels[0]}`)}`);
+    console.log(`\n\n${formatForecast(first[1], `Forecast for ${labels[1]}`)}`);
   }
   return 0;
 }

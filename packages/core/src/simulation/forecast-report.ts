@@ -203,34 +203,77 @@ function comparedRows(a: Forecast, b: Forecast): ComparedRow[] {
   return rows;
 }
 
-/**
- * Two forecasts side by side. The headline lines first ("MQLs: 112 → 87 (−22%)") for the figures
- * that moved, then the full table.
- */
-export function formatComparison(a: Forecast, b: Forecast, labels: readonly [string, string]): string {
-  const rows = comparedRows(a, b);
-  const headline = ["emails to leads", "MQLs", "hand-offs", "rep load, max", "unsubscribes", "AWS cost per 1,000 leads"];
-  const moved = rows.filter((r) => headline.includes(r.label) && r.before !== r.after);
-  const fmt = (r: ComparedRow, n: number) => (r.format ?? formatCount)(n);
-  return [
-    `Comparison: ${labels[0]} → ${labels[1]} (same ${formatCount(a.leads.captured)} synthetic leads, ${a.period.days} days, seed ${a.options.seed})`,
-    "",
-    ...(moved.length > 0
-      ? moved.map((r) => `${capitalise(r.label)}: ${fmt(r, r.before)} → ${fmt(r, r.after)} ${formatChange(r.before, r.after)}`)
-      : ["No headline figure changes."]),
-    "",
-    renderTable(
-      ["", labels[0], labels[1], "change"],
-      rows.map((r) => [r.label, fmt(r, r.before), fmt(r, r.after), r.before === r.after ? "" : formatChange(r.before, r.after)]),
-      ["left", "right", "right", "left"],
-    ),
-  ].join("\n");
-}
-
 function union(a: readonly string[], b: readonly string[]): string[] {
   return [...new Set([...a, ...b])];
 }
 
-function capitalise(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * A base and a candidate config run under the same several seeds: only the figures that moved,
+ * each with the median of both and the range of the change across seeds, so a marketer can tell
+ * a real effect ("every seed") from noise ("within noise": the seeds disagree on its sign).
+ */
+export function formatSeededComparison(runs: readonly (readonly [Forecast, Forecast])[], labels: readonly [string, string]): string {
+  const [first] = runs;
+  if (!first) throw new RangeError("formatSeededComparison needs at least one pair of forecasts");
+  const perSeed = runs.map(([base, candidate]) => comparedRows(base, candidate));
+  // Rows are keyed by their path of labels: two sequences may both have a step called `welcome`.
+  const byPath = new Map<string, { label: string; format: (n: number) => string; before: number[]; after: number[] }>();
+  for (const rows of perSeed) {
+    const path: { depth: number; label: string }[] = [];
+    for (const row of rows) {
+      const depth = row.label.length - row.label.trimStart().length;
+      while ((path.at(-1)?.depth ?? -1) >= depth) path.pop();
+      path.push({ depth, label: row.label });
+      const key = path.map((p) => p.label).join("\u0000");
+      const entry = byPath.get(key) ?? { label: row.label, format: row.format ?? formatCount, before: [], after: [] };
+      entry.before.push(row.before);
+      entry.after.push(row.after);
+      byPath.set(key, entry);
+    }
+  }
+  const table: string[][] = [];
+  // A row that moved keeps the rows it is indented under (its sequence, its segment's total).
+  const ancestors: { depth: number; cells: string[]; shown: boolean }[] = [];
+  for (const { label, format, before, after } of byPath.values()) {
+    const depth = label.length - label.trimStart().length;
+    while ((ancestors.at(-1)?.depth ?? -1) >= depth) ancestors.pop();
+    const changes = before.map((b, i) => (after[i] ?? 0) - b);
+    const low = Math.min(...changes);
+    const high = Math.max(...changes);
+    const verdict = changes.every((c) => c === 0) ? "" : low > 0 || high < 0 ? "every seed" : "within noise";
+    const cells = [label, format(median(before)), format(median(after)), signed(format, median(changes)), verdict ? `${signed(format, low)} … ${signed(format, high)}` : "", verdict];
+    const row = { depth, cells, shown: false };
+    if (verdict) {
+      for (const ancestor of ancestors.filter((a) => !a.shown)) {
+        table.push(ancestor.cells);
+        ancestor.shown = true;
+      }
+      table.push(cells);
+      row.shown = true;
+    }
+    ancestors.push(row);
+  }
+  const seeds = runs.map(([base]) => base.options.seed);
+  const seedText = seeds.length === 1 ? `seed ${seeds[0]}` : `seeds ${Math.min(...seeds)}–${Math.max(...seeds)}`;
+  return [
+    `Comparison: ${labels[0]} → ${labels[1]} (${formatCount(first[0].leads.captured)} synthetic leads, ${first[0].period.days} days, ${seedText})`,
+    "",
+    table.length > 0
+      ? renderTable(["", labels[0], labels[1], "change", `range over ${seeds.length} seed${seeds.length === 1 ? "" : "s"}`, ""], table, ["left", "right", "right", "right", "right", "left"])
+      : "No figure changes under any seed.",
+    "",
+    "Medians over the seeds. \"every seed\": the change has the same sign under each seed; \"within noise\": the seeds disagree, so the change may be chance.",
+  ].join("\n");
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function signed(format: (n: number) => string, n: number): string {
+  if (n === 0) return "0";
+  return `${n > 0 ? "+" : "−"}${format(Math.abs(n))}`;
 }

@@ -48,6 +48,7 @@ import { consoleLogger } from "./console-logger";
 import { devRoutes } from "./dev-routes";
 import { startDynamoDbLocal, startSesLocal } from "./engines";
 import { localAuthSecret } from "./local-secrets";
+import { TagRememberingMailer } from "./ses-event-injector";
 import { VirtualClock } from "./virtual-clock";
 
 /** The configuration set the local mailer names; SES-shaped events carry it as SES's would. */
@@ -191,7 +192,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const reports = new DynamoReportStore({ client, tableName });
     const sesClient = createSesClient({ endpoint: sesEndpoint });
     options.instrumentClients?.({ dynamo: client, ses: sesClient });
-    const bareMailer = new SesMailer({ client: sesClient, configurationSet: LOCAL_CONFIGURATION_SET });
+    const bareMailer = new TagRememberingMailer(new SesMailer({ client: sesClient, configurationSet: LOCAL_CONFIGURATION_SET }));
     const clock = new VirtualClock(options.dataDir ? join(options.dataDir, "clock.json") : undefined);
     const signer = new TokenSigner(localSigningKey(options.dataDir));
 
@@ -325,6 +326,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           configurationSet: LOCAL_CONFIGURATION_SET,
           // The tags the sweeper sent with the message; the SES emulator does not keep them.
           tagsOf: async (providerId) => {
+            const sent = bareMailer.tagsOf(providerId);
+            if (sent) return sent;
             const m = await nurture.getMessageByProviderId(providerId);
             if (!m) return undefined;
             return { lead: m.leadId, message: m.messageId, ...(m.sequenceId ? { sequence: m.sequenceId } : {}), ...(m.stepId ? { step: m.stepId } : {}) };

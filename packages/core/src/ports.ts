@@ -4,6 +4,7 @@
  * An AWS error never crosses a port: adapters translate it into the errors below.
  */
 import type { Consent, Lead, LeadScore, Profile, ProfileValue, Source, Stage } from "./lead";
+import type { SubmissionTrust } from "./lead-merge";
 
 /** Time is injected, so tests and the local stack can move it. */
 export interface Clock {
@@ -31,6 +32,13 @@ export interface CaptureRecord {
   segmentOf: (profile: Profile) => string;
   /** Stage of a lead created by this submission. */
   initialStage: Stage;
+  /** What a merge into a known lead may overwrite (see lead-merge.ts); unproven when absent. */
+  trust?: SubmissionTrust;
+  /**
+   * A stable key for this submission (an import row's): a known lead that already holds a
+   * submission with this key is left as it is, so a repeated import adds nothing.
+   */
+  key?: string;
   at: string;
   /**
    * Whether this submission's `lead.captured` already reached the bus. Applies only to a lead this
@@ -44,6 +52,8 @@ export interface CaptureResult {
   created: boolean;
   /** Fields this submission changed on a known lead, with their old values. */
   changed: Record<string, { from: ProfileValue | undefined; to: ProfileValue }>;
+  /** The lead already held a submission with this record's key: nothing was written. */
+  repeated?: boolean;
 }
 
 export interface Activity {

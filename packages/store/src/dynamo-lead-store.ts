@@ -22,7 +22,7 @@ import {
   type Lead,
   type LeadScore,
   type LeadStore,
-  mergeProfile,
+  mergeSubmission,
   type NewActivity,
   normaliseEmail,
   StoreUnavailableError,
@@ -46,9 +46,6 @@ export interface DynamoLeadStoreOptions {
   /** Merges that lose an optimistic-lock race retry this many times before giving up. */
   maxAttempts?: number;
 }
-
-/** The lead keeps its latest consents; every consent ever given stays in its form.submitted activity. */
-export const MAX_CONSENTS_ON_LEAD = 50;
 
 const FORM_SUBMITTED = "form.submitted";
 
@@ -152,7 +149,11 @@ export class DynamoLeadStore implements LeadStore {
     if (!item) return { kind: "gone" };
     const current = toLead(item);
     const version = Number(item.version ?? 0);
-    const { profile, changed } = mergeProfile(current.profile, record.profile);
+    if (record.key !== undefined && (item[FIRST_SUBMISSION] as { data?: { key?: unknown } } | undefined)?.data?.key === record.key) {
+      return { kind: "done", result: { lead: current, created: false, changed: {}, repeated: true } };
+    }
+    // Which fields may change is core's rule (lead-merge.ts); consent and first touch never do.
+    const { profile, changed, kept } = mergeSubmission(current.profile, record.profile, record.trust ?? "unproven");
     const newer = record.source.at >= current.lastTouch.at;
     const lead: Lead = {
       ...current,
@@ -160,10 +161,9 @@ export class DynamoLeadStore implements LeadStore {
       segment: record.segmentOf({ ...profile, email: current.email, stage: current.stage }),
       forms: current.forms.includes(record.formId) ? current.forms : [...current.forms, record.formId],
       lastTouch: newer ? record.source : current.lastTouch,
-      consents: record.consent ? [...current.consents, record.consent].slice(-MAX_CONSENTS_ON_LEAD) : current.consents,
       updatedAt: later(record.at, current.updatedAt),
     };
-    const activity = submissionActivity(leadId, record, false, changed);
+    const activity = submissionActivity(leadId, record, false, changed, kept);
     try {
       await this.#client.send(
         new TransactWriteCommand({
@@ -198,11 +198,25 @@ export class DynamoLeadStore implements LeadStore {
               },
             },
             { Put: { TableName: this.#table, Item: activityItem(activity) } },
+            ...(record.key !== undefined
+              ? [
+                  {
+                    Put: {
+                      TableName: this.#table,
+                      Item: { ...keys.submissionKey(leadId, record.key), entity: "submission-key", at: record.at, activityId: activity.id },
+                      ConditionExpression: "attribute_not_exists(pk)",
+                    },
+                  },
+                ]
+              : []),
           ],
         }),
       );
       return { kind: "done", result: { lead, created: false, changed } };
     } catch (error) {
+      if (cancellation(error, 2)?.code === "ConditionalCheckFailed") {
+        return { kind: "done", result: { lead: current, created: false, changed: {}, repeated: true } };
+      }
       if (cancellation(error, 0)?.code === "ConditionalCheckFailed" || isConflict(error)) return { kind: "retry" };
       throw translateError(error, "merging a submission into a lead");
     }
@@ -438,6 +452,7 @@ function submissionActivity(
   record: CaptureRecord,
   created: boolean,
   changed: CaptureResult["changed"],
+  kept: Record<string, unknown> = {},
 ): Activity {
   return {
     leadId,
@@ -450,7 +465,9 @@ function submissionActivity(
       submitted: record.profile,
       source: record.source,
       ...(record.consent ? { consent: record.consent } : {}),
+      ...(record.key !== undefined ? { key: record.key } : {}),
       changed,
+      ...(Object.keys(kept).length > 0 ? { kept } : {}),
     },
   };
 }

@@ -37,6 +37,8 @@ export const keys = {
   suppression: (email: string): Key => ({ pk: `EMAIL#${email}`, sk: "SUPPRESSION" }),
   activity: (leadId: string, activityId: string): Key => ({ pk: `LEAD#${leadId}`, sk: `ACT#${activityId}` }),
   activityPrefix: "ACT#",
+  /** Marks that a keyed submission (an import row) was merged into the lead, so a repeat adds nothing. */
+  submissionKey: (leadId: string, key: string): Key => ({ pk: `LEAD#${leadId}`, sk: `SUBKEY#${key}` }),
   // Reserved for issue 4 and later.
   enrollment: (leadId: string, sequenceId: string): Key => ({ pk: `LEAD#${leadId}`, sk: `ENR#${sequenceId}` }),
   message: (leadId: string, messageId: string): Key => ({ pk: `LEAD#${leadId}`, sk: `MSG#${messageId}` }),

@@ -104,6 +104,17 @@ export interface LeadStore {
   getSuppression(email: string): Promise<Suppression | undefined>;
   suppress(suppression: Suppression): Promise<void>;
 
+  // Double opt-in (see nurture/confirmation.ts for the rules these primitives serve).
+  getConfirmation(leadId: string): Promise<ConfirmationState | undefined>;
+  /**
+   * Writes a lead's confirmation state if it is still at `expectedVersion` (0: none stored yet),
+   * storing it at `expectedVersion + 1`; false when another writer got there first. The state is
+   * in a sparse index at its `dueAt` while it has one.
+   */
+  saveConfirmation(state: ConfirmationState, expectedVersion: number): Promise<boolean>;
+  /** Confirmation states due at or before `upTo`, oldest first. */
+  listConfirmationsDue(upTo: string, limit: number): Promise<ConfirmationState[]>;
+
   // Scoring and qualification (see engagement/record-behaviour.ts for how they fit together).
   /**
    * Appends an activity the lead's score may count and moves the lead's behaviour sequence, so a
@@ -128,6 +139,24 @@ export interface LeadStore {
   settleAnnouncement(leadId: string, qualifiedAt: string, outcome: "announced" | "released"): Promise<void>;
   /** Qualifications made at or before `upTo` whose `lead.qualified` has not reached the bus yet, oldest first. */
   listUnannounced(upTo: string, limit: number): Promise<{ lead: Lead; qualifiedAt: string }[]>;
+}
+
+/** Where a lead's double opt-in stands: what was sent, what failed, when it must be looked at again. */
+export interface ConfirmationState {
+  leadId: string;
+  /** As stored (0 before the first write); writes are conditional on it. */
+  version: number;
+  /** Confirmation emails SES accepted. */
+  sends: number;
+  /** Failed attempts since the last one SES accepted. */
+  failures: number;
+  lastSentAt?: string;
+  /** While one sender holds the right to send; it lapses then (a crashed sender is retried). */
+  sendingUntil?: string;
+  /** When the confirmation job must look at it again (a retry, a lapsed claim, the expiry); none: never. */
+  dueAt?: string;
+  /** When the lead is deleted unless confirmed: the newest link's expiry. */
+  expiresAt: string;
 }
 
 /** What a score was computed from; a score write is conditional on both. */

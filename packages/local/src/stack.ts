@@ -17,6 +17,7 @@ import {
   checkClaimSlas,
   handOff,
   retryNotifications,
+  settleConfirmations,
   type SalesDeps,
   type SalesStore,
   enrollLead,
@@ -272,6 +273,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // Claim windows that closed move their leads on; notifications that failed get another try.
       const sla = await checkClaimSlas(salesDeps);
       if (sla.overdue > 0) log.info("claim SLAs checked", { ...sla });
+      await settleConfirmations({ ...deps, records: new DynamoLeadRecords({ client, tableName }) });
       const owed = await retryNotifications(salesDeps);
       if (owed.owed > 0) log.info("rep notifications retried", { ...owed });
       await bus.drain();

@@ -17,6 +17,7 @@ import {
   type Activity,
   type CaptureRecord,
   type CaptureResult,
+  type ConfirmationState,
   checkLeadIdKey,
   deriveLeadId,
   type Lead,
@@ -30,6 +31,7 @@ import {
   type Suppression,
 } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
+import { DynamoConfirmations } from "./dynamo-confirmations";
 import { DynamoLeadScores } from "./dynamo-lead-scores";
 import { erasedSuppressionHash, erasedSuppressionHashKey, erasedSuppressionKey } from "./erased-suppression";
 import { LeadNotFoundError, translateError } from "./errors";
@@ -64,6 +66,8 @@ export class DynamoLeadStore implements LeadStore {
   readonly #maxAttempts: number;
   /** Scores and qualifications: see dynamo-lead-scores.ts. */
   readonly #scores: DynamoLeadScores;
+  /** Double-opt-in state: see dynamo-confirmations.ts. */
+  readonly #confirmations: DynamoConfirmations;
 
   constructor(options: DynamoLeadStoreOptions) {
     this.#client = options.client;
@@ -72,6 +76,7 @@ export class DynamoLeadStore implements LeadStore {
     this.#erasedHashKey = erasedSuppressionHashKey(this.#leadIdKey);
     this.#maxAttempts = options.maxAttempts ?? 60;
     this.#scores = new DynamoLeadScores(options.client, options.tableName, toLead);
+    this.#confirmations = new DynamoConfirmations(options.client, options.tableName);
   }
 
   leadIdFor(email: string): string {
@@ -229,6 +234,18 @@ export class DynamoLeadStore implements LeadStore {
 
   async getLeadByEmail(email: string): Promise<Lead | undefined> {
     return this.getLead(this.leadIdFor(email));
+  }
+
+  getConfirmation(leadId: string): Promise<ConfirmationState | undefined> {
+    return this.#confirmations.get(leadId);
+  }
+
+  saveConfirmation(state: ConfirmationState, expectedVersion: number): Promise<boolean> {
+    return this.#confirmations.save(state, expectedVersion);
+  }
+
+  listConfirmationsDue(upTo: string, limit: number): Promise<ConfirmationState[]> {
+    return this.#confirmations.listDue(upTo, limit);
   }
 
   /** Takes one id or many; also removes the lead from the unpublished index. */

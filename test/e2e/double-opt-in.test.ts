@@ -4,7 +4,7 @@
  * a person pressing the page's button confirms (a link scanner's GET does not). On the local
  * stack, through the capture route, the confirm page and the virtual clock.
  */
-import { type LocalStack, type StackAdapters } from "@leadloop/local";
+import type { LocalStack, StackAdapters } from "@leadloop/local";
 import { MailerUnavailableError, type Mailer, type OutgoingEmail } from "@leadloop/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { post, startTestStack } from "./local-stack";

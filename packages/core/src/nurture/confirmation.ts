@@ -134,7 +134,7 @@ export async function settleConfirmations(deps: ConfirmationDeps, limit = 100): 
   for (const state of await deps.leads.listConfirmationsDue(at, limit)) {
     report.due++;
     const lead = await deps.leads.getLead(state.leadId);
-    if (!lead || lead.stage !== "pending-confirmation") {
+    if (lead?.stage !== "pending-confirmation") {
       const { dueAt: _done, ...settled } = state;
       if (await deps.leads.saveConfirmation(settled, state.version)) report.settled++;
       continue;

@@ -17,7 +17,7 @@ export const API_ROUTES = [
   "POST /v1/events",
   "GET /v1/unsubscribe",
   "POST /v1/unsubscribe",
-  "GET /v1/confirm",
+  "GET /v1/confirm", "POST /v1/confirm",
   "GET /sales",
   "GET /v1/sales/queue",
   "POST /v1/sales/leads/{id}/claim",

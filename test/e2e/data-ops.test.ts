@@ -2,7 +2,7 @@
  * Data operations on the local stack: `npm run import` (its client, posting to the running stack)
  * over a generated file with bad rows, twice; GDPR erase and export; and who may call them.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
@@ -179,8 +179,8 @@ describe("npm run import", () => {
     const duplicates = rowsOf("duplicate").length;
 
     const first = await importFile(file);
-    expect(first.report.totals).toEqual({ created: csv.validEmails.size, merged: duplicates, skipped: 1, errors });
-    expect(first.stdout).toContain(`${csv.validEmails.size} created, ${duplicates} merged, 1 skipped, ${errors} errors`);
+    expect(first.report.totals).toEqual({ created: csv.validEmails.size, merged: duplicates, unchanged: 0, skipped: 1, errors });
+    expect(first.stdout).toContain(`${csv.validEmails.size} created, ${duplicates} merged, 0 unchanged, 1 skipped, ${errors} errors`);
     expect(first.stderr).toContain('warning: column "Favourite Colour" is not a field of the form demo-request; it is ignored.');
     expect(first.stderr.match(/Favourite Colour/g)).toHaveLength(1);
 
@@ -209,12 +209,47 @@ describe("npm run import", () => {
     expect(await stack.store.getLeadByEmail(csv.suppressedEmail)).toBeUndefined();
 
     const again = await importFile(file);
-    expect(again.report.totals).toEqual({ created: 0, merged: csv.validEmails.size + duplicates, skipped: 1, errors });
+    // Every row was imported before: nothing is written again (no activity, no points).
+    expect(again.report.totals).toEqual({ created: 0, merged: 0, unchanged: csv.validEmails.size + duplicates, skipped: 1, errors });
     // The other tests of this file leave leads of their own; this file's addresses end in .imp@.
     const leads = (await allItems()).filter((item) => item.sk === "LEAD" && String(item.email).endsWith(".imp@engines.example"));
     expect(leads).toHaveLength(csv.validEmails.size);
     expect(new Set(leads.map((l) => l.email))).toEqual(csv.validEmails);
   }, 300_000);
+
+  it("imports the same one-row file three times as once: no new activity, no points, no hand-off", async () => {
+    const file = join(dir, "one.csv");
+    const address = "ada.once@engines.example";
+    // A 10-person company: fit alone stays under the threshold, a second demo request would not.
+    writeFileSync(file, `email,firstName,lastName,company,title,companySize,country,consent\r\n${address},Ada,Lovelace,Engines,Analyst,10,BR,yes\r\n`);
+    const scores: (number | undefined)[] = [];
+    const totals = [];
+    for (let run = 0; run < 3; run++) {
+      const { report } = await importFile(file);
+      totals.push(report.totals);
+      scores.push((await stack.store.getLeadByEmail(address))?.score?.total);
+    }
+    expect(totals).toEqual([
+      { created: 1, merged: 0, unchanged: 0, skipped: 0, errors: 0 },
+      { created: 0, merged: 0, unchanged: 1, skipped: 0, errors: 0 },
+      { created: 0, merged: 0, unchanged: 1, skipped: 0, errors: 0 },
+    ]);
+    expect(scores[0]).toBeGreaterThan(0);
+    expect(scores).toEqual([scores[0], scores[0], scores[0]]);
+    const lead = await stack.store.getLeadByEmail(address);
+    expect(lead?.stage).toBe("lead");
+    expect((await stack.store.listActivities(lead!.id)).filter((a) => a.type === "form.submitted")).toHaveLength(1);
+    expect(stack.bus.history.filter((e) => e["detail-type"] === "lead.qualified" && e.detail.leadId === lead?.id)).toEqual([]);
+
+    // The same person in a file that names its own key column: the key, not the row's content, decides.
+    const keyed = join(dir, "keyed.csv");
+    const write = (title: string) => writeFileSync(keyed, `crm id,email,firstName,lastName,company,title,companySize,country,consent\r\nC-1,${address},Ada,Lovelace,Engines,${title},10,BR,yes\r\n`);
+    write("Analyst");
+    expect((await importFile(keyed, "--key-column", "CRM ID")).report.totals).toMatchObject({ merged: 1, unchanged: 0 });
+    write("Senior Analyst");
+    expect((await importFile(keyed, "--key-column", "CRM ID")).report.totals).toMatchObject({ merged: 0, unchanged: 1 });
+    expect((await stack.store.listActivities(lead!.id)).filter((a) => a.type === "form.submitted")).toHaveLength(2);
+  }, 120_000);
 
   it("predicts the outcome of every row in a dry run and stores nothing", async () => {
     const file = join(dir, "dry.csv");
@@ -225,6 +260,7 @@ describe("npm run import", () => {
     expect(dry.report.totals).toEqual({
       created: csv.validEmails.size,
       merged: count("duplicate"),
+      unchanged: 0,
       skipped: 1,
       errors: ["size", "consent", "email", "newline", "columns"].map(count).reduce((a, b) => a + b),
     });
@@ -238,6 +274,9 @@ describe("npm run import", () => {
     writeLeadCsv(file, 3, "small");
     const io = { stdout: sink(), stderr: sink(), env: {} };
     await expect(runImport([file, "--form", "nope", "--url", stack.url, "--token", adminToken], io)).rejects.toThrow(/refused the import \(404\): There is no form "nope"/);
+    await expect(runImport([file, "--form", "demo-request", "--key-column", "crm id", "--url", stack.url, "--token", adminToken], io)).rejects.toThrow(
+      /\(422\): .*keyColumn: names no column of the file/,
+    );
     const rep = await signHs256Token({ email: "rep@acme.example", roles: ["rep"] }, stack.authSecret);
     await expect(runImport([file, "--form", "demo-request", "--url", stack.url, "--token", rep], io)).rejects.toThrow(/\(403\): This needs the role admin/);
     await expect(runImport([file, "--form", "demo-request", "--url", "http://127.0.0.1:9", "--token", adminToken], io)).rejects.toThrow(/No leadloop answers at http:\/\/127\.0\.0\.1:9.*npm start/);

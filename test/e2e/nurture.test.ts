@@ -130,7 +130,8 @@ describe("nurture on the local stack", () => {
     await advance("P1D");
     expect(await emailsTo(address)).toHaveLength(1);
 
-    const confirmed = await fetch(confirmLink!);
+    // The link shows a page; its button posts to the same URL (see double-opt-in.test.ts).
+    const confirmed = await fetch(confirmLink!, { method: "POST" });
     expect(confirmed.status).toBe(200);
     await stack.bus.drain();
     expect((await stack.store.getLead(leadId))?.stage).toBe("lead");

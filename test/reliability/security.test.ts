@@ -27,6 +27,7 @@ const PUBLIC_ROUTES = new Set([
   "GET /v1/unsubscribe",
   "POST /v1/unsubscribe",
   "GET /v1/confirm",
+  "POST /v1/confirm",
   "GET /sales",
   "GET /reports",
   "GET /assets/chart.umd.js",

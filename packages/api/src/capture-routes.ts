@@ -1,6 +1,12 @@
 /**
- * `POST /v1/forms/{formId}/submissions`: the front door. JSON clients get 202 {leadId, token};
- * browser form posts get 303 to the thank-you page (or back to the form with the error).
+ * `POST /v1/forms/{formId}/submissions`: the front door. JSON clients get 202 {leadId, token} for
+ * a new lead and 202 {leadId} for a known address; browser form posts get 303 to the thank-you
+ * page (or back to the form with the error).
+ *
+ * Anyone can type anyone's address, so a lead token (a year of reporting behaviour as that lead)
+ * goes only to the submission that created the lead. A later submission may send that token back
+ * as the `leadToken` field to show it comes from the lead's own browser; only then may it change
+ * what the lead told us before (see core's lead-merge.ts).
  */
 import { captureLead, decoyLeadId, expiresIn, type Form, UnknownFormError, ValidationError } from "@leadloop/core";
 import { type Context, Hono } from "hono";
@@ -87,7 +93,9 @@ export function captureRoutes(deps: AppDeps): Hono {
       });
     }
 
-    const { kind, fields } = await readSubmission(c);
+    const { kind, fields: submitted } = await readSubmission(c);
+    const { leadToken, ...fields } = submitted;
+    const provenLeadId = leadOfToken(deps, leadToken);
     const json = wantsJson(c, kind);
     let outcome: Awaited<ReturnType<typeof captureLead>>;
     try {
@@ -96,6 +104,7 @@ export function captureRoutes(deps: AppDeps): Hono {
         ip,
         userAgent: c.req.header("user-agent") ?? "",
         ...(referrer ? { referrer, landingPage: referrer } : {}),
+        ...(provenLeadId ? { provenLeadId } : {}),
         utm: Object.fromEntries(
           ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
             .map((k) => [k, c.req.query(k)])
@@ -115,6 +124,8 @@ export function captureRoutes(deps: AppDeps): Hono {
     // A bot that filled the honeypot sees exactly what a person would, with an id that exists nowhere.
     const leadId = outcome.kind === "stored" ? outcome.lead.id : decoyLeadId();
     if (!json) return c.redirect(form.thankYouUrl, 303);
+    // A known address gets its id (it grants nothing) but no token: the token is the lead's.
+    if (outcome.kind === "stored" && !outcome.created) return c.json({ leadId }, 202, headers);
     const token = deps.signer.sign({ sub: leadId, purpose: "lead", exp: expiresIn(deps.clock.now(), LEAD_TOKEN_DAYS) });
     return c.json({ leadId, token }, 202, headers);
   });
@@ -125,4 +136,14 @@ export function captureRoutes(deps: AppDeps): Hono {
 function withHeaders(response: Response, headers: Record<string, string>): Response {
   for (const [k, v] of Object.entries(headers)) response.headers.set(k, v);
   return response;
+}
+
+/** The lead a valid lead token names; a missing, stale or forged one proves nothing (and is no error). */
+function leadOfToken(deps: AppDeps, token: unknown): string | undefined {
+  if (typeof token !== "string" || token === "") return undefined;
+  try {
+    return deps.signer.verify(token, "lead", deps.clock.now()).sub;
+  } catch {
+    return undefined;
+  }
 }

@@ -21,9 +21,16 @@ import { HttpProblem } from "./problem";
 export const ImportRequest = z.strictObject({
   headers: z.array(z.string().max(200)).min(1).max(200),
   rows: z
-    .array(z.strictObject({ row: z.number().int().positive(), values: z.array(z.string().max(10_000)).max(200) }))
+    .array(
+      z.strictObject({
+        row: z.number().int().positive(),
+        values: z.array(z.string().max(10_000)).max(200),
+      }),
+    )
     .max(MAX_IMPORT_BATCH, `at most ${MAX_IMPORT_BATCH} rows per request; send the file in batches`),
   dryRun: z.boolean().default(false),
+  /** The header of a column that identifies each row (a CRM id); without it a row's content is its key. */
+  keyColumn: z.string().trim().min(1).max(200).optional(),
 });
 export type ImportRequest = z.infer<typeof ImportRequest>;
 
@@ -61,6 +68,7 @@ export function dataRoutes(deps: AppDeps): Hono<AuthEnv> {
       unknownColumns: mapping.unknown,
       duplicateColumns: mapping.duplicate,
       missingColumns: mapping.missing,
+      ...(parsed.data.keyColumn !== undefined ? { keyColumn: parsed.data.keyColumn } : {}),
       results,
     });
   });

@@ -1,8 +1,10 @@
 /**
  * Links from emails: one-click unsubscribe (RFC 8058) and double opt-in confirmation. A person
  * gets a page; a mail client's one-click POST gets a plain answer. A bad token gets a clear page.
+ * A confirmation link only shows a page with a button: mail scanners fetch every link in an
+ * email, so a GET that confirmed would confirm addresses nobody ever looked at.
  */
-import { confirmLead, findUnsubscriber, InvalidTokenError, maskEmail, unsubscribeLead } from "@leadloop/core";
+import { confirmLead, findConfirmable, findUnsubscriber, InvalidTokenError, maskEmail, unsubscribeLead } from "@leadloop/core";
 import { type Context, Hono } from "hono";
 import type { AppDeps } from "./app";
 import { esc, page } from "./pages";
@@ -63,10 +65,29 @@ export function nurtureRoutes(deps: AppDeps): Hono {
 
   app.get("/v1/confirm", async (c) => {
     try {
+      const token = tokenOf(c);
+      const lead = await findConfirmable(deps, token);
+      if (lead.stage !== "pending-confirmation") return c.html(page("Already confirmed", "<p>Your subscription is already confirmed. Thank you!</p>"));
+      return c.html(
+        page(
+          "Confirm your subscription",
+          `<p>Confirm that <strong>${esc(maskEmail(lead.email))}</strong> wants our emails?</p>
+<form method="post" action="/v1/confirm?token=${esc(encodeURIComponent(token))}"><button type="submit">Confirm my subscription</button></form>
+<p class="muted">If you did not ask for this, ignore it: nothing is sent until you confirm, and we delete the request when the link expires.</p>`,
+        ),
+      );
+    } catch (error) {
+      return badLink(c, error);
+    }
+  });
+
+  app.post("/v1/confirm", async (c) => {
+    try {
       await confirmLead(deps, tokenOf(c));
     } catch (error) {
       return badLink(c, error);
     }
+    if (!wantsHtml(c)) return c.json({ confirmed: true });
     return c.html(page("Subscription confirmed", "<p>Thank you: your subscription is confirmed.</p>"));
   });
 

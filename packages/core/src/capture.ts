@@ -8,6 +8,10 @@
  * announces it later. If the put fails after the event went out, the client gets an error and
  * retries; enrollment treats a fresh event for a lead not stored yet as "try again later", and a
  * stale one as nothing to do. A known address (or a lost race) merges, then publishes as before.
+ *
+ * A merge changes only what lead-merge.ts allows: a submission that does not come from the lead's
+ * own browser (its lead token) or an admin import only fills blanks. A keyed submission already
+ * merged (an import row imported again) writes nothing and announces nothing.
  */
 import type { LeadloopConfig } from "./config/schema";
 import { UnknownFormError } from "./errors";
@@ -23,6 +27,12 @@ export interface SubmissionMeta {
   landingPage?: string;
   /** UTM parameters from the page URL; values in the submitted fields take precedence. */
   utm?: Partial<Record<(typeof UTM_KEYS)[number], string>>;
+  /** The lead the submitter's verified lead token names: proof it is that lead's own browser. */
+  provenLeadId?: string;
+  /** An admin import: trusted as the lead's own word. */
+  trusted?: boolean;
+  /** A stable key for this submission (an import row); a repeat of it changes nothing. */
+  key?: string;
 }
 
 export interface CaptureDeps {
@@ -34,7 +44,7 @@ export interface CaptureDeps {
 }
 
 export type CaptureOutcome =
-  | { kind: "stored"; lead: Lead; created: boolean; published: boolean }
+  | { kind: "stored"; lead: Lead; created: boolean; published: boolean; repeated?: boolean }
   /** A bot filled the honeypot: it gets a normal-looking answer and nothing is stored. */
   | { kind: "bot" };
 
@@ -104,7 +114,8 @@ export async function captureLead(
   } as const;
   const announced = await tryPublish(deps, capturedEvent(assumedNew, formId));
 
-  const { lead, created } = await deps.leads.captureSubmission({
+  const owner = meta.trusted === true || (meta.provenLeadId !== undefined && meta.provenLeadId === assumedNew.id);
+  const { lead, created, repeated } = await deps.leads.captureSubmission({
     formId,
     email,
     profile: submission.profile,
@@ -114,8 +125,11 @@ export async function captureLead(
     initialStage,
     at,
     published: announced,
+    trust: owner ? "owner" : "unproven",
+    ...(meta.key !== undefined ? { key: meta.key } : {}),
   });
   if (created) return { kind: "stored", lead, created, published: announced };
+  if (repeated) return { kind: "stored", lead, created, published: lead.published, repeated };
 
   // A known address: the merged lead may sit in another segment than the one announced.
   const published = await tryPublish(deps, capturedEvent(lead, formId));

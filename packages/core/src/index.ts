@@ -1,5 +1,6 @@
 export * from "./config/schema";
 export * from "./lead";
+export * from "./lead-merge";
 export * from "./ports";
 export * from "./errors";
 export * from "./tokens";

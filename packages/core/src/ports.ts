@@ -4,6 +4,7 @@
  * An AWS error never crosses a port: adapters translate it into the errors below.
  */
 import type { Consent, Lead, LeadScore, Profile, ProfileValue, Source, Stage } from "./lead";
+import type { SubmissionTrust } from "./lead-merge";
 
 /** Time is injected, so tests and the local stack can move it. */
 export interface Clock {
@@ -31,6 +32,13 @@ export interface CaptureRecord {
   segmentOf: (profile: Profile) => string;
   /** Stage of a lead created by this submission. */
   initialStage: Stage;
+  /** What a merge into a known lead may overwrite (see lead-merge.ts); unproven when absent. */
+  trust?: SubmissionTrust;
+  /**
+   * A stable key for this submission (an import row's): a known lead that already holds a
+   * submission with this key is left as it is, so a repeated import adds nothing.
+   */
+  key?: string;
   at: string;
   /**
    * Whether this submission's `lead.captured` already reached the bus. Applies only to a lead this
@@ -44,6 +52,8 @@ export interface CaptureResult {
   created: boolean;
   /** Fields this submission changed on a known lead, with their old values. */
   changed: Record<string, { from: ProfileValue | undefined; to: ProfileValue }>;
+  /** The lead already held a submission with this record's key: nothing was written. */
+  repeated?: boolean;
 }
 
 export interface Activity {
@@ -94,6 +104,17 @@ export interface LeadStore {
   getSuppression(email: string): Promise<Suppression | undefined>;
   suppress(suppression: Suppression): Promise<void>;
 
+  // Double opt-in (see nurture/confirmation.ts for the rules these primitives serve).
+  getConfirmation(leadId: string): Promise<ConfirmationState | undefined>;
+  /**
+   * Writes a lead's confirmation state if it is still at `expectedVersion` (0: none stored yet),
+   * storing it at `expectedVersion + 1`; false when another writer got there first. The state is
+   * in a sparse index at its `dueAt` while it has one.
+   */
+  saveConfirmation(state: ConfirmationState, expectedVersion: number): Promise<boolean>;
+  /** Confirmation states due at or before `upTo`, oldest first. */
+  listConfirmationsDue(upTo: string, limit: number): Promise<ConfirmationState[]>;
+
   // Scoring and qualification (see engagement/record-behaviour.ts for how they fit together).
   /**
    * Appends an activity the lead's score may count and moves the lead's behaviour sequence, so a
@@ -118,6 +139,24 @@ export interface LeadStore {
   settleAnnouncement(leadId: string, qualifiedAt: string, outcome: "announced" | "released"): Promise<void>;
   /** Qualifications made at or before `upTo` whose `lead.qualified` has not reached the bus yet, oldest first. */
   listUnannounced(upTo: string, limit: number): Promise<{ lead: Lead; qualifiedAt: string }[]>;
+}
+
+/** Where a lead's double opt-in stands: what was sent, what failed, when it must be looked at again. */
+export interface ConfirmationState {
+  leadId: string;
+  /** As stored (0 before the first write); writes are conditional on it. */
+  version: number;
+  /** Confirmation emails SES accepted. */
+  sends: number;
+  /** Failed attempts since the last one SES accepted. */
+  failures: number;
+  lastSentAt?: string;
+  /** While one sender holds the right to send; it lapses then (a crashed sender is retried). */
+  sendingUntil?: string;
+  /** When the confirmation job must look at it again (a retry, a lapsed claim, the expiry); none: never. */
+  dueAt?: string;
+  /** When the lead is deleted unless confirmed: the newest link's expiry. */
+  expiresAt: string;
 }
 
 /** What a score was computed from; a score write is conditional on both. */

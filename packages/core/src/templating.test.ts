@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Template } from "./config/schema";
-import { renderTemplate, templateFields, templateFieldUses } from "./templating";
+import { escapeChatText, renderTemplate, templateFields, templateFieldUses } from "./templating";
 
 const template: Template = {
   name: "welcome",
@@ -9,6 +9,16 @@ const template: Template = {
 };
 
 describe("renderTemplate", () => {
+  it("renders a lead's Liquid-looking values as text, never as Liquid", () => {
+    const out = renderTemplate(template, "Hi", { lead: { firstName: "{{ 6 | times: 7 }}", company: "{% if x %}" } });
+    expect(out.text).toContain("Hi {{ 6 | times: 7 }} from {% if x %}");
+  });
+
+  it("stops a template that would build gigabytes or loop for minutes", () => {
+    const runaway = { ...template, text: "{% for i in (1..100000000) %}{{ lead.company }}{% endfor %}" };
+    expect(() => renderTemplate(runaway, "s", { lead: { company: "x".repeat(1000) } })).toThrow(/limit/i);
+  });
+
   it("escapes HTML in merge fields in the HTML part only", () => {
     const out = renderTemplate(template, "Hello", {
       lead: { firstName: '<script>alert("x")</script>', company: "Smith & Sons" },
@@ -64,5 +74,11 @@ describe("templateFields", () => {
 
   it("throws on invalid Liquid", () => {
     expect(() => templateFields("{% if lead.x %}never closed")).toThrow();
+  });
+});
+
+describe("escapeChatText", () => {
+  it("escapes Slack's control characters and nothing else", () => {
+    expect(escapeChatText("R&D <!channel> > *bold*")).toBe("R&amp;D &lt;!channel&gt; &gt; *bold*");
   });
 });

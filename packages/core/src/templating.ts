@@ -3,13 +3,33 @@
  * types `<script>` into a form field cannot inject markup into an email; the text part and the
  * subject are not HTML, so they are not escaped, but the subject loses CR/LF so a merge field can
  * never add a mail header.
+ *
+ * Only marketer-owned text (config/templates, subjects from config or code) is ever parsed as
+ * Liquid. Whatever a lead typed reaches a template as a variable: pasted into a template source,
+ * `{{ 6 | times: 7 }}` in a name would be evaluated and `{% if %}` would break every render.
  */
-import { Liquid, type Template as LiquidTemplate } from "liquidjs";
+import { Liquid, type LiquidOptions, type Template as LiquidTemplate } from "liquidjs";
 import type { Template } from "./config/schema";
 
+/**
+ * Bounds on one parse and one render, so a template (or a variable fed to a loop) can never hold
+ * a sender for long: the real templates parse in well under 1e5 characters and render in a few
+ * milliseconds with a few kilobytes of new strings. The render limit is wall time on a shared
+ * machine, hence the margin.
+ */
+export const LIQUID_LIMITS = { parseLimit: 1_000_000, renderLimit: 2_000, memoryLimit: 20_000_000 } as const satisfies LiquidOptions;
+
 // strictFilters: a misspelt filter is a parse error config:check reports, not silently empty output.
-const htmlEngine = new Liquid({ outputEscape: "escape", strictFilters: true, cache: false });
-const textEngine = new Liquid({ strictFilters: true, cache: false });
+const htmlEngine = new Liquid({ outputEscape: "escape", strictFilters: true, cache: false, ...LIQUID_LIMITS });
+const textEngine = new Liquid({ strictFilters: true, cache: false, ...LIQUID_LIMITS });
+
+/**
+ * Slack's mrkdwn gives `&`, `<` and `>` meaning (links, mentions such as `<!channel>`), so a value
+ * a lead typed is escaped before it goes into a chat message; the message's own links are not.
+ */
+export function escapeChatText(value: string): string {
+  return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
 
 export interface RenderedEmail {
   subject: string;
@@ -25,7 +45,8 @@ export interface TemplateFieldUse {
 }
 
 // Parsed templates keyed by engine and source: a sweeper renders the same few templates for every
-// lead, and parsing dominates rendering. The set of sources is the finite set in config/.
+// lead, and parsing dominates rendering. The set of sources is the finite set in config/ (and the
+// fixed subjects in code); a source built from lead data would grow this map without end.
 const parsed = new Map<string, LiquidTemplate[]>();
 
 function parseCached(engine: Liquid, kind: "html" | "text", source: string): LiquidTemplate[] {

@@ -15,12 +15,13 @@ import { describeTotals, type ImportRow, type ImportRowResult, importTotals, typ
 import { parse } from "csv-parse";
 import { localAuthSecret } from "./local-secrets";
 
-export const IMPORT_USAGE = `Usage: npm run import -- <file.csv> --form <formId> [--dry-run] [--url <url>] [--data-dir <dir>] [--token <token>]
+export const IMPORT_USAGE = `Usage: npm run import -- <file.csv> --form <formId> [--key-column <column>] [--dry-run] [--url <url>] [--data-dir <dir>] [--token <token>]
 
 Imports leads from a CSV file through the same validation, consent rule and dedupe as the form
-<formId>: a new address creates a lead, a known one is merged into its lead (so running the same
-import twice creates nothing new), and a suppressed address (unsubscribed, bounced, erased) is
-skipped, never re-subscribed.
+<formId>: a new address creates a lead, a known one is merged into its lead, and a suppressed
+address (unsubscribed, bounced, erased) is skipped, never re-subscribed. Importing the same rows
+again changes nothing ("unchanged": no activity, no points); a row whose content changed since is
+merged as news.
 
   <file.csv>        UTF-8, comma-separated, with a header row (a BOM, quoted fields and CRLF line
                     ends are fine). Columns are matched to the form's fields ignoring case, spaces,
@@ -29,7 +30,11 @@ skipped, never re-subscribed.
                     requires consent; utm_* columns set the lead's source (utm_source defaults to
                     "import"). Unknown columns are reported once and ignored.
   --form <formId>   the form in config/forms.yaml whose fields and rules apply
-  --dry-run         check every row and say what would happen, without storing anything
+  --key-column <c>  a column that identifies each row (e.g. a CRM id): a row whose key was
+                    imported before is unchanged even if its other values differ. Without it, a
+                    row is identified by its content. Matched like the other columns.
+  --dry-run         check every row and say what would happen, without storing anything (a
+                    row imported before is predicted as merged, not unchanged)
   --url <url>       the running leadloop to import into (default http://127.0.0.1:3000, i.e.
                     the local stack of \`npm start\`, which must be running)
   --data-dir <dir>  the local stack's data folder (default .leadloop); its auth-secret signs the
@@ -85,6 +90,7 @@ function options(argv: string[]) {
       args: argv,
       options: {
         form: { type: "string" },
+        "key-column": { type: "string" },
         "dry-run": { type: "boolean" },
         url: { type: "string" },
         "data-dir": { type: "string" },
@@ -165,6 +171,7 @@ export async function runImport(argv: string[], io: ImportIo): Promise<ImportRep
   const formId = values.form ?? (() => { throw new ImportUsageError("Say which form's fields and rules apply: --form <formId>."); })();
   if (!existsSync(file)) throw new ImportUsageError(`There is no file ${file}.`);
   const dryRun = values["dry-run"] === true;
+  const keyColumn = values["key-column"];
   let base: URL;
   try {
     base = new URL(values.url ?? io.env.LEADLOOP_URL ?? "http://127.0.0.1:3000");
@@ -181,7 +188,7 @@ export async function runImport(argv: string[], io: ImportIo): Promise<ImportRep
       response = await doFetch(endpoint, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-        body: JSON.stringify({ headers, rows, dryRun }),
+        body: JSON.stringify({ headers, rows, dryRun, ...(keyColumn !== undefined ? { keyColumn } : {}) }),
       });
     } catch (error) {
       const why = (error as { cause?: { code?: string } }).cause?.code ?? String(error);

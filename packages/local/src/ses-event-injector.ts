@@ -5,7 +5,7 @@
  * strings, and the open/click/bounce/complaint/delivery object), through the same `aws.ses` rule.
  */
 import { randomUUID } from "node:crypto";
-import { type EventEnvelope, SES_EVENTS, SES_SOURCE } from "@leadloop/core";
+import { type EventEnvelope, type Mailer, type OutgoingEmail, SES_EVENTS, SES_SOURCE } from "@leadloop/core";
 
 export const SES_ACTIONS = ["open", "click", "bounce", "complaint", "delivery"] as const;
 export type SesAction = (typeof SES_ACTIONS)[number];
@@ -136,4 +136,29 @@ export function sesEngagementEvent(input: SesEventInput): EventEnvelope {
 export function firstLink(html: string, text: string): string | undefined {
   const links = [...`${html}\n${text}`.matchAll(/https?:\/\/[^\s"'<>)]+/g)].map((m) => m[0].replace(/&amp;/g, "&"));
   return links.find((link) => !link.includes("/v1/unsubscribe"));
+}
+
+/**
+ * The SES emulator accepts EmailTags and drops them, but SES puts them on every event. This mailer
+ * remembers the tags each message really went out with, so an injected event carries exactly
+ * those (a staff email's tags included, not a lead's reconstructed from the message store).
+ * In memory: after a restart the injector falls back to the message store.
+ */
+export class TagRememberingMailer implements Mailer {
+  readonly #inner: Mailer;
+  readonly #tags = new Map<string, Record<string, string>>();
+
+  constructor(inner: Mailer) {
+    this.#inner = inner;
+  }
+
+  async send(email: OutgoingEmail): Promise<{ messageId: string }> {
+    const sent = await this.#inner.send(email);
+    this.#tags.set(sent.messageId, { ...email.tags });
+    return sent;
+  }
+
+  tagsOf(providerMessageId: string): Record<string, string> | undefined {
+    return this.#tags.get(providerMessageId);
+  }
 }

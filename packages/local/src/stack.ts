@@ -17,6 +17,7 @@ import {
   checkClaimSlas,
   handOff,
   retryNotifications,
+  settleConfirmations,
   type SalesDeps,
   type SalesStore,
   enrollLead,
@@ -48,6 +49,7 @@ import { consoleLogger } from "./console-logger";
 import { devRoutes } from "./dev-routes";
 import { startDynamoDbLocal, startSesLocal } from "./engines";
 import { localAuthSecret } from "./local-secrets";
+import { TagRememberingMailer } from "./ses-event-injector";
 import { VirtualClock } from "./virtual-clock";
 
 /** The configuration set the local mailer names; SES-shaped events carry it as SES's would. */
@@ -191,7 +193,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const reports = new DynamoReportStore({ client, tableName });
     const sesClient = createSesClient({ endpoint: sesEndpoint });
     options.instrumentClients?.({ dynamo: client, ses: sesClient });
-    const bareMailer = new SesMailer({ client: sesClient, configurationSet: LOCAL_CONFIGURATION_SET });
+    const bareMailer = new TagRememberingMailer(new SesMailer({ client: sesClient, configurationSet: LOCAL_CONFIGURATION_SET }));
     const clock = new VirtualClock(options.dataDir ? join(options.dataDir, "clock.json") : undefined);
     const signer = new TokenSigner(localSigningKey(options.dataDir));
 
@@ -271,6 +273,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // Claim windows that closed move their leads on; notifications that failed get another try.
       const sla = await checkClaimSlas(salesDeps);
       if (sla.overdue > 0) log.info("claim SLAs checked", { ...sla });
+      await settleConfirmations({ ...deps, records: new DynamoLeadRecords({ client, tableName }) });
       const owed = await retryNotifications(salesDeps);
       if (owed.owed > 0) log.info("rep notifications retried", { ...owed });
       await bus.drain();
@@ -325,6 +328,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           configurationSet: LOCAL_CONFIGURATION_SET,
           // The tags the sweeper sent with the message; the SES emulator does not keep them.
           tagsOf: async (providerId) => {
+            const sent = bareMailer.tagsOf(providerId);
+            if (sent) return sent;
             const m = await nurture.getMessageByProviderId(providerId);
             if (!m) return undefined;
             return { lead: m.leadId, message: m.messageId, ...(m.sequenceId ? { sequence: m.sequenceId } : {}), ...(m.stepId ? { step: m.stepId } : {}) };

@@ -90,7 +90,35 @@ describe("DynamoLeadStore.captureSubmission", () => {
     expect(a.lead.id).not.toBe(b.lead.id);
   });
 
-  it("merges a second submission: new non-empty values win, blanks do not erase, old values stay in the history", async () => {
+  it("merges an unproven submission: it fills blanks only; what it offered instead stays in its activity", async () => {
+    const email = uniqueEmail();
+    const consent = { formId: "demo", text: "Yes, email me", given: true, at: tick(), ip: "192.0.2.1", userAgent: "test" };
+    const first = await store.captureSubmission(submission(email, { firstName: "Ada", company: "Analytical Engines" }, { consent }));
+    const at = tick();
+    const second = await store.captureSubmission(
+      submission(email, { firstName: "Mallory", title: "CEO" }, { at, source: { formId: "demo", at }, consent: { ...consent, given: false, at } }),
+    );
+    expect(second.lead.profile).toEqual({ firstName: "Ada", company: "Analytical Engines", title: "CEO" });
+    expect(second.changed).toEqual({ title: { to: "CEO" } });
+    expect(second.lead.consents).toEqual(first.lead.consents);
+    const [latest] = await store.listActivities(first.lead.id);
+    expect(latest?.data).toMatchObject({ kept: { firstName: { kept: "Ada", offered: "Mallory" } }, consent: { given: false } });
+  });
+
+  it("stores a keyed submission once: the same key again writes nothing, on a new lead or a known one", async () => {
+    const email = uniqueEmail();
+    const created = await store.captureSubmission(submission(email, { firstName: "Ada" }, { key: "row-a" }));
+    const repeat = await store.captureSubmission(submission(email, { firstName: "Ada" }, { key: "row-a" }));
+    expect(repeat).toMatchObject({ created: false, repeated: true, changed: {} });
+    const merged = await store.captureSubmission(submission(email, { title: "CTO" }, { key: "row-b" }));
+    expect(merged.repeated).toBeUndefined();
+    const again = await Promise.all([1, 2, 3].map(() => store.captureSubmission(submission(email, { title: "CTO" }, { key: "row-b" }))));
+    expect(again.map((r) => r.repeated)).toEqual([true, true, true]);
+    const submitted = (await store.listActivities(created.lead.id)).filter((a) => a.type === "form.submitted");
+    expect(submitted).toHaveLength(2);
+  });
+
+  it("merges a submission from the lead itself: new non-empty values win, blanks do not erase, old values stay in the history", async () => {
     const email = uniqueEmail();
     const consent = { formId: "demo", text: "Yes, email me", given: true, at: tick(), ip: "192.0.2.1", userAgent: "test" };
     const first = await store.captureSubmission(
@@ -101,6 +129,7 @@ describe("DynamoLeadStore.captureSubmission", () => {
     const secondAt = tick();
     const second = await store.captureSubmission(
       submission(email, { firstName: "Augusta", company: "", title: "Countess" }, {
+        trust: "owner",
         formId: "webinar",
         at: secondAt,
         source: { formId: "webinar", at: secondAt, utm_source: "ads" },
@@ -116,7 +145,8 @@ describe("DynamoLeadStore.captureSubmission", () => {
     expect(second.lead.forms).toEqual(["demo", "webinar"]);
     expect(second.lead.firstTouch).toEqual(first.lead.firstTouch);
     expect(second.lead.lastTouch).toEqual({ formId: "webinar", at: secondAt, utm_source: "ads" });
-    expect(second.lead.consents.map((c) => c.formId)).toEqual(["demo", "webinar"]);
+    // Consent never changes on a merge; the webinar's consent is in its submission's activity.
+    expect(second.lead.consents.map((c) => c.formId)).toEqual(["demo"]);
     expect(second.lead.createdAt).toBe(first.lead.createdAt);
     expect(second.lead.updatedAt).toBe(secondAt);
 

@@ -17,12 +17,13 @@ import {
   type Activity,
   type CaptureRecord,
   type CaptureResult,
+  type ConfirmationState,
   checkLeadIdKey,
   deriveLeadId,
   type Lead,
   type LeadScore,
   type LeadStore,
-  mergeProfile,
+  mergeSubmission,
   type NewActivity,
   normaliseEmail,
   StoreUnavailableError,
@@ -30,6 +31,7 @@ import {
   type Suppression,
 } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
+import { DynamoConfirmations } from "./dynamo-confirmations";
 import { DynamoLeadScores } from "./dynamo-lead-scores";
 import { erasedSuppressionHash, erasedSuppressionHashKey, erasedSuppressionKey } from "./erased-suppression";
 import { LeadNotFoundError, translateError } from "./errors";
@@ -46,9 +48,6 @@ export interface DynamoLeadStoreOptions {
   /** Merges that lose an optimistic-lock race retry this many times before giving up. */
   maxAttempts?: number;
 }
-
-/** The lead keeps its latest consents; every consent ever given stays in its form.submitted activity. */
-export const MAX_CONSENTS_ON_LEAD = 50;
 
 const FORM_SUBMITTED = "form.submitted";
 
@@ -67,6 +66,8 @@ export class DynamoLeadStore implements LeadStore {
   readonly #maxAttempts: number;
   /** Scores and qualifications: see dynamo-lead-scores.ts. */
   readonly #scores: DynamoLeadScores;
+  /** Double-opt-in state: see dynamo-confirmations.ts. */
+  readonly #confirmations: DynamoConfirmations;
 
   constructor(options: DynamoLeadStoreOptions) {
     this.#client = options.client;
@@ -75,6 +76,7 @@ export class DynamoLeadStore implements LeadStore {
     this.#erasedHashKey = erasedSuppressionHashKey(this.#leadIdKey);
     this.#maxAttempts = options.maxAttempts ?? 60;
     this.#scores = new DynamoLeadScores(options.client, options.tableName, toLead);
+    this.#confirmations = new DynamoConfirmations(options.client, options.tableName);
   }
 
   leadIdFor(email: string): string {
@@ -152,7 +154,11 @@ export class DynamoLeadStore implements LeadStore {
     if (!item) return { kind: "gone" };
     const current = toLead(item);
     const version = Number(item.version ?? 0);
-    const { profile, changed } = mergeProfile(current.profile, record.profile);
+    if (record.key !== undefined && (item[FIRST_SUBMISSION] as { data?: { key?: unknown } } | undefined)?.data?.key === record.key) {
+      return { kind: "done", result: { lead: current, created: false, changed: {}, repeated: true } };
+    }
+    // Which fields may change is core's rule (lead-merge.ts); consent and first touch never do.
+    const { profile, changed, kept } = mergeSubmission(current.profile, record.profile, record.trust ?? "unproven");
     const newer = record.source.at >= current.lastTouch.at;
     const lead: Lead = {
       ...current,
@@ -160,10 +166,9 @@ export class DynamoLeadStore implements LeadStore {
       segment: record.segmentOf({ ...profile, email: current.email, stage: current.stage }),
       forms: current.forms.includes(record.formId) ? current.forms : [...current.forms, record.formId],
       lastTouch: newer ? record.source : current.lastTouch,
-      consents: record.consent ? [...current.consents, record.consent].slice(-MAX_CONSENTS_ON_LEAD) : current.consents,
       updatedAt: later(record.at, current.updatedAt),
     };
-    const activity = submissionActivity(leadId, record, false, changed);
+    const activity = submissionActivity(leadId, record, false, changed, kept);
     try {
       await this.#client.send(
         new TransactWriteCommand({
@@ -198,11 +203,25 @@ export class DynamoLeadStore implements LeadStore {
               },
             },
             { Put: { TableName: this.#table, Item: activityItem(activity) } },
+            ...(record.key !== undefined
+              ? [
+                  {
+                    Put: {
+                      TableName: this.#table,
+                      Item: { ...keys.submissionKey(leadId, record.key), entity: "submission-key", at: record.at, activityId: activity.id },
+                      ConditionExpression: "attribute_not_exists(pk)",
+                    },
+                  },
+                ]
+              : []),
           ],
         }),
       );
       return { kind: "done", result: { lead, created: false, changed } };
     } catch (error) {
+      if (cancellation(error, 2)?.code === "ConditionalCheckFailed") {
+        return { kind: "done", result: { lead: current, created: false, changed: {}, repeated: true } };
+      }
       if (cancellation(error, 0)?.code === "ConditionalCheckFailed" || isConflict(error)) return { kind: "retry" };
       throw translateError(error, "merging a submission into a lead");
     }
@@ -215,6 +234,18 @@ export class DynamoLeadStore implements LeadStore {
 
   async getLeadByEmail(email: string): Promise<Lead | undefined> {
     return this.getLead(this.leadIdFor(email));
+  }
+
+  getConfirmation(leadId: string): Promise<ConfirmationState | undefined> {
+    return this.#confirmations.get(leadId);
+  }
+
+  saveConfirmation(state: ConfirmationState, expectedVersion: number): Promise<boolean> {
+    return this.#confirmations.save(state, expectedVersion);
+  }
+
+  listConfirmationsDue(upTo: string, limit: number): Promise<ConfirmationState[]> {
+    return this.#confirmations.listDue(upTo, limit);
   }
 
   /** Takes one id or many; also removes the lead from the unpublished index. */
@@ -438,6 +469,7 @@ function submissionActivity(
   record: CaptureRecord,
   created: boolean,
   changed: CaptureResult["changed"],
+  kept: Record<string, unknown> = {},
 ): Activity {
   return {
     leadId,
@@ -450,7 +482,9 @@ function submissionActivity(
       submitted: record.profile,
       source: record.source,
       ...(record.consent ? { consent: record.consent } : {}),
+      ...(record.key !== undefined ? { key: record.key } : {}),
       changed,
+      ...(Object.keys(kept).length > 0 ? { kept } : {}),
     },
   };
 }

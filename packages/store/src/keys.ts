@@ -15,6 +15,7 @@ export const DUE_SHARDS = 16;
 export const REPORT_SHARDS = 16;
 export const RECYCLE_SHARDS = 8;
 export const UNANNOUNCED_SHARDS = 8;
+export const CONFIRMATION_SHARDS = 4;
 
 /** FNV-1a: a stable, cheap spread of ids over shards (not security relevant). */
 export function shardOf(id: string, shards: number): number {
@@ -37,6 +38,8 @@ export const keys = {
   suppression: (email: string): Key => ({ pk: `EMAIL#${email}`, sk: "SUPPRESSION" }),
   activity: (leadId: string, activityId: string): Key => ({ pk: `LEAD#${leadId}`, sk: `ACT#${activityId}` }),
   activityPrefix: "ACT#",
+  /** Marks that a keyed submission (an import row) was merged into the lead, so a repeat adds nothing. */
+  submissionKey: (leadId: string, key: string): Key => ({ pk: `LEAD#${leadId}`, sk: `SUBKEY#${key}` }),
   // Reserved for issue 4 and later.
   enrollment: (leadId: string, sequenceId: string): Key => ({ pk: `LEAD#${leadId}`, sk: `ENR#${sequenceId}` }),
   message: (leadId: string, messageId: string): Key => ({ pk: `LEAD#${leadId}`, sk: `MSG#${messageId}` }),
@@ -62,6 +65,8 @@ export const keys = {
     pk: `REPORT#${day}#${shard}`,
     sk: `SEQ#${sequenceId}#STEP#${stepId}#SEG#${segment}#SRC#${sourceId}#FORM#${formId}`,
   }),
+  /** A double-opt-in lead's confirmation state, in the lead's partition (erased with it). */
+  confirmation: (leadId: string): Key => ({ pk: `LEAD#${leadId}`, sk: "CONFIRMATION" }),
   /** What the report already counted for a lead (its facts and stage times), in the lead's partition. */
   reportState: (leadId: string): Key => ({ pk: `LEAD#${leadId}`, sk: "REPORT" }),
 } as const;
@@ -104,4 +109,10 @@ export const indexKeys = {
     dueSk: `${qualifiedAt}#${leadId}`,
   }),
   unannouncedShard: (shard: number) => `UNANNOUNCED#${shard}`,
+  /** A confirmation to retry, or a lead to expire, at `dueAt` (due index). */
+  confirmationDue: (leadId: string, dueAt: string) => ({
+    duePk: `CONFIRM#${shardOf(leadId, CONFIRMATION_SHARDS)}`,
+    dueSk: `${dueAt}#${leadId}`,
+  }),
+  confirmationShard: (shard: number) => `CONFIRM#${shard}`,
 } as const;

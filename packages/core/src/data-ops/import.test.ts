@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Form } from "../config/schema";
-import { describeTotals, importTotals, mapColumns } from "./import";
+import { describeTotals, importRowKey, importTotals, mapColumns } from "./import";
 
 const form: Form = {
   name: "Book a demo",
@@ -48,7 +48,22 @@ describe("import totals", () => {
       { row: 5, outcome: "error", problems: [{ column: "email", message: "is required" }] },
       { row: 6, outcome: "created", leadId: "c" },
     ]);
-    expect(totals).toEqual({ created: 2, merged: 1, skipped: 1, errors: 1 });
-    expect(describeTotals(totals)).toBe("2 created, 1 merged, 1 skipped, 1 error");
+    expect(totals).toEqual({ created: 2, merged: 1, unchanged: 0, skipped: 1, errors: 1 });
+    expect(describeTotals(totals)).toBe("2 created, 1 merged, 0 unchanged, 1 skipped, 1 error");
+  });
+});
+
+describe("importRowKey", () => {
+  it("is the same for the same content however the file spells or orders it", () => {
+    const a = importRowKey("demo", { email: "Ada@Engines.example ", firstName: "Ada", phone: "" });
+    expect(importRowKey("demo", { firstName: " Ada", email: "ada@engines.example" })).toBe(a);
+    expect(importRowKey("demo", { email: "ada@engines.example", firstName: "Augusta" })).not.toBe(a);
+    expect(importRowKey("webinar", { email: "ada@engines.example", firstName: "Ada" })).not.toBe(a);
+  });
+
+  it("follows the row's own key when it has one, and never holds it in clear", () => {
+    const k = importRowKey("demo", { email: "ada@engines.example", title: "Analyst" }, "ada@engines.example");
+    expect(importRowKey("demo", { email: "ada@engines.example", title: "CTO" }, " ada@engines.example")).toBe(k);
+    expect(k).toMatch(/^import:[0-9a-f]{64}$/);
   });
 });

@@ -1,9 +1,16 @@
 /**
  * importRows: every row of an imported file goes through exactly what a form submission goes
- * through (the form's validation and consent rule, dedupe on the address, `lead.captured`), so
- * running the same import twice merges into the leads the first run made instead of duplicating
- * them, and a suppressed address is skipped, never re-subscribed.
+ * through (the form's validation and consent rule, dedupe on the address, `lead.captured`), and
+ * importing the same rows again changes nothing: each row carries a stable key, and a lead that
+ * already holds a submission with that key gets no second activity and so no second score. A
+ * suppressed address is skipped, never re-subscribed.
+ *
+ * The key is the row's own (a column the file names, e.g. a CRM id) or else a hash of what the
+ * row says, field by field. A hash of the file and the row number would change when a row is
+ * added above, or the file re-saved with other line ends, and import every row a second time; a
+ * hash of the content imports again only a row whose content changed, which is news.
  */
+import { createHash } from "node:crypto";
 import { type CaptureDeps, captureLead, type SubmissionMeta } from "../capture";
 import type { Form } from "../config/schema";
 import { UnknownFormError, ValidationError } from "../errors";
@@ -31,7 +38,8 @@ export interface RowProblem {
 }
 
 export type ImportRowResult =
-  | { row: number; outcome: "created" | "merged"; leadId: string }
+  /** unchanged: this row was imported before, so nothing was written. */
+  | { row: number; outcome: "created" | "merged" | "unchanged"; leadId: string }
   | { row: number; outcome: "skipped"; leadId: string; reason: string }
   | { row: number; outcome: "error"; problems: RowProblem[] };
 
@@ -86,6 +94,11 @@ export interface ImportOptions {
   formId: string;
   headers: readonly string[];
   rows: readonly ImportRow[];
+  /**
+   * The header of a column that identifies each row (a CRM id, matched like field columns): a row
+   * whose key was imported before is unchanged. Without one, a row's content is its key.
+   */
+  keyColumn?: string;
   /** Validate, check suppression and predict created/merged without writing anything. */
   dryRun?: boolean;
   /** Rows in flight at once. */
@@ -102,15 +115,42 @@ export interface ImportBatchResult {
 
 const STORE_ATTEMPTS = 3;
 
+/**
+ * The submission key of an imported row, scoped to the form. Hashed, so a key column holding an
+ * address (or the row's content) never lands in a table key in clear.
+ */
+export function importRowKey(formId: string, raw: Record<string, string>, ownKey?: string): string {
+  const identity =
+    ownKey !== undefined
+      ? ["key", ownKey.trim()]
+      : [
+          "content",
+          ...Object.entries(raw)
+            .map(([field, value]) => [field, field === "email" ? normaliseEmail(value) : value.trim()] as const)
+            .filter(([, value]) => value !== "")
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        ];
+  return `import:${createHash("sha256").update(JSON.stringify([formId, identity])).digest("hex")}`;
+}
+
 export async function importRows(deps: CaptureDeps, options: ImportOptions): Promise<ImportBatchResult> {
   const form = Object.hasOwn(deps.config.forms, options.formId) ? deps.config.forms[options.formId] : undefined;
   if (!form) throw new UnknownFormError(options.formId);
   const mapping = mapColumns(form, options.headers);
+  const keyIndex = options.keyColumn === undefined ? -1 : options.headers.findIndex((h) => comparable(h.trim()) === comparable(options.keyColumn ?? ""));
+  if (options.keyColumn !== undefined) {
+    if (keyIndex < 0) {
+      throw new ValidationError([{ field: "keyColumn", message: `names no column of the file (its columns: ${options.headers.join(", ")})` }]);
+    }
+    // The key column is the row's identity, not an unknown field to warn about.
+    mapping.unknown = mapping.unknown.filter((h) => comparable(h.trim()) !== comparable(options.keyColumn ?? ""));
+  }
   const columnOf = new Map<string, string>();
   mapping.fieldOf.forEach((field, i) => {
     if (field !== undefined) columnOf.set(field, options.headers[i] ?? field);
   });
-  const meta: SubmissionMeta = { ip: "import", userAgent: "leadloop import", utm: { utm_source: IMPORT_UTM_SOURCE } };
+  // An admin's file is the lead's word: it may correct what a lead told us (see lead-merge.ts).
+  const meta: SubmissionMeta = { ip: "import", userAgent: "leadloop import", utm: { utm_source: IMPORT_UTM_SOURCE }, trusted: true };
   // A dry run predicts "merged" for the second row of an address within the same call.
   const predictedNew = new Set<string>();
 
@@ -130,6 +170,11 @@ export async function importRows(deps: CaptureDeps, options: ImportOptions): Pro
         problems: error.issues.map((issue) => ({ column: columnOf.get(issue.field) ?? issue.field, message: issue.message })),
       };
     }
+    let ownKey: string | undefined;
+    if (keyIndex >= 0) {
+      ownKey = row.values[keyIndex]?.trim() ?? "";
+      if (ownKey === "") return { row: row.row, outcome: "error", problems: [{ column: options.headers[keyIndex] ?? "", message: "is empty, but it is the key column that identifies each row" }] };
+    }
     const leadId = deps.leads.leadIdFor(email);
     const suppression = await deps.leads.getSuppression(email);
     if (suppression) return { row: row.row, outcome: "skipped", leadId, reason: `the address is suppressed (${suppression.reason})` };
@@ -139,12 +184,14 @@ export async function importRows(deps: CaptureDeps, options: ImportOptions): Pro
       predictedNew.add(leadId);
       return { row: row.row, outcome: known ? "merged" : "created", leadId };
     }
+    const rowMeta: SubmissionMeta = { ...meta, key: importRowKey(options.formId, raw, ownKey) };
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = await captureLead(deps, options.formId, raw, meta);
+        const outcome = await captureLead(deps, options.formId, raw, rowMeta);
         // Unreachable (the honeypot is never mapped), but a bot answer must not read as stored.
         if (outcome.kind === "bot") return { row: row.row, outcome: "skipped", leadId, reason: "treated as a bot" };
-        return { row: row.row, outcome: outcome.created ? "created" : "merged", leadId: outcome.lead.id };
+        const kind = outcome.created ? "created" : outcome.repeated ? "unchanged" : "merged";
+        return { row: row.row, outcome: kind, leadId: outcome.lead.id };
       } catch (error) {
         if (error instanceof StoreUnavailableError && attempt < STORE_ATTEMPTS) continue;
         const message = error instanceof Error ? error.message : String(error);
@@ -173,12 +220,14 @@ export async function importRows(deps: CaptureDeps, options: ImportOptions): Pro
 export interface ImportTotals {
   created: number;
   merged: number;
+  /** Rows imported before: nothing written. */
+  unchanged: number;
   skipped: number;
   errors: number;
 }
 
 export function importTotals(results: Iterable<ImportRowResult>): ImportTotals {
-  const totals: ImportTotals = { created: 0, merged: 0, skipped: 0, errors: 0 };
+  const totals: ImportTotals = { created: 0, merged: 0, unchanged: 0, skipped: 0, errors: 0 };
   for (const r of results) {
     if (r.outcome === "error") totals.errors++;
     else totals[r.outcome]++;
@@ -186,7 +235,7 @@ export function importTotals(results: Iterable<ImportRowResult>): ImportTotals {
   return totals;
 }
 
-/** "N created, M merged, K skipped, E errors" */
+/** "N created, M merged, U unchanged, K skipped, E errors" */
 export function describeTotals(t: ImportTotals): string {
-  return `${t.created} created, ${t.merged} merged, ${t.skipped} skipped, ${t.errors} ${t.errors === 1 ? "error" : "errors"}`;
+  return `${t.created} created, ${t.merged} merged, ${t.unchanged} unchanged, ${t.skipped} skipped, ${t.errors} ${t.errors === 1 ? "error" : "errors"}`;
 }

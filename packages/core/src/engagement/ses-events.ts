@@ -22,6 +22,21 @@ export const SES_EVENTS = {
   complaint: { detailType: "Email Complaint Received", eventType: "Complaint" },
 } as const;
 
+/**
+ * Emails to reps and staff (hand-offs, claim notices) say who they are for with this tag and carry
+ * no `lead` tag: a rep opening a notification about a lead is not that lead's engagement.
+ */
+export const AUDIENCE_TAG = "audience";
+export const STAFF_AUDIENCE = "staff";
+
+/** Staff emails sent before the audience tag existed carried the lead's tag and one of these kinds. */
+const LEGACY_STAFF_KINDS: ReadonlySet<string> = new Set(["handoff", "handoff-notice"]);
+
+/** The tags of an email to staff: its kind (and team), never a lead. */
+export function staffEmailTags(kind: string, team?: string): Record<string, string> {
+  return { [AUDIENCE_TAG]: STAFF_AUDIENCE, kind, ...(team ? { team } : {}) };
+}
+
 /** Tags travel as arrays of strings: `{"lead": ["…"], "ses:configuration-set": ["…"]}`. */
 const Tags = z.record(z.string(), z.array(z.string()));
 
@@ -73,6 +88,7 @@ export async function handleSesEvent(deps: SesEventDeps, event: EventEnvelope): 
   if (!parsed.success) return { kind: "ignored", reason: "not an SES email event" };
   const detail = parsed.data;
   const tag = (name: string) => detail.mail.tags[name]?.[0];
+  if (tag(AUDIENCE_TAG) === STAFF_AUDIENCE || LEGACY_STAFF_KINDS.has(tag("kind") ?? "")) return { kind: "ignored", reason: `SES message ${detail.mail.messageId} went to staff, not to a lead` };
 
   // Our own tags name the lead and the message; an event without them (a tag lost on the way)
   // is found through the SES message id we stored at send time.

@@ -5,13 +5,16 @@
  * with a growing pause, so a notification is retried and the hand-off itself is never lost.
  */
 import type { Rep, Team } from "../config/schema";
+import { staffEmailTags } from "../engagement/ses-events";
 import type { Activity } from "../ports";
-import { renderTemplate } from "../templating";
+import { escapeChatText, renderTemplate } from "../templating";
 import { findTeam, leadUrl, type SalesDeps } from "./sales-deps";
 import type { ScoreReason } from "../scoring";
 import type { NotificationPatch, QueueItem } from "./sales-store";
 
 export const HANDOFF_TEMPLATE = "rep-handoff";
+const HANDOFF_SUBJECT = "New qualified lead: {{ lead_name }}";
+const REASSIGNED_SUBJECT = "Reassigned to you: {{ lead_name }}";
 const TOP_REASONS = 5;
 const TIMELINE_ENTRIES = 8;
 const RETRY_BASE_MS = 60_000;
@@ -97,9 +100,9 @@ export async function notifyQueueItem(deps: SalesDeps, item: QueueItem, extra: {
     }
     if (!item.chattedAt && team.slackWebhookEnv && deps.chat) {
       const lead = await deps.leads.getLead(item.leadId);
-      const who = lead ? leadName(lead.profile, lead.email) : item.leadId;
+      const who = escapeChatText(lead ? leadName(lead.profile, lead.email) : item.leadId);
       const sent = await deps.chat.post(team, {
-        text: `New qualified lead for ${rep.name}: *${who}* (score ${item.score}/${item.threshold}). Claim by ${formatTime(item.claimBy)}: <${leadUrl(deps.settings, item.leadId)}|open on /sales>`,
+        text: `New qualified lead for ${escapeChatText(rep.name)}: *${who}* (score ${item.score}/${item.threshold}). Claim by ${formatTime(item.claimBy)}: <${leadUrl(deps.settings, item.leadId)}|open on /sales>`,
       });
       if (sent) patch.chattedAt = at;
     }
@@ -153,9 +156,9 @@ async function sendHandoffEmail(
     claim_by: formatTime(item.claimBy),
     reassigned_from: extra.reassignedFrom,
   };
-  const name = leadName(lead.profile, lead.email);
-  const subject = extra.reassignedFrom ? `Reassigned to you: ${name}` : `New qualified lead: ${name}`;
-  const rendered = renderTemplate(template, subject, vars);
+  // The lead's name is a variable of a fixed subject, never part of the subject's source.
+  const subject = extra.reassignedFrom ? REASSIGNED_SUBJECT : HANDOFF_SUBJECT;
+  const rendered = renderTemplate(template, subject, { ...vars, lead_name: leadName(lead.profile, lead.email) });
   await deps.mailer.send({
     to: rep.email,
     from: deps.settings.from,
@@ -163,7 +166,7 @@ async function sendHandoffEmail(
     html: rendered.html,
     text: rendered.text,
     headers: {},
-    tags: { lead: lead.id, kind: "handoff", team: team.id },
+    tags: staffEmailTags("handoff", team.id),
   });
 }
 
@@ -186,7 +189,7 @@ export async function sendNotice(
       .map((l) => `<p>${escapeHtml(l)}</p>`)
       .join("")}<p><a href="${escapeHtml(url)}">Open the lead</a></p></body></html>`,
     headers: {},
-    tags: { lead: leadId, kind: "handoff-notice" },
+    tags: staffEmailTags("handoff-notice"),
   });
 }
 

@@ -25,6 +25,7 @@ import {
   mergeProfile,
   type NewActivity,
   normaliseEmail,
+  type PendingEvent,
   StoreUnavailableError,
   type Stage,
   type Suppression,
@@ -33,7 +34,8 @@ import { newActivityId } from "./activity-id";
 import { DynamoLeadScores } from "./dynamo-lead-scores";
 import { erasedSuppressionHash, erasedSuppressionHashKey, erasedSuppressionKey } from "./erased-suppression";
 import { LeadNotFoundError, translateError } from "./errors";
-import { indexKeys, keys, UNPUBLISHED_SHARDS } from "./keys";
+import { indexKeys, keys, OUTBOX_SHARDS, UNPUBLISHED_SHARDS } from "./keys";
+import { DynamoPendingEvents } from "./pending-events";
 
 export interface DynamoLeadStoreOptions {
   client: DynamoDBDocumentClient;
@@ -67,6 +69,9 @@ export class DynamoLeadStore implements LeadStore {
   readonly #maxAttempts: number;
   /** Scores and qualifications: see dynamo-lead-scores.ts. */
   readonly #scores: DynamoLeadScores;
+  /** The outbox: see pending-events.ts. */
+  readonly #outbox: DynamoPendingEvents;
+  readonly outboxShards = OUTBOX_SHARDS;
 
   constructor(options: DynamoLeadStoreOptions) {
     this.#client = options.client;
@@ -75,6 +80,7 @@ export class DynamoLeadStore implements LeadStore {
     this.#erasedHashKey = erasedSuppressionHashKey(this.#leadIdKey);
     this.#maxAttempts = options.maxAttempts ?? 60;
     this.#scores = new DynamoLeadScores(options.client, options.tableName, toLead);
+    this.#outbox = new DynamoPendingEvents(options.client, options.tableName);
   }
 
   leadIdFor(email: string): string {
@@ -240,6 +246,18 @@ export class DynamoLeadStore implements LeadStore {
 
   listUnannounced(...args: Parameters<LeadStore["listUnannounced"]>) {
     return this.#scores.listUnannounced(...args);
+  }
+
+  listPendingEvents(shard: number, upTo: string, limit: number): Promise<PendingEvent[]> {
+    return this.#outbox.listDue(shard, upTo, limit);
+  }
+
+  claimPendingEvent(pending: PendingEvent, until: string): Promise<boolean> {
+    return this.#outbox.claim(pending, until);
+  }
+
+  removePendingEvents(pending: Pick<PendingEvent, "leadId" | "key">[]): Promise<void> {
+    return this.#outbox.remove(pending);
   }
 
   async markPublished(leadIds: string | readonly string[]): Promise<void> {

@@ -13,8 +13,9 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { ClaimResult, Closure, Handoff, NotificationPatch, QueueItem, QueueRef, SalesStore } from "@leadloop/core";
+import type { ClaimResult, Closure, Handoff, NotificationPatch, PendingEvent, QueueItem, QueueRef, SalesStore } from "@leadloop/core";
 import { attempt, conditionally, isConditionFailure, translateError } from "./errors";
+import { pendingEventPut } from "./pending-events";
 import { NOTIFY_SHARDS, SLA_SHARDS, salesIndexKeys, salesKeys } from "./sales-keys";
 
 export interface DynamoSalesStoreOptions {
@@ -97,7 +98,7 @@ export class DynamoSalesStore implements SalesStore {
     return out.Item ? toQueueItem(out.Item) : undefined;
   }
 
-  async createHandoff(item: QueueItem): Promise<boolean> {
+  async createHandoff(item: QueueItem, announce: PendingEvent[] = []): Promise<boolean> {
     const { teamId, qualifiedAt, leadId } = item;
     const pointer: Item = {
       ...salesKeys.handoff(leadId),
@@ -138,6 +139,7 @@ export class DynamoSalesStore implements SalesStore {
                 ExpressionAttributeValues: { ":q": qualifiedAt },
               },
             },
+            ...announce.map((p) => pendingEventPut(this.#table, p)),
           ],
         }),
       ),
@@ -238,12 +240,16 @@ export class DynamoSalesStore implements SalesStore {
     ref: QueueRef,
     from: { rep: string; claimBy: string },
     to: { rep: string; repName: string; claimBy: string; misses: number; assignedAt: string; notifyAfter: string },
+    announce: PendingEvent[] = [],
   ): Promise<boolean> {
     const sla = salesIndexKeys.sla(ref.teamId, ref.qualifiedAt, ref.leadId, to.claimBy);
     const notify = salesIndexKeys.notify(ref.teamId, ref.qualifiedAt, ref.leadId, to.notifyAfter);
     return conditionally("reassigning a lead", () =>
       this.#client.send(
-        new UpdateCommand({
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
           TableName: this.#table,
           Key: salesKeys.queueItem(ref.teamId, ref.qualifiedAt, ref.leadId),
           UpdateExpression:
@@ -262,6 +268,10 @@ export class DynamoSalesStore implements SalesStore {
             ...prefixed(sla),
             ...prefixed(notify),
           },
+              },
+            },
+            ...announce.map((p) => pendingEventPut(this.#table, p)),
+          ],
         }),
       ),
     );
@@ -339,7 +349,7 @@ export class DynamoSalesStore implements SalesStore {
     );
   }
 
-  async close(ref: QueueRef, closure: Closure, claimedBy: string | undefined): Promise<boolean> {
+  async close(ref: QueueRef, closure: Closure, claimedBy: string | undefined, announce: PendingEvent[] = []): Promise<boolean> {
     return conditionally("recording an outcome", () =>
       this.#client.send(
         new TransactWriteCommand({
@@ -361,6 +371,7 @@ export class DynamoSalesStore implements SalesStore {
                 ExpressionAttributeValues: { ":closure": stripUndefined(closure), ":q": ref.qualifiedAt },
               },
             },
+            ...announce.map((p) => pendingEventPut(this.#table, p)),
           ],
         }),
       ),

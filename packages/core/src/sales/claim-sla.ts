@@ -6,8 +6,9 @@
  */
 import { durationMs } from "../duration";
 import { FIRST_RETRY_AFTER_MS, formatTime, notifyQueueItem, sendNotice } from "./handoff-notification";
-import { findTeam, publishQuietly, type SalesDeps } from "./sales-deps";
-import type { AssignedEventDetail } from "./sales-events";
+import { leadloopEvent } from "../events";
+import { announcePending, pendingEvent } from "../events-outbox";
+import { findTeam, type SalesDeps } from "./sales-deps";
 import type { QueueItem } from "./sales-store";
 import { nextRepAfter } from "./team-assignment";
 
@@ -63,7 +64,13 @@ async function missed(deps: SalesDeps, item: QueueItem, now: Date): Promise<"rea
     assignedAt: at,
     notifyAfter: new Date(now.getTime() + FIRST_RETRY_AFTER_MS).toISOString(),
   };
-  if (!(await deps.sales.reassign(item, from, to))) return "lost";
+  const assigned = pendingEvent(
+    item.leadId,
+    `${item.teamId}#${item.qualifiedAt}#${misses}`,
+    leadloopEvent("lead.assigned", { leadId: item.leadId, teamId: item.teamId, rep: next.email, queuedAt: at, claimBy: to.claimBy }),
+    now,
+  );
+  if (!(await deps.sales.reassign(item, from, to, [assigned]))) return "lost";
   await deps.leads.appendActivity(item.leadId, {
     type: "lead.reassigned",
     at,
@@ -72,8 +79,7 @@ async function missed(deps: SalesDeps, item: QueueItem, now: Date): Promise<"rea
   await tell(deps, item.leadId, item.rep, `Lead moved on: ${who}`, [
     `Hi ${item.repName}, the lead ${who} was not claimed by ${formatTime(item.claimBy)}, so it has moved to ${next.name}.`,
   ]);
-  const assigned: AssignedEventDetail = { leadId: item.leadId, teamId: item.teamId, rep: next.email, queuedAt: at, claimBy: to.claimBy };
-  await publishQuietly(deps, "lead.assigned", assigned);
+  await announcePending(deps, [assigned]);
   const moved: QueueItem = { ...item, ...to, notifyAttempts: 0 };
   delete moved.emailedAt;
   delete moved.chattedAt;

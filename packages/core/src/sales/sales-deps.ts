@@ -47,7 +47,10 @@ export function findTeam(deps: Pick<SalesDeps, "config">, teamId: string): Team 
   return deps.config.teams.teams.find((t) => t.id === teamId);
 }
 
-/** Publishing is best effort after the state is stored: the store, not the event, is the record. */
+/**
+ * Best effort, for events no consumer needs for correctness (`lead.claimed`, which only the report
+ * counts). An event a consumer needs goes through the outbox instead (events-outbox.ts).
+ */
 export async function publishQuietly(deps: Pick<SalesDeps, "publisher" | "log">, type: string, detail: Record<string, unknown>): Promise<void> {
   await deps.publisher
     .publish([{ type, detail }])

@@ -74,8 +74,11 @@ export async function sweepDueIndex<Ref>(
 
   const take = async (ref: Ref) => {
     try {
-      if ((await handle(ref)) === STOP_SWEEP) report.stopped = true;
-      report.handled++;
+      if ((await handle(ref)) === STOP_SWEEP) {
+        // The job declined this entry (it could not finish it in time): it stays due.
+        report.stopped = true;
+        report.deferred++;
+      } else report.handled++;
     } catch (error) {
       report.failed++;
       if (options.onError) options.onError(ref, error);

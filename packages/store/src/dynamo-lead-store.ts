@@ -32,6 +32,7 @@ import {
 } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
 import { DynamoLeadScores } from "./dynamo-lead-scores";
+import { queryShards } from "./due-query";
 import { erasedSuppressionHash, erasedSuppressionHashKey, erasedSuppressionKey } from "./erased-suppression";
 import { LeadNotFoundError, translateError } from "./errors";
 import { indexKeys, keys, OUTBOX_SHARDS, UNPUBLISHED_SHARDS } from "./keys";
@@ -287,27 +288,13 @@ export class DynamoLeadStore implements LeadStore {
   }
 
   async listUnpublished(limit: number): Promise<Lead[]> {
-    if (limit <= 0) return [];
-    const shards = await Promise.all(
-      Array.from({ length: UNPUBLISHED_SHARDS }, (_, shard) =>
-        this.#query(
-          {
-            TableName: this.#table,
-            IndexName: "gsi1",
-            KeyConditionExpression: "gsi1pk = :pk",
-            ExpressionAttributeValues: { ":pk": indexKeys.unpublishedShard(shard) },
-            Limit: limit,
-          },
-          limit,
-          "listing unpublished leads",
-        ),
-      ),
-    );
-    return shards
-      .flat()
-      .sort((a, b) => String(a.gsi1sk).localeCompare(String(b.gsi1sk)))
-      .slice(0, limit)
-      .map(toLead);
+    const items = await queryShards(this.#client, this.#table, UNPUBLISHED_SHARDS, {
+      index: "gsi1",
+      partition: indexKeys.unpublishedShard,
+      limit,
+      doing: "listing unpublished leads",
+    });
+    return items.map(toLead);
   }
 
   async appendActivity(leadId: string, activity: NewActivity): Promise<Activity> {

@@ -15,6 +15,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import type { ClaimResult, Closure, Handoff, NotificationPatch, PendingEvent, QueueItem, QueueRef, SalesStore } from "@leadloop/core";
 import { attempt, conditionally, isConditionFailure, translateError } from "./errors";
+import { queryShard } from "./due-query";
 import { pendingEventPut } from "./pending-events";
 import { NOTIFY_SHARDS, SLA_SHARDS, salesIndexKeys, salesKeys } from "./sales-keys";
 
@@ -292,30 +293,24 @@ export class DynamoSalesStore implements SalesStore {
   }
 
   async listOverdue(shard: number, now: string, limit: number): Promise<QueueRef[]> {
-    const items = await this.#queryAll(
-      {
-        TableName: this.#table,
-        IndexName: "due",
-        KeyConditionExpression: "duePk = :pk AND dueSk <= :upTo",
-        ExpressionAttributeValues: { ":pk": salesIndexKeys.slaShard(shard), ":upTo": salesIndexKeys.upTo(now) },
-      },
+    const items = await queryShard(this.#client, this.#table, {
+      index: "due",
+      partition: salesIndexKeys.slaShard(shard),
+      upTo: salesIndexKeys.upTo(now),
       limit,
-      "listing overdue claims",
-    );
+      doing: "listing overdue claims",
+    });
     return items.map(toRef);
   }
 
   async listUnnotified(shard: number, now: string, limit: number): Promise<QueueRef[]> {
-    const items = await this.#queryAll(
-      {
-        TableName: this.#table,
-        IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :pk AND gsi1sk <= :upTo",
-        ExpressionAttributeValues: { ":pk": salesIndexKeys.notifyShard(shard), ":upTo": salesIndexKeys.upTo(now) },
-      },
+    const items = await queryShard(this.#client, this.#table, {
+      index: "gsi1",
+      partition: salesIndexKeys.notifyShard(shard),
+      upTo: salesIndexKeys.upTo(now),
       limit,
-      "listing owed notifications",
-    );
+      doing: "listing owed notifications",
+    });
     return items.map(toRef);
   }
 

@@ -11,6 +11,7 @@
 import { randomUUID } from "node:crypto";
 import type { Step } from "../config/schema";
 import { evaluateCondition } from "../conditions";
+import { leadloopEvent } from "../events";
 import { DEFAULT_ITEM_BUDGET_MS, oneAtATimePer, STOP_SWEEP, sweepDueIndex } from "../due-index";
 import { MailerUnavailableError, MailerUncertainError, MailRejectedError, type DueRef, type Enrollment } from "../ports";
 import { planNextStep } from "../planner";
@@ -281,7 +282,7 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
   report.sent++;
   await deps.leads.appendActivity(lead.id, { type: "email.sent", at, data: { sequenceId: sequence.id, stepId: step.id, messageId } });
   await deps.publisher
-    .publish([{ type: "email.sent", detail: { leadId: lead.id, sequenceId: sequence.id, stepId: step.id, messageId } }])
+    .publish([leadloopEvent("email.sent", { leadId: lead.id, sequenceId: sequence.id, stepId: step.id, messageId })])
     .catch((error: unknown) => deps.log?.warn("email.sent not published", { leadId: lead.id, error: String(error) }));
 }
 

@@ -4,12 +4,13 @@
  * `maxMisses` windows have passed it goes to the escalation contact instead. Every move is a
  * conditional write on the rep and deadline read, so two checkers never move a lead twice.
  */
+import { sweepDueIndex } from "../due-index";
 import { durationMs } from "../duration";
 import { FIRST_RETRY_AFTER_MS, formatTime, notifyQueueItem, sendNotice } from "./handoff-notification";
 import { leadloopEvent } from "../events";
 import { announcePending, pendingEvent } from "../events-outbox";
 import { findTeam, type SalesDeps } from "./sales-deps";
-import type { QueueItem } from "./sales-store";
+import type { QueueItem, QueueRef } from "./sales-store";
 import { nextRepAfter } from "./team-assignment";
 
 export interface SlaReport {
@@ -20,18 +21,22 @@ export interface SlaReport {
   lost: number;
 }
 
-export async function checkClaimSlas(deps: SalesDeps, limit = 100): Promise<SlaReport> {
+/** `options` may be the batch size alone (the older signature). */
+export async function checkClaimSlas(deps: SalesDeps, options: number | { limit?: number; deadline?: number } = {}): Promise<SlaReport> {
+  const { limit = 100, deadline } = typeof options === "number" ? { limit: options } : options;
   const report: SlaReport = { overdue: 0, reassigned: 0, escalated: 0, lost: 0 };
   const now = deps.clock.now();
-  for (let shard = 0; shard < deps.sales.slaShards; shard++) {
-    for (const ref of await deps.sales.listOverdue(shard, now.toISOString(), limit)) {
+  await sweepDueIndex(
+    { shards: deps.sales.slaShards, listDue: (shard, upTo, batch) => deps.sales.listOverdue(shard, upTo, batch) },
+    async (ref: QueueRef) => {
       const item = await deps.sales.getQueueItem(ref);
-      if (!item || item.claimedBy || item.escalatedAt || item.claimBy > now.toISOString()) continue;
+      if (!item || item.claimedBy || item.escalatedAt || item.claimBy > now.toISOString()) return;
       report.overdue++;
       const outcome = await missed(deps, item, now);
       report[outcome]++;
-    }
-  }
+    },
+    { upTo: now.toISOString(), batch: limit, ...(deadline !== undefined ? { deadline } : {}) },
+  );
   return report;
 }
 

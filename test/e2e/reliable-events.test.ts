@@ -91,6 +91,23 @@ describe("reliable events through a bus outage", () => {
     expect(eventsOf("lead.assigned", leadId)).toHaveLength(1);
   });
 
+  it("lead.claimed refused by the bus reaches it later, and a second rep still gets 409", async () => {
+    const leadId = await qualifiedLead(`Claimed${run}`);
+    const rep = String((await stack.sales.getHandoff(leadId))?.item?.rep);
+    refusing.add("lead.claimed");
+    expect((await call("POST", `/v1/sales/leads/${leadId}/claim`, rep)).status).toBe(200);
+    expect((await call("POST", `/v1/sales/leads/${leadId}/claim`, rep)).status).toBe(200);
+    const other = rep.startsWith("dana") ? "marcus.lee@acme-analytics.example" : "dana.whitfield@acme-analytics.example";
+    expect((await call("POST", `/v1/sales/leads/${leadId}/claim`, other)).status).toBe(409);
+    expect(eventsOf("lead.claimed", leadId)).toHaveLength(0);
+
+    refusing.delete("lead.claimed");
+    await letTheRepublisherRun();
+    const claimed = eventsOf("lead.claimed", leadId);
+    expect(claimed).toHaveLength(1);
+    expect(claimed[0]?.detail).toMatchObject({ leadId, rep });
+  });
+
   it("lead.closed refused by the bus is applied by feedback once the republisher ran", async () => {
     const leadId = await qualifiedLead(`Closed${run}`);
     const rep = String((await stack.sales.getHandoff(leadId))?.item?.rep);

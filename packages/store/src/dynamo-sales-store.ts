@@ -212,24 +212,31 @@ export class DynamoSalesStore implements SalesStore {
     return items.map(toQueueItem);
   }
 
-  async claim(ref: QueueRef, rep: string, at: string): Promise<ClaimResult> {
+  async claim(ref: QueueRef, rep: string, at: string, announce: PendingEvent[] = []): Promise<ClaimResult> {
+    const update = {
+      TableName: this.#table,
+      Key: salesKeys.queueItem(ref.teamId, ref.qualifiedAt, ref.leadId),
+      // A claimed lead leaves the SLA and notification indexes and joins the rep's claims.
+      UpdateExpression: "SET claimedBy = :me, claimedAt = :at, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk REMOVE duePk, dueSk, notifyAfter",
+      ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(claimedBy)",
+      ExpressionAttributeValues: { ":me": rep, ":at": at, ...prefixed(salesIndexKeys.repClaim(rep, at, ref.leadId)) },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+    };
     try {
-      const out = await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: salesKeys.queueItem(ref.teamId, ref.qualifiedAt, ref.leadId),
-          // A claimed lead leaves the SLA and notification indexes and joins the rep's claims.
-          UpdateExpression: "SET claimedBy = :me, claimedAt = :at, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk REMOVE duePk, dueSk, notifyAfter",
-          ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(claimedBy)",
-          ExpressionAttributeValues: { ":me": rep, ":at": at, ...prefixed(salesIndexKeys.repClaim(rep, at, ref.leadId)) },
-          ReturnValues: "ALL_NEW",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
-      return { claimed: true, already: false, item: toQueueItem(out.Attributes ?? {}) };
+      if (announce.length === 0) {
+        const out = await this.#client.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW" }));
+        return { claimed: true, already: false, item: toQueueItem(out.Attributes ?? {}) };
+      }
+      // With events to announce, the claim and their outbox entries are one transaction (which
+      // cannot return the new item, hence the read after it).
+      await this.#client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...announce.map((p) => pendingEventPut(this.#table, p))] }));
+      const item = await this.getQueueItem(ref);
+      return { claimed: true, already: false, item: item ?? toQueueItem({ ...ref, claimedBy: rep, claimedAt: at }) };
     } catch (error) {
       if (!isConditionFailure(error)) throw translateError(error, "claiming a lead");
-      const old = (error as { Item?: Record<string, unknown> }).Item;
+      // A plain update returns the old item on the error; a transaction, on its first reason.
+      const old =
+        (error as { Item?: Record<string, unknown> }).Item ?? (error as { CancellationReasons?: { Item?: Record<string, unknown> }[] }).CancellationReasons?.[0]?.Item;
       if (!old) return { claimed: false, missing: true };
       const item = toQueueItem(unmarshallLoose(old));
       if (item.claimedBy === rep) return { claimed: true, already: true, item };

@@ -88,8 +88,11 @@ export interface SalesStore {
   listTeamQueue(teamId: string, limit?: number): Promise<QueueItem[]>;
   /** Open items a rep has claimed, in claim order. */
   listRepClaims(rep: string): Promise<QueueItem[]>;
-  /** Claims for `rep` unless someone else holds it; claiming one's own claim again succeeds. */
-  claim(ref: QueueRef, rep: string, at: string): Promise<ClaimResult>;
+  /**
+   * Claims for `rep` unless someone else holds it; claiming one's own claim again succeeds (and
+   * writes nothing). `announce` (outbox entries) is written with the claim, atomically.
+   */
+  claim(ref: QueueRef, rep: string, at: string, announce?: PendingEvent[]): Promise<ClaimResult>;
   /** Moves an unclaimed item from the rep it was with to another (with `announce`, atomically); false if it changed meanwhile. */
   reassign(
     ref: QueueRef,

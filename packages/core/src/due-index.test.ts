@@ -84,6 +84,25 @@ describe("sweepDueIndex", () => {
   });
 });
 
+describe("sweepDueIndex with a shard that cannot be read", () => {
+  it("sweeps the other shards, then reports the failure", async () => {
+    const seen: string[] = [];
+    const flaky: DueIndex<string> = {
+      shards: 3,
+      listDue: async (shard) => {
+        if (shard === 1) throw new Error("throttled");
+        return [`${shard}:0`];
+      },
+    };
+    await expect(sweepDueIndex(flaky, async (ref) => void seen.push(ref), { upTo: "now", batch: 10 })).rejects.toThrow("throttled");
+    expect(seen).toEqual(["0:0", "2:0"]);
+    const shardsFailed: number[] = [];
+    const report = await sweepDueIndex(flaky, async () => {}, { upTo: "now", batch: 10, onShardError: (shard) => shardsFailed.push(shard) });
+    expect(shardsFailed).toEqual([1]);
+    expect(report).toMatchObject({ due: 2, handled: 2, failed: 1 });
+  });
+});
+
 describe("oneAtATimePer", () => {
   it("runs one key's items in order and other keys' alongside", async () => {
     const log: string[] = [];

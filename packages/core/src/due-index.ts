@@ -45,6 +45,8 @@ export interface DueSweepOptions<Ref> {
    * it, the sweep finishes the other entries and then throws the first error.
    */
   onError?: (ref: Ref, error: unknown) => void;
+  /** Likewise for a shard that could not be read; the other shards are swept all the same. */
+  onShardError?: (shard: number, error: unknown) => void;
 }
 
 export interface DueSweepReport {
@@ -92,7 +94,15 @@ export async function sweepDueIndex<Ref>(
         report.stopped = true;
         break;
       }
-      const due = await index.listDue(shard, options.upTo, options.batch);
+      let due: Ref[];
+      try {
+        due = await index.listDue(shard, options.upTo, options.batch);
+      } catch (error) {
+        report.failed++;
+        if (options.onShardError) options.onShardError(shard, error);
+        else firstError ??= { error };
+        continue;
+      }
       report.due += due.length;
       let next = 0;
       const lane = async () => {

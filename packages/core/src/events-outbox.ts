@@ -102,6 +102,7 @@ export async function republishEvents(
       ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
       onError: (pending, error) =>
         deps.log?.warn("event still not published; it stays in the outbox", { leadId: pending.leadId, type: pending.event.type, error: String(error) }),
+      onShardError: (shard, error) => deps.log?.warn("outbox shard not read; it is read again next run", { shard, error: String(error) }),
     },
   );
   report.due = swept.due;

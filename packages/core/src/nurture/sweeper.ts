@@ -89,6 +89,7 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
     // One item failing must not stop the others: it stays due and the next sweep takes it again.
     onError: (ref, error) =>
       deps.log?.warn("due step not handled; it stays due", { leadId: ref.leadId, sequenceId: ref.sequenceId, stepId: ref.stepId, error: String(error) }),
+    onShardError: (shard, error) => deps.log?.warn("due shard not read; it is swept again next run", { shard, error: String(error) }),
   });
   report.due = swept.due;
   report.failed = swept.failed;

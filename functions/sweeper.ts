@@ -10,7 +10,9 @@ const runtime = useRuntime();
 
 export async function handler(_event?: unknown, context?: unknown) {
   beginInvocation(runtime.logger, context);
-  const report = await sweepDueSteps(runtime.deps);
+  // Claim only what can be sent before the invocation times out (less a margin for the last writes).
+  const remaining = (context as { getRemainingTimeInMillis?: () => number } | undefined)?.getRemainingTimeInMillis?.();
+  const report = await sweepDueSteps(runtime.deps, remaining === undefined ? {} : { deadline: Date.now() + remaining - 3_000 });
   // Only a sweep that did something is worth a line; an idle minute would drown the log.
   if (report.due > 0) runtime.log.info("sweep", { ...report });
   return report;

@@ -1,5 +1,7 @@
-import { enrollLead, MailerUnavailableError, sweepDueSteps } from "@leadloop/core";
+import { enrollLead, MailerUnavailableError, type NurtureDeps, SendRateGate, sweepDueSteps } from "@leadloop/core";
+import { createSesClient, SesMailer } from "@leadloop/mailer";
 import { afterEach, describe, expect, it } from "vitest";
+import { sesEndpoint } from "../engines";
 import { type Harness, nurtureHarness, uniqueEmail } from "./harness";
 
 const HOUR = 3_600_000;
@@ -123,5 +125,92 @@ describe("sweepDueSteps on DynamoDB Local and the SES emulator", () => {
     const [ended] = await h.nurture.listEnrollments(other);
     expect(ended?.status).toBe("ended");
     expect(ended?.endReason).toBe("sequence-removed");
+  });
+});
+
+/**
+ * Ports that stop answering once `at` (real time) has passed, the way a Lambda invocation is
+ * frozen at its timeout: a call made after it never returns, so whatever the sweep had claimed
+ * and not yet settled stays claimed.
+ */
+function frozenAt<T extends object>(port: T, at: number): T {
+  return new Proxy(port, {
+    get(obj, prop, receiver) {
+      const value: unknown = Reflect.get(obj, prop, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => (Date.now() >= at ? new Promise(() => {}) : (value as (...a: unknown[]) => unknown).apply(obj, args));
+    },
+  });
+}
+
+async function emailsTo(address: string): Promise<{ subject: string }[]> {
+  const res = await fetch(`${sesEndpoint()}/store`);
+  const { emails } = (await res.json()) as { emails: { subject: string; destination: { to: string[] } }[] };
+  return emails.filter((e) => e.destination.to.includes(address));
+}
+
+describe("the sweeper's deadline and ambiguous sends", () => {
+  it("claims only what it can send before its deadline, and the next sweep sends the rest exactly once", async () => {
+    h = await nurtureHarness();
+    const leadIds = await Promise.all(Array.from({ length: 12 }, (_, i) => enrolledLead(h!, `deadline${i}`)));
+    h.clock.advance(HOUR);
+    // 5 sends a second against a 2 s deadline: a backlog of 12 takes 2.4 s, more than the run has.
+    const deadline = Date.now() + 2_000;
+    const frozen: NurtureDeps = {
+      ...h.deps,
+      leads: frozenAt(h.deps.leads, deadline),
+      nurture: frozenAt(h.deps.nurture, deadline),
+      mailer: frozenAt(h.deps.mailer, deadline),
+    };
+    const sweep = sweepDueSteps(frozen, { gate: new SendRateGate(5), deadline, itemBudgetMs: 1_000 });
+    const finished = await Promise.race([sweep.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 2_500))]);
+    expect(finished).toBe(true);
+
+    // Nothing is left claimed: every step the run took was sent and settled before the deadline.
+    const enrollments = (await Promise.all(leadIds.map((id) => h!.nurture.listEnrollments(id)))).flat();
+    expect(enrollments.filter((e) => e.sending)).toEqual([]);
+    const sentFirst = (await Promise.all(leadIds.map((id) => sentSteps(h!, id)))).filter((steps) => steps.length > 0).length;
+    expect(sentFirst).toBeGreaterThan(0);
+    expect(sentFirst).toBeLessThan(12);
+
+    // The next run (unhurried) sends the rest, each lead's welcome exactly once.
+    const next = await sweepDueSteps(h.deps);
+    expect(next.sent).toBe(12 - sentFirst);
+    expect(next.recovered).toBe(0);
+    for (const leadId of leadIds) expect(await sentSteps(h, leadId)).toEqual(["welcome"]);
+  });
+
+  it("settles a send whose answer was lost (a timeout after the request left) as uncertain, and never sends it again", async () => {
+    const client = createSesClient({ endpoint: sesEndpoint() });
+    let lose = 1;
+    // SES got the request and sent the email; the answer never came back.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        if (lose-- > 0) throw Object.assign(new Error("socket timed out waiting for the answer"), { name: "TimeoutError" });
+        return out;
+      },
+      { step: "deserialize", name: "loseTheAnswer" },
+    );
+    h = await nurtureHarness({ mailer: () => new SesMailer({ client }) });
+    const email = uniqueEmail("uncertain");
+    const leadId = await h.capture(email);
+    await enrollLead(h.deps, { leadId, sequenceId: "enterprise-nurture" });
+    h.clock.advance(HOUR);
+    const report = await sweepDueSteps(h.deps);
+    expect(report.uncertain).toBe(1);
+    expect(report.retried).toBe(0);
+
+    h.clock.advance(2 * HOUR);
+    await sweepDueSteps(h.deps);
+    h.clock.advance(2 * HOUR);
+    await sweepDueSteps(h.deps);
+    // One welcome email reached SES: the lost answer was not taken as "try again".
+    expect(await emailsTo(email)).toHaveLength(1);
+    const activities = await h.leads.listActivities(leadId, { limit: 100 });
+    expect(activities.filter((a) => a.type === "email.send_uncertain").map((a) => a.data.stepId)).toEqual(["welcome"]);
+    const [enrollment] = await h.nurture.listEnrollments(leadId);
+    expect(enrollment?.completedStepIds).toContain("welcome");
+    expect(enrollment?.nextStepId).not.toBe("welcome");
   });
 });

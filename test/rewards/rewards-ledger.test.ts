@@ -8,8 +8,10 @@ import {
   NotACustomerError,
   PurchaseConflictError,
   pointsStatement,
+  PublishError,
   type RewardsDeps,
   recordPurchase,
+  republishEvents,
   UnknownCustomerError,
   ValidationError,
 } from "@leadloop/core";
@@ -123,6 +125,24 @@ describe("POST a purchase", () => {
     // The retry of the crossing purchase changes nothing and sends nothing.
     await recordPurchase(deps, id, { purchaseId: "t-2", amount: 1700, currency: "USD" });
     expect(sent.filter((m) => m.to === lead?.email)).toHaveLength(1);
+  });
+
+  it("announces a tier change the bus refused once the republisher runs, and only once", async () => {
+    const id = await customer("tier-outage");
+    const refusing = { ...deps, publisher: { publish: async () => Promise.reject(new PublishError("EventBridge refused the events (injected)")) } };
+    const crossing = await recordPurchase(refusing, id, { purchaseId: "o-1", amount: 2100, currency: "USD" });
+    expect(crossing).toMatchObject({ tier: "gold", tierChanged: { from: "member", to: "gold" } });
+    expect(tierEvents(id)).toHaveLength(0);
+    // The client's retry finds the purchase booked; the announcement is the republisher's.
+    await recordPurchase(deps, id, { purchaseId: "o-1", amount: 2100, currency: "USD" });
+    expect(tierEvents(id)).toHaveLength(0);
+
+    h.clock.advance(5 * 60_000);
+    const report = await republishEvents(deps);
+    expect(report.announced).toBeGreaterThanOrEqual(1);
+    expect(tierEvents(id).map((e) => e.detail)).toEqual([{ leadId: id, from: "member", to: "gold", balance: 2100 }]);
+    await republishEvents(deps);
+    expect(tierEvents(id)).toHaveLength(1);
   });
 
   it("sends no tier email to a suppressed address, but still moves the tier", async () => {

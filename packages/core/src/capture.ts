@@ -14,6 +14,8 @@
  * merged (an import row imported again) writes nothing and announces nothing.
  */
 import type { LeadloopConfig } from "./config/schema";
+import { sweepDueIndex } from "./due-index";
+import { leadloopEvent } from "./events";
 import { UnknownFormError } from "./errors";
 import { validateSubmission } from "./form-validation";
 import { type Consent, type Lead, normaliseEmail, type Profile, type Source, UTM_KEYS } from "./lead";
@@ -63,20 +65,17 @@ function sourceOf(formId: string, at: string, raw: Record<string, unknown>, meta
 
 /** The `lead.captured` detail: ids and routing facts only, no personal data. */
 export function capturedEvent(lead: Pick<Lead, "id" | "segment" | "stage" | "lastTouch">, formId: string) {
-  return {
-    type: "lead.captured",
-    detail: {
-      leadId: lead.id,
-      segment: lead.segment,
-      stage: lead.stage,
-      formId,
-      source: {
-        utm_source: lead.lastTouch.utm_source,
-        utm_medium: lead.lastTouch.utm_medium,
-        utm_campaign: lead.lastTouch.utm_campaign,
-      },
+  return leadloopEvent("lead.captured", {
+    leadId: lead.id,
+    segment: lead.segment,
+    stage: lead.stage,
+    formId,
+    source: {
+      ...(lead.lastTouch.utm_source !== undefined ? { utm_source: lead.lastTouch.utm_source } : {}),
+      ...(lead.lastTouch.utm_medium !== undefined ? { utm_medium: lead.lastTouch.utm_medium } : {}),
+      ...(lead.lastTouch.utm_campaign !== undefined ? { utm_campaign: lead.lastTouch.utm_campaign } : {}),
     },
-  };
+  });
 }
 
 export async function captureLead(
@@ -162,11 +161,20 @@ async function tryPublish(deps: CaptureDeps, event: ReturnType<typeof capturedEv
  */
 export async function republishPending(
   deps: Pick<CaptureDeps, "leads" | "publisher">,
-  limit = 100,
+  options: number | { limit?: number; deadline?: number } = {},
 ): Promise<number> {
-  const pending = await deps.leads.listUnpublished(limit);
-  if (pending.length === 0) return 0;
-  await deps.publisher.publish(pending.map((lead) => capturedEvent(lead, lead.lastTouch.formId)));
-  await deps.leads.markPublished(pending.map((lead) => lead.id));
-  return pending.length;
+  const { limit = 100, deadline } = typeof options === "number" ? { limit: options } : options;
+  let announced = 0;
+  // The store lists the unpublished index over all its shards at once, oldest first; it has no
+  // due time (every entry is due), hence the open upper bound.
+  await sweepDueIndex(
+    { shards: 1, listDue: (_shard, _upTo, batch) => deps.leads.listUnpublished(batch) },
+    async (lead: Lead) => {
+      await deps.publisher.publish([capturedEvent(lead, lead.lastTouch.formId)]);
+      await deps.leads.markPublished([lead.id]);
+      announced++;
+    },
+    { upTo: "", batch: limit, ...(deadline !== undefined ? { deadline } : {}) },
+  );
+  return announced;
 }

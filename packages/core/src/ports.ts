@@ -139,6 +139,29 @@ export interface LeadStore {
   settleAnnouncement(leadId: string, qualifiedAt: string, outcome: "announced" | "released"): Promise<void>;
   /** Qualifications made at or before `upTo` whose `lead.qualified` has not reached the bus yet, oldest first. */
   listUnannounced(upTo: string, limit: number): Promise<{ lead: Lead; qualifiedAt: string }[]>;
+
+  // The outbox (see events-outbox.ts): events written with the state change they announce.
+  /** Number of outbox shards; the republisher reads each. */
+  readonly outboxShards: number;
+  /** Outbox entries of one shard due at or before `upTo`, oldest first. */
+  listPendingEvents(shard: number, upTo: string, limit: number): Promise<PendingEvent[]>;
+  /** Takes an entry for one republisher until `until` (it is due again then); false when another took it. */
+  claimPendingEvent(pending: PendingEvent, until: string): Promise<boolean>;
+  /** Removes entries whose events the bus accepted. */
+  removePendingEvents(pending: Pick<PendingEvent, "leadId" | "key">[]): Promise<void>;
+}
+
+/**
+ * An event in the outbox: stored in the same write as the state change it announces, so the
+ * change and its announcement cannot be separated by a failed PutEvents or a dying process.
+ */
+export interface PendingEvent {
+  leadId: string;
+  /** Unique per lead and event (e.g. `lead.closed#<closedAt>`): the same event is stored once. */
+  key: string;
+  event: BusEvent;
+  /** When the republisher may take it: after the producer's own attempt had its chance. */
+  dueAt: string;
 }
 
 /** Where a lead's double opt-in stands: what was sent, what failed, when it must be looked at again. */
@@ -224,7 +247,17 @@ export interface Mailer {
 
 /** Sending failed for a reason that passes (throttling, a 5xx, a timeout): try again later. */
 export class MailerUnavailableError extends Error {
-  override readonly name = "MailerUnavailableError";
+  override readonly name: string = "MailerUnavailableError";
+}
+
+/**
+ * The request may have reached the provider and the answer was lost (a timeout, a 5xx after the
+ * request left): the email may or may not be out. A subclass of MailerUnavailableError, so a
+ * caller that may send twice (a rep notice) retries as before; the sweeper, which sends each step
+ * at most once, settles the step as uncertain instead.
+ */
+export class MailerUncertainError extends MailerUnavailableError {
+  override readonly name = "MailerUncertainError";
 }
 
 /** The provider refused this message for good (bad address, unverified sender…): do not retry. */

@@ -32,6 +32,7 @@ import {
   type NurtureDeps,
   NurtureSettings,
   type NurtureStore,
+  republishEvents,
   republishPending,
   republishQualifications,
   type RoutingRule,
@@ -257,6 +258,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const tick = async () => {
       const republished = await republishPending({ leads, publisher });
       if (republished > 0) log.info(`republished ${republished} lead(s) the bus had not seen`);
+      await republishEvents({ leads, publisher, clock, log });
       await bus.drain();
       // Not-now leads whose date came go back to nurture before the sweep, so their first step
       // is already waiting when it runs.

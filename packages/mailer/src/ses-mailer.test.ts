@@ -1,6 +1,6 @@
-import { MailRejectedError } from "@leadloop/core";
+import { MailerUncertainError, MailerUnavailableError, MailRejectedError } from "@leadloop/core";
 import { describe, expect, inject, it } from "vitest";
-import { createSesClient, SesMailer } from "./ses-mailer";
+import { classify, createSesClient, SesMailer } from "./ses-mailer";
 
 interface StoredEmail {
   messageId: string;
@@ -43,5 +43,34 @@ describe("SesMailer against the SES v2 emulator", () => {
     await expect(
       mailer.send({ to: "x@example.com", from: "", subject: "s", html: "h", text: "t", headers: {}, tags: {} }),
     ).rejects.toBeInstanceOf(MailRejectedError);
+  });
+});
+
+describe("classify: whether SES may have sent a message whose send failed", () => {
+  const sdkError = (name: string, status?: number, extra: Record<string, unknown> = {}) =>
+    Object.assign(new Error(name), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}), ...extra });
+
+  it("refused before sending (throttling, a paused account, no connection) may be sent again", () => {
+    for (const error of [
+      sdkError("TooManyRequestsException", 429),
+      sdkError("SendingPausedException", 400),
+      sdkError("LimitExceededException", 400),
+      Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+    ]) {
+      const classified = classify(error);
+      expect(classified).toBeInstanceOf(MailerUnavailableError);
+      expect(classified).not.toBeInstanceOf(MailerUncertainError);
+    }
+  });
+
+  it("an answer lost after the request left (timeout, 5xx, dropped connection) is uncertain", () => {
+    for (const error of [sdkError("TimeoutError"), sdkError("InternalFailure", 500), sdkError("ServiceUnavailable", 503), Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })]) {
+      expect(classify(error)).toBeInstanceOf(MailerUncertainError);
+    }
+  });
+
+  it("a refusal of this message is final", () => {
+    expect(classify(sdkError("MessageRejected", 400))).toBeInstanceOf(MailRejectedError);
+    expect(classify(sdkError("BadRequestException", 400))).toBeInstanceOf(MailRejectedError);
   });
 });

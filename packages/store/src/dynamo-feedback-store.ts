@@ -6,7 +6,7 @@
  * partitions: sparse, sharded, and read only when due.
  */
 import { createHash } from "node:crypto";
-import { type DynamoDBDocumentClient, DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, DeleteCommand, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import {
   type FeedbackStore,
   type NewActivity,
@@ -18,6 +18,7 @@ import {
   type EngagementReset,
 } from "@leadloop/core";
 import { translateError } from "./errors";
+import { queryShard } from "./due-query";
 import { indexKeys, keys, RECYCLE_SHARDS } from "./keys";
 
 export interface DynamoFeedbackStoreOptions {
@@ -148,26 +149,20 @@ export class DynamoFeedbackStore implements FeedbackStore {
   }
 
   async listRecycleDue(shard: number, now: string, limit: number): Promise<RecycleRef[]> {
-    try {
-      const out = await this.#client.send(
-        new QueryCommand({
-          TableName: this.#table,
-          IndexName: "due",
-          KeyConditionExpression: "duePk = :pk AND dueSk <= :upTo",
-          ExpressionAttributeValues: { ":pk": indexKeys.recycleShard(shard), ":upTo": indexKeys.dueUpTo(now) },
-          Limit: limit,
-        }),
-      );
-      return (out.Items ?? []).map((item) => ({
-        leadId: String(item.leadId),
-        recycleAt: String(item.recycleAt),
-        closedAt: String(item.closedAt),
-        state: item.state === "recycled" ? "recycled" : "scheduled",
-        ...(typeof item.segment === "string" ? { segment: item.segment } : {}),
-      }));
-    } catch (error) {
-      throw translateError(error, "listing leads due to recycle");
-    }
+    const items = await queryShard(this.#client, this.#table, {
+      index: "due",
+      partition: indexKeys.recycleShard(shard),
+      upTo: indexKeys.dueUpTo(now),
+      limit,
+      doing: "listing leads due to recycle",
+    });
+    return items.map((item) => ({
+      leadId: String(item.leadId),
+      recycleAt: String(item.recycleAt),
+      closedAt: String(item.closedAt),
+      state: item.state === "recycled" ? "recycled" : "scheduled",
+      ...(typeof item.segment === "string" ? { segment: item.segment } : {}),
+    }));
   }
 
   async recycleLead(ref: RecycleRef, input: { segment: string; at: string; engagement: EngagementReset }): Promise<RecycleResult> {

@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Activity, LeadScore, NewActivity, ScoreBasis, ScoringRead } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
+import { queryShards } from "./due-query";
 import { translateError } from "./errors";
 import { indexKeys, keys, UNANNOUNCED_SHARDS } from "./keys";
 
@@ -209,31 +210,15 @@ export class DynamoLeadScores {
 
   /** Qualifications still unannounced that were made at or before `upTo`, oldest first. */
   async listUnannounced(upTo: string, limit: number): Promise<{ lead: ScoringRead["lead"]; qualifiedAt: string }[]> {
-    if (limit <= 0) return [];
-    let shards: Item[][];
-    try {
-      shards = await Promise.all(
-        Array.from({ length: UNANNOUNCED_SHARDS }, async (_, shard) => {
-          const out = await this.client.send(
-            new QueryCommand({
-              TableName: this.table,
-              IndexName: "due",
-              KeyConditionExpression: "duePk = :pk AND dueSk <= :upTo",
-              ExpressionAttributeValues: { ":pk": indexKeys.unannouncedShard(shard), ":upTo": indexKeys.dueUpTo(upTo) },
-              Limit: limit,
-            }),
-          );
-          return out.Items ?? [];
-        }),
-      );
-    } catch (error) {
-      throw translateError(error, "listing unannounced qualifications");
-    }
-    return shards
-      .flat()
+    const items = await queryShards(this.client, this.table, UNANNOUNCED_SHARDS, {
+      index: "due",
+      partition: indexKeys.unannouncedShard,
+      upTo: indexKeys.dueUpTo(upTo),
+      limit,
+      doing: "listing unannounced qualifications",
+    });
+    return items
       .filter((item) => typeof item.announcePending === "string")
-      .sort((a, b) => String(a.dueSk).localeCompare(String(b.dueSk)))
-      .slice(0, limit)
       .map((item) => ({ lead: this.toLead(item), qualifiedAt: String(item.announcePending) }));
   }
 }

@@ -26,6 +26,7 @@ import {
   mergeSubmission,
   type NewActivity,
   normaliseEmail,
+  type PendingEvent,
   StoreUnavailableError,
   type Stage,
   type Suppression,
@@ -33,9 +34,11 @@ import {
 import { newActivityId } from "./activity-id";
 import { DynamoConfirmations } from "./dynamo-confirmations";
 import { DynamoLeadScores } from "./dynamo-lead-scores";
+import { queryShards } from "./due-query";
 import { erasedSuppressionHash, erasedSuppressionHashKey, erasedSuppressionKey } from "./erased-suppression";
 import { LeadNotFoundError, translateError } from "./errors";
-import { indexKeys, keys, UNPUBLISHED_SHARDS } from "./keys";
+import { indexKeys, keys, OUTBOX_SHARDS, UNPUBLISHED_SHARDS } from "./keys";
+import { DynamoPendingEvents } from "./pending-events";
 
 export interface DynamoLeadStoreOptions {
   client: DynamoDBDocumentClient;
@@ -68,6 +71,9 @@ export class DynamoLeadStore implements LeadStore {
   readonly #scores: DynamoLeadScores;
   /** Double-opt-in state: see dynamo-confirmations.ts. */
   readonly #confirmations: DynamoConfirmations;
+  /** The outbox: see pending-events.ts. */
+  readonly #outbox: DynamoPendingEvents;
+  readonly outboxShards = OUTBOX_SHARDS;
 
   constructor(options: DynamoLeadStoreOptions) {
     this.#client = options.client;
@@ -77,6 +83,7 @@ export class DynamoLeadStore implements LeadStore {
     this.#maxAttempts = options.maxAttempts ?? 60;
     this.#scores = new DynamoLeadScores(options.client, options.tableName, toLead);
     this.#confirmations = new DynamoConfirmations(options.client, options.tableName);
+    this.#outbox = new DynamoPendingEvents(options.client, options.tableName);
   }
 
   leadIdFor(email: string): string {
@@ -273,6 +280,18 @@ export class DynamoLeadStore implements LeadStore {
     return this.#scores.listUnannounced(...args);
   }
 
+  listPendingEvents(shard: number, upTo: string, limit: number): Promise<PendingEvent[]> {
+    return this.#outbox.listDue(shard, upTo, limit);
+  }
+
+  claimPendingEvent(pending: PendingEvent, until: string): Promise<boolean> {
+    return this.#outbox.claim(pending, until);
+  }
+
+  removePendingEvents(pending: Pick<PendingEvent, "leadId" | "key">[]): Promise<void> {
+    return this.#outbox.remove(pending);
+  }
+
   async markPublished(leadIds: string | readonly string[]): Promise<void> {
     const ids = typeof leadIds === "string" ? [leadIds] : [...leadIds];
     for (let i = 0; i < ids.length; i += 25) {
@@ -300,27 +319,13 @@ export class DynamoLeadStore implements LeadStore {
   }
 
   async listUnpublished(limit: number): Promise<Lead[]> {
-    if (limit <= 0) return [];
-    const shards = await Promise.all(
-      Array.from({ length: UNPUBLISHED_SHARDS }, (_, shard) =>
-        this.#query(
-          {
-            TableName: this.#table,
-            IndexName: "gsi1",
-            KeyConditionExpression: "gsi1pk = :pk",
-            ExpressionAttributeValues: { ":pk": indexKeys.unpublishedShard(shard) },
-            Limit: limit,
-          },
-          limit,
-          "listing unpublished leads",
-        ),
-      ),
-    );
-    return shards
-      .flat()
-      .sort((a, b) => String(a.gsi1sk).localeCompare(String(b.gsi1sk)))
-      .slice(0, limit)
-      .map(toLead);
+    const items = await queryShards(this.#client, this.#table, UNPUBLISHED_SHARDS, {
+      index: "gsi1",
+      partition: indexKeys.unpublishedShard,
+      limit,
+      doing: "listing unpublished leads",
+    });
+    return items.map(toLead);
   }
 
   async appendActivity(leadId: string, activity: NewActivity): Promise<Activity> {

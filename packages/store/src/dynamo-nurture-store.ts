@@ -7,6 +7,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { DueRef, Enrollment, MessageRecord, NurtureStore } from "@leadloop/core";
 import { attempt, conditionally, isConditionFailure, translateError } from "./errors";
+import { queryShard } from "./due-query";
 import { DUE_SHARDS, indexKeys, keys } from "./keys";
 
 export interface DynamoNurtureStoreOptions {
@@ -108,18 +109,14 @@ export class DynamoNurtureStore implements NurtureStore {
   }
 
   async listDue(shard: number, now: string, limit: number): Promise<DueRef[]> {
-    const out = await attempt("listing due steps", () =>
-      this.#client.send(
-        new QueryCommand({
-          TableName: this.#table,
-          IndexName: "due",
-          KeyConditionExpression: "duePk = :pk AND dueSk <= :upTo",
-          ExpressionAttributeValues: { ":pk": indexKeys.dueShard(shard), ":upTo": indexKeys.dueUpTo(now) },
-          Limit: limit,
-        }),
-      ),
-    );
-    return (out.Items ?? []).map((item) => ({
+    const items = await queryShard(this.#client, this.#table, {
+      index: "due",
+      partition: indexKeys.dueShard(shard),
+      upTo: indexKeys.dueUpTo(now),
+      limit,
+      doing: "listing due steps",
+    });
+    return items.map((item) => ({
       leadId: String(item.leadId),
       sequenceId: String(item.sequenceId),
       stepId: String(item.nextStepId),

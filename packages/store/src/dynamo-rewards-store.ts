@@ -4,10 +4,11 @@
  * two deliveries of one purchase at once book it once. The account is written with an optimistic
  * version; only that customer's purchases write it, so it is never a hot item.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { LedgerEntry, PurchaseResult, RewardsAccount, RewardsStore } from "@leadloop/core";
-import { translateError } from "./errors";
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { LedgerEntry, PendingEvent, PurchaseResult, RewardsAccount, RewardsStore } from "@leadloop/core";
+import { isConditionFailure, translateError } from "./errors";
 import { keys } from "./keys";
+import { pendingEventPut } from "./pending-events";
 
 export interface DynamoRewardsStoreOptions {
   client: DynamoDBDocumentClient;
@@ -16,7 +17,6 @@ export interface DynamoRewardsStoreOptions {
 
 type Item = Record<string, unknown>;
 
-const isConditionFailure = (error: unknown) => (error as { name?: string } | undefined)?.name === "ConditionalCheckFailedException";
 
 function toEntry(item: Item): LedgerEntry {
   const { pk: _pk, sk: _sk, entity: _e, leadId: _l, ...rest } = item;
@@ -106,16 +106,17 @@ export class DynamoRewardsStore implements RewardsStore {
     };
   }
 
-  async saveAccount(account: Omit<RewardsAccount, "version">, expectedVersion: number): Promise<boolean> {
+  async saveAccount(account: Omit<RewardsAccount, "version">, expectedVersion: number, announce: PendingEvent[] = []): Promise<boolean> {
+    const put = {
+      TableName: this.#table,
+      Item: { ...keys.rewardAccount(account.leadId), entity: "rewards-account", ...account, version: expectedVersion + 1 },
+      ConditionExpression: expectedVersion === 0 ? "attribute_not_exists(pk)" : "#version = :version",
+      ...(expectedVersion === 0 ? {} : { ExpressionAttributeNames: { "#version": "version" }, ExpressionAttributeValues: { ":version": expectedVersion } }),
+    };
     try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: { ...keys.rewardAccount(account.leadId), entity: "rewards-account", ...account, version: expectedVersion + 1 },
-          ConditionExpression: expectedVersion === 0 ? "attribute_not_exists(pk)" : "#version = :version",
-          ...(expectedVersion === 0 ? {} : { ExpressionAttributeNames: { "#version": "version" }, ExpressionAttributeValues: { ":version": expectedVersion } }),
-        }),
-      );
+      // With events to announce, the account and their outbox entries are one transaction.
+      if (announce.length === 0) await this.#client.send(new PutCommand(put));
+      else await this.#client.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, ...announce.map((p) => pendingEventPut(this.#table, p))] }));
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;

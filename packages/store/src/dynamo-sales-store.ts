@@ -13,8 +13,10 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { ClaimResult, Closure, Handoff, NotificationPatch, QueueItem, QueueRef, SalesStore } from "@leadloop/core";
+import type { ClaimResult, Closure, Handoff, NotificationPatch, PendingEvent, QueueItem, QueueRef, SalesStore } from "@leadloop/core";
 import { attempt, conditionally, isConditionFailure, translateError } from "./errors";
+import { queryShard } from "./due-query";
+import { pendingEventPut } from "./pending-events";
 import { NOTIFY_SHARDS, SLA_SHARDS, salesIndexKeys, salesKeys } from "./sales-keys";
 
 export interface DynamoSalesStoreOptions {
@@ -97,7 +99,7 @@ export class DynamoSalesStore implements SalesStore {
     return out.Item ? toQueueItem(out.Item) : undefined;
   }
 
-  async createHandoff(item: QueueItem): Promise<boolean> {
+  async createHandoff(item: QueueItem, announce: PendingEvent[] = []): Promise<boolean> {
     const { teamId, qualifiedAt, leadId } = item;
     const pointer: Item = {
       ...salesKeys.handoff(leadId),
@@ -138,6 +140,7 @@ export class DynamoSalesStore implements SalesStore {
                 ExpressionAttributeValues: { ":q": qualifiedAt },
               },
             },
+            ...announce.map((p) => pendingEventPut(this.#table, p)),
           ],
         }),
       ),
@@ -209,24 +212,31 @@ export class DynamoSalesStore implements SalesStore {
     return items.map(toQueueItem);
   }
 
-  async claim(ref: QueueRef, rep: string, at: string): Promise<ClaimResult> {
+  async claim(ref: QueueRef, rep: string, at: string, announce: PendingEvent[] = []): Promise<ClaimResult> {
+    const update = {
+      TableName: this.#table,
+      Key: salesKeys.queueItem(ref.teamId, ref.qualifiedAt, ref.leadId),
+      // A claimed lead leaves the SLA and notification indexes and joins the rep's claims.
+      UpdateExpression: "SET claimedBy = :me, claimedAt = :at, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk REMOVE duePk, dueSk, notifyAfter",
+      ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(claimedBy)",
+      ExpressionAttributeValues: { ":me": rep, ":at": at, ...prefixed(salesIndexKeys.repClaim(rep, at, ref.leadId)) },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+    };
     try {
-      const out = await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: salesKeys.queueItem(ref.teamId, ref.qualifiedAt, ref.leadId),
-          // A claimed lead leaves the SLA and notification indexes and joins the rep's claims.
-          UpdateExpression: "SET claimedBy = :me, claimedAt = :at, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk REMOVE duePk, dueSk, notifyAfter",
-          ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(claimedBy)",
-          ExpressionAttributeValues: { ":me": rep, ":at": at, ...prefixed(salesIndexKeys.repClaim(rep, at, ref.leadId)) },
-          ReturnValues: "ALL_NEW",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
-      return { claimed: true, already: false, item: toQueueItem(out.Attributes ?? {}) };
+      if (announce.length === 0) {
+        const out = await this.#client.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW" }));
+        return { claimed: true, already: false, item: toQueueItem(out.Attributes ?? {}) };
+      }
+      // With events to announce, the claim and their outbox entries are one transaction (which
+      // cannot return the new item, hence the read after it).
+      await this.#client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...announce.map((p) => pendingEventPut(this.#table, p))] }));
+      const item = await this.getQueueItem(ref);
+      return { claimed: true, already: false, item: item ?? toQueueItem({ ...ref, claimedBy: rep, claimedAt: at }) };
     } catch (error) {
       if (!isConditionFailure(error)) throw translateError(error, "claiming a lead");
-      const old = (error as { Item?: Record<string, unknown> }).Item;
+      // A plain update returns the old item on the error; a transaction, on its first reason.
+      const old =
+        (error as { Item?: Record<string, unknown> }).Item ?? (error as { CancellationReasons?: { Item?: Record<string, unknown> }[] }).CancellationReasons?.[0]?.Item;
       if (!old) return { claimed: false, missing: true };
       const item = toQueueItem(unmarshallLoose(old));
       if (item.claimedBy === rep) return { claimed: true, already: true, item };
@@ -238,12 +248,16 @@ export class DynamoSalesStore implements SalesStore {
     ref: QueueRef,
     from: { rep: string; claimBy: string },
     to: { rep: string; repName: string; claimBy: string; misses: number; assignedAt: string; notifyAfter: string },
+    announce: PendingEvent[] = [],
   ): Promise<boolean> {
     const sla = salesIndexKeys.sla(ref.teamId, ref.qualifiedAt, ref.leadId, to.claimBy);
     const notify = salesIndexKeys.notify(ref.teamId, ref.qualifiedAt, ref.leadId, to.notifyAfter);
     return conditionally("reassigning a lead", () =>
       this.#client.send(
-        new UpdateCommand({
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
           TableName: this.#table,
           Key: salesKeys.queueItem(ref.teamId, ref.qualifiedAt, ref.leadId),
           UpdateExpression:
@@ -262,6 +276,10 @@ export class DynamoSalesStore implements SalesStore {
             ...prefixed(sla),
             ...prefixed(notify),
           },
+              },
+            },
+            ...announce.map((p) => pendingEventPut(this.#table, p)),
+          ],
         }),
       ),
     );
@@ -282,30 +300,24 @@ export class DynamoSalesStore implements SalesStore {
   }
 
   async listOverdue(shard: number, now: string, limit: number): Promise<QueueRef[]> {
-    const items = await this.#queryAll(
-      {
-        TableName: this.#table,
-        IndexName: "due",
-        KeyConditionExpression: "duePk = :pk AND dueSk <= :upTo",
-        ExpressionAttributeValues: { ":pk": salesIndexKeys.slaShard(shard), ":upTo": salesIndexKeys.upTo(now) },
-      },
+    const items = await queryShard(this.#client, this.#table, {
+      index: "due",
+      partition: salesIndexKeys.slaShard(shard),
+      upTo: salesIndexKeys.upTo(now),
       limit,
-      "listing overdue claims",
-    );
+      doing: "listing overdue claims",
+    });
     return items.map(toRef);
   }
 
   async listUnnotified(shard: number, now: string, limit: number): Promise<QueueRef[]> {
-    const items = await this.#queryAll(
-      {
-        TableName: this.#table,
-        IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :pk AND gsi1sk <= :upTo",
-        ExpressionAttributeValues: { ":pk": salesIndexKeys.notifyShard(shard), ":upTo": salesIndexKeys.upTo(now) },
-      },
+    const items = await queryShard(this.#client, this.#table, {
+      index: "gsi1",
+      partition: salesIndexKeys.notifyShard(shard),
+      upTo: salesIndexKeys.upTo(now),
       limit,
-      "listing owed notifications",
-    );
+      doing: "listing owed notifications",
+    });
     return items.map(toRef);
   }
 
@@ -339,7 +351,7 @@ export class DynamoSalesStore implements SalesStore {
     );
   }
 
-  async close(ref: QueueRef, closure: Closure, claimedBy: string | undefined): Promise<boolean> {
+  async close(ref: QueueRef, closure: Closure, claimedBy: string | undefined, announce: PendingEvent[] = []): Promise<boolean> {
     return conditionally("recording an outcome", () =>
       this.#client.send(
         new TransactWriteCommand({
@@ -361,6 +373,7 @@ export class DynamoSalesStore implements SalesStore {
                 ExpressionAttributeValues: { ":closure": stripUndefined(closure), ":q": ref.qualifiedAt },
               },
             },
+            ...announce.map((p) => pendingEventPut(this.#table, p)),
           ],
         }),
       ),

@@ -13,3 +13,5 @@ export * from "./dynamo-sales-store";
 export * from "./dynamo-report-store";
 export * from "./dynamo-feedback-store";
 export * from "./dynamo-rewards-store";
+export * from "./due-query";
+export * from "./pending-events";

@@ -16,6 +16,7 @@ export const REPORT_SHARDS = 16;
 export const RECYCLE_SHARDS = 8;
 export const UNANNOUNCED_SHARDS = 8;
 export const CONFIRMATION_SHARDS = 4;
+export const OUTBOX_SHARDS = 8;
 
 /** FNV-1a: a stable, cheap spread of ids over shards (not security relevant). */
 export function shardOf(id: string, shards: number): number {
@@ -69,6 +70,8 @@ export const keys = {
   confirmation: (leadId: string): Key => ({ pk: `LEAD#${leadId}`, sk: "CONFIRMATION" }),
   /** What the report already counted for a lead (its facts and stage times), in the lead's partition. */
   reportState: (leadId: string): Key => ({ pk: `LEAD#${leadId}`, sk: "REPORT" }),
+  /** An event waiting to reach the bus (the outbox), in the lead's partition so an erase takes it too. */
+  pendingEvent: (leadId: string, key: string): Key => ({ pk: `LEAD#${leadId}`, sk: `OUTBOX#${key}` }),
 } as const;
 
 /** Sparse GSI entries: an item is in an index only while it carries these attributes. */
@@ -115,4 +118,10 @@ export const indexKeys = {
     dueSk: `${dueAt}#${leadId}`,
   }),
   confirmationShard: (shard: number) => `CONFIRM#${shard}`,
+  /** An outbox entry: an event written with its state change, due to the republisher at `dueAt`. */
+  pendingEvent: (leadId: string, key: string, dueAt: string) => ({
+    duePk: `OUTBOX#${shardOf(leadId, OUTBOX_SHARDS)}`,
+    dueSk: `${dueAt}#${leadId}#${key}`,
+  }),
+  pendingEventShard: (shard: number) => `OUTBOX#${shard}`,
 } as const;

@@ -8,6 +8,8 @@
  * and, should every retry fail too, by the republisher (`republishQualifications`).
  */
 import type { LeadloopConfig } from "../config/schema";
+import { sweepDueIndex } from "../due-index";
+import { leadloopEvent } from "../events";
 import type { Lead, LeadScore } from "../lead";
 import { type Activity, type Clock, type EventPublisher, type LeadStore, type NewActivity, StoreUnavailableError } from "../ports";
 import { computeLeadScore, isQualifying, mayQualify, SCORING_WINDOW, scoreDiffers, scoredTypes, topReasons } from "./lead-scoring";
@@ -96,18 +98,15 @@ async function publishScored(deps: EngagementDeps, lead: Lead, score: LeadScore,
   const leadId = lead.id;
   if (score.total !== (previousTotal ?? 0)) {
     await deps.publisher.publish([
-        {
-          type: "lead.scored",
-          detail: {
-            leadId,
-            segment: lead.segment,
-            score: score.total,
-            fit: score.fit,
-            engagement: score.engagement,
-            threshold: score.threshold,
-            previousScore: previousTotal ?? 0,
-          },
-        },
+      leadloopEvent("lead.scored", {
+        leadId,
+        segment: lead.segment,
+        score: score.total,
+        fit: score.fit,
+        engagement: score.engagement,
+        threshold: score.threshold,
+        previousScore: previousTotal ?? 0,
+      }),
     ]);
   }
 }
@@ -143,18 +142,15 @@ async function announce(
 function qualifiedEvent(config: LeadloopConfig, lead: Lead, qualifiedAt: string) {
   const country = lead.profile.country;
   const score = lead.score;
-  return {
-    type: "lead.qualified",
-    detail: {
-      leadId: lead.id,
-      segment: lead.segment,
-      score: score?.total ?? 0,
-      threshold: score?.threshold ?? config.scoring.threshold,
-      qualifiedAt,
-      ...(typeof country === "string" && country ? { country } : {}),
-      reasons: topReasons(score?.reasons ?? []),
-    },
-  };
+  return leadloopEvent("lead.qualified", {
+    leadId: lead.id,
+    segment: lead.segment,
+    score: score?.total ?? 0,
+    threshold: score?.threshold ?? config.scoring.threshold,
+    qualifiedAt,
+    ...(typeof country === "string" && country ? { country } : {}),
+    reasons: topReasons(score?.reasons ?? []),
+  });
 }
 
 /**
@@ -166,20 +162,19 @@ function qualifiedEvent(config: LeadloopConfig, lead: Lead, qualifiedAt: string)
  */
 export async function republishQualifications(
   deps: Pick<EngagementDeps, "config" | "leads" | "publisher" | "clock" | "log">,
-  limit = 100,
+  options: number | { limit?: number; deadline?: number } = {},
 ): Promise<number> {
+  const { limit = 100, deadline } = typeof options === "number" ? { limit: options } : options;
   const now = deps.clock.now();
-  const pending = await deps.leads.listUnannounced(new Date(now.getTime() - REANNOUNCE_GRACE_MS).toISOString(), limit);
   let announced = 0;
-  let failure: unknown;
-  for (const { lead, qualifiedAt } of pending) {
-    try {
+  // The store lists the unannounced index over all its shards at once, oldest first.
+  await sweepDueIndex(
+    { shards: 1, listDue: (_shard, upTo, batch) => deps.leads.listUnannounced(upTo, batch) },
+    async ({ lead, qualifiedAt }: { lead: Lead; qualifiedAt: string }) => {
       if (await announce(deps, lead, { qualifiedAt }, now, false)) announced++;
-    } catch (error) {
-      failure ??= error;
-    }
-  }
-  if (failure !== undefined) throw failure;
+    },
+    { upTo: new Date(now.getTime() - REANNOUNCE_GRACE_MS).toISOString(), batch: limit, ...(deadline !== undefined ? { deadline } : {}) },
+  );
   return announced;
 }
 

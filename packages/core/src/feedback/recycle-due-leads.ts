@@ -5,6 +5,8 @@
  * Overlapping runs are safe (the move is conditional); a run that crashes after the move and
  * before the announcement is finished by the next run, which finds the entry still in the index.
  */
+import { sweepDueIndex } from "../due-index";
+import { leadloopEvent } from "../events";
 import { segmentAtStage, type FeedbackDeps } from "./apply-outcome";
 import type { RecycleRef } from "./feedback-store";
 
@@ -16,15 +18,17 @@ export interface RecycleReport {
 
 const BATCH = 100;
 
-export async function recycleDueLeads(deps: FeedbackDeps, options: { batch?: number } = {}): Promise<RecycleReport> {
+export async function recycleDueLeads(deps: FeedbackDeps, options: { batch?: number; deadline?: number } = {}): Promise<RecycleReport> {
   const now = deps.clock.now().toISOString();
-  const batch = options.batch ?? BATCH;
   const report: RecycleReport = { due: 0, recycled: 0, stale: 0 };
-  for (let shard = 0; shard < deps.feedback.recycleShards; shard++) {
-    const refs = await deps.feedback.listRecycleDue(shard, now, batch);
-    report.due += refs.length;
-    for (const ref of refs) await recycleOne(deps, ref, now, report);
-  }
+  // An entry that fails (the bus refused lead.recycled) stays in the index for the next run,
+  // after the others were tried; the run then reports the failure.
+  const swept = await sweepDueIndex(
+    { shards: deps.feedback.recycleShards, listDue: (shard, upTo, limit) => deps.feedback.listRecycleDue(shard, upTo, limit) },
+    (ref: RecycleRef) => recycleOne(deps, ref, now, report),
+    { upTo: now, batch: options.batch ?? BATCH, ...(options.deadline !== undefined ? { deadline: options.deadline } : {}) },
+  );
+  report.due = swept.due;
   return report;
 }
 
@@ -49,17 +53,14 @@ async function recycleOne(deps: FeedbackDeps, ref: RecycleRef, now: string, repo
     engagement = { mode, ...(result.engagementBefore !== undefined ? { before: result.engagementBefore, after: result.engagementAfter } : {}) };
   }
   await deps.publisher.publish([
-    {
-      type: "lead.recycled",
-      detail: {
-        leadId: ref.leadId,
-        segment: segment ?? "",
-        stage: "recycled",
-        recycleOn: ref.recycleAt,
-        closedAt: ref.closedAt,
-        ...(engagement ? { engagement } : {}),
-      },
-    },
+    leadloopEvent("lead.recycled", {
+      leadId: ref.leadId,
+      segment: segment ?? "",
+      stage: "recycled",
+      recycleOn: ref.recycleAt,
+      closedAt: ref.closedAt,
+      ...(engagement ? { engagement } : {}),
+    }),
   ]);
   await deps.feedback.finishRecycle(ref);
   report.recycled++;

@@ -12,9 +12,23 @@ export class SendRateGate {
   ) {}
 
   async take(): Promise<void> {
-    const now = this.nowMs();
-    const slot = Math.max(now, this.#next);
+    await this.waitFor(this.reserve());
+  }
+
+  /**
+   * Books the next free slot without waiting for it: the time (ms, this gate's clock) at which
+   * its send may start. Lets a sweeper know, before it claims a step, whether its send can
+   * still start before the run's deadline.
+   */
+  reserve(): number {
+    const slot = Math.max(this.nowMs(), this.#next);
     this.#next = slot + 1000 / this.perSecond;
+    return slot;
+  }
+
+  /** Waits until a slot `reserve` booked has come. */
+  async waitFor(slot: number): Promise<void> {
+    const now = this.nowMs();
     if (slot > now) await this.sleep(slot - now);
   }
 }

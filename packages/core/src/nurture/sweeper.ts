@@ -2,12 +2,18 @@
  * sweepDueSteps: sends what is due, and only that. A step is sent at most once, even when two
  * sweepers overlap or one dies mid-batch: each step is claimed with a conditional write before
  * it is sent, and a claim left by a crashed sweeper is settled as handled, never sent again.
- * A send that fails for a passing reason (throttling, a 5xx) is retried later, never dropped.
+ * A send SES refused before sending (throttling) is retried later, never dropped; one whose
+ * answer was lost (a timeout, a 5xx after the request left) is settled as uncertain, never resent.
+ * With a deadline (Lambda's remaining time), a step is claimed only once its send slot under the
+ * rate gate is booked early enough to be sent and settled before it, so a run cut off by its
+ * timeout leaves no claimed step behind to be written off as uncertain later.
  */
 import { randomUUID } from "node:crypto";
 import type { Step } from "../config/schema";
 import { evaluateCondition } from "../conditions";
-import { MailerUnavailableError, MailRejectedError, type DueRef, type Enrollment } from "../ports";
+import { leadloopEvent } from "../events";
+import { DEFAULT_ITEM_BUDGET_MS, oneAtATimePer, STOP_SWEEP, sweepDueIndex } from "../due-index";
+import { MailerUnavailableError, MailerUncertainError, MailRejectedError, type DueRef, type Enrollment } from "../ports";
 import { planNextStep } from "../planner";
 import { renderTemplate } from "../templating";
 import { unsubscribeHeaders, unsubscribeUrl } from "./email-links";
@@ -27,6 +33,10 @@ export interface SweepReport {
   recovered: number;
   /** Items whose handling failed (a store outage); each is due again at once or after its claim lapses. */
   failed: number;
+  /** Sends whose outcome SES left unknown (the answer was lost): settled as handled, never resent. */
+  uncertain: number;
+  /** Due items left unclaimed for the next sweep because they could not be sent before the deadline. */
+  deferred: number;
 }
 
 export interface SweepOptions {
@@ -34,6 +44,10 @@ export interface SweepOptions {
   shards?: number[];
   /** Injected for tests of the send rate. */
   gate?: SendRateGate;
+  /** Real time (epoch ms) by which the sweep must be done, e.g. now + Lambda's remaining time. */
+  deadline?: number;
+  /** Real time a step needs from its send slot to being settled; default 1 s. */
+  itemBudgetMs?: number;
 }
 
 const NO_NURTURE = new Set(["unsubscribed", "lost", "disqualified", "pending-confirmation"]);
@@ -48,55 +62,42 @@ const SHARD_WORKERS = 4;
 const ITEMS_PER_SHARD = 4;
 
 export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {}): Promise<SweepReport> {
-  const report: SweepReport = { due: 0, sent: 0, skipped: 0, rescheduled: 0, retried: 0, ended: 0, lost: 0, recovered: 0, failed: 0 };
+  const report: SweepReport = { due: 0, sent: 0, skipped: 0, rescheduled: 0, retried: 0, ended: 0, lost: 0, recovered: 0, failed: 0, uncertain: 0, deferred: 0 };
   const gate = options.gate ?? new SendRateGate(deps.settings.maxSendsPerSecond);
-  const shards = options.shards ?? Array.from({ length: deps.nurture.shards }, (_, i) => i);
-  const now = deps.clock.now();
-  // One item failing must not stop the others: it stays due and the next sweep takes it again.
-  const handle = oneAtATimePerLead((ref: DueRef) =>
-    handleDue(deps, ref, gate, report).catch((error: unknown) => {
-      report.failed++;
-      deps.log?.warn("due step not handled; it stays due", { leadId: ref.leadId, sequenceId: ref.sequenceId, stepId: ref.stepId, error: String(error) });
-    }),
+  const budget = options.itemBudgetMs ?? DEFAULT_ITEM_BUDGET_MS;
+  // A lead's items (one per sequence, in any shard) run one after another, so each is planned
+  // against the frequency cap with the sends before it already recorded.
+  const handle = oneAtATimePer(
+    (ref: DueRef) => ref.leadId,
+    async (ref: DueRef) => {
+      // The send slot is booked before the claim: a step whose send could not start and settle
+      // before the deadline is not claimed at all, and stays due for the next run.
+      const slot = gate.reserve();
+      if (options.deadline !== undefined && slot + budget > options.deadline) return STOP_SWEEP;
+      await handleDue(deps, ref, () => gate.waitFor(slot), report);
+      return undefined;
+    },
   );
-  // Shards are independent: sweep a few at once, each in due order, a few items in hand.
-  const queue = [...shards];
-  const worker = async () => {
-    for (let shard = queue.shift(); shard !== undefined; shard = queue.shift()) {
-      const due = await deps.nurture.listDue(shard, now.toISOString(), deps.settings.batchSize);
-      report.due += due.length;
-      let next = 0;
-      const lane = async () => {
-        for (let i = next++; i < due.length; i = next++) await handle(due[i]!);
-      };
-      await Promise.all(Array.from({ length: Math.min(ITEMS_PER_SHARD, due.length) }, lane));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(SHARD_WORKERS, shards.length) }, worker));
+  const swept = await sweepDueIndex(deps.nurture, handle, {
+    upTo: deps.clock.now().toISOString(),
+    batch: deps.settings.batchSize,
+    ...(options.shards ? { shards: options.shards } : {}),
+    shardWorkers: SHARD_WORKERS,
+    itemsPerShard: ITEMS_PER_SHARD,
+    ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+    itemBudgetMs: budget,
+    // One item failing must not stop the others: it stays due and the next sweep takes it again.
+    onError: (ref, error) =>
+      deps.log?.warn("due step not handled; it stays due", { leadId: ref.leadId, sequenceId: ref.sequenceId, stepId: ref.stepId, error: String(error) }),
+    onShardError: (shard, error) => deps.log?.warn("due shard not read; it is swept again next run", { shard, error: String(error) }),
+  });
+  report.due = swept.due;
+  report.failed = swept.failed;
+  report.deferred = swept.deferred;
   return report;
 }
 
-/**
- * Runs a lead's due items (one per sequence, in any shard) one after another within a sweep, so
- * each is planned against the frequency cap with the sends before it already recorded.
- */
-function oneAtATimePerLead(run: (ref: DueRef) => Promise<void>): (ref: DueRef) => Promise<void> {
-  const tails = new Map<string, Promise<void>>();
-  return (ref) => {
-    const done = (tails.get(ref.leadId) ?? Promise.resolve()).then(() => run(ref));
-    const tail = done.then(
-      () => undefined,
-      () => undefined,
-    );
-    tails.set(ref.leadId, tail);
-    void tail.then(() => {
-      if (tails.get(ref.leadId) === tail) tails.delete(ref.leadId);
-    });
-    return done;
-  };
-}
-
-async function handleDue(deps: NurtureDeps, ref: DueRef, gate: SendRateGate, report: SweepReport): Promise<void> {
+async function handleDue(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise<void>, report: SweepReport): Promise<void> {
   const now = deps.clock.now();
   const at = now.toISOString();
   const token = randomUUID();
@@ -113,7 +114,7 @@ async function handleDue(deps: NurtureDeps, ref: DueRef, gate: SendRateGate, rep
     deps.nurture.settle(ref.leadId, ref.sequenceId, token, outcome);
   const progress = { sendAttempted: false };
   try {
-    await handleClaimed(deps, ref, gate, report, { before, at, now, settle, progress });
+    await handleClaimed(deps, ref, sendSlot, report, { before, at, now, settle, progress });
   } catch (error) {
     // A store failure before the email was handed to the mailer: give the step back, due now, so
     // it is sent later rather than written off as uncertain when the claim lapses. A claim taken
@@ -133,7 +134,7 @@ interface Claimed {
   progress: { sendAttempted: boolean };
 }
 
-async function handleClaimed(deps: NurtureDeps, ref: DueRef, gate: SendRateGate, report: SweepReport, claimed: Claimed): Promise<void> {
+async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise<void>, report: SweepReport, claimed: Claimed): Promise<void> {
   const { before, at, now, settle } = claimed;
   const end = async (reason: string) => {
     await settle({ end: { reason, at } });
@@ -214,7 +215,7 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, gate: SendRateGate,
     step: { id: step.id },
   });
 
-  await gate.take();
+  await sendSlot();
   let providerMessageId: string;
   claimed.progress.sendAttempted = true;
   try {
@@ -231,6 +232,20 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, gate: SendRateGate,
     if (error instanceof MailRejectedError) {
       await deps.leads.appendActivity(lead.id, { type: "email.rejected", at, data: { sequenceId: sequence.id, stepId: step.id, error: error.message } });
       return end("rejected");
+    }
+    if (error instanceof MailerUncertainError) {
+      // SES may have sent it: count the step as handled (at most once) and say so in the history.
+      const after = handled(state, step.id, undefined);
+      const next = planNextStep({ sequence, state: after, leadTimeZone: zone, now, recentSends: [...recent, at] });
+      await settle({
+        handledStepId: step.id,
+        attempts: 0,
+        ...(next.done ? { end: { reason: next.reason, at } } : { next: { stepId: next.step.id, dueAt: next.dueAt.toISOString() } }),
+      });
+      await deps.leads.appendActivity(lead.id, { type: "email.send_uncertain", at, data: { sequenceId: sequence.id, stepId: step.id, error: error.message } });
+      deps.log?.warn("send outcome unknown; step settled as uncertain, not resent", { leadId: lead.id, sequenceId: sequence.id, stepId: step.id });
+      report.uncertain++;
+      return;
     }
     // Anything else may pass: keep the step waiting and try again later, with growing pauses.
     const attempts = state.attempts + 1;
@@ -268,7 +283,7 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, gate: SendRateGate,
   report.sent++;
   await deps.leads.appendActivity(lead.id, { type: "email.sent", at, data: { sequenceId: sequence.id, stepId: step.id, messageId } });
   await deps.publisher
-    .publish([{ type: "email.sent", detail: { leadId: lead.id, sequenceId: sequence.id, stepId: step.id, messageId } }])
+    .publish([leadloopEvent("email.sent", { leadId: lead.id, sequenceId: sequence.id, stepId: step.id, messageId })])
     .catch((error: unknown) => deps.log?.warn("email.sent not published", { leadId: lead.id, error: String(error) }));
 }
 

@@ -3,6 +3,7 @@
  * every send), every running enrollment ends, and `lead.unsubscribed` tells the rest.
  * Repeating it is harmless.
  */
+import { leadloopEvent } from "../events";
 import type { Lead } from "../lead";
 import type { NurtureDeps } from "./enroll";
 
@@ -30,7 +31,7 @@ export async function unsubscribeLead(deps: NurtureDeps, token: string): Promise
   if (!already) {
     await deps.leads.updateLead(lead.id, { stage: "unsubscribed" }, at);
     await deps.leads.appendActivity(lead.id, { type: "email.unsubscribed", at, data: {} });
-    await deps.publisher.publish([{ type: "lead.unsubscribed", detail: { leadId: lead.id, segment: lead.segment } }]);
+    await deps.publisher.publish([leadloopEvent("lead.unsubscribed", { leadId: lead.id, segment: lead.segment })]);
   }
   return { lead, already };
 }

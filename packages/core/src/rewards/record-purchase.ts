@@ -9,6 +9,8 @@ import type { LeadloopConfig, Rewards } from "../config/schema";
 import { addDuration } from "../duration";
 import { type FieldIssue, ValidationError } from "../errors";
 import type { Lead } from "../lead";
+import { leadloopEvent } from "../events";
+import { announcePending, pendingEvent } from "../events-outbox";
 import type { EventPublisher } from "../ports";
 import { balanceAt, pointsFor, tierFor } from "./points";
 import { NotACustomerError, PurchaseConflictError, RewardsNotConfiguredError, UnknownCustomerError } from "./rewards-errors";
@@ -40,7 +42,7 @@ export interface PurchaseOutcome extends PurchaseResult {
 }
 
 /** Events this use case publishes (the report handler counts them). */
-export const TIER_CHANGED_EVENT = "customer.tier_changed";
+export const TIER_CHANGED_EVENT = "customer.tier_changed" as const;
 
 const SETTLE_ATTEMPTS = 20;
 
@@ -130,10 +132,15 @@ export async function settleAccount(
     const tier = tierFor(rewards, balance)?.id ?? null;
     const from = account ? account.tier : (tierFor(rewards, 0)?.id ?? null);
     if (account && account.balance === balance && account.tier === tier) return { balance, tier };
-    const saved = await deps.rewards.saveAccount({ leadId: lead.id, balance, tier, updatedAt: now.toISOString() }, account?.version ?? 0);
+    const version = account?.version ?? 0;
+    // The announcement rides on the account write (the outbox), so a refused publish or a dying
+    // process cannot lose it; the new version keys it, so each change is announced once.
+    const announce =
+      from === tier ? [] : [pendingEvent(lead.id, String(version + 1), leadloopEvent(TIER_CHANGED_EVENT, { leadId: lead.id, from, to: tier, balance }), now)];
+    const saved = await deps.rewards.saveAccount({ leadId: lead.id, balance, tier, updatedAt: now.toISOString() }, version, announce);
     if (!saved) continue;
     if (from === tier) return { balance, tier };
-    await deps.publisher.publish([{ type: TIER_CHANGED_EVENT, detail: { leadId: lead.id, from, to: tier, balance } }]);
+    await announcePending(deps, announce);
     let email: TierEmailResult;
     try {
       email = await sendTierEmail(deps, rewards, lead, { from, to: tier, balance, ...(earned !== undefined ? { earned } : {}) });

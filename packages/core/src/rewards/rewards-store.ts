@@ -3,6 +3,7 @@
  * (a conditional put), and the customer's balance and tier, moved with an optimistic version so
  * exactly one writer sees each tier change.
  */
+import type { PendingEvent } from "../ports";
 import type { PointsEntry } from "./points";
 
 export interface PurchaseResult {
@@ -41,6 +42,9 @@ export interface RewardsStore {
   listEntries(leadId: string): Promise<LedgerEntry[]>;
   setEntryResult(leadId: string, entryId: string, result: PurchaseResult): Promise<void>;
   getAccount(leadId: string): Promise<RewardsAccount | undefined>;
-  /** Writes the account if its version is still `expectedVersion` (0: not written yet); false otherwise. */
-  saveAccount(account: Omit<RewardsAccount, "version">, expectedVersion: number): Promise<boolean>;
+  /**
+   * Writes the account if its version is still `expectedVersion` (0: not written yet); false
+   * otherwise. `announce` (outbox entries, see events-outbox.ts) is written in the same transaction.
+   */
+  saveAccount(account: Omit<RewardsAccount, "version">, expectedVersion: number, announce?: PendingEvent[]): Promise<boolean>;
 }

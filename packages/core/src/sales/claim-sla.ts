@@ -4,11 +4,13 @@
  * `maxMisses` windows have passed it goes to the escalation contact instead. Every move is a
  * conditional write on the rep and deadline read, so two checkers never move a lead twice.
  */
+import { sweepDueIndex } from "../due-index";
 import { durationMs } from "../duration";
 import { FIRST_RETRY_AFTER_MS, formatTime, notifyQueueItem, sendNotice } from "./handoff-notification";
-import { findTeam, publishQuietly, type SalesDeps } from "./sales-deps";
-import type { AssignedEventDetail } from "./sales-events";
-import type { QueueItem } from "./sales-store";
+import { leadloopEvent } from "../events";
+import { announcePending, pendingEvent } from "../events-outbox";
+import { findTeam, type SalesDeps } from "./sales-deps";
+import type { QueueItem, QueueRef } from "./sales-store";
 import { nextRepAfter } from "./team-assignment";
 
 export interface SlaReport {
@@ -19,18 +21,22 @@ export interface SlaReport {
   lost: number;
 }
 
-export async function checkClaimSlas(deps: SalesDeps, limit = 100): Promise<SlaReport> {
+/** `options` may be the batch size alone (the older signature). */
+export async function checkClaimSlas(deps: SalesDeps, options: number | { limit?: number; deadline?: number } = {}): Promise<SlaReport> {
+  const { limit = 100, deadline } = typeof options === "number" ? { limit: options } : options;
   const report: SlaReport = { overdue: 0, reassigned: 0, escalated: 0, lost: 0 };
   const now = deps.clock.now();
-  for (let shard = 0; shard < deps.sales.slaShards; shard++) {
-    for (const ref of await deps.sales.listOverdue(shard, now.toISOString(), limit)) {
+  await sweepDueIndex(
+    { shards: deps.sales.slaShards, listDue: (shard, upTo, batch) => deps.sales.listOverdue(shard, upTo, batch) },
+    async (ref: QueueRef) => {
       const item = await deps.sales.getQueueItem(ref);
-      if (!item || item.claimedBy || item.escalatedAt || item.claimBy > now.toISOString()) continue;
+      if (!item || item.claimedBy || item.escalatedAt || item.claimBy > now.toISOString()) return;
       report.overdue++;
       const outcome = await missed(deps, item, now);
       report[outcome]++;
-    }
-  }
+    },
+    { upTo: now.toISOString(), batch: limit, ...(deadline !== undefined ? { deadline } : {}) },
+  );
   return report;
 }
 
@@ -63,7 +69,13 @@ async function missed(deps: SalesDeps, item: QueueItem, now: Date): Promise<"rea
     assignedAt: at,
     notifyAfter: new Date(now.getTime() + FIRST_RETRY_AFTER_MS).toISOString(),
   };
-  if (!(await deps.sales.reassign(item, from, to))) return "lost";
+  const assigned = pendingEvent(
+    item.leadId,
+    `${item.teamId}#${item.qualifiedAt}#${misses}`,
+    leadloopEvent("lead.assigned", { leadId: item.leadId, teamId: item.teamId, rep: next.email, queuedAt: at, claimBy: to.claimBy }),
+    now,
+  );
+  if (!(await deps.sales.reassign(item, from, to, [assigned]))) return "lost";
   await deps.leads.appendActivity(item.leadId, {
     type: "lead.reassigned",
     at,
@@ -72,8 +84,7 @@ async function missed(deps: SalesDeps, item: QueueItem, now: Date): Promise<"rea
   await tell(deps, item.leadId, item.rep, `Lead moved on: ${who}`, [
     `Hi ${item.repName}, the lead ${who} was not claimed by ${formatTime(item.claimBy)}, so it has moved to ${next.name}.`,
   ]);
-  const assigned: AssignedEventDetail = { leadId: item.leadId, teamId: item.teamId, rep: next.email, queuedAt: at, claimBy: to.claimBy };
-  await publishQuietly(deps, "lead.assigned", assigned);
+  await announcePending(deps, [assigned]);
   const moved: QueueItem = { ...item, ...to, notifyAttempts: 0 };
   delete moved.emailedAt;
   delete moved.chattedAt;

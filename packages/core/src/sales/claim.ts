@@ -5,9 +5,10 @@
  */
 import type { Principal } from "../auth-claims";
 import { NotFoundError } from "../errors";
-import { findTeam, publishQuietly, type SalesDeps } from "./sales-deps";
+import { leadloopEvent } from "../events";
+import { announcePending, pendingEvent } from "../events-outbox";
+import { findTeam, type SalesDeps } from "./sales-deps";
 import { ClaimConflictError, NotYourLeadError, SalesStateError } from "./sales-errors";
-import type { ClaimedEventDetail } from "./sales-events";
 import type { Handoff, QueueItem } from "./sales-store";
 import { isTeamRep } from "./team-assignment";
 
@@ -37,16 +38,18 @@ export async function claimLead(deps: SalesDeps, principal: Principal, leadId: s
   if (!isAdmin(principal) && !(team && isTeamRep(team, principal.email))) {
     throw new NotYourLeadError(`Lead ${leadId} is in the ${team?.name ?? item.teamId} queue, and ${me} is not a rep of that team.`);
   }
-  const at = deps.clock.now().toISOString();
-  const result = await deps.sales.claim(item, me, at);
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  // The report counts claims: `lead.claimed` rides on the claim (the outbox), so it is never lost.
+  const claimed = pendingEvent(leadId, at, leadloopEvent("lead.claimed", { leadId, teamId: item.teamId, rep: me, claimedAt: at }), now);
+  const result = await deps.sales.claim(item, me, at, [claimed]);
   if (!result.claimed) {
     if (result.missing) throw new SalesStateError(`Lead ${leadId} was closed a moment ago; it is no longer in the queue.`);
     throw new ClaimConflictError(leadId, result.holder);
   }
   if (!result.already) {
     await deps.leads.appendActivity(leadId, { type: "lead.claimed", at, data: { teamId: item.teamId, rep: me } });
-    const detail: ClaimedEventDetail = { leadId, teamId: item.teamId, rep: me, claimedAt: result.item.claimedAt ?? at };
-    await publishQuietly(deps, "lead.claimed", detail);
+    await announcePending(deps, [claimed]);
   }
   return result.item;
 }

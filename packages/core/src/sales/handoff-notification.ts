@@ -6,11 +6,12 @@
  */
 import type { Rep, Team } from "../config/schema";
 import { staffEmailTags } from "../engagement/ses-events";
+import { sweepDueIndex } from "../due-index";
 import type { Activity } from "../ports";
 import { escapeChatText, renderTemplate } from "../templating";
 import { findTeam, leadUrl, type SalesDeps } from "./sales-deps";
 import type { ScoreReason } from "../scoring";
-import type { NotificationPatch, QueueItem } from "./sales-store";
+import type { NotificationPatch, QueueItem, QueueRef } from "./sales-store";
 
 export const HANDOFF_TEMPLATE = "rep-handoff";
 const HANDOFF_SUBJECT = "New qualified lead: {{ lead_name }}";
@@ -201,19 +202,21 @@ export interface RetryReport {
 }
 
 /** The periodic job: every item still owed a notification whose pause is over gets another try. */
-export async function retryNotifications(deps: SalesDeps, limit = 100): Promise<RetryReport> {
+export async function retryNotifications(deps: SalesDeps, options: number | { limit?: number; deadline?: number } = {}): Promise<RetryReport> {
+  const { limit = 100, deadline } = typeof options === "number" ? { limit: options } : options;
   const report: RetryReport = { owed: 0, notified: 0, retry: 0, gaveUp: 0 };
-  const now = deps.clock.now().toISOString();
-  for (let shard = 0; shard < deps.sales.notifyShards; shard++) {
-    for (const ref of await deps.sales.listUnnotified(shard, now, limit)) {
+  await sweepDueIndex(
+    { shards: deps.sales.notifyShards, listDue: (shard, upTo, batch) => deps.sales.listUnnotified(shard, upTo, batch) },
+    async (ref: QueueRef) => {
       const item = await deps.sales.getQueueItem(ref);
-      if (!item || item.notifiedAt || item.claimedBy) continue;
+      if (!item || item.notifiedAt || item.claimedBy) return;
       report.owed++;
       const result = await notifyQueueItem(deps, item);
       if (result === "notified") report.notified++;
       else if (result === "retry") report.retry++;
       else report.gaveUp++;
-    }
-  }
+    },
+    { upTo: deps.clock.now().toISOString(), batch: limit, ...(deadline !== undefined ? { deadline } : {}) },
+  );
   return report;
 }

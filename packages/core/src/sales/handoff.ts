@@ -3,12 +3,15 @@
  * rep, and that rep hears about it. The queue item is written (conditionally, keyed by team,
  * qualification time and lead) before anyone is told, so a failed notification or a redelivered
  * event never loses or doubles a hand-off; the per-team turn counter keeps concurrent hand-offs
- * fair.
+ * fair. `lead.assigned` is written to the outbox with the queue item, so it is announced even
+ * when the bus refuses it.
  */
 import { durationMs } from "../duration";
 import { FIRST_RETRY_AFTER_MS, notifyQueueItem } from "./handoff-notification";
-import { publishQuietly, type SalesDeps } from "./sales-deps";
-import { type AssignedEventDetail, QualifiedEventDetail } from "./sales-events";
+import { leadloopEvent } from "../events";
+import { announcePending, pendingEvent } from "../events-outbox";
+import type { SalesDeps } from "./sales-deps";
+import { QualifiedEventDetail } from "./sales-events";
 import type { QueueItem } from "./sales-store";
 import { chooseTeam, repForTurn } from "./team-assignment";
 
@@ -60,7 +63,13 @@ export async function handOff(deps: SalesDeps, event: unknown): Promise<HandoffR
     notifyAttempts: 0,
     notifyAfter: new Date(now.getTime() + FIRST_RETRY_AFTER_MS).toISOString(),
   };
-  if (!(await deps.sales.createHandoff(item))) return { status: "duplicate" };
+  const assigned = pendingEvent(
+    lead.id,
+    `${team.id}#${detail.qualifiedAt}#0`,
+    leadloopEvent("lead.assigned", { leadId: lead.id, teamId: team.id, rep: rep.email, queuedAt: at, claimBy: item.claimBy }),
+    now,
+  );
+  if (!(await deps.sales.createHandoff(item, [assigned]))) return { status: "duplicate" };
 
   await deps.leads.updateLead(lead.id, { stage: "sales" }, at);
   await deps.leads.appendActivity(lead.id, {
@@ -68,8 +77,7 @@ export async function handOff(deps: SalesDeps, event: unknown): Promise<HandoffR
     at,
     data: { teamId: team.id, rep: rep.email, repName: rep.name, claimBy: item.claimBy, score: item.score },
   });
-  const assigned: AssignedEventDetail = { leadId: lead.id, teamId: team.id, rep: rep.email, queuedAt: at, claimBy: item.claimBy };
-  await publishQuietly(deps, "lead.assigned", assigned);
+  await announcePending(deps, [assigned]);
   const notified = (await notifyQueueItem(deps, item)) === "notified";
   return { status: "assigned", item, notified };
 }

@@ -2,15 +2,18 @@
  * recordOutcome: the rep who holds a lead (or an admin) says how it ended: won with an amount,
  * lost or disqualified with a reason code from config/teams.yaml, or not now with a date to come
  * back. The outcome is recorded once (conditional on the claim), moves the lead's stage and
- * publishes `lead.closed` for marketing's feedback loop.
+ * announces `lead.closed` for marketing's feedback loop: its outbox entry is written with the
+ * closure, so the feedback loop hears of it even when the bus refuses it or the process dies.
  */
 import type { Principal } from "../auth-claims";
 import { ValidationError, type FieldIssue } from "../errors";
 import type { Stage } from "../lead";
 import { actorOf, isAdmin, openHandoff } from "./claim";
-import { publishQuietly, type SalesDeps } from "./sales-deps";
+import { leadloopEvent } from "../events";
+import { announcePending, pendingEvent } from "../events-outbox";
+import type { SalesDeps } from "./sales-deps";
 import { NotYourLeadError, SalesStateError } from "./sales-errors";
-import { type ClosedEventDetail, Outcome } from "./sales-events";
+import { Outcome } from "./sales-events";
 import type { Closure } from "./sales-store";
 
 /** What a rep sends; validateOutcome checks it against the config. */
@@ -96,14 +99,14 @@ export async function recordOutcome(deps: SalesDeps, principal: Principal, leadI
   }
   const at = now.toISOString();
   const closure: Closure = { ...checked, rep: item.claimedBy ?? me, closedAt: at };
-  if (!(await deps.sales.close(item, closure, admin ? undefined : me))) {
+  const closed = pendingEvent(leadId, at, leadloopEvent("lead.closed", { leadId, teamId: item.teamId, ...closure }), now);
+  if (!(await deps.sales.close(item, closure, admin ? undefined : me, [closed]))) {
     // Lost a race: closed or re-claimed meanwhile. Re-read so the answer says which.
     await openHandoff(deps, leadId);
     throw new NotYourLeadError(`Lead ${leadId} changed hands while the outcome was being recorded; reload it.`);
   }
   await deps.leads.updateLead(leadId, { stage: STAGE_AFTER[closure.outcome] }, at);
   await deps.leads.appendActivity(leadId, { type: "lead.closed", at, data: { teamId: item.teamId, ...closure } });
-  const detail: ClosedEventDetail = { leadId, teamId: item.teamId, ...closure };
-  await publishQuietly(deps, "lead.closed", detail);
+  await announcePending(deps, [closed]);
   return closure;
 }

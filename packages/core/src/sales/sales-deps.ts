@@ -46,10 +46,3 @@ export function leadUrl(settings: SalesSettings, leadId: string): string {
 export function findTeam(deps: Pick<SalesDeps, "config">, teamId: string): Team | undefined {
   return deps.config.teams.teams.find((t) => t.id === teamId);
 }
-
-/** Publishing is best effort after the state is stored: the store, not the event, is the record. */
-export async function publishQuietly(deps: Pick<SalesDeps, "publisher" | "log">, type: string, detail: Record<string, unknown>): Promise<void> {
-  await deps.publisher
-    .publish([{ type, detail }])
-    .catch((error: unknown) => deps.log?.warn(`${type} not published`, { leadId: detail.leadId, error: String(error) }));
-}

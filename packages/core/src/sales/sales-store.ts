@@ -4,6 +4,7 @@
  * owed. Every state change is a conditional write, so two reps, two hand-off deliveries or two SLA
  * checkers can never both win.
  */
+import type { PendingEvent } from "../ports";
 import type { ScoreReason } from "../scoring";
 import type { Outcome } from "./sales-events";
 
@@ -77,20 +78,27 @@ export interface SalesStore {
   /** Atomically takes the team's next turn (1, 2, 3…): each concurrent hand-off gets its own. */
   nextTurn(teamId: string): Promise<number>;
   getQueueItem(ref: QueueRef): Promise<QueueItem | undefined>;
-  /** Writes the queue item (and the lead's pointer to it) once; false when it already exists. */
-  createHandoff(item: QueueItem): Promise<boolean>;
+  /**
+   * Writes the queue item (and the lead's pointer to it) once; false when it already exists.
+   * `announce` (outbox entries, see events-outbox.ts) is written in the same transaction.
+   */
+  createHandoff(item: QueueItem, announce?: PendingEvent[]): Promise<boolean>;
   getHandoff(leadId: string): Promise<Handoff | undefined>;
   /** Open items of a team's queue, oldest qualification first. */
   listTeamQueue(teamId: string, limit?: number): Promise<QueueItem[]>;
   /** Open items a rep has claimed, in claim order. */
   listRepClaims(rep: string): Promise<QueueItem[]>;
-  /** Claims for `rep` unless someone else holds it; claiming one's own claim again succeeds. */
-  claim(ref: QueueRef, rep: string, at: string): Promise<ClaimResult>;
-  /** Moves an unclaimed item from the rep it was with to another; false if it changed meanwhile. */
+  /**
+   * Claims for `rep` unless someone else holds it; claiming one's own claim again succeeds (and
+   * writes nothing). `announce` (outbox entries) is written with the claim, atomically.
+   */
+  claim(ref: QueueRef, rep: string, at: string, announce?: PendingEvent[]): Promise<ClaimResult>;
+  /** Moves an unclaimed item from the rep it was with to another (with `announce`, atomically); false if it changed meanwhile. */
   reassign(
     ref: QueueRef,
     from: { rep: string; claimBy: string },
     to: { rep: string; repName: string; claimBy: string; misses: number; assignedAt: string; notifyAfter: string },
+    announce?: PendingEvent[],
   ): Promise<boolean>;
   /** Ends the claim deadline of an unclaimed item after its last miss; false if it changed meanwhile. */
   escalate(ref: QueueRef, from: { rep: string; claimBy: string }, misses: number, at: string): Promise<boolean>;
@@ -104,5 +112,5 @@ export interface SalesStore {
    * Records the outcome: removes the queue item and keeps the closure on the lead's pointer.
    * With `claimedBy`, only while that rep holds the claim. False when the item is gone or held.
    */
-  close(ref: QueueRef, closure: Closure, claimedBy: string | undefined): Promise<boolean>;
+  close(ref: QueueRef, closure: Closure, claimedBy: string | undefined, announce?: PendingEvent[]): Promise<boolean>;
 }

@@ -1,0 +1,147 @@
+/**
+ * The due index: work that falls due later (a nurture step, a recycle date, a claim deadline, an
+ * owed notification, an event waiting for the bus) is an entry in a sparse, sharded index sorted
+ * by due time, and a scheduled job sweeps it. `sweepDueIndex` is that sweep, written once: every
+ * entry due in the shards is offered to the job once per sweep, shards and entries a few at a
+ * time, one entry's failure never stops the others, and no entry is taken once the deadline
+ * leaves no time to finish it, so a run cut short by its timeout leaves nothing half-done.
+ *
+ * What an entry means, and how it is claimed, acted on and settled, stays with each job (its
+ * `handle`); a store only answers "what is due in this shard" (`listDue`).
+ */
+
+/** One sparse, sharded index as a store exposes it. */
+export interface DueIndex<Ref> {
+  readonly shards: number;
+  /** Entries of one shard due at or before `upTo`, oldest first. */
+  listDue(shard: number, upTo: string, limit: number): Promise<Ref[]>;
+}
+
+/** A handler resolving this ends the sweep after the entries already in hand (it saw its deadline coming). */
+export const STOP_SWEEP = "stop";
+
+export interface DueSweepOptions<Ref> {
+  /** The index's "now" (the injected clock): entries due at or before it are swept. */
+  upTo: string;
+  /** Entries read per shard and sweep. */
+  batch: number;
+  /** Shards to sweep; default all. */
+  shards?: number[];
+  /** Shards swept at once; default 1. */
+  shardWorkers?: number;
+  /** Entries of one shard in hand at once; default 1. */
+  itemsPerShard?: number;
+  /**
+   * Real time (epoch ms) by which the sweep must have finished, e.g. from Lambda's
+   * `getRemainingTimeInMillis`. No entry is taken later than `deadline - itemBudgetMs`.
+   */
+  deadline?: number;
+  /** Real time one entry needs from being taken to being settled; default 1 s. */
+  itemBudgetMs?: number;
+  /** Real time, injected for tests. */
+  nowMs?: () => number;
+  /**
+   * Called for an entry whose handling threw; it stays in the index for the next sweep. Without
+   * it, the sweep finishes the other entries and then throws the first error.
+   */
+  onError?: (ref: Ref, error: unknown) => void;
+  /** Likewise for a shard that could not be read; the other shards are swept all the same. */
+  onShardError?: (shard: number, error: unknown) => void;
+}
+
+export interface DueSweepReport {
+  /** Entries read from the index. */
+  due: number;
+  handled: number;
+  failed: number;
+  /** Entries read but left for the next sweep because the deadline was near. */
+  deferred: number;
+  /** Whether the sweep ended early (deadline or a job's `stop`). */
+  stopped: boolean;
+}
+
+export const DEFAULT_ITEM_BUDGET_MS = 1_000;
+
+export async function sweepDueIndex<Ref>(
+  index: DueIndex<Ref>,
+  handle: (ref: Ref) => Promise<unknown>,
+  options: DueSweepOptions<Ref>,
+): Promise<DueSweepReport> {
+  const report: DueSweepReport = { due: 0, handled: 0, failed: 0, deferred: 0, stopped: false };
+  const nowMs = options.nowMs ?? Date.now;
+  const budget = options.itemBudgetMs ?? DEFAULT_ITEM_BUDGET_MS;
+  const timeLeft = () => options.deadline === undefined || nowMs() + budget <= options.deadline;
+  const queue = [...(options.shards ?? Array.from({ length: index.shards }, (_, i) => i))];
+  let firstError: { error: unknown } | undefined;
+
+  const take = async (ref: Ref) => {
+    try {
+      if ((await handle(ref)) === STOP_SWEEP) {
+        // The job declined this entry (it could not finish it in time): it stays due.
+        report.stopped = true;
+        report.deferred++;
+      } else report.handled++;
+    } catch (error) {
+      report.failed++;
+      if (options.onError) options.onError(ref, error);
+      else firstError ??= { error };
+    }
+  };
+
+  const worker = async () => {
+    for (let shard = queue.shift(); shard !== undefined && !report.stopped; shard = queue.shift()) {
+      if (!timeLeft()) {
+        report.stopped = true;
+        break;
+      }
+      let due: Ref[];
+      try {
+        due = await index.listDue(shard, options.upTo, options.batch);
+      } catch (error) {
+        report.failed++;
+        if (options.onShardError) options.onShardError(shard, error);
+        else firstError ??= { error };
+        continue;
+      }
+      report.due += due.length;
+      let next = 0;
+      const lane = async () => {
+        for (let i = next++; i < due.length; i = next++) {
+          if (report.stopped || !timeLeft()) {
+            report.stopped = true;
+            report.deferred += due.length - i;
+            // The other lanes stop too; what they had not taken is counted here once.
+            next = due.length;
+            return;
+          }
+          await take(due[i] as Ref);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(options.itemsPerShard ?? 1, due.length) }, lane));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.shardWorkers ?? 1, queue.length)) }, worker));
+  if (firstError) throw firstError.error;
+  return report;
+}
+
+/**
+ * Runs a key's items (e.g. one lead's, one per sequence in any shard) one after another within a
+ * sweep, so each sees what the one before it wrote.
+ */
+export function oneAtATimePer<Ref, R>(keyOf: (ref: Ref) => string, run: (ref: Ref) => Promise<R>): (ref: Ref) => Promise<R> {
+  const tails = new Map<string, Promise<unknown>>();
+  return (ref) => {
+    const key = keyOf(ref);
+    const done = (tails.get(key) ?? Promise.resolve()).then(() => run(ref));
+    const tail = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+    return done;
+  };
+}

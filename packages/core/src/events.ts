@@ -1,0 +1,173 @@
+/**
+ * The events leadloop puts on its bus, declared once: one zod schema per detail-type, shared by
+ * the producers (who build events with `leadloopEvent`, so a payload that drifts from its schema
+ * fails to compile) and the consumers (who parse the detail with `parseEventDetail` at their
+ * edge, so a malformed event is refused once, loudly, instead of half-applied). Details carry ids
+ * and routing facts, never a lead's personal data.
+ */
+import * as z from "zod";
+import type { BusEvent } from "./ports";
+
+const Id = z.string().min(1);
+const Instant = z.iso.datetime({ offset: true });
+
+export const CapturedEventDetail = z.object({
+  leadId: Id,
+  segment: z.string(),
+  stage: z.string(),
+  formId: z.string(),
+  source: z.object({ utm_source: z.string().optional(), utm_medium: z.string().optional(), utm_campaign: z.string().optional() }).default({}),
+});
+export type CapturedEventDetail = z.output<typeof CapturedEventDetail>;
+
+export const UpdatedEventDetail = z.object({
+  leadId: Id,
+  segment: z.string(),
+  stage: z.string(),
+  reason: z.string().optional(),
+  closedAt: z.string().optional(),
+});
+export type UpdatedEventDetail = z.output<typeof UpdatedEventDetail>;
+
+export const ScoredEventDetail = z.looseObject({
+  leadId: Id,
+  segment: z.string(),
+  score: z.number(),
+  fit: z.number(),
+  engagement: z.number(),
+  threshold: z.number(),
+  previousScore: z.number(),
+});
+export type ScoredEventDetail = z.output<typeof ScoredEventDetail>;
+
+/** A scoring reason as `lead.qualified` carries it (scoring.ts's ScoreReason). */
+const QualifiedReason = z.looseObject({ rule: z.string(), category: z.enum(["fit", "engagement"]), points: z.number(), count: z.number().optional() });
+
+export const QualifiedEventDetail = z.object({
+  leadId: Id,
+  segment: z.string().min(1),
+  score: z.number(),
+  threshold: z.number(),
+  qualifiedAt: z.string().min(1),
+  country: z.string().optional(),
+  reasons: z.array(QualifiedReason).default([]),
+});
+export type QualifiedEventDetail = z.output<typeof QualifiedEventDetail>;
+
+export const AssignedEventDetail = z.object({
+  leadId: Id,
+  teamId: Id,
+  rep: Id,
+  queuedAt: z.string(),
+  claimBy: z.string(),
+});
+export type AssignedEventDetail = z.output<typeof AssignedEventDetail>;
+
+export const ClaimedEventDetail = z.object({
+  leadId: Id,
+  teamId: Id,
+  rep: Id,
+  claimedAt: z.string(),
+});
+export type ClaimedEventDetail = z.output<typeof ClaimedEventDetail>;
+
+export const ClosedOutcome = z.enum(["won", "lost", "disqualified", "not-now"]);
+export type ClosedOutcome = z.infer<typeof ClosedOutcome>;
+
+export const ClosedEventDetail = z
+  .object({
+    leadId: Id,
+    teamId: Id,
+    rep: Id,
+    outcome: ClosedOutcome,
+    /** A reason code from teams.yaml (lostReasons / disqualifiedReasons). */
+    reason: z.string().min(1).optional(),
+    amount: z.number().nonnegative().optional(),
+    currency: z.string().optional(),
+    /** When a not-now lead comes back to nurture: a date (YYYY-MM-DD, start of day UTC) or an instant. */
+    recycleOn: z.union([z.iso.date(), Instant]).optional(),
+    closedAt: Instant,
+  })
+  .refine((e) => e.outcome !== "not-now" || e.recycleOn !== undefined, {
+    message: "a not-now outcome needs recycleOn",
+    path: ["recycleOn"],
+  });
+export type ClosedEventDetail = z.output<typeof ClosedEventDetail>;
+
+export const RecycledEventDetail = z.object({
+  leadId: Id,
+  segment: z.string(),
+  stage: z.literal("recycled"),
+  recycleOn: z.string(),
+  closedAt: z.string(),
+  engagement: z.object({ mode: z.string(), before: z.number().optional(), after: z.number().optional() }).optional(),
+});
+export type RecycledEventDetail = z.output<typeof RecycledEventDetail>;
+
+export const UnsubscribedEventDetail = z.object({ leadId: Id, segment: z.string() });
+export type UnsubscribedEventDetail = z.output<typeof UnsubscribedEventDetail>;
+
+export const EmailSentEventDetail = z.object({ leadId: Id, sequenceId: Id, stepId: Id, messageId: Id });
+export type EmailSentEventDetail = z.output<typeof EmailSentEventDetail>;
+
+export const TierChangedEventDetail = z.object({
+  leadId: Id,
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  balance: z.number(),
+});
+export type TierChangedEventDetail = z.output<typeof TierChangedEventDetail>;
+
+/** Every detail-type and its schema. */
+export const EventDetails = {
+  "lead.captured": CapturedEventDetail,
+  "lead.updated": UpdatedEventDetail,
+  "lead.scored": ScoredEventDetail,
+  "lead.qualified": QualifiedEventDetail,
+  "lead.assigned": AssignedEventDetail,
+  "lead.claimed": ClaimedEventDetail,
+  "lead.closed": ClosedEventDetail,
+  "lead.recycled": RecycledEventDetail,
+  "lead.unsubscribed": UnsubscribedEventDetail,
+  "email.sent": EmailSentEventDetail,
+  "customer.tier_changed": TierChangedEventDetail,
+} as const;
+
+export type EventType = keyof typeof EventDetails;
+/** What a producer passes (defaults may be left out). */
+export type EventDetailInput<T extends EventType> = z.input<(typeof EventDetails)[T]>;
+/** What a consumer gets after parsing. */
+export type EventDetail<T extends EventType> = z.output<(typeof EventDetails)[T]>;
+
+const variant = <T extends EventType>(type: T) => z.object({ type: z.literal(type), detail: EventDetails[type] });
+
+/** A leadloop event as the bus carries it, discriminated on its detail-type. */
+export const LeadloopEvent = z.discriminatedUnion("type", [
+  variant("lead.captured"),
+  variant("lead.updated"),
+  variant("lead.scored"),
+  variant("lead.qualified"),
+  variant("lead.assigned"),
+  variant("lead.claimed"),
+  variant("lead.closed"),
+  variant("lead.recycled"),
+  variant("lead.unsubscribed"),
+  variant("email.sent"),
+  variant("customer.tier_changed"),
+]);
+export type LeadloopEvent = z.infer<typeof LeadloopEvent>;
+
+export interface TypedBusEvent<T extends EventType> extends BusEvent {
+  type: T;
+  detail: EventDetailInput<T> & Record<string, unknown>;
+}
+
+/** Builds an event of the contract; the detail is checked against its schema at compile time. */
+export function leadloopEvent<T extends EventType>(type: T, detail: EventDetailInput<T>, time?: string): TypedBusEvent<T> {
+  return { type, detail: detail as EventDetailInput<T> & Record<string, unknown>, ...(time ? { time } : {}) };
+}
+
+/** Parses a delivered detail at a consumer's edge; throws a ZodError naming the bad field. */
+export function parseEventDetail<T extends EventType>(type: T, detail: unknown): EventDetail<T> {
+  return EventDetails[type].parse(detail) as EventDetail<T>;
+}

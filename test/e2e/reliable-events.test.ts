@@ -1,0 +1,137 @@
+/**
+ * Events a consumer needs for correctness survive a bus that refuses them. The stack's publisher
+ * refuses chosen event types (the way PutEvents fails in an EventBridge outage) while a lead is
+ * handed off and a rep records its outcome over the API; once the bus is back, the republisher
+ * (run by the local stack's periodic jobs when the virtual clock moves) announces what was left,
+ * and the consumers act on it: feedback applies the outcome, the assignment reaches the bus once.
+ */
+import { signHs256Token } from "@leadloop/api";
+import { type BusEvent, type EventPublisher, PublishError } from "@leadloop/core";
+import type { LocalStack } from "@leadloop/local";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoLead, post, startTestStack } from "./local-stack";
+
+const run = Math.random().toString(36).slice(2, 8);
+/** Event types the bus refuses while a test says so. */
+const refusing = new Set<string>();
+let stack: LocalStack;
+
+function refusingPublisher(bare: EventPublisher): EventPublisher {
+  return {
+    async publish(events: BusEvent[]) {
+      const refused = events.find((e) => refusing.has(e.type));
+      if (refused) throw new PublishError(`EventBridge refused ${refused.type} (ServiceUnavailable, injected)`);
+      await bare.publish(events);
+    },
+  };
+}
+
+beforeAll(async () => {
+  stack = await startTestStack({ wrapAdapters: (bare) => ({ publisher: refusingPublisher(bare.publisher) }) });
+});
+afterAll(async () => {
+  refusing.clear();
+  await stack?.stop();
+});
+
+const token = (email: string) => signHs256Token({ email, roles: ["rep"] }, stack.authSecret);
+
+async function call(method: string, path: string, as: string, body?: unknown) {
+  const res = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${await token(as)}`, ...(body ? { "content-type": "application/json" } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const eventsOf = (type: string, leadId: string) => stack.bus.history.filter((e) => e["detail-type"] === type && e.detail.leadId === leadId);
+
+/** A captured US enterprise lead, qualified by scoring or, failing that, announced as scoring does. */
+async function qualifiedLead(lastName: string): Promise<string> {
+  const email = `${lastName.toLowerCase()}.${run}@bigco.example`;
+  const res = await post(`${stack.url}/v1/forms/demo-request/submissions`, demoLead(email, { lastName, country: "US", company: `BigCo ${run}` }));
+  expect(res.status).toBe(202);
+  const { leadId } = (await res.json()) as { leadId: string };
+  await stack.bus.drain();
+  if (eventsOf("lead.qualified", leadId).length === 0) {
+    await stack.bus.publish([
+      {
+        type: "lead.qualified",
+        detail: { leadId, segment: "enterprise", score: 74, threshold: 60, qualifiedAt: stack.clock.now().toISOString(), country: "US", reasons: [] },
+      },
+    ]);
+    await stack.bus.drain();
+  }
+  return leadId;
+}
+
+/** Moves the virtual clock past the republisher's grace period; the stack runs its jobs. */
+async function letTheRepublisherRun(): Promise<void> {
+  const res = await post(`${stack.url}/dev/clock/advance`, { by: "PT10M" });
+  expect(res.status).toBe(200);
+  await stack.bus.drain();
+}
+
+describe("reliable events through a bus outage", () => {
+  it("lead.assigned refused by the bus reaches it later, once", async () => {
+    refusing.add("lead.assigned");
+    const leadId = await qualifiedLead(`Assigned${run}`);
+    const handoff = await stack.sales.getHandoff(leadId);
+    expect(handoff?.item?.rep).toBeTruthy();
+    expect(eventsOf("lead.assigned", leadId)).toHaveLength(0);
+
+    refusing.delete("lead.assigned");
+    await letTheRepublisherRun();
+    const assigned = eventsOf("lead.assigned", leadId);
+    expect(assigned).toHaveLength(1);
+    expect(assigned[0]?.detail).toMatchObject({ leadId, teamId: handoff?.item?.teamId, rep: handoff?.item?.rep });
+
+    await letTheRepublisherRun();
+    expect(eventsOf("lead.assigned", leadId)).toHaveLength(1);
+  });
+
+  it("lead.claimed refused by the bus reaches it later, and a second rep still gets 409", async () => {
+    const leadId = await qualifiedLead(`Claimed${run}`);
+    const rep = String((await stack.sales.getHandoff(leadId))?.item?.rep);
+    refusing.add("lead.claimed");
+    expect((await call("POST", `/v1/sales/leads/${leadId}/claim`, rep)).status).toBe(200);
+    expect((await call("POST", `/v1/sales/leads/${leadId}/claim`, rep)).status).toBe(200);
+    const other = rep.startsWith("dana") ? "marcus.lee@acme-analytics.example" : "dana.whitfield@acme-analytics.example";
+    expect((await call("POST", `/v1/sales/leads/${leadId}/claim`, other)).status).toBe(409);
+    expect(eventsOf("lead.claimed", leadId)).toHaveLength(0);
+
+    refusing.delete("lead.claimed");
+    await letTheRepublisherRun();
+    const claimed = eventsOf("lead.claimed", leadId);
+    expect(claimed).toHaveLength(1);
+    expect(claimed[0]?.detail).toMatchObject({ leadId, rep });
+  });
+
+  it("lead.closed refused by the bus is applied by feedback once the republisher ran", async () => {
+    const leadId = await qualifiedLead(`Closed${run}`);
+    const rep = String((await stack.sales.getHandoff(leadId))?.item?.rep);
+    expect((await call("POST", `/v1/sales/leads/${leadId}/claim`, rep)).status).toBe(200);
+
+    refusing.add("lead.closed");
+    const outcome = await call("POST", `/v1/sales/leads/${leadId}/outcome`, rep, { outcome: "lost", reason: "price" });
+    expect(outcome.status).toBe(200);
+    await stack.bus.drain();
+    const dealClosed = async () => (await stack.store.listActivities(leadId)).filter((a) => a.type === "deal.closed");
+    expect(eventsOf("lead.closed", leadId)).toHaveLength(0);
+    expect(await dealClosed()).toHaveLength(0);
+
+    // Still refused: a republisher run that fails leaves it for the next one.
+    await letTheRepublisherRun();
+    expect(await dealClosed()).toHaveLength(0);
+
+    refusing.delete("lead.closed");
+    await letTheRepublisherRun();
+    expect(eventsOf("lead.closed", leadId)).toHaveLength(1);
+    const [applied] = await dealClosed();
+    expect(applied?.data).toMatchObject({ outcome: "lost", reason: "price", rep });
+
+    await letTheRepublisherRun();
+    expect(eventsOf("lead.closed", leadId)).toHaveLength(1);
+  });
+});

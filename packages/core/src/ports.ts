@@ -112,8 +112,10 @@ export interface LeadStore {
    * in a sparse index at its `dueAt` while it has one.
    */
   saveConfirmation(state: ConfirmationState, expectedVersion: number): Promise<boolean>;
-  /** Confirmation states due at or before `upTo`, oldest first. */
-  listConfirmationsDue(upTo: string, limit: number): Promise<ConfirmationState[]>;
+  /** Shards of the confirmation index (a due index: see due-index.ts). */
+  readonly confirmationShards: number;
+  /** One shard's confirmation states due at or before `upTo`, oldest first. */
+  listConfirmationsDue(shard: number, upTo: string, limit: number): Promise<ConfirmationState[]>;
 
   // Scoring and qualification (see engagement/record-behaviour.ts for how they fit together).
   /**

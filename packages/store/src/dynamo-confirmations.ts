@@ -7,7 +7,8 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { ConfirmationState } from "@leadloop/core";
 import { attempt, conditionally } from "./errors";
-import { CONFIRMATION_SHARDS, indexKeys, keys } from "./keys";
+import { queryShard } from "./due-query";
+import { indexKeys, keys } from "./keys";
 
 type Item = Record<string, unknown>;
 
@@ -47,29 +48,16 @@ export class DynamoConfirmations {
     );
   }
 
-  async listDue(upTo: string, limit: number): Promise<ConfirmationState[]> {
-    if (limit <= 0) return [];
-    const shards = await attempt("listing due confirmations", () =>
-      Promise.all(
-        Array.from({ length: CONFIRMATION_SHARDS }, async (_, shard) => {
-          const out = await this.client.send(
-            new QueryCommand({
-              TableName: this.table,
-              IndexName: "due",
-              KeyConditionExpression: "duePk = :pk AND dueSk <= :upTo",
-              ExpressionAttributeValues: { ":pk": indexKeys.confirmationShard(shard), ":upTo": indexKeys.dueUpTo(upTo) },
-              Limit: limit,
-            }),
-          );
-          return out.Items ?? [];
-        }),
-      ),
-    );
-    return shards
-      .flat()
-      .sort((a, b) => String(a.dueSk).localeCompare(String(b.dueSk)))
-      .slice(0, limit)
-      .map(toState);
+  /** One shard's confirmation states due at or before `upTo`, oldest first. */
+  async listDue(shard: number, upTo: string, limit: number): Promise<ConfirmationState[]> {
+    const items = await queryShard(this.client, this.table, {
+      index: "due",
+      partition: indexKeys.confirmationShard(shard),
+      upTo: indexKeys.dueUpTo(upTo),
+      limit,
+      doing: "listing due confirmations",
+    });
+    return items.map(toState);
   }
 }
 

@@ -37,7 +37,7 @@ import { DynamoLeadScores } from "./dynamo-lead-scores";
 import { queryShards } from "./due-query";
 import { erasedSuppressionHash, erasedSuppressionHashKey, erasedSuppressionKey } from "./erased-suppression";
 import { LeadNotFoundError, translateError } from "./errors";
-import { indexKeys, keys, OUTBOX_SHARDS, UNPUBLISHED_SHARDS } from "./keys";
+import { CONFIRMATION_SHARDS, indexKeys, keys, OUTBOX_SHARDS, UNPUBLISHED_SHARDS } from "./keys";
 import { DynamoPendingEvents } from "./pending-events";
 
 export interface DynamoLeadStoreOptions {
@@ -74,6 +74,7 @@ export class DynamoLeadStore implements LeadStore {
   /** The outbox: see pending-events.ts. */
   readonly #outbox: DynamoPendingEvents;
   readonly outboxShards = OUTBOX_SHARDS;
+  readonly confirmationShards = CONFIRMATION_SHARDS;
 
   constructor(options: DynamoLeadStoreOptions) {
     this.#client = options.client;
@@ -251,8 +252,8 @@ export class DynamoLeadStore implements LeadStore {
     return this.#confirmations.save(state, expectedVersion);
   }
 
-  listConfirmationsDue(upTo: string, limit: number): Promise<ConfirmationState[]> {
-    return this.#confirmations.listDue(upTo, limit);
+  listConfirmationsDue(shard: number, upTo: string, limit: number): Promise<ConfirmationState[]> {
+    return this.#confirmations.listDue(shard, upTo, limit);
   }
 
   /** Takes one id or many; also removes the lead from the unpublished index. */

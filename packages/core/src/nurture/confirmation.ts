@@ -10,6 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { teamIdsOf } from "../data-ops/erase-lead";
+import { sweepDueIndex } from "../due-index";
 import type { LeadRecordStore } from "../data-ops/lead-records";
 import { InvalidTokenError, NotFoundError } from "../errors";
 import type { Lead } from "../lead";
@@ -128,31 +129,37 @@ export interface ConfirmationReport {
  * leads that never confirmed once their newest link expired, as if never captured. No suppression
  * is left: the person may subscribe again, and gets a new confirmation.
  */
-export async function settleConfirmations(deps: ConfirmationDeps, limit = 100): Promise<ConfirmationReport> {
+export async function settleConfirmations(deps: ConfirmationDeps, options: { batch?: number; deadline?: number } = {}): Promise<ConfirmationReport> {
   const report: ConfirmationReport = { due: 0, sent: 0, failed: 0, expired: 0, settled: 0 };
   const at = deps.clock.now().toISOString();
-  for (const state of await deps.leads.listConfirmationsDue(at, limit)) {
-    report.due++;
-    const lead = await deps.leads.getLead(state.leadId);
-    if (lead?.stage !== "pending-confirmation") {
-      const { dueAt: _done, ...settled } = state;
-      if (await deps.leads.saveConfirmation(settled, state.version)) report.settled++;
-      continue;
-    }
-    if (state.expiresAt <= at) {
-      // Out of the index first, so a second job does not erase it again; then the lead goes.
-      const { dueAt: _done, ...expiring } = state;
-      if (!(await deps.leads.saveConfirmation(expiring, state.version))) continue;
-      await deps.records.erase(lead, { teamIds: teamIdsOf(deps.config) });
-      deps.log?.info("unconfirmed lead deleted at its link's expiry", { leadId: lead.id });
-      report.expired++;
-      continue;
-    }
-    const result = await attemptConfirmation(deps, lead, "retry");
-    if (result === "sent") report.sent++;
-    else if (result === "failed") report.failed++;
-  }
+  const swept = await sweepDueIndex(
+    { shards: deps.leads.confirmationShards, listDue: (shard, upTo, limit) => deps.leads.listConfirmationsDue(shard, upTo, limit) },
+    (state: ConfirmationState) => settleOne(deps, state, at, report),
+    { upTo: at, batch: options.batch ?? 100, ...(options.deadline !== undefined ? { deadline: options.deadline } : {}) },
+  );
+  report.due = swept.due;
   return report;
+}
+
+async function settleOne(deps: ConfirmationDeps, state: ConfirmationState, at: string, report: ConfirmationReport): Promise<void> {
+  const lead = await deps.leads.getLead(state.leadId);
+  if (lead?.stage !== "pending-confirmation") {
+    const { dueAt: _done, ...settled } = state;
+    if (await deps.leads.saveConfirmation(settled, state.version)) report.settled++;
+    return;
+  }
+  if (state.expiresAt <= at) {
+    // Out of the index first, so a second job does not erase it again; then the lead goes.
+    const { dueAt: _done, ...expiring } = state;
+    if (!(await deps.leads.saveConfirmation(expiring, state.version))) return;
+    await deps.records.erase(lead, { teamIds: teamIdsOf(deps.config) });
+    deps.log?.info("unconfirmed lead deleted at its link's expiry", { leadId: lead.id });
+    report.expired++;
+    return;
+  }
+  const result = await attemptConfirmation(deps, lead, "retry");
+  if (result === "sent") report.sent++;
+  else if (result === "failed") report.failed++;
 }
 
 /** The lead a confirmation link names, for the page that asks to confirm; throws on a bad or expired link. */

@@ -1,5 +1,6 @@
 export * from "./config/schema";
 export * from "./lead";
+export * from "./lifecycle";
 export * from "./ports";
 export * from "./errors";
 export * from "./tokens";

@@ -1,12 +1,15 @@
 /**
- * recycleDueLeads: every not-now lead whose recycle date has come goes back to nurture once:
- * stage `recycled`, the segment its rules give (the shipped `recycle`), its engagement score reset
- * as scoring.yaml says, and `lead.recycled` on the bus, which enrolls it in its segment's sequence.
+ * recycleDueLeads: every parked not-now lead whose recycle date has come goes back to nurture
+ * once: stage `recycled`, the segment its rules give (the shipped `recycle`), its engagement score
+ * reset as scoring.yaml says, and `lead.recycled` on the bus, which enrolls it in its segment's
+ * sequence. Only a lead the lifecycle lets recycle moves: never one in a sales queue.
  * Overlapping runs are safe (the move is conditional); a run that crashes after the move and
  * before the announcement is finished by the next run, which finds the entry still in the index.
  */
+import { mayRecycle, STAGES, stageAfter } from "../lifecycle";
 import { segmentAtStage, type FeedbackDeps } from "./apply-outcome";
 import type { RecycleRef } from "./feedback-store";
+import { recycledScore } from "./score-reset";
 
 export interface RecycleReport {
   due: number;
@@ -30,6 +33,7 @@ export async function recycleDueLeads(deps: FeedbackDeps, options: { batch?: num
 
 async function recycleOne(deps: FeedbackDeps, ref: RecycleRef, now: string, report: RecycleReport): Promise<void> {
   let segment = ref.segment;
+  let stage = stageAfter("not-now", "recycle-date");
   let engagement: { mode: string; before?: number; after?: number } | undefined;
   if (ref.state === "scheduled") {
     const lead = await deps.leads.getLead(ref.leadId);
@@ -38,9 +42,24 @@ async function recycleOne(deps: FeedbackDeps, ref: RecycleRef, now: string, repo
       report.stale++;
       return;
     }
-    segment = segmentAtStage(deps.config, lead, "recycled");
+    // Only a parked lead comes back; one that moved on (or sits in a sales queue) is left alone.
+    stage = stageAfter(lead.stage, "recycle-date");
+    if (!stage) {
+      await deps.feedback.finishRecycle(ref);
+      report.stale++;
+      deps.log?.info("recycle date reached, but the lead is no longer parked; left where it is", { leadId: lead.id, stage: lead.stage });
+      return;
+    }
+    segment = segmentAtStage(deps.config, lead, stage);
     const mode = deps.config.scoring.recycle.engagement;
-    const result = await deps.feedback.recycleLead(ref, { segment, at: now, engagement: mode });
+    const result = await deps.feedback.recycleLead(ref, {
+      stage,
+      segment,
+      at: now,
+      engagement: mode,
+      fromStages: STAGES.filter(mayRecycle),
+      rescore: (score) => recycledScore(score, mode, now, deps.config.scoring.decay),
+    });
     if (result.kind === "taken") return;
     if (result.kind === "stale") {
       report.stale++;
@@ -54,7 +73,7 @@ async function recycleOne(deps: FeedbackDeps, ref: RecycleRef, now: string, repo
       detail: {
         leadId: ref.leadId,
         segment: segment ?? "",
-        stage: "recycled",
+        stage,
         recycleOn: ref.recycleAt,
         closedAt: ref.closedAt,
         ...(engagement ? { engagement } : {}),

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { Step } from "../config/schema";
 import { evaluateCondition } from "../conditions";
 import { MailerUnavailableError, MailRejectedError, type DueRef, type Enrollment } from "../ports";
+import { mayNurture } from "../lifecycle";
 import { planNextStep } from "../planner";
 import { renderTemplate } from "../templating";
 import { unsubscribeHeaders, unsubscribeUrl } from "./email-links";
@@ -36,7 +37,6 @@ export interface SweepOptions {
   gate?: SendRateGate;
 }
 
-const NO_NURTURE = new Set(["unsubscribed", "lost", "disqualified", "pending-confirmation"]);
 const RETRY_BASE_MS = 60_000;
 const RETRY_MAX_MS = 60 * 60_000;
 /** Shards swept at once. */
@@ -157,7 +157,7 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, gate: SendRateGate,
   if (!sequence) return end("sequence-removed");
   const lead = await deps.leads.getLead(ref.leadId);
   if (!lead) return end("lead-erased");
-  if (NO_NURTURE.has(lead.stage)) return end(`stage:${lead.stage}`);
+  if (!mayNurture(lead.stage)) return end(`stage:${lead.stage}`);
   if (await deps.leads.getSuppression(lead.email)) return end("suppressed");
 
   const zone = leadTimeZone(lead);

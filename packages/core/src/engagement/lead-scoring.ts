@@ -61,7 +61,7 @@ export interface LeadScoring {
  * only what it did after the recycle counts as new engagement.
  */
 export function scoreStoredLead(
-  lead: Lead,
+  lead: Pick<Lead, "email" | "profile" | "segment" | "stage" | "qualifiedAt">,
   activities: readonly Activity[],
   config: Pick<LeadloopConfig, "scoring" | "segments">,
   now: Date,

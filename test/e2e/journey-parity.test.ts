@@ -95,7 +95,7 @@ async function call(method: string, path: string, as: string, roles: ("rep" | "m
 }
 
 /** Plays the script on the local stack through its public routes; the stack runs its own jobs. */
-async function playOnStack(start: Date): Promise<StepOutcome[]> {
+async function playOnStack(): Promise<StepOutcome[]> {
   const leads = new Map<string, { leadId: string; token: string; rep?: string }>();
   const out: StepOutcome[] = [];
   let day = 0;
@@ -138,7 +138,7 @@ describe("simulator and local stack", () => {
   it("move every scripted lead through the same stages", { timeout: 120_000 }, async () => {
     const start = stack.clock.now();
     const simulated = playScriptedJourneys(stack.config, journeys, start);
-    const deployed = await playOnStack(start);
+    const deployed = await playOnStack();
     expect(deployed).toEqual(simulated);
 
     // And the stages are the lifecycle's, not merely the same mistake twice.

@@ -11,6 +11,8 @@ import { demoLead, post, startTestStack } from "./local-stack";
 interface DevEmail {
   to: string[];
   subject: string;
+  headers: Record<string, string>;
+  sequenceId?: string;
 }
 
 const DAY = 86_400_000;
@@ -153,5 +155,35 @@ describe("decay takes effect", () => {
     // One more page view adds its one point to what is left, not to the undecayed 26.
     await pageView(token, "/about");
     expect((await viewLead(leadId)).score?.value).toBe(44);
+  });
+});
+
+describe("unsubscribing ends marketing's hold, not a customer relationship", () => {
+  it("keeps a won customer a customer (purchases still earn points) after it leaves marketing email", { timeout: 120_000 }, async () => {
+    const address = `nora.customer.${run}@shop-${run}.example`;
+    const { leadId } = await capture("demo-request", demoLead(address, { company: `Shop ${run}` }));
+    const rep = assignedRep(leadId);
+    expect((await call("POST", `/v1/sales/leads/${leadId}/claim`, rep)).status).toBe(200);
+    expect((await call("POST", `/v1/sales/leads/${leadId}/outcome`, rep, { outcome: "won", amount: 9000 })).status).toBe(200);
+    await stack.bus.drain();
+    expect((await viewLead(leadId)).lead.stage).toBe("customer");
+
+    // Quarter-day steps land inside the retention sequence's send window whatever the time of day.
+    let onboarding: DevEmail | undefined;
+    for (let i = 0; i < 40 && !onboarding; i++) {
+      await advance("PT6H");
+      const res = await fetch(`${stack.url}/dev/emails?to=${encodeURIComponent(address)}`);
+      onboarding = ((await res.json()) as DevEmail[]).find((e) => e.sequenceId === "customer-retention");
+    }
+    const link = /<(http[^>]+)>/.exec(onboarding?.headers["List-Unsubscribe"] ?? "")?.[1];
+    expect(link).toContain("/v1/unsubscribe?token=");
+    const oneClick = await fetch(link!, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "List-Unsubscribe=One-Click" });
+    expect(oneClick.status).toBe(200);
+    await stack.bus.drain();
+
+    expect((await viewLead(leadId)).lead.stage).toBe("customer");
+    const shop = await signHs256Token({ email: "shop@acme.example", roles: ["integration"] }, stack.authSecret);
+    const bought = await post(`${stack.url}/v1/customers/${leadId}/purchases`, { purchaseId: `o-${run}`, amount: 100, currency: "USD" }, { authorization: `Bearer ${shop}` });
+    expect(bought.status).toBe(201);
   });
 });

@@ -147,4 +147,18 @@ describe("recycleDueLeads", () => {
       h.clock.advance(-6 * DAY);
     }
   });
+
+  it("recycles, on its date, a lead parked as 'recycled' before the lifecycle had a not-now stage", async () => {
+    const id = await h.capture(uniqueEmail("legacy"));
+    await applyOutcome(deps, closed(id, "not-now", { recycleOn: new Date(h.clock.now().getTime() + 5 * DAY).toISOString() }));
+    await h.leads.updateLead(id, { stage: "recycled" }, h.clock.now().toISOString());
+    h.clock.advance(6 * DAY);
+    try {
+      expect(await recycleDueLeads(deps)).toMatchObject({ due: 1, recycled: 1, stale: 0 });
+      expect(await h.leads.getLead(id)).toMatchObject({ stage: "recycled", segment: "recycle" });
+      expect(await activities(id, "lead.recycled")).toHaveLength(1);
+    } finally {
+      h.clock.advance(-6 * DAY);
+    }
+  });
 });

@@ -6,7 +6,8 @@
  * Overlapping runs are safe (the move is conditional); a run that crashes after the move and
  * before the announcement is finished by the next run, which finds the entry still in the index.
  */
-import { mayRecycle, STAGES, stageAfter } from "../lifecycle";
+import type { Stage } from "../lead";
+import { mayRecycle, STAGES, stageAfter, stageAfterOutcome } from "../lifecycle";
 import { segmentAtStage, type FeedbackDeps } from "./apply-outcome";
 import type { RecycleRef } from "./feedback-store";
 import { recycledScore } from "./score-reset";
@@ -18,6 +19,9 @@ export interface RecycleReport {
 }
 
 const BATCH = 100;
+/** Where a parked not-now lead goes on its date. */
+const RECYCLED = stageAfter(stageAfterOutcome("not-now"), "recycle-date");
+const RECYCLE_FROM: Stage[] = [...STAGES.filter(mayRecycle), ...(RECYCLED ? [RECYCLED] : [])];
 
 export async function recycleDueLeads(deps: FeedbackDeps, options: { batch?: number } = {}): Promise<RecycleReport> {
   const now = deps.clock.now().toISOString();
@@ -33,7 +37,7 @@ export async function recycleDueLeads(deps: FeedbackDeps, options: { batch?: num
 
 async function recycleOne(deps: FeedbackDeps, ref: RecycleRef, now: string, report: RecycleReport): Promise<void> {
   let segment = ref.segment;
-  let stage = stageAfter("not-now", "recycle-date");
+  let stage: Stage | undefined = RECYCLED;
   let engagement: { mode: string; before?: number; after?: number } | undefined;
   if (ref.state === "scheduled") {
     const lead = await deps.leads.getLead(ref.leadId);
@@ -43,7 +47,10 @@ async function recycleOne(deps: FeedbackDeps, ref: RecycleRef, now: string, repo
       return;
     }
     // Only a parked lead comes back; one that moved on (or sits in a sales queue) is left alone.
-    stage = stageAfter(lead.stage, "recycle-date");
+    // One already `recycled` goes through the conditional move again, which the entry's state
+    // settles: an overlapping run got there first (taken), or it was parked as `recycled` before
+    // the lifecycle had a not-now stage, and is recycled properly now.
+    stage = lead.stage === RECYCLED ? RECYCLED : stageAfter(lead.stage, "recycle-date");
     if (!stage) {
       await deps.feedback.finishRecycle(ref);
       report.stale++;
@@ -57,7 +64,7 @@ async function recycleOne(deps: FeedbackDeps, ref: RecycleRef, now: string, repo
       segment,
       at: now,
       engagement: mode,
-      fromStages: STAGES.filter(mayRecycle),
+      fromStages: RECYCLE_FROM,
       rescore: (score) => recycledScore(score, mode, now, deps.config.scoring.decay),
     });
     if (result.kind === "taken") return;

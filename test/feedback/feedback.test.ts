@@ -129,4 +129,36 @@ describe("recycleDueLeads", () => {
       h.clock.advance(-6 * DAY);
     }
   });
+
+  it("never pulls a lead out of a sales queue on its recycle date", async () => {
+    const id = await h.capture(uniqueEmail("insales"));
+    const recycleOn = new Date(h.clock.now().getTime() + 5 * DAY).toISOString();
+    await applyOutcome(deps, closed(id, "not-now", { recycleOn }));
+    expect(await h.leads.getLead(id)).toMatchObject({ stage: "not-now" });
+    // However it got there (an admin, an old qualification delivered late), it is with sales now.
+    await h.leads.updateLead(id, { stage: "sales" }, h.clock.now().toISOString());
+    h.clock.advance(6 * DAY);
+    try {
+      expect(await recycleDueLeads(deps)).toMatchObject({ due: 1, recycled: 0, stale: 1 });
+      expect(await h.leads.getLead(id)).toMatchObject({ stage: "sales" });
+      expect(events(id, "lead.recycled")).toHaveLength(0);
+      expect(await recycleDueLeads(deps)).toEqual({ due: 0, recycled: 0, stale: 0 });
+    } finally {
+      h.clock.advance(-6 * DAY);
+    }
+  });
+
+  it("recycles, on its date, a lead parked as 'recycled' before the lifecycle had a not-now stage", async () => {
+    const id = await h.capture(uniqueEmail("legacy"));
+    await applyOutcome(deps, closed(id, "not-now", { recycleOn: new Date(h.clock.now().getTime() + 5 * DAY).toISOString() }));
+    await h.leads.updateLead(id, { stage: "recycled" }, h.clock.now().toISOString());
+    h.clock.advance(6 * DAY);
+    try {
+      expect(await recycleDueLeads(deps)).toMatchObject({ due: 1, recycled: 1, stale: 0 });
+      expect(await h.leads.getLead(id)).toMatchObject({ stage: "recycled", segment: "recycle" });
+      expect(await activities(id, "lead.recycled")).toHaveLength(1);
+    } finally {
+      h.clock.advance(-6 * DAY);
+    }
+  });
 });

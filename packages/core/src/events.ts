@@ -7,6 +7,7 @@
  */
 import * as z from "zod";
 import type { BusEvent } from "./ports";
+import { STAGES } from "./lifecycle";
 
 const Id = z.string().min(1);
 const Instant = z.iso.datetime({ offset: true });
@@ -97,7 +98,7 @@ export type ClosedEventDetail = z.output<typeof ClosedEventDetail>;
 export const RecycledEventDetail = z.object({
   leadId: Id,
   segment: z.string(),
-  stage: z.literal("recycled"),
+  stage: z.enum(STAGES),
   recycleOn: z.string(),
   closedAt: z.string(),
   engagement: z.object({ mode: z.string(), before: z.number().optional(), after: z.number().optional() }).optional(),

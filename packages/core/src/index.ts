@@ -1,6 +1,7 @@
 export * from "./config/schema";
 export * from "./lead";
 export * from "./lead-merge";
+export * from "./lifecycle";
 export * from "./ports";
 export * from "./events";
 export * from "./events-outbox";

@@ -1,4 +1,5 @@
-import type { ScoreReason } from "./scoring";
+import type { Stage } from "./lifecycle";
+import type { DecayBasis, ScoreReason } from "./scoring";
 
 /**
  * The lead as every use case sees it: one per person, identified by a random id and deduplicated
@@ -34,16 +35,8 @@ export interface Consent {
   userAgent: string;
 }
 
-export type Stage =
-  | "pending-confirmation"
-  | "lead"
-  | "mql"
-  | "sales"
-  | "customer"
-  | "recycled"
-  | "lost"
-  | "disqualified"
-  | "unsubscribed";
+/** The stages live with the rest of the lifecycle (lifecycle.ts). */
+export type { Stage };
 
 export interface Lead {
   id: string;
@@ -74,6 +67,11 @@ export interface LeadScore {
   /** Largest effect first; the points add up to `total`. */
   reasons: ScoreReason[];
   scoredAt: string;
+  /**
+   * What decay needs to bring this score to a later instant: every reader shows and compares
+   * `decayedAsOf(score, now)`, never the stored figures of an idle lead as they were.
+   */
+  decay?: DecayBasis;
 }
 
 /**

@@ -128,8 +128,9 @@ export interface LeadStore {
   readForScoring(leadId: string, options: { types: readonly string[]; limit: number }): Promise<ScoringRead | undefined>;
   /**
    * Saves a score if the lead has not changed since `basis` was read; with `qualify`, also makes
-   * the lead marketing-qualified (stage `mql`, `qualifiedAt`) if it may qualify now: in stage
-   * `lead` and never qualified, or `recycled`. "stale" means: re-read and try again.
+   * the lead marketing-qualified (stage `mql`, `qualifiedAt`) if its stage still lets it qualify
+   * (lifecycle.ts `qualifiableStages`: `lead` never qualified, or `recycled`). "stale" means:
+   * re-read and try again.
    */
   saveScore(leadId: string, score: LeadScore, basis: ScoreBasis, qualify?: { at: string; announceUntil: string }): Promise<"saved" | "stale">;
   /**

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ActivityType, BehaviourRule } from "./config/schema";
-import { type ScoredActivity, type ScoringRules, scoreLead, urlMatches } from "./scoring";
+import { decayedAsOf, type ScoredActivity, type ScoringRules, scoreLead, urlMatches } from "./scoring";
 
 const rules: ScoringRules = {
   threshold: 100,
@@ -111,6 +111,49 @@ describe("scoreLead", () => {
     expect(score.engagement).toBe(Math.round(40 * 0.75 ** 2));
   });
 
+  it("does not bring decayed points back when the lead becomes active again", () => {
+    // 42 earned, then 28 idle days (two periods: 42 → 23.625), then one email open (+2).
+    const score = scoreLead(
+      { profile: {}, segment: "smb", now, activities: [act("form.submitted", 30, { formId: "demo-request" }), act("email.opened", 33), act("email.opened", 2)] },
+      rules,
+    );
+    expect(score.engagement).toBe(26); // 23.625 + 2, not 44
+    expect(score.reasons.reduce((sum, r) => sum + r.points, 0)).toBe(score.total);
+  });
+
+  it("caps a rule on what decay left of it, so fresh interest can earn back up to the cap", () => {
+    const views = (ago: number, n: number) => Array.from({ length: n }, () => act("web.page_view", ago, { url: "/pricing" }));
+    // 30 (capped) decays to 12.66 over 39 idle days; two more views earn it back up to the cap, no further.
+    const score = scoreLead({ profile: {}, segment: "smb", now, activities: [...views(40, 3), ...views(1, 2)] }, rules);
+    expect(score.engagement).toBe(30);
+  });
+
+  it("brings a stored score forward by decay alone, exactly as rescoring later would", () => {
+    const activities = [act("form.submitted", 10, { formId: "demo-request" }), act("email.opened", 12)];
+    const stored = scoreLead({ profile: vp, segment: "smb", now, activities }, rules);
+    for (const days of [0, 3, 5, 11, 40, 400]) {
+      const later = new Date(now.getTime() + days * 86_400_000);
+      const fresh = scoreLead({ profile: vp, segment: "smb", now: later, activities }, rules);
+      const carried = decayedAsOf(stored, later, rules.decay);
+      expect({ total: carried.total, engagement: carried.engagement, reasons: carried.reasons }, `${days} days`).toEqual({
+        total: fresh.total,
+        engagement: fresh.engagement,
+        reasons: fresh.reasons,
+      });
+    }
+  });
+
+  it("resets, halves or keeps engagement at a recycle, and counts only what came after it as new", () => {
+    const activities = [act("form.submitted", 10, { formId: "demo-request" }), act("email.opened", 1)];
+    const input = { profile: {}, segment: "smb", now, activities };
+    const reset = { at: new Date(now.getTime() - 5 * 86_400_000).toISOString() };
+    expect(scoreLead({ ...input, reset: { ...reset, keep: 0 } }, rules)).toMatchObject({ engagement: 2, earnedSinceReset: 2 });
+    expect(scoreLead({ ...input, reset: { ...reset, keep: 0 } }, rules).reasons.map((r) => r.rule)).toEqual(["email-opened"]);
+    expect(scoreLead({ ...input, reset: { ...reset, keep: 0.5 } }, rules)).toMatchObject({ engagement: 22, earnedSinceReset: 2 });
+    expect(scoreLead({ ...input, reset: { ...reset, keep: 1 } }, rules)).toMatchObject({ engagement: 42, earnedSinceReset: 2 });
+    expect(scoreLead({ ...input, activities: activities.slice(0, 1), reset: { ...reset, keep: 1 } }, rules).earnedSinceReset).toBe(0);
+  });
+
   it("never decays negative engagement towards zero", () => {
     const score = scoreLead({ profile: {}, segment: "smb", now, activities: [act("email.unsubscribed", 90)] }, rules);
     expect(score.engagement).toBe(-50);
@@ -185,7 +228,10 @@ describe("scoreLead properties", () => {
     );
   });
 
-  it("never raises engagement through decay, nor flips its sign", () => {
+  // Decay works on the standing as it goes: a penalty after an idle gap lands on what is left, so
+  // the sign may end up negative where the undecayed sum is positive. Decay itself never raises
+  // engagement, and never turns earned points into a penalty.
+  it("never raises engagement through decay, nor makes earned points negative", () => {
     fc.assert(
       fc.property(
         scoring(fc.integer({ min: -30, max: 30 })),
@@ -197,7 +243,7 @@ describe("scoreLead properties", () => {
           const fresh = scoreLead(input, { threshold: 50, fit: [], behaviour: s.behaviour });
           const decayed = scoreLead(input, { threshold: 50, fit: [], behaviour: s.behaviour, decay: s.decay });
           expect(decayed.engagement).toBeLessThanOrEqual(fresh.engagement);
-          expect(decayed.engagement * fresh.engagement).toBeGreaterThanOrEqual(0);
+          if (s.behaviour.every((r) => r.points >= 0)) expect(decayed.engagement).toBeGreaterThanOrEqual(0);
           expect(decayed.reasons.reduce((sum, r) => sum + r.points, 0)).toBe(decayed.total);
         },
       ),

@@ -4,7 +4,7 @@
  * and in the sparse due index at its `dueAt` while something is owed (a retry, a lapsed claim,
  * the expiry). The rules (when to send, retry, expire) are core's; this stores four primitives.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { ConfirmationState } from "@leadloop/core";
 import { attempt, conditionally } from "./errors";
 import { queryShard } from "./due-query";

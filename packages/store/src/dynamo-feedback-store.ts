@@ -7,16 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { type DynamoDBDocumentClient, DeleteCommand, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import {
-  type FeedbackStore,
-  type NewActivity,
-  type OutcomeRecord,
-  type RecordOutcomeResult,
-  type RecycleRef,
-  type RecycleResult,
-  recycledEngagement,
-  type EngagementReset,
-} from "@leadloop/core";
+import type { FeedbackStore, LeadScore, NewActivity, OutcomeRecord, RecordOutcomeResult, RecycleInput, RecycleRef, RecycleResult, Stage } from "@leadloop/core";
 import { translateError } from "./errors";
 import { queryShard } from "./due-query";
 import { indexKeys, keys, RECYCLE_SHARDS } from "./keys";
@@ -165,37 +156,39 @@ export class DynamoFeedbackStore implements FeedbackStore {
     }));
   }
 
-  async recycleLead(ref: RecycleRef, input: { segment: string; at: string; engagement: EngagementReset }): Promise<RecycleResult> {
+  async recycleLead(ref: RecycleRef, input: RecycleInput): Promise<RecycleResult> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const lead = await this.#lead(ref.leadId);
       const latest = (lead?.outcome as { closedAt?: string } | undefined)?.closedAt;
-      if (!lead || latest !== ref.closedAt) {
+      // The lifecycle's stages are checked here and again in the write: never out of a sales queue.
+      if (!lead || latest !== ref.closedAt || !input.fromStages.includes(lead.stage as Stage)) {
         await this.finishRecycle(ref);
         return { kind: "stale" };
       }
       const version = Number(lead.version ?? 0);
       const names: Record<string, string> = { "#stage": "stage", "#segment": "segment", "#updatedAt": "updatedAt", "#version": "version" };
       const values: Record<string, unknown> = {
-        ":stage": "recycled",
+        ":stage": input.stage,
         ":segment": input.segment,
         ":at": input.at,
         ":version": version,
         ":next": version + 1,
       };
       const sets = ["#stage = :stage", "#segment = :segment", "#updatedAt = :at", "#version = :next"];
-      const score = lead.score as { engagement?: unknown; fit?: unknown } | undefined;
+      const from = input.fromStages.map((stage, i) => {
+        values[`:from${i}`] = stage;
+        return `:from${i}`;
+      });
+      const score = lead.score as LeadScore | undefined;
       let before: number | undefined;
       let after: number | undefined;
       if (score && typeof score.engagement === "number") {
+        const rescored = input.rescore(score);
         before = score.engagement;
-        after = recycledEngagement(before, input.engagement);
-        const fit = typeof score.fit === "number" ? score.fit : 0;
+        after = rescored.engagement;
         names["#score"] = "score";
-        names["#engagement"] = "engagement";
-        names["#total"] = "total";
-        values[":engagement"] = after;
-        values[":total"] = fit + after;
-        sets.push("#score.#engagement = :engagement", "#score.#total = :total");
+        values[":score"] = rescored;
+        sets.push("#score = :score");
       }
       try {
         await this.#client.send(
@@ -206,7 +199,7 @@ export class DynamoFeedbackStore implements FeedbackStore {
                   TableName: this.#table,
                   Key: keys.lead(ref.leadId),
                   UpdateExpression: `SET ${sets.join(", ")}`,
-                  ConditionExpression: "#version = :version",
+                  ConditionExpression: `#version = :version AND #stage IN (${from.join(", ")})`,
                   ExpressionAttributeNames: names,
                   ExpressionAttributeValues: values,
                 },

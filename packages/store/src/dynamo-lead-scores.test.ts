@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 let n = 0;
-async function newLead(stage: "lead" | "recycled" | "pending-confirmation" = "lead") {
+async function newLead(stage: "lead" | "recycled" | "pending-confirmation" | "not-now" = "lead") {
   n += 1;
   const at = `2025-04-01T09:00:${String(n % 60).padStart(2, "0")}.000Z`;
   const { lead } = await store.captureSubmission({
@@ -121,6 +121,13 @@ describe("saveScore", () => {
     const pendingBasis = (await store.readForScoring(pending.id, { types: TYPES, limit: 100 }))!.basis;
     expect(await store.saveScore(pending.id, score(60), pendingBasis, { at: "2025-04-01T11:00:00.000Z", announceUntil: "2025-04-01T11:01:00.000Z" })).toBe("stale");
     expect((await store.getLead(pending.id))?.stage).toBe("pending-confirmation");
+  });
+
+  it("never qualifies a parked not-now lead, even from a score computed before it was parked", async () => {
+    const parked = await newLead("not-now");
+    const basis = (await store.readForScoring(parked.id, { types: TYPES, limit: 100 }))!.basis;
+    expect(await store.saveScore(parked.id, score(90), basis, { at: "2025-04-01T11:00:00.000Z", announceUntil: "2025-04-01T11:01:00.000Z" })).toBe("stale");
+    expect((await store.getLead(parked.id))?.stage).toBe("not-now");
   });
 });
 

@@ -2,15 +2,15 @@
  * Scores and qualifications on the lead item. Every score write is conditional on the lead's
  * `version` and `behaviourSeq` as read, so a score computed from stale activities or a stale
  * profile is refused (the scorer re-reads), and a qualification is one conditional write that
- * only a lead in stage `lead` (never qualified) or `recycled` passes: two racing scorers cannot
- * both qualify. `announcePending`/`announceUntil` on the lead mark a qualification whose
+ * only a lead in a stage the lifecycle lets qualify passes (`lead` never qualified, `recycled`):
+ * two racing scorers cannot both qualify. `announcePending`/`announceUntil` on the lead mark a qualification whose
  * `lead.qualified` has not reached the bus yet, and who holds the right to publish it; the same
  * write puts the lead in the sparse UNANNOUNCED index, so the republisher finds a qualification
  * whose announcement every retry failed, and only the announcement takes it out again.
  */
 import { createHash } from "node:crypto";
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { Activity, LeadScore, NewActivity, ScoreBasis, ScoringRead } from "@leadloop/core";
+import { type Activity, type LeadScore, type NewActivity, qualifiableStages, QUALIFIED_STAGE, type ScoreBasis, type ScoringRead } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
 import { queryShards } from "./due-query";
 import { translateError } from "./errors";
@@ -141,12 +141,23 @@ export class DynamoLeadScores {
       // The stage moves, so the version moves too: a capture merging concurrently re-reads.
       update +=
         ", #stage = :mql, qualifiedAt = :at, announcePending = :at, announceUntil = :until, updatedAt = :at, #version = :next, duePk = :duePk, dueSk = :dueSk";
-      conditions.push("(#stage = :lead AND attribute_not_exists(qualifiedAt)) OR #stage = :recycled");
+      // The lifecycle's stages a lead may qualify from, checked in the write itself: a lead parked
+      // or handed to sales meanwhile is not qualified by a score computed before that.
+      const { first, afterRecycle } = qualifiableStages();
+      const from = [
+        ...first.map((stage, i) => {
+          values[`:first${i}`] = stage;
+          return `(#stage = :first${i} AND attribute_not_exists(qualifiedAt))`;
+        }),
+        ...afterRecycle.map((stage, i) => {
+          values[`:again${i}`] = stage;
+          return `#stage = :again${i}`;
+        }),
+      ];
+      conditions.push(from.length > 0 ? from.join(" OR ") : "attribute_not_exists(pk)");
       names["#stage"] = "stage";
       Object.assign(values, {
-        ":mql": "mql",
-        ":lead": "lead",
-        ":recycled": "recycled",
+        ":mql": QUALIFIED_STAGE,
         ":at": qualify.at,
         ":until": qualify.announceUntil,
         ":next": basis.version + 1,

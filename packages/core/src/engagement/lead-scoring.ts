@@ -1,11 +1,12 @@
 /**
  * How a stored lead and its stored activities become a score: which activities count, how a
- * recycled lead's old engagement is treated, and when a score may qualify the lead. Pure.
+ * recycled lead's old engagement is treated, and how a stored score stands later (decay is
+ * computed at read). Whether a score may qualify the lead is the lifecycle's call. Pure.
  */
 import { ActivityType, type LeadloopConfig } from "../config/schema";
 import type { Lead, LeadScore } from "../lead";
 import type { Activity } from "../ports";
-import { type ScoredActivity, type ScoreReason, scoreLead } from "../scoring";
+import { decayedAsOf, type ScoredActivity, type ScoreReason, scoreLead } from "../scoring";
 
 /**
  * Newest behaviour activities read to score a lead. Caps make old repeats worthless and decay
@@ -37,52 +38,81 @@ export function scoredActivities(activities: readonly Activity[]): ScoredActivit
   return out;
 }
 
+/** The activity the recycler leaves on the timeline; scoring reads it back as the recycle instant. */
+export const RECYCLED_ACTIVITY = "lead.recycled";
+
+/** Activity types read back to score a lead: the scored ones, and the recycles that cut them. */
+export function scoringReadTypes(config: Pick<LeadloopConfig, "scoring">): string[] {
+  return [...scoredTypes(config), RECYCLED_ACTIVITY];
+}
+
+const KEEP: Record<LeadloopConfig["scoring"]["recycle"]["engagement"], number> = { reset: 0, halve: 0.5, keep: 1 };
+
+export interface LeadScoring {
+  score: LeadScore;
+  /** Points earned by what the lead did after its latest recycle (everything, if never recycled). */
+  earnedSinceRecycle: number;
+}
+
 /**
- * Scores a lead as of `now`. A recycled lead comes back with its fit and, as scoring.yaml's
- * `recycle.engagement` says, its engagement from before it last qualified reset, halved or kept.
+ * Scores a lead as of `now`, and says what the lifecycle's qualification decision needs. Once a
+ * lead was recycled, its engagement from before the recycle is reset, halved or kept as
+ * scoring.yaml's `recycle.engagement` says, for good (whatever stage it reaches afterwards), and
+ * only what it did after the recycle counts as new engagement.
  */
+export function scoreStoredLead(
+  lead: Pick<Lead, "email" | "profile" | "segment" | "stage" | "qualifiedAt">,
+  activities: readonly Activity[],
+  config: Pick<LeadloopConfig, "scoring" | "segments">,
+  now: Date,
+): LeadScoring {
+  const scoring = config.scoring;
+  const nowIso = now.toISOString();
+  const recycles = activities.filter((a) => a.type === RECYCLED_ACTIVITY && a.at <= nowIso).map((a) => a.at).sort();
+  // A lead recycled before the recycle left an activity to read: its qualification is the cut.
+  const cut = recycles.at(-1) ?? (lead.stage === "recycled" ? lead.qualifiedAt : undefined);
+  const score = scoreLead(
+    {
+      profile: { ...lead.profile, email: lead.email },
+      segment: lead.segment,
+      now,
+      freeMailDomains: config.segments.freeMailDomains,
+      activities: scoredActivities(activities),
+      ...(cut !== undefined ? { reset: { at: cut, keep: KEEP[scoring.recycle.engagement] } } : {}),
+    },
+    scoring,
+  );
+  return {
+    score: {
+      fit: score.fit,
+      engagement: score.engagement,
+      total: score.total,
+      threshold: score.threshold,
+      reasons: score.reasons,
+      scoredAt: nowIso,
+      ...(score.decay ? { decay: score.decay } : {}),
+    },
+    earnedSinceRecycle: score.earnedSinceReset,
+  };
+}
+
+/** The lead's score as of `now` (scoreStoredLead without the qualification evidence). */
 export function computeLeadScore(
   lead: Lead,
   activities: readonly Activity[],
   config: Pick<LeadloopConfig, "scoring" | "segments">,
   now: Date,
 ): LeadScore {
-  const scoring = config.scoring;
-  const all = scoredActivities(activities);
-  const input = {
-    profile: { ...lead.profile, email: lead.email },
-    segment: lead.segment,
-    now,
-    freeMailDomains: config.segments.freeMailDomains,
-  };
-  const mode = scoring.recycle.engagement;
-  const cut = lead.stage === "recycled" && mode !== "keep" ? lead.qualifiedAt : undefined;
-  const recent = cut === undefined ? all : all.filter((a) => a.at > cut);
-  const score = scoreLead({ ...input, activities: recent }, scoring);
-  const reasons: ScoreReason[] = [...score.reasons];
-  let engagement = score.engagement;
-  if (cut !== undefined && mode === "halve") {
-    const before = scoreLead({ ...input, activities: all.filter((a) => a.at <= cut) }, scoring).engagement;
-    const kept = Math.trunc(before / 2);
-    if (kept !== 0) {
-      reasons.push({ rule: "recycled", category: "engagement", points: kept });
-      engagement += kept;
-    }
-  }
-  reasons.sort((a, b) => Math.abs(b.points) - Math.abs(a.points));
-  return {
-    fit: score.fit,
-    engagement,
-    total: score.fit + engagement,
-    threshold: score.threshold,
-    reasons,
-    scoredAt: now.toISOString(),
-  };
+  return scoreStoredLead(lead, activities, config, now).score;
 }
 
-/** A lead qualifies once: from stage `lead`, or again after sales recycled it. */
-export function mayQualify(lead: Pick<Lead, "stage" | "qualifiedAt">): boolean {
-  return (lead.stage === "lead" && lead.qualifiedAt === undefined) || lead.stage === "recycled";
+/**
+ * A stored score as it stands at `now`: decay is computed at read, so every place that shows or
+ * compares a score (lead view, queue, qualification) calls this rather than reading the stored
+ * figures, which are as of the lead's last scoring.
+ */
+export function currentScore(score: LeadScore, config: Pick<LeadloopConfig, "scoring">, now: Date): LeadScore {
+  return decayedAsOf(score, now, config.scoring.decay);
 }
 
 export function isQualifying(score: Pick<LeadScore, "total" | "threshold">): boolean {

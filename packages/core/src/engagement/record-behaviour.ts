@@ -2,8 +2,9 @@
  * recordBehaviour / rescoreLead: every activity re-scores its lead, and a lead crossing its MQL
  * threshold is qualified exactly once per qualification, however many activities race. The
  * score is saved with a write conditional on what it was computed from (a racing activity makes
- * it re-read), and the qualification rides on that same write, allowed only from stage `lead`
- * (never qualified) or `recycled`; whoever wins that write alone announces `lead.qualified`.
+ * it re-read), and the qualification rides on that same write, allowed only where the lifecycle
+ * says (lifecycle.ts: a new lead once, a recycled one on engagement after its recycle date, a
+ * parked not-now lead never); whoever wins that write alone announces `lead.qualified`.
  * An announcement that failed is retried by the next scoring of the lead (a redelivered event),
  * and, should every retry fail too, by the republisher (`republishQualifications`).
  */
@@ -12,7 +13,8 @@ import { sweepDueIndex } from "../due-index";
 import { leadloopEvent } from "../events";
 import type { Lead, LeadScore } from "../lead";
 import { type Activity, type Clock, type EventPublisher, type LeadStore, type NewActivity, StoreUnavailableError } from "../ports";
-import { computeLeadScore, isQualifying, mayQualify, SCORING_WINDOW, scoreDiffers, scoredTypes, topReasons } from "./lead-scoring";
+import { mayQualify, QUALIFIED_STAGE } from "../lifecycle";
+import { isQualifying, SCORING_WINDOW, scoreDiffers, scoreStoredLead, scoredTypes, scoringReadTypes, topReasons } from "./lead-scoring";
 
 export interface EngagementDeps {
   config: LeadloopConfig;
@@ -55,15 +57,17 @@ export async function recordBehaviour(
 }
 
 export async function rescoreLead(deps: EngagementDeps, leadId: string): Promise<RescoreResult> {
-  const types = scoredTypes(deps.config);
+  const types = scoringReadTypes(deps.config);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const read = await deps.leads.readForScoring(leadId, { types, limit: SCORING_WINDOW });
     if (!read) return { found: false, qualified: false };
     const { lead } = read;
     const now = deps.clock.now();
-    const score = computeLeadScore(lead, read.activities, deps.config, now);
+    const { score, earnedSinceRecycle } = scoreStoredLead(lead, read.activities, deps.config, now);
     const previousTotal = lead.score?.total;
-    const qualify = isQualifying(score) && mayQualify(lead);
+    // The lifecycle decides: a parked (not-now) lead never qualifies, a recycled one only on
+    // engagement after its recycle date. The saving write re-checks the stage atomically.
+    const qualify = mayQualify(lead, { reachesThreshold: isQualifying(score), engagementSinceRecycle: earnedSinceRecycle });
 
     if (!qualify && !scoreDiffers(lead.score, score)) {
       if (read.unannounced) await announce(deps, lead, read.unannounced, now, false);
@@ -80,7 +84,7 @@ export async function rescoreLead(deps: EngagementDeps, leadId: string): Promise
 
     try {
       await publishScored(deps, lead, score, previousTotal);
-      const qualified = { ...lead, score, ...(qualify ? { qualifiedAt: at, stage: "mql" as const } : {}) };
+      const qualified = { ...lead, score, ...(qualify ? { qualifiedAt: at, stage: QUALIFIED_STAGE } : {}) };
       if (qualify) await announce(deps, qualified, { qualifiedAt: at }, now, true);
       else if (read.unannounced) await announce(deps, qualified, read.unannounced, now, false);
     } catch (error) {

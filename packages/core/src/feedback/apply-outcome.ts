@@ -1,10 +1,12 @@
 /**
  * applyOutcome: a rep's outcome reaches marketing exactly once, however often `lead.closed` is
- * delivered. Won leads become customers and start the retention sequence; not-now leads wait for
- * their recycle date; lost and disqualified leads keep their reason code for the reports.
+ * delivered. The lead moves as the lifecycle says: won leads become customers and start the
+ * retention sequence; not-now leads are parked with marketing until their recycle date; lost and
+ * disqualified leads keep their reason code for the reports.
  */
 import type { LeadloopConfig } from "../config/schema";
 import type { Stage } from "../lead";
+import { stageAfterOutcome } from "../lifecycle";
 import type { Clock, EventPublisher, LeadStore } from "../ports";
 import { assignSegment } from "../segmentation";
 import { ClosedEvent, type ClosedOutcome, recycleInstant } from "./closed-event";
@@ -21,14 +23,6 @@ export interface FeedbackDeps {
 
 /** The activity every closure leaves on its lead's timeline; reports count outcomes and reasons from it. */
 export const DEAL_CLOSED_ACTIVITY = "deal.closed";
-
-const STAGE_AFTER: Record<ClosedOutcome, Stage | undefined> = {
-  won: "customer",
-  lost: "lost",
-  disqualified: "disqualified",
-  // The lead stays where sales left it until its recycle date.
-  "not-now": undefined,
-};
 
 export type ApplyOutcomeResult = RecordOutcomeResult;
 
@@ -68,18 +62,19 @@ export async function applyOutcome(deps: FeedbackDeps, detail: unknown): Promise
     ...(event.currency !== undefined ? { currency: event.currency } : {}),
     ...(event.recycleOn !== undefined && event.outcome === "not-now" ? { recycleAt: recycleInstant(event.recycleOn) } : {}),
   };
-  const stage = STAGE_AFTER[event.outcome];
-  const segment = event.outcome === "won" && stage ? segmentAtStage(deps.config, lead, stage) : undefined;
+  // The same move sales made when the rep recorded it: the lifecycle has one answer per outcome.
+  const stage = stageAfterOutcome(event.outcome);
+  const segment = event.outcome === "won" ? segmentAtStage(deps.config, lead, stage) : undefined;
   const result = await deps.feedback.recordOutcome(lead.id, {
     outcome,
-    ...(stage ? { stage } : {}),
+    stage,
     ...(segment ? { segment } : {}),
-    activity: { type: DEAL_CLOSED_ACTIVITY, at: event.closedAt, data: { ...outcome, ...(stage ? { stage } : {}), ...(segment ? { segment } : {}) } },
+    activity: { type: DEAL_CLOSED_ACTIVITY, at: event.closedAt, data: { ...outcome, stage, ...(segment ? { segment } : {}) } },
   });
 
   // A redelivery may follow a run that recorded the closure but crashed before announcing it;
   // announcing again is harmless (enrollment is idempotent).
-  if (event.outcome === "won" && segment && stage && (result === "recorded" || result === "duplicate")) {
+  if (event.outcome === "won" && segment && (result === "recorded" || result === "duplicate")) {
     await deps.publisher.publish([
       { type: "lead.updated", detail: { leadId: lead.id, segment, stage, reason: "won", closedAt: event.closedAt } },
     ]);

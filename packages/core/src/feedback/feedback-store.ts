@@ -4,7 +4,7 @@
  * write, so redelivered events and overlapping recycle runs never apply anything twice.
  */
 import type { ScoringFile } from "../config/schema";
-import type { Stage } from "../lead";
+import type { LeadScore, Stage } from "../lead";
 import type { NewActivity } from "../ports";
 import type { ClosedOutcome } from "./closed-event";
 
@@ -54,6 +54,18 @@ export interface RecycleRef {
 
 export type EngagementReset = ScoringFile["recycle"]["engagement"];
 
+export interface RecycleInput {
+  /** The stage the lifecycle moves a parked lead to on its recycle date. */
+  stage: Stage;
+  segment: string;
+  at: string;
+  engagement: EngagementReset;
+  /** The stages a lead may be recycled from (the lifecycle's). */
+  fromStages: readonly Stage[];
+  /** The stored score after the recycle, from the one read in the same attempt. */
+  rescore: (score: LeadScore) => LeadScore;
+}
+
 export type RecycleResult =
   | { kind: "recycled"; engagementBefore?: number; engagementAfter?: number }
   /** The lead was closed again (or erased) since: the entry was dropped without recycling. */
@@ -74,11 +86,12 @@ export interface FeedbackStore {
   listRecycleDue(shard: number, now: string, limit: number): Promise<RecycleRef[]>;
   /**
    * Moves a scheduled lead back to nurture, all or nothing: stage `recycled`, the segment, the
-   * stored engagement score reset as `engagement` says (recycledEngagement), a `lead.recycled`
-   * activity, and the entry marked recycled. `qualifiedAt` stays: scoring cuts there. Conditional on the entry
-   * still being scheduled and the lead's latest closure still being `ref.closedAt`.
+   * stored score as `rescore` makes it (recycledScore), a `lead.recycled` activity (scoring cuts
+   * there), and the entry marked recycled. Conditional on the entry still being scheduled, the
+   * lead's latest closure still being `ref.closedAt`, and the lead still in one of `fromStages`
+   * (never out of a sales queue); a lead in another stage is `stale`.
    */
-  recycleLead(ref: RecycleRef, input: { segment: string; at: string; engagement: EngagementReset }): Promise<RecycleResult>;
+  recycleLead(ref: RecycleRef, input: RecycleInput): Promise<RecycleResult>;
   /** Takes the entry out of the schedule once `lead.recycled` reached the bus. */
   finishRecycle(ref: RecycleRef): Promise<void>;
 }

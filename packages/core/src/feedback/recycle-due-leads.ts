@@ -1,14 +1,18 @@
 /**
- * recycleDueLeads: every not-now lead whose recycle date has come goes back to nurture once:
- * stage `recycled`, the segment its rules give (the shipped `recycle`), its engagement score reset
- * as scoring.yaml says, and `lead.recycled` on the bus, which enrolls it in its segment's sequence.
+ * recycleDueLeads: every parked not-now lead whose recycle date has come goes back to nurture
+ * once: stage `recycled`, the segment its rules give (the shipped `recycle`), its engagement score
+ * reset as scoring.yaml says, and `lead.recycled` on the bus, which enrolls it in its segment's
+ * sequence. Only a lead the lifecycle lets recycle moves: never one in a sales queue.
  * Overlapping runs are safe (the move is conditional); a run that crashes after the move and
  * before the announcement is finished by the next run, which finds the entry still in the index.
  */
 import { sweepDueIndex } from "../due-index";
 import { leadloopEvent } from "../events";
+import type { Stage } from "../lead";
+import { mayRecycle, STAGES, stageAfter, stageAfterOutcome } from "../lifecycle";
 import { segmentAtStage, type FeedbackDeps } from "./apply-outcome";
 import type { RecycleRef } from "./feedback-store";
+import { recycledScore } from "./score-reset";
 
 export interface RecycleReport {
   due: number;
@@ -17,6 +21,9 @@ export interface RecycleReport {
 }
 
 const BATCH = 100;
+/** Where a parked not-now lead goes on its date. */
+const RECYCLED = stageAfter(stageAfterOutcome("not-now"), "recycle-date");
+const RECYCLE_FROM: Stage[] = [...STAGES.filter(mayRecycle), ...(RECYCLED ? [RECYCLED] : [])];
 
 export async function recycleDueLeads(deps: FeedbackDeps, options: { batch?: number; deadline?: number } = {}): Promise<RecycleReport> {
   const now = deps.clock.now().toISOString();
@@ -34,6 +41,7 @@ export async function recycleDueLeads(deps: FeedbackDeps, options: { batch?: num
 
 async function recycleOne(deps: FeedbackDeps, ref: RecycleRef, now: string, report: RecycleReport): Promise<void> {
   let segment = ref.segment;
+  let stage: Stage | undefined = RECYCLED;
   let engagement: { mode: string; before?: number; after?: number } | undefined;
   if (ref.state === "scheduled") {
     const lead = await deps.leads.getLead(ref.leadId);
@@ -42,9 +50,27 @@ async function recycleOne(deps: FeedbackDeps, ref: RecycleRef, now: string, repo
       report.stale++;
       return;
     }
-    segment = segmentAtStage(deps.config, lead, "recycled");
+    // Only a parked lead comes back; one that moved on (or sits in a sales queue) is left alone.
+    // One already `recycled` goes through the conditional move again, which the entry's state
+    // settles: an overlapping run got there first (taken), or it was parked as `recycled` before
+    // the lifecycle had a not-now stage, and is recycled properly now.
+    stage = lead.stage === RECYCLED ? RECYCLED : stageAfter(lead.stage, "recycle-date");
+    if (!stage) {
+      await deps.feedback.finishRecycle(ref);
+      report.stale++;
+      deps.log?.info("recycle date reached, but the lead is no longer parked; left where it is", { leadId: lead.id, stage: lead.stage });
+      return;
+    }
+    segment = segmentAtStage(deps.config, lead, stage);
     const mode = deps.config.scoring.recycle.engagement;
-    const result = await deps.feedback.recycleLead(ref, { segment, at: now, engagement: mode });
+    const result = await deps.feedback.recycleLead(ref, {
+      stage,
+      segment,
+      at: now,
+      engagement: mode,
+      fromStages: RECYCLE_FROM,
+      rescore: (score) => recycledScore(score, mode, now, deps.config.scoring.decay),
+    });
     if (result.kind === "taken") return;
     if (result.kind === "stale") {
       report.stale++;
@@ -56,7 +82,7 @@ async function recycleOne(deps: FeedbackDeps, ref: RecycleRef, now: string, repo
     leadloopEvent("lead.recycled", {
       leadId: ref.leadId,
       segment: segment ?? "",
-      stage: "recycled",
+      stage: stage ?? "recycled",
       recycleOn: ref.recycleAt,
       closedAt: ref.closedAt,
       ...(engagement ? { engagement } : {}),

@@ -7,6 +7,7 @@
 import type { LeadloopConfig, Sequence } from "../config/schema";
 import { addDuration, durationMs } from "../duration";
 import type { Lead } from "../lead";
+import { awaitsConfirmation, isWithSales, mayNurture } from "../lifecycle";
 import { planNextStep } from "../planner";
 import type { Clock, Enrollment, EventPublisher, LeadStore, Mailer, NurtureStore } from "../ports";
 import type { TokenSigner } from "../tokens";
@@ -49,12 +50,6 @@ export class LeadNotYetStoredError extends Error {
   }
 }
 
-/** Stages of a lead handed to sales: sequences that exit on `lead.qualified` do not take them. */
-const QUALIFIED = new Set(["mql", "sales"]);
-
-/** Stages whose leads get no nurture email at all. */
-const NO_NURTURE = new Set(["unsubscribed", "lost", "disqualified"]);
-
 export function leadTimeZone(lead: Lead): string | undefined {
   const tz = lead.profile.timezone;
   return typeof tz === "string" && tz ? tz : undefined;
@@ -83,10 +78,11 @@ export async function enrollLead(
     if (deps.clock.now().getTime() - published < LEAD_NOT_YET_STORED_GRACE_MS) throw new LeadNotYetStoredError(input.leadId);
     return "not-eligible";
   }
-  if (lead.segment !== sequence.segment || NO_NURTURE.has(lead.stage)) return "not-eligible";
+  // The lifecycle says who gets nurture; a lead awaiting its double opt-in gets the confirmation.
+  if (lead.segment !== sequence.segment || !(mayNurture(lead.stage) || awaitsConfirmation(lead.stage))) return "not-eligible";
   // A lead scored over its threshold at capture may be qualified before this event is handled:
   // a sequence it would leave on qualifying must not take it in after its exit already ran.
-  if (QUALIFIED.has(lead.stage) && (sequence.exitOn as string[]).includes("lead.qualified")) return "not-eligible";
+  if (isWithSales(lead.stage) && (sequence.exitOn as string[]).includes("lead.qualified")) return "not-eligible";
   if (lead.stage === "pending-confirmation") {
     return (await sendConfirmation(deps, lead)) ? "confirmation-sent" : "awaiting-confirmation";
   }
@@ -128,7 +124,7 @@ export async function enrollLead(
     // was not stored yet, while its scoring already ran). Looking again after the start means
     // either the exit handler sees the enrollment or this sees the qualification.
     const current = await deps.leads.getLead(lead.id);
-    if (current && QUALIFIED.has(current.stage)) {
+    if (current && isWithSales(current.stage)) {
       await deps.nurture.endEnrollment(lead.id, sequence.id, "exit:lead.qualified", deps.clock.now().toISOString());
       return "not-eligible";
     }

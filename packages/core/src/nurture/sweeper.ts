@@ -14,6 +14,7 @@ import { evaluateCondition } from "../conditions";
 import { leadloopEvent } from "../events";
 import { DEFAULT_ITEM_BUDGET_MS, oneAtATimePer, STOP_SWEEP, sweepDueIndex } from "../due-index";
 import { MailerUnavailableError, MailerUncertainError, MailRejectedError, type DueRef, type Enrollment } from "../ports";
+import { mayNurture } from "../lifecycle";
 import { planNextStep } from "../planner";
 import { renderTemplate } from "../templating";
 import { unsubscribeHeaders, unsubscribeUrl } from "./email-links";
@@ -50,7 +51,6 @@ export interface SweepOptions {
   itemBudgetMs?: number;
 }
 
-const NO_NURTURE = new Set(["unsubscribed", "lost", "disqualified", "pending-confirmation"]);
 const RETRY_BASE_MS = 60_000;
 const RETRY_MAX_MS = 60 * 60_000;
 /** Shards swept at once. */
@@ -158,7 +158,7 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
   if (!sequence) return end("sequence-removed");
   const lead = await deps.leads.getLead(ref.leadId);
   if (!lead) return end("lead-erased");
-  if (NO_NURTURE.has(lead.stage)) return end(`stage:${lead.stage}`);
+  if (!mayNurture(lead.stage)) return end(`stage:${lead.stage}`);
   if (await deps.leads.getSuppression(lead.email)) return end("suppressed");
 
   const zone = leadTimeZone(lead);

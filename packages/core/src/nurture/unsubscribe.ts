@@ -5,6 +5,7 @@
  */
 import { leadloopEvent } from "../events";
 import type { Lead } from "../lead";
+import { stageAfter } from "../lifecycle";
 import type { NurtureDeps } from "./enroll";
 
 /** What the confirmation page may show: enough to recognise, not enough to learn an address. */
@@ -29,7 +30,9 @@ export async function unsubscribeLead(deps: NurtureDeps, token: string): Promise
     if (enrollment.status === "active") await deps.nurture.endEnrollment(lead.id, enrollment.sequenceId, "unsubscribed", at);
   }
   if (!already) {
-    await deps.leads.updateLead(lead.id, { stage: "unsubscribed" }, at);
+    // Leaving marketing email ends marketing's hold on a lead, not a deal or a customer relationship.
+    const stage = stageAfter(lead.stage, "unsubscribed");
+    if (stage) await deps.leads.updateLead(lead.id, { stage }, at);
     await deps.leads.appendActivity(lead.id, { type: "email.unsubscribed", at, data: {} });
     await deps.publisher.publish([leadloopEvent("lead.unsubscribed", { leadId: lead.id, segment: lead.segment })]);
   }

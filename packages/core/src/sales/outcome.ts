@@ -1,13 +1,15 @@
 /**
  * recordOutcome: the rep who holds a lead (or an admin) says how it ended: won with an amount,
  * lost or disqualified with a reason code from config/teams.yaml, or not now with a date to come
- * back. The outcome is recorded once (conditional on the claim), moves the lead's stage and
- * announces `lead.closed` for marketing's feedback loop: its outbox entry is written with the
- * closure, so the feedback loop hears of it even when the bus refuses it or the process dies.
+ * back. The outcome is recorded once (conditional on the claim), moves the lead's stage as the
+ * lifecycle says (a not-now lead is parked with marketing until its date, never re-qualified
+ * before it) and announces `lead.closed` for marketing's feedback loop: its outbox entry is
+ * written with the closure, so the feedback loop hears of it even when the bus refuses it or the
+ * process dies.
  */
 import type { Principal } from "../auth-claims";
 import { ValidationError, type FieldIssue } from "../errors";
-import type { Stage } from "../lead";
+import { stageAfterOutcome } from "../lifecycle";
 import { actorOf, isAdmin, openHandoff } from "./claim";
 import { leadloopEvent } from "../events";
 import { announcePending, pendingEvent } from "../events-outbox";
@@ -23,13 +25,6 @@ export type OutcomeInput = {
   amount?: number;
   currency?: string;
   recycleOn?: string;
-};
-
-export const STAGE_AFTER: Record<Outcome, Stage> = {
-  won: "customer",
-  lost: "lost",
-  disqualified: "disqualified",
-  "not-now": "recycled",
 };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -105,7 +100,7 @@ export async function recordOutcome(deps: SalesDeps, principal: Principal, leadI
     await openHandoff(deps, leadId);
     throw new NotYourLeadError(`Lead ${leadId} changed hands while the outcome was being recorded; reload it.`);
   }
-  await deps.leads.updateLead(leadId, { stage: STAGE_AFTER[closure.outcome] }, at);
+  await deps.leads.updateLead(leadId, { stage: stageAfterOutcome(closure.outcome) }, at);
   await deps.leads.appendActivity(leadId, { type: "lead.closed", at, data: { teamId: item.teamId, ...closure } });
   await announcePending(deps, [closed]);
   return closure;

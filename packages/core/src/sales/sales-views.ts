@@ -13,6 +13,7 @@ import { describeActivity, strongestReasons } from "./handoff-notification";
 import { findTeam, type SalesDeps } from "./sales-deps";
 import { NotYourLeadError } from "./sales-errors";
 import type { ScoreReason } from "../scoring";
+import { currentScore } from "../engagement/lead-scoring";
 import type { Closure, QueueItem } from "./sales-store";
 import { isTeamRep } from "./team-assignment";
 
@@ -48,7 +49,7 @@ export interface SalesQueue {
 
 const text = (v: unknown) => (typeof v === "string" && v ? v : undefined);
 
-function entry(deps: Pick<SalesDeps, "config">, item: QueueItem, lead: Lead | undefined, me: string): QueueEntry {
+function entry(deps: Pick<SalesDeps, "config" | "clock">, item: QueueItem, lead: Lead | undefined, me: string): QueueEntry {
   const profile = lead?.profile ?? {};
   const name = [text(profile.firstName), text(profile.lastName)].filter(Boolean).join(" ");
   const company = text(profile.company);
@@ -64,7 +65,8 @@ function entry(deps: Pick<SalesDeps, "config">, item: QueueItem, lead: Lead | un
     ...(title ? { title } : {}),
     ...(country ? { country } : {}),
     segment: item.segment,
-    score: item.score,
+    // The score as it stands now (decay is computed at read); the one it qualified with otherwise.
+    score: lead?.score ? currentScore(lead.score, deps.config, deps.clock.now()).total : item.score,
     threshold: item.threshold,
     topReasons: strongestReasons(item.reasons, 3),
     qualifiedAt: item.qualifiedAt,
@@ -132,6 +134,7 @@ export async function viewLead(deps: SalesDeps, principal: Principal, leadId: st
   }
   const activities = await deps.leads.listActivities(leadId, { limit: 50 });
   const item = handoff?.item;
+  const score = lead.score ? currentScore(lead.score, deps.config, deps.clock.now()) : undefined;
   return {
     lead: {
       id: lead.id,
@@ -145,14 +148,14 @@ export async function viewLead(deps: SalesDeps, principal: Principal, leadId: st
       createdAt: lead.createdAt,
       updatedAt: lead.updatedAt,
     },
-    ...(lead.score
+    ...(score
       ? {
           score: {
-            value: lead.score.total,
-            threshold: lead.score.threshold,
+            value: score.total,
+            threshold: score.threshold,
             ...(lead.qualifiedAt ? { qualifiedAt: lead.qualifiedAt } : {}),
-            scoredAt: lead.score.scoredAt,
-            reasons: byPoints(lead.score.reasons),
+            scoredAt: score.scoredAt,
+            reasons: byPoints(score.reasons),
           },
         }
       : handoff

@@ -4,3 +4,4 @@
 export * from "./forecast";
 export * from "./journey-simulator";
 export * from "./simulation-options";
+export * from "./scripted-journeys";

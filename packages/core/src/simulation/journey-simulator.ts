@@ -8,15 +8,15 @@
 import type { LeadloopConfig, Rep, Sequence, Step, Team } from "../config/schema";
 import { evaluateCondition } from "../conditions";
 import { addDuration, durationMs } from "../duration";
-import type { Stage } from "../lead";
 import { type EnrollmentState, planNextStep, sendZone } from "../planner";
-import { type ScoredActivity, scoreLead } from "../scoring";
-import { assignSegment } from "../segmentation";
+import { isProspect, mayNurture } from "../lifecycle";
+import type { ScoredActivity } from "../scoring";
 import { type CostedOperation, estimateCost, OPERATION_COSTS } from "./cost-model";
 import { EventQueue } from "./event-queue";
 import type { Forecast, RepLoad, SequenceForecast } from "./forecast";
 import { Prng, streamSeed } from "./prng";
 import { resolveSimulationOptions, type SimulationOptions, type SimulationOptionsInput } from "./simulation-options";
+import { LeadJourney } from "./lead-journey";
 import { generateLead, type SyntheticLead } from "./synthetic-leads";
 import { chooseTeam, RepRotation } from "../sales/team-assignment";
 
@@ -70,17 +70,12 @@ interface SimHandoff {
 interface SimLead {
   source: SyntheticLead;
   rng: Prng;
-  segment: string;
-  stage: Stage;
-  activities: ScoredActivity[];
-  /** Activities before this instant no longer count (engagement reset on recycle). */
-  scoreFrom: number;
-  /** Points taken off engagement on recycle when scoring says `halve`. */
-  scoreOffset: number;
+  /** Stage, segment, activities and score, moved by production's lifecycle and scoring. */
+  journey: LeadJourney;
   sends: number[];
   enrollments: Map<string, SimEnrollment>;
-  suppressed: boolean;
-  everQualified: boolean;
+  /** Counted among the MQLs (once per lead, however often it qualifies). */
+  counted: boolean;
   handoff?: SimHandoff;
 }
 
@@ -89,12 +84,6 @@ type SimEvent =
   | { kind: "due"; lead: SimLead; sequenceId: string; version: number }
   | { kind: "activity"; lead: SimLead; activity: ScoredActivity; counts?: { sequenceId: string; stepId: string } };
 
-/** Stages that get no nurture email, as in the sweeper. */
-const NO_NURTURE: ReadonlySet<Stage> = new Set(["unsubscribed", "lost", "disqualified", "pending-confirmation"]);
-/** Stages in which a rising score makes a lead marketing-qualified. */
-const QUALIFIABLE: ReadonlySet<Stage> = new Set(["lead", "recycled"]);
-/** Stages in which a lead still browses the site and attends webinars. */
-const PROSPECT: ReadonlySet<Stage> = new Set(["lead", "recycled", "mql", "sales"]);
 const SITE_PAGES = ["/", "/product", "/features/dashboards", "/blog/modern-analytics-stack", "/customers", "/docs/getting-started"];
 
 export function simulateJourneys(
@@ -173,15 +162,10 @@ class JourneySimulation {
       const lead: SimLead = {
         source,
         rng,
-        segment: "",
-        stage: "lead",
-        activities: [],
-        scoreFrom: Number.NEGATIVE_INFINITY,
-        scoreOffset: 0,
+        journey: new LeadJourney(this.config, { email: source.email, profile: source.profile }),
         sends: [],
         enrollments: new Map(),
-        suppressed: false,
-        everQualified: false,
+        counted: false,
       };
       this.#queue.push(source.arrivesAt.getTime(), { kind: "capture", lead });
     }
@@ -252,13 +236,11 @@ class JourneySimulation {
     this.#stats.captured++;
     bump(this.#stats.byPersona, source.persona.kind);
     bump(this.#stats.byForm, source.formId);
-    lead.activities.push({ type: "form.submitted", at: iso(now), formId: source.formId });
-    lead.stage = form?.doubleOptIn ? "pending-confirmation" : "lead";
-    lead.segment = this.#segmentOf(lead, form?.segmentHint);
-    bump(this.#stats.leadsBySegment, lead.segment);
+    lead.journey.capture(now, source.formId);
+    bump(this.#stats.leadsBySegment, lead.journey.segment);
     this.#schedule(now + lead.rng.between(0, 7 * DAY), { kind: "weekly", lead });
 
-    if (lead.stage === "pending-confirmation") {
+    if (form?.doubleOptIn) {
       this.#operations.confirmation++;
       this.#stats.confirmations++;
       this.#countEmailDay(now);
@@ -274,30 +256,21 @@ class JourneySimulation {
   }
 
   #confirm(lead: SimLead, now: number): void {
-    if (lead.stage !== "pending-confirmation") return;
+    if (!lead.journey.confirm()) return;
     this.#stats.confirmed++;
-    lead.stage = "lead";
     this.#startNurture(lead, now);
     this.#checkScore(lead, now);
-  }
-
-  #segmentOf(lead: SimLead, hint?: string): string {
-    return assignSegment(
-      { ...lead.source.profile, email: lead.source.email, stage: lead.stage },
-      this.config.segments,
-      hint,
-    );
   }
 
   /** Every sequence of the lead's segment, as the generated routing rules do. */
   #startNurture(lead: SimLead, now: number): void {
     for (const sequence of this.config.sequences) {
-      if (sequence.segment === lead.segment) this.#enroll(lead, sequence, now);
+      if (sequence.segment === lead.journey.segment) this.#enroll(lead, sequence, now);
     }
   }
 
   #enroll(lead: SimLead, sequence: Sequence, now: number): void {
-    if (NO_NURTURE.has(lead.stage) || lead.suppressed) return;
+    if (!mayNurture(lead.journey.stage) || lead.journey.suppressed) return;
     const previous = lead.enrollments.get(sequence.id);
     if (previous?.active) return;
     if (previous) {
@@ -363,7 +336,7 @@ class JourneySimulation {
   #due(lead: SimLead, sequenceId: string, version: number, now: number): void {
     const enrollment = lead.enrollments.get(sequenceId);
     if (!enrollment?.active || enrollment.version !== version) return;
-    if (NO_NURTURE.has(lead.stage) || lead.suppressed) {
+    if (!mayNurture(lead.journey.stage) || lead.journey.suppressed) {
       this.#endEnrollment(enrollment, now);
       return;
     }
@@ -411,7 +384,7 @@ class JourneySimulation {
     if (condition.when) {
       return evaluateCondition(
         condition.when,
-        { ...lead.source.profile, email: lead.source.email, segment: lead.segment, stage: lead.stage },
+        { ...lead.source.profile, email: lead.source.email, segment: lead.journey.segment, stage: lead.journey.stage },
         { freeMailDomains: this.config.segments.freeMailDomains },
       );
     }
@@ -438,7 +411,7 @@ class JourneySimulation {
     });
     const message: SimMessage = { sentAt: now };
     enrollment.lastMessage = message;
-    lead.activities.push({ type: "email.sent", at: iso(now) });
+    lead.journey.record({ type: "email.sent", at: iso(now) });
 
     if (rng.chance(o.bounceRate)) {
       this.#schedule(now + MINUTE, { kind: "bounce", lead });
@@ -485,54 +458,27 @@ class JourneySimulation {
       if (s && activity.type === "email.opened") s.opened++;
       if (s && activity.type === "email.clicked") s.clicked++;
     }
-    lead.activities.push(activity);
+    lead.journey.record(activity);
     this.#checkScore(lead, now);
   }
 
+  /** Production rescores on every activity, and qualifies where the lifecycle allows. */
   #checkScore(lead: SimLead, now: number): void {
-    if (!QUALIFIABLE.has(lead.stage)) return;
-    const score = scoreLead(
-      {
-        profile: { ...lead.source.profile, email: lead.source.email },
-        activities: lead.activities.filter((a) => Date.parse(a.at) >= lead.scoreFrom),
-        segment: lead.segment,
-        now: new Date(now),
-        freeMailDomains: this.config.segments.freeMailDomains,
-      },
-      this.config.scoring,
-    );
-    if (score.total + lead.scoreOffset >= score.threshold) this.#qualify(lead, now);
-  }
-
-  #engagementNow(lead: SimLead, now: number): number {
-    return scoreLead(
-      {
-        profile: { ...lead.source.profile, email: lead.source.email },
-        activities: lead.activities.filter((a) => Date.parse(a.at) >= lead.scoreFrom),
-        segment: lead.segment,
-        now: new Date(now),
-        freeMailDomains: this.config.segments.freeMailDomains,
-      },
-      this.config.scoring,
-    ).engagement;
+    if (lead.journey.rescore(now)) this.#qualify(lead, now);
   }
 
   #unsubscribe(lead: SimLead, now: number): void {
-    if (lead.suppressed) return;
+    if (lead.journey.suppressed) return;
     this.#operations.unsubscribe++;
-    bump(this.#stats.unsubscribesBySegment, lead.segment);
-    lead.suppressed = true;
-    lead.activities.push({ type: "email.unsubscribed", at: iso(now) });
-    // Leaving marketing email ends nurture, not a sales conversation or a customer relationship.
-    if (QUALIFIABLE.has(lead.stage)) lead.stage = "unsubscribed";
+    bump(this.#stats.unsubscribesBySegment, lead.journey.segment);
+    lead.journey.unsubscribe(now);
     this.#exit(lead, "lead.unsubscribed", now);
   }
 
   #bounce(lead: SimLead, now: number): void {
     this.#operations.sesEvent++;
     this.#stats.bounced++;
-    lead.suppressed = true;
-    lead.activities.push({ type: "email.bounced", at: iso(now) });
+    lead.journey.bounce(now);
     for (const enrollment of lead.enrollments.values()) if (enrollment.active) this.#endEnrollment(enrollment, now);
   }
 
@@ -541,7 +487,7 @@ class JourneySimulation {
     const { rng } = lead;
     const o = this.options;
     const engagement = lead.source.persona.engagement;
-    if (PROSPECT.has(lead.stage)) {
+    if (isProspect(lead.journey.stage)) {
       if (rng.chance(Math.min(1, o.pageViewRate * engagement))) {
         const pages = rng.int(1, 4);
         for (let p = 0; p < pages; p++) {
@@ -554,7 +500,7 @@ class JourneySimulation {
         const at = now + rng.between(HOUR, 3 * DAY);
         this.#schedule(at, { kind: "activity", lead, activity: { type: "web.webinar_attended", at: iso(at) } });
       }
-    } else if (lead.stage === "customer" && rng.chance(o.purchaseRate)) {
+    } else if (lead.journey.stage === "customer" && rng.chance(o.purchaseRate)) {
       this.#operations.purchase++;
       this.#stats.purchases++;
     }
@@ -565,23 +511,23 @@ class JourneySimulation {
   // Hand-off and sales
 
   #qualify(lead: SimLead, now: number): void {
-    lead.stage = "mql";
-    if (!lead.everQualified) {
-      lead.everQualified = true;
-      bump(this.#stats.mqlsBySegment, lead.segment);
+    // The journey marks every qualification; the forecast counts a lead's first one.
+    if (!lead.counted) {
+      lead.counted = true;
+      bump(this.#stats.mqlsBySegment, lead.journey.segment);
     }
     this.#exit(lead, "lead.qualified", now);
     const country = lead.source.profile.country;
-    const team = chooseTeam(this.config.teams.teams, lead.segment, typeof country === "string" ? country : undefined);
+    const team = chooseTeam(this.config.teams.teams, lead.journey.segment, typeof country === "string" ? country : undefined);
     if (!team) {
       this.#stats.unassigned++;
       return;
     }
     this.#operations.handoff++;
     this.#stats.repNotifications++;
-    bump(this.#stats.handoffsBySegment, lead.segment);
+    bump(this.#stats.handoffsBySegment, lead.journey.segment);
     bump(this.#stats.handoffsByTeam, team.id);
-    lead.stage = "sales";
+    lead.journey.assign();
     lead.handoff = { team, rep: this.#rotation.next(team), misses: 0, escalated: false };
     this.#offerClaim(lead, now);
   }
@@ -633,31 +579,32 @@ class JourneySimulation {
     this.#exit(lead, "lead.closed", now);
     if (r < win) {
       this.#stats.won++;
-      lead.stage = "customer";
-      lead.segment = this.#segmentOf(lead);
+      lead.journey.close("won");
       this.#startNurture(lead, now);
     } else if (r < win + notNow) {
       this.#stats.notNow++;
-      // The rep names a date to try again; usually weeks to a couple of months out.
-      this.#schedule(now + rng.between(14, 60) * DAY, { kind: "recycle", lead });
+      // The rep names a date to try again; usually weeks to a couple of months out. Until then
+      // the lead is parked with marketing, whatever it does.
+      const recycleOn = iso(now + rng.between(14, 60) * DAY).slice(0, 10);
+      lead.journey.close("not-now", recycleOn);
+      this.#schedule(lead.journey.recycleAt ?? now, { kind: "recycle", lead });
     } else if (rng.chance(0.75)) {
       this.#stats.lost++;
-      lead.stage = "lost";
+      lead.journey.close("lost");
     } else {
       this.#stats.disqualified++;
-      lead.stage = "disqualified";
+      lead.journey.close("disqualified");
     }
   }
 
   #recycle(lead: SimLead, now: number): void {
+    // The recycler checks the stage: a lead that left marketing's hold meanwhile stays put.
+    if (!lead.journey.recycleIfDue(now)) return;
     this.#operations.recycle++;
     this.#stats.recycled++;
-    const mode = this.config.scoring.recycle.engagement;
-    if (mode === "reset") lead.scoreFrom = now;
-    else if (mode === "halve") lead.scoreOffset -= Math.floor(this.#engagementNow(lead, now) / 2);
-    lead.stage = lead.suppressed ? "unsubscribed" : "recycled";
-    lead.segment = this.#segmentOf(lead);
     this.#startNurture(lead, now);
+    // `lead.recycled` is scored in production too (it may not qualify on fit alone).
+    this.#checkScore(lead, now);
   }
 
   // -------------------------------------------------------------------------------------------

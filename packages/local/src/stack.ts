@@ -10,34 +10,26 @@ import { join } from "node:path";
 import { type AppLogger, createApp, createAuthenticator, type RateLimit } from "@leadloop/api";
 import {
   AuthSettings,
-  applyOutcome,
-  type FeedbackDeps,
-  recycleDueLeads,
   allRules,
-  checkClaimSlas,
-  handOff,
-  retryNotifications,
+  type FeedbackDeps,
+  HANDLERS,
+  JOBS,
+  type JobEntry,
+  type RegistryPorts,
   type SalesDeps,
   type SalesStore,
-  enrollLead,
-  exitEnrollments,
-  recordReportEvent,
-  handleEngagementEvent,
   type EventPublisher,
   type LeadloopConfig,
   type LeadStore,
+  durationMs,
   loadConfigOrThrow,
   type Mailer,
   type NurtureDeps,
   NurtureSettings,
   type NurtureStore,
-  republishPending,
-  republishQualifications,
-  type RoutingRule,
-  sweepDueSteps,
   TokenSigner,
 } from "@leadloop/core";
-import { type BusHandler, LocalBus } from "@leadloop/events";
+import { type BusHandler, type DeadLetter, LocalBus } from "@leadloop/events";
 import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
 import { createDocumentClient, DynamoFeedbackStore, DynamoLeadRecords, DynamoLeadStore, DynamoNurtureStore, DynamoReportStore, DynamoRewardsStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
 import type { SESv2Client } from "@aws-sdk/client-sesv2";
@@ -47,7 +39,9 @@ import type { Context } from "hono";
 import { consoleLogger } from "./console-logger";
 import { devRoutes } from "./dev-routes";
 import { startDynamoDbLocal, startSesLocal } from "./engines";
+import { deadLetterFile, readDeadLetters, writeDeadLetters } from "./dead-letters";
 import { localAuthSecret } from "./local-secrets";
+import { nextDueAt } from "./next-due";
 import { VirtualClock } from "./virtual-clock";
 
 /** The configuration set the local mailer names; SES-shaped events carry it as SES's would. */
@@ -79,8 +73,18 @@ export interface LocalStackOptions {
    * own `store`, `nurture` and `sales` fields stay the bare adapters, for tests to inspect.
    */
   wrapAdapters?: (adapters: StackAdapters) => Partial<StackAdapters>;
-  /** First pause before the bus redelivers to a failed handler (doubling each time); default 50 ms. */
+  /**
+   * First pause before the bus redelivers to a failed handler (doubling each time); default the
+   * rule's delivery policy (`deliveryPolicy` in the core, the same the stacks deploy).
+   */
   busRetryDelayMs?: number;
+  /** Start the virtual clock at this instant (it then runs at real speed), e.g. 22:00 UTC or a Saturday. */
+  clockStartAt?: Date | string;
+  /**
+   * The shortest step of a clock advance between due moments (the schedules' finest rate in AWS
+   * is a minute, so nothing is later than it would be there); default one minute.
+   */
+  advanceStepMs?: number;
   /** Sees the SDK clients once built, e.g. to add middleware that counts requests. */
   instrumentClients?: (clients: StackClients) => void;
 }
@@ -92,6 +96,12 @@ export interface StackAdapters {
   sales: SalesStore;
   mailer: Mailer;
   publisher: EventPublisher;
+}
+
+export interface AdvanceReport {
+  now: string;
+  /** Due moments the advance stopped at and ran the jobs for (the end of the advance included). */
+  moments: number;
 }
 
 export interface StackClients {
@@ -120,8 +130,15 @@ export interface LocalStack {
   /** The HS256 secret bearer tokens are verified with (`npm run token` signs with the same). */
   authSecret: string;
   log: AppLogger;
-  /** Runs the periodic jobs once (republisher; later the sweeper and SLA checks). */
+  /** Runs the bus retries and every scheduled job of the registry once, as of the clock's now. */
   tick(): Promise<void>;
+  /**
+   * Moves the clock forward by an ISO 8601 duration and runs every job at each due moment it
+   * crosses, in order, after the deliveries in flight (what `POST /dev/clock/advance` does).
+   */
+  advance(by: string): Promise<AdvanceReport>;
+  /** Replays dead-lettered deliveries (all, or the ids named) through their handlers. */
+  redrive(ids?: readonly string[]): Promise<{ redriven: number; failed: number; unknownRule: number }>;
   stop(): Promise<void>;
 }
 
@@ -192,7 +209,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sesClient = createSesClient({ endpoint: sesEndpoint });
     options.instrumentClients?.({ dynamo: client, ses: sesClient });
     const bareMailer = new SesMailer({ client: sesClient, configurationSet: LOCAL_CONFIGURATION_SET });
-    const clock = new VirtualClock(options.dataDir ? join(options.dataDir, "clock.json") : undefined);
+    const clock = new VirtualClock(options.dataDir ? join(options.dataDir, "clock.json") : undefined, {
+      ...(options.clockStartAt !== undefined ? { startAt: options.clockStartAt } : {}),
+    });
     const signer = new TokenSigner(localSigningKey(options.dataDir));
 
     const handlers: Partial<Record<string, BusHandler>> = {};
@@ -200,11 +219,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       rules: allRules(config),
       handlers,
       clock,
-      // A capture announces a new lead just before storing it; enrollment retries until it is
-      // stored, so give it seconds, not the default's 0.75 s (EventBridge allows minutes).
-      attempts: 8,
       ...(options.busRetryDelayMs !== undefined ? { retryDelayMs: options.busRetryDelayMs } : {}),
-      onDeadLetter: (letter) => log.error("event dead-lettered", { rule: letter.rule, error: letter.error }),
+      // Kept in the data folder: a dead letter is a lead's missed step until it is redriven.
+      deadLetters: options.dataDir ? readDeadLetters(deadLetterFile(options.dataDir)) : [],
+      onDeadLettersChanged: (letters: readonly DeadLetter[]) => {
+        if (options.dataDir) writeDeadLetters(deadLetterFile(options.dataDir), letters);
+      },
+      onDeadLetter: (letter) =>
+        log.error("event dead-lettered; `npm run redrive` replays it", { rule: letter.rule, attempts: letter.attempts, error: letter.error }),
     });
     stops.push(async () => {
       await Promise.race([bus.drain(), new Promise((r) => setTimeout(r, 2000))]);
@@ -223,62 +245,75 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const ports: StackAdapters = { ...bare, ...options.wrapAdapters?.(bare) };
     const { leads, mailer, publisher } = ports;
     const deps: NurtureDeps = { config, leads, nurture: ports.nurture, mailer, publisher, clock, settings, signer, log };
-    const leadIdOf = (detail: unknown) => String((detail as { leadId?: unknown }).leadId ?? "");
-    handlers.enroll = async (event, rule: RoutingRule) => {
-      if (rule.target !== "enroll") return;
-      await enrollLead(deps, { leadId: leadIdOf(event.detail), sequenceId: rule.sequenceId, eventTime: event.time });
-    };
     const chat = new SlackWebhookNotifier({ env: options.env ?? process.env });
     const salesDeps: SalesDeps = { config, leads, sales: ports.sales, mailer, publisher, clock, settings, chat, log };
-    handlers.handoff = async (event) => {
-      const result = await handOff(salesDeps, event.detail);
-      if (result.status === "assigned") log.info("lead handed off", { leadId: result.item.leadId, teamId: result.item.teamId, rep: result.item.rep });
-    };
-    handlers.exit = async (event) => {
-      await exitEnrollments(deps, { leadId: leadIdOf(event.detail), event: event["detail-type"] });
-    };
-    handlers.report = async (event) => {
-      await recordReportEvent({ reports }, event);
-    };
-    handlers.engagement = async (event) => {
-      const outcome = await handleEngagementEvent(deps, event);
-      if (outcome.kind === "ignored") log.info("engagement event ignored", { reason: outcome.reason });
-    };
-
     const feedback = new DynamoFeedbackStore({ client, tableName });
     const rewards = new DynamoRewardsStore({ client, tableName });
     const feedbackDeps: FeedbackDeps = { config, leads, feedback, publisher, clock, log };
-    handlers.feedback = async (event) => {
-      await applyOutcome(feedbackDeps, event.detail);
-    };
+    const registryPorts: RegistryPorts = { nurture: deps, sales: salesDeps, feedback: feedbackDeps, reports: { reports } };
 
-    const tick = async () => {
-      const republished = await republishPending({ leads, publisher });
-      if (republished > 0) log.info(`republished ${republished} lead(s) the bus had not seen`);
-      await bus.drain();
-      // Not-now leads whose date came go back to nurture before the sweep, so their first step
-      // is already waiting when it runs.
-      const recycled = await recycleDueLeads(feedbackDeps);
-      if (recycled.due > 0) log.info("recycle dates reached", { ...recycled });
-      await bus.drain();
-      // Sweep until nothing more is due now (each pass takes a batch per shard).
+    // The bus delivers to the registry's handlers, as EventBridge delivers to their functions.
+    for (const entry of HANDLERS) {
+      handlers[entry.target] = async (event, rule) => {
+        const result = await entry.handle(registryPorts, event, rule);
+        if (!entry.quiet) log.info(entry.name, { rule: rule.name, ...result });
+      };
+    }
+
+    const runJob = async (job: JobEntry) => {
+      // A run stops at its batch size; locally the rest is due now too, so run again until done.
       for (let pass = 0; pass < 50; pass++) {
-        const report = await sweepDueSteps(deps);
-        if (report.sent + report.skipped + report.ended + report.retried > 0) log.info("swept", { ...report });
+        const { worked, more, report } = await job.run(registryPorts);
+        if (worked > 0) log.info(job.name, { ...report });
         await bus.drain();
-        if (report.due < settings.batchSize) break;
+        if (!more) break;
       }
-      // Claim windows that closed move their leads on; notifications that failed get another try.
-      const sla = await checkClaimSlas(salesDeps);
-      if (sla.overdue > 0) log.info("claim SLAs checked", { ...sla });
-      const owed = await retryNotifications(salesDeps);
-      if (owed.owed > 0) log.info("rep notifications retried", { ...owed });
-      await bus.drain();
-      // Qualifications whose lead.qualified every retry failed to publish: announced now, so the lead reaches sales.
-      const reannounced = await republishQualifications(deps);
-      if (reannounced > 0) log.info(`announced ${reannounced} qualification(s) the bus had not seen`);
-      await bus.drain();
     };
+    // Jobs never overlap (in AWS each has reserved concurrency 1): the timer and an advance take turns.
+    let jobs: Promise<unknown> = Promise.resolve();
+    const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+      const run = jobs.then(work);
+      jobs = run.catch(() => {});
+      return run;
+    };
+    const runDueNow = async () => {
+      bus.runDue();
+      await bus.drain();
+      for (const job of JOBS) await runJob(job);
+    };
+    const tick = () => exclusive(runDueNow);
+    const stepMs = options.advanceStepMs ?? 60_000;
+    const advance = (by: string) =>
+      exclusive(async (): Promise<AdvanceReport> => {
+        let ms: number;
+        try {
+          ms = durationMs(by);
+        } catch (error) {
+          throw new RangeError((error as Error).message);
+        }
+        if (!(ms > 0)) throw new RangeError(`cannot advance the clock by ${by}: give a positive duration such as P2D`);
+        // The advance adds `ms` to the offset exactly; real time spent running jobs comes on top.
+        const endOffset = clock.offsetMs + ms;
+        const endAt = () => Date.now() + endOffset;
+        // What the bus already holds belongs to before the jump (a capture just made enrolls first).
+        await bus.drain();
+        await runDueNow();
+        let moments = 0;
+        for (;;) {
+          const now = clock.now().getTime();
+          const candidates = [await nextDueAt(client, tableName, clock.now()), bus.nextRetryAt()]
+            .filter((d): d is Date => d !== undefined)
+            .map((d) => d.getTime());
+          const next = Math.max(Math.min(...candidates), now + stepMs);
+          if (candidates.length === 0 || next >= endAt()) break;
+          clock.advanceTo(new Date(next));
+          await runDueNow();
+          moments++;
+        }
+        clock.advanceMs(Math.max(0, endOffset - clock.offsetMs));
+        await runDueNow();
+        return { now: clock.now().toISOString(), moments: moments + 1 };
+      });
 
     const authSecret = options.dataDir
       ? localAuthSecret(options.dataDir)
@@ -316,7 +351,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         config,
         clock,
         sesEndpoint,
-        afterAdvance: tick,
+        advance,
+        deadLetters: {
+          list: () => bus.deadLetters,
+          redrive: (ids) => bus.redrive(ids),
+        },
         describeMessage: async (providerId) => {
           const m = await nurture.getMessageByProviderId(providerId);
           return m && { leadId: m.leadId, kind: m.kind, sequenceId: m.sequenceId, stepId: m.stepId, virtualSentAt: m.sentAt };
@@ -368,6 +407,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       authSecret,
       log,
       tick,
+      advance,
+      redrive: (ids) => bus.redrive(ids),
       stop: stopAll,
     };
   } catch (error) {

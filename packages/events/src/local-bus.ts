@@ -128,9 +128,14 @@ export class LocalBus implements EventPublisher {
    * Resolves once every accepted event has been delivered or dead-lettered, or waits for a retry
    * due later than `drainWithinMs` from now (a clock advance runs those).
    */
-  drain(): Promise<void> {
-    if (this.#busy()) return new Promise((resolve) => this.#idle.push(resolve));
-    return Promise.resolve();
+  drain(options: { retries?: boolean } = {}): Promise<void> {
+    // `retries: false`: only what is running or queued; a clock advance runs the retries itself.
+    const busy = options.retries === false ? () => this.#queue.length > 0 || this.#running > 0 : () => this.#busy();
+    if (!busy()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => (busy() ? this.#idle.push(check) : resolve());
+      this.#idle.push(check);
+    });
   }
 
   /** When the earliest waiting retry falls due, if any. */
@@ -199,7 +204,9 @@ export class LocalBus implements EventPublisher {
     for (const w of this.#waiting) clearTimeout(w.timer);
     this.#waiting = [];
     this.#queue = [];
-    this.#settle();
+    clearTimeout(this.#idleTimer);
+    // A stopped bus delivers nothing more: every drain is over.
+    for (const check of this.#idle.splice(0)) check();
   }
 
   #busy(): boolean {
@@ -273,18 +280,16 @@ export class LocalBus implements EventPublisher {
     if (pump) this.#pump();
   }
 
+  /** Lets every drain look again; those still waiting (a near retry) look again shortly. */
   #settle(): void {
-    if (this.#busy()) {
-      // Only far retries left would keep drain waiting forever: look again when the horizon moves.
-      if (this.#queue.length === 0 && this.#running === 0 && this.#idle.length > 0 && !this.#idleTimer) {
-        this.#idleTimer = setTimeout(() => {
-          this.#idleTimer = undefined;
-          this.#settle();
-        }, 50);
-      }
-      return;
+    for (const check of this.#idle.splice(0)) check();
+    if (this.#idle.length > 0 && !this.#idleTimer && !this.#stopped) {
+      this.#idleTimer = setTimeout(() => {
+        this.#idleTimer = undefined;
+        this.#settle();
+      }, 50);
+      this.#idleTimer.unref?.();
     }
-    for (const resolve of this.#idle.splice(0)) resolve();
   }
 }
 

@@ -260,12 +260,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       };
     }
 
+    // Inside an advance, retries wait for their moment; the timer's tick waits for near ones too.
+    let drainRetries = true;
     const runJob = async (job: JobEntry) => {
       // A run stops at its batch size; locally the rest is due now too, so run again until done.
       for (let pass = 0; pass < 50; pass++) {
         const { worked, more, report } = await job.run(registryPorts);
         if (worked > 0) log.info(job.name, { ...report });
-        await bus.drain();
+        await bus.drain({ retries: drainRetries });
         if (!more) break;
       }
     };
@@ -278,7 +280,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const runDueNow = async () => {
       bus.runDue();
-      await bus.drain();
+      await bus.drain({ retries: drainRetries });
       for (const job of JOBS) await runJob(job);
     };
     const tick = () => exclusive(runDueNow);
@@ -296,9 +298,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const endOffset = clock.offsetMs + ms;
         const endAt = () => Date.now() + endOffset;
         // What the bus already holds belongs to before the jump (a capture just made enrolls first).
-        await bus.drain();
-        await runDueNow();
+        await bus.drain({ retries: false });
+        drainRetries = false;
         let moments = 0;
+        try {
+          await runDueNow();
         for (;;) {
           const now = clock.now().getTime();
           const candidates = [await nextDueAt(client, tableName, clock.now()), bus.nextRetryAt()]
@@ -312,6 +316,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }
         clock.advanceMs(Math.max(0, endOffset - clock.offsetMs));
         await runDueNow();
+        } finally {
+          drainRetries = true;
+        }
         return { now: clock.now().toISOString(), moments: moments + 1 };
       });
 

@@ -218,7 +218,8 @@ export const JOBS: readonly JobEntry[] = [
   job({
     name: "notification-retries",
     ports: ["sales"],
-    capabilities: ["table", "send-email", "slack"],
+    // "publish": a retried hand-off may announce lead.assigned, which it could not before.
+    capabilities: ["table", "publish", "send-email", "slack"],
     timeoutSeconds: 60,
     everyMinutes: 5,
     async run({ sales }) {

@@ -15,7 +15,7 @@ export interface DevRouteDeps {
   clock: VirtualClock;
   sesEndpoint: string;
   /** Moves the clock and runs whatever falls due on the way (every job at every due moment). */
-  advance: (by: string) => Promise<{ now: string; moments: number }>;
+  advance: (by: string) => Promise<{ now: string; moments: number; failedRuns: number }>;
   /** The local bus's dead letters, and their redrive through the same handlers. */
   deadLetters?: {
     list: () => readonly DeadLetter[];

@@ -202,8 +202,22 @@ export class LocalBus implements EventPublisher {
   stop(): void {
     this.#stopped = true;
     for (const w of this.#waiting) clearTimeout(w.timer);
+    // What was still owed a delivery would be lost with the process: keep it as a dead letter, so
+    // the next start lists it and a redrive delivers it.
+    const owed = [...this.#waiting.map((w) => w.delivery), ...this.#queue];
     this.#waiting = [];
     this.#queue = [];
+    for (const delivery of owed) {
+      this.deadLetters.push({
+        id: randomUUID(),
+        rule: delivery.rule.name,
+        event: delivery.event,
+        error: "the local bus stopped before this delivery ran; redrive it",
+        attempts: delivery.attempt - 1,
+        at: this.options.clock.now().toISOString(),
+      });
+    }
+    if (owed.length > 0) this.options.onDeadLettersChanged?.(this.deadLetters);
     clearTimeout(this.#idleTimer);
     // A stopped bus delivers nothing more: every drain is over.
     for (const check of this.#idle.splice(0)) check();

@@ -40,7 +40,7 @@ const STARTS = {
 describe("a clock advance", () => {
   for (const [when, startAt] of Object.entries(STARTS)) {
     it(`sends a whitepaper lead submitted on ${when} its welcome email after one P3D advance`, async () => {
-      const stack = await startTestStack({ clockStartAt: startAt });
+      const stack = await startTestStack({ clockStartAt: startAt, ...(process.env.CLOCK_LOG ? { logLevel: "info" as const } : {}) });
       try {
         const email = `whitepaper-${randomUUID().slice(0, 8)}@analytical-engines.example`;
         const res = await post(`${stack.url}/v1/forms/whitepaper/submissions`, {
@@ -67,6 +67,47 @@ describe("a clock advance", () => {
       }
     }, 60_000);
   }
+
+  it("runs a sweep that failed at the step's moment again a minute later, still inside the window", async () => {
+    // Wednesday 03:00: the welcome falls due at 08:30 London, and the sweep at that moment fails once.
+    let stack: LocalStack | undefined;
+    let failed = 0;
+    const windowOpens = new Date("2027-01-13T08:30:00Z").getTime();
+    stack = await startTestStack({
+      clockStartAt: STARTS["Wednesday 03:00 UTC"],
+      ...(process.env.CLOCK_LOG ? { logLevel: "info" as const } : {}),
+      wrapAdapters: ({ nurture }) => ({
+        nurture: new Proxy(nurture, {
+          get(target, property, receiver) {
+            const value = Reflect.get(target, property, receiver) as unknown;
+            if (typeof value !== "function") return value;
+            if (property !== "listDue") return value.bind(target);
+            return async (...args: unknown[]) => {
+              // One sweep: each of its four shard workers fails on its first listing and stops.
+              if (failed < 4 && stack && stack.clock.now().getTime() >= windowOpens) {
+                failed++;
+                throw new Error("injected: the table is throttling");
+              }
+              return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            };
+          },
+        }),
+      }),
+    });
+    try {
+      const email = `again-${randomUUID().slice(0, 8)}@analytical-engines.example`;
+      const res = await post(`${stack.url}/v1/forms/whitepaper/submissions`, { email, firstName: "Ada", company: "Analytical Engines Ltd", title: "Data analyst", consent: true });
+      expect(res.status).toBe(202);
+      const advanced = await post(`${stack.url}/dev/clock/advance`, { by: "P3D" });
+      expect(advanced.status).toBe(200);
+      expect(failed).toBe(4);
+      const emails = await emailsTo(stack, email);
+      expect(emails.map((e) => e.stepId)[0]).toBe("welcome");
+      expect(new Date(emails[0]?.virtualSentAt ?? "").getTime() - windowOpens).toBeLessThan(5 * 60_000);
+    } finally {
+      await stack.stop();
+    }
+  }, 60_000);
 
   it("runs P30D of a sequence in one advance, every step in its window", async () => {
     const stack = await startTestStack({ clockStartAt: STARTS["Friday 22:00 UTC"] });

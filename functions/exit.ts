@@ -1,16 +1,4 @@
-/**
- * Nurture exit: a lead that qualified, unsubscribed or closed leaves every running sequence that
- * lists that event in `exitOn`. Ending an ended enrollment is a no-op, so redelivery is safe.
- */
-import { exitEnrollments } from "@leadloop/core/nurture/enroll";
-import { ruleTarget } from "./lib/rule-target";
+/** Nurture exit: the target of the exit rule (every event a sequence may exit on). What it runs, its trigger and its ports are in packages/core/src/registry.ts. */
+import { lambdaFor } from "./lib/lambda-for";
 
-export const handler = ruleTarget(async (event, _rule, { deps, log }) => {
-  const leadId = event.detail.leadId;
-  if (typeof leadId !== "string") {
-    log.warn("event names no lead; nothing to end", { detail: event.detail });
-    return;
-  }
-  const ended = await exitEnrollments(deps, { leadId, event: event["detail-type"] });
-  log.info("enrollments ended", { ended });
-});
+export const handler = lambdaFor("exit");

@@ -1,18 +1,4 @@
-/**
- * The recycler, run every fifteen minutes: not-now leads whose recycle date has come go back to
- * nurture (`lead.recycled`). Each move is conditional, so an overlapping run is harmless, and a run
- * that died between the move and the announcement is completed by the next.
- */
-import { recycleDueLeads } from "@leadloop/core/feedback/recycle-due-leads";
-import { feedbackDeps } from "./lib/feedback-deps";
-import { beginInvocation, useRuntime } from "./lib/runtime";
+/** The recycler, on its schedule: not-now leads whose date came go back to nurture. What it runs, its trigger and its ports are in packages/core/src/registry.ts. */
+import { lambdaFor } from "./lib/lambda-for";
 
-const runtime = useRuntime();
-const deps = feedbackDeps(runtime);
-
-export async function handler(_event?: unknown, context?: unknown) {
-  beginInvocation(runtime.logger, context);
-  const report = await recycleDueLeads(deps);
-  if (report.due > 0) runtime.log.info("recycle", { ...report });
-  return report;
-}
+export const handler = lambdaFor("recycler");

@@ -1,17 +1,4 @@
-/**
- * Report: the target of the `report` rule (every leadloop event and SES's engagement events). Each
- * event adds to the funnel's day aggregates exactly once: the lead's report state and the
- * increments commit together, so EventBridge's redeliveries add nothing.
- */
-import { recordReportEvent } from "@leadloop/core/reports/record-report-event";
-import { createDocumentClient } from "@leadloop/store/document-client";
-import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
-import { ruleTarget } from "./lib/rule-target";
-import { useRuntime } from "./lib/runtime";
+/** Report: the target of the report rule (every leadloop event and SES's engagement events). What it runs, its trigger and its ports are in packages/core/src/registry.ts. */
+import { lambdaFor } from "./lib/lambda-for";
 
-const reports = new DynamoReportStore({ client: createDocumentClient(), tableName: useRuntime().env.TABLE_NAME });
-
-export const handler = ruleTarget(async (event, _rule, { log }) => {
-  const outcome = await recordReportEvent({ reports }, event);
-  log.info("report", { outcome });
-});
+export const handler = lambdaFor("report");

@@ -1,46 +1,24 @@
 /**
- * The asynchronous side: one EventBridge rule per routing rule from the core (the same list the
- * local bus applies), each delivering `{ rule, event }` to its target's function, and the
- * schedules (sweeper every minute, republisher every five). Every target has a retry policy, a
- * dead-letter queue and alarms (asyncTarget).
+ * The asynchronous side, generated from the registry (packages/core/src/registry.ts): one function
+ * per entry, one EventBridge rule per routing rule of each handler (the same list the local bus
+ * applies), each delivering `{ rule, event }` under the rule's delivery policy, and one schedule
+ * per job. An entry added to the registry is deployed with no edit here; one dropped is gone.
+ * Every target has a retry policy, a dead-letter queue and alarms (asyncTarget).
  */
 import { Duration } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import { Cron, type StackContext, use } from "sst/constructs";
-import { type HandlerTarget, handlerRules, type RoutingRule, routingRules } from "@leadloop/core/routing/routing-rules";
+import { DEFAULT_DELIVERY, deliveryPolicy, type RoutingRule } from "@leadloop/core/routing/routing-rules";
+import { HANDLERS, JOBS, type RegistryEntry, rulesOf, scheduleExpression } from "@leadloop/core/registry";
 import { ApiStack } from "./api-stack";
 import { Core } from "./core-stack";
 import { type AsyncTarget, asyncTarget } from "./leadloop-function";
 import { type Capability, grant } from "./permissions";
 
-interface TargetFunction {
-  handler: string;
-  capabilities: Capability[];
-  /** Notifies reps: gets the teams' Slack webhook secrets (one per `slackWebhookEnv`). */
-  slack?: boolean;
-}
-
-/**
- * The function behind each enroll rule. It sends double-opt-in confirmations but publishes
- * nothing (the confirmation link's route, in the API, announces the confirmed lead).
- */
-const ENROLL: TargetFunction = { handler: "functions/enroll.handler", capabilities: ["table", "send-email"] };
-
-/**
- * Functions for the handler rules. A rule whose target is not listed is not deployed yet; adding
- * engagement, handoff or feedback is one line here once its function exists.
- */
-export const HANDLER_FUNCTIONS: Partial<Record<HandlerTarget, TargetFunction>> = {
-  exit: { handler: "functions/exit.handler", capabilities: ["table"] },
-  handoff: { handler: "functions/handoff.handler", capabilities: ["table", "publish", "send-email"], slack: true },
-  feedback: { handler: "functions/feedback.handler", capabilities: ["table", "publish"] },
-  report: { handler: "functions/report.handler", capabilities: ["table"] },
-  engagement: { handler: "functions/engagement.handler", capabilities: ["table", "publish"] },
-};
-
-/** EventBridge retries a delivery that failed (throttled, no permission) for up to a day. */
-const DELIVERY = { retryAttempts: 8, maxEventAge: Duration.hours(24) };
+/** The construct id of an entry's function: `claim-sla` → `ClaimSla`. */
+export const functionId = (entry: Pick<RegistryEntry, "name">): string =>
+  entry.name.replace(/(^|-)([a-z])/g, (_m, _dash, letter: string) => letter.toUpperCase());
 
 export function NurtureStack({ stack }: StackContext) {
   const core = use(Core);
@@ -49,25 +27,26 @@ export function NurtureStack({ stack }: StackContext) {
   // Only the functions that notify reps may read the teams' Slack webhooks.
   const slackSecrets = Object.values(core.slackSecrets);
 
-  const functions = new Map<string, AsyncTarget>();
-  const functionFor = (target: string, spec: TargetFunction): AsyncTarget => {
-    let made = functions.get(target);
-    if (!made) {
-      const id = `${target[0]?.toUpperCase()}${target.slice(1)}`;
-      made = asyncTarget(
-        stack,
-        id,
-        core,
-        { handler: spec.handler, timeout: 30, ...(spec.slack ? { bind: slackSecrets } : {}) },
-        publicUrl,
-      );
-      grant(made.fn, core, spec.capabilities);
-      functions.set(target, made);
-    }
+  const functionFor = (entry: RegistryEntry, async: { retryAttempts: number; maxEventAge: Duration }, reserved?: number): AsyncTarget => {
+    const made = asyncTarget(
+      stack,
+      functionId(entry),
+      core,
+      {
+        handler: `functions/${entry.name}.handler`,
+        timeout: entry.timeoutSeconds,
+        ...(reserved ? { reservedConcurrentExecutions: reserved } : {}),
+        ...(entry.capabilities.includes("slack") ? { bind: slackSecrets } : {}),
+        ...async,
+      },
+      publicUrl,
+    );
+    grant(made.fn, core, entry.capabilities.filter((c): c is Capability => c !== "slack"));
     return made;
   };
 
   const route = (rule: RoutingRule, target: AsyncTarget) => {
+    const policy = deliveryPolicy(rule);
     const deployed = new events.Rule(stack, `Rule-${rule.name}`, {
       ruleName: `${stack.stage}-leadloop-${rule.name}`.slice(0, 64),
       description: `leadloop routing rule ${rule.name} (${rule.target})`,
@@ -76,7 +55,8 @@ export function NurtureStack({ stack }: StackContext) {
       eventPattern: { source: ["leadloop"] },
       targets: [
         new targets.LambdaFunction(target.fn, {
-          ...DELIVERY,
+          retryAttempts: policy.retryAttempts,
+          maxEventAge: Duration.seconds(policy.maxEventAgeSeconds),
           deadLetterQueue: target.deadLetters,
           // The same (event, rule) pair the local bus passes to its handlers.
           event: events.RuleTargetInput.fromObject({ rule: rule.name, event: events.EventField.fromPath("$") }),
@@ -88,75 +68,29 @@ export function NurtureStack({ stack }: StackContext) {
     (deployed.node.defaultChild as events.CfnRule).eventPattern = rule.pattern;
   };
 
-  for (const rule of routingRules(config)) route(rule, functionFor("enroll", ENROLL));
-  for (const rule of handlerRules()) {
-    const spec = HANDLER_FUNCTIONS[rule.target];
-    if (spec) route(rule, functionFor(rule.target, spec));
+  const functions = new Map<string, AsyncTarget>();
+  for (const entry of HANDLERS) {
+    // Lambda's own async retries are one policy for the function, whatever rule delivered.
+    const made = functionFor(entry, {
+      retryAttempts: DEFAULT_DELIVERY.asyncRetryAttempts,
+      maxEventAge: Duration.seconds(DEFAULT_DELIVERY.asyncMaxEventAgeSeconds),
+    });
+    functions.set(entry.name, made);
+    for (const rule of rulesOf(entry, config)) route(rule, made);
   }
 
-  // The sweeper claims each step before sending, so two overlapping runs are safe; one at a time
-  // keeps the SES send rate (maxSendsPerSecond) true across the account.
-  const sweeper = asyncTarget(
-    stack,
-    "Sweeper",
-    core,
-    { handler: "functions/sweeper.handler", timeout: 60, reservedConcurrentExecutions: 1, retryAttempts: 0, maxEventAge: Duration.minutes(2) },
-    publicUrl,
-  );
-  grant(sweeper.fn, core, ["table", "publish", "send-email"]);
-  new Cron(stack, "SweepEveryMinute", {
-    schedule: "rate(1 minute)",
-    job: { function: sweeper.fn, cdk: { target: { deadLetterQueue: sweeper.deadLetters, retryAttempts: 2, maxEventAge: Duration.minutes(2) } } },
-  });
+  // A job runs one at a time (reserved concurrency 1: each claims its work, so overlap would be
+  // safe, but one sweeper keeps the SES send rate true across the account). A missed run is not
+  // retried by Lambda: the next scheduled run takes the same due work.
+  for (const entry of JOBS) {
+    const period = Duration.minutes(Math.max(entry.everyMinutes, 1));
+    const made = functionFor(entry, { retryAttempts: 0, maxEventAge: period }, 1);
+    functions.set(entry.name, made);
+    new Cron(stack, `${functionId(entry)}Schedule`, {
+      schedule: scheduleExpression(entry) as `rate(${string})`,
+      job: { function: made.fn, cdk: { target: { deadLetterQueue: made.deadLetters, retryAttempts: 2, maxEventAge: period } } },
+    });
+  }
 
-  const republisher = asyncTarget(
-    stack,
-    "Republisher",
-    core,
-    { handler: "functions/republisher.handler", timeout: 60, reservedConcurrentExecutions: 1, retryAttempts: 0, maxEventAge: Duration.minutes(10) },
-    publicUrl,
-  );
-  grant(republisher.fn, core, ["table", "publish"]);
-  new Cron(stack, "RepublishEveryFiveMinutes", {
-    schedule: "rate(5 minutes)",
-    job: { function: republisher.fn, cdk: { target: { deadLetterQueue: republisher.deadLetters, retryAttempts: 2, maxEventAge: Duration.minutes(10) } } },
-  });
-
-  // Recycle dates are days: a quarter-hour run is prompt enough, and overlapping runs are safe.
-  const recycler = asyncTarget(
-    stack,
-    "Recycler",
-    core,
-    { handler: "functions/recycler.handler", timeout: 60, reservedConcurrentExecutions: 1, retryAttempts: 0, maxEventAge: Duration.minutes(15) },
-    publicUrl,
-  );
-  grant(recycler.fn, core, ["table", "publish"]);
-  new Cron(stack, "RecycleEveryFifteenMinutes", {
-    schedule: "rate(15 minutes)",
-    job: { function: recycler.fn, cdk: { target: { deadLetterQueue: recycler.deadLetters, retryAttempts: 2, maxEventAge: Duration.minutes(15) } } },
-  });
-
-  // Claim windows are hours long: five minutes late is on time. Moves are conditional, so an
-  // overlapping run is harmless; one at a time keeps the notices in order.
-  const salesSla = asyncTarget(
-    stack,
-    "SalesSla",
-    core,
-    {
-      handler: "functions/sales-sla.handler",
-      timeout: 60,
-      reservedConcurrentExecutions: 1,
-      retryAttempts: 0,
-      maxEventAge: Duration.minutes(5),
-      bind: slackSecrets,
-    },
-    publicUrl,
-  );
-  grant(salesSla.fn, core, ["table", "publish", "send-email"]);
-  new Cron(stack, "SalesSlaEveryFiveMinutes", {
-    schedule: "cron(*/5 * * * ? *)",
-    job: { function: salesSla.fn, cdk: { target: { deadLetterQueue: salesSla.deadLetters, retryAttempts: 2, maxEventAge: Duration.minutes(5) } } },
-  });
-
-  return { functions, sweeper, republisher, salesSla, recycler };
+  return { functions };
 }

@@ -7,7 +7,19 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AppDeps } from "@leadloop/api/app";
 import { createApp } from "@leadloop/api/app";
-import { handlerRules, type LeadloopConfig, loadConfigOrThrow, routingRules } from "@leadloop/core";
+import {
+  allRules,
+  deliveryPolicy,
+  HANDLERS,
+  handlerFor,
+  JOBS,
+  type LeadloopConfig,
+  loadConfigOrThrow,
+  REGISTRY,
+  routingRules,
+  rulesOf,
+  scheduleExpression,
+} from "@leadloop/core";
 import { TABLE_INDEXES, tableDefinition, TTL_ATTRIBUTE } from "@leadloop/store/table";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +29,6 @@ import { AUTH_SECRET_NAME, LEADLOOP_SECRET_NAMES, NO_AUTH_SECRET } from "../../f
 import { resolveSlackWebhooks, SlackWebhookSecretError, slackWebhookNames } from "../../functions/lib/slack-webhooks";
 import { API_ROUTES } from "../../infra/api-stack";
 import { CONFIG_SNAPSHOT_NAME } from "../../infra/config-snapshot";
-import { HANDLER_FUNCTIONS } from "../../infra/nurture-stack";
 import { synthesize } from "../../infra/synthesize";
 import { type DeployedEnvironment, deployedEnvironment, resolveValue, secretStandIn } from "./deployed-environment";
 
@@ -149,11 +160,49 @@ describe("event routing", () => {
     expect(JSON.parse(transformer.InputTemplate.replace(`<${key}>`, '{"id":"e1"}'))).toEqual({ rule: "exit", event: { id: "e1" } });
   });
 
-  it("deploys the handler rules whose functions exist, with the core's patterns", () => {
-    for (const rule of handlerRules().filter((r) => HANDLER_FUNCTIONS[r.target])) {
-      const deployed = rules().filter(([, r]) => r.Targets[0]?.InputTransformer?.InputTemplate.includes(`"rule":"${rule.name}"`));
-      expect(deployed, rule.name).toHaveLength(1);
-      expect(deployed[0]?.[1].EventPattern).toEqual(rule.pattern);
+  /** The logical id of the function deployed for a registry entry (functions/<name>.handler). */
+  const functionOf = (name: string) => deployedFunctions().find((f) => f.handler === name)?.id;
+
+  it("gives every target of the core's rules a registry handler", () => {
+    for (const rule of allRules(config)) expect(handlerFor(rule.target), `${rule.name} → ${rule.target}`).toBeDefined();
+    // What the registry must hold; an entry dropped from it fails here, not silently in a stage.
+    expect(REGISTRY.map((e) => e.name).sort()).toEqual(
+      ["claim-sla", "confirmations", "engagement", "enroll", "exit", "feedback", "handoff", "notification-retries", "outbox-republisher", "qualification-republisher", "recycler", "report", "republisher", "sweeper"],
+    );
+  });
+
+  it("deploys every registry handler with a rule per routing rule, under the rule's delivery policy", () => {
+    for (const entry of HANDLERS) {
+      const fnId = functionOf(entry.name);
+      expect(fnId, `functions/${entry.name}.handler`).toBeDefined();
+      expect(readFileSync(join("functions", `${entry.name}.ts`), "utf8")).toContain(`lambdaFor("${entry.name}")`);
+      const expected = rulesOf(entry, config);
+      expect(expected.length, entry.name).toBeGreaterThan(0);
+      for (const rule of expected) {
+        const deployed = rules().filter(([, r]) => r.Targets[0]?.InputTransformer?.InputTemplate.includes(`"rule":"${rule.name}"`));
+        expect(deployed, rule.name).toHaveLength(1);
+        const [, props] = deployed[0]!;
+        expect(props.EventPattern, rule.name).toEqual(rule.pattern);
+        expect(JSON.stringify(props.Targets[0]?.Arn), rule.name).toContain(fnId!);
+        const policy = deliveryPolicy(rule);
+        expect(props.Targets[0]?.RetryPolicy, rule.name).toEqual({ MaximumRetryAttempts: policy.retryAttempts, MaximumEventAgeInSeconds: policy.maxEventAgeSeconds });
+      }
+    }
+    // No rule left over that the registry does not know.
+    const routed = rules().filter(([, r]) => r.Targets[0]?.InputTransformer);
+    expect(routed).toHaveLength(allRules(config).length);
+  });
+
+  it("deploys every registry job on its schedule, one run at a time", () => {
+    for (const job of JOBS) {
+      const fnId = functionOf(job.name);
+      expect(fnId, `functions/${job.name}.handler`).toBeDefined();
+      expect(readFileSync(join("functions", `${job.name}.ts`), "utf8")).toContain(`lambdaFor("${job.name}")`);
+      const scheduled = rules().filter(([, r]) => r.ScheduleExpression && JSON.stringify(r.Targets[0]?.Arn).includes(fnId!));
+      expect(scheduled.map(([, r]) => r.ScheduleExpression), job.name).toEqual([scheduleExpression(job)]);
+      const [, fn] = leadloopFunctions().find(([id]) => id === fnId) ?? [];
+      expect(fn?.Properties?.ReservedConcurrentExecutions, job.name).toBe(1);
+      expect(fn?.Properties?.Timeout, job.name).toBe(job.timeoutSeconds);
     }
   });
 
@@ -161,11 +210,11 @@ describe("event routing", () => {
     core.resourceCountIs("AWS::Events::EventBus", 1);
   });
 
-  it("sweeps every minute with one sweeper at a time, republishes every five minutes and recycles every fifteen", () => {
+  it("sweeps every minute, recycles every fifteen and runs the other jobs every five", () => {
     const schedules = rules().filter(([, r]) => r.ScheduleExpression).map(([, r]) => r.ScheduleExpression);
-    expect(schedules.sort()).toEqual(["cron(*/5 * * * ? *)", "rate(1 minute)", "rate(15 minutes)", "rate(5 minutes)"]);
+    expect(schedules.sort()).toEqual(["rate(1 minute)", "rate(15 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)"]);
     const concurrency = leadloopFunctions().map(([, f]) => f.Properties?.ReservedConcurrentExecutions).filter(Boolean);
-    expect(concurrency).toEqual([1, 1, 1, 1]);
+    expect(concurrency).toEqual(JOBS.map(() => 1));
   });
 });
 
@@ -220,7 +269,7 @@ describe("functions", () => {
   it("run Node.js 22 with the secret fetched at start-up, never in the template", () => {
     const functions = leadloopFunctions();
     expect(functions.map(([, f]) => f.Properties?.Handler).sort()).toEqual(
-      ["api", "engagement", "enroll", "exit", "feedback", "handoff", "recycler", "report", "republisher", "sales-sla", "sweeper"].map((name) => `functions/${name}.handler`),
+      ["api", ...REGISTRY.map((e) => e.name)].sort().map((name) => `functions/${name}.handler`),
     );
     for (const [id, fn] of functions) {
       expect(fn.Properties?.Runtime, id).toBe("nodejs22.x");
@@ -236,7 +285,7 @@ describe("functions", () => {
 describe("function environments", () => {
   it("every function's environment parses with the runtime's own schema, secrets read from SSM", () => {
     const functions = deployedFunctions();
-    expect(functions.length).toBe(11);
+    expect(functions.length).toBe(1 + REGISTRY.length);
     for (const { id, environment } of functions) {
       const { variables, lookup } = environment();
       const parsed = parseEnvironment(withConfigValues(variables, lookup));
@@ -296,8 +345,9 @@ describe("secrets", () => {
   it("binds each team's Slack webhook secret to exactly the functions that notify reps", () => {
     const names = slackWebhookNames(config.teams.teams, LEADLOOP_SECRET_NAMES);
     expect(names).toEqual(["SLACK_WEBHOOK_ENTERPRISE_NA"]);
-    const notifying = handlersCalling(/salesDeps\(/);
-    expect(notifying).toEqual(["handoff", "sales-sla"]);
+    // The registry says which entries notify reps; the API does not.
+    const notifying = REGISTRY.filter((e) => e.capabilities.includes("slack")).map((e) => e.name).sort();
+    expect(notifying).toEqual(["claim-sla", "handoff", "notification-retries"]);
     for (const { id, handler, environment } of deployedFunctions()) {
       const { variables, bound, lookup } = environment();
       for (const name of names) expect(Object.keys(variables), id).not.toContain(name);
@@ -349,7 +399,7 @@ describe("IAM", () => {
 
   it("lets only the functions that send email send it, as the stage's identity", () => {
     // Api: a purchase that changes a customer's tier sends the tier-change email.
-    expect(allowed("ses:SendEmail")).toEqual(["ApiFunction", "Enroll", "Handoff", "SalesSla", "Sweeper"]);
+    expect(allowed("ses:SendEmail")).toEqual(["ApiFunction", "ClaimSla", "Enroll", "Handoff", "NotificationRetries", "Sweeper"]);
     for (const s of statements().filter((s) => [s.Action].flat().includes("ses:SendEmail"))) {
       const resources = [s.Resource].flat().map((r) => resolveValue(r, templates[0]!, templates));
       expect(resources).toHaveLength(2);
@@ -360,8 +410,20 @@ describe("IAM", () => {
 
   it("lets only the functions that publish put events, on the leadloop bus", () => {
     // SesEventsToBus: the default bus's rule forwarding this stage's SES events to the leadloop bus.
-    expect(allowed("events:PutEvents")).toEqual(["ApiFunction", "Engagement", "Feedback", "Handoff", "Recycler", "Republisher", "SalesSla", "SesEventsToBusEventsRole", "Sweeper"]);
-    expect(allowed("dynamodb:PutItem")).toHaveLength(11);
+    expect(allowed("events:PutEvents")).toEqual([
+      "ApiFunction",
+      "ClaimSla",
+      "Engagement",
+      "Feedback",
+      "Handoff",
+      "NotificationRetries",
+      "QualificationRepublisher",
+      "Recycler",
+      "Republisher",
+      "SesEventsToBusEventsRole",
+      "Sweeper",
+    ]);
+    expect(allowed("dynamodb:PutItem")).toHaveLength(1 + REGISTRY.length);
   });
 
   it("lets each function read the SSM parameters of exactly the secrets it binds", () => {

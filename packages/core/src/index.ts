@@ -31,3 +31,4 @@ export * from "./data-ops/index";
 export * from "./reports/index";
 export * from "./feedback/index";
 export * from "./rewards/index";
+export * from "./registry";

@@ -4,6 +4,7 @@
  */
 import type { EventEnvelope, LeadloopConfig } from "@leadloop/core";
 import { HttpProblem } from "@leadloop/api";
+import type { DeadLetter } from "@leadloop/events";
 import { Hono } from "hono";
 import { demoPage } from "./demo-page";
 import { firstLink, isSesAction, SES_ACTIONS, sesEngagementEvent } from "./ses-event-injector";
@@ -13,8 +14,13 @@ export interface DevRouteDeps {
   config: LeadloopConfig;
   clock: VirtualClock;
   sesEndpoint: string;
-  /** Runs whatever is due after the clock moved (the sweeper, SLA checks…). */
-  afterAdvance: () => Promise<void>;
+  /** Moves the clock and runs whatever falls due on the way (every job at every due moment). */
+  advance: (by: string) => Promise<{ now: string; moments: number; failedRuns: number }>;
+  /** The local bus's dead letters, and their redrive through the same handlers. */
+  deadLetters?: {
+    list: () => readonly DeadLetter[];
+    redrive: (ids?: readonly string[]) => Promise<{ redriven: number; failed: number; unknownRule: number }>;
+  };
   /** Extra facts per SES message id (lead, sequence, step, tags) known to the store. */
   describeMessage?: (messageId: string) => Promise<Record<string, unknown> | undefined>;
   /** Puts SES-shaped engagement events on the local bus (POST /dev/emails/{messageId}/{action}). */
@@ -147,14 +153,33 @@ export function devRoutes(deps: DevRouteDeps): Hono {
       by = undefined;
     }
     if (typeof by !== "string") throw invalidBy('send {"by":"P2D"}, an ISO 8601 duration such as P2D or PT3H');
-    let now: Date;
     try {
-      now = deps.clock.advance(by);
+      return c.json(await deps.advance(by));
     } catch (error) {
-      throw invalidBy((error as Error).message);
+      if (error instanceof RangeError) throw invalidBy(error.message);
+      throw error;
     }
-    await deps.afterAdvance();
-    return c.json({ now: now.toISOString() });
+  });
+
+  app.get("/dev/dead-letters", (c) => c.json(deps.deadLetters?.list() ?? []));
+
+  app.post("/dev/dead-letters/redrive", async (c) => {
+    if (!deps.deadLetters) throw new HttpProblem(404, "not-found", "Not found", "This stack keeps no dead letters.");
+    let ids: unknown;
+    if ((c.req.header("content-type") ?? "").includes("json")) {
+      try {
+        ids = ((await c.req.json()) as { ids?: unknown } | null)?.ids;
+      } catch {
+        ids = undefined;
+      }
+    }
+    if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => typeof id === "string"))) {
+      throw new HttpProblem(422, "validation", "Some fields are not valid", "ids: must be a list of dead-letter ids from GET /dev/dead-letters", {}, {
+        errors: [{ field: "ids", message: "must be a list of dead-letter ids" }],
+      });
+    }
+    const report = await deps.deadLetters.redrive(ids as string[] | undefined);
+    return c.json({ ...report, left: deps.deadLetters.list().length });
   });
 
   return app;

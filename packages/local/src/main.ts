@@ -15,6 +15,8 @@ const stack = await startLocalStack({
   dataDir,
   configDir: process.env.LEADLOOP_CONFIG_DIR ?? "config",
   logLevel: (process.env.LEADLOOP_LOG_LEVEL as "info" | "warn" | "error" | undefined) ?? "info",
+  // e.g. LEADLOOP_CLOCK_START=2026-12-04T22:00:00Z npm start: try Friday night whatever the hour.
+  ...(process.env.LEADLOOP_CLOCK_START ? { clockStartAt: process.env.LEADLOOP_CLOCK_START } : {}),
 }).catch((error: unknown) => {
   console.error(`leadloop could not start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
@@ -26,7 +28,8 @@ leadloop local stack is running
   Demo form      ${stack.url}/
   Capture API    POST ${stack.url}/v1/forms/{formId}/submissions
   Emails sent    ${stack.url}/dev/emails   (SES emulator viewer: ${stack.sesEndpoint})
-  Clock          POST ${stack.url}/dev/clock/advance  {"by":"P2D"}
+  Clock          POST ${stack.url}/dev/clock/advance  {"by":"P2D"}   (now ${stack.clock.now().toISOString()})
+  Dead letters   ${stack.url}/dev/dead-letters   (replay them: npm run redrive)
   Health         ${stack.url}/health
   DynamoDB Local ${stack.dynamoEndpoint}  (table ${stack.tableName}, data in ${dataDir}/)
 

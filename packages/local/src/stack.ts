@@ -10,36 +10,26 @@ import { join } from "node:path";
 import { type AppLogger, createApp, createAuthenticator, type RateLimit } from "@leadloop/api";
 import {
   AuthSettings,
-  applyOutcome,
-  type FeedbackDeps,
-  recycleDueLeads,
   allRules,
-  checkClaimSlas,
-  handOff,
-  retryNotifications,
-  settleConfirmations,
+  type FeedbackDeps,
+  HANDLERS,
+  JOBS,
+  type JobEntry,
+  type RegistryPorts,
   type SalesDeps,
   type SalesStore,
-  enrollLead,
-  exitEnrollments,
-  recordReportEvent,
-  handleEngagementEvent,
   type EventPublisher,
   type LeadloopConfig,
   type LeadStore,
+  durationMs,
   loadConfigOrThrow,
   type Mailer,
   type NurtureDeps,
   NurtureSettings,
   type NurtureStore,
-  republishEvents,
-  republishPending,
-  republishQualifications,
-  type RoutingRule,
-  sweepDueSteps,
   TokenSigner,
 } from "@leadloop/core";
-import { type BusHandler, LocalBus } from "@leadloop/events";
+import { type BusHandler, type DeadLetter, LocalBus } from "@leadloop/events";
 import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
 import { createDocumentClient, DynamoFeedbackStore, DynamoLeadRecords, DynamoLeadStore, DynamoNurtureStore, DynamoReportStore, DynamoRewardsStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
 import type { SESv2Client } from "@aws-sdk/client-sesv2";
@@ -49,8 +39,10 @@ import type { Context } from "hono";
 import { consoleLogger } from "./console-logger";
 import { devRoutes } from "./dev-routes";
 import { startDynamoDbLocal, startSesLocal } from "./engines";
+import { deadLetterFile, readDeadLetters, writeDeadLetters } from "./dead-letters";
 import { localAuthSecret } from "./local-secrets";
 import { TagRememberingMailer } from "./ses-event-injector";
+import { nextDueAt } from "./next-due";
 import { VirtualClock } from "./virtual-clock";
 
 /** The configuration set the local mailer names; SES-shaped events carry it as SES's would. */
@@ -82,8 +74,18 @@ export interface LocalStackOptions {
    * own `store`, `nurture` and `sales` fields stay the bare adapters, for tests to inspect.
    */
   wrapAdapters?: (adapters: StackAdapters) => Partial<StackAdapters>;
-  /** First pause before the bus redelivers to a failed handler (doubling each time); default 50 ms. */
+  /**
+   * First pause before the bus redelivers to a failed handler (doubling each time); default the
+   * rule's delivery policy (`deliveryPolicy` in the core, the same the stacks deploy).
+   */
   busRetryDelayMs?: number;
+  /** Start the virtual clock at this instant (it then runs at real speed), e.g. 22:00 UTC or a Saturday. */
+  clockStartAt?: Date | string;
+  /**
+   * The shortest step of a clock advance between due moments (the schedules' finest rate in AWS
+   * is a minute, so nothing is later than it would be there); default one minute.
+   */
+  advanceStepMs?: number;
   /** Sees the SDK clients once built, e.g. to add middleware that counts requests. */
   instrumentClients?: (clients: StackClients) => void;
 }
@@ -95,6 +97,14 @@ export interface StackAdapters {
   sales: SalesStore;
   mailer: Mailer;
   publisher: EventPublisher;
+}
+
+export interface AdvanceReport {
+  now: string;
+  /** Due moments the advance stopped at and ran the jobs for (the end of the advance included). */
+  moments: number;
+  /** Job runs that failed on the way; what they left due was taken by a later moment's run (or the next tick). */
+  failedRuns: number;
 }
 
 export interface StackClients {
@@ -123,8 +133,15 @@ export interface LocalStack {
   /** The HS256 secret bearer tokens are verified with (`npm run token` signs with the same). */
   authSecret: string;
   log: AppLogger;
-  /** Runs the periodic jobs once (republisher; later the sweeper and SLA checks). */
+  /** Runs the bus retries and every scheduled job of the registry once, as of the clock's now. */
   tick(): Promise<void>;
+  /**
+   * Moves the clock forward by an ISO 8601 duration and runs every job at each due moment it
+   * crosses, in order, after the deliveries in flight (what `POST /dev/clock/advance` does).
+   */
+  advance(by: string): Promise<AdvanceReport>;
+  /** Replays dead-lettered deliveries (all, or the ids named) through their handlers. */
+  redrive(ids?: readonly string[]): Promise<{ redriven: number; failed: number; unknownRule: number }>;
   stop(): Promise<void>;
 }
 
@@ -195,7 +212,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sesClient = createSesClient({ endpoint: sesEndpoint });
     options.instrumentClients?.({ dynamo: client, ses: sesClient });
     const bareMailer = new TagRememberingMailer(new SesMailer({ client: sesClient, configurationSet: LOCAL_CONFIGURATION_SET }));
-    const clock = new VirtualClock(options.dataDir ? join(options.dataDir, "clock.json") : undefined);
+    const clock = new VirtualClock(options.dataDir ? join(options.dataDir, "clock.json") : undefined, {
+      ...(options.clockStartAt !== undefined ? { startAt: options.clockStartAt } : {}),
+    });
     const signer = new TokenSigner(localSigningKey(options.dataDir));
 
     const handlers: Partial<Record<string, BusHandler>> = {};
@@ -203,11 +222,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       rules: allRules(config),
       handlers,
       clock,
-      // A capture announces a new lead just before storing it; enrollment retries until it is
-      // stored, so give it seconds, not the default's 0.75 s (EventBridge allows minutes).
-      attempts: 8,
       ...(options.busRetryDelayMs !== undefined ? { retryDelayMs: options.busRetryDelayMs } : {}),
-      onDeadLetter: (letter) => log.error("event dead-lettered", { rule: letter.rule, error: letter.error }),
+      // Kept in the data folder: a dead letter is a lead's missed step until it is redriven.
+      deadLetters: options.dataDir ? readDeadLetters(deadLetterFile(options.dataDir)) : [],
+      onDeadLettersChanged: (letters: readonly DeadLetter[]) => {
+        if (options.dataDir) writeDeadLetters(deadLetterFile(options.dataDir), letters);
+      },
+      onDeadLetter: (letter) =>
+        log.error("event dead-lettered; `npm run redrive` replays it", { rule: letter.rule, attempts: letter.attempts, error: letter.error }),
     });
     stops.push(async () => {
       await Promise.race([bus.drain(), new Promise((r) => setTimeout(r, 2000))]);
@@ -226,64 +248,120 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const ports: StackAdapters = { ...bare, ...options.wrapAdapters?.(bare) };
     const { leads, mailer, publisher } = ports;
     const deps: NurtureDeps = { config, leads, nurture: ports.nurture, mailer, publisher, clock, settings, signer, log };
-    const leadIdOf = (detail: unknown) => String((detail as { leadId?: unknown }).leadId ?? "");
-    handlers.enroll = async (event, rule: RoutingRule) => {
-      if (rule.target !== "enroll") return;
-      await enrollLead(deps, { leadId: leadIdOf(event.detail), sequenceId: rule.sequenceId, eventTime: event.time });
-    };
     const chat = new SlackWebhookNotifier({ env: options.env ?? process.env });
     const salesDeps: SalesDeps = { config, leads, sales: ports.sales, mailer, publisher, clock, settings, chat, log };
-    handlers.handoff = async (event) => {
-      const result = await handOff(salesDeps, event.detail);
-      if (result.status === "assigned") log.info("lead handed off", { leadId: result.item.leadId, teamId: result.item.teamId, rep: result.item.rep });
-    };
-    handlers.exit = async (event) => {
-      await exitEnrollments(deps, { leadId: leadIdOf(event.detail), event: event["detail-type"] });
-    };
-    handlers.report = async (event) => {
-      await recordReportEvent({ reports }, event);
-    };
-    handlers.engagement = async (event) => {
-      const outcome = await handleEngagementEvent(deps, event);
-      if (outcome.kind === "ignored") log.info("engagement event ignored", { reason: outcome.reason });
-    };
-
     const feedback = new DynamoFeedbackStore({ client, tableName });
     const rewards = new DynamoRewardsStore({ client, tableName });
     const feedbackDeps: FeedbackDeps = { config, leads, feedback, publisher, clock, log };
-    handlers.feedback = async (event) => {
-      await applyOutcome(feedbackDeps, event.detail);
-    };
+    const records = new DynamoLeadRecords({ client, tableName });
+    const registryPorts: RegistryPorts = { nurture: deps, sales: salesDeps, feedback: feedbackDeps, reports: { reports }, records };
 
-    const tick = async () => {
-      const republished = await republishPending({ leads, publisher });
-      if (republished > 0) log.info(`republished ${republished} lead(s) the bus had not seen`);
-      await republishEvents({ leads, publisher, clock, log });
-      await bus.drain();
-      // Not-now leads whose date came go back to nurture before the sweep, so their first step
-      // is already waiting when it runs.
-      const recycled = await recycleDueLeads(feedbackDeps);
-      if (recycled.due > 0) log.info("recycle dates reached", { ...recycled });
-      await bus.drain();
-      // Sweep until nothing more is due now (each pass takes a batch per shard).
+    // The bus delivers to the registry's handlers, as EventBridge delivers to their functions.
+    for (const entry of HANDLERS) {
+      handlers[entry.target] = async (event, rule) => {
+        const result = await entry.handle(registryPorts, event, rule);
+        if (!entry.quiet) log.info(entry.name, { rule: rule.name, ...result });
+      };
+    }
+
+    // Inside an advance, retries wait for their moment; the timer's tick waits for near ones too.
+    let drainRetries = true;
+    const runJob = async (job: JobEntry): Promise<boolean> => {
+      // A run stops at its batch size; locally the rest is due now too, so run again until done.
       for (let pass = 0; pass < 50; pass++) {
-        const report = await sweepDueSteps(deps);
-        if (report.sent + report.skipped + report.ended + report.retried > 0) log.info("swept", { ...report });
-        await bus.drain();
-        if (report.due < settings.batchSize) break;
+        try {
+          const { worked, more, report } = await job.run(registryPorts, {});
+          if (worked > 0) log.info(job.name, { ...report });
+          if (!more) return true;
+        } catch (error) {
+          // As a failed cron run in AWS: what it left due is taken by the next run.
+          log.warn(`${job.name} failed; its next run takes what is left`, { error: String(error) });
+          return false;
+        } finally {
+          await bus.drain({ retries: drainRetries });
+        }
       }
-      // Claim windows that closed move their leads on; notifications that failed get another try.
-      const sla = await checkClaimSlas(salesDeps);
-      if (sla.overdue > 0) log.info("claim SLAs checked", { ...sla });
-      await settleConfirmations({ ...deps, records: new DynamoLeadRecords({ client, tableName }) });
-      const owed = await retryNotifications(salesDeps);
-      if (owed.owed > 0) log.info("rep notifications retried", { ...owed });
-      await bus.drain();
-      // Qualifications whose lead.qualified every retry failed to publish: announced now, so the lead reaches sales.
-      const reannounced = await republishQualifications(deps);
-      if (reannounced > 0) log.info(`announced ${reannounced} qualification(s) the bus had not seen`);
-      await bus.drain();
+      return true;
     };
+    // Jobs never overlap (in AWS each has reserved concurrency 1): the timer and an advance take turns.
+    let jobs: Promise<unknown> = Promise.resolve();
+    const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+      const run = jobs.then(work);
+      jobs = run.catch(() => {});
+      return run;
+    };
+    /** Runs the due bus retries and each job once (every job, or those named); returns the jobs that failed. */
+    const runDueNow = async (only: readonly JobEntry[] = JOBS): Promise<JobEntry[]> => {
+      bus.runDue();
+      await bus.drain({ retries: drainRetries });
+      const failed: JobEntry[] = [];
+      for (const job of only) if (!(await runJob(job))) failed.push(job);
+      return failed;
+    };
+    const tick = () =>
+      exclusive(async () => {
+        const failed = await runDueNow();
+        // The timer retries soon anyway; a caller of tick() (a test, a fault suite) is told.
+        if (failed.length > 0) throw new Error(`${failed.map((j) => j.name).join(", ")} failed; the next tick takes what they left`);
+      });
+    const stepMs = options.advanceStepMs ?? 60_000;
+    const advance = (by: string) =>
+      exclusive(async (): Promise<AdvanceReport> => {
+        let ms: number;
+        try {
+          ms = durationMs(by);
+        } catch (error) {
+          throw new RangeError((error as Error).message);
+        }
+        if (!(ms > 0)) throw new RangeError(`cannot advance the clock by ${by}: give a positive duration such as P2D`);
+        // The advance adds `ms` to the offset exactly; real time spent running jobs comes on top.
+        const endOffset = clock.offsetMs + ms;
+        const endAt = () => Date.now() + endOffset;
+        // What the bus already holds belongs to before the jump (a capture just made enrolls first).
+        await bus.drain({ retries: false });
+        drainRetries = false;
+        let moments = 0;
+        let failedRuns = 0;
+        let retrySteps = 0;
+        let lastFailed: JobEntry[] = [];
+        // Failed runs are tried again a step later at most this often in a row, then left to the next due moment.
+        let againStreak = 0;
+        try {
+          lastFailed = await runDueNow();
+          failedRuns += lastFailed.length;
+          for (;;) {
+            const now = clock.now().getTime();
+            const indexed = (await nextDueAt(client, tableName, clock.now()))?.getTime();
+            // A run that failed left its work due at or before now: run those jobs again a step
+            // later, as their next cron run would, not at the end of the advance (past the window).
+            const again = lastFailed.length > 0 && againStreak < 3 && (indexed === undefined || indexed > now + stepMs);
+            const due = again ? now + stepMs : indexed;
+            const retry = bus.nextRetryAt()?.getTime();
+            // A bus retry needs no job run, only its delivery: take it at its own time.
+            if (retry !== undefined && retry < endAt() && (due === undefined || retry < Math.max(due, now + stepMs))) {
+              clock.advanceTo(new Date(retry));
+              bus.runDue();
+              await bus.drain({ retries: false });
+              retrySteps++;
+              continue;
+            }
+            if (due === undefined) break;
+            const next = Math.max(due, now + stepMs);
+            if (next >= endAt()) break;
+            clock.advanceTo(new Date(next));
+            againStreak = again ? againStreak + 1 : 0;
+            lastFailed = await runDueNow(again ? lastFailed : JOBS);
+            failedRuns += lastFailed.length;
+            moments++;
+          }
+          clock.advanceMs(Math.max(0, endOffset - clock.offsetMs));
+          failedRuns += (await runDueNow()).length;
+        } finally {
+          drainRetries = true;
+        }
+        log.info("clock advanced", { by, now: clock.now().toISOString(), moments: moments + 1, busRetries: retrySteps, failedRuns });
+        return { now: clock.now().toISOString(), moments: moments + 1, failedRuns };
+      });
 
     const authSecret = options.dataDir
       ? localAuthSecret(options.dataDir)
@@ -292,7 +370,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...deps,
       log,
       authenticate: createAuthenticator(AuthSettings.parse({ hs256Secret: authSecret })),
-      records: new DynamoLeadRecords({ client, tableName }),
+      records,
       rewards,
       clientIp: socketIp,
       sales: ports.sales,
@@ -321,7 +399,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         config,
         clock,
         sesEndpoint,
-        afterAdvance: tick,
+        advance,
+        deadLetters: {
+          list: () => bus.deadLetters,
+          redrive: (ids) => bus.redrive(ids),
+        },
         describeMessage: async (providerId) => {
           const m = await nurture.getMessageByProviderId(providerId);
           return m && { leadId: m.leadId, kind: m.kind, sequenceId: m.sequenceId, stepId: m.stepId, virtualSentAt: m.sentAt };
@@ -375,6 +457,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       authSecret,
       log,
       tick,
+      advance,
+      redrive: (ids) => bus.redrive(ids),
       stop: stopAll,
     };
   } catch (error) {

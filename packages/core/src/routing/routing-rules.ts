@@ -120,6 +120,65 @@ export function handlerRules(): HandlerRule[] {
   return rules.map(checked);
 }
 
+/**
+ * How hard a rule's deliveries are retried before they become dead letters. The stacks deploy it
+ * (the EventBridge target's RetryPolicy and the function's async invoke config) and the local bus
+ * replays it on the virtual clock, so a handler that fails for a while behaves the same in both.
+ * In AWS EventBridge retries a delivery Lambda refused (throttled) and Lambda retries an
+ * invocation that threw; the local bus cannot tell the two apart and grants a failing delivery
+ * both, in that order.
+ */
+export interface DeliveryPolicy {
+  /** EventBridge target RetryPolicy.MaximumRetryAttempts (0–185). */
+  retryAttempts: number;
+  /** EventBridge target RetryPolicy.MaximumEventAgeInSeconds (60–86,400); also the local bus's give-up age. */
+  maxEventAgeSeconds: number;
+  /**
+   * The local bus's pause before EventBridge's first retry, doubling each time (EventBridge's own
+   * exponential back-off is not published; this keeps a lead that is not stored yet seconds away).
+   */
+  firstRetryDelayMs: number;
+  /** Lambda's async invoke config: retries of an invocation that threw (0–2), a minute then two apart. */
+  asyncRetryAttempts: number;
+  /** Lambda's async invoke config MaximumEventAgeInSeconds (60–21,600). */
+  asyncMaxEventAgeSeconds: number;
+}
+
+/** What every rule target gets unless it names its own below. */
+export const DEFAULT_DELIVERY: DeliveryPolicy = {
+  retryAttempts: 8,
+  maxEventAgeSeconds: 24 * 3600,
+  firstRetryDelayMs: 200,
+  asyncRetryAttempts: 2,
+  asyncMaxEventAgeSeconds: 6 * 3600,
+};
+
+/** The pauses of Lambda's own async retries, as AWS documents them (about one, then two minutes). */
+export const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000] as const;
+
+/** Per-target exceptions to DEFAULT_DELIVERY (none today: every handler is idempotent and cheap to retry). */
+const DELIVERY_BY_TARGET: Partial<Record<RoutingRule["target"], Partial<DeliveryPolicy>>> = {};
+
+export function deliveryPolicy(rule: Pick<RoutingRule, "target">): DeliveryPolicy {
+  return { ...DEFAULT_DELIVERY, ...DELIVERY_BY_TARGET[rule.target] };
+}
+
+/**
+ * The pause before each retry of a delivery under `policy`, in order: EventBridge's retries, then
+ * Lambda's. Retries that would start after the event's maximum age are dropped.
+ */
+export function retrySchedule(policy: DeliveryPolicy): number[] {
+  const delays: number[] = [];
+  for (let i = 0; i < policy.retryAttempts; i++) delays.push(policy.firstRetryDelayMs * 2 ** i);
+  for (let i = 0; i < policy.asyncRetryAttempts; i++) delays.push(ASYNC_RETRY_DELAYS_MS[Math.min(i, ASYNC_RETRY_DELAYS_MS.length - 1)]!);
+  const maxAgeMs = policy.maxEventAgeSeconds * 1000;
+  let elapsed = 0;
+  return delays.filter((delay) => {
+    elapsed += delay;
+    return elapsed <= maxAgeMs;
+  });
+}
+
 /** Everything the bus routes: the config's enroll rules, then the fixed handler rules. */
 export function allRules(config: Pick<LeadloopConfig, "sequences">): RoutingRule[] {
   return unique<RoutingRule>([...routingRules(config), ...handlerRules()]);

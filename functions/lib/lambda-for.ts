@@ -1,0 +1,61 @@
+/**
+ * Every Lambda but the API is one registry entry (packages/core/src/registry.ts) run by this
+ * wiring: `export const handler = lambdaFor("enroll")`. It builds the ports the entry names, once
+ * per container, and nothing else (the Slack webhook secrets only for an entry that needs them).
+ * A rule target gets its zod-parsed `{ rule, event }` input through `ruleTarget`; a scheduled job
+ * runs once over what is due now.
+ */
+import { type PortName, type RegistryEntry, type RegistryPorts, registryEntry } from "@leadloop/core/registry";
+import { createDocumentClient } from "@leadloop/store/document-client";
+import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
+import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
+import { feedbackDeps } from "./feedback-deps";
+import { ruleTarget, UnknownRuleError } from "./rule-target";
+import { beginInvocation, type Runtime, useRuntime } from "./runtime";
+import { salesDeps } from "./sales-deps";
+
+const BUILDERS: { [P in PortName]: (runtime: Runtime) => RegistryPorts[P] } = {
+  nurture: (runtime) => runtime.deps,
+  sales: (runtime) => salesDeps(runtime),
+  feedback: (runtime) => feedbackDeps(runtime),
+  reports: (runtime) => ({ reports: new DynamoReportStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }) }),
+  records: (runtime) => new DynamoLeadRecords({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }),
+};
+
+/** Margin left for a job's last writes before Lambda's timeout. */
+const DEADLINE_MARGIN_MS = 3_000;
+
+/** Lambda's remaining time as a deadline, less the margin; none outside Lambda. */
+export function deadlineOf(context: unknown, now = Date.now()): number | undefined {
+  const remaining = (context as { getRemainingTimeInMillis?: () => number } | undefined)?.getRemainingTimeInMillis?.();
+  return remaining === undefined ? undefined : now + remaining - DEADLINE_MARGIN_MS;
+}
+
+/** The ports an entry names, built from the container's runtime. */
+export function portsFor(entry: RegistryEntry, runtime: Runtime): RegistryPorts {
+  return Object.fromEntries(entry.ports.map((name) => [name, BUILDERS[name](runtime)])) as unknown as RegistryPorts;
+}
+
+export type LambdaHandler = (input: unknown, context?: unknown) => Promise<unknown>;
+
+export function lambdaFor(name: string): LambdaHandler {
+  const entry = registryEntry(name);
+  const runtime = useRuntime();
+  const ports = portsFor(entry, runtime);
+  if (entry.kind === "handler") {
+    return ruleTarget(async (event, rule, { log }) => {
+      // A rule of another target delivered here means the stacks and this code disagree.
+      if (rule.target !== entry.target) throw new UnknownRuleError(rule.name);
+      const result = await entry.handle(ports, event, rule);
+      log.info(entry.name, { ...result });
+    });
+  }
+  return async (_event, context) => {
+    beginInvocation(runtime.logger, context);
+    const deadline = deadlineOf(context);
+    const { worked, report } = await entry.run(ports, deadline === undefined ? {} : { deadline });
+    // Only a run that did something is worth a line; an idle minute would drown the log.
+    if (worked > 0) runtime.log.info(entry.name, { ...report });
+    return report;
+  };
+}

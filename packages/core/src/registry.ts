@@ -1,0 +1,312 @@
+/**
+ * The registry of handlers and jobs: every rule target on the bus and every scheduled job, once.
+ * The Lambda entry points (functions/), the SST stacks (rules, schedules, IAM) and the local stack
+ * (bus subscriptions and the timer) are all generated from this list, so they cannot drift: a
+ * handler written here runs the same in AWS and on a laptop, and an entry dropped here is gone
+ * everywhere at once. Adding a job is one entry in `JOBS`.
+ */
+import { recycleDueLeads } from "./feedback/recycle-due-leads";
+import { applyOutcome, type FeedbackDeps } from "./feedback/apply-outcome";
+import { republishPending } from "./capture";
+import { handleEngagementEvent } from "./engagement/engagement-handler";
+import { republishQualifications } from "./engagement/record-behaviour";
+import type { LeadRecordStore } from "./data-ops/lead-records";
+import { republishEvents } from "./events-outbox";
+import { settleConfirmations } from "./nurture/confirmation";
+import { enrollLead, exitEnrollments, type NurtureDeps } from "./nurture/enroll";
+import { sweepDueSteps } from "./nurture/sweeper";
+import { recordReportEvent, type ReportDeps } from "./reports/record-report-event";
+import { allRules, type EventEnvelope, type RoutingRule } from "./routing/routing-rules";
+import type { LeadloopConfig } from "./config/schema";
+import { checkClaimSlas } from "./sales/claim-sla";
+import { handOff } from "./sales/handoff";
+import { retryNotifications } from "./sales/handoff-notification";
+import type { SalesDeps } from "./sales/sales-deps";
+
+/**
+ * What a function may do in AWS beyond logging; infra turns each into IAM statements (or, for
+ * `slack`, binds the teams' webhook secrets). Locally every port is there anyway.
+ */
+export type Capability = "table" | "publish" | "send-email" | "slack";
+
+/** The port bundles the use cases take; an entry names the ones it needs, and only those are built. */
+export interface RegistryPorts {
+  nurture: NurtureDeps;
+  sales: SalesDeps;
+  feedback: FeedbackDeps;
+  reports: ReportDeps;
+  /** What erasing a lead deletes (an unconfirmed lead is deleted when its link expires). */
+  records: LeadRecordStore;
+}
+export type PortName = keyof RegistryPorts;
+
+/** A use case's result, logged by whoever ran it; `worked` counts the items it acted on. */
+export interface RunReport {
+  [key: string]: unknown;
+}
+
+interface EntryBase<P extends PortName> {
+  /** Stable: it names the Lambda (functions/<name>.ts), its logical id and its dead-letter queue. */
+  name: string;
+  ports: readonly P[];
+  capabilities: readonly Capability[];
+  /** The function's timeout in AWS. */
+  timeoutSeconds: number;
+}
+
+export interface HandlerEntry<P extends PortName = PortName> extends EntryBase<P> {
+  kind: "handler";
+  /** Receives every rule of `allRules` with this target (one per sequence for `enroll`). */
+  target: RoutingRule["target"];
+  /** A thrown error means "retry me" (the delivery policy decides how often, then dead-letters it). */
+  handle(ports: Pick<RegistryPorts, P>, event: EventEnvelope, rule: RoutingRule): Promise<RunReport>;
+  /** Runs on every bus event: its result is not worth a log line each time. */
+  quiet?: boolean;
+}
+
+export interface JobEntry<P extends PortName = PortName> extends EntryBase<P> {
+  kind: "job";
+  /** How often the schedule fires in AWS, in minutes. Locally the clock runs every job at each due moment. */
+  everyMinutes: number;
+  /**
+   * One run over what is due now. `more` says a run stopped at its batch size with work left: the
+   * local clock runs it again at once, while in AWS the next scheduled run takes the rest.
+   */
+  run(ports: Pick<RegistryPorts, P>, options: JobRunOptions): Promise<{ worked: number; more?: boolean; report: RunReport }>;
+}
+
+export interface JobRunOptions {
+  /**
+   * Real time (epoch ms) by which the run must have finished: in AWS the invocation's remaining
+   * time less a margin; locally none. Jobs that sweep a due index take no entry they cannot finish.
+   */
+  deadline?: number;
+}
+
+export type RegistryEntry = HandlerEntry | JobEntry;
+
+const withDeadline = (options: JobRunOptions) => (options.deadline !== undefined ? { deadline: options.deadline } : {});
+
+const leadIdOf = (event: EventEnvelope): string | undefined =>
+  typeof event.detail.leadId === "string" ? event.detail.leadId : undefined;
+
+/** Pins each entry's port names to its function's argument type while keeping one array type. */
+const handler = <P extends PortName>(entry: Omit<HandlerEntry<P>, "kind">): HandlerEntry =>
+  ({ kind: "handler", ...entry }) as unknown as HandlerEntry;
+const job = <P extends PortName>(entry: Omit<JobEntry<P>, "kind">): JobEntry => ({ kind: "job", ...entry }) as unknown as JobEntry;
+
+/** The targets of `allRules`, each one function in AWS. */
+export const HANDLERS: readonly HandlerEntry[] = [
+  // Sends double-opt-in confirmations but publishes nothing (the confirmation route announces).
+  handler({
+    name: "enroll",
+    target: "enroll",
+    ports: ["nurture"],
+    capabilities: ["table", "send-email"],
+    timeoutSeconds: 30,
+    async handle({ nurture }, event, rule) {
+      if (rule.target !== "enroll") throw new Error(`enroll got the ${rule.target} rule ${rule.name}`);
+      const leadId = leadIdOf(event);
+      if (!leadId) return { skipped: "event names no lead" };
+      // A lead not stored yet throws LeadNotYetStoredError while the event is fresh: the delivery
+      // policy's retries bring it back once the capture has stored the lead.
+      const result = await enrollLead(nurture, { leadId, sequenceId: rule.sequenceId, eventTime: event.time });
+      return { sequenceId: rule.sequenceId, result };
+    },
+  }),
+  // The `engagement` rule (SES's events) and the `score` rule (lead captured, updated, recycled).
+  handler({
+    name: "engagement",
+    target: "engagement",
+    ports: ["nurture"],
+    capabilities: ["table", "publish"],
+    timeoutSeconds: 30,
+    async handle({ nurture }, event) {
+      return { ...(await handleEngagementEvent(nurture, event)) };
+    },
+  }),
+  handler({
+    name: "handoff",
+    target: "handoff",
+    ports: ["sales"],
+    capabilities: ["table", "publish", "send-email", "slack"],
+    timeoutSeconds: 30,
+    async handle({ sales }, event) {
+      const result = await handOff(sales, event.detail);
+      return result.status === "assigned"
+        ? { status: result.status, leadId: result.item.leadId, teamId: result.item.teamId, rep: result.item.rep, notified: result.notified }
+        : { status: result.status };
+    },
+  }),
+  handler({
+    name: "feedback",
+    target: "feedback",
+    ports: ["feedback"],
+    capabilities: ["table", "publish"],
+    timeoutSeconds: 30,
+    async handle({ feedback }, event) {
+      return { outcome: event.detail.outcome, result: await applyOutcome(feedback, event.detail) };
+    },
+  }),
+  handler({
+    name: "exit",
+    target: "exit",
+    ports: ["nurture"],
+    capabilities: ["table"],
+    timeoutSeconds: 30,
+    quiet: true,
+    async handle({ nurture }, event) {
+      const leadId = leadIdOf(event);
+      if (!leadId) return { skipped: "event names no lead" };
+      return { ended: await exitEnrollments(nurture, { leadId, event: event["detail-type"] }) };
+    },
+  }),
+  handler({
+    name: "report",
+    target: "report",
+    ports: ["reports"],
+    capabilities: ["table"],
+    timeoutSeconds: 30,
+    quiet: true,
+    async handle({ reports }, event) {
+      return { outcome: await recordReportEvent(reports, event) };
+    },
+  }),
+];
+
+/**
+ * The scheduled jobs, in the order the local clock runs them at each moment: announcements first
+ * (so enrollments exist), recycling before the sweep (a recycled lead's first step is then waiting
+ * for it), the sweep, then the sales side, then qualifications the bus never saw.
+ */
+export const JOBS: readonly JobEntry[] = [
+  // A lead stored while the bus refused its lead.captured is announced now; enrolling twice is harmless.
+  job({
+    name: "republisher",
+    ports: ["nurture"],
+    capabilities: ["table", "publish"],
+    timeoutSeconds: 60,
+    everyMinutes: 5,
+    async run({ nurture }) {
+      const republished = await republishPending({ leads: nurture.leads, publisher: nurture.publisher });
+      return { worked: republished, report: { republished } };
+    },
+  }),
+  // Recycle dates are days: a quarter-hour run is prompt enough, and each move is conditional.
+  job({
+    name: "recycler",
+    ports: ["feedback"],
+    capabilities: ["table", "publish"],
+    timeoutSeconds: 60,
+    everyMinutes: 15,
+    async run({ feedback }, options) {
+      const report = await recycleDueLeads(feedback, withDeadline(options));
+      return { worked: report.due, report: { ...report } };
+    },
+  }),
+  // Claims each step before sending, so overlapping runs are safe; one at a time (reserved
+  // concurrency 1, see infra) keeps the SES send rate true across the account.
+  job({
+    name: "sweeper",
+    ports: ["nurture"],
+    capabilities: ["table", "publish", "send-email"],
+    timeoutSeconds: 60,
+    everyMinutes: 1,
+    async run({ nurture }, options) {
+      const report = await sweepDueSteps(nurture, withDeadline(options));
+      return { worked: report.due, more: report.due >= nurture.settings.batchSize, report: { ...report } };
+    },
+  }),
+  // Claim windows are hours long: five minutes late is on time. A reassignment notifies the next rep.
+  job({
+    name: "claim-sla",
+    ports: ["sales"],
+    capabilities: ["table", "publish", "send-email", "slack"],
+    timeoutSeconds: 60,
+    everyMinutes: 5,
+    async run({ sales }, options) {
+      const report = await checkClaimSlas(sales, withDeadline(options));
+      return { worked: report.overdue, report: { ...report } };
+    },
+  }),
+  // A rep notice that failed (SES or Slack down) gets another try until it is delivered or given up.
+  job({
+    name: "notification-retries",
+    ports: ["sales"],
+    // "publish": a retried hand-off may announce lead.assigned, which it could not before.
+    capabilities: ["table", "publish", "send-email", "slack"],
+    timeoutSeconds: 60,
+    everyMinutes: 5,
+    async run({ sales }, options) {
+      const report = await retryNotifications(sales, withDeadline(options));
+      return { worked: report.owed, report: { ...report } };
+    },
+  }),
+  // Events written to the outbox with their state change (lead.closed, lead.assigned, lead.claimed,
+  // tier changes) whose producer's publish failed are announced now.
+  job({
+    name: "outbox-republisher",
+    ports: ["nurture"],
+    capabilities: ["table", "publish"],
+    timeoutSeconds: 60,
+    everyMinutes: 2,
+    async run({ nurture }, options) {
+      const report = await republishEvents(nurture, withDeadline(options));
+      return { worked: report.due, report: { ...report } };
+    },
+  }),
+  // Double opt-in: a confirmation email that failed is sent again, and a lead whose link expired unconfirmed is deleted.
+  job({
+    name: "confirmations",
+    ports: ["nurture", "records"],
+    capabilities: ["table", "send-email"],
+    timeoutSeconds: 60,
+    everyMinutes: 5,
+    async run({ nurture, records }, options) {
+      const report = await settleConfirmations({ ...nurture, records }, withDeadline(options));
+      return { worked: report.due, report: { ...report } };
+    },
+  }),
+  // A qualification whose lead.qualified every retry failed to publish is announced now.
+  job({
+    name: "qualification-republisher",
+    ports: ["nurture"],
+    capabilities: ["table", "publish"],
+    timeoutSeconds: 60,
+    everyMinutes: 5,
+    async run({ nurture }) {
+      const reannounced = await republishQualifications(nurture);
+      return { worked: reannounced, report: { reannounced } };
+    },
+  }),
+];
+
+export const REGISTRY: readonly RegistryEntry[] = [...HANDLERS, ...JOBS];
+
+export class UnknownEntryError extends Error {
+  override readonly name = "UnknownEntryError";
+  constructor(readonly entryName: string) {
+    super(`No handler or job named "${entryName}" in the registry (packages/core/src/registry.ts); known: ${REGISTRY.map((e) => e.name).join(", ")}.`);
+  }
+}
+
+export function registryEntry(name: string): RegistryEntry {
+  const entry = REGISTRY.find((e) => e.name === name);
+  if (!entry) throw new UnknownEntryError(name);
+  return entry;
+}
+
+/** The handler of a rule target. Every target of `allRules` has one (a registry test pins it). */
+export function handlerFor(target: RoutingRule["target"]): HandlerEntry | undefined {
+  return HANDLERS.find((h) => h.target === target);
+}
+
+/** A handler's trigger: the routing rules that deliver to it. */
+export function rulesOf(entry: HandlerEntry, config: Pick<LeadloopConfig, "sequences">): RoutingRule[] {
+  return allRules(config).filter((rule) => rule.target === entry.target);
+}
+
+/** The schedule expression EventBridge Scheduler / a CloudWatch rule understands. */
+export function scheduleExpression(entry: JobEntry): string {
+  return `rate(${entry.everyMinutes} ${entry.everyMinutes === 1 ? "minute" : "minutes"})`;
+}

@@ -72,7 +72,19 @@ export interface JobEntry<P extends PortName = PortName> extends EntryBase<P> {
    * One run over what is due now. `more` says a run stopped at its batch size with work left: the
    * local clock runs it again at once, while in AWS the next scheduled run takes the rest.
    */
-  run(ports: Pick<RegistryPorts, P>, options: JobRunOptions): Promise<{ worked: number; more?: boolean; report: RunReport }>;
+  run(ports: Pick<RegistryPorts, P>, options: JobRunOptions): Promise<JobRunResult>;
+}
+
+export interface JobRunResult {
+  worked: number;
+  more?: boolean;
+  /**
+   * Some of what was due could not be handled (a store failure); it stays due and the next run
+   * takes it. In AWS that is the next scheduled run; locally the clock runs the job again a
+   * minute later, as that cron run would.
+   */
+  incomplete?: boolean;
+  report: RunReport;
 }
 
 export interface JobRunOptions {
@@ -214,7 +226,7 @@ export const JOBS: readonly JobEntry[] = [
     everyMinutes: 1,
     async run({ nurture }, options) {
       const report = await sweepDueSteps(nurture, withDeadline(options));
-      return { worked: report.due, more: report.due >= nurture.settings.batchSize, report: { ...report } };
+      return { worked: report.due, more: report.due >= nurture.settings.batchSize, incomplete: report.failed > 0, report: { ...report } };
     },
   }),
   // Claim windows are hours long: five minutes late is on time. A reassignment notifies the next rep.

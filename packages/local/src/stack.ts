@@ -270,8 +270,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // A run stops at its batch size; locally the rest is due now too, so run again until done.
       for (let pass = 0; pass < 50; pass++) {
         try {
-          const { worked, more, report } = await job.run(registryPorts, {});
-          if (worked > 0) log.info(job.name, { ...report });
+          const { worked, more, incomplete, report } = await job.run(registryPorts, {});
+          if (worked > 0 || incomplete) log.info(job.name, { ...report });
+          if (incomplete) return false;
           if (!more) return true;
         } catch (error) {
           // As a failed cron run in AWS: what it left due is taken by the next run.

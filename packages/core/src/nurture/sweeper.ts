@@ -25,7 +25,7 @@ export interface SweepReport {
   lost: number;
   /** Claims of crashed sweepers, settled as handled without sending again. */
   recovered: number;
-  /** Items whose handling failed (a store outage); each is due again at once or after its claim lapses. */
+  /** Items (or shards) whose handling failed (a store outage); each is due again at once or after its claim lapses. */
   failed: number;
 }
 
@@ -63,7 +63,15 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
   const queue = [...shards];
   const worker = async () => {
     for (let shard = queue.shift(); shard !== undefined; shard = queue.shift()) {
-      const due = await deps.nurture.listDue(shard, now.toISOString(), deps.settings.batchSize);
+      let due: DueRef[];
+      try {
+        due = await deps.nurture.listDue(shard, now.toISOString(), deps.settings.batchSize);
+      } catch (error) {
+        // Likewise a shard that could not be listed: the others are swept, and it is next time.
+        report.failed++;
+        deps.log?.warn("due shard not listed; it is swept next time", { shard, error: String(error) });
+        continue;
+      }
       report.due += due.length;
       let next = 0;
       const lane = async () => {

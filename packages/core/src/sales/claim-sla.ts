@@ -17,18 +17,37 @@ export interface SlaReport {
   escalated: number;
   /** Items another checker (or a claim) changed first. */
   lost: number;
+  /** Shards or items whose check failed (a store outage); each is overdue again at the next run. */
+  failed: number;
 }
 
 export async function checkClaimSlas(deps: SalesDeps, limit = 100): Promise<SlaReport> {
-  const report: SlaReport = { overdue: 0, reassigned: 0, escalated: 0, lost: 0 };
+  const report: SlaReport = { overdue: 0, reassigned: 0, escalated: 0, lost: 0, failed: 0 };
   const now = deps.clock.now();
+  // One shard or item failing must not stop the others (nor the jobs run after this one): it
+  // stays overdue and the next run takes it again.
+  const failed = (error: unknown, extra: Record<string, unknown>) => {
+    report.failed++;
+    deps.log?.warn("claim SLA not checked; it stays overdue", { ...extra, error: String(error) });
+  };
   for (let shard = 0; shard < deps.sales.slaShards; shard++) {
-    for (const ref of await deps.sales.listOverdue(shard, now.toISOString(), limit)) {
-      const item = await deps.sales.getQueueItem(ref);
-      if (!item || item.claimedBy || item.escalatedAt || item.claimBy > now.toISOString()) continue;
-      report.overdue++;
-      const outcome = await missed(deps, item, now);
-      report[outcome]++;
+    let overdue: Awaited<ReturnType<typeof deps.sales.listOverdue>>;
+    try {
+      overdue = await deps.sales.listOverdue(shard, now.toISOString(), limit);
+    } catch (error) {
+      failed(error, { shard });
+      continue;
+    }
+    for (const ref of overdue) {
+      try {
+        const item = await deps.sales.getQueueItem(ref);
+        if (!item || item.claimedBy || item.escalatedAt || item.claimBy > now.toISOString()) continue;
+        report.overdue++;
+        const outcome = await missed(deps, item, now);
+        report[outcome]++;
+      } catch (error) {
+        failed(error, { leadId: ref.leadId });
+      }
     }
   }
   return report;

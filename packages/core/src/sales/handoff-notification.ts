@@ -195,21 +195,40 @@ export interface RetryReport {
   notified: number;
   retry: number;
   gaveUp: number;
+  /** Shards or items whose retry failed before a channel was tried (a store outage); each stays owed. */
+  failed: number;
 }
 
 /** The periodic job: every item still owed a notification whose pause is over gets another try. */
 export async function retryNotifications(deps: SalesDeps, limit = 100): Promise<RetryReport> {
-  const report: RetryReport = { owed: 0, notified: 0, retry: 0, gaveUp: 0 };
+  const report: RetryReport = { owed: 0, notified: 0, retry: 0, gaveUp: 0, failed: 0 };
   const now = deps.clock.now().toISOString();
+  // One shard or item failing must not stop the others (nor the jobs run after this one): it
+  // stays owed and the next run takes it again.
+  const failed = (error: unknown, extra: Record<string, unknown>) => {
+    report.failed++;
+    deps.log?.warn("rep notification not retried; it stays owed", { ...extra, error: String(error) });
+  };
   for (let shard = 0; shard < deps.sales.notifyShards; shard++) {
-    for (const ref of await deps.sales.listUnnotified(shard, now, limit)) {
-      const item = await deps.sales.getQueueItem(ref);
-      if (!item || item.notifiedAt || item.claimedBy) continue;
-      report.owed++;
-      const result = await notifyQueueItem(deps, item);
-      if (result === "notified") report.notified++;
-      else if (result === "retry") report.retry++;
-      else report.gaveUp++;
+    let owed: Awaited<ReturnType<typeof deps.sales.listUnnotified>>;
+    try {
+      owed = await deps.sales.listUnnotified(shard, now, limit);
+    } catch (error) {
+      failed(error, { shard });
+      continue;
+    }
+    for (const ref of owed) {
+      try {
+        const item = await deps.sales.getQueueItem(ref);
+        if (!item || item.notifiedAt || item.claimedBy) continue;
+        report.owed++;
+        const result = await notifyQueueItem(deps, item);
+        if (result === "notified") report.notified++;
+        else if (result === "retry") report.retry++;
+        else report.gaveUp++;
+      } catch (error) {
+        failed(error, { leadId: ref.leadId });
+      }
     }
   }
   return report;

@@ -6,7 +6,8 @@
  * Short in `npm test`; `npm run reliability:faults` runs 1,000 leads.
  */
 import { randomUUID } from "node:crypto";
-import type { Mailer, OutgoingEmail } from "@leadloop/core";
+import type { EventEnvelope, Mailer, OutgoingEmail } from "@leadloop/core";
+import type { BusHandler } from "@leadloop/events";
 import type { LocalStack, StackAdapters } from "@leadloop/local";
 import { sesEngagementEvent } from "@leadloop/local/ses-event-injector";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +18,9 @@ import { FULL, printFigures, sized } from "./size";
 
 const LEADS = Number(process.env.FAULTS_LEADS ?? sized(60, 1_000));
 const FAULT_RATE = 0.1;
-const SEED = Number(process.env.FAULT_SEED ?? 20_260_302);
+/** A fresh seed each run unless FAULT_SEED replays one; printed first so a failed run names it. */
+const SEED = process.env.FAULT_SEED ? Number(process.env.FAULT_SEED) : Math.floor(Math.random() * 2 ** 31);
+console.log(`[reliability:faults] FAULT_SEED=${SEED} (replay with FAULT_SEED=${SEED})`);
 const CONFIGURATION_SET = "leadloop-local";
 
 type Group = "nurture" | "engaged" | "demo" | "unsubscribe" | "bounce";
@@ -54,14 +57,55 @@ function recording(inner: Mailer, sent: Sent[], now: () => Date): Mailer {
 }
 
 const faults = new FaultLog();
+/** Lead ids and addresses to the lead's place in the plan: a lead's calls draw from its own fault stream. */
+const whose = new Map<string, string>();
+function keyOf(args: unknown[]): string | undefined {
+  const find = (v: unknown, depth: number): string | undefined => {
+    if (typeof v === "string") return whose.get(v);
+    if (depth > 2 || !v || typeof v !== "object") return undefined;
+    if (Array.isArray(v)) {
+      for (const x of v) {
+        const k = find(x, depth + 1);
+        if (k) return k;
+      }
+      return undefined;
+    }
+    const o = v as Record<string, unknown>;
+    for (const field of ["leadId", "email", "to", "lead", "detail", "tags"]) {
+      const k = find(o[field], depth + 1);
+      if (k) return k;
+    }
+    return undefined;
+  };
+  for (const a of args) {
+    const k = find(a, 0);
+    if (k) return k;
+  }
+  return undefined;
+}
 const sent: Sent[] = [];
 /** `lead.qualified` events the bus accepted, per lead. */
 const announced = new Map<string, number>();
+/** Per lead, what happened to it on the bus (events accepted, each delivery attempt's outcome), in order. */
+const busTrace = new Map<string, { ms: number; line: string }[]>();
+const note = (leadId: string | undefined, line: string) => {
+  if (!leadId) return;
+  const lines = busTrace.get(leadId) ?? [];
+  lines.push({ ms: performance.now() - faults.started, line: `${line} @${stack.clock.now().toISOString()}` });
+  busTrace.set(leadId, lines);
+};
+/** The lead an event is about: leadloop's own name it, SES's carry the message tags. */
+function leadOf(event: EventEnvelope): string | undefined {
+  const detail = event.detail as { leadId?: unknown; mail?: { tags?: Record<string, unknown> } };
+  if (typeof detail.leadId === "string") return detail.leadId;
+  const tag = detail.mail?.tags?.lead;
+  return Array.isArray(tag) && typeof tag[0] === "string" ? tag[0] : undefined;
+}
 let stack: LocalStack;
 let seqNow = () => sent.length;
 
 beforeAll(async () => {
-  const wrap = faultyAdapters({ rate: FAULT_RATE, seed: SEED, timeoutMs: 10 }, faults);
+  const wrap = faultyAdapters({ rate: FAULT_RATE, seed: SEED, timeoutMs: 10, keyOf }, faults);
   faults.enabled = false;
   stack = await startTestStack({
     // Only the test moves time and runs the jobs (through /dev/clock/advance).
@@ -78,6 +122,7 @@ beforeAll(async () => {
         publisher: {
           async publish(events) {
             await publisher.publish(events);
+            for (const e of events) note(typeof e.detail.leadId === "string" ? e.detail.leadId : undefined, `published ${e.type}`);
             for (const e of events) if (e.type === "lead.qualified") announced.set(String(e.detail.leadId), (announced.get(String(e.detail.leadId)) ?? 0) + 1);
           },
         },
@@ -85,6 +130,21 @@ beforeAll(async () => {
     },
   });
   seqNow = () => sent.length;
+  // Every delivery attempt's outcome goes into its lead's trace. The bus keeps its handlers in
+  // its options; wrapping them here leaves the stack's wiring as it is.
+  const handlers = (stack.bus as unknown as { options: { handlers: Record<string, BusHandler> } }).options.handlers;
+  for (const [target, handler] of Object.entries(handlers)) {
+    handlers[target] = async (event, rule) => {
+      const what = `${rule.name} <- ${event["detail-type"]}`;
+      try {
+        await handler(event, rule);
+        note(leadOf(event), `delivered ${what}`);
+      } catch (error) {
+        note(leadOf(event), `FAILED ${what}: ${error instanceof Error ? error.message.slice(0, 160) : String(error)}`);
+        throw error;
+      }
+    };
+  }
   faults.enabled = true;
 });
 afterAll(async () => {
@@ -105,6 +165,27 @@ async function postRetrying(url: string, body: unknown, counters: { retries: num
   }
 }
 
+/**
+ * For each lead a violation names (at most ten): the faults injected on its calls, its activities,
+ * its bus history and its dead letters, so the failing step can be read off and aimed at.
+ */
+async function printTraces(missing: string[], plan: Planned[]): Promise<void> {
+  const leads = plan.filter((p) => p.leadId && missing.some((m) => m.startsWith(`${p.email}`) || m.startsWith(`${p.email}:`)));
+  for (const p of leads.slice(0, 10)) {
+    const leadId = p.leadId as string;
+    const lines = [`--- trace of ${p.email} (${p.group}), lead ${leadId}`];
+    const timed = [
+      ...faults.about(leadId, p.email).map((f) => ({ ms: f.ms, line: `fault ${f.kind} in ${f.port}.${f.method} ${f.args.slice(0, 160)}` })),
+      ...(busTrace.get(leadId) ?? []),
+    ].sort((a, b) => a.ms - b.ms);
+    for (const t of timed) lines.push(`${t.ms.toFixed(0).padStart(7)} ms  ${t.line}`);
+    for (const a of (await stack.store.listActivities(leadId)).reverse()) lines.push(`  activity ${a.at} ${a.type} ${JSON.stringify(a.data).slice(0, 120)}`);
+    for (const e of await stack.nurture.listEnrollments(leadId)) lines.push(`  enrollment ${e.sequenceId} ${e.status} next ${e.nextStepId ?? "-"} due ${e.dueAt ?? "-"}`);
+    for (const d of stack.bus.deadLetters.filter((d) => leadOf(d.event) === leadId)) lines.push(`  DEAD LETTER ${d.rule} after ${d.attempts} attempts: ${d.error.slice(0, 200)}`);
+    console.log(lines.join("\n"));
+  }
+}
+
 describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mailer calls failing`, () => {
   it("loses no lead, sends no step twice, mails no suppressed address and queues each qualified lead once", { timeout: sized(240_000, 3_600_000) }, async () => {
     const run = randomUUID().slice(0, 8);
@@ -114,6 +195,10 @@ describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mai
       email: `faults-${i}-${run}@firm${i % 41}.example`,
       acted: false,
     }));
+    for (const p of plan) {
+      whose.set(p.email, `lead-${p.i}`);
+      whose.set(stack.store.leadIdFor(p.email), `lead-${p.i}`);
+    }
     const capture = { retries: 0, fiveXx: 0 };
     const action = { retries: 0, fiveXx: 0 };
     const violations: string[] = [];
@@ -227,6 +312,13 @@ describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mai
       if (lead.qualifiedAt) {
         qualified++;
         const times = queuedTimes.get(lead.id) ?? 0;
+        if (times === 1 && handoff?.item) {
+          // Handed off: the lead moved to sales and its history says to whom.
+          const history = await stack.store.listActivities(lead.id);
+          if (lead.stage !== "sales" || !history.some((a) => a.type === "lead.assigned")) {
+            missing.push(`${p.email} (${p.group}): queued but stage ${lead.stage}, ${history.some((a) => a.type === "lead.assigned") ? "" : "no "}lead.assigned activity`);
+          }
+        }
         if (times !== 1 || !handoff?.item) {
           const history = (await stack.store.listActivities(lead.id)).map((a) => a.type).reverse().join(" ");
           missing.push(`${p.email} (${p.group}): qualified, announced ${announced.get(lead.id) ?? 0}, queued ${times} times; stage ${lead.stage}: ${history}`);
@@ -268,6 +360,8 @@ describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mai
       "engagement 5xx (retried)": `${action.fiveXx} (${action.retries})`,
       "jobs runs that failed (retried)": tickFailures,
       "bus dead letters": stack.bus.deadLetters.length,
+      "republisher runs (listUnannounced calls)": faults.callsTo.get("leads.listUnannounced") ?? 0,
+      "sweeps (listDue calls)": faults.callsTo.get("nurture.listDue") ?? 0,
       enrolled,
       "emails sent": sent.length,
       "nurture emails": nurtureSends.length,
@@ -280,7 +374,8 @@ describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mai
       "duration (s)": seconds.toFixed(1),
     });
     printFigures("faults", figures);
-    if (!FULL && stack.bus.deadLetters.length > 0) console.log(stack.bus.deadLetters.slice(0, 5).map((d) => `${d.rule}: ${d.error}`));
+    await printTraces(missing, plan);
+    if (stack.bus.deadLetters.length > 0) console.log(stack.bus.deadLetters.slice(0, 10).map((d) => `dead letter: ${d.rule} <- ${d.event["detail-type"]} (lead ${leadOf(d.event)}): ${d.error}`));
 
     expect(faults.total).toBeGreaterThan(0);
     expect(violations.slice(0, 10)).toEqual([]);

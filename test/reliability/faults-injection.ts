@@ -44,7 +44,7 @@ export interface FaultPlan {
    * A schedule aimed at one step, for regression tests: the fault to inject on this call, if any.
    * Consulted before the random draw; with `rate: 0` it is the only source of faults.
    */
-  aim?: (call: { port: string; method: string; args: unknown[] }) => FaultKind | undefined;
+  aim?: (call: { port: string; method: string; args: unknown[] }) => FaultKind | { delayMs: number } | undefined;
 }
 
 /** A draw in [0, 1) that depends only on the seed and the text. */
@@ -166,7 +166,12 @@ function faulty<T extends object>(target: T, port: string, plan: FaultPlan, rand
       return async (...args: unknown[]) => {
         log.calls++;
         log.callsTo.set(`${port}.${prop}`, (log.callsTo.get(`${port}.${prop}`) ?? 0) + 1);
-        const aimed = log.enabled ? plan.aim?.({ port, method: prop, args }) : undefined;
+        let aimed = log.enabled ? plan.aim?.({ port, method: prop, args }) : undefined;
+        if (typeof aimed === "object") {
+          // A slow call that then succeeds: lets a test order two deliveries that race.
+          await new Promise((resolve) => setTimeout(resolve, (aimed as { delayMs: number }).delayMs));
+          aimed = undefined;
+        }
         const draw = aimed || !log.enabled ? 1 : drawFor(prop, args);
         if (aimed || draw < plan.rate) {
           const kind = aimed ?? (FAULT_KINDS[Math.min(FAULT_KINDS.length - 1, Math.floor((draw / plan.rate) * FAULT_KINDS.length))] as FaultKind);

@@ -10,7 +10,7 @@ import { demoLead, post, startTestStack } from "../e2e/local-stack";
 import { type FaultKind, FaultLog, faultyAdapters } from "./faults-injection";
 
 /** The schedule of the test running now: which call fails, by port, method and arguments. */
-let aim: (call: { port: string; method: string; args: unknown[] }) => FaultKind | undefined = () => undefined;
+let aim: (call: { port: string; method: string; args: unknown[] }) => FaultKind | { delayMs: number } | undefined = () => undefined;
 const faults = new FaultLog();
 let stack: LocalStack;
 
@@ -70,6 +70,43 @@ describe("faults aimed at the steps the full run lost leads in", () => {
     expect(lead?.stage).toBe("sales");
     const assigned = (await stack.store.listActivities(leadId)).filter((a) => a.type === "lead.assigned");
     expect(assigned).toHaveLength(1);
+  });
+
+  it("an enrollment a failed delivery started after the lead qualified is ended by the redelivery, not left to nurture a lead in sales", async () => {
+    // Found as: nurture emails to a lead already handed to sales. Enrollment read the lead before
+    // it qualified, the exit handler looked before the enrollment existed, the look-again after
+    // starting it failed, and the redelivery saw a qualified lead and returned without ending it.
+    const email = `exit-${run}@bigco${run}.example`;
+    const leadId = stack.store.leadIdFor(email);
+    let started = false;
+    let delayed = false;
+    let failedRecheck = false;
+    aim = ({ port, method, args }) => {
+      if (!mentions(args, leadId)) return undefined;
+      if (port === "nurture" && method === "startEnrollment" && !delayed) {
+        delayed = true;
+        // Slow enough that scoring qualifies the lead, hand-off runs and the exit handler finds
+        // nothing to end; the next read of the lead is enrollment's look-again.
+        setTimeout(() => {
+          started = true;
+        }, 1_400);
+        return { delayMs: 1_500 };
+      }
+      if (started && !failedRecheck && port === "leads" && method === "getLead") {
+        failedRecheck = true;
+        return "timeout";
+      }
+      return undefined;
+    };
+    const res = await post(`${stack.url}/v1/forms/demo-request/submissions`, demoLead(email, { lastName: "Exit", country: "US", company: `BigCo ${run}` }));
+    expect(res.status).toBe(202);
+    await stack.bus.drain();
+    aim = () => undefined;
+
+    expect(failedRecheck).toBe(true);
+    expect((await stack.store.getLead(leadId))?.stage).toBe("sales");
+    const running = (await stack.nurture.listEnrollments(leadId)).filter((e) => e.status === "active");
+    expect(running.map((e) => e.sequenceId)).toEqual([]);
   });
 
   it("a qualification every announcement of which failed reaches sales although another job keeps failing", async () => {

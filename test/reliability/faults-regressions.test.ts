@@ -109,6 +109,43 @@ describe("faults aimed at the steps the full run lost leads in", () => {
     expect(running.map((e) => e.sequenceId)).toEqual([]);
   });
 
+  it("a step whose send failed is sent later even when giving it back failed once, not written off as uncertain", async () => {
+    // Found as: a lead that never got a nurture email, each step settled "send uncertain": the send
+    // (or a read before it) failed, the one write giving the step back failed too, and the lapsed
+    // claim was taken for a send that may have happened.
+    const email = `uncertain-${run}@firm${run}.example`;
+    const leadId = stack.store.leadIdFor(email);
+    let sendFailed = false;
+    let giveBackFailed = false;
+    aim = ({ port, method, args }) => {
+      if (!mentions(args, leadId)) return undefined;
+      if (!sendFailed && port === "mailer" && method === "send") {
+        sendFailed = true;
+        return "5xx";
+      }
+      if (sendFailed && !giveBackFailed && port === "nurture" && method === "settle") {
+        giveBackFailed = true;
+        return "throttle";
+      }
+      return undefined;
+    };
+    const res = await post(`${stack.url}/v1/forms/whitepaper/submissions`, { email, firstName: "Una", company: `Firm ${run}`, title: "VP Data", consent: true });
+    expect(res.status).toBe(202);
+    await stack.bus.drain();
+    // Hours at a time until the welcome step is out or written off (send windows, retry pauses and
+    // the claim lease all pass on the way).
+    const welcome = async () => (await stack.store.listActivities(leadId)).filter((a) => a.data.stepId === "welcome" && (a.type === "email.sent" || a.type === "email.send_uncertain"));
+    for (let hour = 0; hour < 96 && (await welcome()).length === 0; hour++) {
+      const moved = await post(`${stack.url}/dev/clock/advance`, { by: "PT1H" });
+      await moved.body?.cancel();
+      await stack.bus.drain();
+    }
+    aim = () => undefined;
+
+    expect(giveBackFailed).toBe(true);
+    expect((await welcome()).map((a) => a.type)).toEqual(["email.sent"]);
+  });
+
   it("a qualification every announcement of which failed reaches sales although another job keeps failing", async () => {
     // Found as: qualified, announced 0, queued 0 after a month of clock: the republisher runs
     // after the claim-SLA check, which failed on some item in every run, so it never ran.

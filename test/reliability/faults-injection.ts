@@ -34,17 +34,58 @@ export interface FaultPlan {
   seed: number;
   /** Real milliseconds a timeout waits before failing. */
   timeoutMs?: number;
+  /**
+   * Names whose call this is (e.g. the lead it is about). A named call draws from its own stream,
+   * keyed by seed, port, method, name and how many such calls came before, so a lead meets the
+   * same faults in a replay with the same seed however the calls of other leads interleave.
+   */
+  keyOf?: (args: unknown[]) => string | undefined;
+  /**
+   * A schedule aimed at one step, for regression tests: the fault to inject on this call, if any.
+   * Consulted before the random draw; with `rate: 0` it is the only source of faults.
+   */
+  aim?: (call: { port: string; method: string; args: unknown[] }) => FaultKind | { delayMs: number } | undefined;
 }
 
-/** Counts per adapter and kind, e.g. `leads.throttle`. */
+/** A draw in [0, 1) that depends only on the seed and the text. */
+function keyedDraw(seed: number, text: string): number {
+  // FNV-1a over the text, mixed with the seed, then one mulberry32 step.
+  let h = 0x811c9dc5 ^ seed;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return seededRandom(h >>> 0)();
+}
+
+/** One injected fault, with what the call was about, for a violating lead's trace. */
+export interface InjectedFault {
+  n: number;
+  /** Real milliseconds since the log was made, to order faults against deliveries in a trace. */
+  ms: number;
+  port: string;
+  method: string;
+  kind: FaultKind;
+  /** The call's arguments as JSON (cut short): a lead's id or address shows whose call it was. */
+  args: string;
+}
+
+/** Counts per adapter and kind, e.g. `leads.throttle`, and every fault injected. */
 export class FaultLog {
   readonly counts = new Map<string, number>();
+  readonly injected: InjectedFault[] = [];
+  /** Calls per `port.method`, faulted or not. */
+  readonly callsTo = new Map<string, number>();
+  readonly started = performance.now();
   calls = 0;
   enabled = true;
 
-  add(port: string, kind: FaultKind): void {
+  add(port: string, kind: FaultKind, method = "?", args: unknown[] = []): void {
     const key = `${port}.${kind}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    this.injected.push({ n: this.injected.length + 1, ms: performance.now() - this.started, port, method, kind, args: argsText(args) });
+  }
+
+  /** The faults injected on calls that named any of `needles` (a lead's id, its address). */
+  about(...needles: string[]): InjectedFault[] {
+    return this.injected.filter((f) => needles.some((n) => n && f.args.includes(n)));
   }
 
   byKind(kind: FaultKind): number {
@@ -61,6 +102,14 @@ export class FaultLog {
 
   get total(): number {
     return [...this.counts.values()].reduce((a, b) => a + b, 0);
+  }
+}
+
+function argsText(args: unknown[]): string {
+  try {
+    return (JSON.stringify(args, (_k, v: unknown) => (typeof v === "function" ? undefined : v)) ?? "").slice(0, 2_000);
+  } catch {
+    return "";
   }
 }
 
@@ -99,6 +148,15 @@ const publishError: ErrorFor = (kind) =>
  * later is faulted too instead of silently passing through.
  */
 function faulty<T extends object>(target: T, port: string, plan: FaultPlan, random: () => number, log: FaultLog, errorFor: ErrorFor, pure: string[] = []): T {
+  const nth = new Map<string, number>();
+  const drawFor = (method: string, args: unknown[]): number => {
+    const key = plan.keyOf?.(args);
+    if (key === undefined) return random();
+    const stream = `${port}.${method}.${key}`;
+    const n = (nth.get(stream) ?? 0) + 1;
+    nth.set(stream, n);
+    return keyedDraw(plan.seed, `${stream}#${n}`);
+  };
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value: unknown = Reflect.get(obj, prop, receiver);
@@ -107,10 +165,17 @@ function faulty<T extends object>(target: T, port: string, plan: FaultPlan, rand
       if (pure.includes(prop)) return (value as (...a: unknown[]) => unknown).bind(obj);
       return async (...args: unknown[]) => {
         log.calls++;
-        const draw = random();
-        if (log.enabled && draw < plan.rate) {
-          const kind = FAULT_KINDS[Math.min(FAULT_KINDS.length - 1, Math.floor((draw / plan.rate) * FAULT_KINDS.length))] as FaultKind;
-          log.add(port, kind);
+        log.callsTo.set(`${port}.${prop}`, (log.callsTo.get(`${port}.${prop}`) ?? 0) + 1);
+        let aimed = log.enabled ? plan.aim?.({ port, method: prop, args }) : undefined;
+        if (typeof aimed === "object") {
+          // A slow call that then succeeds: lets a test order two deliveries that race.
+          await new Promise((resolve) => setTimeout(resolve, (aimed as { delayMs: number }).delayMs));
+          aimed = undefined;
+        }
+        const draw = aimed || !log.enabled ? 1 : drawFor(prop, args);
+        if (aimed || draw < plan.rate) {
+          const kind = aimed ?? (FAULT_KINDS[Math.min(FAULT_KINDS.length - 1, Math.floor((draw / plan.rate) * FAULT_KINDS.length))] as FaultKind);
+          log.add(port, kind, prop, args);
           if (kind === "timeout") await new Promise((resolve) => setTimeout(resolve, plan.timeoutMs ?? 25));
           throw errorFor(kind, `${port}.${prop}`);
         }

@@ -2,22 +2,30 @@
  * Faults: the stores, the bus publisher and the mailer fail a share of their calls (throttling,
  * timeouts, 5xx) while leads run through capture, nurture, engagement and hand-off on the virtual
  * clock. Afterwards no stored lead is missing from its journey, no step went out twice, nothing
- * went to a suppressed address and every qualified lead sits in a sales queue exactly once.
- * Short in `npm test`; `npm run reliability:faults` runs 1,000 leads.
+ * went to a suppressed address, every qualified lead sits in a sales queue exactly once (in stage
+ * sales, its assignment in its history) and gets no more nurture email once sales has it.
+ * `npm test` runs it at full size, 1,000 leads (about 2 minutes on 2 cores, 3 on a busy machine,
+ * within a whole suite well under 15 minutes); `npm run reliability:faults` runs it alone.
+ * `FAULTS_LEADS=n` picks another size. Each run draws a fresh seed and prints it first;
+ * `FAULT_SEED=<seed>` replays it (each lead's calls draw from their own stream, so a lead meets the
+ * same faults whatever the interleaving). A violating lead's trace is printed beside the figures.
  */
 import { randomUUID } from "node:crypto";
-import type { Mailer, OutgoingEmail } from "@leadloop/core";
+import type { EventEnvelope, Mailer, OutgoingEmail, RoutingRule } from "@leadloop/core";
+import type { BusHandler, DeadLetter } from "@leadloop/events";
 import type { LocalStack, StackAdapters } from "@leadloop/local";
 import { sesEngagementEvent } from "@leadloop/local/ses-event-injector";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoLead, post, startTestStack } from "../e2e/local-stack";
 import { FAULT_KINDS, FaultLog, faultyAdapters } from "./faults-injection";
 import { pool } from "./raw-http";
-import { FULL, printFigures, sized } from "./size";
+import { printFigures } from "./size";
 
-const LEADS = Number(process.env.FAULTS_LEADS ?? sized(60, 1_000));
+const LEADS = Number(process.env.FAULTS_LEADS ?? 1_000);
 const FAULT_RATE = 0.1;
-const SEED = Number(process.env.FAULT_SEED ?? 20_260_302);
+/** A fresh seed each run unless FAULT_SEED replays one; printed first so a failed run names it. */
+const SEED = process.env.FAULT_SEED ? Number(process.env.FAULT_SEED) : Math.floor(Math.random() * 2 ** 31);
+console.log(`[reliability:faults] FAULT_SEED=${SEED} (replay with FAULT_SEED=${SEED})`);
 const CONFIGURATION_SET = "leadloop-local";
 
 type Group = "nurture" | "engaged" | "demo" | "unsubscribe" | "bounce";
@@ -54,14 +62,55 @@ function recording(inner: Mailer, sent: Sent[], now: () => Date): Mailer {
 }
 
 const faults = new FaultLog();
+/** Lead ids and addresses to the lead's place in the plan: a lead's calls draw from its own fault stream. */
+const whose = new Map<string, string>();
+function keyOf(args: unknown[]): string | undefined {
+  const find = (v: unknown, depth: number): string | undefined => {
+    if (typeof v === "string") return whose.get(v);
+    if (depth > 2 || !v || typeof v !== "object") return undefined;
+    if (Array.isArray(v)) {
+      for (const x of v) {
+        const k = find(x, depth + 1);
+        if (k) return k;
+      }
+      return undefined;
+    }
+    const o = v as Record<string, unknown>;
+    for (const field of ["leadId", "email", "to", "lead", "detail", "tags"]) {
+      const k = find(o[field], depth + 1);
+      if (k) return k;
+    }
+    return undefined;
+  };
+  for (const a of args) {
+    const k = find(a, 0);
+    if (k) return k;
+  }
+  return undefined;
+}
 const sent: Sent[] = [];
 /** `lead.qualified` events the bus accepted, per lead. */
 const announced = new Map<string, number>();
+/** Per lead, what happened to it on the bus (events accepted, each delivery attempt's outcome), in order. */
+const busTrace = new Map<string, { ms: number; line: string }[]>();
+const note = (leadId: string | undefined, line: string) => {
+  if (!leadId) return;
+  const lines = busTrace.get(leadId) ?? [];
+  lines.push({ ms: performance.now() - faults.started, line: `${line} @${stack.clock.now().toISOString()}` });
+  busTrace.set(leadId, lines);
+};
+/** The lead an event is about: leadloop's own name it, SES's carry the message tags. */
+function leadOf(event: EventEnvelope): string | undefined {
+  const detail = event.detail as { leadId?: unknown; mail?: { tags?: Record<string, unknown> } };
+  if (typeof detail.leadId === "string") return detail.leadId;
+  const tag = detail.mail?.tags?.lead;
+  return Array.isArray(tag) && typeof tag[0] === "string" ? tag[0] : undefined;
+}
 let stack: LocalStack;
 let seqNow = () => sent.length;
 
 beforeAll(async () => {
-  const wrap = faultyAdapters({ rate: FAULT_RATE, seed: SEED, timeoutMs: 10 }, faults);
+  const wrap = faultyAdapters({ rate: FAULT_RATE, seed: SEED, timeoutMs: 10, keyOf }, faults);
   faults.enabled = false;
   stack = await startTestStack({
     // Only the test moves time and runs the jobs (through /dev/clock/advance).
@@ -78,6 +127,7 @@ beforeAll(async () => {
         publisher: {
           async publish(events) {
             await publisher.publish(events);
+            for (const e of events) note(typeof e.detail.leadId === "string" ? e.detail.leadId : undefined, `published ${e.type}`);
             for (const e of events) if (e.type === "lead.qualified") announced.set(String(e.detail.leadId), (announced.get(String(e.detail.leadId)) ?? 0) + 1);
           },
         },
@@ -85,6 +135,21 @@ beforeAll(async () => {
     },
   });
   seqNow = () => sent.length;
+  // Every delivery attempt's outcome goes into its lead's trace. The bus keeps its handlers in
+  // its options; wrapping them here leaves the stack's wiring as it is.
+  const handlers = (stack.bus as unknown as { options: { handlers: Record<string, BusHandler> } }).options.handlers;
+  for (const [target, handler] of Object.entries(handlers)) {
+    handlers[target] = async (event, rule) => {
+      const what = `${rule.name} <- ${event["detail-type"]}`;
+      try {
+        await handler(event, rule);
+        note(leadOf(event), `delivered ${what}`);
+      } catch (error) {
+        note(leadOf(event), `FAILED ${what}: ${error instanceof Error ? error.message.slice(0, 160) : String(error)}`);
+        throw error;
+      }
+    };
+  }
   faults.enabled = true;
 });
 afterAll(async () => {
@@ -105,8 +170,62 @@ async function postRetrying(url: string, body: unknown, counters: { retries: num
   }
 }
 
+/** Dead letters redriven so far, and what they were. */
+let deadLettered = 0;
+const redriven: DeadLetter[] = [];
+
+/**
+ * Replays what the bus dead-lettered to the rule that failed, a few tries each, once per half day
+ * of virtual time. This stands in for the delivery policy the deployed rules have and the local bus
+ * does not yet: EventBridge retries a delivery for up to 24 hours, Lambda's async invoke twice
+ * more, and an operator redrives the dead-letter queue; the local bus gives a delivery 8 tries in
+ * about 2.5 real seconds. A letter that fails again stays dead-lettered, in the figures.
+ */
+async function redriveDeadLetters(): Promise<void> {
+  const bus = stack.bus as unknown as { options: { rules: RoutingRule[]; handlers: Record<string, BusHandler> } };
+  const letters = stack.bus.deadLetters.splice(0);
+  deadLettered += letters.length;
+  redriven.push(...letters);
+  await pool(letters, 4, async (letter) => {
+    const rule = bus.options.rules.find((r) => r.name === letter.rule);
+    const handler = rule && bus.options.handlers[rule.target];
+    if (!rule || !handler) return void stack.bus.deadLetters.push(letter);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        note(leadOf(letter.event), `redrive ${letter.rule}`);
+        return await handler(letter.event, rule);
+      } catch (error) {
+        if (attempt >= 8) return void stack.bus.deadLetters.push({ ...letter, error: String(error), attempts: letter.attempts + attempt });
+      }
+    }
+  });
+  await stack.bus.drain();
+}
+
+/**
+ * For each lead a violation names (at most ten): the faults injected on its calls, its activities,
+ * its bus history and its dead letters, so the failing step can be read off and aimed at.
+ */
+async function printTraces(missing: string[], plan: Planned[]): Promise<void> {
+  const leads = plan.filter((p) => p.leadId && missing.some((m) => m.startsWith(`${p.email}`) || m.startsWith(`${p.email}:`)));
+  for (const p of leads.slice(0, 10)) {
+    const leadId = p.leadId as string;
+    const lines = [`--- trace of ${p.email} (${p.group}), lead ${leadId}`];
+    const timed = [
+      ...faults.about(leadId, p.email).map((f) => ({ ms: f.ms, line: `fault ${f.kind} in ${f.port}.${f.method} ${f.args.slice(0, 160)}` })),
+      ...(busTrace.get(leadId) ?? []),
+    ].sort((a, b) => a.ms - b.ms);
+    for (const t of timed) lines.push(`${t.ms.toFixed(0).padStart(7)} ms  ${t.line}`);
+    for (const a of (await stack.store.listActivities(leadId)).reverse()) lines.push(`  activity ${a.at} ${a.type} ${JSON.stringify(a.data).slice(0, 120)}`);
+    for (const e of await stack.nurture.listEnrollments(leadId)) lines.push(`  enrollment ${e.sequenceId} ${e.status} next ${e.nextStepId ?? "-"} due ${e.dueAt ?? "-"}`);
+    for (const d of redriven.filter((d) => leadOf(d.event) === leadId)) lines.push(`  dead letter (redriven) ${d.rule} after ${d.attempts} attempts: ${d.error.slice(0, 200)}`);
+    for (const d of stack.bus.deadLetters.filter((d) => leadOf(d.event) === leadId)) lines.push(`  DEAD LETTER ${d.rule} after ${d.attempts} attempts: ${d.error.slice(0, 200)}`);
+    console.log(lines.join("\n"));
+  }
+}
+
 describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mailer calls failing`, () => {
-  it("loses no lead, sends no step twice, mails no suppressed address and queues each qualified lead once", { timeout: sized(240_000, 3_600_000) }, async () => {
+  it("loses no lead, sends no step twice, mails no suppressed address and queues each qualified lead once", { timeout: 1_800_000 }, async () => {
     const run = randomUUID().slice(0, 8);
     const plan: Planned[] = Array.from({ length: LEADS }, (_, i) => ({
       i,
@@ -114,6 +233,10 @@ describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mai
       email: `faults-${i}-${run}@firm${i % 41}.example`,
       acted: false,
     }));
+    for (const p of plan) {
+      whose.set(p.email, `lead-${p.i}`);
+      whose.set(stack.store.leadIdFor(p.email), `lead-${p.i}`);
+    }
     const capture = { retries: 0, fiveXx: 0 };
     const action = { retries: 0, fiveXx: 0 };
     const violations: string[] = [];
@@ -185,7 +308,7 @@ describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mai
 
     // Run the journeys on the virtual clock: half a day per step, a little over a month.
     let tickFailures = 0;
-    const advances = sized(56, 64);
+    const advances = 64;
     for (let n = 0; n < advances; n++) {
       const res = await post(`${stack.url}/dev/clock/advance`, { by: "PT12H" });
       await res.body?.cancel();
@@ -200,10 +323,14 @@ describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mai
         act,
       );
       await stack.bus.drain();
+      await redriveDeadLetters();
       if (process.env.FAULTS_TRACE) console.error(`advance ${n}: ${((performance.now() - started) / 1000).toFixed(1)} s, ${sent.length} sent, ${faults.total} faults`);
     }
-    for (let extra = 0; extra < 5; extra++) await stack.tick().catch(() => tickFailures++);
-    await stack.bus.drain();
+    for (let extra = 0; extra < 5; extra++) {
+      await stack.tick().catch(() => tickFailures++);
+      await stack.bus.drain();
+      await redriveDeadLetters();
+    }
     const seconds = (performance.now() - started) / 1000;
     faults.enabled = false;
 
@@ -213,6 +340,7 @@ describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mai
     for (const team of stack.config.teams.teams) {
       for (const item of await stack.sales.listTeamQueue(team.id, 10_000)) queuedTimes.set(item.leadId, (queuedTimes.get(item.leadId) ?? 0) + 1);
     }
+    const exitsOnQualified = new Set(stack.config.sequences.filter((q) => (q.exitOn as string[]).includes("lead.qualified")).map((q) => q.id));
     let qualified = 0;
     let suppressed = 0;
     let enrolled = 0;
@@ -226,7 +354,19 @@ describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mai
       if (suppression) suppressed++;
       if (lead.qualifiedAt) {
         qualified++;
+        // Nurture stops once sales has the lead: allow a day, the window in which EventBridge would
+        // still be retrying a failed exit delivery (here: the next half-day's redrive).
+        const stopBy = new Date(Date.parse(lead.qualifiedAt) + 24 * 3_600_000).toISOString();
+        const late = sent.filter((s) => s.email.tags.lead === lead.id && exitsOnQualified.has(String(s.email.tags.sequence)) && s.at > stopBy);
+        if (late.length > 0) missing.push(`${p.email} (${p.group}): ${late.length} nurture email(s) more than a day after it qualified (${lead.qualifiedAt}): ${late.map((s) => `${s.email.tags.step} at ${s.at}`).join(", ")}`);
         const times = queuedTimes.get(lead.id) ?? 0;
+        if (times === 1 && handoff?.item) {
+          // Handed off: the lead moved to sales and its history says to whom.
+          const history = await stack.store.listActivities(lead.id);
+          if (lead.stage !== "sales" || !history.some((a) => a.type === "lead.assigned")) {
+            missing.push(`${p.email} (${p.group}): queued but stage ${lead.stage}, ${history.some((a) => a.type === "lead.assigned") ? "" : "no "}lead.assigned activity`);
+          }
+        }
         if (times !== 1 || !handoff?.item) {
           const history = (await stack.store.listActivities(lead.id)).map((a) => a.type).reverse().join(" ");
           missing.push(`${p.email} (${p.group}): qualified, announced ${announced.get(lead.id) ?? 0}, queued ${times} times; stage ${lead.stage}: ${history}`);
@@ -267,7 +407,10 @@ describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mai
       "capture 5xx (retried)": `${capture.fiveXx} (${capture.retries})`,
       "engagement 5xx (retried)": `${action.fiveXx} (${action.retries})`,
       "jobs runs that failed (retried)": tickFailures,
-      "bus dead letters": stack.bus.deadLetters.length,
+      "bus dead letters (redriven)": deadLettered,
+      "dead letters left": stack.bus.deadLetters.length,
+      "republisher runs (listUnannounced calls)": faults.callsTo.get("leads.listUnannounced") ?? 0,
+      "sweeps (listDue calls)": faults.callsTo.get("nurture.listDue") ?? 0,
       enrolled,
       "emails sent": sent.length,
       "nurture emails": nurtureSends.length,
@@ -280,7 +423,8 @@ describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mai
       "duration (s)": seconds.toFixed(1),
     });
     printFigures("faults", figures);
-    if (!FULL && stack.bus.deadLetters.length > 0) console.log(stack.bus.deadLetters.slice(0, 5).map((d) => `${d.rule}: ${d.error}`));
+    await printTraces(missing, plan);
+    if (redriven.length > 0) console.log(redriven.slice(0, 10).map((d) => `dead-lettered, redriven: ${d.rule} <- ${d.event["detail-type"]} (lead ${leadOf(d.event)}): ${d.error}`));
 
     expect(faults.total).toBeGreaterThan(0);
     expect(violations.slice(0, 10)).toEqual([]);

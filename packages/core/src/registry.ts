@@ -238,7 +238,7 @@ export const JOBS: readonly JobEntry[] = [
     everyMinutes: 5,
     async run({ sales }, options) {
       const report = await checkClaimSlas(sales, withDeadline(options));
-      return { worked: report.overdue, report: { ...report } };
+      return { worked: report.overdue, incomplete: report.failed > 0, report: { ...report } };
     },
   }),
   // A rep notice that failed (SES or Slack down) gets another try until it is delivered or given up.
@@ -251,7 +251,7 @@ export const JOBS: readonly JobEntry[] = [
     everyMinutes: 5,
     async run({ sales }, options) {
       const report = await retryNotifications(sales, withDeadline(options));
-      return { worked: report.owed, report: { ...report } };
+      return { worked: report.owed, incomplete: report.failed > 0, report: { ...report } };
     },
   }),
   // Events written to the outbox with their state change (lead.closed, lead.assigned, lead.claimed,

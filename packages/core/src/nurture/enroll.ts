@@ -82,7 +82,13 @@ export async function enrollLead(
   if (lead.segment !== sequence.segment || !(mayNurture(lead.stage) || awaitsConfirmation(lead.stage))) return "not-eligible";
   // A lead scored over its threshold at capture may be qualified before this event is handled:
   // a sequence it would leave on qualifying must not take it in after its exit already ran.
-  if (isWithSales(lead.stage) && (sequence.exitOn as string[]).includes("lead.qualified")) return "not-eligible";
+  if (isWithSales(lead.stage) && (sequence.exitOn as string[]).includes("lead.qualified")) {
+    // Nor keep it: a delivery that started the enrollment after the exit looked, and then failed
+    // to look again (below), left it running, and this redelivery is the last to see it.
+    const running = await deps.nurture.getEnrollment(lead.id, sequence.id);
+    if (running?.status === "active") await deps.nurture.endEnrollment(lead.id, sequence.id, "exit:lead.qualified", deps.clock.now().toISOString());
+    return "not-eligible";
+  }
   if (lead.stage === "pending-confirmation") {
     return (await sendConfirmation(deps, lead)) ? "confirmation-sent" : "awaiting-confirmation";
   }

@@ -32,7 +32,7 @@ export interface SweepReport {
   lost: number;
   /** Claims of crashed sweepers, settled as handled without sending again. */
   recovered: number;
-  /** Items whose handling failed (a store outage); each is due again at once or after its claim lapses. */
+  /** Items (or shards) whose handling failed (a store outage); each is due again at once or after its claim lapses. */
   failed: number;
   /** Sends whose outcome SES left unknown (the answer was lost): settled as handled, never resent. */
   uncertain: number;
@@ -120,11 +120,27 @@ async function handleDue(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise
     // it is sent later rather than written off as uncertain when the claim lapses. A claim taken
     // over from a crashed sweeper is left to lapse again: its step may have gone out.
     if (!progress.sendAttempted && !before.sending) {
-      await settle({ next: { stepId: ref.stepId, dueAt: at }, attempts: before.attempts }).catch(() => false);
+      await giveBack(() => settle({ next: { stepId: ref.stepId, dueAt: at }, attempts: before.attempts })).catch(() => false);
     }
     throw error;
   }
 }
+
+/**
+ * Writes a step back as not sent, a few tries: if the write is lost too, the claim lapses and the
+ * step is settled as "send uncertain", never sent, although it is known not to have gone out.
+ */
+async function giveBack(write: () => Promise<boolean>): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= GIVE_BACK_TRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+}
+const GIVE_BACK_TRIES = 4;
 
 interface Claimed {
   before: Enrollment;
@@ -250,7 +266,8 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
     // Anything else may pass: keep the step waiting and try again later, with growing pauses.
     const attempts = state.attempts + 1;
     const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
-    await settle({ next: { stepId: step.id, dueAt: new Date(now.getTime() + delay).toISOString() }, attempts });
+    // A lost write here would leave the claim to lapse and the step to be written off as uncertain.
+    await giveBack(() => settle({ next: { stepId: step.id, dueAt: new Date(now.getTime() + delay).toISOString() }, attempts }));
     deps.log?.warn("send failed; step will be retried", {
       leadId: lead.id,
       sequenceId: sequence.id,

@@ -19,12 +19,14 @@ export interface SlaReport {
   escalated: number;
   /** Items another checker (or a claim) changed first. */
   lost: number;
+  /** Shards or items whose check failed (a store outage); each is overdue again at the next run. */
+  failed: number;
 }
 
 /** `options` may be the batch size alone (the older signature). */
 export async function checkClaimSlas(deps: SalesDeps, options: number | { limit?: number; deadline?: number } = {}): Promise<SlaReport> {
   const { limit = 100, deadline } = typeof options === "number" ? { limit: options } : options;
-  const report: SlaReport = { overdue: 0, reassigned: 0, escalated: 0, lost: 0 };
+  const report: SlaReport = { overdue: 0, reassigned: 0, escalated: 0, lost: 0, failed: 0 };
   const now = deps.clock.now();
   await sweepDueIndex(
     { shards: deps.sales.slaShards, listDue: (shard, upTo, batch) => deps.sales.listOverdue(shard, upTo, batch) },
@@ -35,7 +37,21 @@ export async function checkClaimSlas(deps: SalesDeps, options: number | { limit?
       const outcome = await missed(deps, item, now);
       report[outcome]++;
     },
-    { upTo: now.toISOString(), batch: limit, ...(deadline !== undefined ? { deadline } : {}) },
+    {
+      upTo: now.toISOString(),
+      batch: limit,
+      ...(deadline !== undefined ? { deadline } : {}),
+      // One shard or item failing must not stop the others (nor the jobs run after this one): it
+      // stays due and the next run takes it again.
+      onError: (ref, error) => {
+        report.failed++;
+        deps.log?.warn("claim SLA not checked; it stays overdue", { leadId: ref.leadId, error: String(error) });
+      },
+      onShardError: (shard, error) => {
+        report.failed++;
+        deps.log?.warn("claim SLA not checked; it stays overdue", { shard, error: String(error) });
+      },
+    },
   );
   return report;
 }

@@ -199,12 +199,14 @@ export interface RetryReport {
   notified: number;
   retry: number;
   gaveUp: number;
+  /** Shards or items whose retry failed before a channel was tried (a store outage); each stays owed. */
+  failed: number;
 }
 
 /** The periodic job: every item still owed a notification whose pause is over gets another try. */
 export async function retryNotifications(deps: SalesDeps, options: number | { limit?: number; deadline?: number } = {}): Promise<RetryReport> {
   const { limit = 100, deadline } = typeof options === "number" ? { limit: options } : options;
-  const report: RetryReport = { owed: 0, notified: 0, retry: 0, gaveUp: 0 };
+  const report: RetryReport = { owed: 0, notified: 0, retry: 0, gaveUp: 0, failed: 0 };
   await sweepDueIndex(
     { shards: deps.sales.notifyShards, listDue: (shard, upTo, batch) => deps.sales.listUnnotified(shard, upTo, batch) },
     async (ref: QueueRef) => {
@@ -216,7 +218,21 @@ export async function retryNotifications(deps: SalesDeps, options: number | { li
       else if (result === "retry") report.retry++;
       else report.gaveUp++;
     },
-    { upTo: deps.clock.now().toISOString(), batch: limit, ...(deadline !== undefined ? { deadline } : {}) },
+    {
+      upTo: deps.clock.now().toISOString(),
+      batch: limit,
+      ...(deadline !== undefined ? { deadline } : {}),
+      // One shard or item failing must not stop the others (nor the jobs run after this one): it
+      // stays due and the next run takes it again.
+      onError: (ref, error) => {
+        report.failed++;
+        deps.log?.warn("rep notification not retried; it stays owed", { leadId: ref.leadId, error: String(error) });
+      },
+      onShardError: (shard, error) => {
+        report.failed++;
+        deps.log?.warn("rep notification not retried; it stays owed", { shard, error: String(error) });
+      },
+    },
   );
   return report;
 }

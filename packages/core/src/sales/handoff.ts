@@ -39,9 +39,13 @@ export async function handOff(deps: SalesDeps, event: unknown): Promise<HandoffR
   }
 
   const ref = { teamId: team.id, qualifiedAt: detail.qualifiedAt, leadId: lead.id };
-  // A redelivered event must not take a second turn (that would skew the rotation).
+  // A redelivered event must not take a second turn (that would skew the rotation), but it may
+  // follow a delivery that wrote the item and failed before the lead moved to sales: finish that.
   const existing = await deps.sales.getQueueItem(ref);
-  if (existing) return { status: "duplicate", item: existing };
+  if (existing) {
+    if (lead.stage === "mql" && lead.qualifiedAt === detail.qualifiedAt) await recordAssignment(deps, lead.id, existing, true);
+    return { status: "duplicate", item: existing };
+  }
   // A lead already waiting in (or held from) a queue is not handed off twice: a new qualification
   // counts only once the last hand-off closed (a recycle).
   const open = await deps.sales.getHandoff(lead.id);
@@ -71,13 +75,28 @@ export async function handOff(deps: SalesDeps, event: unknown): Promise<HandoffR
   );
   if (!(await deps.sales.createHandoff(item, [assigned]))) return { status: "duplicate" };
 
-  await deps.leads.updateLead(lead.id, { stage: "sales" }, at);
-  await deps.leads.appendActivity(lead.id, {
-    type: "lead.assigned",
-    at,
-    data: { teamId: team.id, rep: rep.email, repName: rep.name, claimBy: item.claimBy, score: item.score },
-  });
+  await recordAssignment(deps, lead.id, item, false);
   await announcePending(deps, [assigned]);
   const notified = (await notifyQueueItem(deps, item)) === "notified";
   return { status: "assigned", item, notified };
+}
+
+/**
+ * The queued lead's own record of its hand-off: the assignment in its history, then the move to
+ * `sales`. The stage moves last, so a failure part-way leaves the lead in `mql` with its item
+ * queued, which is how a redelivery knows to run this again; `retried` looks for the history
+ * entry first, so a retry never writes it twice. `lead.assigned` is in the outbox, written with
+ * the queue item, so a retry need not announce it.
+ */
+async function recordAssignment(deps: SalesDeps, leadId: string, item: QueueItem, retried: boolean): Promise<void> {
+  const at = item.assignedAt;
+  const recorded = retried && (await deps.leads.listActivities(leadId, { limit: 50 })).some((a) => a.type === "lead.assigned" && a.at === at);
+  if (!recorded) {
+    await deps.leads.appendActivity(leadId, {
+      type: "lead.assigned",
+      at,
+      data: { teamId: item.teamId, rep: item.rep, repName: item.repName, claimBy: item.claimBy, score: item.score },
+    });
+  }
+  await deps.leads.updateLead(leadId, { stage: "sales" }, at);
 }

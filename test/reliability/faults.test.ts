@@ -11,7 +11,7 @@
  * same faults whatever the interleaving). A violating lead's trace is printed beside the figures.
  */
 import { randomUUID } from "node:crypto";
-import type { EventEnvelope, Mailer, OutgoingEmail, RoutingRule } from "@leadloop/core";
+import type { EventEnvelope, Mailer, OutgoingEmail } from "@leadloop/core";
 import type { BusHandler, DeadLetter } from "@leadloop/events";
 import type { LocalStack, StackAdapters } from "@leadloop/local";
 import { sesEngagementEvent } from "@leadloop/local/ses-event-injector";
@@ -175,30 +175,21 @@ let deadLettered = 0;
 const redriven: DeadLetter[] = [];
 
 /**
- * Replays what the bus dead-lettered to the rule that failed, a few tries each, once per half day
- * of virtual time. This stands in for the delivery policy the deployed rules have and the local bus
- * does not yet: EventBridge retries a delivery for up to 24 hours, Lambda's async invoke twice
- * more, and an operator redrives the dead-letter queue; the local bus gives a delivery 8 tries in
- * about 2.5 real seconds. A letter that fails again stays dead-lettered, in the figures.
+ * The operator's redrive (`npm run redrive`, the same `bus.redrive` the /dev route calls), once per
+ * half day of virtual time: a delivery that outlived the whole delivery policy (EventBridge's
+ * retries, then Lambda's) is replayed through the same handler. A letter that fails again stays
+ * dead-lettered, in the figures.
  */
 async function redriveDeadLetters(): Promise<void> {
-  const bus = stack.bus as unknown as { options: { rules: RoutingRule[]; handlers: Record<string, BusHandler> } };
-  const letters = stack.bus.deadLetters.splice(0);
-  deadLettered += letters.length;
-  redriven.push(...letters);
-  await pool(letters, 4, async (letter) => {
-    const rule = bus.options.rules.find((r) => r.name === letter.rule);
-    const handler = rule && bus.options.handlers[rule.target];
-    if (!rule || !handler) return void stack.bus.deadLetters.push(letter);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        note(leadOf(letter.event), `redrive ${letter.rule}`);
-        return await handler(letter.event, rule);
-      } catch (error) {
-        if (attempt >= 8) return void stack.bus.deadLetters.push({ ...letter, error: String(error), attempts: letter.attempts + attempt });
-      }
-    }
-  });
+  const letters = [...stack.bus.deadLetters];
+  if (letters.length === 0) return;
+  for (const letter of letters) note(leadOf(letter.event), `redrive ${letter.rule}`);
+  // Each try is one operator redrive; a few in a row, as an operator retries a failed one.
+  for (let pass = 0; pass < 8 && stack.bus.deadLetters.length > 0; pass++) await stack.bus.redrive();
+  const left = new Set(stack.bus.deadLetters.map((l) => l.id));
+  const replayed = letters.filter((l) => !left.has(l.id));
+  deadLettered += replayed.length;
+  redriven.push(...replayed);
   await stack.bus.drain();
 }
 

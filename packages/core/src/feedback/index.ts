@@ -5,3 +5,4 @@ export * from "./recycle-due-leads";
 export * from "./score-reset";
 export * from "./deal-review";
 export * from "./lead-quality";
+export * from "./deal-reviews";

@@ -6,7 +6,7 @@
  * change to config/scoring.yaml as a unified diff. Not-now deals are neither won nor lost yet, so
  * they count in neither. It refuses to suggest anything from fewer than `minDeals` closed deals.
  */
-import { parseDocument } from "yaml";
+import { parseDocument, stringify } from "yaml";
 import type { LeadloopConfig } from "../config/schema";
 import type { DealReview, QualityFlag } from "../feedback/deal-review";
 import { unifiedDiff } from "./unified-diff";
@@ -27,8 +27,8 @@ export class NotEnoughDealsError extends Error {
 
 export interface CalibrationInput {
   config: Pick<LeadloopConfig, "scoring" | "teams">;
-  /** config/scoring.yaml as the marketer wrote it (comments kept in the suggestion). */
-  scoringYaml: string;
+  /** config/scoring.yaml as the marketer wrote it (comments kept in the suggestion); the loaded config when absent. */
+  scoringYaml?: string;
   reviews: (DealReview & { quality?: QualityFlag })[];
   /** Weeks the reviews span, to turn deals into a weekly rate. */
   weeks: number;
@@ -109,19 +109,20 @@ export function calibrateScoring(input: CalibrationInput): Calibration {
   });
 
   const thresholds = suggestThresholds(input);
-  const doc = parseDocument(input.scoringYaml);
+  const scoringYaml = input.scoringYaml ?? stringify(input.config.scoring);
+  const doc = parseDocument(scoringYaml);
   for (const t of thresholds) {
     if (t.suggested === t.current) continue;
     doc.setIn(["segmentThresholds", t.segment], t.suggested);
   }
-  const suggestedScoringYaml = thresholds.some((t) => t.suggested !== t.current) ? doc.toString() : input.scoringYaml;
+  const suggestedScoringYaml = thresholds.some((t) => t.suggested !== t.current) ? doc.toString() : scoringYaml;
   return {
     closed: { won, lost, disqualified, total: deals.length },
     winRate: round(baseline),
     rules: rules.sort((a, b) => b.deals - a.deals || a.rule.localeCompare(b.rule)),
     thresholds,
     suggestedScoringYaml,
-    diff: unifiedDiff("config/scoring.yaml", input.scoringYaml, suggestedScoringYaml),
+    diff: unifiedDiff("config/scoring.yaml", scoringYaml, suggestedScoringYaml),
   };
 }
 

@@ -43,9 +43,16 @@ describe("calibrateScoring", () => {
     expect(demo).toMatchObject({ deals: 2, won: 2, lostOrDisqualified: 0, winRate: 1, lift: 2 });
     expect(demo?.interval?.low).toBeCloseTo(wilsonInterval(2, 2)?.low ?? 0, 4);
     // 5 hand-offs a week (not-now counts: it took a rep's time) for 3 slots: the best three pass at 70.
+    // (Scores 62, 65, 70, 80, 90.)
     expect(c.thresholds).toEqual([expect.objectContaining({ segment: "smb", current: 60, suggested: 70, weeklyMqls: 5, weeklyCapacity: 3, weeklyMqlsAtSuggested: 3 })]);
     expect(c.diff).toContain("+  smb: 70");
     expect(c.suggestedScoringYaml).toContain("# scoring");
+  });
+
+  it("moves tied scores together: the cut never lets more through than the reps can take", () => {
+    const reviews = [review("won", [], 95), review("won", [], 95), review("lost", [], 85), review("lost", [], 85), review("won", [], 95)];
+    const c = calibrateScoring({ config, scoringYaml: yaml, reviews, weeks: 1, capacityPerRepPerWeek: 4, minDeals: 1 });
+    expect(c.thresholds[0]).toMatchObject({ suggested: 95, weeklyMqlsAtSuggested: 3 });
   });
 
   it("refuses below the minimum number of closed deals, saying how many it has", () => {

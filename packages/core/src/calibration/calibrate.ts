@@ -152,9 +152,9 @@ function suggestThresholds(input: CalibrationInput): ThresholdSuggestion[] {
       return { segment, current, suggested: current, weeklyMqls, weeklyCapacity, weeklyMqlsAtSuggested: weeklyMqls, why: "within the reps' capacity: keep it" };
     }
     const allowed = Math.floor(weeklyCapacity * weeks);
-    // The scores above the cut, highest first: the cut lets through the best `allowed` leads.
-    const cut = allowed <= 0 ? (scores.at(-1) ?? current) + 1 : (scores[scores.length - allowed] ?? current);
-    const suggested = Math.max(current, Math.ceil(cut));
+    // The lowest qualifying score whose hand-offs fit (ties move together); above them all if none does.
+    const fitting = [...new Set(scores)].find((s) => s >= current && scores.filter((x) => x >= s).length <= allowed);
+    const suggested = Math.ceil(fitting ?? (scores.at(-1) ?? current) + 1);
     const through = scores.filter((s) => s >= suggested).length;
     return {
       segment,

@@ -26,13 +26,15 @@ import type {
 } from "@leadloop/core";
 import { COHORT_DIMENSIONS, dimValue, sourceOf } from "@leadloop/core";
 import { translateError } from "./errors";
-import { keys, REPORT_SHARDS } from "./keys";
+import { COHORT_SHARDS, keys, REPORT_SHARDS } from "./keys";
 
 export interface DynamoReportStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
   /** Defaults to REPORT_SHARDS; tests and benchmarks may pick another. */
   shards?: number;
+  /** Shards of the cohort rows; defaults to COHORT_SHARDS. */
+  cohortShards?: number;
   /** Picks the shard of a write; random by default. */
   pickShard?: (shards: number) => number;
 }
@@ -175,6 +177,7 @@ const STATE_FIELDS = [
 
 export class DynamoReportStore implements ReportStore {
   readonly shards: number;
+  readonly cohortShards: number;
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #pickShard: (shards: number) => number;
@@ -183,6 +186,7 @@ export class DynamoReportStore implements ReportStore {
     this.#client = options.client;
     this.#table = options.tableName;
     this.shards = options.shards ?? REPORT_SHARDS;
+    this.cohortShards = options.cohortShards ?? COHORT_SHARDS;
     this.#pickShard = options.pickShard ?? ((shards) => Math.floor(Math.random() * shards));
   }
 
@@ -270,7 +274,9 @@ export class DynamoReportStore implements ReportStore {
             : { ConditionExpression: "version = :read", ExpressionAttributeValues: { ":read": expectedVersion } }),
         },
       },
-      ...commit.increments.map((increment): TransactItem => ({ Update: aggregateUpdate(this.#table, increment, this.#pickShard(this.shards)) })),
+      ...commit.increments.map((increment): TransactItem => ({
+        Update: aggregateUpdate(this.#table, increment, this.#pickShard(increment.kind === "cohort" ? this.cohortShards : this.shards)),
+      })),
       ...(commit.review
         ? [{ Put: { TableName: this.#table, Item: { ...keys.dealReview(commit.review.closedAt, commit.review.leadId), type: "deal-review", ...commit.review } } }]
         : []),
@@ -296,7 +302,7 @@ export class DynamoReportStore implements ReportStore {
   }
 
   async readCohortDay(day: string): Promise<CohortRow[]> {
-    const shards = Array.from({ length: this.shards }, (_, shard) => shard);
+    const shards = Array.from({ length: this.cohortShards }, (_, shard) => shard);
     const perShard = await Promise.all(shards.map((shard) => this.#query(keys.cohortAggregate(day, shard, []).pk, "reading cohort rows")));
     return perShard.flat().map(toCohortRow);
   }

@@ -13,6 +13,11 @@ export interface Key {
 export const UNPUBLISHED_SHARDS = 8;
 export const DUE_SHARDS = 16;
 export const REPORT_SHARDS = 16;
+/**
+ * Shards of a cohort row. Its key already spreads writes over seven dimensions, so few shards keep
+ * a busy combination below an item's write limit while the cohort funnel reads far fewer items.
+ */
+export const COHORT_SHARDS = 4;
 export const RECYCLE_SHARDS = 8;
 export const UNANNOUNCED_SHARDS = 8;
 export const CONFIRMATION_SHARDS = 4;

@@ -5,12 +5,13 @@
  * resulting aggregate items are written with the store's key layout (BatchWrite: seeding 100,000
  * leads one UpdateItem at a time would take DynamoDB Local half an hour). Then buildFunnelReport
  * runs several times on each table. The report reads day × shard partitions, never leads, so the
- * ratio should stay near 1. Last line: the ratio.
+ * ratio should stay near 1. The cohort funnel (buildCohortReport, cohort rows by capture day ×
+ * every dimension, reps included, and the period before) is timed the same way. Last line: the ratios.
  */
 import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { type AggregateIncrement, buildFunnelReport, type EventEnvelope, type LeadReportState, planReportEvent, reportEventOf, type SentMessage } from "@leadloop/core";
+import { type AggregateIncrement, buildCohortReport, buildFunnelReport, type EventEnvelope, type LeadReportState, planReportEvent, reportEventOf, type SentMessage } from "@leadloop/core";
 import { startDynamoDbLocal } from "@leadloop/local/engines/index";
-import { aggregateKey, createDocumentClient, DynamoReportStore, ensureTable, REPORT_SHARDS } from "@leadloop/store";
+import { aggregateKey, COHORT_SHARDS, createDocumentClient, DynamoReportStore, ensureTable, REPORT_SHARDS } from "@leadloop/store";
 
 const DAYS = Number(process.env.BENCH_DAYS ?? 14);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -19,6 +20,8 @@ const SEGMENTS = ["enterprise", "smb", "self-serve"];
 const SOURCES = ["google", "linkedin", "newsletter", "direct"];
 const FORMS = ["demo-request", "whitepaper"];
 const STEPS = ["welcome", "case-study", "webinar"];
+const CAMPAIGNS = ["q1-launch", "webinar-series", "retargeting", "partner"];
+const REPS = ["dana", "marcus", "sophie", "jonas", "lucia", "tom", "emily"];
 
 /** A small deterministic generator, so both sizes draw from the same distribution. */
 function random(seed: number) {
@@ -42,7 +45,7 @@ function leadEvents(r: () => number, i: number): { events: EventEnvelope[]; mess
   const t0 = FROM + r() * (DAYS - 4) * 86_400_000;
   let n = 0;
   const ev = (type: string, detail: Record<string, unknown>, t: number, source = "leadloop"): EventEnvelope => ({ id: `${leadId}-${n++}`, source, "detail-type": type, time: at(t), detail: { leadId, ...detail } });
-  const events = [ev("lead.captured", { segment, formId: pick(r, FORMS), source: { utm_source: pick(r, SOURCES) === "direct" ? undefined : pick(r, SOURCES) } }, t0)];
+  const events = [ev("lead.captured", { segment, formId: pick(r, FORMS), source: { utm_source: pick(r, SOURCES) === "direct" ? undefined : pick(r, SOURCES), utm_medium: pick(r, ["cpc", "email", "social"]), utm_campaign: pick(r, CAMPAIGNS) } }, t0)];
   const messages: SentMessage[] = [];
   STEPS.forEach((stepId, s) => {
     const sent = t0 + (s * 24 + 1) * 3_600_000;
@@ -59,11 +62,12 @@ function leadEvents(r: () => number, i: number): { events: EventEnvelope[]; mess
     events.push(ev("lead.qualified", { qualifiedAt: at(q) }, q));
     if (r() < 0.7) {
       const c = q + r() * 24 * 3_600_000;
-      events.push(ev("lead.claimed", { claimedAt: at(c) }, c));
+      const owner = { teamId: segment, rep: pick(r, REPS) };
+      events.push(ev("lead.claimed", { ...owner, claimedAt: at(c) }, c));
       const x = c + r() * 48 * 3_600_000;
       const roll = r();
       const outcome = roll < 0.3 ? { outcome: "won", amount: 1000 + Math.round(r() * 20000), currency: "EUR" } : roll < 0.7 ? { outcome: "lost", reason: pick(r, ["price", "timing", "competitor"]) } : { outcome: "not-now" };
-      events.push(ev("lead.closed", { ...outcome, closedAt: at(x) }, x));
+      events.push(ev("lead.closed", { ...owner, ...outcome, closedAt: at(x) }, x));
     }
   }
   return { events, messages };
@@ -83,7 +87,7 @@ function aggregate(leads: number, seed: number): Map<string, { key: { pk: string
       if (!plan) continue;
       state = plan.state;
       for (const increment of plan.increments) {
-        const key = aggregateKey(increment, Math.floor(r() * REPORT_SHARDS));
+        const key = aggregateKey(increment, Math.floor(r() * (increment.kind === "cohort" ? COHORT_SHARDS : REPORT_SHARDS)));
         const id = `${key.pk}|${key.sk}`;
         const item = items.get(id) ?? { key, increment, add: new Map<string, number>() };
         for (const [name, value] of Object.entries(increment.add)) item.add.set(name, (item.add.get(name) ?? 0) + value);
@@ -98,7 +102,7 @@ const ddb = await startDynamoDbLocal({});
 try {
   const client = createDocumentClient({ endpoint: ddb.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
   const query = { from: at(FROM).slice(0, 10), to: at(FROM + (DAYS - 1) * 86_400_000).slice(0, 10) };
-  const results: { leads: number; items: number; ms: number }[] = [];
+  const results: { leads: number; items: number; ms: number; cohortMs: number }[] = [];
   for (const leads of [10_000, 100_000]) {
     const tableName = `bench-report-${leads}`;
     await ensureTable(client, tableName);
@@ -145,10 +149,22 @@ try {
     const ms = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)] ?? 0;
     console.log(`  report over ${DAYS} days × ${REPORT_SHARDS} shards: median ${ms.toFixed(0)} ms of ${RUNS} runs (captured in report: ${captured.toLocaleString("en")})`);
     if (captured !== leads) throw new Error(`the report counted ${captured} captures for ${leads} leads`);
-    results.push({ leads, items: items.length, ms });
+    await buildCohortReport({ reports }, { ...query, grain: "week" }); // warm-up
+    const cohortTimes: number[] = [];
+    let cohortCaptured = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const t = performance.now();
+      const cohorts = await buildCohortReport({ reports }, { ...query, grain: "week" });
+      cohortTimes.push(performance.now() - t);
+      cohortCaptured = cohorts.totals.stages[0]?.count ?? 0;
+    }
+    const cohortMs = [...cohortTimes].sort((a, b) => a - b)[Math.floor(cohortTimes.length / 2)] ?? 0;
+    console.log(`  cohort funnel over ${DAYS} capture days (and the ${DAYS} before) × ${COHORT_SHARDS} shards: median ${cohortMs.toFixed(0)} ms of ${RUNS} runs (cohort leads: ${cohortCaptured.toLocaleString("en")})`);
+    if (cohortCaptured !== leads) throw new Error(`the cohort funnel counted ${cohortCaptured} leads for ${leads}`);
+    results.push({ leads, items: items.length, ms, cohortMs });
   }
   const [small, large] = results as [(typeof results)[number], (typeof results)[number]];
-  console.log(`report time 100k/10k leads: ${(large.ms / small.ms).toFixed(2)}`);
+  console.log(`report time 100k/10k leads: funnel ${(large.ms / small.ms).toFixed(2)}, cohorts ${(large.cohortMs / small.cohortMs).toFixed(2)}`);
 } finally {
   await ddb.stop();
 }

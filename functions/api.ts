@@ -8,6 +8,7 @@ import { createDocumentClient } from "@leadloop/store/document-client";
 import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
 import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
 import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
+import { DynamoLeadQuality } from "@leadloop/store/dynamo-lead-quality";
 import { DynamoRewardsStore } from "@leadloop/store/dynamo-rewards-store";
 import type { Context } from "hono";
 import { handle } from "hono/aws-lambda";
@@ -39,6 +40,7 @@ const app = createApp({
   sales: new DynamoSalesStore({ client, tableName: env.TABLE_NAME }),
   records: new DynamoLeadRecords({ client, tableName: env.TABLE_NAME }),
   reports: new DynamoReportStore({ client, tableName: env.TABLE_NAME }),
+  quality: new DynamoLeadQuality({ client, tableName: env.TABLE_NAME }),
   rewards: new DynamoRewardsStore({ client, tableName: env.TABLE_NAME }),
   ...(authenticate ? { authenticate } : {}),
   ...(rateLimit ? { rateLimit } : {}),

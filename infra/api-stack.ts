@@ -22,9 +22,11 @@ export const API_ROUTES = [
   "GET /v1/sales/queue",
   "POST /v1/sales/leads/{id}/claim",
   "POST /v1/sales/leads/{id}/outcome",
+  "POST /v1/sales/leads/{id}/quality",
   "GET /v1/leads/{id}",
   "POST /v1/customers/{id}/purchases", "GET /v1/customers/{id}/points",
   "GET /v1/reports/funnel", "GET /reports", "GET /assets/chart.umd.js",
+  "GET /v1/reports/cohorts", "GET /v1/reports/reviews", "GET /v1/reports/reviews/{leadId}/{closedAt}", "GET /v1/reports/calibration",
   "POST /v1/forms/{formId}/imports", "DELETE /v1/leads/{id}", "GET /v1/leads/{id}/export",
 ] as const;
 

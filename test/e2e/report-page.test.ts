@@ -60,8 +60,11 @@ describe.skipIf(!available && !process.env.CI)("/reports in Chromium", () => {
       for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
       return { id: canvas.id, chart: Boolean(window.Chart.getChart(canvas)), painted };
     })`)) as { id: string; chart: boolean; painted: number }[];
-    expect(drawn.map((d) => d.id)).toEqual(["funnel", "trend", "durations", "outcomes", "segments", "sources", "steps"]);
-    for (const canvas of drawn) {
+    const FUNNEL_CHARTS = ["funnel", "trend", "durations", "outcomes", "segments", "sources", "steps"];
+    // The cohort and review charts below are covered by learning-page.test.ts.
+    const funnelCharts = drawn.filter((d) => FUNNEL_CHARTS.includes(d.id));
+    expect(funnelCharts.map((d) => d.id)).toEqual(FUNNEL_CHARTS);
+    for (const canvas of funnelCharts) {
       expect(canvas.chart, canvas.id).toBe(true);
       expect(canvas.painted, canvas.id).toBeGreaterThan(500);
     }

@@ -8,6 +8,7 @@ import {
   ForbiddenError,
   InvalidTokenError,
   NotACustomerError,
+  NotEnoughDealsError,
   NotFoundError,
   PurchaseConflictError,
   RewardsNotConfiguredError,
@@ -73,6 +74,7 @@ export function problemOf(error: unknown): { problem: Problem; headers: Record<s
     const problem = make(403, "forbidden", "Not allowed", error.message, { requiredRoles: error.required });
     return { ...problem, headers: { "www-authenticate": forbiddenChallenge(error) } };
   }
+  if (error instanceof NotEnoughDealsError) return make(422, "not-enough-deals", "Not enough closed deals", error.message, { closed: error.closed, minimum: error.minimum });
   if (error instanceof NotFoundError) return make(404, "not-found", "Not found", error.message);
   if (error instanceof UnknownCustomerError) return make(404, "unknown-customer", "Unknown customer", error.message);
   if (error instanceof NotACustomerError) return make(409, "not-a-customer", "Not a customer", error.message, { stage: error.stage });

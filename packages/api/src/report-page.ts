@@ -3,7 +3,9 @@
  * the trend, time in each stage, why deals were lost, segments and sources side by side, and each
  * email step's figures. Server-rendered shell; its script calls GET /v1/reports/funnel with the
  * bearer token (pasted once or arriving as `?token=`, kept in sessionStorage like /sales) and draws
- * with Chart.js served by this API from /assets/chart.umd.js.
+ * with Chart.js served by this API from /assets/chart.umd.js. Below the funnel: the cohort funnel
+ * (GET /v1/reports/cohorts, bars of whole-lead counts), the deal reviews for the weekly meeting with
+ * one deal's path on a click (GET /v1/reports/reviews…), and score calibration on request.
  */
 
 const STYLE = `
@@ -28,6 +30,12 @@ th:first-child,td:first-child{text-align:left}th{color:#66708a;font-weight:600;f
 .muted{color:#66708a;font-size:13px}#error{color:#b42318;font-weight:600}
 #signin{max-width:560px;margin:48px auto;background:#fff;border-radius:12px;padding:24px 28px;box-shadow:0 4px 24px #1f3a8a1a}
 #signin textarea{width:100%;height:90px}
+.learn{display:flex;gap:10px;flex-wrap:wrap;align-items:end;margin-bottom:10px}
+tr.review{cursor:pointer}tr.review:hover td{background:#f4f6fb}
+.path{list-style:none;padding:0;margin:0;font-size:13px}.path li{padding:4px 0;border-bottom:1px solid #eef1f6}
+.path .at{color:#66708a;display:inline-block;min-width:150px}
+pre.diff{background:#0f172a;color:#e2e8f0;padding:12px;border-radius:8px;font-size:12px;overflow-x:auto}
+.up{color:#2f7d4f}.down{color:#b42318}
 @media (max-width:900px){.grid{grid-template-columns:1fr}}
 `;
 
@@ -78,6 +86,7 @@ async function load() {
   if (res.status === 401) { sessionStorage.removeItem(TOKEN_KEY); return showSignin(body.detail); }
   if (!res.ok) { $("error").textContent = body.detail || ("The report failed (" + res.status + ")."); return; }
   render(body);
+  await loadLearning();
 }
 
 function options(select, values) {
@@ -198,6 +207,127 @@ defaults();
 load();
 `;
 
+const LEARN_SCRIPT = `
+const STAGE_NAMES = { captured: "Captured", engaged: "Engaged", mql: "MQL", claimed: "Claimed", closed: "Closed", won: "Won" };
+const api = async (path) => {
+  const res = await fetch(path, { headers: { authorization: "Bearer " + token() } });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.detail || ("failed (" + res.status + ")"));
+  return body;
+};
+const learnCharts = [];
+function learnChart(id, config) {
+  const c = new Chart($(id), { ...config, options: { responsive: true, maintainAspectRatio: false, animation: false, ...config.options } });
+  learnCharts.push(c);
+}
+const integerAxis = { beginAtZero: true, ticks: { precision: 0 } };
+
+async function loadLearning() {
+  while (learnCharts.length) learnCharts.pop().destroy();
+  await Promise.all([loadCohorts(), loadReviews()]).catch((e) => { $("learn-error").textContent = e.message; });
+  document.body.dataset.learning = "true";
+}
+
+function periodQuery() {
+  const q = new URLSearchParams();
+  for (const k of ["from", "to", "segment", "source"]) if ($(k).value) q.set(k, $(k).value);
+  return q;
+}
+
+async function loadCohorts() {
+  const q = periodQuery();
+  q.set("grain", $("grain").value);
+  if ($("form").value) q.set("form", $("form").value);
+  const r = await api("/v1/reports/cohorts?" + q);
+  const stages = r.totals.stages;
+  $("cohort-note").textContent = "Leads captured " + r.period.from + " to " + r.period.to + ", compared with " + r.previousPeriod.from + " to " + r.previousPeriod.to + ". A lead counts at a stage only once it got that far.";
+  learnChart("cohort-funnel", {
+    type: "bar",
+    data: { labels: stages.map((s) => STAGE_NAMES[s.stage] + (s.conversionFromPrevious === null ? "" : " (" + pct(s.conversionFromPrevious) + ")")),
+      datasets: [
+        { label: "This period", data: stages.map((s) => s.count), backgroundColor: "#1f3a8a", borderRadius: 4 },
+        { label: "Previous period", data: r.previous.stages.map((s) => s.count), backgroundColor: "#cbd5e1", borderRadius: 4 },
+      ] },
+    options: { scales: { y: integerAxis } },
+  });
+  learnChart("cohort-weeks", {
+    type: "bar",
+    data: { labels: r.cohorts.map((c) => c.cohort),
+      datasets: ["captured", "mql", "claimed", "won"].map((k, i) => ({ label: STAGE_NAMES[k], data: r.cohorts.map((c) => c.stages.find((s) => s.stage === k).count), backgroundColor: ["#1f3a8a", "#f59e0b", "#0ea5a4", "#16a34a"][i], borderRadius: 4 })) },
+    options: { scales: { y: integerAxis } },
+  });
+  const dim = $("cohort-dim").value;
+  const head = "<tr><th>" + esc(dim) + "</th>" + stages.map((s) => "<th>" + STAGE_NAMES[s.stage] + "</th>").join("") + "<th>Lost</th><th>Disq.</th><th>Not now</th><th>MQL→claimed</th><th>Claimed→closed</th></tr>";
+  const rows = r.by[dim] || [];
+  $("cohort-table").innerHTML = rows.length === 0 ? '<p class="muted">No leads captured in this period.</p>' : "<table>" + head + rows.map((g) => "<tr><td>" + esc(g.value) + "</td>" +
+    g.stages.map((s) => "<td>" + fmt.format(s.count) + (s.conversionFromPrevious === null ? "" : ' <span class="muted">' + pct(s.conversionFromPrevious) + "</span>") + "</td>").join("") +
+    "<td>" + g.outcomes.lost + "</td><td>" + g.outcomes.disqualified + "</td><td>" + g.outcomes.notNow + "</td><td>" + dur(g.medianHours.mqlToClaimed) + "</td><td>" + dur(g.medianHours.claimedToClosed) + "</td></tr>").join("") + "</table>";
+  $("cohort-change").innerHTML = r.change.map((c) => STAGE_NAMES[c.stage] + " " + fmt.format(c.count) + ' <span class="' + (c.delta >= 0 ? "up" : "down") + '">(' + (c.delta >= 0 ? "+" : "") + c.delta + ")</span>").join(" · ");
+}
+
+async function loadReviews() {
+  const q = periodQuery();
+  if ($("review-outcome").value) q.set("outcome", $("review-outcome").value);
+  if ($("review-campaign").value.trim()) q.set("campaign", $("review-campaign").value.trim());
+  const r = await api("/v1/reports/reviews?" + q);
+  $("review-summary").innerHTML = fmt.format(r.count) + " deals: won " + r.outcomes.won + ", lost " + r.outcomes.lost + ", disqualified " + r.outcomes.disqualified + ", not now " + r.outcomes.notNow +
+    " · reps' verdicts: good fit " + r.quality["good-fit"] + ", bad fit " + r.quality["bad-fit"] + ", wrong contact " + r.quality["wrong-contact"] + ", unrated " + r.quality.unrated;
+  learnChart("review-reasons", {
+    type: "bar",
+    data: { labels: r.reasons.map((x) => x.outcome + ": " + x.reason), datasets: [{ label: "Deals", data: r.reasons.map((x) => x.count), backgroundColor: r.reasons.map((x) => x.outcome === "won" ? "#16a34a" : x.outcome === "lost" ? "#e11d48" : x.outcome === "disqualified" ? "#64748b" : "#f59e0b"), borderRadius: 4 }] },
+    options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: integerAxis } },
+  });
+  $("reviews").innerHTML = r.reviews.length === 0 ? '<p class="muted">No deal closed in this period.</p>' :
+    "<table><tr><th>Closed</th><th>Outcome</th><th>Reason</th><th>Segment</th><th>Source</th><th>Campaign</th><th>Rep</th><th>Score</th><th>Quality</th><th>Went well</th><th>To improve</th></tr>" +
+    r.reviews.map((v) => '<tr class="review" data-lead="' + esc(v.leadId) + '" data-closed="' + esc(v.closedAt) + '"><td>' + esc(v.closedAt.slice(0, 16).replace("T", " ")) + "</td><td>" + esc(v.outcome) + "</td><td>" + esc(v.reason || "–") + "</td><td>" + esc(v.dims.segment) + "</td><td>" + esc(v.dims.source) + "</td><td>" + esc(v.dims.campaign) + "</td><td>" + esc(v.dims.rep) + "</td><td>" + esc(v.score ?? "–") + "</td><td>" + esc(v.quality ? v.quality.verdict + (v.quality.reason ? " (" + v.quality.reason + ")" : "") : "–") + "</td><td>" + esc(v.notes?.wentWell || "") + "</td><td>" + esc(v.notes?.toImprove || "") + "</td></tr>").join("") + "</table>";
+  for (const row of document.querySelectorAll("tr.review")) row.addEventListener("click", () => openDeal(row.dataset.lead, row.dataset.closed));
+}
+
+async function openDeal(leadId, closedAt) {
+  try {
+    const d = await api("/v1/reports/reviews/" + encodeURIComponent(leadId) + "/" + encodeURIComponent(closedAt));
+    const v = d.review;
+    const h = v.stageHours;
+    $("deal").hidden = false;
+    $("deal-title").textContent = "Deal " + v.leadId + ": " + v.outcome + (v.reason ? " (" + v.reason + ")" : "");
+    $("deal-facts").innerHTML = "<table><tr><th>Stage</th><th>Time in it</th></tr>" +
+      [["Captured → engaged", h.capturedToEngaged], ["Engaged → MQL", h.engagedToMql], ["MQL → claimed", h.mqlToClaimed], ["Claimed → closed", h.claimedToClosed]].map((x) => "<tr><td>" + x[0] + "</td><td>" + dur(x[1]) + "</td></tr>").join("") +
+      "</table><p>Forms " + d.counts.forms + " · emails sent " + d.counts.emailsSent + ", opened " + d.counts.opened + ", clicked " + d.counts.clicked + " · pages " + d.counts.pages + " · qualified at " + esc(v.score ?? "–") + " by " + esc(v.rules.join(", ") || "–") + "</p>";
+    $("deal-path").innerHTML = d.path.map((p) => '<li><span class="at">' + esc(p.at.slice(0, 16).replace("T", " ")) + "</span> " + esc(p.type) + " " + esc(Object.entries(p.data).map(([k, x]) => k + "=" + x).join(" ")) + "</li>").join("");
+    learnChart("deal-score", {
+      type: "bar",
+      data: { labels: d.scoreOverTime.map((s) => s.at.slice(5, 16).replace("T", " ")), datasets: [{ label: "Score", data: d.scoreOverTime.map((s) => s.score), backgroundColor: "#3b82f6", borderRadius: 4 }] },
+      options: { plugins: { legend: { display: false } }, scales: { y: integerAxis } },
+    });
+    $("deal").scrollIntoView();
+  } catch (e) {
+    $("learn-error").textContent = e.message;
+  }
+}
+
+async function runCalibration() {
+  const q = new URLSearchParams();
+  if ($("from").value) q.set("from", $("from").value);
+  if ($("to").value) q.set("to", $("to").value);
+  if ($("min-deals").value) q.set("minDeals", $("min-deals").value);
+  if ($("capacity").value) q.set("capacity", $("capacity").value);
+  try {
+    const c = await api("/v1/reports/calibration?" + q);
+    $("calibration").innerHTML = "<p>" + c.closed.total + " closed deals (won " + c.closed.won + ", lost " + c.closed.lost + ", disqualified " + c.closed.disqualified + "), win rate " + pct(c.winRate) + ".</p>" +
+      "<table><tr><th>Rule</th><th>Deals</th><th>Won</th><th>Lost+disq.</th><th>Win rate</th><th>95% interval</th><th>Lift</th><th>Bad fit</th><th>Wrong contact</th></tr>" +
+      c.rules.map((r) => "<tr><td>" + esc(r.rule) + "</td><td>" + r.deals + "</td><td>" + r.won + "</td><td>" + r.lostOrDisqualified + "</td><td>" + pct(r.winRate) + "</td><td>" + (r.interval ? pct(r.interval.low) + "–" + pct(r.interval.high) : "–") + "</td><td>" + (r.lift === null ? "–" : r.lift.toFixed(2)) + "</td><td>" + r.badFit + "</td><td>" + r.wrongContact + "</td></tr>").join("") + "</table>" +
+      "<table><tr><th>Segment</th><th>Threshold now</th><th>Suggested</th><th>MQLs / week</th><th>Capacity / week</th><th>Why</th></tr>" +
+      c.thresholds.map((t) => "<tr><td>" + esc(t.segment) + "</td><td>" + t.current + "</td><td>" + t.suggested + "</td><td>" + t.weeklyMqls + "</td><td>" + t.weeklyCapacity + "</td><td>" + esc(t.why) + "</td></tr>").join("") + "</table>" +
+      (c.diff ? '<pre class="diff">' + esc(c.diff) + "</pre>" : '<p class="muted">No change to config/scoring.yaml suggested.</p>');
+  } catch (e) {
+    $("calibration").innerHTML = '<p id="calibration-error">' + esc(e.message) + "</p>";
+  }
+}
+for (const id of ["grain", "cohort-dim"]) $(id).addEventListener("change", () => loadLearning());
+$("review-filters").addEventListener("submit", (e) => { e.preventDefault(); loadLearning(); });
+$("calibrate").addEventListener("click", () => runCalibration());
+`;
+
 const card = (id: string, title: string, extra = "") =>
   `<section class="card"><h2>${title}</h2><div class="chart"><canvas id="${id}" role="img" aria-label="${title}"></canvas></div>${extra}</section>`;
 
@@ -239,7 +369,38 @@ export function reportPage(): string {
     <section class="card wide"><h2>Nurture email, step by step</h2><div class="chart"><canvas id="steps" role="img" aria-label="Email steps"></canvas></div><div id="sequences"></div></section>
   </div>
   <p class="muted">Counts are of events in the period (a lead captured earlier can qualify in it). Medians are estimated from time buckets.</p>
+  <h2>Cohorts: leads captured in the period, followed to the end</h2>
+  <p id="learn-error" class="muted"></p>
+  <div class="learn">
+    <label>Cohorts by<select id="grain"><option value="week">week</option><option value="month">month</option></select></label>
+    <label>Break down by<select id="cohort-dim">${["segment", "formId", "source", "medium", "campaign", "team", "rep"].map((d) => `<option value="${d}">${d === "formId" ? "form" : d}</option>`).join("")}</select></label>
+    <span class="muted" id="cohort-change"></span>
+  </div>
+  <div class="grid">
+    ${card("cohort-funnel", "Cohort funnel against the previous period", '<p class="muted" id="cohort-note"></p>')}
+    ${card("cohort-weeks", "Each cohort's leads by the furthest stage reached")}
+    <section class="card wide"><h2>Cohort funnel by dimension</h2><div id="cohort-table"></div></section>
+  </div>
+  <h2>Deal reviews</h2>
+  <form class="learn" id="review-filters">
+    <label>Outcome<select id="review-outcome"><option value="">All</option><option>won</option><option>lost</option><option>disqualified</option><option>not-now</option></select></label>
+    <label>Campaign<input id="review-campaign" placeholder="any"></label>
+    <button type="submit">Show reviews</button>
+  </form>
+  <div class="grid">
+    <section class="card wide"><p id="review-summary"></p><div id="reviews"></div></section>
+    ${card("review-reasons", "Why deals closed the way they did")}
+    <section class="card" id="deal" hidden><h2 id="deal-title"></h2><div id="deal-facts"></div><div class="chart"><canvas id="deal-score" role="img" aria-label="Score over time"></canvas></div><ol class="path" id="deal-path"></ol></section>
+  </div>
+  <h2>Score calibration</h2>
+  <div class="learn">
+    <label>Minimum closed deals<input id="min-deals" type="number" min="1" placeholder="20"></label>
+    <label>Hand-offs per rep a week<input id="capacity" type="number" min="1" placeholder="15"></label>
+    <button type="button" id="calibrate">Calibrate on this period</button>
+  </div>
+  <section class="card" id="calibration"><p class="muted">Compares each scoring rule's win rate on closed deals with the overall one.</p></section>
 </main>
 <script>${SCRIPT}</script>
+<script>${LEARN_SCRIPT}</script>
 </body></html>`;
 }

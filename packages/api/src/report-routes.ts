@@ -6,7 +6,22 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { buildFunnelReport, parseFunnelQuery, type ReportStore, UnauthenticatedError } from "@leadloop/core";
+import {
+  buildCohortReport,
+  buildFunnelReport,
+  calibrateScoring,
+  type LeadQualityStore,
+  type LeadStore,
+  listDealReviews,
+  parseCohortQuery,
+  parseFunnelQuery,
+  parseReviewQuery,
+  readDealPath,
+  readReviews,
+  type ReportStore,
+  UnauthenticatedError,
+  ValidationError,
+} from "@leadloop/core";
 import { Hono } from "hono";
 import type { AppDeps } from "./app";
 import type { Authenticate } from "./auth/bearer";
@@ -17,8 +32,30 @@ import { reportPage } from "./report-page";
 export interface ReportAppDeps {
   /** Verifies bearer tokens; without it the report routes refuse every caller. */
   authenticate?: Authenticate;
-  /** The report aggregates; without them the report route answers 503. */
-  reports?: Pick<ReportStore, "readDay">;
+  /** The report aggregates and deal reviews; without them the report routes answer 503. */
+  reports?: Pick<ReportStore, "readDay" | "readCohortDay" | "listReviews" | "getReview">;
+  /** The reps' lead-quality verdicts (the reviews and calibration count them). */
+  quality?: LeadQualityStore;
+  /** config/scoring.yaml as written, so calibration's diff keeps the marketer's comments. */
+  scoringYaml?: string;
+}
+
+/** Calibration's defaults: a quarter of outcomes, 20 closed deals at least, 15 hand-offs per rep a week. */
+export const CALIBRATION_DEFAULTS = { days: 90, minDeals: 20, capacityPerRepPerWeek: 15 } as const;
+
+const noQuality: LeadQualityStore = {
+  setQuality: async () => {
+    throw new HttpProblem(503, "unavailable", "Not available", "This deployment has no lead-quality store configured.");
+  },
+  getQualities: async () => new Map(),
+};
+
+/** A positive whole number from a query parameter, or the default; ValidationError names the parameter. */
+function wholeParam(value: string | undefined, name: string, fallback: number, example: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new ValidationError([{ field: name, message: `must be a whole number greater than 0, e.g. ${example}` }]);
+  return n;
 }
 
 /** Days a report covers when the caller names no period: the last 30, today included. */
@@ -65,6 +102,71 @@ export function reportRoutes(deps: AppDeps): Hono<AuthEnv> {
     });
     c.header("cache-control", "private, no-store");
     return c.json(await buildFunnelReport({ reports: deps.reports }, query));
+  });
+
+  const store = () => {
+    if (!deps.reports) throw new HttpProblem(503, "unavailable", "Not available", "This deployment has no report store configured.");
+    return deps.reports;
+  };
+  const period = (c: { req: { query(name: string): string | undefined } }, days: number) => {
+    const today = deps.clock.now().toISOString().slice(0, 10);
+    const to = c.req.query("to") || today;
+    return { from: c.req.query("from") || daysBefore(to, days - 1), to };
+  };
+
+  app.get("/v1/reports/cohorts", marketing, async (c) => {
+    const reports = store();
+    const q = (name: string) => c.req.query(name) || undefined;
+    const query = parseCohortQuery({
+      ...period(c, DEFAULT_DAYS),
+      grain: q("grain"),
+      segment: q("segment"),
+      formId: q("form") ?? q("formId"),
+      source: q("source"),
+      medium: q("medium"),
+      campaign: q("campaign"),
+      team: q("team"),
+      rep: q("rep"),
+    });
+    c.header("cache-control", "private, no-store");
+    return c.json(await buildCohortReport({ reports }, query));
+  });
+
+  app.get("/v1/reports/reviews", marketing, async (c) => {
+    const reports = store();
+    const q = (name: string) => c.req.query(name) || undefined;
+    const query = parseReviewQuery({ ...period(c, 7), segment: q("segment"), source: q("source"), campaign: q("campaign"), outcome: q("outcome") });
+    c.header("cache-control", "private, no-store");
+    return c.json(await listDealReviews({ reports, quality: deps.quality ?? noQuality }, query));
+  });
+
+  app.get("/v1/reports/reviews/:leadId/:closedAt", marketing, async (c) => {
+    const reports = store();
+    c.header("cache-control", "private, no-store");
+    const leads = deps.leads as Pick<LeadStore, "listActivities">;
+    return c.json(await readDealPath({ reports, quality: deps.quality ?? noQuality, leads }, c.req.param("leadId"), c.req.param("closedAt")));
+  });
+
+  app.get("/v1/reports/calibration", marketing, async (c) => {
+    const reports = store();
+    const range = period(c, CALIBRATION_DEFAULTS.days);
+    parseReviewQuery(range);
+    const minDeals = wholeParam(c.req.query("minDeals"), "minDeals", CALIBRATION_DEFAULTS.minDeals, "20");
+    const capacity = wholeParam(c.req.query("capacity"), "capacity", CALIBRATION_DEFAULTS.capacityPerRepPerWeek, "15");
+    const reviews = await readReviews({ reports, quality: deps.quality ?? noQuality }, range.from, range.to);
+    const days = (Date.parse(range.to) - Date.parse(range.from)) / 86_400_000 + 1;
+    c.header("cache-control", "private, no-store");
+    return c.json({
+      period: range,
+      ...calibrateScoring({
+        config: deps.config,
+        ...(deps.scoringYaml !== undefined ? { scoringYaml: deps.scoringYaml } : {}),
+        reviews,
+        weeks: days / 7,
+        capacityPerRepPerWeek: capacity,
+        minDeals,
+      }),
+    });
   });
 
   app.get("/reports", (c) => {

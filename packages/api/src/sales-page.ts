@@ -150,9 +150,9 @@ async function openLead(id) {
 function outcomeFields() {
   const outcome = $("outcome-kind").value;
   $("won-fields").hidden = outcome !== "won";
-  $("reason-fields").hidden = outcome !== "lost" && outcome !== "disqualified";
+  $("reason-fields").hidden = outcome !== "lost" && outcome !== "disqualified" && !(outcome === "won" && REASONS.won.length > 0);
   $("recycle-fields").hidden = outcome !== "not-now";
-  const codes = outcome === "lost" ? REASONS.lost : REASONS.disqualified;
+  const codes = outcome === "lost" ? REASONS.lost : outcome === "won" ? REASONS.won : REASONS.disqualified;
   $("reason").innerHTML = '<option value="">Choose a reason…</option>' + codes.map((r) => '<option value="' + esc(r.code) + '">' + esc(r.label) + "</option>").join("");
 }
 
@@ -186,8 +186,12 @@ $("outcome").onsubmit = async (event) => {
   const outcome = $("outcome-kind").value;
   const body = { outcome };
   if (outcome === "won") { body.amount = Number($("amount").value); body.currency = $("currency").value; }
-  if (outcome === "lost" || outcome === "disqualified") body.reason = $("reason").value;
+  if (outcome === "lost" || outcome === "disqualified" || (outcome === "won" && $("reason").value)) body.reason = $("reason").value;
   if (outcome === "not-now") body.recycleOn = $("recycle-on").value;
+  const notes = {};
+  if ($("went-well").value.trim()) notes.wentWell = $("went-well").value.trim();
+  if ($("to-improve").value.trim()) notes.toImprove = $("to-improve").value.trim();
+  if (Object.keys(notes).length > 0) body.notes = notes;
   try {
     await api("POST", "/v1/sales/leads/" + encodeURIComponent(selected) + "/outcome", body);
     banner("ok", "Outcome recorded: " + outcome + ". Marketing takes it from here.");
@@ -196,6 +200,23 @@ $("outcome").onsubmit = async (event) => {
     banner("error", error.message);
   }
 };
+
+// A rep's verdict on the lead's quality goes to marketing (deal reviews, calibration).
+for (const button of document.querySelectorAll("[data-verdict]")) {
+  button.onclick = async () => {
+    const verdict = button.dataset.verdict;
+    const body = { verdict };
+    if (verdict !== "good-fit") body.reason = $("quality-reason").value;
+    try {
+      await api("POST", "/v1/sales/leads/" + encodeURIComponent(selected) + "/quality", body);
+      banner("ok", "Thanks: marked " + verdict + ". Marketing sees it in the deal reviews.");
+      await refresh();
+    } catch (error) {
+      banner("error", error.message);
+    }
+  };
+}
+$("quality-reason").innerHTML = '<option value="">Reason (for bad fit or wrong contact)…</option>' + REASONS.quality.map((r) => '<option value="' + esc(r.code) + '">' + esc(r.label) + "</option>").join("");
 
 function start() {
   if (!token()) return signOut();
@@ -208,8 +229,13 @@ outcomeFields();
 start();
 `;
 
-export function salesPage(teams: Pick<TeamsFile, "lostReasons" | "disqualifiedReasons">) {
-  const reasons = JSON.stringify({ lost: teams.lostReasons, disqualified: teams.disqualifiedReasons }).replace(/</g, "\\u003c");
+export function salesPage(teams: Pick<TeamsFile, "lostReasons" | "disqualifiedReasons" | "wonReasons" | "qualityReasons">) {
+  const reasons = JSON.stringify({
+    won: teams.wonReasons ?? [],
+    lost: teams.lostReasons,
+    disqualified: teams.disqualifiedReasons,
+    quality: teams.qualityReasons ?? [],
+  }).replace(/</g, "\\u003c");
   return html`<!doctype html>
 <html lang="en">
   <head>
@@ -272,8 +298,18 @@ export function salesPage(teams: Pick<TeamsFile, "lostReasons" | "disqualifiedRe
             <span id="recycle-fields" style="display:contents" hidden>
               <label for="recycle-on">Come back on</label><input id="recycle-on" type="date" />
             </span>
+            <label for="went-well">What went well</label><textarea id="went-well" maxlength="2000"></textarea>
+            <label for="to-improve">What to improve</label><textarea id="to-improve" maxlength="2000"></textarea>
             <span></span><span><button class="primary" type="submit">Record outcome</button></span>
           </form>
+
+          <div class="quality" id="quality">
+            <span>Lead quality:</span>
+            <button type="button" data-verdict="good-fit">Good fit</button>
+            <button type="button" data-verdict="bad-fit">Bad fit</button>
+            <button type="button" data-verdict="wrong-contact">Wrong contact</button>
+            <select id="quality-reason" aria-label="Quality reason"></select>
+          </div>
 
           <h2>Profile</h2>
           <table id="profile"></table>

@@ -4,6 +4,7 @@
  * another rep holds the lead, 422 naming the outcome field that is wrong and what would be valid.
  */
 import {
+  markLeadQuality,
   claimLead,
   listQueue,
   recordOutcome,
@@ -75,6 +76,18 @@ export function salesRoutes(deps: AppDeps): Hono<AuthEnv> {
     }
     const closure = await recordOutcome(sales(), c.get("principal"), c.req.param("id"), body);
     return c.json({ leadId: c.req.param("id"), ...closure });
+  });
+
+  app.post("/v1/sales/leads/:id/quality", reps, async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw new HttpProblem(400, "malformed", "Not JSON", 'Send the verdict as JSON, e.g. {"verdict":"bad-fit","reason":"too-small"}.');
+    }
+    if (!deps.quality) throw new HttpProblem(503, "unavailable", "Not available", "This deployment has no lead-quality store configured.");
+    const flag = await markLeadQuality({ ...sales(), quality: deps.quality }, c.get("principal"), c.req.param("id"), body);
+    return c.json(flag);
   });
 
   app.get("/v1/leads/:id", readers, async (c) => c.json(await viewLead(sales(), c.get("principal"), c.req.param("id"))));

@@ -87,6 +87,8 @@ export const ClosedEventDetail = z
     currency: z.string().optional(),
     /** When a not-now lead comes back to nurture: a date (YYYY-MM-DD, start of day UTC) or an instant. */
     recycleOn: z.union([z.iso.date(), Instant]).optional(),
+    /** The rep's notes for the deal review: plain text, never a template. */
+    notes: z.object({ wentWell: z.string().max(2000).optional(), toImprove: z.string().max(2000).optional() }).optional(),
     closedAt: Instant,
   })
   .refine((e) => e.outcome !== "not-now" || e.recycleOn !== undefined, {

@@ -30,5 +30,6 @@ export * from "./engagement/index";
 export * from "./data-ops/index";
 export * from "./reports/index";
 export * from "./feedback/index";
+export * from "./calibration/index";
 export * from "./rewards/index";
 export * from "./registry";

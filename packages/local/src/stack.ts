@@ -31,7 +31,7 @@ import {
 } from "@leadloop/core";
 import { type BusHandler, type DeadLetter, LocalBus } from "@leadloop/events";
 import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
-import { createDocumentClient, DynamoFeedbackStore, DynamoLeadRecords, DynamoLeadStore, DynamoNurtureStore, DynamoReportStore, DynamoRewardsStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
+import { createDocumentClient, DynamoFeedbackStore, DynamoLeadQuality, DynamoLeadRecords, DynamoLeadStore, DynamoNurtureStore, DynamoReportStore, DynamoRewardsStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
 import type { SESv2Client } from "@aws-sdk/client-sesv2";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { serve } from "@hono/node-server";
@@ -187,6 +187,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     if (options.dataDir) mkdirSync(join(options.dataDir, "dynamodb"), { recursive: true });
     const config = loadConfigOrThrow(options.configDir ?? "config");
+    // Calibration's suggested diff is against the file as written, comments and all.
+    const scoringPath = join(options.configDir ?? "config", "scoring.yaml");
+    const scoringYaml = existsSync(scoringPath) ? readFileSync(scoringPath, "utf8") : undefined;
 
     let dynamoEndpoint = options.dynamoEndpoint;
     if (!dynamoEndpoint) {
@@ -377,6 +380,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sales: ports.sales,
       chat,
       reports,
+      quality: new DynamoLeadQuality({ client, tableName }),
+      ...(scoringYaml !== undefined ? { scoringYaml } : {}),
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     });
 

@@ -13,16 +13,28 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import type { AggregateIncrement, AggregateRow, LeadFacts, LeadReportState, ReportCommit, ReportStore, SentMessage } from "@leadloop/core";
-import { sourceOf } from "@leadloop/core";
+import type {
+  AggregateIncrement,
+  AggregateRow,
+  CohortRow,
+  DealReview,
+  LeadFacts,
+  LeadReportState,
+  ReportCommit,
+  ReportStore,
+  SentMessage,
+} from "@leadloop/core";
+import { COHORT_DIMENSIONS, dimValue, sourceOf } from "@leadloop/core";
 import { translateError } from "./errors";
-import { keys, REPORT_SHARDS } from "./keys";
+import { COHORT_SHARDS, keys, REPORT_SHARDS } from "./keys";
 
 export interface DynamoReportStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
   /** Defaults to REPORT_SHARDS; tests and benchmarks may pick another. */
   shards?: number;
+  /** Shards of the cohort rows; defaults to COHORT_SHARDS. */
+  cohortShards?: number;
   /** Picks the shard of a write; random by default. */
   pickShard?: (shards: number) => number;
 }
@@ -31,13 +43,14 @@ type Item = Record<string, NativeAttributeValue>;
 type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
 /** Attributes of an aggregate item that are not counters. */
-const ROW_ATTRIBUTES = new Set(["pk", "sk", "kind", "day", "segment", "source", "formId", "sequenceId", "stepId"]);
+const ROW_ATTRIBUTES = new Set(["pk", "sk", "kind", "day", "segment", "source", "formId", "sequenceId", "stepId", ...COHORT_DIMENSIONS]);
 
 /** `#` separates key parts: a value holding one is escaped so two rows never share a key. */
 const part = (value: string) => value.replaceAll("%", "%25").replaceAll("#", "%23");
 
 /** The item an increment lands on, with its dimensions as attributes (the report reads those, not the key). */
 export function aggregateKey(increment: AggregateIncrement, shard: number) {
+  if (increment.kind === "cohort") return keys.cohortAggregate(increment.day, shard, COHORT_DIMENSIONS.map((d) => part(increment.dims[d])));
   const { day, dims } = increment;
   return increment.kind === "funnel"
     ? keys.reportAggregate(day, shard, part(dims.segment), part(dims.source), part(dims.formId))
@@ -46,6 +59,7 @@ export function aggregateKey(increment: AggregateIncrement, shard: number) {
 
 /** One UpdateItem input: set the dimensions, ADD each counter. */
 export function aggregateUpdate(tableName: string, increment: AggregateIncrement, shard: number) {
+  if (increment.kind === "cohort") return cohortUpdate(tableName, increment, shard);
   const names: Record<string, string> = { "#kind": "kind", "#day": "day", "#segment": "segment", "#source": "source", "#formId": "formId" };
   const values: Record<string, NativeAttributeValue> = {
     ":kind": increment.kind,
@@ -76,6 +90,64 @@ export function aggregateUpdate(tableName: string, increment: AggregateIncrement
   };
 }
 
+function cohortUpdate(tableName: string, increment: Extract<AggregateIncrement, { kind: "cohort" }>, shard: number) {
+  const names: Record<string, string> = { "#kind": "kind", "#day": "day" };
+  const values: Record<string, NativeAttributeValue> = { ":kind": "cohort", ":day": increment.day };
+  const sets = ["#kind = :kind", "#day = :day"];
+  COHORT_DIMENSIONS.forEach((dim, i) => {
+    names[`#d${i}`] = dim;
+    values[`:d${i}`] = increment.dims[dim];
+    sets.push(`#d${i} = :d${i}`);
+  });
+  const adds = Object.entries(increment.add).map(([counter, amount], i) => {
+    names[`#c${i}`] = counter;
+    values[`:c${i}`] = amount;
+    return `#c${i} :c${i}`;
+  });
+  return {
+    TableName: tableName,
+    Key: aggregateKey(increment, shard),
+    UpdateExpression: `SET ${sets.join(", ")}${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+function toCohortRow(item: Item): CohortRow {
+  const counters: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (!ROW_ATTRIBUTES.has(name) && typeof value === "number") counters[name] = value;
+  }
+  const dims = Object.fromEntries(COHORT_DIMENSIONS.map((d) => [d, typeof item[d] === "string" ? item[d] : "none"])) as CohortRow["dims"];
+  return { day: String(item.day), dims, counters };
+}
+
+const REVIEW_FIELDS = [
+  "leadId",
+  "closedAt",
+  "outcome",
+  "reason",
+  "amount",
+  "currency",
+  "notes",
+  "dims",
+  "capturedAt",
+  "engagedAt",
+  "qualifiedAt",
+  "claimedAt",
+  "score",
+  "threshold",
+  "rules",
+  "emails",
+  "webActivities",
+] as const;
+
+function toReview(item: Item): DealReview {
+  const review: Record<string, unknown> = {};
+  for (const field of REVIEW_FIELDS) if (item[field] !== undefined) review[field] = item[field];
+  return review as unknown as DealReview;
+}
+
 function toRow(item: Item): AggregateRow | undefined {
   const counters: Record<string, number> = {};
   for (const [name, value] of Object.entries(item)) {
@@ -88,10 +160,24 @@ function toRow(item: Item): AggregateRow | undefined {
   return undefined;
 }
 
-const STATE_FIELDS = ["leadId", "dims", "capturedAt", "cycleStartedAt", "engagedAt", "qualifiedAt", "claimedAt", "closedAt", "facts", "version"] as const;
+const STATE_FIELDS = [
+  "leadId",
+  "dims",
+  "capturedAt",
+  "cycleStartedAt",
+  "engagedAt",
+  "qualifiedAt",
+  "claimedAt",
+  "closedAt",
+  "cohort",
+  "qualification",
+  "facts",
+  "version",
+] as const;
 
 export class DynamoReportStore implements ReportStore {
   readonly shards: number;
+  readonly cohortShards: number;
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #pickShard: (shards: number) => number;
@@ -100,6 +186,7 @@ export class DynamoReportStore implements ReportStore {
     this.#client = options.client;
     this.#table = options.tableName;
     this.shards = options.shards ?? REPORT_SHARDS;
+    this.cohortShards = options.cohortShards ?? COHORT_SHARDS;
     this.#pickShard = options.pickShard ?? ((shards) => Math.floor(Math.random() * shards));
   }
 
@@ -134,10 +221,12 @@ export class DynamoReportStore implements ReportStore {
     );
     const item = out.Item;
     if (!item) return undefined;
-    const firstTouch = (item.firstTouch ?? {}) as { formId?: string; utm_source?: string };
+    const firstTouch = (item.firstTouch ?? {}) as { formId?: string; utm_source?: string; utm_medium?: string; utm_campaign?: string };
     return {
       segment: typeof item.segment === "string" ? item.segment : "unknown",
       source: sourceOf(firstTouch.utm_source),
+      medium: dimValue(firstTouch.utm_medium),
+      campaign: dimValue(firstTouch.utm_campaign),
       formId: firstTouch.formId ?? "unknown",
       capturedAt: typeof item.createdAt === "string" ? item.createdAt : new Date(0).toISOString(),
     };
@@ -185,7 +274,12 @@ export class DynamoReportStore implements ReportStore {
             : { ConditionExpression: "version = :read", ExpressionAttributeValues: { ":read": expectedVersion } }),
         },
       },
-      ...commit.increments.map((increment): TransactItem => ({ Update: aggregateUpdate(this.#table, increment, this.#pickShard(this.shards)) })),
+      ...commit.increments.map((increment): TransactItem => ({
+        Update: aggregateUpdate(this.#table, increment, this.#pickShard(increment.kind === "cohort" ? this.cohortShards : this.shards)),
+      })),
+      ...(commit.review
+        ? [{ Put: { TableName: this.#table, Item: { ...keys.dealReview(commit.review.closedAt, commit.review.leadId), type: "deal-review", ...commit.review } } }]
+        : []),
     ];
     try {
       await this.#client.send(new TransactWriteCommand({ TransactItems: items }));
@@ -205,6 +299,34 @@ export class DynamoReportStore implements ReportStore {
     const shards = Array.from({ length: this.shards }, (_, shard) => shard);
     const perShard = await Promise.all(shards.map((shard) => this.#readPartition(keys.reportAggregate(day, shard, "", "", "").pk)));
     return perShard.flat();
+  }
+
+  async readCohortDay(day: string): Promise<CohortRow[]> {
+    const shards = Array.from({ length: this.cohortShards }, (_, shard) => shard);
+    const perShard = await Promise.all(shards.map((shard) => this.#query(keys.cohortAggregate(day, shard, []).pk, "reading cohort rows")));
+    return perShard.flat().map(toCohortRow);
+  }
+
+  async listReviews(day: string): Promise<DealReview[]> {
+    return (await this.#query(`REVIEW#${day}`, "listing deal reviews")).map(toReview);
+  }
+
+  async getReview(leadId: string, closedAt: string): Promise<DealReview | undefined> {
+    const out = await this.#send("reading a deal review", () => this.#client.send(new GetCommand({ TableName: this.#table, Key: keys.dealReview(closedAt, leadId) })));
+    return out.Item ? toReview(out.Item) : undefined;
+  }
+
+  async #query(pk: string, doing: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const out = await this.#send(doing, () =>
+        this.#client.send(new QueryCommand({ TableName: this.#table, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": pk }, ExclusiveStartKey: startKey })),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
   }
 
   async #readPartition(pk: string): Promise<AggregateRow[]> {

@@ -15,3 +15,4 @@ export * from "./dynamo-feedback-store";
 export * from "./dynamo-rewards-store";
 export * from "./due-query";
 export * from "./pending-events";
+export * from "./dynamo-lead-quality";

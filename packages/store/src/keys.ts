@@ -13,6 +13,11 @@ export interface Key {
 export const UNPUBLISHED_SHARDS = 8;
 export const DUE_SHARDS = 16;
 export const REPORT_SHARDS = 16;
+/**
+ * Shards of a cohort row. Its key already spreads writes over seven dimensions, so few shards keep
+ * a busy combination below an item's write limit while the cohort funnel reads far fewer items.
+ */
+export const COHORT_SHARDS = 4;
 export const RECYCLE_SHARDS = 8;
 export const UNANNOUNCED_SHARDS = 8;
 export const CONFIRMATION_SHARDS = 4;
@@ -66,6 +71,15 @@ export const keys = {
     pk: `REPORT#${day}#${shard}`,
     sk: `SEQ#${sequenceId}#STEP#${stepId}#SEG#${segment}#SRC#${sourceId}#FORM#${formId}`,
   }),
+  /** A lead's cohort row: one capture day × its dimensions, sharded like the day aggregates. */
+  cohortAggregate: (day: string, shard: number, dims: readonly string[]): Key => ({
+    pk: `COHORT#${day}#${shard}`,
+    sk: dims.join("#"),
+  }),
+  /** A closed deal's review, in the partition of the day it closed (one item per closure). */
+  dealReview: (closedAt: string, leadId: string): Key => ({ pk: `REVIEW#${closedAt.slice(0, 10)}`, sk: `${closedAt}#${leadId}` }),
+  /** A rep's latest verdict on a lead's quality, in the lead's partition (erased with it). */
+  leadQuality: (leadId: string): Key => ({ pk: `LEAD#${leadId}`, sk: "QUALITY" }),
   /** A double-opt-in lead's confirmation state, in the lead's partition (erased with it). */
   confirmation: (leadId: string): Key => ({ pk: `LEAD#${leadId}`, sk: "CONFIRMATION" }),
   /** What the report already counted for a lead (its facts and stage times), in the lead's partition. */

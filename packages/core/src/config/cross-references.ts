@@ -271,7 +271,7 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
       const emails = arr(team?.reps).map((r) => str(obj(r)?.email)?.toLowerCase());
       checkDuplicates(source, emails, (j) => ["teams", i, "reps", j, "email"], "rep email");
     });
-    for (const list of ["lostReasons", "disqualifiedReasons"] as const) {
+    for (const list of ["wonReasons", "lostReasons", "disqualifiedReasons", "qualityReasons"] as const) {
       const codes = arr(teams[list]).map((r) => obj(r)?.code);
       checkDuplicates(source, codes, (i) => [list, i, "code"], "reason code");
     }

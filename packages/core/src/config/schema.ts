@@ -332,8 +332,10 @@ export type Reason = z.infer<typeof Reason>;
 export const TeamsFile = z.strictObject({
   $schema: z.string().optional(),
   teams: z.array(Team).min(1),
+  wonReasons: z.array(Reason).optional().describe("reasons a rep gives for a won deal; when listed, every won deal names one"),
   lostReasons: z.array(Reason).min(1).describe("reasons a rep can give for a lost deal"),
   disqualifiedReasons: z.array(Reason).min(1).describe("reasons a rep can give for a disqualified lead"),
+  qualityReasons: z.array(Reason).optional().describe("reasons a rep gives when marking a lead a bad fit or a wrong contact"),
 });
 export type TeamsFile = z.infer<typeof TeamsFile>;
 

@@ -29,7 +29,14 @@ export type ApplyOutcomeResult = RecordOutcomeResult;
 /** The reason's label from teams.yaml, or undefined for a code not listed there (or no reason). */
 export function reasonLabel(config: Pick<LeadloopConfig, "teams">, outcome: ClosedOutcome, code: string | undefined): string | undefined {
   if (code === undefined) return undefined;
-  const list = outcome === "lost" ? config.teams.lostReasons : outcome === "disqualified" ? config.teams.disqualifiedReasons : [];
+  const list =
+    outcome === "lost"
+      ? config.teams.lostReasons
+      : outcome === "disqualified"
+        ? config.teams.disqualifiedReasons
+        : outcome === "won"
+          ? (config.teams.wonReasons ?? [])
+          : [];
   return list.find((r) => r.code === code)?.label;
 }
 

@@ -4,3 +4,5 @@ export * from "./report-store";
 export * from "./report-event";
 export * from "./record-report-event";
 export * from "./funnel-report";
+export * from "./cohort";
+export * from "./cohort-report";

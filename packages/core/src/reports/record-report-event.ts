@@ -32,6 +32,7 @@ export async function recordReportEvent(deps: ReportDeps, envelope: EventEnvelop
       state: { ...plan.state, version: (state?.version ?? 0) + 1 },
       expectedVersion: state?.version,
       increments: plan.increments,
+      ...(plan.review ? { review: plan.review } : {}),
     });
     if (committed) return "counted";
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));

@@ -4,6 +4,7 @@
  * dimensions (the email row). Every name a counter may take is spelled here, once, so the handler
  * that writes them and the report that sums them cannot disagree.
  */
+import type { CohortDims } from "./cohort";
 import { bucketOf } from "./stage-histogram";
 
 /** Counters of the funnel row, in funnel order. */
@@ -74,7 +75,19 @@ export interface EmailIncrement {
   add: Record<string, number>;
 }
 
-export type AggregateIncrement = FunnelIncrement | EmailIncrement;
+/** A lead's move in its cohort row (cohort.ts): counters may go down as well as up. */
+export interface CohortIncrement {
+  kind: "cohort";
+  /** The cohort: the UTC day the lead was captured. */
+  day: string;
+  dims: CohortDims;
+  add: Record<string, number>;
+}
+
+export type AggregateIncrement = FunnelIncrement | EmailIncrement | CohortIncrement;
+
+/** A cohort item as read back (one shard's share of one capture day × dimensions). */
+export type CohortRow = Omit<CohortIncrement, "add" | "kind"> & { counters: Record<string, number> };
 
 /** An aggregate item as read back (one shard's share of one day × dimensions). */
 export type AggregateRow = (Omit<FunnelIncrement, "add"> | Omit<EmailIncrement, "add">) & { counters: Record<string, number> };

@@ -50,7 +50,7 @@ describe("planReportEvent", () => {
   it("counts a capture once", () => {
     const captured = envelope("lead.captured", { leadId: "L1", segment: "smb", formId: "ebook", source: {} });
     const first = plan(captured, {});
-    expect(first?.increments).toEqual([{ kind: "funnel", day: "2026-01-05", dims: { segment: "smb", source: "direct", formId: "ebook" }, add: { captured: 1 } }]);
+    expect(first?.increments.filter((i) => i.kind !== "cohort")).toEqual([{ kind: "funnel", day: "2026-01-05", dims: { segment: "smb", source: "direct", formId: "ebook" }, add: { captured: 1 } }]);
     expect(plan(captured, { state: first?.state })).toBeUndefined();
   });
 
@@ -61,7 +61,7 @@ describe("planReportEvent", () => {
     expect(first?.increments[1]).toMatchObject({ kind: "email", sequenceId: "nurture", stepId: "s1", add: { opened: 1 } });
     expect(plan(open("m1"), { state: first?.state })).toBeUndefined();
     const second = plan(open("m2"), { state: first?.state });
-    expect(second?.increments).toHaveLength(1);
+    expect(second?.increments.filter((i) => i.kind !== "cohort")).toHaveLength(1);
     expect(second?.increments[0]).toMatchObject({ kind: "email", add: { opened: 1 } });
   });
 
@@ -94,7 +94,7 @@ describe("planReportEvent", () => {
       messages,
     });
     expect(won?.increments[0]?.add).toEqual({ won: 1, "revenue:EUR": 5000, "h:claimedToClosed:5": 1 });
-    expect(won?.increments.slice(1).map((i) => (i.kind === "email" ? [i.sequenceId, i.stepId, i.add] : i))).toEqual([
+    expect(won?.increments.slice(1).filter((i) => i.kind !== "cohort").map((i) => (i.kind === "email" ? [i.sequenceId, i.stepId, i.add] : i))).toEqual([
       ["nurture", "*", { wonDeals: 1 }],
       ["nurture", "s1", { wonTouches: 1 }],
       ["nurture", "s2", { wonTouches: 1 }],
@@ -107,7 +107,7 @@ describe("planReportEvent", () => {
       { messageId: "m2", kind: "nurture", sequenceId: "nurture", stepId: "s2", sentAt: "2026-01-03T01:00:00.000Z" },
     ];
     const unsub = plan(envelope("lead.unsubscribed", { leadId: "L1", segment: "enterprise" }, "leadloop", "2026-01-04T00:00:00Z"), { state: state(), messages });
-    expect(unsub?.increments).toEqual([{ kind: "email", day: "2026-01-04", dims: state().dims, sequenceId: "nurture", stepId: "s2", add: { unsubscribed: 1 } }]);
+    expect(unsub?.increments.filter((i) => i.kind !== "cohort")).toEqual([{ kind: "email", day: "2026-01-04", dims: state().dims, sequenceId: "nurture", stepId: "s2", add: { unsubscribed: 1 } }]);
   });
 
   it("takes the cohort from the lead item when the report never saw the capture, and skips unknown leads", () => {
@@ -122,8 +122,66 @@ describe("planReportEvent", () => {
     // Qualified again without a recycle (a rescoring): not a second MQL.
     expect(plan(envelope("lead.qualified", { leadId: "L1", qualifiedAt: "2026-01-20T00:00:00Z" }), { state: first })).toBeUndefined();
     const recycled = plan(envelope("lead.recycled", { leadId: "L1", recycledAt: "2026-03-01T00:00:00Z" }), { state: first });
-    expect(recycled?.increments).toEqual([]);
+    expect(recycled?.increments.filter((i) => i.kind !== "cohort")).toEqual([]);
     const again = plan(envelope("lead.qualified", { leadId: "L1", qualifiedAt: "2026-03-01T02:00:00Z" }), { state: recycled?.state });
     expect(again?.increments[0]?.add).toEqual({ mql: 1, "h:capturedToMql:2": 1 });
+  });
+});
+
+describe("the cohort row and the deal review", () => {
+  const chain = (events: EventEnvelope[]) => {
+    let known: Parameters<typeof planReportEvent>[1] = {};
+    const increments: NonNullable<ReturnType<typeof plan>>["increments"] = [];
+    let review: NonNullable<ReturnType<typeof plan>>["review"];
+    for (const e of events) {
+      const p = plan(e, known);
+      if (!p) continue;
+      increments.push(...p.increments);
+      if (p.review) review = p.review;
+      known = { state: p.state };
+    }
+    const sums: Record<string, Record<string, number>> = {};
+    for (const i of increments) {
+      if (i.kind !== "cohort") continue;
+      const key = `${i.day}|${i.dims.team}|${i.dims.rep}|${i.dims.medium}|${i.dims.campaign}`;
+      sums[key] ??= {};
+      for (const [k, v] of Object.entries(i.add)) sums[key][k] = (sums[key][k] ?? 0) + v;
+    }
+    return { sums, review };
+  };
+
+  it("keeps a lead in one row of its capture day, under its rep once claimed, and reviews the closed deal", () => {
+    const { sums, review } = chain([
+      envelope("lead.captured", { leadId: "L1", segment: "smb", formId: "demo", source: { utm_source: "google", utm_medium: "CPC", utm_campaign: "q4" } }),
+      envelope("lead.qualified", { leadId: "L1", qualifiedAt: "2026-01-05T11:00:00Z", score: 70, threshold: 60, reasons: [{ rule: "demo-requested", category: "engagement", points: 40 }, { rule: "senior-title", category: "fit", points: 20 }] }),
+      envelope("lead.assigned", { leadId: "L1", teamId: "smb", rep: "lucia@x.example", queuedAt: "2026-01-05T11:00:00Z", claimBy: "2026-01-05T19:00:00Z" }),
+      envelope("lead.claimed", { leadId: "L1", teamId: "smb", rep: "lucia@x.example", claimedAt: "2026-01-06T10:00:00Z" }),
+      envelope("lead.closed", { leadId: "L1", teamId: "smb", rep: "lucia@x.example", outcome: "won", reason: "roi-case", amount: 900, closedAt: "2026-01-08T10:00:00Z", notes: { wentWell: "fast demo" } }),
+    ]);
+    const rows = Object.entries(sums).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).filter(([, n]) => n !== 0))]);
+    const live = rows.filter(([, v]) => Object.keys(v as object).length > 0);
+    expect(live).toHaveLength(1);
+    expect(live[0]?.[0]).toBe("2026-01-05|smb|lucia@x.example|cpc|q4");
+    expect(live[0]?.[1]).toMatchObject({ captured: 1, engaged: 1, mql: 1, claimed: 1, closed: 1, won: 1, "o:won": 1 });
+    expect(review).toMatchObject({
+      leadId: "L1",
+      outcome: "won",
+      reason: "roi-case",
+      notes: { wentWell: "fast demo" },
+      score: 70,
+      rules: ["demo-requested", "senior-title"],
+      dims: { team: "smb", rep: "lucia@x.example", campaign: "q4" },
+    });
+  });
+
+  it("a claim that arrives before the qualification still leaves every earlier stage counted once", () => {
+    const { sums } = chain([
+      envelope("lead.captured", { leadId: "L1", segment: "smb", formId: "demo", source: {} }),
+      envelope("lead.claimed", { leadId: "L1", teamId: "smb", rep: "r", claimedAt: "2026-01-06T10:00:00Z" }),
+      envelope("lead.qualified", { leadId: "L1", qualifiedAt: "2026-01-05T11:00:00Z", reasons: [] }),
+    ]);
+    const total: Record<string, number> = {};
+    for (const v of Object.values(sums)) for (const [k, n] of Object.entries(v)) total[k] = (total[k] ?? 0) + n;
+    expect(total).toMatchObject({ captured: 1, engaged: 1, mql: 1, claimed: 1 });
   });
 });

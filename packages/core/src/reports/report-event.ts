@@ -16,17 +16,31 @@ import {
   utcDay,
   WHOLE_SEQUENCE_STEP,
 } from "./report-aggregates";
+import type { DealNotes, DealReview } from "../feedback/deal-review";
+import { type CohortDims, type CohortState, cohortMoves, dimValue, NONE } from "./cohort";
 import type { LeadFacts, LeadReportState, SentMessage } from "./report-store";
 
 /** An event in the terms the report cares about. */
 export type ReportEvent =
-  | { type: "captured"; leadId: string; at: string; dims: ReportDims }
+  | { type: "captured"; leadId: string; at: string; dims: ReportDims; medium: string; campaign: string }
   | { type: "email"; counter: Exclude<EmailCounter, "wonTouches" | "unsubscribed">; leadId: string; at: string; messageId: string; sequenceId?: string; stepId?: string }
   | { type: "web-activity"; leadId: string; at: string; key: string }
   | { type: "unsubscribed"; leadId: string; at: string }
-  | { type: "qualified"; leadId: string; at: string }
-  | { type: "claimed"; leadId: string; at: string }
-  | { type: "closed"; leadId: string; at: string; outcome: CloseOutcome; reason?: string; amount?: number; currency?: string }
+  | { type: "qualified"; leadId: string; at: string; score?: number; threshold?: number; rules: string[] }
+  | { type: "assigned"; leadId: string; at: string; teamId: string; rep: string }
+  | { type: "claimed"; leadId: string; at: string; teamId?: string; rep?: string }
+  | {
+      type: "closed";
+      leadId: string;
+      at: string;
+      outcome: CloseOutcome;
+      reason?: string;
+      amount?: number;
+      currency?: string;
+      teamId?: string;
+      rep?: string;
+      notes?: DealNotes;
+    }
   | { type: "recycled"; leadId: string; at: string };
 
 /** SES detail-types (configuration-set events on EventBridge) the report counts. */
@@ -76,6 +90,8 @@ export function reportEventOf(event: EventEnvelope): ReportEvent | undefined {
         leadId,
         at: envelopeTime,
         dims: { segment: str(detail.segment) ?? "unknown", source: sourceOf(source.utm_source), formId: str(detail.formId) ?? "unknown" },
+        medium: dimValue(source.utm_medium),
+        campaign: dimValue(source.utm_campaign),
       };
     }
     case "email.sent": {
@@ -94,16 +110,40 @@ export function reportEventOf(event: EventEnvelope): ReportEvent | undefined {
     }
     case "lead.unsubscribed":
       return { type: "unsubscribed", leadId, at: envelopeTime };
-    case "lead.qualified":
-      return { type: "qualified", leadId, at: validTime(detail.qualifiedAt) ?? envelopeTime };
-    case "lead.claimed":
-      return { type: "claimed", leadId, at: validTime(detail.claimedAt) ?? envelopeTime };
+    case "lead.qualified": {
+      const rules = Array.isArray(detail.reasons) ? detail.reasons.map((r) => str(record(r).rule)).filter((r): r is string => r !== undefined) : [];
+      return {
+        type: "qualified",
+        leadId,
+        at: validTime(detail.qualifiedAt) ?? envelopeTime,
+        rules: [...new Set(rules)].sort(),
+        ...(typeof detail.score === "number" ? { score: detail.score } : {}),
+        ...(typeof detail.threshold === "number" ? { threshold: detail.threshold } : {}),
+      };
+    }
+    case "lead.assigned": {
+      const teamId = str(detail.teamId);
+      const rep = str(detail.rep);
+      if (!teamId || !rep) return undefined;
+      return { type: "assigned", leadId, at: validTime(detail.queuedAt) ?? envelopeTime, teamId, rep };
+    }
+    case "lead.claimed": {
+      const teamId = str(detail.teamId);
+      const rep = str(detail.rep);
+      return { type: "claimed", leadId, at: validTime(detail.claimedAt) ?? envelopeTime, ...(teamId ? { teamId } : {}), ...(rep ? { rep } : {}) };
+    }
     case "lead.closed": {
       const outcome = CLOSE_OUTCOMES.find((o) => o === detail.outcome);
       if (!outcome) return undefined;
       const amount = typeof detail.amount === "number" && Number.isFinite(detail.amount) && detail.amount > 0 ? detail.amount : undefined;
       const reason = str(detail.reason);
       const currency = str(detail.currency);
+      const teamId = str(detail.teamId);
+      const rep = str(detail.rep);
+      const notesIn = record(detail.notes);
+      const notes: DealNotes = {};
+      if (str(notesIn.wentWell)) notes.wentWell = String(notesIn.wentWell).slice(0, 2000);
+      if (str(notesIn.toImprove)) notes.toImprove = String(notesIn.toImprove).slice(0, 2000);
       return {
         type: "closed",
         leadId,
@@ -112,6 +152,9 @@ export function reportEventOf(event: EventEnvelope): ReportEvent | undefined {
         ...(reason ? { reason } : {}),
         ...(amount !== undefined ? { amount } : {}),
         ...(currency ? { currency } : {}),
+        ...(teamId ? { teamId } : {}),
+        ...(rep ? { rep } : {}),
+        ...(Object.keys(notes).length > 0 ? { notes } : {}),
       };
     }
     case "lead.recycled":
@@ -144,6 +187,8 @@ export function factOf(event: ReportEvent, cycleStartedAt?: string): string {
       return "unsubscribed";
     case "qualified":
       return `mql#${cycle}`;
+    case "assigned":
+      return `assigned#${cycle}#${event.teamId}#${event.rep}`;
     case "claimed":
       return `claimed#${cycle}`;
     case "closed":
@@ -156,6 +201,8 @@ export function factOf(event: ReportEvent, cycleStartedAt?: string): string {
 export interface ReportPlan {
   state: LeadReportState;
   increments: AggregateIncrement[];
+  /** Written with the counters when a deal closes. */
+  review?: DealReview;
 }
 
 /** DynamoDB takes at most 100 actions per transaction: the state, the funnel row and these. */
@@ -188,6 +235,11 @@ export function planReportEvent(
         : undefined);
   if (!base) return undefined;
   const state: LeadReportState = { ...base, facts: [...base.facts, fact] };
+  state.cohort = nextCohort(
+    previous?.cohort ?? initialCohort(base, event.type === "captured" ? event : known.lead),
+    event,
+  );
+  let review: DealReview | undefined;
   const dims = state.dims;
   const day = utcDay(event.at);
   const funnel: Record<string, number> = {};
@@ -221,6 +273,11 @@ export function planReportEvent(
       break;
     }
     case "qualified": {
+      state.qualification = {
+        rules: event.rules,
+        ...(event.score !== undefined ? { score: event.score } : {}),
+        ...(event.threshold !== undefined ? { threshold: event.threshold } : {}),
+      };
       funnel[counterName.stage("mql")] = 1;
       const hours = hoursBetween(state.cycleStartedAt ?? state.capturedAt, event.at);
       if (hours !== undefined) funnel[counterName.duration("capturedToMql", hours)] = 1;
@@ -240,6 +297,7 @@ export function planReportEvent(
       const hours = hoursBetween(state.claimedAt ?? state.qualifiedAt, event.at);
       if (hours !== undefined) funnel[counterName.duration("claimedToClosed", hours)] = 1;
       state.closedAt = event.at;
+      review = dealReview(state, event);
       if (event.outcome === "won") {
         funnel[counterName.stage("won")] = 1;
         if (event.amount !== undefined) funnel[counterName.revenue(event.currency ?? "unspecified")] = event.amount;
@@ -267,7 +325,92 @@ export function planReportEvent(
       break;
   }
   if (Object.keys(funnel).length > 0) increments.unshift({ kind: "funnel", day, dims, add: funnel });
-  return { state, increments };
+  for (const move of cohortMoves(previous?.cohort, state.cohort)) increments.push({ kind: "cohort", ...move });
+  return { state, increments, ...(review ? { review } : {}) };
+}
+
+/** A lead's cohort as first seen: from its capture, or from what the report already knew. */
+function initialCohort(base: LeadReportState, source: { medium?: string; campaign?: string } | undefined): CohortState {
+  const dims: CohortDims = {
+    segment: base.dims.segment,
+    formId: base.dims.formId,
+    source: base.dims.source,
+    medium: source?.medium ?? NONE,
+    campaign: source?.campaign ?? NONE,
+    team: NONE,
+    rep: NONE,
+  };
+  // A lead the report counted before cohorts existed keeps the stage times it already has.
+  return {
+    day: utcDay(base.capturedAt),
+    dims,
+    capturedAt: base.capturedAt,
+    ...(base.engagedAt ? { engagedAt: base.engagedAt } : {}),
+    ...(base.qualifiedAt ? { mqlAt: base.qualifiedAt } : {}),
+    ...(base.claimedAt ? { claimedAt: base.claimedAt } : {}),
+  };
+}
+
+/** Where the event takes the lead's cohort: the first time it reached each stage, its latest sales owner and outcome. */
+function nextCohort(cohort: CohortState, event: ReportEvent): CohortState {
+  const next: CohortState = { ...cohort, dims: { ...cohort.dims } };
+  const owner = (teamId?: string, rep?: string) => {
+    if (teamId) next.dims.team = dimValue(teamId);
+    if (rep) next.dims.rep = dimValue(rep);
+  };
+  switch (event.type) {
+    case "email":
+      if (event.counter === "opened" || event.counter === "clicked") next.engagedAt ??= event.at;
+      break;
+    case "web-activity":
+      next.engagedAt ??= event.at;
+      break;
+    case "qualified":
+      next.mqlAt ??= event.at;
+      break;
+    case "assigned":
+      if (!next.outcome || next.outcome === "not-now") owner(event.teamId, event.rep);
+      break;
+    case "claimed":
+      next.claimedAt ??= event.at;
+      owner(event.teamId, event.rep);
+      break;
+    case "closed":
+      next.closedAt ??= event.at;
+      // A won deal stays won in its cohort; a not-now lead that comes back may still close otherwise.
+      if (next.outcome !== "won") next.outcome = event.outcome;
+      owner(event.teamId, event.rep);
+      break;
+    default:
+      break;
+  }
+  return next;
+}
+
+const countFacts = (facts: string[], prefix: string) => facts.filter((f) => f.startsWith(prefix)).length;
+
+function dealReview(state: LeadReportState, event: Extract<ReportEvent, { type: "closed" }>): DealReview {
+  const cohort = state.cohort as CohortState;
+  const q = state.qualification;
+  return {
+    leadId: state.leadId,
+    closedAt: event.at,
+    outcome: event.outcome,
+    ...(event.reason ? { reason: event.reason } : {}),
+    ...(event.amount !== undefined ? { amount: event.amount } : {}),
+    ...(event.currency ? { currency: event.currency } : {}),
+    ...(event.notes ? { notes: event.notes } : {}),
+    dims: cohort.dims,
+    capturedAt: state.capturedAt,
+    ...(state.engagedAt ? { engagedAt: state.engagedAt } : {}),
+    ...(state.qualifiedAt ? { qualifiedAt: state.qualifiedAt } : {}),
+    ...(state.claimedAt ? { claimedAt: state.claimedAt } : {}),
+    ...(q?.score !== undefined ? { score: q.score } : {}),
+    ...(q?.threshold !== undefined ? { threshold: q.threshold } : {}),
+    rules: q?.rules ?? [],
+    emails: { sent: countFacts(state.facts, "sent#"), opened: countFacts(state.facts, "opened#"), clicked: countFacts(state.facts, "clicked#") },
+    webActivities: countFacts(state.facts, "web#"),
+  };
 }
 
 /** The distinct nurture sequences and steps a lead was sent before the deal closed. */

@@ -2,7 +2,9 @@
  * The report's port: per-lead report state (the facts already counted, stage times) and the
  * sharded day aggregates. The DynamoDB adapter lives in @leadloop/store.
  */
-import type { AggregateIncrement, AggregateRow, ReportDims } from "./report-aggregates";
+import type { DealReview } from "../feedback/deal-review";
+import type { CohortState } from "./cohort";
+import type { AggregateIncrement, AggregateRow, CohortRow, ReportDims } from "./report-aggregates";
 
 /**
  * What the report remembers about one lead: its cohort, when it reached each stage of the current
@@ -19,6 +21,10 @@ export interface LeadReportState {
   qualifiedAt?: string;
   claimedAt?: string;
   closedAt?: string;
+  /** How far the lead got in the cohort of its capture day (cohort.ts). */
+  cohort?: CohortState;
+  /** What qualified it in the current cycle: the deal review and calibration read the rules. */
+  qualification?: { score?: number; threshold?: number; rules: string[] };
   /** Keys of the facts counted, e.g. `captured`, `opened#<messageId>`, `mql#<qualifiedAt>`. */
   facts: string[];
   /** Optimistic lock: every commit moves it. */
@@ -28,6 +34,8 @@ export interface LeadReportState {
 /** A lead's cohort as the lead item tells it, for leads whose capture the report never saw. */
 export interface LeadFacts extends ReportDims {
   capturedAt: string;
+  medium?: string;
+  campaign?: string;
 }
 
 export interface SentMessage {
@@ -43,6 +51,8 @@ export interface ReportCommit {
   /** The version read; undefined when the lead had no report state yet. */
   expectedVersion: number | undefined;
   increments: AggregateIncrement[];
+  /** A closed deal's review, written in the same transaction. */
+  review?: DealReview;
 }
 
 export interface ReportStore {
@@ -58,4 +68,10 @@ export interface ReportStore {
   commitReportEvent(commit: ReportCommit): Promise<boolean>;
   /** Every aggregate row of one day, from every shard (rows are not summed across shards). */
   readDay(day: string): Promise<AggregateRow[]>;
+  /** Every cohort row of the leads captured on one day, from every shard. */
+  readCohortDay(day: string): Promise<CohortRow[]>;
+  /** Reviews of the deals closed on one day. */
+  listReviews(day: string): Promise<DealReview[]>;
+  /** One deal's review by lead and closing instant. */
+  getReview(leadId: string, closedAt: string): Promise<DealReview | undefined>;
 }

@@ -8,6 +8,7 @@
  * process dies.
  */
 import type { Principal } from "../auth-claims";
+import { DealNotes } from "../feedback/deal-review";
 import { ValidationError, type FieldIssue } from "../errors";
 import { stageAfterOutcome } from "../lifecycle";
 import { actorOf, isAdmin, openHandoff } from "./claim";
@@ -25,6 +26,8 @@ export type OutcomeInput = {
   amount?: number;
   currency?: string;
   recycleOn?: string;
+  /** What went well and what to improve: `{wentWell, toImprove}`, or one text for both. */
+  notes?: unknown;
 };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -45,8 +48,33 @@ export function validateOutcome(
   const outcome = parsed.data;
   const closure: Omit<Closure, "rep" | "closedAt"> = { outcome };
   const { lostReasons, disqualifiedReasons } = deps.config.teams;
+  const wonReasons = deps.config.teams.wonReasons ?? [];
+
+  if (raw.notes !== undefined && raw.notes !== null && raw.notes !== "") {
+    const notes = DealNotes.safeParse(typeof raw.notes === "string" ? { wentWell: raw.notes } : raw.notes);
+    if (!notes.success) {
+      issues.push({
+        field: "notes",
+        message: 'must be {"wentWell": "…", "toImprove": "…"} (each plain text of at most 2000 characters) or one such text',
+      });
+    } else {
+      const clean: DealNotes = {};
+      if (notes.data.wentWell) clean.wentWell = notes.data.wentWell;
+      if (notes.data.toImprove) clean.toImprove = notes.data.toImprove;
+      if (Object.keys(clean).length > 0) closure.notes = clean;
+    }
+  }
 
   if (outcome === "won") {
+    // Why it was won is what marketing repeats: a reason given must be one of wonReasons, so the
+    // reviews aggregate codes, not free text.
+    if (raw.reason !== undefined && raw.reason !== "") {
+      const codes = wonReasons.map((r) => r.code);
+      if (typeof raw.reason !== "string" || !codes.includes(raw.reason)) {
+        const given = typeof raw.reason === "string" && raw.reason ? `"${raw.reason}" is not a reason code; ` : "";
+        issues.push({ field: "reason", message: `${given}a won deal's reason must be one of ${codes.join(", ") || "(none listed)"} (config/teams.yaml wonReasons)` });
+      } else closure.reason = raw.reason;
+    }
     const amount = typeof raw.amount === "string" && raw.amount.trim() !== "" ? Number(raw.amount) : raw.amount;
     if (typeof amount !== "number" || !Number.isFinite(amount) || amount <= 0) {
       issues.push({ field: "amount", message: "a won deal needs its amount, a number greater than 0 (e.g. 12000)" });

@@ -4,6 +4,7 @@
  * owed. Every state change is a conditional write, so two reps, two hand-off deliveries or two SLA
  * checkers can never both win.
  */
+import type { DealNotes } from "../feedback/deal-review";
 import type { PendingEvent } from "../ports";
 import type { ScoreReason } from "../scoring";
 import type { Outcome } from "./sales-events";
@@ -50,6 +51,8 @@ export interface Closure {
   amount?: number;
   currency?: string;
   recycleOn?: string;
+  /** The rep's notes for the deal review. */
+  notes?: DealNotes;
   rep: string;
   closedAt: string;
 }

@@ -1,0 +1,3 @@
+export * from "./calibrate";
+export * from "./unified-diff";
+export * from "./wilson";

@@ -16,8 +16,7 @@ import { DEFAULT_ITEM_BUDGET_MS, oneAtATimePer, STOP_SWEEP, sweepDueIndex } from
 import { MailerUnavailableError, MailerUncertainError, MailRejectedError, type DueRef, type Enrollment } from "../ports";
 import { mayNurture } from "../lifecycle";
 import { planNextStep } from "../planner";
-import { renderTemplate } from "../templating";
-import { unsubscribeHeaders, unsubscribeUrl } from "./email-links";
+import { composeStepEmail } from "./compose-email";
 import { leadTimeZone, type NurtureDeps, recentSendsFor } from "./enroll";
 import { SendRateGate } from "./send-rate";
 
@@ -220,28 +219,21 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
     return;
   }
 
-  const template = deps.config.templates[step.template];
-  if (!template) return end(`template-missing:${step.template}`);
+  const email = composeStepEmail(deps, lead, sequence, step, now);
+  if (!email) return end(`template-missing:${step.template}`);
   const messageId = randomUUID();
-  const unsubscribe = unsubscribeUrl(deps.settings, deps.signer, lead.id, now);
-  const rendered = renderTemplate(template, step.subject, {
-    lead: { ...lead.profile, email: lead.email, id: lead.id, segment: lead.segment, stage: lead.stage },
-    unsubscribe_url: unsubscribe,
-    sequence: { id: sequence.id, name: sequence.name },
-    step: { id: step.id },
-  });
 
   await sendSlot();
   let providerMessageId: string;
   claimed.progress.sendAttempted = true;
   try {
     ({ messageId: providerMessageId } = await deps.mailer.send({
-      to: lead.email,
-      from: deps.settings.from,
-      subject: rendered.subject,
-      html: rendered.html,
-      text: rendered.text,
-      headers: unsubscribeHeaders(deps.settings, unsubscribe),
+      to: email.to,
+      from: email.from,
+      subject: email.subject,
+      html: email.html,
+      text: email.text,
+      headers: email.headers,
       tags: { lead: lead.id, sequence: sequence.id, step: step.id, message: messageId },
     }));
   } catch (error) {

@@ -1,0 +1,60 @@
+/**
+ * composeStepEmail: the one place a sequence step becomes an email. The sweeper sends what this
+ * returns and the preview shows it, so what a marketer sees before shipping is what a lead gets:
+ * the same subject, From, HTML, text and the RFC 8058 headers a mailbox reads.
+ */
+import type { Sequence, Step } from "../config/schema";
+import type { Lead } from "../lead";
+import { renderTemplate } from "../templating";
+import { unsubscribeHeaders, unsubscribeUrl } from "./email-links";
+import type { NurtureDeps } from "./enroll";
+
+/** What a composed email needs of a lead: the fields its merge fields and its links read. */
+export type ComposableLead = Pick<Lead, "id" | "email" | "profile" | "segment" | "stage">;
+
+export interface ComposedEmail {
+  from: string;
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** List-Unsubscribe and List-Unsubscribe-Post, as the mailer sends them. */
+  headers: Record<string, string>;
+  unsubscribeUrl: string;
+}
+
+export type ComposeDeps = Pick<NurtureDeps, "config" | "settings" | "signer">;
+
+/** Any marketing email from a template: merge fields from the lead, plus the unsubscribe link and headers. */
+export function composeEmail(
+  deps: ComposeDeps,
+  lead: ComposableLead,
+  content: { template: string; subject: string; vars?: Record<string, unknown> },
+  now: Date,
+): ComposedEmail | undefined {
+  const template = deps.config.templates[content.template];
+  if (!template) return undefined;
+  const unsubscribe = unsubscribeUrl(deps.settings, deps.signer, lead.id, now);
+  const rendered = renderTemplate(template, content.subject, {
+    lead: { ...lead.profile, email: lead.email, id: lead.id, segment: lead.segment, stage: lead.stage },
+    unsubscribe_url: unsubscribe,
+    ...content.vars,
+  });
+  return {
+    from: deps.settings.from,
+    to: lead.email,
+    ...rendered,
+    headers: unsubscribeHeaders(deps.settings, unsubscribe),
+    unsubscribeUrl: unsubscribe,
+  };
+}
+
+/** A step's email for a lead; undefined when the step's template is not in the config. */
+export function composeStepEmail(deps: ComposeDeps, lead: ComposableLead, sequence: Sequence, step: Step, now: Date): ComposedEmail | undefined {
+  return composeEmail(
+    deps,
+    lead,
+    { template: step.template, subject: step.subject, vars: { sequence: { id: sequence.id, name: sequence.name }, step: { id: step.id } } },
+    now,
+  );
+}

@@ -10,6 +10,7 @@ import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
 import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
 import { DynamoLeadQuality } from "@leadloop/store/dynamo-lead-quality";
 import { DynamoRewardsStore } from "@leadloop/store/dynamo-rewards-store";
+import { DynamoJourneyCounts } from "@leadloop/store/dynamo-journey-counts";
 import type { Context } from "hono";
 import { handle } from "hono/aws-lambda";
 import { beginInvocation, useAuthenticator, useRuntime } from "./lib/runtime";
@@ -42,6 +43,7 @@ const app = createApp({
   reports: new DynamoReportStore({ client, tableName: env.TABLE_NAME }),
   quality: new DynamoLeadQuality({ client, tableName: env.TABLE_NAME }),
   rewards: new DynamoRewardsStore({ client, tableName: env.TABLE_NAME }),
+  journeys: new DynamoJourneyCounts({ client, tableName: env.TABLE_NAME }),
   ...(authenticate ? { authenticate } : {}),
   ...(rateLimit ? { rateLimit } : {}),
 });

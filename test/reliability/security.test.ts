@@ -31,6 +31,8 @@ const PUBLIC_ROUTES = new Set([
   "GET /sales",
   "GET /reports",
   "GET /assets/chart.umd.js",
+  "GET /preview",
+  "GET /journeys",
 ]);
 
 /** Who may call each guarded route, by path prefix; a guarded route missing here fails the suite. */
@@ -38,6 +40,7 @@ const ALLOWED: [RegExp, Role[]][] = [
   [/^(GET|POST) \/v1\/sales\//, ["rep", "admin"]],
   [/^GET \/v1\/leads\/\{id\}$/, ["rep", "marketing", "admin"]],
   [/^GET \/v1\/reports\//, ["marketing", "admin"]],
+  [/^(GET \/v1\/preview\/|POST \/v1\/preview\/|GET \/v1\/journeys$)/, ["marketing", "admin"]],
   [/^POST \/v1\/customers\/\{id\}\/purchases$/, ["integration", "admin"]],
   [/^GET \/v1\/customers\/\{id\}\/points$/, ["integration", "admin", "marketing"]],
   [/^POST \/v1\/forms\/\{formId\}\/imports$/, ["admin"]],
@@ -76,6 +79,8 @@ beforeAll(async () => {
   };
   stack = await startTestStack({
     logLevel: "info",
+    // Guarded as in a deployed stage, so the marketing tools' routes are checked like the rest.
+    openMarketingTools: false,
     tickEveryMs: 3_600_000,
     wrapAdapters: (bare) => ({
       mailer: loggedMailer(bare.mailer as Mailer, lambdaLog),

@@ -10,6 +10,7 @@ import { type CustomerAppDeps, customerRoutes } from "./customer-routes";
 import { eventsRoutes } from "./events-routes";
 import { dataRoutes } from "./data-routes";
 import { nurtureRoutes } from "./nurture-routes";
+import { type PreviewAppDeps, previewRoutes } from "./preview-routes";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
 import type { RateLimit } from "./rate-limit";
 import { type ReportAppDeps, reportRoutes } from "./report-routes";
@@ -21,7 +22,7 @@ export interface AppLogger {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, CustomerAppDeps {
+export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, CustomerAppDeps, PreviewAppDeps {
   /** The caller's address as the platform saw it (never a client-supplied header). */
   clientIp: (c: Context) => string;
   rateLimit?: RateLimit;
@@ -42,6 +43,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", reportRoutes(deps));
   app.route("/", customerRoutes(deps));
   app.route("/", dataRoutes(deps));
+  app.route("/", previewRoutes(deps));
 
   app.notFound((c) =>
     problemResponse(c, new HttpProblem(404, "not-found", "Not found", `There is no ${c.req.method} ${new URL(c.req.url).pathname}.`)),

@@ -31,7 +31,7 @@ import {
 } from "@leadloop/core";
 import { type BusHandler, type DeadLetter, LocalBus } from "@leadloop/events";
 import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
-import { createDocumentClient, DynamoFeedbackStore, DynamoLeadQuality, DynamoLeadRecords, DynamoLeadStore, DynamoNurtureStore, DynamoReportStore, DynamoRewardsStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
+import { createDocumentClient, DynamoFeedbackStore, DynamoJourneyCounts, DynamoLeadQuality, DynamoLeadRecords, DynamoLeadStore, DynamoNurtureStore, DynamoReportStore, DynamoRewardsStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
 import type { SESv2Client } from "@aws-sdk/client-sesv2";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { serve } from "@hono/node-server";
@@ -67,6 +67,8 @@ export interface LocalStackOptions {
   logLevel?: "info" | "warn" | "error" | "silent";
   /** Keep the forms' real thank-you URLs instead of the local /thanks page. */
   keepThankYouUrls?: boolean;
+  /** /preview, /journeys and their JSON answer anyone (default); false guards them as a deployed stage does. */
+  openMarketingTools?: boolean;
   /** Where team Slack webhook variables (`slackWebhookEnv`) are read; defaults to process.env. */
   env?: Record<string, string | undefined>;
   /**
@@ -375,6 +377,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log,
       authenticate: createAuthenticator(AuthSettings.parse({ hs256Secret: authSecret })),
       records,
+      journeys: new DynamoJourneyCounts({ client, tableName }),
+      // /preview and /journeys need no token on a developer's machine.
+      openMarketingTools: options.openMarketingTools ?? true,
       rewards,
       clientIp: socketIp,
       sales: ports.sales,

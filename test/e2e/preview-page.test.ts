@@ -73,7 +73,8 @@ describe.skipIf(!available && !process.env.CI)("/preview and /journeys in Chromi
     // The HTML part sits in a sandboxed iframe, never inline.
     expect(await page.locator("iframe#html").getAttribute("sandbox")).toBe("");
     const frame = page.frameLocator("iframe#html");
-    expect(await frame.locator("body").innerText()).toContain("Lin");
+    expect(await frame.locator("body").textContent()).toContain("<img src=x onerror=alert(1)>Lin");
+    expect(await frame.locator('img[src="x"]').count()).toBe(0);
     expect(await page.locator("main img").count()).toBe(0);
 
     const tester = unique("marketer");

@@ -126,6 +126,11 @@ describe("preview and test-send", () => {
     const link = /<(http[^>]+)>/.exec(email!.headers["List-Unsubscribe"]!)![1]!;
     expect((await fetch(link, { method: "POST", body: "List-Unsubscribe=One-Click", headers: { "content-type": "application/x-www-form-urlencoded" } })).status).toBeLessThan(500);
     expect(await stack.store.getSuppression(lead)).toBeUndefined();
+
+    // Once the lead unsubscribes for real, its preview says the sweeper would not send it.
+    await stack.store.suppress({ email: lead, reason: "unsubscribed", at: stack.clock.now().toISOString() });
+    const { body } = await getJson<Preview & { lead: { notSentBecause?: string } }>(`/v1/preview/email?item=step:smb-nurture/quick-start&leadId=${leadId}`);
+    expect(body.lead.notSentBecause).toBe("unsubscribed");
   });
 
   it("answers bad input with a problem naming the field", async () => {

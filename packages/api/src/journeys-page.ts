@@ -8,13 +8,13 @@ import { SHELL_SCRIPT, SHELL_STYLE, SIGNIN } from "./marketing-shell";
 const STYLE = `
 .journey{margin-bottom:18px}.journey h2{font-size:17px}
 .flow{display:flex;align-items:stretch;gap:0;overflow-x:auto;padding:6px 0 10px}
-.node{flex:0 0 auto;width:210px;border:1px solid #cfd6e4;border-radius:10px;padding:10px 12px;background:#fff;font-size:13px}
+.node{flex:0 0 auto;width:184px;border:1px solid #cfd6e4;border-radius:10px;padding:10px 12px;background:#fff;font-size:13px}
 .node.entry{background:#eef3ff;border-color:#1f3a8a55}.node.exit{background:#f6f7f9}
 .node .kind{font-size:11px;text-transform:uppercase;letter-spacing:.05em;color:#66708a}
 .node .name{font-weight:650;margin:2px 0 4px;word-break:break-word}
 .node .count{font-size:22px;font-weight:700;color:#1f3a8a}.node .cond{color:#8a5a00;font-size:12px;margin-top:4px}
-.edge{flex:0 0 auto;display:flex;flex-direction:column;justify-content:center;align-items:center;width:76px;font-size:11px;color:#66708a}
-.edge::after{content:"";display:block;width:60px;height:2px;background:#9aa6bf;margin-top:3px}
+.edge{flex:0 0 auto;display:flex;flex-direction:column;justify-content:center;align-items:center;width:64px;font-size:11px;color:#66708a}
+.edge::after{content:"";display:block;width:50px;height:2px;background:#9aa6bf;margin-top:3px}
 .facts{display:flex;gap:24px;flex-wrap:wrap;font-size:13px;margin-top:6px}.facts b{color:#66708a;font-weight:600}
 `;
 

@@ -59,7 +59,7 @@ async function render() {
     const body = await api("/v1/preview/email?" + renderQuery());
     const e = body.email;
     $("title").textContent = body.item.label;
-    $("for").textContent = body.lead.source === "lead" ? "Rendered for lead " + $("lead-id").value.trim() + " (segment " + body.lead.segment + ")" : "Rendered for a sample lead from the form (segment " + body.lead.segment + ")";
+    $("for").textContent = body.lead.source === "lead" ? "Rendered for lead " + $("lead-id").value.trim() + " (segment " + body.lead.segment + ")" + (body.lead.notSentBecause ? ". The sweeper would not send it to this lead: " + body.lead.notSentBecause + "." : "") : "Rendered for a sample lead from the form (segment " + body.lead.segment + ")";
     const rows = [["From", e.from], ["To", e.to], ["Subject", e.subject]].concat(Object.entries(e.headers));
     $("headers").replaceChildren(...rows.map(([k, v]) => el("tr", {}, el("th", { text: k }), el("td", { text: v, "data-header": k }))));
     $("html").srcdoc = e.html;

@@ -9,6 +9,7 @@ import {
   describeJourneys,
   type JourneyCountStore,
   listPreviewItems,
+  mayNurture,
   NotFoundError,
   previewEmail,
   sampleLead,
@@ -68,8 +69,13 @@ export function previewRoutes(deps: AppDeps): Hono<AuthEnv> {
     if (!item) throw invalid([{ field: "item", message: "name the email to render, e.g. ?item=step:enterprise-nurture/welcome (GET /v1/preview/emails lists them)" }]);
     const { lead, source } = await leadFor(c.req.query("leadId") || undefined, c.req.query("form") || undefined);
     const rendered = previewEmail(deps, item, lead, deps.clock.now());
+    // A real lead the sweeper would not mail (unsubscribed, bounced, handed to sales) is said so beside its preview.
+    const blocked = source === "lead" ? ((await deps.leads.getSuppression(lead.email))?.reason ?? (mayNurture(lead.stage) ? undefined : `stage ${lead.stage}`)) : undefined;
     c.header("cache-control", "private, no-store");
-    return c.json({ ...rendered, lead: { source, segment: lead.segment, stage: lead.stage, ...(source === "sample" ? { profile: lead.profile, email: lead.email } : {}) } });
+    return c.json({
+      ...rendered,
+      lead: { source, segment: lead.segment, stage: lead.stage, ...(blocked ? { notSentBecause: blocked } : {}), ...(source === "sample" ? { profile: lead.profile, email: lead.email } : {}) },
+    });
   });
 
   app.post("/v1/preview/test-send", marketing, async (c) => {

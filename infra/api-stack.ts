@@ -3,6 +3,7 @@
  * function for every route keeps one warm container serving them all; the routes are listed here
  * (not a catch-all) so API Gateway answers unknown paths without waking Lambda.
  */
+import { DEFAULT_CLIENT_LIMITS } from "@leadloop/core/client-limits";
 import type * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { Api, Function as SstFunction, type StackContext, use } from "sst/constructs";
 import { Core } from "./core-stack";
@@ -30,6 +31,16 @@ export const API_ROUTES = [
   "POST /v1/forms/{formId}/imports", "DELETE /v1/leads/{id}", "GET /v1/leads/{id}/export",
 ] as const;
 
+/**
+ * The public routes a flood arrives on get their own API Gateway throttle, below the stage's
+ * default, so a flood of captures or events is refused at the edge (429, no Lambda invoked) while
+ * unsubscribe and the sales routes keep their own allowance. Per client, the app's windows apply.
+ */
+export const ROUTE_THROTTLES = {
+  "POST /v1/forms/{formId}/submissions": { throttlingRateLimit: 20, throttlingBurstLimit: 40 },
+  "POST /v1/events": { throttlingRateLimit: 30, throttlingBurstLimit: 60 },
+} as const satisfies Partial<Record<(typeof API_ROUTES)[number], { throttlingRateLimit: number; throttlingBurstLimit: number }>>;
+
 export function ApiStack({ stack }: StackContext) {
   const core = use(Core);
   const { settings, configSnapshot } = core;
@@ -45,7 +56,8 @@ export function ApiStack({ stack }: StackContext) {
       core,
       {
         handler: "functions/api.handler",
-        environment: authEnvironment(settings),
+        // The per-client windows the app counts in the table (packages/api/src/client-limit.ts).
+        environment: { ...authEnvironment(settings), CLIENT_LIMITS: JSON.stringify(DEFAULT_CLIENT_LIMITS) },
         bind: [core.secrets.AUTH_HS256_SECRET],
         // The /reports page serves Chart.js's browser build, which the code reads from node_modules.
         install: ["chart.js"],
@@ -73,13 +85,15 @@ export function ApiStack({ stack }: StackContext) {
   });
   if (!settings.LEADLOOP_PUBLIC_URL) fn.addEnvironment("PUBLIC_URL", api.url);
 
-  // Stage throttling caps the whole API (the app's per-address limit caps each client).
+  // Stage throttling caps each route by default; the flood-prone public routes get their own,
+  // lower caps (the app's per-client windows cap each client).
   const stage = api.cdk.httpApi.defaultStage?.node.defaultChild as apigwv2.CfnStage | undefined;
   if (!stage) throw new Error("the HTTP API has no default stage to throttle");
   stage.defaultRouteSettings = {
     throttlingRateLimit: settings.LEADLOOP_API_RATE,
     throttlingBurstLimit: settings.LEADLOOP_API_BURST,
   };
+  stage.routeSettings = ROUTE_THROTTLES;
 
   stack.addOutputs({ ApiUrl: api.url });
   return { api, publicUrl: settings.LEADLOOP_PUBLIC_URL ?? api.url };

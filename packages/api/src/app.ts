@@ -11,6 +11,7 @@ import { eventsRoutes } from "./events-routes";
 import { dataRoutes } from "./data-routes";
 import { nurtureRoutes } from "./nurture-routes";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
+import type { SharedLimits } from "./client-limit";
 import type { RateLimit } from "./rate-limit";
 import { type ReportAppDeps, reportRoutes } from "./report-routes";
 import { type SalesAppDeps, salesRoutes } from "./sales-routes";
@@ -24,7 +25,10 @@ export interface AppLogger {
 export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, CustomerAppDeps {
   /** The caller's address as the platform saw it (never a client-supplied header). */
   clientIp: (c: Context) => string;
+  /** The in-container token bucket per client address (the first, cheap line). */
   rateLimit?: RateLimit;
+  /** The per-client windows shared across containers; without them only the bucket limits. */
+  sharedLimits?: SharedLimits;
   log: AppLogger;
   /** Verifies bearer tokens for the sales, report and admin routes; without it they refuse every caller. */
   authenticate?: Authenticate;

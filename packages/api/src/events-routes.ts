@@ -8,7 +8,7 @@ import { PublishError, recordSiteEvent } from "@leadloop/core";
 import { type Context, Hono } from "hono";
 import type { AppDeps } from "./app";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
-import { RateLimiter } from "./rate-limit";
+import { clientLimit } from "./client-limit";
 
 export const EVENT_BODY_LIMIT_BYTES = 4 * 1024;
 
@@ -51,7 +51,17 @@ async function readEventBody(c: Context): Promise<unknown> {
 export function eventsRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   // Page views come oftener than form posts: a roomier bucket than capture's, per address alike.
-  const limiter = new RateLimiter(deps.rateLimit ?? { burst: 60, perSecond: 1 });
+  const limit = clientLimit({
+    scope: "events",
+    what: "events",
+    local: deps.rateLimit ?? { burst: 60, perSecond: 1 },
+    shared: deps.sharedLimits,
+    clientIp: deps.clientIp,
+    cors: (c): Record<string, string> => {
+      const origin = c.req.header("origin");
+      return origin && originAllowed(deps, c, origin) ? { "access-control-allow-origin": origin, vary: "Origin" } : {};
+    },
+  });
 
   app.options("/v1/events", (c) => {
     const origin = c.req.header("origin");
@@ -66,19 +76,12 @@ export function eventsRoutes(deps: AppDeps): Hono {
     });
   });
 
-  app.post("/v1/events", async (c) => {
+  app.post("/v1/events", limit, async (c) => {
     const origin = c.req.header("origin");
     const cors: Record<string, string> = {};
-    if (origin && origin !== "null") {
+    if (origin) {
       if (!originAllowed(deps, c, origin)) throw refuseOrigin(origin);
       Object.assign(cors, { "access-control-allow-origin": origin, vary: "Origin" });
-    }
-    const wait = limiter.take(deps.clientIp(c), Date.now());
-    if (wait > 0) {
-      throw new HttpProblem(429, "rate-limited", "Too many events", `Too many events from your address. Try again in ${wait} seconds.`, {
-        "retry-after": String(wait),
-        ...cors,
-      });
     }
     try {
       await recordSiteEvent(deps, await readEventBody(c));

@@ -7,6 +7,7 @@ import { type Context, Hono } from "hono";
 import type { Authenticate } from "./auth/bearer";
 import { captureRoutes } from "./capture-routes";
 import { type CustomerAppDeps, customerRoutes } from "./customer-routes";
+import { errorSummary } from "./error-log";
 import { eventsRoutes } from "./events-routes";
 import { dataRoutes } from "./data-routes";
 import { nurtureRoutes } from "./nurture-routes";
@@ -52,7 +53,7 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.onError((error, c) => {
     const { problem } = problemOf(error);
-    if (problem.status >= 500) deps.log.error("request failed", { path: new URL(c.req.url).pathname, error: String(error), stack: (error as Error).stack });
+    if (problem.status >= 500) deps.log.error("request failed", { path: new URL(c.req.url).pathname, ...errorSummary(error) });
     return problemResponse(c, error);
   });
   return app;

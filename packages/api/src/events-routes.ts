@@ -8,7 +8,9 @@ import { PublishError, recordSiteEvent } from "@leadloop/core";
 import { type Context, Hono } from "hono";
 import type { AppDeps } from "./app";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
+import { readLimited } from "./submission-body";
 import { clientLimit } from "./client-limit";
+import { errorSummary } from "./error-log";
 
 export const EVENT_BODY_LIMIT_BYTES = 4 * 1024;
 
@@ -38,9 +40,7 @@ async function readEventBody(c: Context): Promise<unknown> {
     );
   }
   const tooLarge = () => new HttpProblem(413, "body-too-large", "Event too large", `An event may be at most ${EVENT_BODY_LIMIT_BYTES / 1024} KiB.`);
-  if (Number(c.req.header("content-length") ?? "0") > EVENT_BODY_LIMIT_BYTES) throw tooLarge();
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.byteLength > EVENT_BODY_LIMIT_BYTES) throw tooLarge();
+  const bytes = await readLimited(c, EVENT_BODY_LIMIT_BYTES, tooLarge);
   try {
     return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (error) {
@@ -89,7 +89,7 @@ export function eventsRoutes(deps: AppDeps): Hono {
       if (error instanceof PublishError) {
         // The activity is stored and the score saved; a lost announcement is retried when the
         // lead is next scored. The page has nothing to do about it.
-        deps.log.warn("site event recorded but an event was not published", { error: String(error) });
+        deps.log.warn("site event recorded but an event was not published", errorSummary(error));
         return c.body(null, 202, cors);
       }
       // Problems go back with the CORS headers, so the script can read what was wrong.

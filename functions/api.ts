@@ -47,6 +47,7 @@ const app = createApp({
   log: runtime.log,
   clientIp: sourceIp,
   sharedLimits,
+  localOrigins: process.env.LEADLOOP_LOCAL_ORIGINS === "refuse" ? "refuse" : "allow",
   // No route here notifies a team (claims and outcomes do not), so the API holds no Slack secret.
   sales: new DynamoSalesStore({ client, tableName: env.TABLE_NAME }),
   records: new DynamoLeadRecords({ client, tableName: env.TABLE_NAME }),

@@ -3,13 +3,14 @@
  * function for every route keeps one warm container serving them all; the routes are listed here
  * (not a catch-all) so API Gateway answers unknown paths without waking Lambda.
  */
+import { isLocalOrigin } from "@leadloop/api/origins";
 import { DEFAULT_CLIENT_LIMITS } from "@leadloop/core/client-limits";
 import type * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { Api, Function as SstFunction, type StackContext, use } from "sst/constructs";
 import { Core } from "./core-stack";
 import { errorsAlarm, leadloopFunctionProps } from "./leadloop-function";
 import { grant } from "./permissions";
-import { authEnvironment } from "./stage-settings";
+import { authEnvironment, isProductionStage } from "./stage-settings";
 
 /** DESIGN.md section 5 routes the hono app serves today; later issues add theirs here. */
 export const API_ROUTES = [
@@ -44,6 +45,7 @@ export const ROUTE_THROTTLES = {
 export function ApiStack({ stack }: StackContext) {
   const core = use(Core);
   const { settings, configSnapshot } = core;
+  const production = isProductionStage(stack.stage);
 
   // The HS256 bearer-token secret is bound (read from SSM at cold start), never a plain variable;
   // the OIDC issuer's settings are public and go in the environment.
@@ -57,7 +59,12 @@ export function ApiStack({ stack }: StackContext) {
       {
         handler: "functions/api.handler",
         // The per-client windows the app counts in the table (packages/api/src/client-limit.ts).
-        environment: { ...authEnvironment(settings), CLIENT_LIMITS: JSON.stringify(DEFAULT_CLIENT_LIMITS) },
+        // A production stage refuses the forms' loopback origins (packages/api/src/origins.ts).
+        environment: {
+          ...authEnvironment(settings),
+          CLIENT_LIMITS: JSON.stringify(DEFAULT_CLIENT_LIMITS),
+          ...(production ? { LEADLOOP_LOCAL_ORIGINS: "refuse" } : {}),
+        },
         bind: [core.secrets.AUTH_HS256_SECRET],
         // The /reports page serves Chart.js's browser build, which the code reads from node_modules.
         install: ["chart.js"],
@@ -72,7 +79,9 @@ export function ApiStack({ stack }: StackContext) {
 
   // Browsers preflight cross-origin form posts; API Gateway answers the preflight for every origin
   // any form allows, and the app still checks each post against its own form's list.
-  const origins = [...new Set(Object.values(configSnapshot.config.forms).flatMap((form) => form.allowedOrigins ?? []))].sort();
+  const origins = [...new Set(Object.values(configSnapshot.config.forms).flatMap((form) => form.allowedOrigins ?? []))]
+    .filter((origin) => !(production && isLocalOrigin(origin)))
+    .sort();
 
   const api = new Api(stack, "Api", {
     cors: {

@@ -431,7 +431,8 @@ describe("hardening", () => {
     expect(prod.env.LEADLOOP_LOCAL_ORIGINS).toBe("refuse");
     const dev = await corsOf("dev");
     expect(dev.cors).toContain("http://localhost:3000");
-  }, 120_000);
+    expect(dev.env.LEADLOOP_LOCAL_ORIGINS).toBeUndefined();
+  }, 300_000);
 
   it("bearer tokens need an issuer and a bounded lifetime, and an unverified email claim identifies no one", async () => {
     const { SignJWT } = await import("jose");

@@ -11,6 +11,7 @@ import { errorSummary } from "./error-log";
 import { eventsRoutes } from "./events-routes";
 import { dataRoutes } from "./data-routes";
 import { nurtureRoutes } from "./nurture-routes";
+import { pageSecurity } from "./page-security";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
 import type { SharedLimits } from "./client-limit";
 import type { RateLimit } from "./rate-limit";
@@ -28,6 +29,8 @@ export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, Custo
   clientIp: (c: Context) => string;
   /** The in-container token bucket per client address (the first, cheap line). */
   rateLimit?: RateLimit;
+  /** "refuse" on production stages: forms' loopback origins (http://localhost:3000) may not post there. */
+  localOrigins?: "allow" | "refuse";
   /** The per-client windows shared across containers; without them only the bucket limits. */
   sharedLimits?: SharedLimits;
   log: AppLogger;
@@ -39,6 +42,7 @@ export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, Custo
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
+  app.use("*", pageSecurity());
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.route("/", captureRoutes(deps));
   app.route("/", eventsRoutes(deps));

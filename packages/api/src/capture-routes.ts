@@ -11,6 +11,7 @@
 import { captureLead, decoyLeadId, expiresIn, type Form, UnknownFormError, ValidationError } from "@leadloop/core";
 import { type Context, Hono } from "hono";
 import type { AppDeps } from "./app";
+import { originListed } from "./origins";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
 import { clientLimit, limitEmail } from "./client-limit";
 import { readSubmission } from "./submission-body";
@@ -24,10 +25,6 @@ function formOf(deps: AppDeps, formId: string): Form {
   return form;
 }
 
-/** The origin may post when the form lists it, or when it is the API's own (the demo page). */
-function originAllowed(c: Context, form: Form, origin: string): boolean {
-  return form.allowedOrigins.some((o) => new URL(o).origin === origin) || new URL(c.req.url).origin === origin;
-}
 
 function corsHeaders(origin: string): Record<string, string> {
   return { "access-control-allow-origin": origin, vary: "Origin" };
@@ -60,6 +57,8 @@ function redirectBack(c: Context, error: unknown, allowed: (origin: string) => b
 
 export function captureRoutes(deps: AppDeps): Hono {
   const app = new Hono();
+  /** The origin may post when the form lists it, or when it is the API's own (the demo page); see origins.ts. */
+  const originAllowed = (c: Context, form: Form, origin: string) => originListed(c, form.allowedOrigins, origin, deps.localOrigins === "refuse");
   const limit = clientLimit({
     scope: "capture",
     what: "submissions",

@@ -7,6 +7,7 @@
 import { PublishError, recordSiteEvent } from "@leadloop/core";
 import { type Context, Hono } from "hono";
 import type { AppDeps } from "./app";
+import { originListed } from "./origins";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
 import { readLimited } from "./submission-body";
 import { clientLimit } from "./client-limit";
@@ -14,10 +15,9 @@ import { errorSummary } from "./error-log";
 
 export const EVENT_BODY_LIMIT_BYTES = 4 * 1024;
 
-/** Any origin one of the forms lists may report events, and the API's own (the demo page). */
+/** Any origin one of the forms lists may report events, and the API's own (the demo page); see origins.ts. */
 function originAllowed(deps: AppDeps, c: Context, origin: string): boolean {
-  if (new URL(c.req.url).origin === origin) return true;
-  return Object.values(deps.config.forms).some((form) => form.allowedOrigins.some((o) => new URL(o).origin === origin));
+  return Object.values(deps.config.forms).some((form) => originListed(c, form.allowedOrigins, origin, deps.localOrigins === "refuse"));
 }
 
 function refuseOrigin(origin: string): HttpProblem {

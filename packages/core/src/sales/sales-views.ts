@@ -11,7 +11,6 @@ import type { Activity } from "../ports";
 import { actorOf, isAdmin } from "./claim";
 import { describeActivity, strongestReasons } from "./handoff-notification";
 import { findTeam, type SalesDeps } from "./sales-deps";
-import { NotYourLeadError } from "./sales-errors";
 import type { ScoreReason } from "../scoring";
 import { currentScore } from "../engagement/lead-scoring";
 import type { Closure, QueueItem } from "./sales-store";

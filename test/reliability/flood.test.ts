@@ -79,7 +79,7 @@ describe("flood", () => {
     }
   });
 
-  it("limits the flooding client across containers while another client submits and unsubscribes", async () => {
+  it("limits the flooding client across containers while another client submits and unsubscribes", { timeout: 120_000 }, async () => {
     const path = "/v1/forms/demo-request/submissions";
     const flood = deployed.capture.limit * 2 + 10;
     const statuses: number[] = [];

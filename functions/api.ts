@@ -4,9 +4,11 @@
  * (`requestContext.http.sourceIp`), never a header the client can set.
  */
 import { createApp } from "@leadloop/api/app";
+import { clientLimitsFromEnv } from "@leadloop/api/client-limit";
 import { createDocumentClient } from "@leadloop/store/document-client";
 import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
 import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
+import { DynamoRateWindows } from "@leadloop/store/dynamo-rate-windows";
 import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
 import { DynamoLeadQuality } from "@leadloop/store/dynamo-lead-quality";
 import { DynamoRewardsStore } from "@leadloop/store/dynamo-rewards-store";
@@ -32,11 +34,21 @@ const rateLimit =
 // A stage without bearer-token settings still captures leads; its token routes refuse every caller.
 const authenticate = useAuthenticator();
 const client = createDocumentClient();
+// The same windows and store the local stack runs (packages/api/src/client-limit.ts); the stack
+// sets CLIENT_LIMITS, and API Gateway's per-route throttles cap each route family as a whole.
+const sharedLimits = {
+  ...clientLimitsFromEnv(process.env.CLIENT_LIMITS),
+  windows: new DynamoRateWindows({ client, tableName: env.TABLE_NAME }),
+  nowMs: () => Date.now(),
+  log: runtime.log,
+};
 
 const app = createApp({
   ...runtime.deps,
   log: runtime.log,
   clientIp: sourceIp,
+  sharedLimits,
+  localOrigins: process.env.LEADLOOP_LOCAL_ORIGINS === "refuse" ? "refuse" : "allow",
   // No route here notifies a team (claims and outcomes do not), so the API holds no Slack secret.
   sales: new DynamoSalesStore({ client, tableName: env.TABLE_NAME }),
   records: new DynamoLeadRecords({ client, tableName: env.TABLE_NAME }),

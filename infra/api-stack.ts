@@ -3,12 +3,14 @@
  * function for every route keeps one warm container serving them all; the routes are listed here
  * (not a catch-all) so API Gateway answers unknown paths without waking Lambda.
  */
+import { isLocalOrigin } from "@leadloop/api/origins";
+import { DEFAULT_CLIENT_LIMITS } from "@leadloop/core/client-limits";
 import type * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { Api, Function as SstFunction, type StackContext, use } from "sst/constructs";
 import { Core } from "./core-stack";
 import { errorsAlarm, leadloopFunctionProps } from "./leadloop-function";
 import { grant } from "./permissions";
-import { authEnvironment } from "./stage-settings";
+import { authEnvironment, isProductionStage } from "./stage-settings";
 
 /** DESIGN.md section 5 routes the hono app serves today; later issues add theirs here. */
 export const API_ROUTES = [
@@ -31,9 +33,20 @@ export const API_ROUTES = [
   "GET /preview", "GET /journeys", "GET /v1/preview/emails", "GET /v1/preview/email", "POST /v1/preview/test-send", "GET /v1/journeys",
 ] as const;
 
+/**
+ * The public routes a flood arrives on get their own API Gateway throttle, below the stage's
+ * default, so a flood of captures or events is refused at the edge (429, no Lambda invoked) while
+ * unsubscribe and the sales routes keep their own allowance. Per client, the app's windows apply.
+ */
+export const ROUTE_THROTTLES = {
+  "POST /v1/forms/{formId}/submissions": { throttlingRateLimit: 20, throttlingBurstLimit: 40 },
+  "POST /v1/events": { throttlingRateLimit: 30, throttlingBurstLimit: 60 },
+} as const satisfies Partial<Record<(typeof API_ROUTES)[number], { throttlingRateLimit: number; throttlingBurstLimit: number }>>;
+
 export function ApiStack({ stack }: StackContext) {
   const core = use(Core);
   const { settings, configSnapshot } = core;
+  const production = isProductionStage(stack.stage);
 
   // The HS256 bearer-token secret is bound (read from SSM at cold start), never a plain variable;
   // the OIDC issuer's settings are public and go in the environment.
@@ -46,7 +59,13 @@ export function ApiStack({ stack }: StackContext) {
       core,
       {
         handler: "functions/api.handler",
-        environment: authEnvironment(settings),
+        // The per-client windows the app counts in the table (packages/api/src/client-limit.ts).
+        // A production stage refuses the forms' loopback origins (packages/api/src/origins.ts).
+        environment: {
+          ...authEnvironment(settings),
+          CLIENT_LIMITS: JSON.stringify(DEFAULT_CLIENT_LIMITS),
+          ...(production ? { LEADLOOP_LOCAL_ORIGINS: "refuse" } : {}),
+        },
         bind: [core.secrets.AUTH_HS256_SECRET],
         // The /reports page serves Chart.js's browser build, which the code reads from node_modules.
         install: ["chart.js"],
@@ -61,7 +80,9 @@ export function ApiStack({ stack }: StackContext) {
 
   // Browsers preflight cross-origin form posts; API Gateway answers the preflight for every origin
   // any form allows, and the app still checks each post against its own form's list.
-  const origins = [...new Set(Object.values(configSnapshot.config.forms).flatMap((form) => form.allowedOrigins ?? []))].sort();
+  const origins = [...new Set(Object.values(configSnapshot.config.forms).flatMap((form) => form.allowedOrigins ?? []))]
+    .filter((origin) => !(production && isLocalOrigin(origin)))
+    .sort();
 
   const api = new Api(stack, "Api", {
     cors: {
@@ -74,13 +95,15 @@ export function ApiStack({ stack }: StackContext) {
   });
   if (!settings.LEADLOOP_PUBLIC_URL) fn.addEnvironment("PUBLIC_URL", api.url);
 
-  // Stage throttling caps the whole API (the app's per-address limit caps each client).
+  // Stage throttling caps each route by default; the flood-prone public routes get their own,
+  // lower caps (the app's per-client windows cap each client).
   const stage = api.cdk.httpApi.defaultStage?.node.defaultChild as apigwv2.CfnStage | undefined;
   if (!stage) throw new Error("the HTTP API has no default stage to throttle");
   stage.defaultRouteSettings = {
     throttlingRateLimit: settings.LEADLOOP_API_RATE,
     throttlingBurstLimit: settings.LEADLOOP_API_BURST,
   };
+  stage.routeSettings = ROUTE_THROTTLES;
 
   stack.addOutputs({ ApiUrl: api.url });
   return { api, publicUrl: settings.LEADLOOP_PUBLIC_URL ?? api.url };

@@ -52,7 +52,7 @@ describe.skipIf(!available && !process.env.CI)("cohorts and deal reviews on /rep
     page.on("pageerror", (error) => errors.push(String(error)));
     const today = stack.clock.now().toISOString().slice(0, 10);
     const later = new Date(stack.clock.now().getTime() + 8 * 86_400_000).toISOString().slice(0, 10);
-    await page.goto(`${stack.url}/reports?token=${token}&from=${today}&to=${later}`);
+    await page.goto(`${stack.url}/reports?from=${today}&to=${later}#token=${token}`);
     await page.waitForSelector("body[data-learning=true]", { timeout: 20_000 });
 
     // Two seeded funnels of four leads: three opened an email and the fourth qualified on fit (so

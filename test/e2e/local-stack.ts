@@ -3,6 +3,8 @@ import { randomUUID } from "node:crypto";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "@leadloop/local";
 import { inject } from "vitest";
 
+const UNLIMITED = { limit: 1_000_000_000, windowSeconds: 60 };
+
 export async function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   return startLocalStack({
     port: 0,
@@ -11,6 +13,8 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<L
     tableName: `e2e-${randomUUID()}`,
     logLevel: "silent",
     rateLimit: { burst: 10_000, perSecond: 10_000 },
+    // Suites send many requests from one address; the flood suite sets real limits.
+    clientLimits: { capture: UNLIMITED, captureEmail: UNLIMITED, events: UNLIMITED },
     ...options,
   });
 }

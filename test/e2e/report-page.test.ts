@@ -1,6 +1,6 @@
 /**
  * The marketers' /reports page in a real browser (Debian's chromium driven by playwright-core):
- * sign in with a `?token=` link, see the funnel's figures and charts drawn from the local stack's
+ * sign in with a `#token=` link, see the funnel's figures and charts drawn from the local stack's
  * aggregates, filter by source, and be sent back to sign in with a token that lacks the role.
  * Saves a screenshot to .leadloop/screenshots/reports.png. Skips only where Chromium is truly
  * absent outside CI.
@@ -44,7 +44,7 @@ describe.skipIf(!available && !process.env.CI)("/reports in Chromium", () => {
     page.on("pageerror", (error) => errors.push(String(error)));
     const today = stack.clock.now().toISOString().slice(0, 10);
     const later = new Date(stack.clock.now().getTime() + 8 * 86_400_000).toISOString().slice(0, 10);
-    await page.goto(`${stack.url}/reports?token=${token}&from=${today}&to=${later}`);
+    await page.goto(`${stack.url}/reports?from=${today}&to=${later}#token=${token}`);
     await page.waitForSelector("body[data-loaded=true]", { timeout: 20_000 });
     expect(page.url()).not.toContain("token=");
 
@@ -83,7 +83,7 @@ describe.skipIf(!available && !process.env.CI)("/reports in Chromium", () => {
   it("asks for another token when the one given lacks the role", async () => {
     const rep = await signHs256Token({ email: "dana.whitfield@acme-analytics.example", roles: ["rep"] }, stack.authSecret);
     const page = await browser.newPage();
-    await page.goto(`${stack.url}/reports?token=${rep}`);
+    await page.goto(`${stack.url}/reports#token=${rep}`);
     await expect.poll(() => page.locator("#error").textContent(), { timeout: 10_000 }).toContain("marketing or admin");
     await page.close();
   });

@@ -1,6 +1,6 @@
 /**
  * The reps' /sales page in a real browser (Debian's chromium driven by playwright-core): sign in
- * with a pasted token or a `?token=` link, open the lead the notification links to, read why it
+ * with a pasted token or a `#token=` link, open the lead the notification links to, read why it
  * qualified, claim it and record the outcome. Skips only where Chromium is truly absent outside CI.
  */
 import { existsSync, mkdirSync } from "node:fs";
@@ -58,7 +58,7 @@ describe.skipIf(!available && !process.env.CI)("/sales in a browser", () => {
     const { leadId, rep } = await handedOffLead(`Curie${run}`);
     const token = await signHs256Token({ email: rep, roles: ["rep"] }, stack.authSecret);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(`${stack.url}/sales?lead=${leadId}&token=${encodeURIComponent(token)}`);
+    await page.goto(`${stack.url}/sales?lead=${leadId}#token=${encodeURIComponent(token)}`);
 
     await until(() => page.locator("#lead-name").textContent()).toBe(`Ada Curie${run}`);
     // The token left the address bar (and so browser history and Referer headers).

@@ -132,7 +132,8 @@ describe("hand-off to sales on the local stack", () => {
     }
     const emea = await call("GET", "/v1/sales/queue", SOPHIE);
     expect((emea.body.unclaimed as { leadId: string }[]).map((e) => e.leadId)).not.toContain(leadId);
-    expect((await call("GET", `/v1/leads/${leadId}`, SOPHIE)).status).toBe(403);
+    // Another team's lead answers as an unknown one would: its id tells an outsider nothing.
+    expect((await call("GET", `/v1/leads/${leadId}`, SOPHIE)).status).toBe(404);
 
     // Rep A claims; rep B is refused with 409 problem JSON naming the holder; A may claim again.
     expect((await call("POST", `/v1/sales/leads/${leadId}/claim`, rep)).status).toBe(200);

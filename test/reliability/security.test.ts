@@ -6,10 +6,10 @@
  * no address or name; the deployed IAM policies grant no wildcard action.
  * `npm run reliability:security`; the whole suite also runs in `npm test`.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { signHs256Token } from "@leadloop/api";
-import { type EventPublisher, type Mailer, ROLES, type Role, TokenSigner, unsubscribeUrl } from "@leadloop/core";
+import { confirmUrl, type EventPublisher, type Mailer, ROLES, type Role, TokenSigner, unsubscribeUrl } from "@leadloop/core";
 import type { LocalStack } from "@leadloop/local";
 import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -377,5 +377,177 @@ describe("IAM", () => {
     Object.assign(figures, { "IAM statements": statements, "wildcard actions": wildcards.length });
     expect(statements).toBeGreaterThan(5);
     expect(wildcards).toEqual([]);
+  });
+});
+
+describe("hardening", () => {
+  const pageFetch = (path: string) => fetch(`${stack.url}${path}`, { headers: { accept: "text/html" } });
+  const scripts = (html: string) => [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? "");
+  const sha256 = (s: string) => `'sha256-${createHash("sha256").update(s).digest("base64")}'`;
+
+  it("pages send a strict CSP (inline scripts only by hash), frame-ancestors 'none' and nosniff", async () => {
+    const lead = await post(`${stack.url}/v1/forms/demo-request/submissions`, demoLead(`csp-${randomUUID().slice(0, 6)}@obscura.example`));
+    const { leadId } = (await lead.json()) as { leadId: string };
+    const unsubscribe = new URL(unsubscribeUrl(stack.deps.settings, stack.signer, leadId, stack.clock.now()));
+    const confirm = new URL(confirmUrl(stack.deps.settings, stack.signer, leadId, stack.clock.now()));
+    const pages = ["/sales", "/reports", `/v1/unsubscribe${unsubscribe.search}`, `/v1/confirm${confirm.search}`, "/"];
+    const wrong: string[] = [];
+    for (const path of pages) {
+      const res = await pageFetch(path);
+      const html = await res.text();
+      const csp = res.headers.get("content-security-policy") ?? "";
+      const scriptSrc = /script-src ([^;]*)/.exec(csp)?.[1] ?? "";
+      if (!res.headers.get("content-type")?.includes("text/html")) wrong.push(`${path}: not a page (${res.status})`);
+      if (!/frame-ancestors 'none'/.test(csp)) wrong.push(`${path}: no frame-ancestors 'none' in "${csp}"`);
+      if (!/default-src 'none'|default-src 'self'/.test(csp)) wrong.push(`${path}: no default-src`);
+      if (/unsafe-inline|unsafe-eval|\*/.test(scriptSrc) || scriptSrc === "") wrong.push(`${path}: script-src "${scriptSrc}"`);
+      for (const source of scripts(html)) if (!scriptSrc.includes(sha256(source))) wrong.push(`${path}: an inline script is not hashed`);
+      if (res.headers.get("x-content-type-options") !== "nosniff") wrong.push(`${path}: no nosniff`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("the sales and report pages do not take the token from the query string", async () => {
+    for (const path of ["/sales", "/reports"]) {
+      const html = await (await pageFetch(path)).text();
+      expect(html, path).not.toMatch(/URLSearchParams\(location\.search\)[\s\S]{0,200}get\("token"\)|params\.get\("token"\)/);
+    }
+  });
+
+  it("refuses Origin: null like any unlisted origin, on capture and on events", async () => {
+    const email = `null-origin-${randomUUID().slice(0, 6)}@obscura.example`;
+    const posted = await post(`${stack.url}/v1/forms/demo-request/submissions`, demoLead(email), { origin: "null" });
+    expect(posted.status).toBe(403);
+    expect(await stack.store.getLeadByEmail(email)).toBeUndefined();
+    const events = await post(`${stack.url}/v1/events`, { token: "x.y", type: "page_view" }, { origin: "null" });
+    expect(events.status).toBe(403);
+  });
+
+  it("deploys the local development origin only to stages that are not production", async () => {
+    process.env.LEADLOOP_SENDER ??= "Acme <hello@acme.example>";
+    const corsOf = async (stage: string) => {
+      const { stacks } = await synthesize({ stage });
+      const [api] = Object.values(Template.fromStack(stacks.ApiStack).findResources("AWS::ApiGatewayV2::Api"));
+      const fn = Object.entries(Template.fromStack(stacks.ApiStack).findResources("AWS::Lambda::Function")).find(([id]) => id.startsWith("ApiFunction"));
+      return { cors: (api?.Properties?.CorsConfiguration?.AllowOrigins ?? []) as string[], env: (fn?.[1].Properties?.Environment?.Variables ?? {}) as Record<string, string> };
+    };
+    const prod = await corsOf("prod");
+    expect(prod.cors).not.toContain("http://localhost:3000");
+    expect(prod.env.LEADLOOP_LOCAL_ORIGINS).toBe("refuse");
+    const dev = await corsOf("dev");
+    expect(dev.cors).toContain("http://localhost:3000");
+    expect(dev.env.LEADLOOP_LOCAL_ORIGINS).toBeUndefined();
+  }, 300_000);
+
+  it("bearer tokens need an issuer and a bounded lifetime, and an unverified email claim identifies no one", async () => {
+    const { SignJWT } = await import("jose");
+    const key = new TextEncoder().encode(stack.authSecret);
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (claims: Record<string, unknown>, exp: number, iss?: string) => {
+      const jwt = new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setAudience("leadloop").setIssuedAt(now).setExpirationTime(exp);
+      if (iss) jwt.setIssuer(iss);
+      return jwt.sign(key);
+    };
+    const roles = { "leadloop:roles": ["admin"] };
+    const noIssuer = await sign({ ...roles, sub: "ops@acme.example", email: "ops@acme.example", email_verified: true }, now + 3600);
+    const tooLong = await sign({ ...roles, sub: "ops@acme.example", email: "ops@acme.example", email_verified: true }, now + 400 * 86_400, "leadloop");
+    for (const token of [noIssuer, tooLong]) {
+      const res = await fetch(`${stack.url}/v1/reports/funnel`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(401);
+      expect(res.headers.get("content-type")).toContain("application/problem+json");
+    }
+    // A rep of a team, claimed by an unverified email in a token whose subject is someone else.
+    const rep = "dana.whitfield@acme-analytics.example";
+    const unverified = await sign({ "leadloop:roles": ["rep"], sub: "user-4711", email: rep }, now + 3600, "leadloop");
+    const verified = await sign({ "leadloop:roles": ["rep"], sub: "user-4712", email: rep, email_verified: true }, now + 3600, "leadloop");
+    const queue = async (token: string) => (await fetch(`${stack.url}/v1/sales/queue`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<unknown>;
+    expect(JSON.stringify(await queue(unverified))).not.toContain(rep);
+    expect(JSON.stringify(await queue(verified))).toContain("North America");
+    expect(await queue(verified)).not.toEqual(await queue(unverified));
+  });
+
+  it("bounds an outcome's amount (422 naming it), and another team's lead answers 404 like an unknown one", async () => {
+    const lead = await post(`${stack.url}/v1/forms/demo-request/submissions`, demoLead(`amount-${randomUUID().slice(0, 6)}@obscura.example`, { country: "US" }));
+    const { leadId } = (await lead.json()) as { leadId: string };
+    await stack.bus.drain();
+    for (let i = 0; i < 8; i++) await post(`${stack.url}/dev/clock/advance`, { by: "PT6H" });
+    await stack.bus.drain();
+    const handoff = await stack.sales.getHandoff(leadId);
+    expect(handoff?.item).toBeDefined();
+    const repOf = async (email: string) => `Bearer ${await signHs256Token({ email, roles: ["rep"] }, stack.authSecret)}`;
+    const owner = await repOf(handoff?.item?.rep ?? "");
+    expect((await fetch(`${stack.url}/v1/sales/leads/${leadId}/claim`, { method: "POST", headers: { authorization: owner } })).status).toBe(200);
+    const huge = await fetch(`${stack.url}/v1/sales/leads/${leadId}/outcome`, {
+      method: "POST",
+      headers: { authorization: owner, "content-type": "application/json" },
+      body: JSON.stringify({ outcome: "won", amount: 1e125, currency: "EUR" }),
+    });
+    expect(huge.status).toBe(422);
+    expect(((await huge.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toContain("amount");
+
+    const outsider = await repOf("nora.schmidt@acme-analytics.example");
+    for (const [method, path] of [["GET", `/v1/leads/${leadId}`], ["POST", `/v1/sales/leads/${leadId}/claim`], ["POST", `/v1/sales/leads/${leadId}/outcome`]] as const) {
+      const theirs = await fetch(`${stack.url}${path}`, { method, headers: { authorization: outsider, "content-type": "application/json" }, ...(method === "POST" ? { body: '{"outcome":"lost","reason":"price"}' } : {}) });
+      const unknown = await fetch(`${stack.url}${path.replace(leadId, randomUUID())}`, { method, headers: { authorization: outsider, "content-type": "application/json" }, ...(method === "POST" ? { body: '{"outcome":"lost","reason":"price"}' } : {}) });
+      expect(theirs.status, `${method} ${path}`).toBe(404);
+      expect(theirs.status).toBe(unknown.status);
+    }
+  }, 60_000);
+
+  it("refuses a 20 MB chunked event body after reading no more than the limit's worth", async () => {
+    const { request } = await import("node:http");
+    const written = await new Promise<{ status: number; bytes: number }>((resolve, reject) => {
+      let bytes = 0;
+      let done = false;
+      const req = request(`${stack.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json", "transfer-encoding": "chunked" } }, (res) => {
+        done = true;
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, bytes });
+        req.destroy();
+      });
+      req.on("error", (error) => (done ? undefined : reject(error)));
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (!done && bytes < 20 * 1024 * 1024) {
+          bytes += chunk.length;
+          if (!req.write(chunk)) return void req.once("drain", pump);
+        }
+        if (!done) req.end();
+      };
+      pump();
+    });
+    expect(written.status).toBe(413);
+    expect(written.bytes).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it("error logs carry the error's name and code, never the lead's name or company", async () => {
+    const company = `Leakmore ${randomUUID().slice(0, 6)} GmbH`;
+    const failing = await startTestStack({
+      tableName: stack.tableName,
+      wrapAdapters: (bare) => ({
+        leads: new Proxy(bare.leads, {
+          get(target, name) {
+            const value = Reflect.get(target, name, target);
+            if (name !== "captureSubmission") return typeof value === "function" ? value.bind(target) : value;
+            return async () => {
+              throw Object.assign(new Error(`One or more parameter values were invalid: company "${company}" for Quaxworthy`), { name: "ValidationException", code: "ValidationException" });
+            };
+          },
+        }),
+      }),
+    });
+    const lines: unknown[][] = [];
+    const spy = vi.spyOn(failing.log, "error").mockImplementation((...args: unknown[]) => void lines.push(args));
+    try {
+      const res = await post(`${failing.url}/v1/forms/demo-request/submissions`, demoLead(`leak-${randomUUID().slice(0, 6)}@obscura.example`, { company, lastName: "Quaxworthy" }));
+      expect(res.status).toBe(500);
+      const logged = JSON.stringify(lines);
+      expect(logged).toContain("ValidationException");
+      expect(logged).not.toContain(company);
+      expect(logged).not.toContain("Quaxworthy");
+    } finally {
+      spy.mockRestore();
+      await failing.stop();
+    }
   });
 });

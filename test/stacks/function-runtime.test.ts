@@ -84,7 +84,7 @@ describe("bearer-token settings in AWS", () => {
   });
 
   it("accepts only the OIDC issuer's tokens when the secret is none", () => {
-    const env = { LEADLOOP_AUTH_JWKS_URL: "https://issuer.example/.well-known/jwks.json", LEADLOOP_AUTH_ROLES_CLAIM: "cognito:groups" };
+    const env = { LEADLOOP_AUTH_JWKS_URL: "https://issuer.example/.well-known/jwks.json", LEADLOOP_AUTH_OIDC_ISSUER: "https://issuer.example", LEADLOOP_AUTH_ROLES_CLAIM: "cognito:groups" };
     const settings = runtimeAuthSettings(env, NO_AUTH_SECRET);
     expect(settings?.hs256Secret).toBeUndefined();
     expect(settings).toMatchObject({ jwksUrl: env.LEADLOOP_AUTH_JWKS_URL, rolesClaim: "cognito:groups" });

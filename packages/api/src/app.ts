@@ -7,11 +7,14 @@ import { type Context, Hono } from "hono";
 import type { Authenticate } from "./auth/bearer";
 import { captureRoutes } from "./capture-routes";
 import { type CustomerAppDeps, customerRoutes } from "./customer-routes";
+import { errorSummary } from "./error-log";
 import { eventsRoutes } from "./events-routes";
 import { dataRoutes } from "./data-routes";
 import { nurtureRoutes } from "./nurture-routes";
+import { pageSecurity } from "./page-security";
 import { type PreviewAppDeps, previewRoutes } from "./preview-routes";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
+import type { SharedLimits } from "./client-limit";
 import type { RateLimit } from "./rate-limit";
 import { type ReportAppDeps, reportRoutes } from "./report-routes";
 import { type SalesAppDeps, salesRoutes } from "./sales-routes";
@@ -25,7 +28,12 @@ export interface AppLogger {
 export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, CustomerAppDeps, PreviewAppDeps {
   /** The caller's address as the platform saw it (never a client-supplied header). */
   clientIp: (c: Context) => string;
+  /** The in-container token bucket per client address (the first, cheap line). */
   rateLimit?: RateLimit;
+  /** "refuse" on production stages: forms' loopback origins (http://localhost:3000) may not post there. */
+  localOrigins?: "allow" | "refuse";
+  /** The per-client windows shared across containers; without them only the bucket limits. */
+  sharedLimits?: SharedLimits;
   log: AppLogger;
   /** Verifies bearer tokens for the sales, report and admin routes; without it they refuse every caller. */
   authenticate?: Authenticate;
@@ -35,6 +43,7 @@ export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, Custo
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
+  app.use("*", pageSecurity());
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.route("/", captureRoutes(deps));
   app.route("/", eventsRoutes(deps));
@@ -50,7 +59,7 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.onError((error, c) => {
     const { problem } = problemOf(error);
-    if (problem.status >= 500) deps.log.error("request failed", { path: new URL(c.req.url).pathname, error: String(error), stack: (error as Error).stack });
+    if (problem.status >= 500) deps.log.error("request failed", { path: new URL(c.req.url).pathname, ...errorSummary(error) });
     return problemResponse(c, error);
   });
   return app;

@@ -11,8 +11,9 @@
 import { captureLead, decoyLeadId, expiresIn, type Form, UnknownFormError, ValidationError } from "@leadloop/core";
 import { type Context, Hono } from "hono";
 import type { AppDeps } from "./app";
+import { originListed } from "./origins";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
-import { RateLimiter } from "./rate-limit";
+import { clientLimit, limitEmail } from "./client-limit";
 import { readSubmission } from "./submission-body";
 
 /** Lead tokens let the site script report behaviour for a year. */
@@ -24,10 +25,6 @@ function formOf(deps: AppDeps, formId: string): Form {
   return form;
 }
 
-/** The origin may post when the form lists it, or when it is the API's own (the demo page). */
-function originAllowed(c: Context, form: Form, origin: string): boolean {
-  return form.allowedOrigins.some((o) => new URL(o).origin === origin) || new URL(c.req.url).origin === origin;
-}
 
 function corsHeaders(origin: string): Record<string, string> {
   return { "access-control-allow-origin": origin, vary: "Origin" };
@@ -60,7 +57,20 @@ function redirectBack(c: Context, error: unknown, allowed: (origin: string) => b
 
 export function captureRoutes(deps: AppDeps): Hono {
   const app = new Hono();
-  const limiter = new RateLimiter(deps.rateLimit ?? { burst: 20, perSecond: 0.5 });
+  /** The origin may post when the form lists it, or when it is the API's own (the demo page); see origins.ts. */
+  const originAllowed = (c: Context, form: Form, origin: string) => originListed(c, form.allowedOrigins, origin, deps.localOrigins === "refuse");
+  const limit = clientLimit({
+    scope: "capture",
+    what: "submissions",
+    local: deps.rateLimit ?? { burst: 20, perSecond: 0.5 },
+    shared: deps.sharedLimits,
+    clientIp: deps.clientIp,
+    cors: (c) => {
+      const origin = c.req.header("origin");
+      const form = Object.hasOwn(deps.config.forms, c.req.param("formId") ?? "") ? deps.config.forms[c.req.param("formId")!] : undefined;
+      return origin && form && originAllowed(c, form, origin) ? corsHeaders(origin) : {};
+    },
+  });
 
   app.options("/v1/forms/:formId/submissions", (c) => {
     const form = formOf(deps, c.req.param("formId"));
@@ -75,26 +85,20 @@ export function captureRoutes(deps: AppDeps): Hono {
     });
   });
 
-  app.post("/v1/forms/:formId/submissions", async (c) => {
+  app.post("/v1/forms/:formId/submissions", limit, async (c) => {
     const formId = c.req.param("formId");
     const origin = c.req.header("origin");
     const headers: Record<string, string> = {};
     const form = formOf(deps, formId);
-    if (origin && origin !== "null") {
+    if (origin) {
       if (!originAllowed(c, form, origin)) throw refuseOrigin(origin);
       Object.assign(headers, corsHeaders(origin));
     }
     const ip = deps.clientIp(c);
-    const wait = limiter.take(ip, Date.now());
-    if (wait > 0) {
-      throw new HttpProblem(429, "rate-limited", "Too many submissions", `Too many submissions from your address. Try again in ${wait} seconds.`, {
-        "retry-after": String(wait),
-        ...headers,
-      });
-    }
 
     const { kind, fields: submitted } = await readSubmission(c);
     const { leadToken, ...fields } = submitted;
+    await limitEmail(deps.sharedLimits, fields.email, headers);
     const provenLeadId = leadOfToken(deps, leadToken);
     const json = wantsJson(c, kind);
     let outcome: Awaited<ReturnType<typeof captureLead>>;

@@ -7,15 +7,17 @@
 import { PublishError, recordSiteEvent } from "@leadloop/core";
 import { type Context, Hono } from "hono";
 import type { AppDeps } from "./app";
+import { originListed } from "./origins";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
-import { RateLimiter } from "./rate-limit";
+import { readLimited } from "./submission-body";
+import { clientLimit } from "./client-limit";
+import { errorSummary } from "./error-log";
 
 export const EVENT_BODY_LIMIT_BYTES = 4 * 1024;
 
-/** Any origin one of the forms lists may report events, and the API's own (the demo page). */
+/** Any origin one of the forms lists may report events, and the API's own (the demo page); see origins.ts. */
 function originAllowed(deps: AppDeps, c: Context, origin: string): boolean {
-  if (new URL(c.req.url).origin === origin) return true;
-  return Object.values(deps.config.forms).some((form) => form.allowedOrigins.some((o) => new URL(o).origin === origin));
+  return Object.values(deps.config.forms).some((form) => originListed(c, form.allowedOrigins, origin, deps.localOrigins === "refuse"));
 }
 
 function refuseOrigin(origin: string): HttpProblem {
@@ -38,9 +40,7 @@ async function readEventBody(c: Context): Promise<unknown> {
     );
   }
   const tooLarge = () => new HttpProblem(413, "body-too-large", "Event too large", `An event may be at most ${EVENT_BODY_LIMIT_BYTES / 1024} KiB.`);
-  if (Number(c.req.header("content-length") ?? "0") > EVENT_BODY_LIMIT_BYTES) throw tooLarge();
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.byteLength > EVENT_BODY_LIMIT_BYTES) throw tooLarge();
+  const bytes = await readLimited(c, EVENT_BODY_LIMIT_BYTES, tooLarge);
   try {
     return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (error) {
@@ -51,7 +51,17 @@ async function readEventBody(c: Context): Promise<unknown> {
 export function eventsRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   // Page views come oftener than form posts: a roomier bucket than capture's, per address alike.
-  const limiter = new RateLimiter(deps.rateLimit ?? { burst: 60, perSecond: 1 });
+  const limit = clientLimit({
+    scope: "events",
+    what: "events",
+    local: deps.rateLimit ?? { burst: 60, perSecond: 1 },
+    shared: deps.sharedLimits,
+    clientIp: deps.clientIp,
+    cors: (c): Record<string, string> => {
+      const origin = c.req.header("origin");
+      return origin && originAllowed(deps, c, origin) ? { "access-control-allow-origin": origin, vary: "Origin" } : {};
+    },
+  });
 
   app.options("/v1/events", (c) => {
     const origin = c.req.header("origin");
@@ -66,19 +76,12 @@ export function eventsRoutes(deps: AppDeps): Hono {
     });
   });
 
-  app.post("/v1/events", async (c) => {
+  app.post("/v1/events", limit, async (c) => {
     const origin = c.req.header("origin");
     const cors: Record<string, string> = {};
-    if (origin && origin !== "null") {
+    if (origin) {
       if (!originAllowed(deps, c, origin)) throw refuseOrigin(origin);
       Object.assign(cors, { "access-control-allow-origin": origin, vary: "Origin" });
-    }
-    const wait = limiter.take(deps.clientIp(c), Date.now());
-    if (wait > 0) {
-      throw new HttpProblem(429, "rate-limited", "Too many events", `Too many events from your address. Try again in ${wait} seconds.`, {
-        "retry-after": String(wait),
-        ...cors,
-      });
     }
     try {
       await recordSiteEvent(deps, await readEventBody(c));
@@ -86,7 +89,7 @@ export function eventsRoutes(deps: AppDeps): Hono {
       if (error instanceof PublishError) {
         // The activity is stored and the score saved; a lost announcement is retried when the
         // lead is next scored. The page has nothing to do about it.
-        deps.log.warn("site event recorded but an event was not published", { error: String(error) });
+        deps.log.warn("site event recorded but an event was not published", errorSummary(error));
         return c.body(null, 202, cors);
       }
       // Problems go back with the CORS headers, so the script can read what was wrong.

@@ -2,7 +2,7 @@
  * The /reports page: the funnel as a marketer wants to see it — headline figures, the funnel,
  * the trend, time in each stage, why deals were lost, segments and sources side by side, and each
  * email step's figures. Server-rendered shell; its script calls GET /v1/reports/funnel with the
- * bearer token (pasted once or arriving as `?token=`, kept in sessionStorage like /sales) and draws
+ * bearer token (pasted once or arriving as `#token=`, kept in sessionStorage like /sales) and draws
  * with Chart.js served by this API from /assets/chart.umd.js. Below the funnel: the cohort funnel
  * (GET /v1/reports/cohorts, bars of whole-lead counts), the deal reviews for the weekly meeting with
  * one deal's path on a click (GET /v1/reports/reviews…), and score calibration on request.
@@ -43,10 +43,12 @@ const SCRIPT = `
 const TOKEN_KEY = "leadloop.token";
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-if (params.get("token")) {
-  sessionStorage.setItem(TOKEN_KEY, params.get("token"));
-  params.delete("token");
-  history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : ""));
+// A token link carries it in the fragment (#token=…), which never reaches a server, an access log
+// or a Referer; a token in the query string is not read.
+const fragment = new URLSearchParams(location.hash.slice(1));
+if (fragment.get("token")) {
+  sessionStorage.setItem(TOKEN_KEY, fragment.get("token"));
+  history.replaceState(null, "", location.pathname + location.search);
 }
 const token = () => sessionStorage.getItem(TOKEN_KEY);
 const fmt = new Intl.NumberFormat("en");

@@ -171,7 +171,7 @@ export function reportRoutes(deps: AppDeps): Hono<AuthEnv> {
 
   app.get("/reports", (c) => {
     c.header("cache-control", "no-store");
-    // The token may arrive in the query string: keep it out of Referer headers.
+    // The page names leads in its URL (?lead=): keep them out of Referer headers.
     c.header("referrer-policy", "no-referrer");
     return c.html(reportPage());
   });

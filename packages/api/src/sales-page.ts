@@ -1,6 +1,6 @@
 /**
  * The reps' page at /sales: server-rendered, no framework. The page holds no lead data itself; its
- * script calls the JSON API with the rep's bearer token (pasted once, or arriving as `?token=` from
+ * script calls the JSON API with the rep's bearer token (pasted once, or arriving as `#token=` from
  * a link, kept in sessionStorage so it leaves with the tab). The outcome form's reason codes come
  * from config/teams.yaml, rendered here.
  */
@@ -53,10 +53,12 @@ const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const when = (iso) => iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "";
 const params = new URLSearchParams(location.search);
-if (params.get("token")) {
-  sessionStorage.setItem("leadloop.token", params.get("token"));
-  params.delete("token");
-  history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : ""));
+// A token link carries it in the fragment (#token=…), which never reaches a server, an access log
+// or a Referer; a token in the query string is not read.
+const fragment = new URLSearchParams(location.hash.slice(1));
+if (fragment.get("token")) {
+  sessionStorage.setItem("leadloop.token", fragment.get("token"));
+  history.replaceState(null, "", location.pathname + location.search);
 }
 let selected = params.get("lead");
 const token = () => sessionStorage.getItem("leadloop.token");

@@ -17,16 +17,20 @@ const tooLarge = () =>
     `A submission may be at most ${BODY_LIMIT_BYTES / 1024} KiB. Send only the form's fields.`,
   );
 
-async function readLimited(c: Context): Promise<Uint8Array> {
+/**
+ * The body, read as it streams in and refused the moment it passes `limit`: a chunked body with no
+ * Content-Length is never buffered whole before being measured.
+ */
+export async function readLimited(c: Context, limit = BODY_LIMIT_BYTES, refusal: () => Error = tooLarge): Promise<Uint8Array> {
   const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > BODY_LIMIT_BYTES) throw tooLarge();
+  if (declared > limit) throw refusal();
   const body = c.req.raw.body;
   if (!body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     size += chunk.byteLength;
-    if (size > BODY_LIMIT_BYTES) throw tooLarge();
+    if (size > limit) throw refusal();
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);

@@ -32,10 +32,16 @@ describe("rolesFromClaim", () => {
 describe("principalFromClaims", () => {
   it("takes the email claim, normalised, and the roles from the configured claim", () => {
     const p = principalFromClaims(
-      { sub: "a1b2", email: " Ada@Acme.Example ", name: "Ada", "cognito:groups": ["rep"] },
+      { sub: "a1b2", email: " Ada@Acme.Example ", email_verified: true, name: "Ada", "cognito:groups": ["rep"] },
       "cognito:groups",
     );
     expect(p).toEqual({ subject: "a1b2", email: "ada@acme.example", name: "Ada", roles: ["rep"] });
+  });
+
+  it("ignores an email claim the issuer did not verify", () => {
+    expect(principalFromClaims({ sub: "a1b2", email: "dana@acme.example" }, "leadloop:roles").email).toBeUndefined();
+    expect(principalFromClaims({ sub: "a1b2", email: "dana@acme.example", email_verified: false }, "leadloop:roles").email).toBeUndefined();
+    expect(principalFromClaims({ sub: "shop@acme.example", email: "dana@acme.example" }, "leadloop:roles").email).toBe("shop@acme.example");
   });
 
   it("falls back to sub when sub is an email, and has no email when neither is one", () => {
@@ -76,12 +82,14 @@ describe("requireRole", () => {
 
 describe("AuthSettings", () => {
   it("fills the audience and roles claim defaults", () => {
-    expect(AuthSettings.parse({ hs256Secret: SECRET })).toEqual({ hs256Secret: SECRET, audience: "leadloop", rolesClaim: "leadloop:roles" });
+    expect(AuthSettings.parse({ hs256Secret: SECRET })).toEqual({ hs256Secret: SECRET, issuer: "leadloop", audience: "leadloop", rolesClaim: "leadloop:roles" });
   });
 
   it("needs a secret or a JWKS URL", () => {
     expect(AuthSettings.safeParse({}).success).toBe(false);
-    expect(AuthSettings.safeParse({ jwksUrl: "https://issuer.example/.well-known/jwks.json" }).success).toBe(true);
+    expect(AuthSettings.safeParse({ jwksUrl: "https://issuer.example/.well-known/jwks.json", oidcIssuer: "https://issuer.example" }).success).toBe(true);
+    // A key set without the issuer it belongs to would accept any `iss`.
+    expect(AuthSettings.safeParse({ jwksUrl: "https://issuer.example/.well-known/jwks.json" }).success).toBe(false);
     expect(AuthSettings.safeParse({ jwksUrl: "not a url" }).success).toBe(false);
   });
 
@@ -93,8 +101,13 @@ describe("AuthSettings", () => {
 describe("authSettingsFromEnv", () => {
   it("reads the LEADLOOP_AUTH_* variables", () => {
     expect(
-      authSettingsFromEnv({ LEADLOOP_AUTH_JWKS_URL: "https://issuer.example/jwks", LEADLOOP_AUTH_ROLES_CLAIM: "cognito:groups", LEADLOOP_AUTH_AUDIENCE: "" }),
-    ).toEqual({ jwksUrl: "https://issuer.example/jwks", audience: "leadloop", rolesClaim: "cognito:groups" });
+      authSettingsFromEnv({
+        LEADLOOP_AUTH_JWKS_URL: "https://issuer.example/jwks",
+        LEADLOOP_AUTH_OIDC_ISSUER: "https://issuer.example",
+        LEADLOOP_AUTH_ROLES_CLAIM: "cognito:groups",
+        LEADLOOP_AUTH_AUDIENCE: "",
+      }),
+    ).toEqual({ jwksUrl: "https://issuer.example/jwks", oidcIssuer: "https://issuer.example", issuer: "leadloop", audience: "leadloop", rolesClaim: "cognito:groups" });
   });
 
   it("names the variable that is wrong", () => {

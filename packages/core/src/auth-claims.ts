@@ -20,7 +20,21 @@ export interface Principal {
   name?: string;
 }
 
-export type UnauthenticatedReason = "missing" | "malformed" | "expired" | "not-yet-valid" | "signature" | "issuer" | "audience";
+export type UnauthenticatedReason = "missing" | "malformed" | "expired" | "not-yet-valid" | "signature" | "issuer" | "audience" | "lifetime";
+
+/** The `iss` of the HS256 tokens `npm run token` issues, unless the stage sets another. */
+export const DEFAULT_HS256_ISSUER = "leadloop";
+
+/**
+ * The longest a token may live from `iat` to `exp`: a token cannot be revoked, so a leaked one
+ * must die soon. A person's token a week; a shop's or CRM's (the integration role alone) a quarter.
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = { person: 7 * 86_400, integration: 90 * 86_400 } as const;
+
+/** The lifetime a token with these roles may have. */
+export function maxTokenLifetime(roles: readonly Role[]): number {
+  return roles.length > 0 && roles.every((r) => r === "integration") ? MAX_TOKEN_LIFETIME_SECONDS.integration : MAX_TOKEN_LIFETIME_SECONDS.person;
+}
 
 const UNAUTHENTICATED_DETAIL: Record<UnauthenticatedReason, string> = {
   missing:
@@ -31,6 +45,7 @@ const UNAUTHENTICATED_DETAIL: Record<UnauthenticatedReason, string> = {
   signature: "The token's signature does not verify: it was altered, or signed with a key this API does not trust.",
   issuer: "The token was issued by someone this API does not trust.",
   audience: "The token was issued for another audience (its `aud` claim) than this API.",
+  lifetime: "The token lives longer than this API allows (7 days for people, 90 for integrations); get one with a shorter lifetime.",
 };
 
 /** The caller did not prove who they are: 401. */
@@ -92,14 +107,20 @@ export function emailClaim(value: unknown): string | undefined {
   return EmailShape.safeParse(email).success ? email : undefined;
 }
 
-/** The principal a verified token's claims describe; the email falls back to `sub` when that is an address. */
+/**
+ * The principal a verified token's claims describe. The `email` claim counts only when the issuer
+ * says it verified it (`email_verified`): many issuers let a user type any address into their
+ * profile, and a rep is found in teams.yaml by address. Otherwise the subject names the caller,
+ * and is their email when it is an address.
+ */
 export function principalFromClaims(claims: Record<string, unknown>, rolesClaim: string): Principal {
   const subject = claims.sub;
   if (typeof subject !== "string" || subject.length === 0) {
     throw new UnauthenticatedError("malformed", "The token has no subject (`sub` claim), so it does not say who is calling.");
   }
   const principal: Principal = { subject, roles: rolesFromClaim(claims[rolesClaim]) };
-  const email = emailClaim(claims.email) ?? emailClaim(subject);
+  const verified = claims.email_verified === true || claims.email_verified === "true";
+  const email = (verified ? emailClaim(claims.email) : undefined) ?? emailClaim(subject);
   if (email) principal.email = email;
   if (typeof claims.name === "string" && claims.name.length > 0) principal.name = claims.name;
   return principal;
@@ -112,8 +133,8 @@ export function principalFromClaims(claims: Record<string, unknown>, rolesClaim:
 export const AuthSettings = z
   .strictObject({
     hs256Secret: z.string().min(32, "must be at least 32 characters; generate one with `openssl rand -base64 32`").optional(),
-    /** Expected `iss` of HS256 tokens; unchecked when omitted. */
-    issuer: z.string().min(1).optional(),
+    /** Expected `iss` of HS256 tokens; every token must carry one. */
+    issuer: z.string().min(1).default(DEFAULT_HS256_ISSUER),
     audience: z.string().min(1).default("leadloop"),
     jwksUrl: z.url().optional(),
     /** Expected `iss` of JWKS-verified tokens, e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>. */
@@ -124,6 +145,10 @@ export const AuthSettings = z
   .refine((s) => s.hs256Secret !== undefined || s.jwksUrl !== undefined, {
     message: "set hs256Secret (a shared secret), jwksUrl (your OpenID Connect issuer's JWKS), or both",
     path: ["hs256Secret"],
+  })
+  .refine((s) => s.jwksUrl === undefined || s.oidcIssuer !== undefined, {
+    message: "tokens verified against a JWKS must name their issuer: set it to the issuer's URL (the `iss` of its tokens)",
+    path: ["oidcIssuer"],
   });
 export type AuthSettings = z.infer<typeof AuthSettings>;
 

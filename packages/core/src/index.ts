@@ -23,6 +23,7 @@ export * from "./config/problem";
 export * from "./templating";
 export * from "./nurture/index";
 export * from "./auth-claims";
+export * from "./client-limits";
 export * from "./simulation/index";
 export * from "./lead-id";
 export * from "./sales/index";

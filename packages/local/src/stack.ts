@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { type AppLogger, createApp, createAuthenticator, type RateLimit } from "@leadloop/api";
 import {
   AuthSettings,
+  type ClientLimitSettings,
+  DEFAULT_CLIENT_LIMITS,
   allRules,
   type FeedbackDeps,
   HANDLERS,
@@ -31,7 +33,7 @@ import {
 } from "@leadloop/core";
 import { type BusHandler, type DeadLetter, LocalBus } from "@leadloop/events";
 import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
-import { createDocumentClient, DynamoFeedbackStore, DynamoJourneyCounts, DynamoLeadQuality, DynamoLeadRecords, DynamoLeadStore, DynamoNurtureStore, DynamoReportStore, DynamoRewardsStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
+import { createDocumentClient, DynamoFeedbackStore, DynamoJourneyCounts, DynamoLeadQuality, DynamoLeadRecords, DynamoLeadStore, DynamoNurtureStore, DynamoRateWindows, DynamoReportStore, DynamoRewardsStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
 import type { SESv2Client } from "@aws-sdk/client-sesv2";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { serve } from "@hono/node-server";
@@ -60,6 +62,8 @@ export interface LocalStackOptions {
   tableName?: string;
   configDir?: string;
   rateLimit?: RateLimit;
+  /** The per-client windows shared across containers, as the API function gets them; default DEFAULT_CLIENT_LIMITS. */
+  clientLimits?: ClientLimitSettings;
   /** How often the periodic jobs run (sweeper, republisher), in real milliseconds. */
   tickEveryMs?: number;
   /** Sender of every email; defaults to the example company's. */
@@ -388,6 +392,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       quality: new DynamoLeadQuality({ client, tableName }),
       ...(scoringYaml !== undefined ? { scoringYaml } : {}),
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+      sharedLimits: {
+        ...(options.clientLimits ?? DEFAULT_CLIENT_LIMITS),
+        windows: new DynamoRateWindows({ client, tableName }),
+        nowMs: () => Date.now(),
+        log,
+      },
     });
 
     const server = serve({ fetch: app.fetch, port: listenPort, hostname: host });

@@ -17,3 +17,4 @@ export * from "./due-query";
 export * from "./pending-events";
 export * from "./dynamo-lead-quality";
 export * from "./dynamo-journey-counts";
+export * from "./dynamo-rate-windows";

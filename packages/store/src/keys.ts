@@ -42,6 +42,11 @@ export const keys = {
   lead: (leadId: string): Key => ({ pk: `LEAD#${leadId}`, sk: "LEAD" }),
   /** Keyed by the normalised address (not the lead), so an address is suppressed even before it is a lead. */
   suppression: (email: string): Key => ({ pk: `EMAIL#${email}`, sk: "SUPPRESSION" }),
+  /**
+   * One client's fixed rate-limit window (see core's client-limits.ts): its own partition per key
+   * and window, so a flood from one client never makes a hot key for anyone else; gone by TTL.
+   */
+  rateWindow: (clientKey: string, windowStartMs: number): Key => ({ pk: `RATE#${clientKey}#${windowStartMs}`, sk: "RATE" }),
   activity: (leadId: string, activityId: string): Key => ({ pk: `LEAD#${leadId}`, sk: `ACT#${activityId}` }),
   activityPrefix: "ACT#",
   /** Marks that a keyed submission (an import row) was merged into the lead, so a repeat adds nothing. */

@@ -34,6 +34,7 @@ function hs256Raw(claims: JWTPayload, secret = SECRET, now = T0): Promise<string
   return new SignJWT(claims)
     .setProtectedHeader({ alg: "HS256" })
     .setIssuedAt(Math.floor(now.getTime() / 1000))
+    .setIssuer("leadloop")
     .sign(new TextEncoder().encode(secret));
 }
 
@@ -61,9 +62,23 @@ describe("HS256 tokens", () => {
   });
 
   it("refuses a token that is not valid yet", async () => {
-    const early = await hs256Raw({ sub: "ada@acme.example", aud: "leadloop", exp: 2_000_000_000, nbf: Math.floor(T0.getTime() / 1000) + 600 });
+    const early = await hs256Raw({ sub: "ada@acme.example", aud: "leadloop", exp: Math.floor(T0.getTime() / 1000) + 3600, nbf: Math.floor(T0.getTime() / 1000) + 600 });
     await expectRefused(at(T0), bearer(early), "not-yet-valid");
     expect((await at(new Date(T0.getTime() + 600_000))(bearer(early))).email).toBe("ada@acme.example");
+  });
+
+  it("refuses a token without an issuer, or living longer than its roles allow", async () => {
+    const iat = Math.floor(T0.getTime() / 1000);
+    const noIssuer = await new SignJWT({ sub: "ada@acme.example", aud: "leadloop", exp: iat + 3600 })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuedAt(iat)
+      .sign(new TextEncoder().encode(SECRET));
+    await expectRefused(authenticate, bearer(noIssuer), "issuer");
+    const month = await hs256Raw({ sub: "ada@acme.example", aud: "leadloop", "leadloop:roles": ["rep"], exp: iat + 30 * 86_400 });
+    await expectRefused(authenticate, bearer(month), "lifetime");
+    const shop = await hs256Raw({ sub: "shop@acme.example", aud: "leadloop", "leadloop:roles": ["integration"], exp: iat + 30 * 86_400 });
+    expect((await authenticate(bearer(shop))).roles).toEqual(["integration"]);
+    await expect(signHs256Token({ email: "ada@acme.example", roles: ["rep"], ttl: "30d" }, SECRET)).rejects.toThrow(/at most 7 days/);
   });
 
   it("refuses a token signed with another secret", async () => {
@@ -122,7 +137,7 @@ describe("HS256 tokens", () => {
   });
 
   it("takes the email from the email claim when sub is an opaque id", async () => {
-    const token = await hs256Raw({ sub: "u-123", email: "Mia@Acme.Example", aud: "leadloop", exp: Math.floor(T0.getTime() / 1000) + 600 });
+    const token = await hs256Raw({ sub: "u-123", email: "Mia@Acme.Example", email_verified: true, aud: "leadloop", exp: Math.floor(T0.getTime() / 1000) + 600 });
     expect(await authenticate(bearer(token))).toEqual({ subject: "u-123", email: "mia@acme.example", roles: [] });
   });
 });
@@ -143,7 +158,7 @@ describe("RS256 tokens from an OpenID Connect issuer's JWKS", () => {
   });
 
   const rs256 = (claims: JWTPayload, options: { kid?: string; key?: SigningKey; iss?: string } = {}) =>
-    new SignJWT({ email: "ada@acme.example", "cognito:groups": ["rep", "Everyone"], ...claims })
+    new SignJWT({ email: "ada@acme.example", email_verified: true, "cognito:groups": ["rep", "Everyone"], ...claims })
       .setProtectedHeader({ alg: "RS256", kid: options.kid ?? "k1" })
       .setSubject("0f1e2d3c-cognito-user")
       .setIssuer(options.iss ?? ISSUER)

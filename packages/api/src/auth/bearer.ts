@@ -6,6 +6,7 @@
  */
 import {
   type AuthSettings,
+  maxTokenLifetime,
   type Principal,
   principalFromClaims,
   UnauthenticatedError,
@@ -87,6 +88,8 @@ function refusal(error: unknown, expected: { issuer: string | undefined; audienc
         return new UnauthenticatedError("malformed", "The token has no valid expiry (`exp` claim); this API accepts only tokens that expire.");
       case "sub":
         return new UnauthenticatedError("malformed", "The token has no subject (`sub` claim), so it does not say who is calling.");
+      case "iat":
+        return new UnauthenticatedError("malformed", "The token has no valid issue time (`iat` claim), so its lifetime cannot be checked.");
       default:
         return new UnauthenticatedError("malformed", `The token's "${error.claim}" claim is not valid: ${error.message}.`);
     }
@@ -120,7 +123,7 @@ export function createAuthenticator(settings: AuthSettings, options: Authenticat
     audience: settings.audience,
     clockTolerance: CLOCK_TOLERANCE,
     currentDate: clock(),
-    requiredClaims: ["exp", "sub"],
+    requiredClaims: ["exp", "sub", "iss", "iat"],
   });
 
   return async (authorizationHeader) => {
@@ -161,6 +164,11 @@ export function createAuthenticator(settings: AuthSettings, options: Authenticat
       if (error instanceof UnauthenticatedError) throw error;
       throw refusal(error, { issuer, audience: settings.audience }, header.kid);
     }
-    return principalFromClaims(payload, settings.rolesClaim);
+    const principal = principalFromClaims(payload, settings.rolesClaim);
+    // jose checks exp and iat each on its own; a token minted for ten years passes both.
+    if (typeof payload.exp === "number" && typeof payload.iat === "number" && payload.exp - payload.iat > maxTokenLifetime(principal.roles)) {
+      throw new UnauthenticatedError("lifetime");
+    }
+    return principal;
   };
 }

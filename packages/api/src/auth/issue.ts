@@ -3,7 +3,7 @@
  * use it; in AWS, tokens for people come from the OpenID Connect issuer instead.
  */
 import { randomUUID } from "node:crypto";
-import { durationMs, emailClaim, type Role } from "@leadloop/core";
+import { DEFAULT_HS256_ISSUER, durationMs, emailClaim, maxTokenLifetime, type Role } from "@leadloop/core";
 import { SignJWT } from "jose";
 
 export interface TokenRequest {
@@ -55,15 +55,21 @@ export async function signHs256Token(request: TokenRequest, secret: string): Pro
   if (!email) throw new InvalidTokenRequestError(`"${request.email}" is not an email address.`);
   if (secret.length < 32) throw new InvalidTokenRequestError("The HS256 secret must be at least 32 characters.");
   const issuedAt = Math.floor((request.now ?? new Date()).getTime() / 1000);
-  const claims: Record<string, unknown> = { email, [request.rolesClaim ?? "leadloop:roles"]: request.roles };
+  const lifetime = ttlSeconds(request.ttl ?? "8h");
+  const max = maxTokenLifetime(request.roles);
+  if (lifetime > max) {
+    throw new InvalidTokenRequestError(`A token with the role(s) ${request.roles.join(", ") || "none"} may live at most ${max / 86_400} days; ask for a shorter --ttl.`);
+  }
+  // We issue it for the address we were given: the signer vouches for it, as an issuer that verified it would.
+  const claims: Record<string, unknown> = { email, email_verified: true, [request.rolesClaim ?? "leadloop:roles"]: request.roles };
   if (request.name) claims.name = request.name;
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(email)
     .setAudience(request.audience ?? "leadloop")
     .setIssuedAt(issuedAt)
-    .setExpirationTime(issuedAt + ttlSeconds(request.ttl ?? "8h"))
+    .setExpirationTime(issuedAt + lifetime)
+    .setIssuer(request.issuer ?? DEFAULT_HS256_ISSUER)
     .setJti(randomUUID());
-  if (request.issuer) jwt.setIssuer(request.issuer);
   return jwt.sign(new TextEncoder().encode(secret));
 }

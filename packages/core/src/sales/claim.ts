@@ -8,7 +8,7 @@ import { NotFoundError } from "../errors";
 import { leadloopEvent } from "../events";
 import { announcePending, pendingEvent } from "../events-outbox";
 import { findTeam, type SalesDeps } from "./sales-deps";
-import { ClaimConflictError, NotYourLeadError, SalesStateError } from "./sales-errors";
+import { ClaimConflictError, SalesStateError } from "./sales-errors";
 import type { Handoff, QueueItem } from "./sales-store";
 import { isTeamRep } from "./team-assignment";
 
@@ -19,10 +19,25 @@ export function actorOf(principal: Principal): string {
 
 export const isAdmin = (principal: Principal) => principal.roles.includes("admin");
 
+/**
+ * What a rep hears of a lead outside their teams' queues: exactly what they hear of a lead that
+ * does not exist, so lead ids cannot be probed for who else is working what.
+ */
+export function notInQueue(leadId: string): NotFoundError {
+  return new NotFoundError(`Lead ${leadId} has not been handed to sales (it is in no team's queue).`);
+}
+
+/** A rep may act on a lead only in a queue of a team they are on (admins on any). */
+export function assertOnTeam(deps: SalesDeps, principal: Principal, item: QueueItem): void {
+  if (isAdmin(principal)) return;
+  const team = findTeam(deps, item.teamId);
+  if (!(team && isTeamRep(team, principal.email))) throw notInQueue(item.leadId);
+}
+
 /** The lead's open hand-off, or the error a rep should see. */
 export async function openHandoff(deps: Pick<SalesDeps, "sales">, leadId: string): Promise<Handoff & { item: QueueItem }> {
   const handoff = await deps.sales.getHandoff(leadId);
-  if (!handoff) throw new NotFoundError(`Lead ${leadId} has not been handed to sales (it is in no team's queue).`);
+  if (!handoff) throw notInQueue(leadId);
   if (!handoff.item) {
     throw new SalesStateError(
       `Lead ${leadId} is already closed (${handoff.closed?.outcome ?? "closed"}${handoff.closed ? ` by ${handoff.closed.rep}` : ""}); it is back with marketing.`,
@@ -33,11 +48,8 @@ export async function openHandoff(deps: Pick<SalesDeps, "sales">, leadId: string
 
 export async function claimLead(deps: SalesDeps, principal: Principal, leadId: string): Promise<QueueItem> {
   const { item } = await openHandoff(deps, leadId);
-  const team = findTeam(deps, item.teamId);
+  assertOnTeam(deps, principal, item);
   const me = actorOf(principal);
-  if (!isAdmin(principal) && !(team && isTeamRep(team, principal.email))) {
-    throw new NotYourLeadError(`Lead ${leadId} is in the ${team?.name ?? item.teamId} queue, and ${me} is not a rep of that team.`);
-  }
   const now = deps.clock.now();
   const at = now.toISOString();
   // The report counts claims: `lead.claimed` rides on the claim (the outbox), so it is never lost.

@@ -11,7 +11,7 @@ import type { Principal } from "../auth-claims";
 import { DealNotes } from "../feedback/deal-review";
 import { ValidationError, type FieldIssue } from "../errors";
 import { stageAfterOutcome } from "../lifecycle";
-import { actorOf, isAdmin, openHandoff } from "./claim";
+import { actorOf, assertOnTeam, isAdmin, openHandoff } from "./claim";
 import { leadloopEvent } from "../events";
 import { announcePending, pendingEvent } from "../events-outbox";
 import type { SalesDeps } from "./sales-deps";
@@ -78,6 +78,8 @@ export function validateOutcome(
     const amount = typeof raw.amount === "string" && raw.amount.trim() !== "" ? Number(raw.amount) : raw.amount;
     if (typeof amount !== "number" || !Number.isFinite(amount) || amount <= 0) {
       issues.push({ field: "amount", message: "a won deal needs its amount, a number greater than 0 (e.g. 12000)" });
+    } else if (amount > MAX_DEAL_AMOUNT) {
+      issues.push({ field: "amount", message: `at most ${MAX_DEAL_AMOUNT.toLocaleString("en")}; write the deal's amount in its currency's units (e.g. 12000)` });
     } else closure.amount = amount;
     if (raw.currency !== undefined && raw.currency !== "") {
       if (typeof raw.currency !== "string" || !/^[A-Za-z]{3}$/.test(raw.currency)) {
@@ -110,10 +112,17 @@ export function validateOutcome(
   return closure;
 }
 
+/**
+ * No deal is worth more than this; a bigger figure is a typo or a probe, and past about 1e125 the
+ * store cannot even hold it.
+ */
+export const MAX_DEAL_AMOUNT = 1_000_000_000_000;
+
 export async function recordOutcome(deps: SalesDeps, principal: Principal, leadId: string, input: unknown): Promise<Closure> {
   const now = deps.clock.now();
   const checked = validateOutcome(deps, input, now);
   const { item } = await openHandoff(deps, leadId);
+  assertOnTeam(deps, principal, item);
   const me = actorOf(principal);
   const admin = isAdmin(principal);
   if (!admin) {

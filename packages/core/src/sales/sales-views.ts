@@ -11,7 +11,6 @@ import type { Activity } from "../ports";
 import { actorOf, isAdmin } from "./claim";
 import { describeActivity, strongestReasons } from "./handoff-notification";
 import { findTeam, type SalesDeps } from "./sales-deps";
-import { NotYourLeadError } from "./sales-errors";
 import type { ScoreReason } from "../scoring";
 import { currentScore } from "../engagement/lead-scoring";
 import type { Closure, QueueItem } from "./sales-store";
@@ -130,7 +129,8 @@ export async function viewLead(deps: SalesDeps, principal: Principal, leadId: st
   const team = handoff ? findTeam(deps, handoff.teamId) : undefined;
   const seesAll = principal.roles.includes("admin") || principal.roles.includes("marketing");
   if (!seesAll && !(team && isTeamRep(team, principal.email))) {
-    throw new NotYourLeadError(`Lead ${leadId} is not in a queue of a team ${actorOf(principal)} works on.`);
+    // As if it did not exist: a rep learns nothing of other teams' leads from their ids.
+    throw new NotFoundError(`There is no lead ${leadId}.`);
   }
   const activities = await deps.leads.listActivities(leadId, { limit: 50 });
   const item = handoff?.item;

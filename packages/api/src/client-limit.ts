@@ -1,0 +1,68 @@
+/**
+ * The per-client rate limit of a public route, as one middleware: first the in-container token
+ * bucket (free, catches a flood at the door of a warm container), then the shared window in the
+ * store (holds across containers and cold starts). Over either, 429 problem+json with Retry-After.
+ */
+import { ClientLimitSettings, type ClientLimitDeps, checkClientLimits, DEFAULT_CLIENT_LIMITS, emailKey, ipKey } from "@leadloop/core";
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { HttpProblem } from "./problem";
+import { type RateLimit, RateLimiter } from "./rate-limit";
+
+/** The shared windows: the store and each route family's limit per client key. */
+export interface SharedLimits extends ClientLimitDeps, ClientLimitSettings {}
+
+/** The windows from the `CLIENT_LIMITS` variable (the defaults when unset); a bad value names the variable and the field. */
+export function clientLimitsFromEnv(value: string | undefined): ClientLimitSettings {
+  if (value === undefined || value === "") return DEFAULT_CLIENT_LIMITS;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new Error(`CLIENT_LIMITS is not JSON; write e.g. ${JSON.stringify(DEFAULT_CLIENT_LIMITS)}.`);
+  }
+  const result = ClientLimitSettings.safeParse(parsed);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new Error(`CLIENT_LIMITS.${issue?.path.join(".")}: ${issue?.message}; write e.g. ${JSON.stringify(DEFAULT_CLIENT_LIMITS)}.`);
+}
+
+export interface ClientLimitOptions {
+  /** The route family, also the prefix of its shared window keys. */
+  scope: "capture" | "events";
+  /** What the client sent too many of, for the problem's wording ("submissions", "events"). */
+  what: string;
+  local: RateLimit;
+  shared?: SharedLimits | undefined;
+  clientIp: (c: Context) => string;
+  /** The CORS headers a refusal carries, so a page's script can read the 429. */
+  cors?: (c: Context) => Record<string, string>;
+}
+
+export function rateLimited(what: string, waitSeconds: number, headers: Record<string, string> = {}, by = "your address"): HttpProblem {
+  return new HttpProblem(429, "rate-limited", `Too many ${what}`, `Too many ${what} from ${by}. Try again in ${waitSeconds} seconds.`, {
+    "retry-after": String(waitSeconds),
+    ...headers,
+  });
+}
+
+export function clientLimit(options: ClientLimitOptions) {
+  const bucket = new RateLimiter(options.local);
+  return createMiddleware(async (c, next) => {
+    const key = ipKey(options.clientIp(c));
+    const local = bucket.take(key.value, Date.now());
+    const wait = local > 0 ? local : options.shared ? await checkClientLimits(options.shared, { scope: options.scope, limit: options.shared[options.scope] }, [key]) : 0;
+    if (wait > 0) throw rateLimited(options.what, wait, options.cors?.(c) ?? {});
+    await next();
+  });
+}
+
+/**
+ * The per-address window of capture: one address resubmitted from many networks is limited too.
+ * Called once the body has been read, since the address is in it.
+ */
+export async function limitEmail(shared: SharedLimits | undefined, email: unknown, headers: Record<string, string>): Promise<void> {
+  if (!shared || typeof email !== "string" || !email.includes("@")) return;
+  const wait = await checkClientLimits(shared, { scope: "capture", limit: shared.captureEmail }, [emailKey(email)]);
+  if (wait > 0) throw rateLimited("submissions", wait, headers, "this email address");
+}

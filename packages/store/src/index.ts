@@ -16,3 +16,4 @@ export * from "./dynamo-rewards-store";
 export * from "./due-query";
 export * from "./pending-events";
 export * from "./dynamo-lead-quality";
+export * from "./dynamo-broadcast-store";

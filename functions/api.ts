@@ -5,6 +5,7 @@
  */
 import { createApp } from "@leadloop/api/app";
 import { createDocumentClient } from "@leadloop/store/document-client";
+import { DynamoBroadcastStore } from "@leadloop/store/dynamo-broadcast-store";
 import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
 import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
 import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
@@ -42,6 +43,7 @@ const app = createApp({
   reports: new DynamoReportStore({ client, tableName: env.TABLE_NAME }),
   quality: new DynamoLeadQuality({ client, tableName: env.TABLE_NAME }),
   rewards: new DynamoRewardsStore({ client, tableName: env.TABLE_NAME }),
+  broadcasts: new DynamoBroadcastStore({ client, tableName: env.TABLE_NAME }),
   ...(authenticate ? { authenticate } : {}),
   ...(rateLimit ? { rateLimit } : {}),
 });

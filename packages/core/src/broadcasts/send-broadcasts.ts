@@ -8,7 +8,7 @@
  * recipients are many short runs of one scheduled job, not one long one.
  */
 import { randomUUID } from "node:crypto";
-import { BROADCAST_SEQUENCE_ID } from "../config/cross-references";
+import { BROADCAST_SEQUENCE_ID } from "../broadcasts/broadcast-sequence-id";
 import type { Broadcast } from "../config/schema";
 import { DEFAULT_ITEM_BUDGET_MS, STOP_SWEEP, sweepDueIndex } from "../due-index";
 import { durationMs } from "../duration";
@@ -251,10 +251,14 @@ async function sendToRecipient(deps: BroadcastDeps, ref: RecipientRef, sendSlot:
   });
   await settle({ status: "sent", messageId });
   report.sent++;
-  await deps.leads.appendActivity(lead.id, { type: "email.sent", at, data: { broadcastId: broadcast.id, messageId } });
+  await announceSent(deps, lead.id, broadcast.id, messageId, at);
+}
+
+async function announceSent(deps: BroadcastDeps, leadId: string, broadcastId: string, messageId: string, at: string): Promise<void> {
+  await deps.leads.appendActivity(leadId, { type: "email.sent", at, data: { broadcastId, messageId } });
   await deps.publisher
-    .publish([leadloopEvent("email.sent", { leadId: lead.id, sequenceId: BROADCAST_SEQUENCE_ID, stepId: broadcast.id, messageId })])
-    .catch((error: unknown) => deps.log?.warn("email.sent not published", { leadId: lead.id, error: String(error) }));
+    .publish([leadloopEvent("email.sent", { leadId, sequenceId: BROADCAST_SEQUENCE_ID, stepId: broadcastId, messageId })])
+    .catch((error: unknown) => deps.log?.warn("email.sent not published", { leadId, error: String(error) }));
 }
 
 /** A sender died holding this recipient: its email may be out. Never send it again; say what is known. */
@@ -269,8 +273,11 @@ async function recoverLapsedClaim(
 ): Promise<void> {
   const recorded = await deps.nurture.getMessage(ref.leadId, messageId);
   if (recorded) {
+    // It went out and was recorded, but its sender died before announcing it: announce it now
+    // (the report counts a message once, however often its email.sent arrives).
     await settle({ status: "sent", messageId });
     report.sent++;
+    await announceSent(deps, ref.leadId, ref.broadcastId, messageId, recorded.sentAt);
     return;
   }
   await settle({ status: "uncertain", reason: "sender stopped mid-send" });

@@ -3,6 +3,7 @@
  * exists in the file that defines it. Each check runs only when the files it reads passed schema
  * validation, so one mistake is reported once, not again as a cascade of follow-on errors.
  */
+import { BROADCAST_SEQUENCE_ID } from "../broadcasts/broadcast-sequence-id";
 import { templateFieldUses, parseTemplateSource } from "../templating";
 import { suggest } from "./did-you-mean";
 import type { Problem } from "./problem";
@@ -48,8 +49,7 @@ export const BUILT_IN_LEAD_FIELDS = ["id", "email", "segment", "score", "stage"]
 /** Transactional templates the runtime sends; they carry no unsubscribe link. */
 export const CONFIRM_TEMPLATE = "confirm-subscription";
 export const HANDOFF_TEMPLATE = "rep-handoff";
-/** The sequence id a broadcast's messages carry (the broadcast id is their step id), so the report counts them like steps. */
-export const BROADCAST_SEQUENCE_ID = "broadcast";
+
 
 export function crossReferenceProblems(files: LoadedFiles): Problem[] {
   const problems: Problem[] = [];

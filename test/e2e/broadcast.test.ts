@@ -9,6 +9,7 @@ import { signHs256Token } from "@leadloop/api";
 import { type BroadcastDryRun, type BroadcastProgress, type BroadcastStore, type FunnelReport, unsubscribeUrl } from "@leadloop/core";
 import type { LocalStack, StackAdapters } from "@leadloop/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main as broadcastCli } from "../../packages/local/src/broadcast-cli";
 import { demoLead, post, startTestStack } from "./local-stack";
 
 interface DevEmail {
@@ -101,6 +102,11 @@ describe("broadcasts", () => {
     expect(counted.recipients).toBe(confirmed.length);
     // The unconfirmed and the unsubscribed are out by their stage, the demo lead by its consent.
     expect(counted.excluded).toEqual({ stage: 2, consent: 1 });
+    // The CLI asks the same route of the running stack.
+    let printed = "";
+    const cliEnv = { LEADLOOP_URL: stack.url, LEADLOOP_AUTH_SECRET: stack.authSecret };
+    expect(await broadcastCli(["--dry-run", BROADCAST], cliEnv, (t) => (printed += t))).toBe(0);
+    expect(printed).toContain(`${confirmed.length} recipients if sent now`);
 
     // One sender dies after SES took Ben's email and before it was settled.
     crashOnSettle.add((await stack.store.getLeadByEmail(confirmed[1]!))!.id);

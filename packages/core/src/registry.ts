@@ -243,7 +243,12 @@ export const JOBS: readonly JobEntry[] = [
     everyMinutes: 1,
     async run({ nurture, broadcasts }, options) {
       const report = await runBroadcasts({ ...nurture, broadcasts }, withDeadline(options));
-      return { worked: report.due + report.queued, more: report.queueing || report.due >= nurture.settings.batchSize, report: { ...report } };
+      return {
+        worked: report.due + report.queued,
+        more: report.queueing || report.due >= nurture.settings.batchSize,
+        incomplete: report.failed > 0,
+        report: { ...report },
+      };
     },
   }),
   // Claim windows are hours long: five minutes late is on time. A reassignment notifies the next rep.

@@ -123,7 +123,8 @@ describe("broadcasts", () => {
     const progress = (await (await api(`/v1/broadcasts/${BROADCAST}`)).json()) as BroadcastProgress;
     expect(progress).toMatchObject({ status: "queued", sent: counted.recipients, remaining: 0 });
     expect(crashOnSettle.size).toBe(0);
-  });
+    // Eleven HTTP captures and confirmations, two days of clock and a lapsed claim: slow on a busy machine.
+  }, 90_000);
 
   it("names an unknown broadcast in a problem, and refuses callers without the marketing role", async () => {
     const res = await api("/v1/broadcasts/no-such/dry-run", "POST");

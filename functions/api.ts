@@ -6,6 +6,7 @@
 import { createApp } from "@leadloop/api/app";
 import { clientLimitsFromEnv } from "@leadloop/api/client-limit";
 import { createDocumentClient } from "@leadloop/store/document-client";
+import { DynamoBroadcastStore } from "@leadloop/store/dynamo-broadcast-store";
 import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
 import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
 import { DynamoRateWindows } from "@leadloop/store/dynamo-rate-windows";
@@ -56,6 +57,7 @@ const app = createApp({
   quality: new DynamoLeadQuality({ client, tableName: env.TABLE_NAME }),
   rewards: new DynamoRewardsStore({ client, tableName: env.TABLE_NAME }),
   journeys: new DynamoJourneyCounts({ client, tableName: env.TABLE_NAME }),
+  broadcasts: new DynamoBroadcastStore({ client, tableName: env.TABLE_NAME }),
   ...(authenticate ? { authenticate } : {}),
   ...(rateLimit ? { rateLimit } : {}),
 });

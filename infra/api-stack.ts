@@ -29,6 +29,7 @@ export const API_ROUTES = [
   "POST /v1/customers/{id}/purchases", "GET /v1/customers/{id}/points",
   "GET /v1/reports/funnel", "GET /reports", "GET /assets/chart.umd.js",
   "GET /v1/reports/cohorts", "GET /v1/reports/reviews", "GET /v1/reports/reviews/{leadId}/{closedAt}", "GET /v1/reports/calibration",
+  "GET /v1/broadcasts", "GET /v1/broadcasts/{id}", "POST /v1/broadcasts/{id}/dry-run",
   "POST /v1/forms/{formId}/imports", "DELETE /v1/leads/{id}", "GET /v1/leads/{id}/export",
   "GET /preview", "GET /journeys", "GET /v1/preview/emails", "GET /v1/preview/email", "POST /v1/preview/test-send", "GET /v1/journeys",
 ] as const;

@@ -7,6 +7,7 @@
  */
 import { type PortName, type RegistryEntry, type RegistryPorts, registryEntry } from "@leadloop/core/registry";
 import { createDocumentClient } from "@leadloop/store/document-client";
+import { DynamoBroadcastStore } from "@leadloop/store/dynamo-broadcast-store";
 import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
 import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
 import { feedbackDeps } from "./feedback-deps";
@@ -20,6 +21,7 @@ const BUILDERS: { [P in PortName]: (runtime: Runtime) => RegistryPorts[P] } = {
   feedback: (runtime) => feedbackDeps(runtime),
   reports: (runtime) => ({ reports: new DynamoReportStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }) }),
   records: (runtime) => new DynamoLeadRecords({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }),
+  broadcasts: (runtime) => new DynamoBroadcastStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }),
 };
 
 /** Margin left for a job's last writes before Lambda's timeout. */

@@ -11,7 +11,7 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<L
     dynamoEndpoint: inject("dynamoEndpoint"),
     sesEndpoint: inject("sesEndpoint"),
     tableName: `e2e-${randomUUID()}`,
-    logLevel: "silent",
+    logLevel: (process.env.E2E_LOG as "error" | undefined) ?? "silent",
     rateLimit: { burst: 10_000, perSecond: 10_000 },
     // Suites send many requests from one address; the flood suite sets real limits.
     clientLimits: { capture: UNLIMITED, captureEmail: UNLIMITED, events: UNLIMITED },

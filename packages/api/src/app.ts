@@ -6,6 +6,7 @@ import type { LeadRecordStore, NurtureDeps } from "@leadloop/core";
 import { type Context, Hono } from "hono";
 import type { Authenticate } from "./auth/bearer";
 import { captureRoutes } from "./capture-routes";
+import { type BroadcastAppDeps, broadcastRoutes } from "./broadcast-routes";
 import { type CustomerAppDeps, customerRoutes } from "./customer-routes";
 import { errorSummary } from "./error-log";
 import { eventsRoutes } from "./events-routes";
@@ -25,7 +26,7 @@ export interface AppLogger {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, CustomerAppDeps, PreviewAppDeps {
+export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, CustomerAppDeps, PreviewAppDeps, BroadcastAppDeps {
   /** The caller's address as the platform saw it (never a client-supplied header). */
   clientIp: (c: Context) => string;
   /** The in-container token bucket per client address (the first, cheap line). */
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", customerRoutes(deps));
   app.route("/", dataRoutes(deps));
   app.route("/", previewRoutes(deps));
+  app.route("/", broadcastRoutes(deps));
 
   app.notFound((c) =>
     problemResponse(c, new HttpProblem(404, "not-found", "Not found", `There is no ${c.req.method} ${new URL(c.req.url).pathname}.`)),

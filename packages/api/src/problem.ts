@@ -16,6 +16,7 @@ import {
   SalesStateError,
   UnauthenticatedError,
   UnknownCustomerError,
+  UnknownBroadcastError,
   UnknownFormError,
   ValidationError,
 } from "@leadloop/core";
@@ -76,6 +77,7 @@ export function problemOf(error: unknown): { problem: Problem; headers: Record<s
   }
   if (error instanceof NotEnoughDealsError) return make(422, "not-enough-deals", "Not enough closed deals", error.message, { closed: error.closed, minimum: error.minimum });
   if (error instanceof NotFoundError) return make(404, "not-found", "Not found", error.message);
+  if (error instanceof UnknownBroadcastError) return make(404, "unknown-broadcast", "Unknown broadcast", error.message);
   if (error instanceof UnknownCustomerError) return make(404, "unknown-customer", "Unknown customer", error.message);
   if (error instanceof NotACustomerError) return make(409, "not-a-customer", "Not a customer", error.message, { stage: error.stage });
   if (error instanceof PurchaseConflictError) {

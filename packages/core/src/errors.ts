@@ -39,3 +39,15 @@ export class InvalidTokenError extends Error {
 export class NotFoundError extends Error {
   override readonly name = "NotFoundError";
 }
+
+export class UnknownBroadcastError extends Error {
+  override readonly name = "UnknownBroadcastError";
+  constructor(
+    readonly broadcastId: string,
+    known: string[],
+  ) {
+    super(
+      `There is no broadcast "${broadcastId}" in config/broadcasts/. ${known.length > 0 ? `Known: ${known.join(", ")}.` : "Add one as config/broadcasts/<id>.yaml."}`,
+    );
+  }
+}

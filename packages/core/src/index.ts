@@ -22,6 +22,7 @@ export * from "./config/load";
 export * from "./config/problem";
 export * from "./templating";
 export * from "./nurture/index";
+export * from "./broadcasts/index";
 export * from "./auth-claims";
 export * from "./client-limits";
 export * from "./simulation/index";

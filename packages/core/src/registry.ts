@@ -5,6 +5,7 @@
  * handler written here runs the same in AWS and on a laptop, and an entry dropped here is gone
  * everywhere at once. Adding a job is one entry in `JOBS`.
  */
+import { type BroadcastStore, runBroadcasts } from "./broadcasts/index";
 import { recycleDueLeads } from "./feedback/recycle-due-leads";
 import { applyOutcome, type FeedbackDeps } from "./feedback/apply-outcome";
 import { republishPending } from "./capture";
@@ -37,6 +38,8 @@ export interface RegistryPorts {
   reports: ReportDeps;
   /** What erasing a lead deletes (an unconfirmed lead is deleted when its link expires). */
   records: LeadRecordStore;
+  /** Broadcasts' run state, recipients and tallies. */
+  broadcasts: BroadcastStore;
 }
 export type PortName = keyof RegistryPorts;
 
@@ -227,6 +230,25 @@ export const JOBS: readonly JobEntry[] = [
     async run({ nurture }, options) {
       const report = await sweepDueSteps(nurture, withDeadline(options));
       return { worked: report.due, more: report.due >= nurture.settings.batchSize, incomplete: report.failed > 0, report: { ...report } };
+    },
+  }),
+  // One job for every broadcast: queues each audience page by page when its time comes, then
+  // sends to the recipients due, each claimed first. After the nurture sweep, so a lead's
+  // sequence step and a broadcast due at the same moment are both judged by the same cap.
+  job({
+    name: "broadcasts",
+    ports: ["nurture", "broadcasts"],
+    capabilities: ["table", "publish", "send-email"],
+    timeoutSeconds: 120,
+    everyMinutes: 1,
+    async run({ nurture, broadcasts }, options) {
+      const report = await runBroadcasts({ ...nurture, broadcasts }, withDeadline(options));
+      return {
+        worked: report.due + report.queued,
+        more: report.queueing || report.due >= nurture.settings.batchSize,
+        incomplete: report.failed > 0,
+        report: { ...report },
+      };
     },
   }),
   // Claim windows are hours long: five minutes late is on time. A reassignment notifies the next rep.

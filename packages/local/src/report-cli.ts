@@ -66,6 +66,14 @@ export function formatFunnelReport(report: FunnelReport): string {
             [`${s.sequenceId} (all; won deals ${num(s.wonDeals)})`, num(s.totals.sent), num(s.totals.opened), num(s.totals.clicked), num(s.totals.unsubscribed), num(s.totals.bounced), pct(s.totals.openRate), pct(s.totals.clickRate), ""],
           ]),
         ),
+    ...((report.broadcasts ?? []).length === 0
+      ? []
+      : [
+          table(
+            ["Broadcast", "Sent", "Opened", "Clicked", "Unsub", "Bounced", "Open rate", "Click rate"],
+            report.broadcasts.map((b) => [b.broadcastId, num(b.sent), num(b.opened), num(b.clicked), num(b.unsubscribed), num(b.bounced), pct(b.openRate), pct(b.clickRate)]),
+          ),
+        ]),
   ];
   return `${parts.join("\n\n")}\n`;
 }

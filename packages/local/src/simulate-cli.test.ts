@@ -110,3 +110,30 @@ describe("npm run simulate", () => {
     expect(run.stdout).toBe("");
   });
 });
+
+describe("simulate --rates", () => {
+  it("names each mistake in the rates file at its line, with what to write", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "leadloop-rates-")), "rates.yaml");
+    writeFileSync(file, "templates:\n  smb-pricing: { open: 0.1, click: 0.3 }\nsteps:\n  pricing: { open: 0.5, click: 0.1 }\n");
+    const run = await simulate(["--rates", file, "--leads", "50", "--days", "3"]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/rates\.yaml:2:\d+ .*click/);
+    expect(run.stderr).toMatch(/rates\.yaml:4:\d+ .*smb-nurture\/pricing/);
+  });
+
+  it("gives a template its own rates, so its copy change shows in the forecast", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "leadloop-rates-"));
+    writeFileSync(join(dir, "none.yaml"), "templates:\n  smb-welcome: { open: 0, click: 0 }\n");
+    writeFileSync(join(dir, "all.yaml"), "templates:\n  smb-welcome: { open: 1, click: 1 }\n");
+    const opened = async (rates: string) => {
+      const run = await simulate(["--rates", join(dir, rates), "--leads", "300", "--days", "5", "--json"]);
+      expect(run.code, run.stderr).toBe(0);
+      const forecast = JSON.parse(run.stdout) as { emails: { bySequence: { sequenceId: string; steps: { stepId: string; opened: number; sent: number }[] }[] } };
+      return forecast.emails.bySequence.find((s) => s.sequenceId === "smb-nurture")?.steps.find((s) => s.stepId === "welcome");
+    };
+    const [none, all] = [await opened("none.yaml"), await opened("all.yaml")];
+    expect(none?.sent).toBeGreaterThan(0);
+    expect(none?.opened).toBe(0);
+    expect(all?.opened).toBeGreaterThan(0);
+  });
+});

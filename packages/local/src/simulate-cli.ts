@@ -5,7 +5,7 @@
  * will do before it ships and whether it is more than noise. Exit 0 on success; 1 for a bad
  * option or a config with problems, each named with what to write instead.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import {
   type Forecast,
@@ -20,10 +20,13 @@ import {
   type SimulationOptionsInput,
 } from "@leadloop/core";
 import { suggest } from "@leadloop/core/config/did-you-mean";
+import { parseYamlSource } from "@leadloop/core/config/yaml-source";
+import { zodProblems } from "@leadloop/core/config/zod-problems";
+import { EmailRatesFile } from "@leadloop/core/simulation/email-rates";
 import { formatForecast, formatSeededComparison } from "@leadloop/core/simulation/forecast-report";
 
 type NumericKey = {
-  [K in keyof SimulationOptions]: SimulationOptions[K] extends number ? K : never;
+  [K in keyof SimulationOptions]-?: SimulationOptions[K] extends number ? K : never;
 }[keyof SimulationOptions];
 
 interface NumericFlag {
@@ -49,7 +52,7 @@ const NUMERIC_FLAGS: Record<string, NumericFlag> = {
   "purchase-rate": { key: "purchaseRate", kind: "rate", example: "0.2" },
   "sales-cycle-days": { key: "salesCycleDays", kind: "number", example: "14" },
 };
-const STRING_FLAGS = ["config", "base", "candidate", "compare", "start", "segment-mix", "seeds"] as const;
+const STRING_FLAGS = ["config", "base", "candidate", "compare", "start", "segment-mix", "seeds", "rates"] as const;
 const BOOLEAN_FLAGS = ["json", "help", "verbose"] as const;
 const ALL_FLAGS = [...Object.keys(NUMERIC_FLAGS), ...STRING_FLAGS, ...BOOLEAN_FLAGS];
 /** Seeds a comparison runs under unless --seeds says otherwise: enough to show a range. */
@@ -69,6 +72,7 @@ const USAGE = `usage: npm run simulate [-- options]
   --start <instant>       first instant, e.g. 2025-03-03T00:00:00Z (default 2025-01-06, a Monday)
   --segment-mix <mix>     weights of kinds of people, e.g. executive=0.2,manager=0.3,practitioner=0.3,freelancer=0.1,student=0.1
   --open-rate, --click-rate, --unsubscribe-rate, --bounce-rate   per delivered email (0..1 or 30%)
+  --rates <file>          open and click rates per template or step (YAML: templates: { smb-pricing: { open: 0.5, click: 0.1 } }, steps: { smb-nurture/pricing: … })
   --page-view-rate, --webinar-rate                                per lead per week
   --confirm-rate          double-opt-in confirmations
   --claim-miss-rate, --win-rate, --not-now-rate, --sales-cycle-days   sales after the hand-off
@@ -136,14 +140,29 @@ function parseCliArgs(argv: readonly string[]): CliArgs {
     }
     else if (name === "start") args.options.start = value;
     else if (name === "segment-mix") args.options.segmentMix = parseMix(value);
+    else if (name === "rates") args.options.emailRates = readRatesFile(value);
   }
   return args;
+}
+
+/** The --rates file, or a UsageError listing each problem as file:line:column. */
+export function readRatesFile(path: string): EmailRatesFile {
+  if (!existsSync(path)) throw new UsageError(`--rates ${path}: no such file; write e.g. --rates rates.yaml`);
+  const source = parseYamlSource(path, readFileSync(path, "utf8"));
+  const parsed = EmailRatesFile.safeParse(source.data ?? {});
+  const problems = [...source.syntaxProblems, ...(parsed.success ? [] : zodProblems(source, EmailRatesFile, parsed.error.issues))];
+  if (problems.length > 0 || !parsed.success) {
+    throw new UsageError(
+      `${problems.map(formatProblem).join("\n")}\n(the file looks like: templates: { smb-pricing: { open: 0.5, click: 0.1 } } and/or steps: { smb-nurture/pricing: { open: 0.6, click: 0.2 } })`,
+    );
+  }
+  return parsed.data;
 }
 
 function exampleFor(name: string): string {
   const numeric = NUMERIC_FLAGS[name];
   if (numeric) return numeric.example;
-  return { config: "config", base: "config", candidate: "../other-config", compare: "../other-config", seeds: "5", start: "2025-03-03T00:00:00Z", "segment-mix": "executive=0.2,student=0.1" }[name] ?? "…";
+  return { config: "config", base: "config", candidate: "../other-config", compare: "../other-config", seeds: "5", start: "2025-03-03T00:00:00Z", "segment-mix": "executive=0.2,student=0.1", rates: "rates.yaml" }[name] ?? "…";
 }
 
 function parseNumber(name: string, flag: NumericFlag, raw: string): number {

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type AppLogger, createApp, createAuthenticator, type RateLimit } from "@leadloop/api";
 import {
+  type BroadcastStore,
   AuthSettings,
   type ClientLimitSettings,
   DEFAULT_CLIENT_LIMITS,
@@ -33,7 +34,21 @@ import {
 } from "@leadloop/core";
 import { type BusHandler, type DeadLetter, LocalBus } from "@leadloop/events";
 import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
-import { createDocumentClient, DynamoFeedbackStore, DynamoJourneyCounts, DynamoLeadQuality, DynamoLeadRecords, DynamoLeadStore, DynamoNurtureStore, DynamoRateWindows, DynamoReportStore, DynamoRewardsStore, DynamoSalesStore, ensureTable } from "@leadloop/store";
+import {
+  createDocumentClient,
+  DynamoBroadcastStore,
+  DynamoFeedbackStore,
+  DynamoJourneyCounts,
+  DynamoLeadQuality,
+  DynamoLeadRecords,
+  DynamoLeadStore,
+  DynamoNurtureStore,
+  DynamoRateWindows,
+  DynamoReportStore,
+  DynamoRewardsStore,
+  DynamoSalesStore,
+  ensureTable,
+} from "@leadloop/store";
 import type { SESv2Client } from "@aws-sdk/client-sesv2";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { serve } from "@hono/node-server";
@@ -103,6 +118,7 @@ export interface StackAdapters {
   sales: SalesStore;
   mailer: Mailer;
   publisher: EventPublisher;
+  broadcasts: BroadcastStore;
 }
 
 export interface AdvanceReport {
@@ -253,7 +269,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       from: options.sender ?? process.env.LEADLOOP_SENDER ?? "Acme Analytics <hello@acme-analytics.example>",
       maxSendsPerSecond: 200,
     });
-    const bare: StackAdapters = { leads: store, nurture, sales, mailer: bareMailer, publisher: bus };
+    const bare: StackAdapters = {
+      leads: store,
+      nurture,
+      sales,
+      mailer: bareMailer,
+      publisher: bus,
+      broadcasts: new DynamoBroadcastStore({ client, tableName }),
+    };
     const ports: StackAdapters = { ...bare, ...options.wrapAdapters?.(bare) };
     const { leads, mailer, publisher } = ports;
     const deps: NurtureDeps = { config, leads, nurture: ports.nurture, mailer, publisher, clock, settings, signer, log };
@@ -263,7 +286,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const rewards = new DynamoRewardsStore({ client, tableName });
     const feedbackDeps: FeedbackDeps = { config, leads, feedback, publisher, clock, log };
     const records = new DynamoLeadRecords({ client, tableName });
-    const registryPorts: RegistryPorts = { nurture: deps, sales: salesDeps, feedback: feedbackDeps, reports: { reports }, records };
+    const registryPorts: RegistryPorts = { nurture: deps, sales: salesDeps, feedback: feedbackDeps, reports: { reports }, records, broadcasts: ports.broadcasts };
 
     // The bus delivers to the registry's handlers, as EventBridge delivers to their functions.
     for (const entry of HANDLERS) {
@@ -391,6 +414,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       reports,
       quality: new DynamoLeadQuality({ client, tableName }),
       ...(scoringYaml !== undefined ? { scoringYaml } : {}),
+      broadcasts: ports.broadcasts,
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
       sharedLimits: {
         ...(options.clientLimits ?? DEFAULT_CLIENT_LIMITS),

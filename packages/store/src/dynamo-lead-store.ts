@@ -503,7 +503,8 @@ function activityItem(activity: Activity): Item {
   return { ...keys.activity(activity.leadId, activity.id), entity: "activity", ...activity };
 }
 
-function toLead(item: Item): Lead {
+/** A stored lead item as the lead every use case sees (the broadcast store reads leads by scanning). */
+export function toLead(item: Item): Lead {
   return {
     id: item.id as Lead["id"],
     email: item.email as Lead["email"],

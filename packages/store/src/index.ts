@@ -16,5 +16,6 @@ export * from "./dynamo-rewards-store";
 export * from "./due-query";
 export * from "./pending-events";
 export * from "./dynamo-lead-quality";
+export * from "./dynamo-broadcast-store";
 export * from "./dynamo-journey-counts";
 export * from "./dynamo-rate-windows";

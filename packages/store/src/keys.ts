@@ -144,3 +144,23 @@ export const indexKeys = {
   }),
   pendingEventShard: (shard: number) => `OUTBOX#${shard}`,
 } as const;
+
+/** Broadcasts: recipients queued in a sharded due index, and per-shard tallies of their outcomes. */
+export const BROADCAST_SHARDS = 16;
+export const broadcastKeys = {
+  /** The broadcast's run state (how far its audience is queued). */
+  state: (broadcastId: string): Key => ({ pk: `BROADCAST#${broadcastId}`, sk: "STATE" }),
+  /** One shard's tally of settled recipients, so no single item takes every send. */
+  tally: (broadcastId: string, shard: number): Key => ({ pk: `BROADCAST#${broadcastId}`, sk: `TALLY#${shard}` }),
+  tallyPrefix: "TALLY#",
+  /** A recipient, in the lead's partition so erasing the lead takes it too. */
+  recipient: (leadId: string, broadcastId: string): Key => ({ pk: `LEAD#${leadId}`, sk: `BCAST#${broadcastId}` }),
+  /** A recipient due at `dueAt` (due index). */
+  recipientDue: (leadId: string, broadcastId: string, dueAt: string) => ({
+    duePk: `BCAST#${shardOf(`${leadId}#${broadcastId}`, BROADCAST_SHARDS)}`,
+    dueSk: `${dueAt}#${broadcastId}#${leadId}`,
+  }),
+  recipientShard: (shard: number) => `BCAST#${shard}`,
+  /** A broadcast waiting for its start (due index), so the clock stops there. */
+  stateDue: (broadcastId: string, startAt: string) => ({ duePk: "BCASTSTART", dueSk: `${startAt}#${broadcastId}` }),
+} as const;

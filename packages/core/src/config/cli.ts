@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { pastBroadcastWarnings } from "./broadcast-warnings";
 import { previousConditionShifts } from "./condition-drift";
 import { loadConfig } from "./load";
 import { formatProblem, type Problem } from "./problem";
@@ -45,7 +46,7 @@ function main(): number {
 
   const { config, problems } = loadConfig(dir);
   for (const problem of problems) console.log(formatProblem(problem));
-  const warnings = conditionWarnings(dir);
+  const warnings = [...conditionWarnings(dir), ...(config ? pastBroadcastWarnings(dir, config.broadcasts, new Date()) : [])];
   for (const warning of warnings) console.log(formatProblem(warning));
   if (warnings.length > 0) console.log("");
   if (problems.length > 0 || config === undefined) {
@@ -59,7 +60,7 @@ function main(): number {
   const steps = config.sequences.reduce((n, s) => n + s.steps.length, 0);
   console.log(
     `✓ config is valid: ${Object.keys(config.forms).length} forms, ${config.segments.segments.length} segment rules, ` +
-      `${config.sequences.length} sequences (${steps} steps), ${config.teams.teams.length} sales teams, ` +
+      `${config.sequences.length} sequences (${steps} steps), ${config.broadcasts.length} broadcasts, ${config.teams.teams.length} sales teams, ` +
       `${Object.keys(config.templates).length} templates.`,
   );
   return 0;

@@ -3,10 +3,11 @@
  * exists in the file that defines it. Each check runs only when the files it reads passed schema
  * validation, so one mistake is reported once, not again as a cascade of follow-on errors.
  */
+import { BROADCAST_SEQUENCE_ID } from "../broadcasts/broadcast-sequence-id";
 import { templateFieldUses, parseTemplateSource } from "../templating";
 import { suggest } from "./did-you-mean";
 import type { Problem } from "./problem";
-import type { FormsFile, RewardsFile, ScoringFile, SegmentsFile, SequenceFile, TeamsFile } from "./schema";
+import type { BroadcastFile, FormsFile, RewardsFile, ScoringFile, SegmentsFile, SequenceFile, TeamsFile } from "./schema";
 import type { PathSegment, YamlSource } from "./yaml-source";
 
 export interface ParsedFile<T> {
@@ -35,6 +36,8 @@ export interface LoadedFiles {
   /** Absent when there is no rewards.yaml (reward points are optional). */
   rewards?: ParsedFile<RewardsFile>;
   sequences: ParsedFile<SequenceFile>[];
+  /** config/broadcasts/*.yaml; none when the folder is absent. */
+  broadcasts?: ParsedFile<BroadcastFile>[];
   templates: Map<string, TemplateFiles>;
   /** display path of the templates folder, e.g. config/templates */
   templatesDir: string;
@@ -46,6 +49,7 @@ export const BUILT_IN_LEAD_FIELDS = ["id", "email", "segment", "score", "stage"]
 /** Transactional templates the runtime sends; they carry no unsubscribe link. */
 export const CONFIRM_TEMPLATE = "confirm-subscription";
 export const HANDOFF_TEMPLATE = "rep-handoff";
+
 
 export function crossReferenceProblems(files: LoadedFiles): Problem[] {
   const problems: Problem[] = [];
@@ -97,6 +101,20 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
         `no form collects a field called \`${field}\``,
         suggest(field, leadFields, "fields you can test"),
       );
+    }
+  };
+  const checkSubject = (source: YamlSource, path: PathSegment[], value: unknown) => {
+    const subject = str(value);
+    if (subject === undefined) return;
+    try {
+      parseTemplateSource(subject);
+      for (const use of leadFields ? templateFieldUses(subject) : []) {
+        if (!leadFields?.includes(use.field)) {
+          at(source, path, `the subject uses \`lead.${use.field}\`, which no form collects`, suggest(use.field, leadFields ?? [], "fields you can use"));
+        }
+      }
+    } catch (error) {
+      at(source, path, `the subject is not valid Liquid: ${liquidMessage(error)}`, LIQUID_HINT);
     }
   };
   const checkDuplicates = (source: YamlSource, ids: unknown[], path: (i: number) => PathSegment[], what: string) => {
@@ -219,25 +237,51 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
           );
         }
       }
-      const subject = str(step?.subject);
-      if (subject !== undefined) {
-        try {
-          parseTemplateSource(subject);
-          for (const use of leadFields ? templateFieldUses(subject) : []) {
-            if (!leadFields?.includes(use.field)) {
-              at(
-                source,
-                ["steps", i, "subject"],
-                `the subject uses \`lead.${use.field}\`, which no form collects`,
-                suggest(use.field, leadFields ?? [], "fields you can use"),
-              );
-            }
-          }
-        } catch (error) {
-          at(source, ["steps", i, "subject"], `the subject is not valid Liquid: ${liquidMessage(error)}`, LIQUID_HINT);
-        }
-      }
+      checkSubject(source, ["steps", i, "subject"], step?.subject);
       checkCondition(source, ["steps", i, "condition", "when"], obj(step?.condition)?.when);
+    });
+  }
+
+  // A broadcast's messages are reported under this sequence id, so no sequence may take it.
+  for (const { source } of files.sequences) {
+    if (str(obj(source.data)?.id) === BROADCAST_SEQUENCE_ID) {
+      at(source, ["id"], `\`${BROADCAST_SEQUENCE_ID}\` is reserved for broadcasts' figures in the report`, "give the sequence another id");
+    }
+  }
+
+  // broadcasts/*.yaml: a broadcast is a marketing email like any nurture step.
+  const broadcastIds = new Map<string, string>();
+  for (const { source } of files.broadcasts ?? []) {
+    const broadcast = obj(source.data);
+    if (!broadcast) continue;
+    const id = str(broadcast.id);
+    const other = id === undefined ? undefined : broadcastIds.get(id);
+    if (other !== undefined) at(source, ["id"], `broadcast id \`${id}\` is also used by ${other}`, "give each broadcast its own id");
+    else if (id !== undefined) broadcastIds.set(id, source.file);
+    const template = str(broadcast.template);
+    if (template !== undefined) {
+      marketingTemplates.add(template);
+      if (!files.templates.has(template)) {
+        at(
+          source,
+          ["template"],
+          `unknown template \`${template}\``,
+          suggest(template, templateNames, `templates in ${files.templatesDir}`) ??
+            `create ${files.templatesDir}/${template}.html.liquid and ${template}.txt.liquid`,
+        );
+      }
+    }
+    checkSubject(source, ["subject"], broadcast.subject);
+    const audience = obj(broadcast.audience);
+    arr(audience?.segments).forEach((segment, i) => {
+      checkSegment(source, ["audience", "segments", i], segment);
+    });
+    checkCondition(source, ["audience", "when"], audience?.when);
+    arr(audience?.consentForms).forEach((form, i) => {
+      const formId = str(form);
+      if (formId !== undefined && formIds && !formIds.includes(formId)) {
+        at(source, ["audience", "consentForms", i], `unknown form \`${formId}\``, suggest(formId, formIds, "forms in forms.yaml"));
+      }
     });
   }
 

@@ -8,6 +8,7 @@ import type { z } from "zod";
 import { crossReferenceProblems, type LoadedFiles, type ParsedFile, type TemplateFiles } from "./cross-references";
 import { compareProblems, ConfigError, type Problem } from "./problem";
 import {
+  BroadcastFile,
   FormsFile,
   type LeadloopConfig,
   RewardsFile,
@@ -75,6 +76,11 @@ export function loadConfig(dir: string): LoadResult {
     .map((f) => loadYaml(`sequences/${f}`, SequenceFile))
     .filter((s): s is ParsedFile<SequenceFile> => s !== undefined);
 
+  const broadcasts = listFiles(join(root, "broadcasts"))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => loadYaml(`broadcasts/${f}`, BroadcastFile))
+    .filter((b): b is ParsedFile<BroadcastFile> => b !== undefined);
+
   const templates = new Map<string, TemplateFiles>();
   const templateNames = listFiles(join(root, "templates"));
   for (const fileName of templateNames) {
@@ -100,7 +106,7 @@ export function loadConfig(dir: string): LoadResult {
     templates.set(name, entry);
   }
 
-  const files: LoadedFiles = { forms, segments, scoring, teams, rewards, sequences, templates, templatesDir: shown("templates") };
+  const files: LoadedFiles = { forms, segments, scoring, teams, rewards, sequences, broadcasts, templates, templatesDir: shown("templates") };
   problems.push(...crossReferenceProblems(files));
   problems.sort(compareProblems);
 
@@ -119,6 +125,7 @@ export function loadConfig(dir: string): LoadResult {
       scoring: withoutSchema(scoring.value),
       sequences: sequences.flatMap((s) => (s.value ? [withoutSchema(s.value)] : [])),
       teams: withoutSchema(teams.value),
+      broadcasts: broadcasts.flatMap((b) => (b.value ? [withoutSchema(b.value)] : [])),
       templates: loadedTemplates,
       ...(rewards?.value ? { rewards: withoutSchema(rewards.value) } : {}),
     },

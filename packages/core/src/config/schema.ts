@@ -266,6 +266,12 @@ export type SendWindow = z.infer<typeof SendWindow>;
 export const ExitEvent = z.enum(["lead.qualified", "lead.unsubscribed", "lead.closed"]);
 export type ExitEvent = z.infer<typeof ExitEvent>;
 
+export const FrequencyCap = z.strictObject({
+  max: z.number().int().positive().describe("most marketing emails per lead in the period, across all sequences"),
+  per: IsoDuration,
+});
+export type FrequencyCap = z.infer<typeof FrequencyCap>;
+
 export const SequenceFile = z.strictObject({
   $schema: z.string().optional(),
   id: Slug,
@@ -281,12 +287,7 @@ export const SequenceFile = z.strictObject({
     .array(ExitEvent)
     .default(["lead.qualified", "lead.unsubscribed", "lead.closed"])
     .describe("events that end the sequence for a lead"),
-  frequencyCap: z
-    .strictObject({
-      max: z.number().int().positive().describe("most marketing emails per lead in the period, across all sequences"),
-      per: IsoDuration,
-    })
-    .optional(),
+  frequencyCap: FrequencyCap.optional(),
   reenrollAfter: IsoDuration.optional().describe(
     "allow a lead to start this sequence again this long after it last ended; omit to never restart",
   ),
@@ -294,6 +295,57 @@ export const SequenceFile = z.strictObject({
 });
 export type SequenceFile = z.infer<typeof SequenceFile>;
 export type Sequence = Omit<SequenceFile, "$schema">;
+
+// ---------------------------------------------------------------------------------------------
+// broadcasts/*.yaml
+
+export const BroadcastAudience = z
+  .strictObject({
+    segments: z.array(Slug).min(1).optional().describe("leads in any of these segments (see segments.yaml)"),
+    when: Condition.optional().describe("leads matching this condition (same language as segment rules)"),
+    consentForms: z
+      .array(Slug)
+      .min(1)
+      .optional()
+      .describe("only leads whose latest consent on one of these forms was given, e.g. [newsletter]; omit for their latest consent on any form"),
+  })
+  .refine((a) => a.segments !== undefined || a.when !== undefined, {
+    message: "an audience needs `segments` or `when` (or both)",
+  });
+export type BroadcastAudience = z.infer<typeof BroadcastAudience>;
+
+/** A broadcast goes out at one instant, or at a local time of day in each lead's own time zone. */
+export const BroadcastSendAt = z.union([
+  z.iso
+    .datetime({ offset: true, message: "must be an instant such as 2027-01-05T09:00:00Z, or { date, localTime, timezone }" })
+    .describe("one instant for everyone, e.g. 2027-01-05T09:00:00Z"),
+  z
+    .strictObject({
+      date: z.iso.date({ message: "must be a date such as 2027-01-05" }),
+      localTime: TimeOfDay.describe("time of day in each lead's own time zone"),
+      timezone: TimeZone.default("UTC").describe("used for leads whose time zone is unknown"),
+    })
+    .describe("a local time of day in each lead's time zone"),
+]);
+export type BroadcastSendAt = z.infer<typeof BroadcastSendAt>;
+
+export const BroadcastFile = z.strictObject({
+  $schema: z.string().optional(),
+  id: Slug.describe("stable id: it names the broadcast in reports; never reuse one"),
+  name: z.string().min(1),
+  template: Slug.describe("template name under config/templates (without .html.liquid / .txt.liquid)"),
+  subject: z.string().min(1).max(200).describe("subject line; merge fields such as {{ lead.firstName }} work"),
+  audience: BroadcastAudience,
+  sendAt: BroadcastSendAt,
+  frequencyCap: FrequencyCap.optional().describe(
+    "skip leads who already got this many marketing emails in the period; omit to use the cap of the lead's own sequence",
+  ),
+  lateBy: IsoDuration.default("P1D").describe(
+    "a broadcast not started this long after its send time (the stack was down, or the file was added late) is not sent at all",
+  ),
+});
+export type BroadcastFile = z.infer<typeof BroadcastFile>;
+export type Broadcast = Omit<BroadcastFile, "$schema">;
 
 // ---------------------------------------------------------------------------------------------
 // teams.yaml
@@ -355,6 +407,8 @@ export interface LeadloopConfig {
   sequences: Sequence[];
   teams: Omit<TeamsFile, "$schema">;
   templates: Record<string, Template>;
+  /** One-off sends (config/broadcasts/*.yaml); empty when there are none. */
+  broadcasts: Broadcast[];
   /** Reward points for customers; absent when config/rewards.yaml is not there. */
   rewards?: Rewards;
 }

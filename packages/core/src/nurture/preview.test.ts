@@ -20,7 +20,7 @@ describe("listPreviewItems", () => {
       ...config,
       forms: { ...config.forms, "demo-request": { ...config.forms["demo-request"]!, followUp: { template: "enterprise-welcome", subject: "What happens next" } } },
       broadcasts: [{ id: "newsletter-december", name: "December newsletter", template: "smb-pricing", subject: "December at Acme" }],
-    } as LeadloopConfig;
+    } as unknown as LeadloopConfig;
     const extra = listPreviewItems(withMore).filter((i) => i.kind !== "step");
     expect(extra.map((i) => [i.id, i.label])).toEqual([
       ["follow-up:demo-request", "Book a demo · follow-up"],

@@ -3,6 +3,7 @@
  * every day in the period, never a lead), sums them and derives rates and medians. Its cost grows
  * with days × shards × dimension combinations, not with the number of leads.
  */
+import { BROADCAST_SEQUENCE_ID } from "../broadcasts/broadcast-sequence-id";
 import { z } from "zod";
 import { ValidationError } from "../errors";
 import {
@@ -126,6 +127,8 @@ export interface FunnelReport {
   /** Stage counts per day, for a trend line. */
   byDay: ({ day: string } & Record<FunnelStage, number>)[];
   sequences: SequenceFigures[];
+  /** Each broadcast's email figures (sent, opened, clicked, unsubscribed, …), one row per broadcast. */
+  broadcasts: ({ broadcastId: string } & EmailFigures)[];
 }
 
 export interface FunnelReportDeps {
@@ -188,7 +191,12 @@ export function summariseFunnel(rows: AggregateRow[], query: FunnelQuery): Funne
     bySource: groupBy("source", (r) => r.dims.source),
     byForm: groupBy("formId", (r) => r.dims.formId),
     byDay: [...perDay.values()],
-    sequences: sequenceFigures(emailRows),
+    // A broadcast's messages are counted under the reserved sequence id, its id as the step.
+    sequences: sequenceFigures(emailRows.filter((r) => r.sequenceId !== BROADCAST_SEQUENCE_ID)),
+    broadcasts: (sequenceFigures(emailRows.filter((r) => r.sequenceId === BROADCAST_SEQUENCE_ID))[0]?.steps ?? []).map(({ stepId, ...figures }) => ({
+      broadcastId: stepId,
+      ...figures,
+    })),
   };
 }
 

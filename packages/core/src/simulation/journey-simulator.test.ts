@@ -138,6 +138,7 @@ const baseConfig: LeadloopConfig = {
   sequences,
   teams: { teams: teams.teams, lostReasons: teams.lostReasons, disqualifiedReasons: teams.disqualifiedReasons },
   templates: {},
+  broadcasts: [],
 };
 
 const withScoring = (threshold: number): LeadloopConfig => ({ ...baseConfig, scoring: ScoringFile.parse({ ...scoringInput, threshold }) });

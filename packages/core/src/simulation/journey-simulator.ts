@@ -5,6 +5,7 @@
  * people do from the given probabilities. Pure and deterministic: the same config, options and
  * seed always give the same forecast, and nothing touches a network, a table or the real clock.
  */
+import { emailRateFor } from "./email-rates";
 import type { LeadloopConfig, Rep, Sequence, Step, Team } from "../config/schema";
 import { evaluateCondition } from "../conditions";
 import { addDuration, durationMs } from "../duration";
@@ -420,11 +421,12 @@ class JourneySimulation {
     this.#operations.sesEvent++; // delivery
     const engagement = lead.source.persona.engagement;
     const counts = { sequenceId: sequence.id, stepId: step.id };
-    if (rng.chance(Math.min(1, o.openRate * engagement))) {
+    const { openRate, clickRate } = emailRateFor(o.emailRates, { sequenceId: sequence.id, stepId: step.id, template: step.template }, o);
+    if (rng.chance(Math.min(1, openRate * engagement))) {
       // Most opens come within hours; some days later.
       message.openedAt = now + MINUTE + Math.min(rng.exponential(6 * HOUR), 3 * DAY);
       this.#schedule(message.openedAt, { kind: "activity", lead, activity: { type: "email.opened", at: iso(message.openedAt) }, counts });
-      if (o.openRate > 0 && rng.chance(o.clickRate / o.openRate)) {
+      if (openRate > 0 && rng.chance(clickRate / openRate)) {
         message.clickedAt = message.openedAt + rng.between(MINUTE, 20 * MINUTE);
         this.#schedule(message.clickedAt, { kind: "activity", lead, activity: { type: "email.clicked", at: iso(message.clickedAt) }, counts });
         // A click lands on a page of the site, which the site script reports.

@@ -3,6 +3,7 @@
  * probability between 0 and 1; defaults are ordinary B2B figures so a marketer can run the
  * simulator with no options at all and change only what they know better.
  */
+import { EmailRatesFile } from "./email-rates";
 import { z } from "zod";
 
 /** Kinds of synthetic people; `segmentMix` weighs them. Segments come from the config's own rules. */
@@ -40,6 +41,7 @@ export const SimulationOptions = z
     notNowRate: Rate.default(0.25).describe("share of claimed leads marked not-now (recycled into nurture later)"),
     salesCycleDays: z.number().min(0).max(365).default(14).describe("average days from claim to outcome"),
     purchaseRate: Rate.default(0.2).describe("chance per customer per week of a purchase"),
+    emailRates: EmailRatesFile.optional().describe("open and click rates of particular steps or templates (the --rates file)"),
   })
   .refine((o) => o.clickRate <= o.openRate, {
     message: "clickRate cannot exceed openRate: every click is also an open",

@@ -99,6 +99,20 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
       );
     }
   };
+  const checkSubject = (source: YamlSource, path: PathSegment[], value: unknown) => {
+    const subject = str(value);
+    if (subject === undefined) return;
+    try {
+      parseTemplateSource(subject);
+      for (const use of leadFields ? templateFieldUses(subject) : []) {
+        if (!leadFields?.includes(use.field)) {
+          at(source, path, `the subject uses \`lead.${use.field}\`, which no form collects`, suggest(use.field, leadFields ?? [], "fields you can use"));
+        }
+      }
+    } catch (error) {
+      at(source, path, `the subject is not valid Liquid: ${liquidMessage(error)}`, LIQUID_HINT);
+    }
+  };
   const checkDuplicates = (source: YamlSource, ids: unknown[], path: (i: number) => PathSegment[], what: string) => {
     const first = new Map<string, number>();
     ids.forEach((id, i) => {
@@ -112,6 +126,8 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
       at(source, path(i), `${what} \`${id}\` is used twice (first on line ${line})`, `rename one: each ${what} must be unique`);
     });
   };
+
+  const marketingTemplates = new Set<string>();
 
   // forms.yaml
   if (files.forms && formsMap) {
@@ -128,6 +144,22 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
         );
       }
       checkSegment(source, ["forms", id, "segmentHint"], form?.segmentHint);
+      const followUp = obj(form?.followUp);
+      const followUpTemplate = str(followUp?.template);
+      if (followUpTemplate !== undefined) {
+        // A follow-up is a marketing email: it needs an unsubscribe link like any nurture step.
+        marketingTemplates.add(followUpTemplate);
+        if (!files.templates.has(followUpTemplate)) {
+          at(
+            source,
+            ["forms", id, "followUp", "template"],
+            `unknown template \`${followUpTemplate}\``,
+            suggest(followUpTemplate, templateNames, `templates in ${files.templatesDir}`) ??
+              `create ${files.templatesDir}/${followUpTemplate}.html.liquid and ${followUpTemplate}.txt.liquid`,
+          );
+        }
+      }
+      checkSubject(source, ["forms", id, "followUp", "subject"], followUp?.subject);
       if (form?.doubleOptIn === true && !files.templates.has(CONFIRM_TEMPLATE)) {
         at(
           source,
@@ -180,7 +212,6 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
   }
 
   // sequences/*.yaml
-  const marketingTemplates = new Set<string>();
   const sequenceById = new Map<string, string>();
   const sequenceBySegment = new Map<string, string>();
   for (const { source } of files.sequences) {
@@ -219,24 +250,7 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
           );
         }
       }
-      const subject = str(step?.subject);
-      if (subject !== undefined) {
-        try {
-          parseTemplateSource(subject);
-          for (const use of leadFields ? templateFieldUses(subject) : []) {
-            if (!leadFields?.includes(use.field)) {
-              at(
-                source,
-                ["steps", i, "subject"],
-                `the subject uses \`lead.${use.field}\`, which no form collects`,
-                suggest(use.field, leadFields ?? [], "fields you can use"),
-              );
-            }
-          }
-        } catch (error) {
-          at(source, ["steps", i, "subject"], `the subject is not valid Liquid: ${liquidMessage(error)}`, LIQUID_HINT);
-        }
-      }
+      checkSubject(source, ["steps", i, "subject"], step?.subject);
       checkCondition(source, ["steps", i, "condition", "when"], obj(step?.condition)?.when);
     });
   }

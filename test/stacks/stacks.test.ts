@@ -400,7 +400,7 @@ describe("IAM", () => {
   it("lets only the functions that send email send it, as the stage's identity", () => {
     // Api: a purchase that changes a customer's tier sends the tier-change email; Confirmations
     // resends a double-opt-in email that failed.
-    expect(allowed("ses:SendEmail")).toEqual(["ApiFunction", "ClaimSla", "Confirmations", "Enroll", "Handoff", "NotificationRetries", "Sweeper"]);
+    expect(allowed("ses:SendEmail")).toEqual(["ApiFunction", "ClaimSla", "Confirmations", "Enroll", "FollowUp", "Handoff", "NotificationRetries", "Sweeper"]);
     for (const s of statements().filter((s) => [s.Action].flat().includes("ses:SendEmail"))) {
       const resources = [s.Resource].flat().map((r) => resolveValue(r, templates[0]!, templates));
       expect(resources).toHaveLength(2);

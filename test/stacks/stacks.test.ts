@@ -167,7 +167,7 @@ describe("event routing", () => {
     for (const rule of allRules(config)) expect(handlerFor(rule.target), `${rule.name} → ${rule.target}`).toBeDefined();
     // What the registry must hold; an entry dropped from it fails here, not silently in a stage.
     expect(REGISTRY.map((e) => e.name).sort()).toEqual(
-      ["broadcasts", "claim-sla", "confirmations", "engagement", "enroll", "exit", "feedback", "handoff", "notification-retries", "outbox-republisher", "qualification-republisher", "recycler", "report", "republisher", "sweeper"],
+      ["broadcasts", "claim-sla", "confirmations", "engagement", "enroll", "exit", "feedback", "follow-up", "handoff", "notification-retries", "outbox-republisher", "qualification-republisher", "recycler", "report", "republisher", "sweeper"],
     );
   });
 
@@ -400,7 +400,7 @@ describe("IAM", () => {
   it("lets only the functions that send email send it, as the stage's identity", () => {
     // Api: a purchase that changes a customer's tier sends the tier-change email; Confirmations
     // resends a double-opt-in email that failed.
-    expect(allowed("ses:SendEmail")).toEqual(["ApiFunction", "Broadcasts", "ClaimSla", "Confirmations", "Enroll", "Handoff", "NotificationRetries", "Sweeper"]);
+    expect(allowed("ses:SendEmail")).toEqual(["ApiFunction", "Broadcasts", "ClaimSla", "Confirmations", "Enroll", "FollowUp", "Handoff", "NotificationRetries", "Sweeper"]);
     for (const s of statements().filter((s) => [s.Action].flat().includes("ses:SendEmail"))) {
       const resources = [s.Resource].flat().map((r) => resolveValue(r, templates[0]!, templates));
       expect(resources).toHaveLength(2);

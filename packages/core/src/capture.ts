@@ -70,6 +70,7 @@ export function capturedEvent(lead: Pick<Lead, "id" | "segment" | "stage" | "las
     segment: lead.segment,
     stage: lead.stage,
     formId,
+    submittedAt: lead.lastTouch.at,
     source: {
       ...(lead.lastTouch.utm_source !== undefined ? { utm_source: lead.lastTouch.utm_source } : {}),
       ...(lead.lastTouch.utm_medium !== undefined ? { utm_medium: lead.lastTouch.utm_medium } : {}),

@@ -17,6 +17,8 @@ export const CapturedEventDetail = z.object({
   segment: z.string(),
   stage: z.string(),
   formId: z.string(),
+  /** When the submission was made: identifies it, so its follow-up email is sent once. */
+  submittedAt: z.string().optional(),
   source: z.object({ utm_source: z.string().optional(), utm_medium: z.string().optional(), utm_campaign: z.string().optional() }).default({}),
 });
 export type CapturedEventDetail = z.output<typeof CapturedEventDetail>;

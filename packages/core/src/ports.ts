@@ -311,7 +311,9 @@ export interface MessageRecord {
   /** The provider's id, which its events carry. */
   providerMessageId: string;
   leadId: string;
-  kind: "nurture" | "confirmation" | "notification";
+  kind: "nurture" | "confirmation" | "notification" | "follow-up";
+  /** The form whose follow-up this is (kind follow-up). */
+  formId?: string;
   sequenceId?: string;
   stepId?: string;
   sentAt: string;

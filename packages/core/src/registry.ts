@@ -15,6 +15,7 @@ import type { LeadRecordStore } from "./data-ops/lead-records";
 import { republishEvents } from "./events-outbox";
 import { settleConfirmations } from "./nurture/confirmation";
 import { enrollLead, exitEnrollments, type NurtureDeps } from "./nurture/enroll";
+import { sendFollowUp } from "./nurture/follow-up";
 import { sweepDueSteps } from "./nurture/sweeper";
 import { recordReportEvent, type ReportDeps } from "./reports/record-report-event";
 import { allRules, type EventEnvelope, type RoutingRule } from "./routing/routing-rules";
@@ -151,6 +152,28 @@ export const HANDLERS: readonly HandlerEntry[] = [
       return result.status === "assigned"
         ? { status: result.status, leadId: result.item.leadId, teamId: result.item.teamId, rep: result.item.rep, notified: result.notified }
         : { status: result.status };
+    },
+  }),
+  // A form's follow-up email; the message id derived from the submission makes a redelivery send nothing.
+  handler({
+    name: "follow-up",
+    target: "follow-up",
+    ports: ["nurture"],
+    capabilities: ["table", "send-email"],
+    timeoutSeconds: 30,
+    async handle({ nurture }, event) {
+      const leadId = leadIdOf(event);
+      if (!leadId) return { skipped: "event names no lead" };
+      if (event["detail-type"] === "lead.captured") {
+        const formId = typeof event.detail.formId === "string" ? event.detail.formId : undefined;
+        if (!formId || !nurture.config.forms[formId]?.followUp) return { skipped: "the form has no follow-up" };
+        const submission = typeof event.detail.submittedAt === "string" ? event.detail.submittedAt : event.id;
+        return { result: await sendFollowUp(nurture, { leadId, formId, submission, eventTime: event.time }) };
+      }
+      // Confirmed: the follow-up the double opt-in held back, for the form the lead confirmed.
+      const lead = await nurture.leads.getLead(leadId);
+      if (!lead) return { skipped: "no such lead" };
+      return { result: await sendFollowUp(nurture, { leadId, formId: lead.lastTouch.formId, submission: "confirmed" }) };
     },
   }),
   handler({

@@ -8,6 +8,7 @@
  * file corrupt it), its bus enrolls imported leads in nurture exactly as it does form captures,
  * and the same command imports into a deployed stage given its URL and an admin token.
  */
+import { findRunningStack } from "./stack-file";
 import { createReadStream, existsSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { signHs256Token } from "@leadloop/api";
@@ -174,12 +175,12 @@ export async function runImport(argv: string[], io: ImportIo): Promise<ImportRep
   const keyColumn = values["key-column"];
   let base: URL;
   try {
-    base = new URL(values.url ?? io.env.LEADLOOP_URL ?? "http://127.0.0.1:3000");
+    base = new URL(values.url ?? findRunningStack(io.env).url);
   } catch {
     throw new ImportUsageError(`--url ${values.url} is not a URL; write e.g. --url http://127.0.0.1:3000.`);
   }
   const doFetch = io.fetch ?? fetch;
-  const token = await adminToken(values.token ?? io.env.LEADLOOP_TOKEN, base, values["data-dir"] ?? io.env.LEADLOOP_DATA_DIR ?? ".leadloop", io.env);
+  const token = await adminToken(values.token ?? io.env.LEADLOOP_TOKEN, base, values["data-dir"] ?? findRunningStack(io.env).dataDir, io.env);
   const endpoint = new URL(`/v1/forms/${encodeURIComponent(formId)}/imports`, base);
 
   const post = async (headers: string[], rows: ImportRow[]): Promise<ImportResponse> => {

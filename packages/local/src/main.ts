@@ -3,6 +3,7 @@
  * every lead; a second `npm start` picks it up.
  */
 import { startLocalStack } from "./stack";
+import { removeStackFile, writeStackFile } from "./stack-file";
 
 // Node 20 is supported for the local stack; the SDK's advice to move to Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -21,6 +22,9 @@ const stack = await startLocalStack({
   console.error(`leadloop could not start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
+
+// The CLIs (token, report, import) read this to find the stack and its data folder.
+writeStackFile({ url: stack.url, port: Number(new URL(stack.url).port), pid: process.pid, dataDir });
 
 console.log(`
 leadloop local stack is running
@@ -42,6 +46,7 @@ const shutdown = async (signal: string) => {
   stopping = true;
   console.log(`\n${signal}: stopping the local stack…`);
   await stack.stop();
+  removeStackFile(dataDir);
   process.exit(0);
 };
 process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -4,6 +4,7 @@
  * the funnel report, with a short-lived marketing token signed by the stack's own secret
  * (`.leadloop/auth-secret` or LEADLOOP_AUTH_SECRET), and prints it as tables.
  */
+import { findRunningStack } from "./stack-file";
 import { parseArgs } from "node:util";
 import { signHs256Token } from "@leadloop/api";
 import type { FunnelFigures, FunnelReport } from "@leadloop/core";
@@ -88,7 +89,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       source: { type: "string" },
       form: { type: "string" },
       sequence: { type: "string" },
-      url: { type: "string", default: env.LEADLOOP_URL ?? "http://127.0.0.1:3000" },
+      url: { type: "string", default: findRunningStack(env).url },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -98,7 +99,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 0;
   }
-  const token = await signHs256Token({ email: "report-cli@leadloop.local", roles: ["marketing"], ttl: "5m" }, localAuthSecret(env.LEADLOOP_DATA_DIR ?? ".leadloop", env));
+  const token = await signHs256Token({ email: "report-cli@leadloop.local", roles: ["marketing"], ttl: "5m" }, localAuthSecret(findRunningStack(env).dataDir, env));
   const query = new URLSearchParams();
   for (const key of ["from", "to", "segment", "source", "form", "sequence"] as const) {
     const value = values[key];
@@ -109,7 +110,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   try {
     res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   } catch {
-    process.stderr.write(`Could not reach ${values.url}: is the local stack running (npm start)?\n`);
+    process.stderr.write(`Could not reach ${values.url} (from ${findRunningStack(env).from}): is the local stack running (npm start)? Otherwise set PORT or LEADLOOP_URL to its address.\n`);
     return 1;
   }
   const body = (await res.json().catch(() => ({}))) as FunnelReport & { detail?: string };

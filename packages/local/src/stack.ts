@@ -451,7 +451,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         },
         describeMessage: async (providerId) => {
           const m = await nurture.getMessageByProviderId(providerId);
-          return m && { leadId: m.leadId, kind: m.kind, sequenceId: m.sequenceId, stepId: m.stepId, virtualSentAt: m.sentAt };
+          return m && { leadId: m.leadId, kind: m.kind, formId: m.formId, sequenceId: m.sequenceId, stepId: m.stepId, virtualSentAt: m.sentAt };
         },
         sesEvents: {
           configurationSet: LOCAL_CONFIGURATION_SET,
@@ -461,7 +461,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             if (sent) return sent;
             const m = await nurture.getMessageByProviderId(providerId);
             if (!m) return undefined;
-            return { lead: m.leadId, message: m.messageId, ...(m.sequenceId ? { sequence: m.sequenceId } : {}), ...(m.stepId ? { step: m.stepId } : {}) };
+            return { lead: m.leadId, message: m.messageId, ...(m.sequenceId ? { sequence: m.sequenceId } : {}), ...(m.stepId ? { step: m.stepId } : {}), ...(m.formId ? { kind: m.kind, form: m.formId } : {}) };
           },
           put: (event) => bus.put(event),
         },

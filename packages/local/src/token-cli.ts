@@ -4,6 +4,7 @@
  * LEADLOOP_AUTH_SECRET). Only the token goes to stdout, so `TOKEN=$(npm run -s token -- --rep …)`
  * works; everything meant for the person goes to stderr.
  */
+import { findRunningStack } from "./stack-file";
 import { parseArgs } from "node:util";
 import { signHs256Token, ttlSeconds } from "@leadloop/api";
 import { emailClaim, loadConfig, ROLES, type Role } from "@leadloop/core";
@@ -103,7 +104,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     name ??= found.name;
   }
 
-  const dataDir = env.LEADLOOP_DATA_DIR ?? ".leadloop";
+  const dataDir = findRunningStack(env).dataDir;
   const token = await signHs256Token(
     {
       email,

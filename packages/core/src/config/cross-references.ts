@@ -131,6 +131,8 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
     });
   };
 
+  const marketingTemplates = new Set<string>();
+
   // forms.yaml
   if (files.forms && formsMap) {
     const source = files.forms.source;
@@ -146,6 +148,22 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
         );
       }
       checkSegment(source, ["forms", id, "segmentHint"], form?.segmentHint);
+      const followUp = obj(form?.followUp);
+      const followUpTemplate = str(followUp?.template);
+      if (followUpTemplate !== undefined) {
+        // A follow-up is a marketing email: it needs an unsubscribe link like any nurture step.
+        marketingTemplates.add(followUpTemplate);
+        if (!files.templates.has(followUpTemplate)) {
+          at(
+            source,
+            ["forms", id, "followUp", "template"],
+            `unknown template \`${followUpTemplate}\``,
+            suggest(followUpTemplate, templateNames, `templates in ${files.templatesDir}`) ??
+              `create ${files.templatesDir}/${followUpTemplate}.html.liquid and ${followUpTemplate}.txt.liquid`,
+          );
+        }
+      }
+      checkSubject(source, ["forms", id, "followUp", "subject"], followUp?.subject);
       if (form?.doubleOptIn === true && !files.templates.has(CONFIRM_TEMPLATE)) {
         at(
           source,
@@ -198,7 +216,6 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
   }
 
   // sequences/*.yaml
-  const marketingTemplates = new Set<string>();
   const sequenceById = new Map<string, string>();
   const sequenceBySegment = new Map<string, string>();
   for (const { source } of files.sequences) {

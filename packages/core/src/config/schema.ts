@@ -136,8 +136,16 @@ export const Form = z.strictObject({
   thankYouUrl: z.url().describe("where a browser is sent after a successful submission"),
   doubleOptIn: z.boolean().default(false).describe("send a confirmation email before any nurture email"),
   segmentHint: Slug.optional().describe("segment to use when no segment rule matches first"),
+  followUp: z
+    .strictObject({
+      template: Slug.describe("template in templates/ sent at once on every submission of this form"),
+      subject: z.string().min(1).max(200).describe("Liquid subject, e.g. \"{{ lead.firstName | default: 'Hello' }}, your demo\""),
+    })
+    .optional()
+    .describe("an email sent at once on submission, whatever the segment or score (after confirmation with double opt-in); consent and suppression still apply"),
 });
 export type Form = z.infer<typeof Form>;
+export type FollowUp = NonNullable<Form["followUp"]>;
 
 export const FormsFile = z.strictObject({
   $schema: z.string().optional(),

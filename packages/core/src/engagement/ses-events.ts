@@ -107,6 +107,7 @@ export async function handleSesEvent(deps: SesEventDeps, event: EventEnvelope): 
     ...(messageId ? { messageId } : {}),
     ...((message?.sequenceId ?? tag("sequence")) ? { sequenceId: message?.sequenceId ?? tag("sequence") } : {}),
     ...((message?.stepId ?? tag("step")) ? { stepId: message?.stepId ?? tag("step") } : {}),
+    ...((message?.formId ?? tag("form")) ? { formId: message?.formId ?? tag("form"), kind: message?.kind ?? tag("kind") } : {}),
   };
   const mark = async (field: "openedAt" | "clickedAt" | "bouncedAt" | "complainedAt", at: string) => {
     if (messageId && message) await deps.nurture.markMessage(leadId, messageId, field, at);

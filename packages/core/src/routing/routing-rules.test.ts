@@ -140,15 +140,17 @@ describe("handlerRules and allRules", () => {
       "engagement",
       "engagement",
       "handoff",
+      "follow-up",
+      "follow-up",
       "feedback",
       "exit",
       "report",
     ]);
-    expect(handlerRules().map((r) => r.name)).toEqual(["engagement", "score", "handoff", "feedback", "exit", "report"]);
+    expect(handlerRules().map((r) => r.name)).toEqual(["engagement", "score", "handoff", "follow-up", "follow-up-confirmed", "feedback", "exit", "report"]);
   });
 
   it("routes each contract event to the handlers that need it", () => {
-    expect(targetsFor(leadEvent("lead.captured", "smb"))).toEqual(["enroll:smb-nurture", "enroll:smb-webinar-followup", "engagement", "report"]);
+    expect(targetsFor(leadEvent("lead.captured", "smb"))).toEqual(["enroll:smb-nurture", "enroll:smb-webinar-followup", "engagement", "follow-up", "report"]);
     expect(targetsFor(leadEvent("lead.qualified"))).toEqual(["handoff", "exit", "report"]);
     expect(targetsFor(leadEvent("lead.closed"))).toEqual(["feedback", "exit", "report"]);
     expect(targetsFor(leadEvent("lead.unsubscribed"))).toEqual(["exit", "report"]);

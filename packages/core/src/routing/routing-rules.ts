@@ -52,7 +52,7 @@ export type EventEnvelope<Detail = Record<string, unknown>> = Omit<z.infer<typeo
   detail: Detail;
 };
 
-export type HandlerTarget = "engagement" | "handoff" | "feedback" | "exit" | "report";
+export type HandlerTarget = "engagement" | "handoff" | "feedback" | "exit" | "report" | "follow-up";
 
 /** Routes a segment's leads into one of its sequences. */
 export interface EnrollRule {
@@ -111,6 +111,13 @@ export function handlerRules(): HandlerRule[] {
     // A lead is scored when it arrives or changes, so fit alone can qualify it (same function).
     { name: "score", target: "engagement", pattern: leadloop("lead.captured", "lead.updated", "lead.recycled") },
     { name: "handoff", target: "handoff", pattern: leadloop("lead.qualified") },
+    // A form's follow-up email: on each submission, or on confirmation for a double opt-in form.
+    { name: "follow-up", target: "follow-up", pattern: leadloop("lead.captured") },
+    {
+      name: "follow-up-confirmed",
+      target: "follow-up",
+      pattern: { source: [BUS_SOURCE], "detail-type": ["lead.updated"], detail: { reason: ["confirmed"] } },
+    },
     { name: "feedback", target: "feedback", pattern: leadloop("lead.closed") },
     // Every event a sequence may exit on; each enrollment then checks its own sequence's exitOn.
     { name: "exit", target: "exit", pattern: leadloop(...ExitEvent.options) },

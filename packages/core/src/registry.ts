@@ -11,6 +11,7 @@ import { republishPending } from "./capture";
 import { handleEngagementEvent } from "./engagement/engagement-handler";
 import { republishQualifications } from "./engagement/record-behaviour";
 import type { LeadRecordStore } from "./data-ops/lead-records";
+import { dueLag } from "./due-index";
 import { republishEvents } from "./events-outbox";
 import { settleConfirmations } from "./nurture/confirmation";
 import { enrollLead, exitEnrollments, type NurtureDeps } from "./nurture/enroll";
@@ -73,6 +74,11 @@ export interface JobEntry<P extends PortName = PortName> extends EntryBase<P> {
    * local clock runs it again at once, while in AWS the next scheduled run takes the rest.
    */
   run(ports: Pick<RegistryPorts, P>, options: JobRunOptions): Promise<JobRunResult>;
+  /**
+   * For a job that sweeps a due index: how late it is after a run (the age in seconds of the oldest
+   * entry still due, see `dueLag`). The Lambda wiring publishes it as a metric the stage alarms on.
+   */
+  lag?(ports: Pick<RegistryPorts, P>): Promise<number>;
 }
 
 export interface JobRunResult {
@@ -228,6 +234,7 @@ export const JOBS: readonly JobEntry[] = [
       const report = await sweepDueSteps(nurture, withDeadline(options));
       return { worked: report.due, more: report.due >= nurture.settings.batchSize, incomplete: report.failed > 0, report: { ...report } };
     },
+    lag: ({ nurture }) => dueLag(nurture.nurture, (ref) => ref.dueAt, nurture.clock.now().toISOString()),
   }),
   // Claim windows are hours long: five minutes late is on time. A reassignment notifies the next rep.
   job({

@@ -68,12 +68,13 @@ export function MonitoringStack({ stack, app }: StackContext) {
 
   // On-demand tables throttle per table and per index (a hot key, or past the account's limits).
   const table = core.table.cdk.table;
-  const throttles = (metricName: string) => {
+  // Ids are unique per graph: reads and writes share the throttles widget.
+  const throttles = (metricName: string, id: string) => {
     const parts: Record<string, cloudwatch.IMetric> = {
-      t: new cloudwatch.Metric({ namespace: "AWS/DynamoDB", metricName, dimensionsMap: { TableName: table.tableName }, statistic: "Sum", period: five }),
+      [`${id}t`]: new cloudwatch.Metric({ namespace: "AWS/DynamoDB", metricName, dimensionsMap: { TableName: table.tableName }, statistic: "Sum", period: five }),
     };
     TABLE_INDEXES.forEach((index, i) => {
-      parts[`i${i}`] = new cloudwatch.Metric({
+      parts[`${id}i${i}`] = new cloudwatch.Metric({
         namespace: "AWS/DynamoDB",
         metricName,
         dimensionsMap: { TableName: table.tableName, GlobalSecondaryIndexName: index.indexName },
@@ -83,8 +84,8 @@ export function MonitoringStack({ stack, app }: StackContext) {
     });
     return new cloudwatch.MathExpression({ expression: Object.keys(parts).join(" + "), usingMetrics: parts, label: `${metricName} (table and indexes)`, period: five });
   };
-  const readThrottles = throttles("ReadThrottleEvents");
-  const writeThrottles = throttles("WriteThrottleEvents");
+  const readThrottles = throttles("ReadThrottleEvents", "r");
+  const writeThrottles = throttles("WriteThrottleEvents", "w");
   alarm("TableReadThrottles", "DynamoDB throttled reads on the table or an index", readThrottles, 0);
   alarm("TableWriteThrottles", "DynamoDB throttled writes on the table or an index", writeThrottles, 0);
 

@@ -63,6 +63,17 @@ export function Core({ stack, app }: StackContext) {
     reputationMetrics: true,
     suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
   });
+  // The sending domain, verified with Easy DKIM (three CNAMEs) and a custom MAIL FROM (an MX and an
+  // SPF TXT), sending through the configuration set by default. SES shows the records to publish;
+  // the stack outputs the DKIM ones (infra/README.md, "Deliverability").
+  const identity = new ses.EmailIdentity(stack, "SendingDomain", {
+    identity: ses.Identity.domain(settings.sesIdentity),
+    dkimIdentity: ses.DkimIdentity.easyDkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT),
+    mailFromDomain: settings.mailFromDomain,
+    // Bounces still reach SES's own MAIL FROM when the MX is missing, rather than failing sends.
+    mailFromBehaviorOnMxFailure: ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE,
+    configurationSet,
+  });
   const defaultBus = events.EventBus.fromEventBusName(stack, "DefaultBus", "default");
   configurationSet.addEventDestination("ToEventBridge", {
     destination: ses.EventDestination.eventBus(defaultBus),
@@ -104,7 +115,14 @@ export function Core({ stack, app }: StackContext) {
     stack.formatArn({ service: "ses", resource: "configuration-set", resourceName: configurationSet.configurationSetName }),
   ];
 
-  stack.addOutputs({ TableName: table.tableName, EventBusName: bus.eventBusName, ConfigurationSet: configurationSet.configurationSetName });
+  stack.addOutputs({
+    TableName: table.tableName,
+    EventBusName: bus.eventBusName,
+    ConfigurationSet: configurationSet.configurationSetName,
+    SendingDomain: settings.sesIdentity,
+    MailFromDomain: settings.mailFromDomain,
+    ...Object.fromEntries(identity.dkimRecords.map((record, i) => [`DkimRecord${i + 1}`, `${record.name} CNAME ${record.value}`])),
+  });
 
   return {
     settings,
@@ -116,5 +134,6 @@ export function Core({ stack, app }: StackContext) {
     secrets,
     slackSecrets,
     alarmTopic,
+    sesDeadLetters,
   };
 }

@@ -9,8 +9,13 @@ import { z } from "zod";
 export const StageSettings = z.object({
   /** The From of every email, e.g. `Acme <hello@acme.example>`; its identity must be verified in SES. */
   LEADLOOP_SENDER: z.string().min(3),
-  /** The SES identity (domain or address) the sender belongs to; defaults to the sender's domain. */
+  /**
+   * The SES domain identity the stack creates (Easy DKIM, custom MAIL FROM); defaults to the
+   * sender's domain. A domain, not an address: DKIM and MAIL FROM are per domain.
+   */
   LEADLOOP_SES_IDENTITY: z.string().min(3).optional(),
+  /** The custom MAIL FROM domain (bounces return there, SPF aligns there); default `mail.<identity>`. */
+  LEADLOOP_MAIL_FROM_DOMAIN: z.string().min(3).optional(),
   /** A custom domain in front of the API; defaults to the API Gateway URL. */
   LEADLOOP_PUBLIC_URL: z.url().optional(),
   LEADLOOP_UNSUBSCRIBE_MAILTO: z.email().optional(),
@@ -34,7 +39,9 @@ export const StageSettings = z.object({
   /** The `iss` HS256 tokens must carry; unchecked when unset. */
   LEADLOOP_AUTH_ISSUER: z.string().min(1).optional(),
 });
-export type StageSettings = z.infer<typeof StageSettings> & { sesIdentity: string; senderAddress: string };
+export type StageSettings = z.infer<typeof StageSettings> & { sesIdentity: string; mailFromDomain: string; senderAddress: string };
+
+const DOMAIN = /^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
 /** Stages whose data outlives a mistake: the table is retained and deletion-protected. */
 export function isProductionStage(stage: string): boolean {
@@ -61,7 +68,19 @@ export function parseStageSettings(source: Record<string, string | undefined>): 
   const domain = address.split("@")[1];
   const sesIdentity = result.data.LEADLOOP_SES_IDENTITY ?? domain;
   if (!sesIdentity) throw new StageSettingsError(`LEADLOOP_SENDER "${result.data.LEADLOOP_SENDER}" has no address with a domain.`);
-  return { ...result.data, sesIdentity, senderAddress: address };
+  if (!DOMAIN.test(sesIdentity)) {
+    throw new StageSettingsError(
+      `LEADLOOP_SES_IDENTITY "${sesIdentity}" is not a domain: the stack verifies a domain identity (Easy DKIM, MAIL FROM); write the sender's domain, e.g. acme.example.`,
+    );
+  }
+  if (address.split("@")[1] !== sesIdentity && !address.endsWith(`.${sesIdentity}`)) {
+    throw new StageSettingsError(`LEADLOOP_SENDER "${address}" is not at LEADLOOP_SES_IDENTITY "${sesIdentity}": SES sends only from a verified domain; use an address @${sesIdentity}.`);
+  }
+  const mailFromDomain = result.data.LEADLOOP_MAIL_FROM_DOMAIN ?? `mail.${sesIdentity}`;
+  if (!DOMAIN.test(mailFromDomain) || !mailFromDomain.endsWith(`.${sesIdentity}`)) {
+    throw new StageSettingsError(`LEADLOOP_MAIL_FROM_DOMAIN "${mailFromDomain}" must be a subdomain of LEADLOOP_SES_IDENTITY "${sesIdentity}", e.g. mail.${sesIdentity}.`);
+  }
+  return { ...result.data, sesIdentity, mailFromDomain, senderAddress: address };
 }
 
 /** Where the issuer's signing keys are: the configured URL, else the issuer's well-known path. */

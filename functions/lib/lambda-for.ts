@@ -11,6 +11,7 @@ import { DynamoBroadcastStore } from "@leadloop/store/dynamo-broadcast-store";
 import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
 import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
 import { feedbackDeps } from "./feedback-deps";
+import { publishDueLag } from "./job-metrics";
 import { ruleTarget, UnknownRuleError } from "./rule-target";
 import { beginInvocation, type Runtime, useRuntime } from "./runtime";
 import { salesDeps } from "./sales-deps";
@@ -56,6 +57,14 @@ export function lambdaFor(name: string): LambdaHandler {
     beginInvocation(runtime.logger, context);
     const deadline = deadlineOf(context);
     const { worked, report } = await entry.run(ports, deadline === undefined ? {} : { deadline });
+    // A lag that cannot be read must not fail the run that already did its work: the missing
+    // data point is what the lag alarm treats as breaching.
+    if (entry.lag) {
+      await entry.lag(ports).then(
+        (seconds) => publishDueLag(entry.name, seconds),
+        (error: unknown) => runtime.log.warn("due lag not measured", { job: entry.name, error: String(error) }),
+      );
+    }
     // Only a run that did something is worth a line; an idle minute would drown the log.
     if (worked > 0) runtime.log.info(entry.name, { ...report });
     return report;

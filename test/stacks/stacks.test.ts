@@ -56,7 +56,7 @@ beforeAll(async () => {
   core = Template.fromStack(stacks.Core);
   api = Template.fromStack(stacks.ApiStack);
   nurture = Template.fromStack(stacks.NurtureStack);
-  templates = [core.toJSON(), api.toJSON(), nurture.toJSON()] as typeof templates;
+  templates = [core.toJSON(), api.toJSON(), nurture.toJSON(), Template.fromStack(stacks.MonitoringStack).toJSON()] as typeof templates;
   all = Object.assign({}, ...templates.map((t) => t.Resources)) as Resources;
   assemblyDirectory = app.synth().directory;
 }, 180_000);
@@ -472,5 +472,39 @@ describe("production stage, with a Cognito user pool for reps", () => {
       rolesClaim: "cognito:groups",
       audience: "client-123",
     });
+  });
+});
+
+describe("monitoring", () => {
+  const alarms = () => ofType("AWS::CloudWatch::Alarm").map(([, a]) => a.Properties ?? {});
+  it("alarms on SES reputation below SES's review thresholds, API 5xx and p99, throttles and sweeper lag", () => {
+    const byMetric = (name: string) => alarms().filter((a) => a.MetricName === name || JSON.stringify(a.Metrics ?? []).includes(name));
+    expect(byMetric("Reputation.BounceRate")[0]).toMatchObject({ Namespace: "AWS/SES", Threshold: 0.025 });
+    expect(byMetric("Reputation.ComplaintRate")[0]).toMatchObject({ Namespace: "AWS/SES", Threshold: 0.0005 });
+    expect(byMetric("5xx")).toHaveLength(1);
+    expect(byMetric("Latency")[0]).toMatchObject({ ExtendedStatistic: "p99" });
+    expect(byMetric("ReadThrottleEvents")).toHaveLength(1);
+    expect(byMetric("WriteThrottleEvents")).toHaveLength(1);
+    expect(byMetric("DueLagSeconds")[0]).toMatchObject({
+      Namespace: "leadloop",
+      TreatMissingData: "breaching",
+      Dimensions: expect.arrayContaining([{ Name: "job", Value: "sweeper" }, { Name: "stage", Value: "test" }]),
+    });
+  });
+
+  it("draws one dashboard for the stage", () => {
+    const dashboards = ofType("AWS::CloudWatch::Dashboard");
+    expect(dashboards).toHaveLength(1);
+    expect(dashboards[0]?.[1].Properties?.DashboardName).toBe("leadloop-test");
+  });
+
+  it("verifies the sender's domain with Easy DKIM and a custom MAIL FROM, sending through the configuration set", () => {
+    const [, identity] = ofType("AWS::SES::EmailIdentity")[0] ?? [];
+    expect(identity?.Properties).toMatchObject({
+      EmailIdentity: "acme.example",
+      MailFromAttributes: { MailFromDomain: "mail.acme.example" },
+      DkimSigningAttributes: { NextSigningKeyLength: "RSA_2048_BIT" },
+    });
+    expect(ofType("AWS::SES::ConfigurationSet")[0]?.[1].Properties).toMatchObject({ ReputationOptions: { ReputationMetricsEnabled: true } });
   });
 });

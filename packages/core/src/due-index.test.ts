@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type DueIndex, oneAtATimePer, STOP_SWEEP, sweepDueIndex } from "./due-index";
+import { type DueIndex, dueLag, oneAtATimePer, STOP_SWEEP, sweepDueIndex } from "./due-index";
 
 /** An index of `perShard` entries in each of `shards` shards, named `<shard>:<i>`. */
 function index(shards: number, perShard: number, listed: number[] = []): DueIndex<string> {
@@ -117,5 +117,22 @@ describe("oneAtATimePer", () => {
     await Promise.all([run({ lead: "a", n: 1 }), run({ lead: "a", n: 2 }), run({ lead: "b", n: 1 })]);
     expect(log.indexOf("end a1")).toBeLessThan(log.indexOf("start a2"));
     expect(log.indexOf("start b1")).toBeLessThan(log.indexOf("end a1"));
+  });
+});
+
+describe("dueLag", () => {
+  const at = (shards: Record<number, string[]>): DueIndex<string> => ({
+    shards: 3,
+    listDue: async (shard, upTo, limit) => (shards[shard] ?? []).filter((due) => due <= upTo).slice(0, limit),
+  });
+
+  it("is the age in seconds of the oldest due entry across the shards", async () => {
+    const index = at({ 0: ["2026-12-01T10:04:00.000Z"], 2: ["2026-12-01T10:01:30.000Z", "2026-12-01T10:03:00.000Z"] });
+    expect(await dueLag(index, (due) => due, "2026-12-01T10:05:00.000Z")).toBe(210);
+  });
+
+  it("is zero when nothing is due yet", async () => {
+    const index = at({ 1: ["2026-12-01T11:00:00.000Z"] });
+    expect(await dueLag(index, (due) => due, "2026-12-01T10:05:00.000Z")).toBe(0);
   });
 });

@@ -145,3 +145,19 @@ export function oneAtATimePer<Ref, R>(keyOf: (ref: Ref) => string, run: (ref: Re
     return done;
   };
 }
+
+/**
+ * How late the sweep is: the age in seconds of the oldest entry due at or before `upTo` across the
+ * shards (0 when nothing is due). Entries are read one per shard, oldest first, so it costs one
+ * query per shard whatever the backlog. An operator alarms on it: a sweeper that is failing,
+ * throttled or outpaced shows here long before a lead notices a late email.
+ */
+export async function dueLag<Ref>(index: DueIndex<Ref>, dueAtOf: (ref: Ref) => string, upTo: string): Promise<number> {
+  const now = Date.parse(upTo);
+  let oldest = now;
+  for (let shard = 0; shard < index.shards; shard++) {
+    const [first] = await index.listDue(shard, upTo, 1);
+    if (first !== undefined) oldest = Math.min(oldest, Date.parse(dueAtOf(first)));
+  }
+  return Math.max(0, Math.round((now - oldest) / 1000));
+}

@@ -12,6 +12,7 @@ import { republishPending } from "./capture";
 import { handleEngagementEvent } from "./engagement/engagement-handler";
 import { republishQualifications } from "./engagement/record-behaviour";
 import type { LeadRecordStore } from "./data-ops/lead-records";
+import { dueLag } from "./due-index";
 import { republishEvents } from "./events-outbox";
 import { settleConfirmations } from "./nurture/confirmation";
 import { enrollLead, exitEnrollments, type NurtureDeps } from "./nurture/enroll";
@@ -77,6 +78,11 @@ export interface JobEntry<P extends PortName = PortName> extends EntryBase<P> {
    * local clock runs it again at once, while in AWS the next scheduled run takes the rest.
    */
   run(ports: Pick<RegistryPorts, P>, options: JobRunOptions): Promise<JobRunResult>;
+  /**
+   * For a job that sweeps a due index: how late it is after a run (the age in seconds of the oldest
+   * entry still due, see `dueLag`). The Lambda wiring publishes it as a metric the stage alarms on.
+   */
+  lag?(ports: Pick<RegistryPorts, P>): Promise<number>;
 }
 
 export interface JobRunResult {
@@ -254,6 +260,7 @@ export const JOBS: readonly JobEntry[] = [
       const report = await sweepDueSteps(nurture, withDeadline(options));
       return { worked: report.due, more: report.due >= nurture.settings.batchSize, incomplete: report.failed > 0, report: { ...report } };
     },
+    lag: ({ nurture }) => dueLag(nurture.nurture, (ref) => ref.dueAt, nurture.clock.now().toISOString()),
   }),
   // One job for every broadcast: queues each audience page by page when its time comes, then
   // sends to the recipients due, each claimed first. After the nurture sweep, so a lead's

@@ -5,43 +5,26 @@
  * costs one query per day of the period plus the reviews it returns (deals, not leads).
  */
 import * as z from "zod";
-import { NotFoundError, ValidationError } from "../errors";
+import { NotFoundError } from "../errors";
 import type { LeadStore } from "../ports";
-import { daysBetween, MAX_REPORT_DAYS } from "../reports/funnel-report";
+import { daysBetween, IsoDay, LowerCaseFilter, parseReportQuery, reportQuery } from "../reports/report-query";
 import type { ReportStore } from "../reports/report-store";
 import { type DealReview, QUALITY_VERDICTS, type QualityFlag, type QualityVerdict, reviewStageHours } from "./deal-review";
 import type { LeadQualityStore } from "./lead-quality";
 
-const IsoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date written YYYY-MM-DD").refine((day) => {
-  const date = new Date(`${day}T00:00:00Z`);
-  return Number.isFinite(date.getTime()) && date.toISOString().startsWith(day);
-}, "is not a calendar date");
-const Filter = z.string().trim().toLowerCase().min(1).max(200).optional();
 
-export const ReviewQuery = z
-  .object({
-    from: IsoDay,
-    to: IsoDay,
-    segment: Filter,
-    source: Filter,
-    campaign: Filter,
-    outcome: z.enum(["won", "lost", "disqualified", "not-now"], { message: "must be won, lost, disqualified or not-now" }).optional(),
-  })
-  .superRefine((q, ctx) => {
-    if (q.from > q.to) ctx.addIssue({ code: "custom", path: ["from"], message: `must not be after to (${q.to})` });
-    else if (daysBetween(q.from, q.to).length > MAX_REPORT_DAYS) ctx.addIssue({ code: "custom", path: ["to"], message: `must be at most ${MAX_REPORT_DAYS} days after from` });
-  });
+export const ReviewQuery = reportQuery({
+  from: IsoDay,
+  to: IsoDay,
+  segment: LowerCaseFilter,
+  source: LowerCaseFilter,
+  campaign: LowerCaseFilter,
+  outcome: z.enum(["won", "lost", "disqualified", "not-now"], { message: "must be won, lost, disqualified or not-now" }).optional(),
+});
 export type ReviewQuery = z.infer<typeof ReviewQuery>;
 
 export function parseReviewQuery(input: Record<string, unknown>): ReviewQuery {
-  const result = ReviewQuery.safeParse(input);
-  if (result.success) return result.data;
-  const issues = new Map<string, string>();
-  for (const issue of result.error.issues) {
-    const field = String(issue.path[0] ?? "query");
-    if (!issues.has(field)) issues.set(field, issue.message);
-  }
-  throw new ValidationError([...issues].map(([field, message]) => ({ field, message })));
+  return parseReportQuery(ReviewQuery, input);
 }
 
 export type ReviewEntry = DealReview & { quality?: QualityFlag; stageHours: ReturnType<typeof reviewStageHours> };

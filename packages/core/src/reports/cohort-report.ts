@@ -6,53 +6,31 @@
  * never a lead, so its cost does not grow with the number of leads.
  */
 import * as z from "zod";
-import { ValidationError } from "../errors";
 import { COHORT_DIMENSIONS, COHORT_DURATIONS, COHORT_STAGES, type CohortDimension, type CohortDuration, type CohortStage, cohortCounter } from "./cohort";
-import { daysBetween, MAX_REPORT_DAYS, rate } from "./funnel-report";
+import { rate } from "./funnel-report";
+import { daysBetween, IsoDay, LowerCaseFilter, parseReportQuery, reportQuery } from "./report-query";
 import type { CohortRow } from "./report-aggregates";
 import type { ReportStore } from "./report-store";
 import { emptyHistogram, HISTOGRAM_BUCKETS, medianHours } from "./stage-histogram";
 
-const IsoDay = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date written YYYY-MM-DD")
-  .refine((day) => {
-    const date = new Date(`${day}T00:00:00Z`);
-    return Number.isFinite(date.getTime()) && date.toISOString().startsWith(day);
-  }, "is not a calendar date");
-const Filter = z.string().trim().toLowerCase().min(1).max(200).optional();
 
-export const CohortQuery = z
-  .object({
-    from: IsoDay,
-    to: IsoDay,
-    grain: z.enum(["week", "month"], { message: "must be week or month" }).default("week"),
-    segment: Filter,
-    formId: Filter,
-    source: Filter,
-    medium: Filter,
-    campaign: Filter,
-    team: Filter,
-    rep: Filter,
-  })
-  .superRefine((q, ctx) => {
-    if (q.from > q.to) ctx.addIssue({ code: "custom", path: ["from"], message: `must not be after to (${q.to})` });
-    else if (daysBetween(q.from, q.to).length > MAX_REPORT_DAYS) {
-      ctx.addIssue({ code: "custom", path: ["to"], message: `must be at most ${MAX_REPORT_DAYS} days after from` });
-    }
-  });
+export const CohortQuery = reportQuery({
+  from: IsoDay,
+  to: IsoDay,
+  grain: z.enum(["week", "month"], { message: "must be week or month" }).default("week"),
+  segment: LowerCaseFilter,
+  formId: LowerCaseFilter,
+  source: LowerCaseFilter,
+  medium: LowerCaseFilter,
+  campaign: LowerCaseFilter,
+  team: LowerCaseFilter,
+  rep: LowerCaseFilter,
+});
 export type CohortQuery = z.infer<typeof CohortQuery>;
 
 /** Parses URL parameters (`form` is accepted for `formId`); ValidationError names each bad one. */
 export function parseCohortQuery(input: Record<string, unknown>): CohortQuery {
-  const result = CohortQuery.safeParse(input);
-  if (result.success) return result.data;
-  const issues = new Map<string, string>();
-  for (const issue of result.error.issues) {
-    const field = String(issue.path[0] ?? "query");
-    if (!issues.has(field)) issues.set(field, issue.message);
-  }
-  throw new ValidationError([...issues].map(([field, message]) => ({ field, message })));
+  return parseReportQuery(CohortQuery, input);
 }
 
 export interface CohortStageFigure {

@@ -3,9 +3,9 @@
  * every day in the period, never a lead), sums them and derives rates and medians. Its cost grows
  * with days × shards × dimension combinations, not with the number of leads.
  */
+import type * as z from "zod";
 import { BROADCAST_SEQUENCE_ID } from "../broadcasts/broadcast-sequence-id";
-import { z } from "zod";
-import { ValidationError } from "../errors";
+import { daysBetween, Filter, IsoDay, parseReportQuery, reportQuery } from "./report-query";
 import {
   type AggregateRow,
   EMAIL_COUNTERS,
@@ -19,57 +19,22 @@ import {
 import type { ReportStore } from "./report-store";
 import { emptyHistogram, HISTOGRAM_BUCKETS, type Histogram, medianHours } from "./stage-histogram";
 
-/** The longest period one report covers: a year of days × shards stays a quick read. */
-export const MAX_REPORT_DAYS = 366;
+// Kept here too: callers read the period rules from the funnel module.
+export { daysBetween, MAX_REPORT_DAYS } from "./report-query";
 
-const IsoDay = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date written YYYY-MM-DD")
-  .refine((day) => {
-    const date = new Date(`${day}T00:00:00Z`);
-    return Number.isFinite(date.getTime()) && date.toISOString().startsWith(day);
-  }, "is not a calendar date");
-
-const Filter = z.string().trim().min(1).max(200).optional();
-
-export const FunnelQuery = z
-  .object({
-    from: IsoDay,
-    to: IsoDay,
-    segment: Filter,
-    source: Filter,
-    form: Filter,
-    sequence: Filter,
-  })
-  .superRefine((q, ctx) => {
-    if (q.from > q.to) ctx.addIssue({ code: "custom", path: ["from"], message: `must not be after to (${q.to})` });
-    else if (daysBetween(q.from, q.to).length > MAX_REPORT_DAYS) {
-      ctx.addIssue({ code: "custom", path: ["to"], message: `must be at most ${MAX_REPORT_DAYS} days after from` });
-    }
-  });
+export const FunnelQuery = reportQuery({
+  from: IsoDay,
+  to: IsoDay,
+  segment: Filter,
+  source: Filter,
+  form: Filter,
+  sequence: Filter,
+});
 export type FunnelQuery = z.infer<typeof FunnelQuery>;
 
 /** Parses a report query (e.g. from URL parameters); ValidationError names each bad parameter. */
 export function parseFunnelQuery(input: Record<string, unknown>): FunnelQuery {
-  const result = FunnelQuery.safeParse(input);
-  if (result.success) return result.data;
-  // One complaint per parameter: the first says what to fix.
-  const issues = new Map<string, string>();
-  for (const issue of result.error.issues) {
-    const field = String(issue.path[0] ?? "query");
-    if (!issues.has(field)) issues.set(field, issue.message);
-  }
-  throw new ValidationError([...issues].map(([field, message]) => ({ field, message })));
-}
-
-/** Every UTC day from `from` to `to`, both included. */
-export function daysBetween(from: string, to: string): string[] {
-  const days: string[] = [];
-  const end = Date.parse(`${to}T00:00:00Z`);
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= end && days.length <= MAX_REPORT_DAYS + 1; t += 86_400_000) {
-    days.push(new Date(t).toISOString().slice(0, 10));
-  }
-  return days;
+  return parseReportQuery(FunnelQuery, input);
 }
 
 export interface StageFigure {

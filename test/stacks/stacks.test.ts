@@ -467,6 +467,8 @@ describe("production stage, with a Cognito user pool for reps", () => {
     const { variables: plain, bound } = deployedEnvironment(variables, prod[1]!, prod);
     expect(bound).toContain(AUTH_SECRET_NAME);
     expect(runtimeAuthSettings(plain, NO_AUTH_SECRET)).toEqual({
+      // The issuer leadloop's own HS256 tokens carry (required of every token; unused here, as HS256 is off).
+      issuer: "leadloop",
       jwksUrl: `${ISSUER}/.well-known/jwks.json`,
       oidcIssuer: ISSUER,
       rolesClaim: "cognito:groups",

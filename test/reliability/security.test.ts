@@ -41,6 +41,7 @@ const ALLOWED: [RegExp, Role[]][] = [
   [/^GET \/v1\/leads\/\{id\}$/, ["rep", "marketing", "admin"]],
   [/^GET \/v1\/reports\//, ["marketing", "admin"]],
   [/^(GET \/v1\/preview\/|POST \/v1\/preview\/|GET \/v1\/journeys$)/, ["marketing", "admin"]],
+  [/^(GET|POST) \/v1\/broadcasts/, ["marketing", "admin"]],
   [/^POST \/v1\/customers\/\{id\}\/purchases$/, ["integration", "admin"]],
   [/^GET \/v1\/customers\/\{id\}\/points$/, ["integration", "admin", "marketing"]],
   [/^POST \/v1\/forms\/\{formId\}\/imports$/, ["admin"]],

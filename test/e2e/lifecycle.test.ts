@@ -86,7 +86,7 @@ function assignedRep(leadId: string): string {
 }
 
 describe("not now means not now", () => {
-  it("keeps a not-now lead with marketing until its recycle date, then re-qualifies it only on new engagement", { timeout: 120_000 }, async () => {
+  it("keeps a not-now lead with marketing until its recycle date, then re-qualifies it only on new engagement", { timeout: 300_000 }, async () => {
     // A VP (and team lead) at a 1,500-person company: fit alone (65) clears every threshold.
     const company = `Engines ${run}`;
     const { leadId, token } = await capture(

@@ -70,7 +70,7 @@ describe("nurture on the local stack", () => {
 
     const [first, ...rest] = await advanceUntil(address, 1);
     expect(rest).toEqual([]);
-    expect(first?.subject).toBe("Ada, your Acme Analytics demo");
+    expect(first?.subject).toBe("Ada, welcome to Acme Analytics");
     expect(first?.sequenceId).toBe("enterprise-nurture");
     expect(first?.stepId).toBe("welcome");
     expect(first?.headers["List-Unsubscribe-Post"]).toBe("List-Unsubscribe=One-Click");

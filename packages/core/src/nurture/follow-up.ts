@@ -12,8 +12,7 @@ import type { FollowUp } from "../config/schema";
 import type { Lead } from "../lead";
 import { awaitsConfirmation } from "../lifecycle";
 import { MailRejectedError } from "../ports";
-import { renderTemplate } from "../templating";
-import { unsubscribeHeaders, unsubscribeUrl } from "./email-links";
+import { composeEmail } from "./compose-email";
 import { LEAD_NOT_YET_STORED_GRACE_MS, LeadNotYetStoredError, type NurtureDeps } from "./enroll";
 
 export type FollowUpResult =
@@ -50,26 +49,20 @@ export async function sendFollowUp(deps: NurtureDeps, trigger: FollowUpTrigger):
 
   const messageId = followUpMessageId(trigger.formId, trigger.submission);
   if (await deps.nurture.getMessage(lead.id, messageId)) return { sent: false, reason: "already-sent" };
-  const template = deps.config.templates[followUp.template];
-  if (!template) return { sent: false, reason: `template-missing:${followUp.template}` };
-
   const now = deps.clock.now();
   const at = now.toISOString();
-  const unsubscribe = unsubscribeUrl(deps.settings, deps.signer, lead.id, now);
-  const rendered = renderTemplate(template, followUp.subject, {
-    lead: { ...lead.profile, email: lead.email, id: lead.id, segment: lead.segment, stage: lead.stage },
-    unsubscribe_url: unsubscribe,
-    form: { id: trigger.formId, name: form?.name },
-  });
+  // The same composition the preview shows, so what a marketer sees is what is sent.
+  const email = composeEmail(deps, lead, { template: followUp.template, subject: followUp.subject, vars: { form: { id: trigger.formId, name: form?.name } } }, now);
+  if (!email) return { sent: false, reason: `template-missing:${followUp.template}` };
   let providerMessageId: string;
   try {
     ({ messageId: providerMessageId } = await deps.mailer.send({
-      to: lead.email,
-      from: deps.settings.from,
-      subject: rendered.subject,
-      html: rendered.html,
-      text: rendered.text,
-      headers: unsubscribeHeaders(deps.settings, unsubscribe),
+      to: email.to,
+      from: email.from,
+      subject: email.subject,
+      html: email.html,
+      text: email.text,
+      headers: email.headers,
       tags: { lead: lead.id, kind: "follow-up", form: trigger.formId, message: messageId },
     }));
   } catch (error) {

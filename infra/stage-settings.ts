@@ -4,7 +4,7 @@
  * public URL when a custom domain fronts the API, where alarms go, and which OpenID Connect issuer
  * the API trusts for bearer tokens. Parsed once, failing with the variable's name.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const StageSettings = z.object({
   /** The From of every email, e.g. `Acme <hello@acme.example>`; its identity must be verified in SES. */

@@ -5,7 +5,7 @@
  * names the variable, instead of failing on the first lead.
  */
 import { MIN_LEAD_ID_KEY_LENGTH } from "@leadloop/core/lead-id";
-import { z } from "zod";
+import * as z from "zod";
 
 const optionalNumber = z.coerce.number().positive().optional();
 

@@ -5,7 +5,7 @@
  * is looked up in the same list the stacks deployed (allRules on the config snapshot).
  */
 import { allRules, EventEnvelope, type RoutingRule } from "@leadloop/core/routing/routing-rules";
-import { z } from "zod";
+import * as z from "zod";
 import { beginInvocation, type Runtime, useRuntime } from "./runtime";
 
 export const RuleTargetInput = z.object({ rule: z.string().min(1), event: EventEnvelope });

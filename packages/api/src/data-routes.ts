@@ -12,7 +12,7 @@ import {
   UnauthenticatedError,
 } from "@leadloop/core";
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { AppDeps } from "./app";
 import type { Authenticate } from "./auth/bearer";
 import { type AuthEnv, requireAuth } from "./auth/middleware";

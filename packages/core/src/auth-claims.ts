@@ -3,7 +3,7 @@
  * a bearer token; the adapter that verifies it (packages/api/src/auth) turns its claims into a
  * Principal here, so the rules for roles live in one pure place.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { normaliseEmail } from "./lead";
 
 /** `integration` is a shop or CRM posting purchases, not a person. */

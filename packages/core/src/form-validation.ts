@@ -2,7 +2,7 @@
  * Turns a raw form submission into a clean profile, by the form's own field list in config.
  * Every problem names its field and says what to send instead; nothing unknown is stored.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Form, FormField } from "./config/schema";
 import { type FieldIssue, ValidationError } from "./errors";
 import type { Profile } from "./lead";

@@ -3,7 +3,7 @@
  * disagree. `io: "input"` describes what a marketer writes (defaults make keys optional), not
  * what the loader produces.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { BroadcastFile, FormsFile, RewardsFile, ScoringFile, SegmentsFile, SequenceFile, TeamsFile } from "./schema";
 
 const FILES = {

@@ -3,7 +3,7 @@
  * validation (config:check), for the JSON Schemas editors use, and for the TypeScript types the
  * engines consume. Descriptions become editor hover text, so they are written for marketers.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** ISO 8601 duration such as `P3D`, `PT4H`, `P1W` or `P1DT12H`. */
 export const IsoDuration = z

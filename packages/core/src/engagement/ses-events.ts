@@ -4,7 +4,7 @@
  * the score; a permanent bounce or a complaint suppresses the address at once and ends every
  * running enrollment. Redelivering an event changes nothing: its activity is keyed by the event.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { NurtureStore, SuppressionReason } from "../ports";
 import type { EventEnvelope } from "../routing/routing-rules";
 import { type EngagementDeps, recordBehaviour } from "./record-behaviour";

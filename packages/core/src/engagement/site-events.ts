@@ -3,7 +3,7 @@
  * downloads, webinar attendance), naming the lead only by the signed token it got at capture.
  * A forged, altered or expired token is refused before anything is read or stored.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { type FieldIssue, NotFoundError, ValidationError } from "../errors";
 import type { TokenSigner } from "../tokens";
 import { PublishError, StoreUnavailableError } from "../ports";

@@ -2,7 +2,7 @@
  * Settings of the nurture engine that come from the deployment, not from marketers: where links
  * point, who sends, how fast. Parsed once at start-up by the entry point.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const NurtureSettings = z.object({
   /** Base URL of the public API, for unsubscribe and confirmation links. */

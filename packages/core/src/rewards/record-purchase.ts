@@ -4,7 +4,7 @@
  * more and answers what the first did; the balance is always the sum of unexpired entries, and
  * the account's version lets exactly one writer announce each tier change.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { LeadloopConfig, Rewards } from "../config/schema";
 import { addDuration } from "../duration";
 import { type FieldIssue, ValidationError } from "../errors";

@@ -4,7 +4,7 @@
  * local and cloud routing cannot drift. Rule names are stable across deploys: renaming one makes
  * CloudFormation replace the rule.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ExitEvent, type LeadloopConfig } from "../config/schema";
 import { type EventPattern, validatePattern } from "./pattern-matcher";
 

@@ -4,7 +4,7 @@
  * simulator with no options at all and change only what they know better.
  */
 import { EmailRatesFile } from "./email-rates";
-import { z } from "zod";
+import * as z from "zod";
 
 /** Kinds of synthetic people; `segmentMix` weighs them. Segments come from the config's own rules. */
 export const PersonaKind = z.enum(["executive", "manager", "practitioner", "freelancer", "student"]);

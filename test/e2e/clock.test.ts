@@ -126,7 +126,8 @@ describe("a clock advance", () => {
       // The pricing step needs a click, which nobody made.
       expect(steps).toEqual(["welcome", "quick-start", "customer-story"]);
       console.log(`P30D advance: ${elapsed} ms, ${moments} due moments`);
-      expect(elapsed).toBeLessThan(20_000);
+      // It jumps from one due moment to the next (a handful), not through 43,200 one-minute steps.
+      expect(moments).toBeLessThan(50);
     } finally {
       await stack.stop();
     }

@@ -357,8 +357,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         let failedRuns = 0;
         let retrySteps = 0;
         let lastFailed: JobEntry[] = [];
-        // Failed runs are tried again a step later at most this often in a row, then left to the next due moment.
+        // Failed runs are tried again a step later, then at growing intervals (as a cron run keeps
+        // coming in AWS), never left to the end of the advance: what they left is due now.
         let againStreak = 0;
+        const againAfter = () => stepMs * 2 ** Math.max(0, Math.min(6, againStreak - 2));
         try {
           lastFailed = await runDueNow();
           failedRuns += lastFailed.length;
@@ -367,8 +369,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             const indexed = (await nextDueAt(client, tableName, clock.now()))?.getTime();
             // A run that failed left its work due at or before now: run those jobs again a step
             // later, as their next cron run would, not at the end of the advance (past the window).
-            const again = lastFailed.length > 0 && againStreak < 3 && (indexed === undefined || indexed > now + stepMs);
-            const due = again ? now + stepMs : indexed;
+            const again = lastFailed.length > 0 && (indexed === undefined || indexed > now + againAfter());
+            const due = again ? now + againAfter() : indexed;
             const retry = bus.nextRetryAt()?.getTime();
             // A bus retry needs no job run, only its delivery: take it at its own time.
             if (retry !== undefined && retry < endAt() && (due === undefined || retry < Math.max(due, now + stepMs))) {

@@ -141,7 +141,9 @@ export function previewEmail(deps: ComposeDeps, itemId: string, lead: Composable
     const broadcast = broadcasts(deps.config).find((b) => b.id === item.id.slice("broadcast:".length));
     if (broadcast) email = composeBroadcastEmail(deps, shown, broadcast, now);
   } else {
-    email = composeEmail(deps, shown, { template: item.template, subject: item.subject, vars: { form: { id: item.id.slice("follow-up:".length) } } }, now);
+    const formId = item.id.slice("follow-up:".length);
+    // The variables the follow-up sender gives its template (follow-up.ts), the form's name included.
+    email = composeEmail(deps, shown, { template: item.template, subject: item.subject, vars: { form: { id: formId, name: deps.config.forms[formId]?.name } } }, now);
   }
   if (!email) {
     throw new NotFoundError(`The email "${itemId}" names the template "${item.template}", which is not under config/templates; npm run config:check shows where.`);

@@ -14,8 +14,11 @@ import { demoLead, post, startTestStack } from "./local-stack";
 
 interface DevEmail {
   to?: string;
+  from: string;
   subject: string;
+  html: string;
   text: string;
+  headers: Record<string, string>;
 }
 
 const run = Math.random().toString(36).slice(2, 8);
@@ -119,6 +122,22 @@ describe("broadcasts", () => {
       expect(got[0]?.text).toContain("/v1/unsubscribe?token=");
     }
     for (const address of [unconfirmed, leaving, demo]) expect(await newsletters(address), address).toHaveLength(0);
+
+    // What /preview shows for a subscriber is the email that subscriber got (bar the unsubscribe
+    // token, which a preview signs for no lead): the sender and the preview compose it one way.
+    const [received] = await newsletters(confirmed[0]!);
+    const leadId = (await stack.store.getLeadByEmail(confirmed[0]!))!.id;
+    const preview = await api(`/v1/preview/email?item=${encodeURIComponent(`broadcast:${BROADCAST}`)}&leadId=${leadId}`);
+    expect(preview.status).toBe(200);
+    const shown = ((await preview.json()) as { email: Omit<DevEmail, "to"> & { to: string } }).email;
+    const withoutTokens = (s: string) => s.replace(/token(=|%3D)[A-Za-z0-9._~%-]+/g, "token=…");
+    expect(shown.subject).toBe(received!.subject);
+    expect(shown.from).toBe(received!.from);
+    expect(shown.to).toBe(confirmed[0]);
+    expect(withoutTokens(shown.html)).toBe(withoutTokens(received!.html));
+    expect(withoutTokens(shown.text)).toBe(withoutTokens(received!.text));
+    expect(shown.text).toContain("Newsletter: January 2027");
+    expect(withoutTokens(shown.headers["List-Unsubscribe"]!)).toBe(withoutTokens(received!.headers["List-Unsubscribe"]!));
 
     const progress = (await (await api(`/v1/broadcasts/${BROADCAST}`)).json()) as BroadcastProgress;
     expect(progress).toMatchObject({ status: "queued", sent: counted.recipients, remaining: 0 });

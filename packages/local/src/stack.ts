@@ -74,6 +74,11 @@ export interface LocalStackOptions {
   /** Use an already running DynamoDB Local / SES emulator instead of starting one. */
   dynamoEndpoint?: string;
   sesEndpoint?: string;
+  /**
+   * Port of the SES emulator the stack starts (its viewer's address); default a free one.
+   * `npm start` fixes it (PORT + 5) so the viewer's URL survives a restart.
+   */
+  sesPort?: number;
   tableName?: string;
   configDir?: string;
   rateLimit?: RateLimit;
@@ -221,7 +226,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     let sesEndpoint = options.sesEndpoint;
     if (!sesEndpoint) {
-      const ses = await startSesLocal({});
+      const ses = await startSesLocal({
+        ...(options.sesPort !== undefined ? { port: options.sesPort, portSetting: "LEADLOOP_SES_PORT" } : {}),
+        // Kept with the data: a restart still lists (in /dev/emails and the viewer) what was sent.
+        ...(options.dataDir ? { storeFile: join(options.dataDir, "ses-emails.jsonl") } : {}),
+      });
       stops.push(ses.stop);
       sesEndpoint = ses.endpoint;
     }

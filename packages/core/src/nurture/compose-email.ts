@@ -1,7 +1,8 @@
 /**
- * composeStepEmail: the one place a sequence step becomes an email. The sweeper sends what this
- * returns and the preview shows it, so what a marketer sees before shipping is what a lead gets:
- * the same subject, From, HTML, text and the RFC 8058 headers a mailbox reads.
+ * composeStepEmail and composeBroadcastEmail: the one place a sequence step or a broadcast becomes
+ * an email. The sweeper and the broadcast sender send what these return and the preview shows it,
+ * so what a marketer sees before shipping is what a lead gets: the same subject, From, HTML, text
+ * and the RFC 8058 headers a mailbox reads.
  */
 import type { Sequence, Step } from "../config/schema";
 import type { Lead } from "../lead";
@@ -55,6 +56,24 @@ export function composeStepEmail(deps: ComposeDeps, lead: ComposableLead, sequen
     deps,
     lead,
     { template: step.template, subject: step.subject, vars: { sequence: { id: sequence.id, name: sequence.name }, step: { id: step.id } } },
+    now,
+  );
+}
+
+/** What a broadcast's email needs of it (its config entry, or the preview's reading of one). */
+export interface ComposableBroadcast {
+  id: string;
+  name?: string | undefined;
+  template: string;
+  subject: string;
+}
+
+/** A broadcast's email for a lead; undefined when its template is not in the config. */
+export function composeBroadcastEmail(deps: ComposeDeps, lead: ComposableLead, broadcast: ComposableBroadcast, now: Date): ComposedEmail | undefined {
+  return composeEmail(
+    deps,
+    lead,
+    { template: broadcast.template, subject: broadcast.subject, vars: { broadcast: { id: broadcast.id, name: broadcast.name } } },
     now,
   );
 }

@@ -13,7 +13,7 @@ import type { Lead } from "../lead";
 import { stageAtCapture } from "../lifecycle";
 import type { Clock, Mailer } from "../ports";
 import { assignSegment } from "../segmentation";
-import { type ComposableLead, type ComposeDeps, type ComposedEmail, composeEmail, composeStepEmail } from "./compose-email";
+import { type ComposableLead, type ComposeDeps, type ComposedEmail, composeBroadcastEmail, composeEmail, composeStepEmail } from "./compose-email";
 
 export type PreviewKind = "step" | "follow-up" | "broadcast";
 
@@ -137,9 +137,13 @@ export function previewEmail(deps: ComposeDeps, itemId: string, lead: Composable
     const sequence = deps.config.sequences.find((s) => s.id === sequenceId);
     const step = sequence?.steps.find((s) => s.id === stepId);
     if (sequence && step) email = composeStepEmail(deps, shown, sequence, step, now);
+  } else if (item.kind === "broadcast") {
+    const broadcast = broadcasts(deps.config).find((b) => b.id === item.id.slice("broadcast:".length));
+    if (broadcast) email = composeBroadcastEmail(deps, shown, broadcast, now);
   } else {
-    const vars = item.kind === "follow-up" ? { form: { id: item.id.slice("follow-up:".length) } } : { broadcast: { id: item.id.slice("broadcast:".length) } };
-    email = composeEmail(deps, shown, { template: item.template, subject: item.subject, vars }, now);
+    const formId = item.id.slice("follow-up:".length);
+    // The variables the follow-up sender gives its template (follow-up.ts), the form's name included.
+    email = composeEmail(deps, shown, { template: item.template, subject: item.subject, vars: { form: { id: formId, name: deps.config.forms[formId]?.name } } }, now);
   }
   if (!email) {
     throw new NotFoundError(`The email "${itemId}" names the template "${item.template}", which is not under config/templates; npm run config:check shows where.`);

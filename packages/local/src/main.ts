@@ -17,11 +17,14 @@ if (sesPort !== undefined && !(Number.isInteger(sesPort) && sesPort > 0 && sesPo
   process.exit(1);
 }
 
+const configDir = process.env.LEADLOOP_CONFIG_DIR ?? "config";
 const stack = await startLocalStack({
   port,
   dataDir,
   ...(sesPort !== undefined ? { sesPort } : {}),
-  configDir: process.env.LEADLOOP_CONFIG_DIR ?? "config",
+  configDir,
+  // An edit under config/ is checked as config:check would and swapped in while running.
+  watchConfig: true,
   logLevel: (process.env.LEADLOOP_LOG_LEVEL as "info" | "warn" | "error" | undefined) ?? "info",
   // e.g. LEADLOOP_CLOCK_START=2026-12-04T22:00:00Z npm start: try Friday night whatever the hour.
   ...(process.env.LEADLOOP_CLOCK_START ? { clockStartAt: process.env.LEADLOOP_CLOCK_START } : {}),
@@ -42,6 +45,7 @@ leadloop local stack is running
   Email viewer   ${stack.sesEndpoint}/   (the SES emulator's page; kept across restarts)
   Clock          POST ${stack.url}/dev/clock/advance  {"by":"P2D"}   (now ${stack.clock.now().toISOString()})
   Dead letters   ${stack.url}/dev/dead-letters   (replay them: npm run redrive)
+  Config         ${configDir}/ is watched: a valid edit is swapped in, a broken one is reported here (version ${stack.configStatus().version}, ${stack.url}/dev/config)
   Health         ${stack.url}/health
   DynamoDB Local ${stack.dynamoEndpoint}  (table ${stack.tableName}, data in ${dataDir}/)
 

@@ -87,7 +87,7 @@ function aggregate(leads: number, seed: number): Map<string, { key: { pk: string
       if (!plan) continue;
       state = plan.state;
       for (const increment of plan.increments) {
-        const key = aggregateKey(increment, Math.floor(r() * (increment.kind === "cohort" ? COHORT_SHARDS : REPORT_SHARDS)));
+        const key = aggregateKey(increment, Math.floor(r() * (increment.kind === "cohort" || increment.kind === "cohort-value" ? COHORT_SHARDS : REPORT_SHARDS)));
         const id = `${key.pk}|${key.sk}`;
         const item = items.get(id) ?? { key, increment, add: new Map<string, number>() };
         for (const [name, value] of Object.entries(increment.add)) item.add.set(name, (item.add.get(name) ?? 0) + value);
@@ -114,7 +114,7 @@ try {
           ...key,
           kind: increment.kind,
           day: increment.day,
-          ...increment.dims,
+          ...(increment.kind === "cohort-value" ? { dimension: increment.dimension, value: increment.value } : increment.dims),
           ...(increment.kind === "email" ? { sequenceId: increment.sequenceId, stepId: increment.stepId } : {}),
           ...Object.fromEntries(add),
         },

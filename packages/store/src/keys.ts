@@ -81,6 +81,11 @@ export const keys = {
     pk: `COHORT#${day}#${shard}`,
     sk: dims.join("#"),
   }),
+  /** One dimension value's cohort row of a capture day: what the unfiltered cohort funnel reads. */
+  cohortValue: (day: string, shard: number, dimension: string, value: string): Key => ({
+    pk: `COHORTV#${day}#${shard}`,
+    sk: `${dimension}#${value}`,
+  }),
   /** A closed deal's review, in the partition of the day it closed (one item per closure). */
   dealReview: (closedAt: string, leadId: string): Key => ({ pk: `REVIEW#${closedAt.slice(0, 10)}`, sk: `${closedAt}#${leadId}` }),
   /** A rep's latest verdict on a lead's quality, in the lead's partition (erased with it). */

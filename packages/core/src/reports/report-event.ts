@@ -17,7 +17,7 @@ import {
   WHOLE_SEQUENCE_STEP,
 } from "./report-aggregates";
 import type { DealNotes, DealReview } from "../feedback/deal-review";
-import { type CohortDims, type CohortState, cohortMoves, dimValue, NONE } from "./cohort";
+import { type CohortDims, type CohortState, cohortMoves, cohortValueMoves, dimValue, NONE } from "./cohort";
 import type { LeadFacts, LeadReportState, SentMessage } from "./report-store";
 
 /** An event in the terms the report cares about. */
@@ -205,8 +205,12 @@ export interface ReportPlan {
   review?: DealReview;
 }
 
-/** DynamoDB takes at most 100 actions per transaction: the state, the funnel row and these. */
-const MAX_TOUCH_INCREMENTS = 90;
+/**
+ * DynamoDB takes at most 100 actions per transaction: the state, the review, the funnel row, at
+ * most two cohort rows and fourteen value rows (seven dimensions, out of one value into another),
+ * and these.
+ */
+const MAX_TOUCH_INCREMENTS = 80;
 
 /**
  * What the event adds, given the lead's report state (or, when the report never saw the lead, its
@@ -325,7 +329,9 @@ export function planReportEvent(
       break;
   }
   if (Object.keys(funnel).length > 0) increments.unshift({ kind: "funnel", day, dims, add: funnel });
-  for (const move of cohortMoves(previous?.cohort, state.cohort)) increments.push({ kind: "cohort", ...move });
+  const moves = cohortMoves(previous?.cohort, state.cohort);
+  for (const move of moves) increments.push({ kind: "cohort", ...move });
+  for (const move of cohortValueMoves(moves)) increments.push({ kind: "cohort-value", ...move });
   return { state, increments, ...(review ? { review } : {}) };
 }
 

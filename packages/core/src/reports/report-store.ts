@@ -4,7 +4,7 @@
  */
 import type { DealReview } from "../feedback/deal-review";
 import type { CohortState } from "./cohort";
-import type { AggregateIncrement, AggregateRow, CohortRow, ReportDims } from "./report-aggregates";
+import type { AggregateIncrement, AggregateRow, CohortRow, CohortValueRow, ReportDims } from "./report-aggregates";
 
 /**
  * What the report remembers about one lead: its cohort, when it reached each stage of the current
@@ -70,6 +70,8 @@ export interface ReportStore {
   readDay(day: string): Promise<AggregateRow[]>;
   /** Every cohort row of the leads captured on one day, from every shard. */
   readCohortDay(day: string): Promise<CohortRow[]>;
+  /** Every value row (dimension × value) of the leads captured on one day, from every shard. */
+  readCohortValues(day: string): Promise<CohortValueRow[]>;
   /** Reviews of the deals closed on one day. */
   listReviews(day: string): Promise<DealReview[]>;
   /** One deal's review by lead and closing instant. */

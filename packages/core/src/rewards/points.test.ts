@@ -12,6 +12,7 @@ const rewards: Rewards = {
   ],
   expiry: "P365D",
   tierChangeSubject: "x",
+  catalogue: [],
 };
 
 describe("pointsFor", () => {

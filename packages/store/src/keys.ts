@@ -22,6 +22,9 @@ export const RECYCLE_SHARDS = 8;
 export const UNANNOUNCED_SHARDS = 8;
 export const CONFIRMATION_SHARDS = 4;
 export const OUTBOX_SHARDS = 8;
+export const REWARD_EXPIRY_SHARDS = 8;
+/** Shards of a day's retention figures: a busy shop's bookings spread over them. */
+export const RETENTION_SHARDS = 4;
 
 /** FNV-1a: a stable, cheap spread of ids over shards (not security relevant). */
 export function shardOf(id: string, shards: number): number {
@@ -65,6 +68,8 @@ export const keys = {
   rewardEntryPrefix: "ENTRY#",
   /** The customer's balance and tier, beside the ledger it sums; written only on that customer's purchases. */
   rewardAccount: (ownerId: string): Key => ({ pk: `LEDGER#${ownerId}`, sk: "ACCOUNT" }),
+  /** A day's retention figures for one tier, in one of the day's shards (summed when read). */
+  retentionAggregate: (day: string, shard: number, tier: string | null): Key => ({ pk: `RETAIN#${day}#${shard}`, sk: `TIER#${tier ?? "-"}` }),
   /** A not-now lead waiting for its recycle date, in the lead's partition. */
   recycle: (leadId: string): Key => ({ pk: `LEAD#${leadId}`, sk: "RECYCLE" }),
   reportAggregate: (day: string, shard: number, segment: string, sourceId: string, formId: string): Key => ({
@@ -142,6 +147,12 @@ export const indexKeys = {
     dueSk: `${dueAt}#${leadId}`,
   }),
   confirmationShard: (shard: number) => `CONFIRM#${shard}`,
+  /** A points account whose next unspent points lapse at `expiresAt` (due index). */
+  rewardExpiry: (leadId: string, expiresAt: string) => ({
+    duePk: `EXPIRY#${shardOf(leadId, REWARD_EXPIRY_SHARDS)}`,
+    dueSk: `${expiresAt}#${leadId}`,
+  }),
+  rewardExpiryShard: (shard: number) => `EXPIRY#${shard}`,
   /** An outbox entry: an event written with its state change, due to the republisher at `dueAt`. */
   pendingEvent: (leadId: string, key: string, dueAt: string) => ({
     duePk: `OUTBOX#${shardOf(leadId, OUTBOX_SHARDS)}`,

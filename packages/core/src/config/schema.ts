@@ -433,6 +433,25 @@ export const RewardTier = z.strictObject({
 });
 export type RewardTier = z.infer<typeof RewardTier>;
 
+export const RewardLimits = z
+  .strictObject({
+    perCustomer: z.number().int().positive().optional().describe("how often one customer may redeem this reward, ever"),
+    perPeriod: z.number().int().positive().optional().describe("how often one customer may redeem this reward within `period`"),
+    period: IsoDuration.optional().describe("the rolling window `perPeriod` counts in, e.g. P30D"),
+  })
+  .refine((l) => (l.perPeriod === undefined) === (l.period === undefined), {
+    message: "perPeriod and period go together: write both (e.g. perPeriod: 1, period: P30D) or neither",
+  });
+export type RewardLimits = z.infer<typeof RewardLimits>;
+
+export const CatalogueReward = z.strictObject({
+  id: Slug.describe("what a shop sends as rewardId, e.g. free-shipping"),
+  name: z.string().min(1).max(200).describe("what the customer is told they get"),
+  points: z.number().int().positive().describe("points the reward costs"),
+  limits: RewardLimits.optional().describe("how often one customer may redeem it; no limits when absent"),
+});
+export type CatalogueReward = z.infer<typeof CatalogueReward>;
+
 export const RewardsFile = z.strictObject({
   $schema: z.string().optional(),
   pointsPerUnit: z
@@ -456,6 +475,17 @@ export const RewardsFile = z.strictObject({
     .max(200)
     .default("Your points statement: you are now {{ tier.name }}")
     .describe("subject of the tier-change email; {{ tier.name }}, {{ points.balance }} and lead fields work"),
+  catalogue: z
+    .array(CatalogueReward)
+    .default([])
+    .superRefine((rewards, ctx) => {
+      const seen = new Set<string>();
+      rewards.forEach((reward, i) => {
+        if (seen.has(reward.id)) ctx.addIssue({ code: "custom", path: [i, "id"], message: `reward id ${reward.id} is listed twice; give each reward its own id` });
+        seen.add(reward.id);
+      });
+    })
+    .describe("rewards customers spend points on (POST /v1/customers/{id}/redemptions with a rewardId from here)"),
 });
 export type RewardsFile = z.infer<typeof RewardsFile>;
 export type Rewards = Omit<RewardsFile, "$schema">;

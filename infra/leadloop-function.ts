@@ -12,6 +12,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { type Config, Function as SstFunction, type FunctionProps, type Stack } from "sst/constructs";
+import { BUNDLE_EXTERNAL, BUNDLE_TARGET, LAMBDA_RUNTIME } from "./bundling";
 import { CONFIG_SNAPSHOT_NAME } from "./config-snapshot";
 import type { Core } from "./core-stack";
 
@@ -70,7 +71,7 @@ export function leadloopFunctionProps(
   });
   return {
     handler: options.handler,
-    runtime: "nodejs22.x",
+    runtime: LAMBDA_RUNTIME,
     architecture: "arm_64",
     // X-Ray would need xray:PutTraceSegments on "*" (it has no resource-level permissions); the
     // logs' leadId correlation follows a lead across functions instead.
@@ -83,7 +84,7 @@ export function leadloopFunctionProps(
       minify: true,
       // The SDK v3 ships with the nodejs22.x runtime: bundling it would add ~550 KB per function.
       install: options.install ?? [],
-      esbuild: { external: ["@aws-sdk/*"], target: "node22" },
+      esbuild: { external: BUNDLE_EXTERNAL, target: BUNDLE_TARGET },
       // Lambda does not read source maps unless told to (which slows every cold start).
       sourcemap: false,
     },

@@ -18,6 +18,7 @@ import {
   UnknownCustomerError,
   UnknownBroadcastError,
   UnknownFormError,
+  UnknownApiKeyError,
   ValidationError,
 } from "@leadloop/core";
 import type { Context } from "hono";
@@ -65,6 +66,7 @@ export function problemOf(error: unknown): { problem: Problem; headers: Record<s
       errors: error.issues,
     });
   }
+  if (error instanceof UnknownApiKeyError) return make(404, "unknown-api-key", "Unknown API key", error.message);
   if (error instanceof UnknownFormError) return make(404, "unknown-form", "Unknown form", error.message);
   if (error instanceof InvalidTokenError) return make(401, "invalid-token", "Invalid token", error.message);
   if (error instanceof UnauthenticatedError) {

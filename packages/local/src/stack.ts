@@ -35,6 +35,7 @@ import { type BusHandler, type DeadLetter, LocalBus } from "@leadloop/events";
 import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
 import {
   createDocumentClient,
+  DynamoApiKeys,
   DynamoBroadcastStore,
   DynamoFeedbackStore,
   DynamoJourneyCounts,
@@ -474,6 +475,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log,
       authenticate: createAuthenticator(AuthSettings.parse({ hs256Secret: authSecret })),
       records,
+      apiKeys: new DynamoApiKeys({ client, tableName }),
       journeys: new DynamoJourneyCounts({ client, tableName }),
       // /preview and /journeys need no token on a developer's machine.
       openMarketingTools: options.openMarketingTools ?? true,

@@ -101,6 +101,8 @@ export const keys = {
   reportState: (leadId: string): Key => ({ pk: `LEAD#${leadId}`, sk: "REPORT" }),
   /** An event waiting to reach the bus (the outbox), in the lead's partition so an erase takes it too. */
   pendingEvent: (leadId: string, key: string): Key => ({ pk: `LEAD#${leadId}`, sk: `OUTBOX#${key}` }),
+  /** An integration's API key (its hash, never the key), its own partition: read on every request it makes. */
+  apiKey: (keyId: string): Key => ({ pk: `APIKEY#${keyId}`, sk: "APIKEY" }),
 } as const;
 
 /** Sparse GSI entries: an item is in an index only while it carries these attributes. */
@@ -159,6 +161,8 @@ export const indexKeys = {
     dueSk: `${dueAt}#${leadId}#${key}`,
   }),
   pendingEventShard: (shard: number) => `OUTBOX#${shard}`,
+  /** Every API key, for the admin's list (gsi1): written only when a key is created, revoked or used after a minute's rest. */
+  apiKeyList: (keyId: string, createdAt: string) => ({ gsi1pk: "APIKEYS", gsi1sk: `${createdAt}#${keyId}` }),
 } as const;
 
 /** Broadcasts: recipients queued in a sharded due index, and per-shard tallies of their outcomes. */

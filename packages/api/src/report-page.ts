@@ -7,6 +7,7 @@
  * (GET /v1/reports/cohorts, bars of whole-lead counts), the deal reviews for the weekly meeting with
  * one deal's path on a click (GET /v1/reports/reviews…), and score calibration on request.
  */
+import { PAGE_CLOCK_SCRIPT, pageClockMeta } from "./page-clock";
 
 const STYLE = `
 *{box-sizing:border-box}body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f4f6fb;color:#1d2433;margin:0}
@@ -67,7 +68,7 @@ function showSignin(message) {
 }
 
 function defaults() {
-  const today = new Date();
+  const today = clockNow();
   const from = new Date(today.getTime() - 29 * 86400000);
   if (!$("from").value) $("from").value = params.get("from") || from.toISOString().slice(0, 10);
   if (!$("to").value) $("to").value = params.get("to") || today.toISOString().slice(0, 10);
@@ -333,10 +334,11 @@ $("calibrate").addEventListener("click", () => runCalibration());
 const card = (id: string, title: string, extra = "") =>
   `<section class="card"><h2>${title}</h2><div class="chart"><canvas id="${id}" role="img" aria-label="${title}"></canvas></div>${extra}</section>`;
 
-export function reportPage(): string {
+/** `now`: the server's clock (the stack's virtual clock locally); the default period ends today by it. */
+export function reportPage(now: Date): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex"><title>Funnel report · leadloop</title><style>${STYLE}</style>
+<meta name="robots" content="noindex">${pageClockMeta(now)}<title>Funnel report · leadloop</title><style>${STYLE}</style>
 <script src="/assets/chart.umd.js"></script></head>
 <body>
 <header><h1>Cradle-to-grave funnel</h1><span id="period"></span><button type="button" id="signout">Sign out</button></header>
@@ -402,7 +404,7 @@ export function reportPage(): string {
   </div>
   <section class="card" id="calibration"><p class="muted">Compares each scoring rule's win rate on closed deals with the overall one.</p></section>
 </main>
-<script>${SCRIPT}</script>
+<script>${PAGE_CLOCK_SCRIPT}${SCRIPT}</script>
 <script>${LEARN_SCRIPT}</script>
 </body></html>`;
 }

@@ -173,7 +173,7 @@ export function reportRoutes(deps: AppDeps): Hono<AuthEnv> {
     c.header("cache-control", "no-store");
     // The page names leads in its URL (?lead=): keep them out of Referer headers.
     c.header("referrer-policy", "no-referrer");
-    return c.html(reportPage());
+    return c.html(reportPage(deps.clock.now()));
   });
 
   app.get("/assets/chart.umd.js", async (c) => {

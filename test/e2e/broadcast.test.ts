@@ -145,12 +145,11 @@ describe("broadcasts", () => {
     // Eleven HTTP captures and confirmations, two days of clock and a lapsed claim: slow on a busy machine.
   }, 90_000);
 
-  it("names an unknown broadcast in a problem, and refuses callers without the marketing role", async () => {
+  it("names an unknown broadcast in a problem", async () => {
     const res = await api("/v1/broadcasts/no-such/dry-run", "POST");
     expect(res.status).toBe(404);
     expect(res.headers.get("content-type")).toContain("application/problem+json");
     expect(((await res.json()) as { detail: string }).detail).toContain(BROADCAST);
-    expect((await fetch(`${stack.url}/v1/broadcasts/${BROADCAST}/dry-run`, { method: "POST" })).status).toBe(401);
   });
 
   it("shows the broadcast's sends in the funnel report", async () => {

@@ -43,6 +43,7 @@ export interface SentMessage {
   kind: string;
   sequenceId?: string;
   stepId?: string;
+  variantId?: string;
   sentAt: string;
 }
 

@@ -14,6 +14,7 @@ import {
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import type {
+  AbDecision,
   AggregateIncrement,
   AggregateRow,
   CohortRow,
@@ -24,8 +25,10 @@ import type {
   ReportCommit,
   ReportStore,
   SentMessage,
+  VariantFigures,
 } from "@leadloop/core";
 import { COHORT_DIMENSIONS, dimValue, sourceOf } from "@leadloop/core";
+import { readVariantFigures } from "./dynamo-nurture-store";
 import { translateError } from "./errors";
 import { COHORT_SHARDS, keys, REPORT_SHARDS } from "./keys";
 
@@ -359,6 +362,17 @@ export class DynamoReportStore implements ReportStore {
     const shards = Array.from({ length: this.cohortShards }, (_, shard) => shard);
     const perShard = await Promise.all(shards.map((shard) => this.#query(keys.cohortValue(day, shard, "", "").pk, "reading cohort value rows")));
     return perShard.flat().map(toCohortValueRow);
+  }
+
+  variantFigures(sequenceId: string, stepId: string): Promise<VariantFigures[]> {
+    return readVariantFigures(this.#client, this.#table, sequenceId, stepId);
+  }
+
+  async getAbDecision(sequenceId: string, stepId: string): Promise<AbDecision | undefined> {
+    const out = await this.#send("reading an A/B test's outcome", () => this.#client.send(new GetCommand({ TableName: this.#table, Key: keys.abDecision(sequenceId, stepId) })));
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, type: _t, ...decision } = out.Item;
+    return decision as unknown as AbDecision;
   }
 
   async listReviews(day: string): Promise<DealReview[]> {

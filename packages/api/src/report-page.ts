@@ -227,7 +227,7 @@ const integerAxis = { beginAtZero: true, ticks: { precision: 0 } };
 
 async function loadLearning() {
   while (learnCharts.length) learnCharts.pop().destroy();
-  await Promise.all([loadCohorts(), loadReviews()]).catch((e) => { $("learn-error").textContent = e.message; });
+  await Promise.all([loadCohorts(), loadReviews(), loadAbTests()]).catch((e) => { $("learn-error").textContent = e.message; });
   document.body.dataset.learning = "true";
 }
 
@@ -266,6 +266,17 @@ async function loadCohorts() {
     g.stages.map((s) => "<td>" + fmt.format(s.count) + (s.conversionFromPrevious === null ? "" : ' <span class="muted">' + pct(s.conversionFromPrevious) + "</span>") + "</td>").join("") +
     "<td>" + g.outcomes.lost + "</td><td>" + g.outcomes.disqualified + "</td><td>" + g.outcomes.notNow + "</td><td>" + dur(g.medianHours.mqlToClaimed) + "</td><td>" + dur(g.medianHours.claimedToClosed) + "</td></tr>").join("") + "</table>";
   $("cohort-change").innerHTML = r.change.map((c) => STAGE_NAMES[c.stage] + " " + fmt.format(c.count) + ' <span class="' + (c.delta >= 0 ? "up" : "down") + '">(' + (c.delta >= 0 ? "+" : "") + c.delta + ")</span>").join(" · ");
+}
+
+async function loadAbTests() {
+  const r = await api("/v1/reports/ab-tests");
+  const pv = (p) => p === null ? "control" : p < 0.001 ? "p < 0.001" : "p = " + p.toFixed(3);
+  $("ab-tests").innerHTML = r.tests.length === 0 ? '<p class="muted">No step in the sequences has variants.</p>' : r.tests.map((t) =>
+    '<div class="ab-test" data-step="' + esc(t.sequenceId + "/" + t.stepId) + '"><h3>' + esc(t.sequenceName + " · " + t.stepId) + " <span class=\"muted\">" +
+    (t.status === "ended" ? "ended: " + esc(t.ended.reason) + "; every lead now gets " + esc(t.ended.winner) : "running" + (t.rule ? ", ends when the leader on " + esc(t.rule.metric) + " is ahead at " + t.rule.confidence + " after " + t.rule.minSends + " sends each" : "")) +
+    "</span></h3><table><tr><th>Variant</th><th>Subject</th><th>Sends</th><th>Opens</th><th>Clicks</th><th>MQLs</th><th>Wins</th><th>" + esc(t.metric) + " per send</th><th>vs control</th></tr>" +
+    t.variants.map((v) => '<tr class="ab-variant" data-variant="' + esc(v.variantId) + '"><td>' + esc(v.variantId) + (t.ended && t.ended.winner === v.variantId ? " (winner)" : "") + "</td><td>" + esc(v.subject) + "</td><td>" + fmt.format(v.sent) + "</td><td>" + fmt.format(v.opened) + "</td><td>" + fmt.format(v.clicked) + "</td><td>" + fmt.format(v.mqls) + "</td><td>" + fmt.format(v.wins) + "</td><td>" + pct(v.rates[t.metric]) + "</td><td>" + pv(v.pValue) + "</td></tr>").join("") +
+    "</table></div>").join("");
 }
 
 async function loadReviews() {
@@ -396,6 +407,8 @@ export function reportPage(now: Date): string {
     ${card("review-reasons", "Why deals closed the way they did")}
     <section class="card" id="deal" hidden><h2 id="deal-title"></h2><div id="deal-facts"></div><div class="chart"><canvas id="deal-score" role="img" aria-label="Score over time"></canvas></div><ol class="path" id="deal-path"></ol></section>
   </div>
+  <h2>A/B tests</h2>
+  <section class="card wide" id="ab-tests"><p class="muted">Loading…</p></section>
   <h2>Score calibration</h2>
   <div class="learn">
     <label>Minimum closed deals<input id="min-deals" type="number" min="1" placeholder="20"></label>

@@ -525,7 +525,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       describeMessage: async (providerId) => {
         const m = await nurture.getMessageByProviderId(providerId);
-        return m && { leadId: m.leadId, kind: m.kind, formId: m.formId, sequenceId: m.sequenceId, stepId: m.stepId, virtualSentAt: m.sentAt };
+        return m && { leadId: m.leadId, kind: m.kind, formId: m.formId, sequenceId: m.sequenceId, stepId: m.stepId, variantId: m.variantId, virtualSentAt: m.sentAt };
       },
       sesEvents: {
         configurationSet: LOCAL_CONFIGURATION_SET,

@@ -91,6 +91,13 @@ export const keys = {
     pk: `COHORTV#${day}#${shard}`,
     sk: `${dimension}#${value}`,
   }),
+  /** One A/B variant's figures of a step (sends, opens, clicks, MQLs, wins), on one of REPORT_SHARDS partitions. */
+  abVariant: (sequenceId: string, stepId: string, shard: number, variantId: string): Key => ({
+    pk: `ABTEST#${sequenceId}#${stepId}#${shard}`,
+    sk: `V#${variantId}`,
+  }),
+  /** How a step's A/B test ended: written once, kept. */
+  abDecision: (sequenceId: string, stepId: string): Key => ({ pk: `ABTEST#${sequenceId}#${stepId}`, sk: "DECISION" }),
   /** A closed deal's review, in the partition of the day it closed (one item per closure). */
   dealReview: (closedAt: string, leadId: string): Key => ({ pk: `REVIEW#${closedAt.slice(0, 10)}`, sk: `${closedAt}#${leadId}` }),
   /** A rep's latest verdict on a lead's quality, in the lead's partition (erased with it). */

@@ -4,7 +4,8 @@
  * so what a marketer sees before shipping is what a lead gets: the same subject, From, HTML, text
  * and the RFC 8058 headers a mailbox reads.
  */
-import type { Sequence, Step } from "../config/schema";
+import type { Sequence, Step, StepVariant } from "../config/schema";
+import { variantContent } from "./ab-test";
 import type { Lead } from "../lead";
 import { renderTemplate } from "../templating";
 import { unsubscribeHeaders, unsubscribeUrl } from "./email-links";
@@ -50,12 +51,22 @@ export function composeEmail(
   };
 }
 
-/** A step's email for a lead; undefined when the step's template is not in the config. */
-export function composeStepEmail(deps: ComposeDeps, lead: ComposableLead, sequence: Sequence, step: Step, now: Date): ComposedEmail | undefined {
+/** A step's email for a lead, in its A/B variant if it has one; undefined when the template is not in the config. */
+export function composeStepEmail(
+  deps: ComposeDeps,
+  lead: ComposableLead,
+  sequence: Sequence,
+  step: Step,
+  now: Date,
+  variant?: StepVariant,
+): ComposedEmail | undefined {
   return composeEmail(
     deps,
     lead,
-    { template: step.template, subject: step.subject, vars: { sequence: { id: sequence.id, name: sequence.name }, step: { id: step.id } } },
+    {
+      ...variantContent(step, variant),
+      vars: { sequence: { id: sequence.id, name: sequence.name }, step: { id: step.id, ...(variant ? { variant: variant.id } : {}) } },
+    },
     now,
   );
 }

@@ -93,7 +93,16 @@ export interface CohortValueIncrement {
   add: Record<string, number>;
 }
 
-export type AggregateIncrement = FunnelIncrement | EmailIncrement | CohortIncrement | CohortValueIncrement;
+/** An A/B variant's figures: over the test's whole life, not per day (nurture/ab-test.ts). */
+export interface VariantIncrement {
+  kind: "variant";
+  sequenceId: string;
+  stepId: string;
+  variantId: string;
+  add: Partial<Record<"sent" | "opened" | "clicked" | "mqls" | "wins", number>>;
+}
+
+export type AggregateIncrement = FunnelIncrement | EmailIncrement | CohortIncrement | CohortValueIncrement | VariantIncrement;
 
 /** A value row as read back (one shard's share of one capture day × dimension value). */
 export type CohortValueRow = Omit<CohortValueIncrement, "add" | "kind"> & { counters: Record<string, number> };

@@ -6,3 +6,4 @@ export * from "./redeem-reward";
 export * from "./rewards-errors";
 export * from "./rewards-store";
 export * from "./tier-email";
+export * from "./retention-report";

@@ -220,3 +220,40 @@ describe("refunds and adjustments by purchase id", () => {
     expect(await (await buy(leadId, "c", 500)).json()).toEqual({ points: 500, balance: 300, tier: "member" });
   });
 });
+
+describe("scheduled expiry", () => {
+  it("settles lapsed points on their date without a purchase, emails the tier drop once and counts the lapse", { timeout: 240_000 }, async () => {
+    const { leadId, email } = await customer();
+    // Bought 200 days ago: the 600 points lapse 165 days from now, on a day no other customer's do.
+    const at = new Date(stack.clock.now().getTime() - 200 * 86_400_000);
+    const bought = await post(`${stack.url}/v1/customers/${leadId}/purchases`, { purchaseId: "old", amount: 600, currency: "USD", at: at.toISOString() }, auth());
+    expect(await bought.json()).toEqual({ points: 600, balance: 600, tier: "silver" });
+    const lapsesAt = new Date(at.getTime() + 365 * 86_400_000);
+    expect(await stack.rewards.getAccount(leadId)).toMatchObject({ balance: 600, tier: "silver", nextExpiryAt: lapsesAt.toISOString() });
+
+    expect((await post(`${stack.url}/dev/clock/advance`, { by: "P164D" })).status).toBe(200);
+    expect(await stack.rewards.getAccount(leadId)).toMatchObject({ balance: 600, tier: "silver", expired: 0 });
+
+    expect((await post(`${stack.url}/dev/clock/advance`, { by: "P2D" })).status).toBe(200);
+    const account = await stack.rewards.getAccount(leadId);
+    expect(account).toMatchObject({ balance: 0, tier: "member", expired: 600 });
+    expect(account?.nextExpiryAt).toBeUndefined();
+    const changes = stack.bus.history.filter((e) => e["detail-type"] === "customer.tier_changed" && e.detail.leadId === leadId).map((e) => [e.detail.from, e.detail.to]);
+    expect(changes).toEqual([
+      ["member", "silver"],
+      ["silver", "member"],
+    ]);
+    const statements = (await emailsTo(email)).filter((m) => m.subject === "Your points statement: welcome to Member");
+    expect(statements).toHaveLength(1);
+    expect(statements[0]?.text).toContain("Your rewards tier changed from Silver to Member.");
+    expect(statements[0]?.text).toContain("Points balance: 0");
+
+    // The lapse is counted on its day, under the tier the customer was in.
+    const report = await retention(lapsesAt.toISOString().slice(0, 10));
+    expect(report.tiers.find((t) => t.tier === "silver")).toMatchObject({ pointsExpired: 600 });
+    expect(report.total).toMatchObject({ pointsExpired: 600 });
+    // Later runs find nothing more to settle.
+    expect((await post(`${stack.url}/dev/clock/advance`, { by: "P1D" })).status).toBe(200);
+    expect((await emailsTo(email)).filter((m) => m.subject === "Your points statement: welcome to Member")).toHaveLength(1);
+  });
+});

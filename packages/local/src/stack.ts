@@ -286,7 +286,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const rewards = new DynamoRewardsStore({ client, tableName });
     const feedbackDeps: FeedbackDeps = { config, leads, feedback, publisher, clock, log };
     const records = new DynamoLeadRecords({ client, tableName });
-    const registryPorts: RegistryPorts = { nurture: deps, sales: salesDeps, feedback: feedbackDeps, reports: { reports }, records, broadcasts: ports.broadcasts };
+    const registryPorts: RegistryPorts = {
+      nurture: deps,
+      sales: salesDeps,
+      feedback: feedbackDeps,
+      reports: { reports },
+      records,
+      broadcasts: ports.broadcasts,
+      rewards: { ...deps, rewards },
+    };
 
     // The bus delivers to the registry's handlers, as EventBridge delivers to their functions.
     for (const entry of HANDLERS) {

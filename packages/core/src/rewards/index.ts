@@ -7,3 +7,4 @@ export * from "./rewards-errors";
 export * from "./rewards-store";
 export * from "./tier-email";
 export * from "./retention-report";
+export * from "./expire-points";

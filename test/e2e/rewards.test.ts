@@ -16,6 +16,9 @@ interface DevEmail {
   to: string[];
   subject: string;
   text: string;
+  html: string;
+  sequenceId?: string;
+  stepId?: string;
 }
 
 let stack: LocalStack;
@@ -218,6 +221,26 @@ describe("refunds and adjustments by purchase id", () => {
     expect(await owed.json()).toEqual({ purchaseId: "a", points: -350, balance: -200, tier: "member" });
     // The next purchase pays the debt first: 500 − 200.
     expect(await (await buy(leadId, "c", 500)).json()).toEqual({ points: 500, balance: 300, tier: "member" });
+  });
+});
+
+describe("merge fields", () => {
+  it("puts the customer's balance and the points to the next tier in retention emails, and in their preview", { timeout: 180_000 }, async () => {
+    const { leadId, email } = await customer();
+    await buy(leadId, "m-1", 320);
+    // Six-hour steps: the clock keeps the real time of day, and the step waits for its send window.
+    let onboarding: DevEmail | undefined;
+    for (let i = 0; i < 40 && !onboarding; i++) {
+      expect((await post(`${stack.url}/dev/clock/advance`, { by: "PT6H" })).status).toBe(200);
+      onboarding = (await emailsTo(email)).find((m) => m.sequenceId === "customer-retention" && m.stepId === "onboarding");
+    }
+    expect(onboarding?.text).toContain("Your rewards: 320 points (Member). 180 more points and you reach Silver.");
+    expect(onboarding?.html).toContain("Your rewards: <strong>320 points</strong> (Member). 180 more points and you reach Silver.");
+
+    const real = await fetch(`${stack.url}/v1/preview/email?item=${encodeURIComponent("step:customer-retention/onboarding")}&leadId=${leadId}`);
+    expect(((await real.json()) as { email: { text: string } }).email.text).toContain("Your rewards: 320 points (Member).");
+    const sample = await fetch(`${stack.url}/v1/preview/email?item=${encodeURIComponent("step:customer-retention/onboarding")}`);
+    expect(((await sample.json()) as { email: { text: string } }).email.text).toContain("Your rewards: 0 points (Member). 500 more points and you reach Silver.");
   });
 });
 

@@ -279,11 +279,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const ports: StackAdapters = { ...bare, ...options.wrapAdapters?.(bare) };
     const { leads, mailer, publisher } = ports;
-    const deps: NurtureDeps = { config, leads, nurture: ports.nurture, mailer, publisher, clock, settings, signer, log };
+    const rewards = new DynamoRewardsStore({ client, tableName });
+    const deps: NurtureDeps = { config, leads, nurture: ports.nurture, mailer, publisher, clock, settings, signer, log, points: rewards };
     const chat = new SlackWebhookNotifier({ env: options.env ?? process.env });
     const salesDeps: SalesDeps = { config, leads, sales: ports.sales, mailer, publisher, clock, settings, chat, log };
     const feedback = new DynamoFeedbackStore({ client, tableName });
-    const rewards = new DynamoRewardsStore({ client, tableName });
     const feedbackDeps: FeedbackDeps = { config, leads, feedback, publisher, clock, log };
     const records = new DynamoLeadRecords({ client, tableName });
     const registryPorts: RegistryPorts = {

@@ -127,7 +127,13 @@ function sampleFor(type: string, options: string[] | undefined, min: number | un
 }
 
 /** Composes one item for a lead (sample or real), with its unsubscribe link signed for nobody. */
-export function previewEmail(deps: ComposeDeps, itemId: string, lead: ComposableLead, now: Date): { item: PreviewItem; email: ComposedEmail } {
+export function previewEmail(
+  deps: ComposeDeps,
+  itemId: string,
+  lead: ComposableLead,
+  now: Date,
+  points?: { balance: number },
+): { item: PreviewItem; email: ComposedEmail } {
   const item = listPreviewItems(deps.config).find((i) => i.id === itemId);
   if (!item) throw new NotFoundError(`There is no email "${itemId}" to preview. GET /v1/preview/emails lists the ones the config can send.`);
   const shown = { ...lead, id: PREVIEW_LEAD_ID };
@@ -136,7 +142,7 @@ export function previewEmail(deps: ComposeDeps, itemId: string, lead: Composable
     const [sequenceId, stepId] = item.id.slice("step:".length).split("/");
     const sequence = deps.config.sequences.find((s) => s.id === sequenceId);
     const step = sequence?.steps.find((s) => s.id === stepId);
-    if (sequence && step) email = composeStepEmail(deps, shown, sequence, step, now);
+    if (sequence && step) email = composeStepEmail(deps, shown, sequence, step, now, points);
   } else {
     const vars = item.kind === "follow-up" ? { form: { id: item.id.slice("follow-up:".length) } } : { broadcast: { id: item.id.slice("broadcast:".length) } };
     email = composeEmail(deps, shown, { template: item.template, subject: item.subject, vars }, now);

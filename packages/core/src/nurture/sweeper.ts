@@ -16,7 +16,7 @@ import { DEFAULT_ITEM_BUDGET_MS, oneAtATimePer, STOP_SWEEP, sweepDueIndex } from
 import { MailerUnavailableError, MailerUncertainError, MailRejectedError, type DueRef, type Enrollment } from "../ports";
 import { mayNurture } from "../lifecycle";
 import { planNextStep } from "../planner";
-import { composeStepEmail } from "./compose-email";
+import { composeStepEmail, customerBalance } from "./compose-email";
 import { leadTimeZone, type NurtureDeps, recentSendsFor } from "./enroll";
 import { SendRateGate } from "./send-rate";
 
@@ -219,7 +219,8 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
     return;
   }
 
-  const email = composeStepEmail(deps, lead, sequence, step, now);
+  // A customer's retention email shows their points as of this send.
+  const email = composeStepEmail(deps, lead, sequence, step, now, await customerBalance(deps, lead, now));
   if (!email) return end(`template-missing:${step.template}`);
   const messageId = randomUUID();
 

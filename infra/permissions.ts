@@ -71,6 +71,8 @@ export const PORT_STORES: Record<PortName, readonly StoreModule[]> = {
   reports: ["dynamo-report-store"],
   records: ["dynamo-lead-records"],
   broadcasts: ["dynamo-broadcast-store"],
+  // The points expiry job: the nurture deps (the tier-change email) and the points ledger.
+  rewards: [...LEADS, "pending-events", "dynamo-nurture-store", "dynamo-rewards-store"],
 };
 
 /**

@@ -185,7 +185,7 @@ describe("event routing", () => {
     for (const rule of allRules(config)) expect(handlerFor(rule.target), `${rule.name} → ${rule.target}`).toBeDefined();
     // What the registry must hold; an entry dropped from it fails here, not silently in a stage.
     expect(REGISTRY.map((e) => e.name).sort()).toEqual(
-      ["broadcasts", "claim-sla", "confirmations", "engagement", "enroll", "exit", "feedback", "follow-up", "handoff", "notification-retries", "outbox-republisher", "qualification-republisher", "recycler", "report", "republisher", "sweeper"],
+      ["broadcasts", "claim-sla", "confirmations", "engagement", "enroll", "exit", "feedback", "follow-up", "handoff", "notification-retries", "outbox-republisher", "points-expiry", "qualification-republisher", "recycler", "report", "republisher", "sweeper"],
     );
   });
 

@@ -1,6 +1,6 @@
 /**
  * The cradle-to-grave funnel for marketing: `GET /v1/reports/funnel` (JSON; bearer token with the
- * marketing or admin role), the /reports page that charts it, and the charting library the page
+ * marketing or admin role), the cohorts, deal reviews, calibration and retention (`/v1/reports/retention`), the /reports page that charts it, and the charting library the page
  * loads from this API (pages may not reach the internet).
  */
 import { readFile } from "node:fs/promises";
@@ -10,16 +10,19 @@ import {
   buildAbTestReport,
   buildCohortReport,
   buildFunnelReport,
+  buildRetentionReport,
   calibrateScoring,
   type LeadQualityStore,
   type LeadStore,
   listDealReviews,
   parseCohortQuery,
   parseFunnelQuery,
+  parseRetentionQuery,
   parseReviewQuery,
   readDealPath,
   readReviews,
   type ReportStore,
+  rewardsOf,
   UnauthenticatedError,
   ValidationError,
 } from "@leadloop/core";
@@ -152,6 +155,15 @@ export function reportRoutes(deps: AppDeps): Hono<AuthEnv> {
     c.header("cache-control", "private, no-store");
     const leads = deps.leads as Pick<LeadStore, "listActivities">;
     return c.json(await readDealPath({ reports, quality: deps.quality ?? noQuality, leads }, c.req.param("leadId"), c.req.param("closedAt")));
+  });
+
+  // Retention: purchases, repeat purchases, points earned, redeemed, taken back and lapsed, by tier.
+  app.get("/v1/reports/retention", marketing, async (c) => {
+    const rewardsConfig = rewardsOf(deps.config);
+    if (!deps.rewards) throw new HttpProblem(503, "unavailable", "Not available", "This deployment has no points ledger configured.");
+    const query = parseRetentionQuery(period(c, DEFAULT_DAYS));
+    c.header("cache-control", "private, no-store");
+    return c.json(await buildRetentionReport({ rewards: deps.rewards, rewardsConfig }, query));
   });
 
   app.get("/v1/reports/calibration", marketing, async (c) => {

@@ -347,14 +347,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const rewards = new DynamoRewardsStore({ client, tableName });
     const records = new DynamoLeadRecords({ client, tableName });
     // Rebuilt whole on a config reload: a delivery or job run that started keeps the config it began with.
-    const portsFor = (current: LeadloopConfig): RegistryPorts => ({
-      nurture: { config: current, leads, nurture: ports.nurture, mailer, publisher, clock, settings, signer, log },
-      sales: { config: current, leads, sales: ports.sales, mailer, publisher, clock, settings, chat, log },
-      feedback: { config: current, leads, feedback, publisher, clock, log },
-      reports: { reports },
-      records,
-      broadcasts: ports.broadcasts,
-    });
+    const portsFor = (current: LeadloopConfig): RegistryPorts => {
+      const nurture: NurtureDeps = { config: current, leads, nurture: ports.nurture, mailer, publisher, clock, settings, signer, log, points: rewards };
+      return {
+        nurture,
+        sales: { config: current, leads, sales: ports.sales, mailer, publisher, clock, settings, chat, log },
+        feedback: { config: current, leads, feedback, publisher, clock, log },
+        reports: { reports },
+        records,
+        broadcasts: ports.broadcasts,
+        rewards: { ...nurture, rewards },
+      };
+    };
     let registryPorts = portsFor(config);
 
     // The bus delivers to the registry's handlers, as EventBridge delivers to their functions.

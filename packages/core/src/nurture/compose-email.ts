@@ -7,6 +7,7 @@
 import type { Sequence, Step, StepVariant } from "../config/schema";
 import { variantContent } from "./ab-test";
 import type { Lead } from "../lead";
+import { ledgerState, pointsMergeFields } from "../rewards/points";
 import { renderTemplate } from "../templating";
 import { unsubscribeHeaders, unsubscribeUrl } from "./email-links";
 import type { NurtureDeps } from "./enroll";
@@ -26,6 +27,12 @@ export interface ComposedEmail {
 }
 
 export type ComposeDeps = Pick<NurtureDeps, "config" | "settings" | "signer">;
+
+/** A customer's points balance as of `now`, for the merge fields; none for a lead who is not a customer. */
+export async function customerBalance(deps: Pick<NurtureDeps, "config" | "points">, lead: Pick<ComposableLead, "id" | "stage">, now: Date): Promise<{ balance: number } | undefined> {
+  if (lead.stage !== "customer" || !deps.config.rewards || !deps.points) return undefined;
+  return { balance: ledgerState(await deps.points.listEntries(lead.id), now).balance };
+}
 
 /** Any marketing email from a template: merge fields from the lead, plus the unsubscribe link and headers. */
 export function composeEmail(
@@ -51,7 +58,12 @@ export function composeEmail(
   };
 }
 
-/** A step's email for a lead, in its A/B variant if it has one; undefined when the template is not in the config. */
+/**
+ * A step's email for a lead, in its A/B variant if it has one; undefined when the template is not
+ * in the config. With a points balance (a customer's, when rewards.yaml is there) the step gets the
+ * same `points` and `tier` merge fields as the tier-change email, so a retention email can say where
+ * the customer stands.
+ */
 export function composeStepEmail(
   deps: ComposeDeps,
   lead: ComposableLead,
@@ -59,13 +71,19 @@ export function composeStepEmail(
   step: Step,
   now: Date,
   variant?: StepVariant,
+  points?: { balance: number },
 ): ComposedEmail | undefined {
+  const rewards = deps.config.rewards;
   return composeEmail(
     deps,
     lead,
     {
       ...variantContent(step, variant),
-      vars: { sequence: { id: sequence.id, name: sequence.name }, step: { id: step.id, ...(variant ? { variant: variant.id } : {}) } },
+      vars: {
+        sequence: { id: sequence.id, name: sequence.name },
+        step: { id: step.id, ...(variant ? { variant: variant.id } : {}) },
+        ...(rewards && points ? pointsMergeFields(rewards, points.balance) : {}),
+      },
     },
     now,
   );

@@ -140,7 +140,13 @@ function sampleFor(type: string, options: string[] | undefined, min: number | un
 }
 
 /** Composes one item for a lead (sample or real), with its unsubscribe link signed for nobody. */
-export function previewEmail(deps: ComposeDeps, itemId: string, lead: ComposableLead, now: Date): { item: PreviewItem; email: ComposedEmail } {
+export function previewEmail(
+  deps: ComposeDeps,
+  itemId: string,
+  lead: ComposableLead,
+  now: Date,
+  points?: { balance: number },
+): { item: PreviewItem; email: ComposedEmail } {
   const item = listPreviewItems(deps.config).find((i) => i.id === itemId);
   if (!item) throw new NotFoundError(`There is no email "${itemId}" to preview. GET /v1/preview/emails lists the ones the config can send.`);
   const shown = { ...lead, id: PREVIEW_LEAD_ID };
@@ -151,7 +157,7 @@ export function previewEmail(deps: ComposeDeps, itemId: string, lead: Composable
     const sequence = deps.config.sequences.find((s) => s.id === sequenceId);
     const step = sequence?.steps.find((s) => s.id === stepId);
     const variant = variantId === undefined ? undefined : step?.variants?.find((v) => v.id === variantId);
-    if (sequence && step) email = composeStepEmail(deps, shown, sequence, step, now, variant);
+    if (sequence && step) email = composeStepEmail(deps, shown, sequence, step, now, variant, points);
   } else if (item.kind === "broadcast") {
     const broadcast = broadcasts(deps.config).find((b) => b.id === item.id.slice("broadcast:".length));
     if (broadcast) email = composeBroadcastEmail(deps, shown, broadcast, now);

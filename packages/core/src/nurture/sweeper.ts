@@ -18,7 +18,7 @@ import { mayNurture } from "../lifecycle";
 import { planNextStep } from "../planner";
 import { variantFor } from "./ab-test";
 import { type AbTestDecisions, abTestDecisions } from "./ab-test-decisions";
-import { composeStepEmail } from "./compose-email";
+import { composeStepEmail, customerBalance } from "./compose-email";
 import { leadTimeZone, type NurtureDeps, recentSendsFor } from "./enroll";
 import { SendRateGate } from "./send-rate";
 
@@ -226,7 +226,8 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
   // An A/B tested step goes out in the lead's variant, or in the winner once the test has ended.
   const variant = variantFor(lead.id, step, await claimed.decisions(sequence, step));
   const variantId = variant ? { variantId: variant.id } : {};
-  const email = composeStepEmail(deps, lead, sequence, step, now, variant);
+  // A customer's retention email shows their points as of this send.
+  const email = composeStepEmail(deps, lead, sequence, step, now, variant, await customerBalance(deps, lead, now));
   if (!email) return end(`template-missing:${variant?.template ?? step.template}`);
   const messageId = randomUUID();
 

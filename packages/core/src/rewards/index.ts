@@ -6,3 +6,5 @@ export * from "./redeem-reward";
 export * from "./rewards-errors";
 export * from "./rewards-store";
 export * from "./tier-email";
+export * from "./retention-report";
+export * from "./expire-points";

@@ -36,8 +36,11 @@ const BOOK_ATTEMPTS = 40;
 /** A short, growing, jittered pause after losing a race for the account. */
 const backOff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 + attempt * 3)));
 
+/** The tier a balance reaches; a customer owing points (a refund of points spent) keeps the lowest. */
+export const tierOf = (rewards: Rewards, balance: number): string | null => tierFor(rewards, Math.max(0, balance))?.id ?? null;
+
 /** The tier of an account never written: the one a balance of 0 reaches. */
-export const initialTier = (rewards: Rewards): string | null => tierFor(rewards, 0)?.id ?? null;
+export const initialTier = (rewards: Rewards): string | null => tierOf(rewards, 0);
 
 export interface Settlement {
   balance: number;
@@ -56,7 +59,7 @@ export async function settleAccount(deps: RewardsDeps, rewards: Rewards, lead: L
     const account = await deps.rewards.getAccount(lead.id);
     const state = ledgerState(await deps.rewards.listEntries(lead.id), now);
     const { balance } = state;
-    const tier = tierFor(rewards, balance)?.id ?? null;
+    const tier = tierOf(rewards, balance);
     const from = account ? account.tier : initialTier(rewards);
     if (account && account.balance === balance && account.tier === tier && account.expired === state.expired && account.nextExpiryAt === state.nextExpiryAt) {
       return { balance, tier };
@@ -146,7 +149,7 @@ export async function bookLedgerEntry(deps: RewardsDeps, rewards: Rewards, lead:
     } else {
       const now = deps.clock.now();
       const state = ledgerState(entries, now);
-      const tier = tierFor(rewards, state.balance)?.id ?? null;
+      const tier = tierOf(rewards, state.balance);
       const { entry, counts } = request.build({ entries, state, tier, now });
       const ok = await deps.rewards.bookEntry(lead.id, entry, account?.version ?? 0, {
         initialTier: initialTier(rewards),

@@ -115,6 +115,27 @@ export function nextTier(rewards: Pick<Rewards, "tiers">, balance: number): { ti
 
 export const tierName = (tier: RewardTier | undefined): string | undefined => tier && (tier.name ?? tier.id);
 
+/**
+ * The `tier` and `points` merge fields, the same in the tier-change email and in retention
+ * emails: `{{ points.balance }}`, `{{ tier.name }}`, `{{ tier.next }}`, `{{ tier.pointsToNext }}`,
+ * `{{ points.validFor }}`; the tier-change email adds `{{ tier.previous }}` and `{{ points.earned }}`.
+ */
+export function pointsMergeFields(rewards: Rewards, balance: number, change: { from?: string | null; earned?: number } = {}) {
+  const tier = tierFor(rewards, Math.max(0, balance));
+  const next = nextTier(rewards, Math.max(0, balance));
+  const previous = rewards.tiers.find((t) => t.id === change.from);
+  return {
+    tier: {
+      id: tier?.id ?? null,
+      name: tierName(tier) ?? "no tier",
+      previous: tierName(previous) ?? null,
+      next: tierName(next?.tier) ?? null,
+      pointsToNext: next?.pointsToGo ?? null,
+    },
+    points: { balance, earned: change.earned ?? null, validFor: describeDuration(rewards.expiry) },
+  };
+}
+
 const UNITS = [
   ["years", "year"],
   ["months", "month"],

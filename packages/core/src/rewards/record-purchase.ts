@@ -10,8 +10,8 @@ import type { LeadloopConfig, Rewards } from "../config/schema";
 import { addDuration } from "../duration";
 import { type FieldIssue, ValidationError } from "../errors";
 import type { Lead } from "../lead";
-import { bookLedgerEntry, type RewardsDeps, type TierChanged } from "./ledger-booking";
-import { ledgerState, pointsFor, tierFor } from "./points";
+import { bookLedgerEntry, type RewardsDeps, type TierChanged, tierOf } from "./ledger-booking";
+import { ledgerState, pointsFor } from "./points";
 import { NotACustomerError, PurchaseConflictError, RewardsNotConfiguredError, UnknownCustomerError } from "./rewards-errors";
 import type { EntryResult, LedgerEntry, PurchaseEntry } from "./rewards-store";
 
@@ -120,7 +120,7 @@ export async function pointsStatement(deps: Pick<RewardsDeps, "config" | "leads"
   return {
     leadId: lead.id,
     balance,
-    tier: tierFor(rewards, balance)?.id ?? null,
+    tier: tierOf(rewards, balance),
     nextTier: next ? { id: next.id, pointsToGo: next.threshold - balance } : null,
     nextExpiryAt: nextExpiryAt ?? null,
     ledger: entries.map((e) => ({ ...e, expired: e.expiresAt !== undefined && Date.parse(e.expiresAt) <= now.getTime() })),

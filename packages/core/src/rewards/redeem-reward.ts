@@ -74,8 +74,9 @@ export async function redeemReward(deps: RewardsDeps, leadId: string, body: unkn
     differs: (booked) => (booked.kind !== "redemption" ? ["kind"] : booked.rewardId !== input.rewardId ? ["rewardId"] : []),
     conflict: (differs) => new LedgerConflictError("redemption", input.redemptionId, differs),
     build: ({ entries, state, now }) => {
-      if (state.balance < reward.points) throw new InsufficientPointsError(lead.id, state.balance, reward.points, `the reward ${reward.id}`);
+      // The limit first: more points would not change that answer.
       checkLimits(reward, entries, now);
+      if (state.balance < reward.points) throw new InsufficientPointsError(lead.id, state.balance, reward.points, `the reward ${reward.id}`);
       const entry: RedemptionEntry = {
         entryId,
         kind: "redemption",

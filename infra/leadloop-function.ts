@@ -1,7 +1,7 @@
 /**
- * Every leadloop Lambda is built the same way: Node.js 22, ESM, minified, the AWS SDK left to the
- * runtime, structured JSON logs, the stage's settings in its environment and its secrets and sender
- * bound through SST Config, and an alarm on its Errors. Asynchronous targets also get a retry
+ * Every leadloop Lambda is built the same way: Node.js 22, ESM, minified, the AWS SDK bundled,
+ * structured JSON logs, the stage's settings in its environment and its secrets and sender bound
+ * through SST Config (read on first use), and an alarm on its Errors. Asynchronous targets also get a retry
  * policy and a dead-letter queue with an alarm (see `asyncTarget`).
  */
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
@@ -101,7 +101,7 @@ export function leadloopFunctionProps(
     nodejs: {
       format: "esm",
       minify: true,
-      // The SDK v3 ships with the nodejs22.x runtime: bundling it would add ~550 KB per function.
+      // The AWS SDK is bundled too (infra/bundling.ts says why); SST resolves `module,main`.
       install: options.install ?? [],
       esbuild: { external: BUNDLE_EXTERNAL, target: BUNDLE_TARGET },
       // Lambda does not read source maps unless told to (which slows every cold start).

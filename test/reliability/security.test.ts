@@ -42,7 +42,7 @@ const ALLOWED: [RegExp, Role[]][] = [
   [/^GET \/v1\/reports\//, ["marketing", "admin"]],
   [/^(GET \/v1\/preview\/|POST \/v1\/preview\/|GET \/v1\/journeys$)/, ["marketing", "admin"]],
   [/^(GET|POST) \/v1\/broadcasts/, ["marketing", "admin"]],
-  [/^POST \/v1\/customers\/\{id\}\/purchases$/, ["integration", "admin"]],
+  [/^POST \/v1\/customers\/\{id\}\/(purchases|redemptions|purchases\/\{purchaseId\}\/(refund|adjustments))$/, ["integration", "admin"]],
   [/^GET \/v1\/customers\/\{id\}\/points$/, ["integration", "admin", "marketing"]],
   [/^POST \/v1\/forms\/\{formId\}\/imports$/, ["admin"]],
   [/^(DELETE \/v1\/leads\/\{id\}|GET \/v1\/leads\/\{id\}\/export)$/, ["admin"]],

@@ -63,7 +63,7 @@ export function devRoutes(deps: DevRouteDeps): Hono {
     const formIds = Object.keys(deps.config.forms);
     const requested = c.req.query("form");
     const formId = requested && formIds.includes(requested) ? requested : (formIds[0] ?? "");
-    return c.html(demoPage(deps.config.forms, formId, c.req.query("leadloop_error")));
+    return c.html(demoPage(deps.config.forms, formId, c.req.query("leadloop_error"), `${deps.sesEndpoint}/`));
   });
 
   app.get("/thanks", (c) =>

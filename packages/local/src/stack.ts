@@ -35,6 +35,7 @@ import { type BusHandler, type DeadLetter, LocalBus } from "@leadloop/events";
 import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
 import {
   createDocumentClient,
+  DynamoApiKeys,
   DynamoBroadcastStore,
   DynamoFeedbackStore,
   DynamoJourneyCounts,
@@ -76,6 +77,11 @@ export interface LocalStackOptions {
   /** Use an already running DynamoDB Local / SES emulator instead of starting one. */
   dynamoEndpoint?: string;
   sesEndpoint?: string;
+  /**
+   * Port of the SES emulator the stack starts (its viewer's address); default a free one.
+   * `npm start` fixes it (PORT + 5) so the viewer's URL survives a restart.
+   */
+  sesPort?: number;
   tableName?: string;
   configDir?: string;
   rateLimit?: RateLimit;
@@ -274,7 +280,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     let sesEndpoint = options.sesEndpoint;
     if (!sesEndpoint) {
-      const ses = await startSesLocal({});
+      const ses = await startSesLocal({
+        ...(options.sesPort !== undefined ? { port: options.sesPort, portSetting: "LEADLOOP_SES_PORT" } : {}),
+        // Kept with the data: a restart still lists (in /dev/emails and the viewer) what was sent.
+        ...(options.dataDir ? { storeFile: join(options.dataDir, "ses-emails.jsonl") } : {}),
+      });
       stops.push(ses.stop);
       sesEndpoint = ses.endpoint;
     }
@@ -337,14 +347,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const rewards = new DynamoRewardsStore({ client, tableName });
     const records = new DynamoLeadRecords({ client, tableName });
     // Rebuilt whole on a config reload: a delivery or job run that started keeps the config it began with.
-    const portsFor = (current: LeadloopConfig): RegistryPorts => ({
-      nurture: { config: current, leads, nurture: ports.nurture, mailer, publisher, clock, settings, signer, log },
-      sales: { config: current, leads, sales: ports.sales, mailer, publisher, clock, settings, chat, log },
-      feedback: { config: current, leads, feedback, publisher, clock, log },
-      reports: { reports },
-      records,
-      broadcasts: ports.broadcasts,
-    });
+    const portsFor = (current: LeadloopConfig): RegistryPorts => {
+      const nurture: NurtureDeps = { config: current, leads, nurture: ports.nurture, mailer, publisher, clock, settings, signer, log, points: rewards };
+      return {
+        nurture,
+        sales: { config: current, leads, sales: ports.sales, mailer, publisher, clock, settings, chat, log },
+        feedback: { config: current, leads, feedback, publisher, clock, log },
+        reports: { reports },
+        records,
+        broadcasts: ports.broadcasts,
+        rewards: { ...nurture, rewards },
+      };
+    };
     let registryPorts = portsFor(config);
 
     // The bus delivers to the registry's handlers, as EventBridge delivers to their functions.
@@ -416,8 +430,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         let failedRuns = 0;
         let retrySteps = 0;
         let lastFailed: JobEntry[] = [];
-        // Failed runs are tried again a step later at most this often in a row, then left to the next due moment.
+        // Failed runs are tried again a step later, then at growing intervals (as a cron run keeps
+        // coming in AWS), never left to the end of the advance: what they left is due now.
         let againStreak = 0;
+        const againAfter = () => stepMs * 2 ** Math.max(0, Math.min(6, againStreak - 2));
         try {
           lastFailed = await runDueNow();
           failedRuns += lastFailed.length;
@@ -426,8 +442,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             const indexed = (await nextDueAt(client, tableName, clock.now()))?.getTime();
             // A run that failed left its work due at or before now: run those jobs again a step
             // later, as their next cron run would, not at the end of the advance (past the window).
-            const again = lastFailed.length > 0 && againStreak < 3 && (indexed === undefined || indexed > now + stepMs);
-            const due = again ? now + stepMs : indexed;
+            const again = lastFailed.length > 0 && (indexed === undefined || indexed > now + againAfter());
+            const due = again ? now + againAfter() : indexed;
             const retry = bus.nextRetryAt()?.getTime();
             // A bus retry needs no job run, only its delivery: take it at its own time.
             if (retry !== undefined && retry < endAt() && (due === undefined || retry < Math.max(due, now + stepMs))) {
@@ -463,6 +479,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log,
       authenticate: createAuthenticator(AuthSettings.parse({ hs256Secret: authSecret })),
       records,
+      apiKeys: new DynamoApiKeys({ client, tableName }),
       journeys: new DynamoJourneyCounts({ client, tableName }),
       // /preview and /journeys need no token on a developer's machine.
       openMarketingTools: options.openMarketingTools ?? true,
@@ -512,7 +529,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       describeMessage: async (providerId) => {
         const m = await nurture.getMessageByProviderId(providerId);
-        return m && { leadId: m.leadId, kind: m.kind, formId: m.formId, sequenceId: m.sequenceId, stepId: m.stepId, virtualSentAt: m.sentAt };
+        return m && { leadId: m.leadId, kind: m.kind, formId: m.formId, sequenceId: m.sequenceId, stepId: m.stepId, variantId: m.variantId, virtualSentAt: m.sentAt };
       },
       sesEvents: {
         configurationSet: LOCAL_CONFIGURATION_SET,

@@ -36,7 +36,11 @@ export interface DueSweepOptions<Ref> {
    * `getRemainingTimeInMillis`. No entry is taken later than `deadline - itemBudgetMs`.
    */
   deadline?: number;
-  /** Real time one entry needs from being taken to being settled; default 1 s. */
+  /**
+   * Real time one entry needs from being taken to being settled; default 1 s. The sweep raises it
+   * to the slowest entry it has seen so far: on a slow or throttled table an entry can need more,
+   * and an entry taken on the old guess would finish after the deadline.
+   */
   itemBudgetMs?: number;
   /** Real time, injected for tests. */
   nowMs?: () => number;
@@ -69,12 +73,17 @@ export async function sweepDueIndex<Ref>(
 ): Promise<DueSweepReport> {
   const report: DueSweepReport = { due: 0, handled: 0, failed: 0, deferred: 0, stopped: false };
   const nowMs = options.nowMs ?? Date.now;
-  const budget = options.itemBudgetMs ?? DEFAULT_ITEM_BUDGET_MS;
+  let budget = options.itemBudgetMs ?? DEFAULT_ITEM_BUDGET_MS;
   const timeLeft = () => options.deadline === undefined || nowMs() + budget <= options.deadline;
   const queue = [...(options.shards ?? Array.from({ length: index.shards }, (_, i) => i))];
   let firstError: { error: unknown } | undefined;
+  // With a deadline, the first entry runs alone: the budget then holds what an entry really takes
+  // before a full set of entries is taken on the guess (a sweep that starts late in its run would
+  // otherwise take them all at once and end after the deadline).
+  let probe: Promise<void> | undefined;
 
   const take = async (ref: Ref) => {
+    const startedAt = nowMs();
     try {
       if ((await handle(ref)) === STOP_SWEEP) {
         // The job declined this entry (it could not finish it in time): it stays due.
@@ -85,6 +94,8 @@ export async function sweepDueIndex<Ref>(
       report.failed++;
       if (options.onError) options.onError(ref, error);
       else firstError ??= { error };
+    } finally {
+      budget = Math.max(budget, nowMs() - startedAt);
     }
   };
 
@@ -107,6 +118,7 @@ export async function sweepDueIndex<Ref>(
       let next = 0;
       const lane = async () => {
         for (let i = next++; i < due.length; i = next++) {
+          if (probe) await probe;
           if (report.stopped || !timeLeft()) {
             report.stopped = true;
             report.deferred += due.length - i;
@@ -114,7 +126,10 @@ export async function sweepDueIndex<Ref>(
             next = due.length;
             return;
           }
-          await take(due[i] as Ref);
+          if (options.deadline !== undefined && !probe) {
+            probe = take(due[i] as Ref);
+            await probe;
+          } else await take(due[i] as Ref);
         }
       };
       await Promise.all(Array.from({ length: Math.min(options.itemsPerShard ?? 1, due.length) }, lane));

@@ -53,7 +53,7 @@ describe("sweepDueIndex", () => {
     expect(listed).toEqual([0, 1]);
   });
 
-  it("raises an entry's budget to the slowest entry seen, so none it takes ends after the deadline", async () => {
+  it("learns what an entry costs from those finished, so none it takes ends after the deadline", async () => {
     let now = 0;
     const ended: number[] = [];
     const report = await sweepDueIndex(

@@ -32,6 +32,8 @@ if (storeFile) {
         // A line cut short by a crash mid-write: the email before it is whole, this one is lost.
       }
     }
+    // Written back whole, so the next email is not appended to a line cut short.
+    writeFileSync(storeFile, emails.map((email) => `${JSON.stringify(email)}\n`).join(""));
   }
   // The emulator's routes call these through the module's exports, so the wrappers see every save.
   const saveEmail = store.saveEmail;

@@ -265,7 +265,7 @@ export type AbMetric = (typeof AB_METRICS)[number];
 
 export const WinnerRule = z.strictObject({
   metric: z.enum(AB_METRICS).describe("what the winner is best at, per email sent"),
-  minSends: z.number().int().min(10).describe("every variant needs this many sends before the test may end"),
+  minSends: z.number().int().min(1).describe("every variant needs this many sends before the test may end"),
   confidence: z.number().min(0.8).max(0.999).default(0.95).describe("the test ends when the leader beats the runner-up at this confidence (two-proportion z-test)"),
 });
 export type WinnerRule = z.infer<typeof WinnerRule>;

@@ -219,7 +219,9 @@ describe("A/B test of a step on the local stack", () => {
       const errors: string[] = [];
       page.on("pageerror", (error) => errors.push(String(error)));
       await page.goto(`${stack.url}/reports#token=${await marketingToken()}`);
-      await page.waitForSelector("body[data-learning=true]", { timeout: 30_000 });
+      await page.waitForSelector("body[data-learning=true]", { timeout: 60_000 }).catch(async (error: unknown) => {
+        throw new Error(`${String(error)}; page errors: ${errors.join(" | ")}; shown: ${await page.locator("#error, #learn-error, #signin-error").allTextContents()}`);
+      });
       const card = page.locator('#ab-tests .ab-test[data-step="smb-nurture/welcome"]');
       await expect.poll(() => card.count()).toBe(1);
       const heading = await card.locator("h3").textContent();
@@ -236,5 +238,5 @@ describe("A/B test of a step on the local stack", () => {
     } finally {
       await browser.close();
     }
-  });
+  }, 120_000);
 });

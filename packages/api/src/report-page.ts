@@ -272,7 +272,7 @@ async function loadAbTests() {
   const r = await api("/v1/reports/ab-tests");
   const pv = (p) => p === null ? "control" : p < 0.001 ? "p < 0.001" : "p = " + p.toFixed(3);
   $("ab-tests").innerHTML = r.tests.length === 0 ? '<p class="muted">No step in the sequences has variants.</p>' : r.tests.map((t) =>
-    '<div class="ab-test" data-step="' + esc(t.sequenceId + "/" + t.stepId) + '"><h3>' + esc(t.sequenceName + " · " + t.stepId) + " <span class=\"muted\">" +
+    '<div class="ab-test" data-step="' + esc(t.sequenceId + "/" + t.stepId) + '"><h3>' + esc(t.sequenceName + " · " + t.stepId) + ' <span class="muted">' +
     (t.status === "ended" ? "ended: " + esc(t.ended.reason) + "; every lead now gets " + esc(t.ended.winner) : "running" + (t.rule ? ", ends when the leader on " + esc(t.rule.metric) + " is ahead at " + t.rule.confidence + " after " + t.rule.minSends + " sends each" : "")) +
     "</span></h3><table><tr><th>Variant</th><th>Subject</th><th>Sends</th><th>Opens</th><th>Clicks</th><th>MQLs</th><th>Wins</th><th>" + esc(t.metric) + " per send</th><th>vs control</th></tr>" +
     t.variants.map((v) => '<tr class="ab-variant" data-variant="' + esc(v.variantId) + '"><td>' + esc(v.variantId) + (t.ended && t.ended.winner === v.variantId ? " (winner)" : "") + "</td><td>" + esc(v.subject) + "</td><td>" + fmt.format(v.sent) + "</td><td>" + fmt.format(v.opened) + "</td><td>" + fmt.format(v.clicked) + "</td><td>" + fmt.format(v.mqls) + "</td><td>" + fmt.format(v.wins) + "</td><td>" + pct(v.rates[t.metric]) + "</td><td>" + pv(v.pValue) + "</td></tr>").join("") +

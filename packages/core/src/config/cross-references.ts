@@ -257,7 +257,9 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
       checkSubject(source, ["steps", i, "subject"], step?.subject);
       checkCondition(source, ["steps", i, "condition", "when"], obj(step?.condition)?.when);
       // An A/B variant is a marketing email like its step: its template exists and can unsubscribe.
-      arr(step?.variants).map(obj).forEach((variant, j) => {
+      const stepVariants = arr(step?.variants).map(obj);
+      checkDuplicates(source, stepVariants.map((v) => v?.id), (j) => ["steps", i, "variants", j, "id"], "variant id");
+      stepVariants.forEach((variant, j) => {
         const variantTemplate = str(variant?.template);
         if (variantTemplate !== undefined) {
           marketingTemplates.add(variantTemplate);

@@ -6,6 +6,7 @@
 import { createApp } from "@leadloop/api/app";
 import { clientLimitsFromEnv } from "@leadloop/api/client-limit";
 import { createDocumentClient } from "@leadloop/store/document-client";
+import { DynamoApiKeys } from "@leadloop/store/dynamo-api-keys";
 import { DynamoBroadcastStore } from "@leadloop/store/dynamo-broadcast-store";
 import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
 import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
@@ -53,6 +54,8 @@ const app = createApp({
   // No route here notifies a team (claims and outcomes do not), so the API holds no Slack secret.
   sales: new DynamoSalesStore({ client, tableName: env.TABLE_NAME }),
   records: new DynamoLeadRecords({ client, tableName: env.TABLE_NAME }),
+  // Read on every request that presents a key, so a revocation holds in every container at once.
+  apiKeys: new DynamoApiKeys({ client, tableName: env.TABLE_NAME }),
   reports: new DynamoReportStore({ client, tableName: env.TABLE_NAME }),
   quality: new DynamoLeadQuality({ client, tableName: env.TABLE_NAME }),
   rewards: new DynamoRewardsStore({ client, tableName: env.TABLE_NAME }),

@@ -21,6 +21,7 @@ import {
   UnknownCustomerError,
   UnknownBroadcastError,
   UnknownFormError,
+  UnknownApiKeyError,
   UnknownPurchaseError,
   ValidationError,
 } from "@leadloop/core";
@@ -69,6 +70,7 @@ export function problemOf(error: unknown): { problem: Problem; headers: Record<s
       errors: error.issues,
     });
   }
+  if (error instanceof UnknownApiKeyError) return make(404, "unknown-api-key", "Unknown API key", error.message);
   if (error instanceof UnknownFormError) return make(404, "unknown-form", "Unknown form", error.message);
   if (error instanceof InvalidTokenError) return make(401, "invalid-token", "Invalid token", error.message);
   if (error instanceof UnauthenticatedError) {

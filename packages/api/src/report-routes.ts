@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import {
+  buildAbTestReport,
   buildCohortReport,
   buildFunnelReport,
   buildRetentionReport,
@@ -36,7 +37,7 @@ export interface ReportAppDeps {
   /** Verifies bearer tokens; without it the report routes refuse every caller. */
   authenticate?: Authenticate;
   /** The report aggregates and deal reviews; without them the report routes answer 503. */
-  reports?: Pick<ReportStore, "readDay" | "readCohortDay" | "listReviews" | "getReview">;
+  reports?: Pick<ReportStore, "readDay" | "readCohortDay" | "readCohortValues" | "listReviews" | "getReview" | "variantFigures" | "getAbDecision">;
   /** The reps' lead-quality verdicts (the reviews and calibration count them). */
   quality?: LeadQualityStore;
   /** config/scoring.yaml as written, so calibration's diff keeps the marketer's comments. */
@@ -135,6 +136,12 @@ export function reportRoutes(deps: AppDeps): Hono<AuthEnv> {
     return c.json(await buildCohortReport({ reports }, query));
   });
 
+  app.get("/v1/reports/ab-tests", marketing, async (c) => {
+    const reports = store();
+    c.header("cache-control", "private, no-store");
+    return c.json(await buildAbTestReport({ config: deps.config, reports }));
+  });
+
   app.get("/v1/reports/reviews", marketing, async (c) => {
     const reports = store();
     const q = (name: string) => c.req.query(name) || undefined;
@@ -185,7 +192,7 @@ export function reportRoutes(deps: AppDeps): Hono<AuthEnv> {
     c.header("cache-control", "no-store");
     // The page names leads in its URL (?lead=): keep them out of Referer headers.
     c.header("referrer-policy", "no-referrer");
-    return c.html(reportPage());
+    return c.html(reportPage(deps.clock.now()));
   });
 
   app.get("/assets/chart.umd.js", async (c) => {

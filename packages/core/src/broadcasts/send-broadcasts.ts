@@ -14,11 +14,10 @@ import { DEFAULT_ITEM_BUDGET_MS, STOP_SWEEP, sweepDueIndex } from "../due-index"
 import { durationMs } from "../duration";
 import { leadloopEvent } from "../events";
 import type { Lead } from "../lead";
-import { unsubscribeHeaders, unsubscribeUrl } from "../nurture/email-links";
+import { composeBroadcastEmail } from "../nurture/compose-email";
 import { leadTimeZone, type NurtureDeps } from "../nurture/enroll";
 import { SendRateGate } from "../nurture/send-rate";
 import { MailerUncertainError, MailRejectedError } from "../ports";
-import { renderTemplate } from "../templating";
 import { capFor, type Exclusion, inAudience, staticExclusion } from "./broadcast-audience";
 import { broadcastLatestStart, broadcastLocalAt, broadcastStartAt } from "./broadcast-schedule";
 import type { BroadcastState, BroadcastStore, Recipient, RecipientRef } from "./broadcast-store";
@@ -201,25 +200,20 @@ async function sendToRecipient(deps: BroadcastDeps, ref: RecipientRef, sendSlot:
   if (!lead) return skip("lead-erased");
   const excluded = await exclusionAtSend(deps, broadcast, lead, now);
   if (excluded) return skip(excluded);
-  const template = deps.config.templates[broadcast.template];
-  if (!template) return skip(`template-missing:${broadcast.template}`);
+  // The same composition the preview shows, so what a marketer sees is what is sent.
+  const email = composeBroadcastEmail(deps, lead, broadcast, now);
+  if (!email) return skip(`template-missing:${broadcast.template}`);
 
-  const unsubscribe = unsubscribeUrl(deps.settings, deps.signer, lead.id, now);
-  const rendered = renderTemplate(template, broadcast.subject, {
-    lead: { ...lead.profile, email: lead.email, id: lead.id, segment: lead.segment, stage: lead.stage },
-    unsubscribe_url: unsubscribe,
-    broadcast: { id: broadcast.id, name: broadcast.name },
-  });
   await sendSlot();
   let providerMessageId: string;
   try {
     ({ messageId: providerMessageId } = await deps.mailer.send({
-      to: lead.email,
-      from: deps.settings.from,
-      subject: rendered.subject,
-      html: rendered.html,
-      text: rendered.text,
-      headers: unsubscribeHeaders(deps.settings, unsubscribe),
+      to: email.to,
+      from: email.from,
+      subject: email.subject,
+      html: email.html,
+      text: email.text,
+      headers: email.headers,
       tags: { lead: lead.id, sequence: BROADCAST_SEQUENCE_ID, step: broadcast.id, message: messageId },
     }));
   } catch (error) {

@@ -252,13 +252,47 @@ export const StepCondition = z
   });
 export type StepCondition = z.infer<typeof StepCondition>;
 
-export const Step = z.strictObject({
-  id: Slug.describe("stable id: keep it when you edit the step, so leads already in the sequence follow it"),
-  delay: IsoDuration.describe("wait after the previous step (or after enrollment for the first step)"),
-  template: Slug.describe("template name under config/templates (without .html.liquid / .txt.liquid)"),
-  subject: z.string().min(1).max(200).describe("subject line; merge fields such as {{ lead.firstName }} work"),
-  condition: StepCondition.optional(),
+export const StepVariant = z.strictObject({
+  id: Slug.describe("stable id of the variant: the report and the winner are named by it"),
+  weight: z.number().int().positive().max(1000).default(1).describe("share of leads relative to the other variants' weights"),
+  subject: z.string().min(1).max(200).optional().describe("this variant's subject line; the step's when omitted"),
+  template: Slug.optional().describe("this variant's template; the step's when omitted"),
 });
+export type StepVariant = z.infer<typeof StepVariant>;
+
+export const AB_METRICS = ["opens", "clicks", "mqls", "wins"] as const;
+export type AbMetric = (typeof AB_METRICS)[number];
+
+export const WinnerRule = z.strictObject({
+  metric: z.enum(AB_METRICS).describe("what the winner is best at, per email sent"),
+  minSends: z.number().int().min(10).describe("every variant needs this many sends before the test may end"),
+  confidence: z.number().min(0.8).max(0.999).default(0.95).describe("the test ends when the leader beats the runner-up at this confidence (two-proportion z-test)"),
+});
+export type WinnerRule = z.infer<typeof WinnerRule>;
+
+export const Step = z
+  .strictObject({
+    id: Slug.describe("stable id: keep it when you edit the step, so leads already in the sequence follow it"),
+    delay: IsoDuration.describe("wait after the previous step (or after enrollment for the first step)"),
+    template: Slug.describe("template name under config/templates (without .html.liquid / .txt.liquid)"),
+    subject: z.string().min(1).max(200).describe("subject line; merge fields such as {{ lead.firstName }} work"),
+    condition: StepCondition.optional(),
+    variants: z
+      .array(StepVariant)
+      .min(2, { message: "an A/B test needs at least two variants" })
+      .max(10)
+      .optional()
+      .describe("A/B test: each lead gets one variant, picked by weight from its lead id and this step's id"),
+    winner: WinnerRule.optional().describe("when the A/B test ends: from then on every lead gets the winner"),
+  })
+  .superRefine((step, ctx) => {
+    const seen = new Set<string>();
+    step.variants?.forEach((v, i) => {
+      if (seen.has(v.id)) ctx.addIssue({ code: "custom", path: ["variants", i, "id"], message: `variant id \`${v.id}\` is used twice in this step; give each variant its own id` });
+      seen.add(v.id);
+    });
+    if (step.winner && !step.variants) ctx.addIssue({ code: "custom", path: ["winner"], message: "a winner rule needs `variants` to choose from" });
+  });
 export type Step = z.infer<typeof Step>;
 
 export const SendWindow = z

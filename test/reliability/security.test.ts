@@ -145,7 +145,7 @@ describe("guarded routes refuse who they should", () => {
     expect(wrong).toEqual([]);
   });
 
-  it("refuses roles the route does not allow with 403, and lets allowed roles past the guard", async () => {
+  it("refuses roles the route does not allow with 403, and lets allowed roles past the guard", { timeout: 120_000 }, async () => {
     const wrong: string[] = [];
     for (const route of GUARDED) {
       const allowed = ALLOWED.find(([pattern]) => pattern.test(route))?.[1] ?? [];

@@ -228,9 +228,9 @@ describe("event routing", () => {
     core.resourceCountIs("AWS::Events::EventBus", 1);
   });
 
-  it("sweeps and sends broadcasts every minute, republishes the outbox every two, recycles every fifteen and runs the other jobs every five", () => {
+  it("sweeps and sends broadcasts every minute, republishes the outbox every two, recycles and expires points every fifteen and runs the other jobs every five", () => {
     const schedules = rules().filter(([, r]) => r.ScheduleExpression).map(([, r]) => r.ScheduleExpression);
-    expect(schedules.sort()).toEqual(["rate(1 minute)", "rate(1 minute)", "rate(15 minutes)", "rate(2 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)"]);
+    expect(schedules.sort()).toEqual(["rate(1 minute)", "rate(1 minute)", "rate(15 minutes)", "rate(15 minutes)", "rate(2 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)"]);
     const concurrency = leadloopFunctions().map(([, f]) => f.Properties?.ReservedConcurrentExecutions).filter(Boolean);
     expect(concurrency).toEqual(JOBS.map(() => 1));
   });
@@ -417,8 +417,8 @@ describe("IAM", () => {
 
   it("lets only the functions that send email send it, as the stage's identity", () => {
     // Api: a purchase that changes a customer's tier sends the tier-change email; Confirmations
-    // resends a double-opt-in email that failed.
-    expect(allowed("ses:SendEmail")).toEqual(["ApiFunction", "Broadcasts", "ClaimSla", "Confirmations", "Enroll", "FollowUp", "Handoff", "NotificationRetries", "Sweeper"]);
+    // resends a double-opt-in email that failed; PointsExpiry tells a customer whose points lapsed of their new tier.
+    expect(allowed("ses:SendEmail")).toEqual(["ApiFunction", "Broadcasts", "ClaimSla", "Confirmations", "Enroll", "FollowUp", "Handoff", "NotificationRetries", "PointsExpiry", "Sweeper"]);
     for (const s of statements().filter((s) => [s.Action].flat().includes("ses:SendEmail"))) {
       const resources = [s.Resource].flat().map((r) => resolveValue(r, templates[0]!, templates));
       expect(resources).toHaveLength(2);
@@ -438,6 +438,7 @@ describe("IAM", () => {
       "Handoff",
       "NotificationRetries",
       "OutboxRepublisher",
+      "PointsExpiry",
       "QualificationRepublisher",
       "Recycler",
       "Republisher",

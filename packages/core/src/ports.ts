@@ -94,6 +94,11 @@ export interface LeadStore {
    * a merge into such a lead). Takes many ids at once so an adapter can batch the writes.
    */
   markPublished(leadIds: string[]): Promise<void>;
+  /**
+   * Puts a lead stored as published back in the unpublished index (its capture stored it while
+   * publishing, and the publish failed), so the republisher announces it.
+   */
+  markUnpublished(leadId: string, createdAt: string): Promise<void>;
   /** Leads whose `lead.captured` never reached the bus, oldest first. */
   listUnpublished(limit: number): Promise<Lead[]>;
   appendActivity(leadId: string, activity: NewActivity): Promise<Activity>;

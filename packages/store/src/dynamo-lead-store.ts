@@ -301,6 +301,24 @@ export class DynamoLeadStore implements LeadStore {
     }
   }
 
+  async markUnpublished(leadId: string, createdAt: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: keys.lead(leadId),
+          UpdateExpression: "SET #published = :false, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, #version = #version + :one",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeNames: { "#published": "published", "#version": "version" },
+          ExpressionAttributeValues: { ":false": false, ":one": 1, ...prefixed(indexKeys.unpublished(leadId, createdAt)) },
+        }),
+      );
+    } catch (error) {
+      if (errorName(error) === "ConditionalCheckFailedException") throw new LeadNotFoundError(leadId);
+      throw translateError(error, "marking a lead unpublished");
+    }
+  }
+
   async #markOnePublished(leadId: string): Promise<void> {
     try {
       await this.#client.send(
@@ -519,6 +537,8 @@ function submissionActivity(
 function leadItem(lead: Lead): Item {
   return { ...keys.lead(lead.id), entity: "lead", ...lead };
 }
+
+const prefixed = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [`:${k}`, v]));
 
 export function activityItem(activity: Activity): Item {
   return { ...keys.activity(activity.leadId, activity.id), entity: "activity", ...activity };

@@ -4,6 +4,7 @@
  * what those routes run; the bearer-token routes are functions/staff-api.ts, behind the same API.
  */
 import { createPublicApp } from "@leadloop/api/public-app";
-import { httpHandler, publicAppDeps } from "./lib/http-api";
+import { httpHandler, noMailer, publicAppDeps } from "./lib/http-api";
 
-export const handler = httpHandler((runtime) => createPublicApp(publicAppDeps(runtime)));
+// No public route sends email, so this function loads no SES client (and its role may not send).
+export const handler = httpHandler((runtime) => createPublicApp(publicAppDeps(runtime)), noMailer);

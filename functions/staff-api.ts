@@ -14,6 +14,7 @@ import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
 import { createDocumentClient } from "@leadloop/store/document-client";
 import { httpHandler, publicAppDeps } from "./lib/http-api";
 import { useAuthenticator } from "./lib/runtime";
+import { sesMailer } from "./lib/ses";
 
 export const handler = httpHandler((runtime) => {
   const client = createDocumentClient();
@@ -32,4 +33,4 @@ export const handler = httpHandler((runtime) => {
     broadcasts: new DynamoBroadcastStore({ client, tableName }),
     ...(authenticate ? { authenticate } : {}),
   });
-});
+}, sesMailer);

@@ -10,7 +10,7 @@ import { createDocumentClient } from "@leadloop/store/document-client";
 import { DynamoRateWindows } from "@leadloop/store/dynamo-rate-windows";
 import type { Context, Hono } from "hono";
 import { handle } from "hono/aws-lambda";
-import { beginInvocation, type Runtime, useRuntime } from "./runtime";
+import { beginInvocation, type MailerFor, type Runtime, useRuntime } from "./runtime";
 
 interface LambdaBindings {
   requestContext?: { requestId?: string; http?: { sourceIp?: string } };
@@ -46,12 +46,27 @@ export function publicAppDeps(runtime: Runtime): PublicAppDeps {
 
 type Served = ReturnType<typeof handle>;
 
+/** No public route sends email (the enroll handler sends the double opt-in confirmation), and the function's role may not. */
+export class NoEmailFromPublicApiError extends Error {
+  override readonly name = "NoEmailFromPublicApiError";
+  constructor() {
+    super("The public API function sends no email and its role may not: a route that sends belongs in the staff API (functions/staff-api.ts) or a bus handler.");
+  }
+}
+
+/** The public API's mailer: a refusal, so the function loads no SES client. */
+export const noMailer: MailerFor = () => ({
+  send: async () => {
+    throw new NoEmailFromPublicApiError();
+  },
+});
+
 /** A Lambda handler for API Gateway (HTTP API, payload 2.0) serving the app `build` makes on the first request. */
-export function httpHandler(build: (runtime: Runtime) => Hono): Served {
+export function httpHandler(build: (runtime: Runtime) => Hono, mailerFor: MailerFor): Served {
   let ready: Promise<{ runtime: Runtime; served: Served }> | undefined;
   return async (event, context) => {
     // A first request that could not build the app (a secret not set) is not kept: the next one retries.
-    ready ??= useRuntime().then(
+    ready ??= useRuntime(mailerFor).then(
       (runtime) => ({ runtime, served: handle(build(runtime)) }),
       (error: unknown) => {
         ready = undefined;

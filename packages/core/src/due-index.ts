@@ -88,10 +88,17 @@ export async function sweepDueIndex<Ref>(
   // entries is taken on the guess (a sweep that starts late in its run would otherwise take them
   // all at once and end after the deadline).
   let probe: Promise<void> | undefined;
+  // Resolves when an entry in hand finishes: a shard whose lanes all found no room waits for it.
+  let finished!: () => void;
+  let oneFinished = new Promise<void>((resolve) => {
+    finished = resolve;
+  });
+  let taken = 0;
 
   const take = async (ref: Ref) => {
     const startedAt = nowMs();
     const sharing = ++inHand;
+    taken++;
     try {
       if ((await handle(ref)) === STOP_SWEEP) {
         // The job declined this entry (it could not finish it in time): it stays due.
@@ -105,13 +112,21 @@ export async function sweepDueIndex<Ref>(
     } finally {
       inHand--;
       perEntryMs = Math.max(perEntryMs, (nowMs() - startedAt) / sharing);
+      const wake = finished;
+      oneFinished = new Promise<void>((resolve) => {
+        finished = resolve;
+      });
+      wake();
     }
   };
 
   const worker = async () => {
     for (let shard = queue.shift(); shard !== undefined && !report.stopped; shard = queue.shift()) {
       if (!timeLeft()) {
-        report.stopped = true;
+        // Entries in hand elsewhere may be what leaves no room: the shard waits for a worker that
+        // finds room, or for the next run.
+        if (inHand > 0) queue.unshift(shard);
+        else report.stopped = true;
         break;
       }
       let due: Ref[];
@@ -124,27 +139,39 @@ export async function sweepDueIndex<Ref>(
         continue;
       }
       report.due += due.length;
-      let next = 0;
+      const pending = [...due];
       const lane = async () => {
-        for (let i = next++; i < due.length; i = next++) {
+        while (pending.length > 0) {
           if (probe) await probe;
-          if (report.stopped || !timeLeft()) {
-            report.stopped = true;
-            report.deferred += due.length - i;
-            // The other lanes stop too; what they had not taken is counted here once.
-            next = due.length;
+          if (report.stopped) return;
+          if (!timeLeft()) {
+            // With entries in hand, fewer would fit: this lane leaves its entry to one whose entry
+            // finishes. With none in hand, nothing fits: the sweep ends here.
+            if (inHand === 0) report.stopped = true;
             return;
           }
+          const ref = pending.shift() as Ref;
           if (options.deadline !== undefined && !probe) {
-            probe = take(due[i] as Ref);
+            probe = take(ref);
             await probe;
-          } else await take(due[i] as Ref);
+          } else await take(ref);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(options.itemsPerShard ?? 1, due.length) }, lane));
+      // Lanes that left entries to others all end once those others finish; a round with none in
+      // hand either takes an entry or ends the sweep, so this loop ends.
+      while (pending.length > 0 && !report.stopped) {
+        const before = taken;
+        const waiting = oneFinished;
+        await Promise.all(Array.from({ length: Math.min(options.itemsPerShard ?? 1, pending.length) }, lane));
+        // No lane found room while others held entries: wait until one of those finishes.
+        if (taken === before && !report.stopped && pending.length > 0) await waiting;
+      }
+      report.deferred += pending.length;
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.shardWorkers ?? 1, queue.length)) }, worker));
+  // Shards a worker gave back for lack of room are read by the next run.
+  if (queue.length > 0) report.stopped = true;
   if (firstError) throw firstError.error;
   return report;
 }

@@ -133,9 +133,10 @@ export async function captureLead(
   ]);
   const { lead, created, repeated } = stored;
   if (created && !announced) {
-    // The bus refused it: the lead goes into the unpublished index for the republisher. Should
-    // this write fail too, the capture fails and the client's retry announces the lead again.
-    await deps.leads.markUnpublished(lead.id, at);
+    // The bus refused it: the lead goes into the unpublished index for the republisher, a few
+    // tries, as a lead stored and answered with a 5xx is one the client may never send again.
+    // Should every try fail, the capture fails and a retry by the client announces the lead.
+    await retried(() => deps.leads.markUnpublished(lead.id, at));
     return { kind: "stored", lead: { ...lead, published: false }, created, published: false };
   }
   if (created) return { kind: "stored", lead, created, published: announced };
@@ -150,6 +151,19 @@ export async function captureLead(
     });
   }
   return { kind: "stored", lead, created, published };
+}
+
+const MARK_UNPUBLISHED_TRIES = 5;
+
+async function retried(write: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= MARK_UNPUBLISHED_TRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * attempt));
+    }
+  }
 }
 
 async function tryPublish(deps: CaptureDeps, event: ReturnType<typeof capturedEvent>): Promise<boolean> {

@@ -15,6 +15,7 @@ import { leadloopEvent } from "../events";
 import { DEFAULT_ITEM_BUDGET_MS, oneAtATimePer, STOP_SWEEP, sweepDueIndex } from "../due-index";
 import { durationMs } from "../duration";
 import {
+  type BusEvent,
   type DueRef,
   type Enrollment,
   type LeadNurtureState,
@@ -76,6 +77,7 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
   const gate = options.gate ?? new SendRateGate(deps.settings.maxSendsPerSecond);
   const budget = options.itemBudgetMs ?? DEFAULT_ITEM_BUDGET_MS;
   const decisions = abTestDecisions(deps);
+  const announcements = new Announcements(deps);
   // A lead's items (one per sequence, in any shard) run one after another, so each is planned
   // against the frequency cap with the sends before it already recorded.
   const handle = oneAtATimePer(
@@ -85,7 +87,7 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
       // before the deadline is not claimed at all, and stays due for the next run.
       const slot = gate.reserve();
       if (options.deadline !== undefined && slot + budget > options.deadline) return STOP_SWEEP;
-      await handleDue(deps, ref, () => gate.waitFor(slot), report, decisions);
+      await handleDue(deps, ref, () => gate.waitFor(slot), report, decisions, announcements);
       return undefined;
     },
   );
@@ -102,6 +104,7 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
       deps.log?.warn("due step not handled; it stays due", { leadId: ref.leadId, sequenceId: ref.sequenceId, stepId: ref.stepId, error: String(error) }),
     onShardError: (shard, error) => deps.log?.warn("due shard not read; it is swept again next run", { shard, error: String(error) }),
   });
+  await announcements.flush();
   report.due = swept.due;
   report.failed = swept.failed;
   report.deferred = swept.deferred;
@@ -109,11 +112,44 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
 }
 
 /**
+ * `email.sent` events, published ten to a PutEvents call (its most) rather than one call per
+ * send. They are informational (the report counts them) and the send is recorded before one is
+ * queued, so holding them until the batch fills or the sweep ends changes no guarantee.
+ */
+class Announcements {
+  static readonly BATCH = 10;
+  #pending: BusEvent[] = [];
+  #inFlight = new Set<Promise<void>>();
+  constructor(private readonly deps: Pick<NurtureDeps, "publisher" | "log">) {}
+
+  add(event: BusEvent): void {
+    this.#pending.push(event);
+    if (this.#pending.length >= Announcements.BATCH) this.#send();
+  }
+
+  async flush(): Promise<void> {
+    this.#send();
+    await Promise.all(this.#inFlight);
+  }
+
+  #send(): void {
+    if (this.#pending.length === 0) return;
+    const events = this.#pending;
+    this.#pending = [];
+    const sending = this.deps.publisher
+      .publish(events)
+      .catch((error: unknown) => this.deps.log?.warn("email.sent not published", { events: events.length, error: String(error) }))
+      .finally(() => this.#inFlight.delete(sending));
+    this.#inFlight.add(sending);
+  }
+}
+
+/**
  * Round trips per step sent: the claim beside one strongly consistent Query of the lead's
  * partition (lead, enrollments, the messages the cap and the step conditions look at), the
  * suppression read, SendEmail, then the settle with the message and its history line in one write.
  */
-async function handleDue(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise<void>, report: SweepReport, decisions: AbTestDecisions): Promise<void> {
+async function handleDue(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise<void>, report: SweepReport, decisions: AbTestDecisions, announcements: Announcements): Promise<void> {
   const now = deps.clock.now();
   const at = now.toISOString();
   const token = randomUUID();
@@ -134,7 +170,7 @@ async function handleDue(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise
   const progress = { sendAttempted: false };
   try {
     if (read.status === "rejected") throw read.reason;
-    await handleClaimed(deps, ref, sendSlot, report, { before, at, now, settle, progress, view: read.value, capSince, decisions });
+    await handleClaimed(deps, ref, sendSlot, report, { before, at, now, settle, progress, view: read.value, capSince, decisions, announcements });
   } catch (error) {
     // A store failure before the email was handed to the mailer: give the step back, due now, so
     // it is sent later rather than written off as uncertain when the claim lapses. A claim taken
@@ -172,6 +208,7 @@ interface Claimed {
   /** The lead's partition as read beside the claim. */
   view: LeadNurtureState;
   capSince: string | undefined;
+  announcements: Announcements;
 }
 
 async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise<void>, report: SweepReport, claimed: Claimed): Promise<void> {
@@ -318,9 +355,7 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
     }),
   );
   report.sent++;
-  await deps.publisher
-    .publish([leadloopEvent("email.sent", { leadId: lead.id, sequenceId: sequence.id, stepId: step.id, messageId, ...variantId })])
-    .catch((error: unknown) => deps.log?.warn("email.sent not published", { leadId: lead.id, error: String(error) }));
+  claimed.announcements.add(leadloopEvent("email.sent", { leadId: lead.id, sequenceId: sequence.id, stepId: step.id, messageId, ...variantId }));
 }
 
 function handled(state: Enrollment, stepId: string, sentAt: string | undefined): Enrollment {

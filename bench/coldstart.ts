@@ -18,6 +18,7 @@ import { join, resolve } from "node:path";
 import { allRules } from "@leadloop/core/routing/routing-rules";
 import { registryEntry } from "@leadloop/core/registry";
 import { createDocumentClient, ensureTable } from "@leadloop/store";
+import { signHs256Token } from "@leadloop/api/auth/issue";
 import { build } from "esbuild";
 import { BUNDLE_EXTERNAL, BUNDLE_TARGET } from "../infra/bundling";
 import { writeConfigSnapshot } from "../infra/config-snapshot";
@@ -106,6 +107,7 @@ const snapshot = writeConfigSnapshot({ root, outDir: ".leadloop/bench/coldstart"
 const sequence = snapshot.config.sequences.find((s) => s.segment === "enterprise") ?? snapshot.config.sequences[0];
 if (!sequence) throw new Error("the config has no sequence to enroll into");
 
+const AUTH_SECRET = "bench-hs256-secret-0123456789abcdef0123456789";
 const env: Record<string, string> = {
   PATH: process.env.PATH ?? "",
   TABLE_NAME: tableName,
@@ -117,7 +119,7 @@ const env: Record<string, string> = {
   SST_STAGE: "bench",
   SST_Secret_value_TOKEN_SIGNING_KEY: "bench-signing-key-0123456789abcdef",
   SST_Secret_value_LEAD_ID_KEY: "bench-lead-id-key-0123456789abcdef",
-  SST_Secret_value_AUTH_HS256_SECRET: "none",
+  SST_Secret_value_AUTH_HS256_SECRET: AUTH_SECRET,
   SST_Parameter_value_SENDER: "Acme <hello@acme.example>",
   AWS_REGION: "us-east-1",
   AWS_ACCESS_KEY_ID: "local",
@@ -157,27 +159,37 @@ const submission = () => ({
   country: "GB",
   consent: true,
 });
-const apiEvent = (body: object) => ({
-  version: "2.0",
-  routeKey: "POST /v1/forms/{formId}/submissions",
-  rawPath: "/v1/forms/demo-request/submissions",
-  rawQueryString: "",
-  headers: { "content-type": "application/json", accept: "application/json", host: "api.bench.example", "user-agent": "bench" },
-  requestContext: {
-    accountId: "123456789012",
-    apiId: "bench",
-    domainName: "api.bench.example",
-    http: { method: "POST", path: "/v1/forms/demo-request/submissions", protocol: "HTTP/1.1", sourceIp: "203.0.113.7", userAgent: "bench" },
-    requestId: randomUUID(),
-    routeKey: "POST /v1/forms/{formId}/submissions",
-    stage: "$default",
-    time: new Date().toUTCString(),
-    timeEpoch: Date.now(),
-  },
-  pathParameters: { formId: "demo-request" },
-  body: JSON.stringify(body),
-  isBase64Encoded: false,
-});
+/** An API Gateway (HTTP API, payload 2.0) request as the route `routeKey` receives it. */
+const httpEvent = (routeKey: string, path: string, options: { body?: object; headers?: Record<string, string>; pathParameters?: Record<string, string> } = {}) => {
+  const method = routeKey.split(" ")[0] ?? "GET";
+  return {
+    version: "2.0",
+    routeKey,
+    rawPath: path,
+    rawQueryString: "",
+    headers: { accept: "application/json", host: "api.bench.example", "user-agent": "bench", ...(options.body ? { "content-type": "application/json" } : {}), ...options.headers },
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "bench",
+      domainName: "api.bench.example",
+      http: { method, path, protocol: "HTTP/1.1", sourceIp: "203.0.113.7", userAgent: "bench" },
+      requestId: randomUUID(),
+      routeKey,
+      stage: "$default",
+      time: new Date().toUTCString(),
+      timeEpoch: Date.now(),
+    },
+    ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
+    ...(options.body ? { body: JSON.stringify(options.body) } : {}),
+    isBase64Encoded: false,
+  };
+};
+/** A website's form post: the public API's first request. */
+const apiEvent = (body: object) =>
+  httpEvent("POST /v1/forms/{formId}/submissions", "/v1/forms/demo-request/submissions", { body, pathParameters: { formId: "demo-request" } });
+/** A marketer opening the funnel report with a bearer token: the staff API's first request. */
+const marketingToken = await signHs256Token({ email: "marketer@bench-corp.example", roles: ["marketing"] }, AUTH_SECRET);
+const staffEvent = () => httpEvent("GET /v1/reports/funnel", "/v1/reports/funnel", { headers: { authorization: `Bearer ${marketingToken}` } });
 
 function run(command: string, args: string[], extra: Record<string, string> = {}): Promise<{ ms: number; stdout: string }> {
   return new Promise((done, fail) => {
@@ -227,7 +239,8 @@ function detailOf(type: string, leadId: string): Record<string, unknown> {
 
 /** What the function's trigger delivers: a form post, its rule's target input, or its schedule's event. */
 function eventFor(name: FunctionName, leadId: string): object {
-  if (name.startsWith("api")) return apiEvent(submission());
+  if (name === "api") return apiEvent(submission());
+  if (name === "staff-api") return staffEvent();
   const entry = registryEntry(name);
   if (entry.kind === "job") return { version: "0", id: randomUUID(), "detail-type": "Scheduled Event", source: "aws.events", time: new Date().toISOString(), detail: {} };
   // The first of the function's rules that a leadloop event matches, with that event.

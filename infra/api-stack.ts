@@ -1,7 +1,10 @@
 /**
- * The public HTTP API: API Gateway (HTTP API) in front of one function running the hono app. One
- * function for every route keeps one warm container serving them all; the routes are listed here
- * (not a catch-all) so API Gateway answers unknown paths without waking Lambda.
+ * The HTTP API: API Gateway (HTTP API) in front of two functions running the same hono routes.
+ * The public routes a website and an email recipient reach (capture, events, unsubscribe,
+ * confirm) are one function (functions/api.ts), whose bundle carries only what they run, so a
+ * form post's cold start is short; the bearer-token routes and their pages are the other
+ * (functions/staff-api.ts), the only one holding the bearer-token secret. The routes are listed
+ * here (not a catch-all) so API Gateway answers unknown paths without waking Lambda.
  */
 import { isLocalOrigin } from "@leadloop/api/origins";
 import { DEFAULT_CLIENT_LIMITS } from "@leadloop/core/client-limits";
@@ -9,17 +12,14 @@ import type * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { Api, Function as SstFunction, type StackContext, use } from "sst/constructs";
 import { Core } from "./core-stack";
 import { errorsAlarm, LOG_RETENTION_NAME, leadloopFunctionProps } from "./leadloop-function";
-import { grant, routesTableAccess } from "./permissions";
+import { grant, PUBLIC_API_ROUTES, routesTableAccess } from "./permissions";
 import { authEnvironment, isProductionStage } from "./stage-settings";
 
-/** DESIGN.md section 5 routes the hono app serves today; later issues add theirs here. */
-export const API_ROUTES = [
-  "GET /health",
-  "POST /v1/forms/{formId}/submissions",
-  "POST /v1/events",
-  "GET /v1/unsubscribe",
-  "POST /v1/unsubscribe",
-  "GET /v1/confirm", "POST /v1/confirm",
+/** The routes of packages/api/src/public-app.ts, served by the public function (listed in permissions.ts). */
+export { PUBLIC_API_ROUTES };
+
+/** The routes of packages/api/src/staff-app.ts, served by the staff function; later issues add theirs here. */
+export const STAFF_API_ROUTES = [
   "GET /sales",
   "GET /v1/sales/queue",
   "POST /v1/sales/leads/{id}/claim",
@@ -34,6 +34,9 @@ export const API_ROUTES = [
   "POST /v1/forms/{formId}/imports", "DELETE /v1/leads/{id}", "GET /v1/leads/{id}/export",
   "GET /preview", "GET /journeys", "GET /v1/preview/emails", "GET /v1/preview/email", "POST /v1/preview/test-send", "GET /v1/journeys",
 ] as const;
+
+/** DESIGN.md section 5 routes the hono apps serve today. */
+export const API_ROUTES = [...PUBLIC_API_ROUTES, ...STAFF_API_ROUTES] as const;
 
 /**
  * The public routes a flood arrives on get their own API Gateway throttle, below the stage's
@@ -68,24 +71,34 @@ export function ApiStack({ stack }: StackContext) {
   const { settings, configSnapshot } = core;
   const production = isProductionStage(stack.stage);
 
-  // The HS256 bearer-token secret is bound (read from SSM at cold start), never a plain variable;
-  // the OIDC issuer's settings are public and go in the environment.
-  const fn = new SstFunction(
+  // Both functions count the per-client windows in the table (packages/api/src/client-limit.ts);
+  // a production stage refuses the forms' loopback origins (packages/api/src/origins.ts).
+  const httpEnvironment = {
+    CLIENT_LIMITS: JSON.stringify(DEFAULT_CLIENT_LIMITS),
+    ...(production ? { LEADLOOP_LOCAL_ORIGINS: "refuse" } : {}),
+  };
+  // Capture and site events publish; no public route sends email (the enroll handler sends the
+  // double opt-in confirmation), so this function may not.
+  const publicFn = new SstFunction(
     stack,
     "ApiFunction",
+    leadloopFunctionProps(stack, "ApiFunction", core, { handler: "functions/api.handler", environment: httpEnvironment }, settings.LEADLOOP_PUBLIC_URL),
+  );
+  grant(publicFn, core, ["table", "publish"], routesTableAccess(PUBLIC_API_ROUTES));
+  errorsAlarm(stack, "Api", publicFn, core.alarmTopic);
+
+  // The HS256 bearer-token secret is bound (read from SSM on the first request), never a plain
+  // variable; the OIDC issuer's settings are public and go in the environment.
+  const staffFn = new SstFunction(
+    stack,
+    "StaffApiFunction",
     leadloopFunctionProps(
       stack,
-      "ApiFunction",
+      "StaffApiFunction",
       core,
       {
-        handler: "functions/api.handler",
-        // The per-client windows the app counts in the table (packages/api/src/client-limit.ts).
-        // A production stage refuses the forms' loopback origins (packages/api/src/origins.ts).
-        environment: {
-          ...authEnvironment(settings),
-          CLIENT_LIMITS: JSON.stringify(DEFAULT_CLIENT_LIMITS),
-          ...(production ? { LEADLOOP_LOCAL_ORIGINS: "refuse" } : {}),
-        },
+        handler: "functions/staff-api.handler",
+        environment: { ...authEnvironment(settings), ...httpEnvironment },
         bind: [core.secrets.AUTH_HS256_SECRET],
         // The /reports page serves Chart.js's browser build, which the code reads from node_modules.
         install: ["chart.js"],
@@ -93,10 +106,10 @@ export function ApiStack({ stack }: StackContext) {
       settings.LEADLOOP_PUBLIC_URL,
     ),
   );
-  // Capture, claims, outcomes and points bookings publish; a booking that changes a customer's
-  // tier sends the tier-change email (rewards.yaml tierChangeTemplate).
-  grant(fn, core, ["table", "publish", "send-email"], routesTableAccess(API_ROUTES));
-  errorsAlarm(stack, "Api", fn, core.alarmTopic);
+  // Claims, outcomes and points bookings publish; a booking that changes a customer's tier sends
+  // the tier-change email (rewards.yaml tierChangeTemplate), and the preview test-sends.
+  grant(staffFn, core, ["table", "publish", "send-email"], routesTableAccess(STAFF_API_ROUTES));
+  errorsAlarm(stack, "StaffApi", staffFn, core.alarmTopic);
 
   // Browsers preflight cross-origin form posts; API Gateway answers the preflight for every origin
   // any form allows, and the app still checks each post against its own form's list.
@@ -111,10 +124,16 @@ export function ApiStack({ stack }: StackContext) {
       allowHeaders: ["content-type", "authorization"],
       maxAge: "10 minutes",
     },
-    routes: Object.fromEntries(API_ROUTES.map((route) => [route, fn])),
+    routes: {
+      ...Object.fromEntries(PUBLIC_API_ROUTES.map((route) => [route, publicFn])),
+      ...Object.fromEntries(STAFF_API_ROUTES.map((route) => [route, staffFn])),
+    },
     accessLog: { format: ACCESS_LOG_FORMAT, retention: LOG_RETENTION_NAME },
   });
-  if (!settings.LEADLOOP_PUBLIC_URL) fn.addEnvironment("PUBLIC_URL", api.url);
+  if (!settings.LEADLOOP_PUBLIC_URL) {
+    publicFn.addEnvironment("PUBLIC_URL", api.url);
+    staffFn.addEnvironment("PUBLIC_URL", api.url);
+  }
 
   // Stage throttling caps each route by default; the flood-prone public routes get their own,
   // lower caps (the app's per-client windows cap each client).

@@ -54,6 +54,7 @@ export const STORE_ACCESS = {
   "dynamo-lead-quality": { actions: ["BatchGetItem", "PutItem"], indexes: [] },
   "dynamo-journey-counts": { actions: ["Query"], indexes: ["due"] },
   "dynamo-rate-windows": { actions: ["UpdateItem"], indexes: [] },
+  "dynamo-api-keys": { actions: ["GetItem", "PutItem", "UpdateItem", "Query"], indexes: ["gsi1"] },
 } as const satisfies Record<string, TableAccess>;
 export type StoreModule = keyof typeof STORE_ACCESS;
 
@@ -110,6 +111,7 @@ export const API_SURFACE_STORES: Record<ApiSurface, readonly StoreModule[]> = {
     "dynamo-rewards-store",
     "dynamo-journey-counts",
     "dynamo-broadcast-store",
+    "dynamo-api-keys",
   ],
 };
 

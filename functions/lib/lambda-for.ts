@@ -16,6 +16,7 @@ import { publishDueLag } from "./job-metrics";
 import { ruleTarget, UnknownRuleError } from "./rule-target";
 import { beginInvocation, type Runtime, useRuntime } from "./runtime";
 import { salesDeps } from "./sales-deps";
+import { sesMailer } from "./ses";
 
 const BUILDERS: { [P in PortName]: (runtime: Runtime) => RegistryPorts[P] } = {
   nurture: (runtime) => runtime.deps,
@@ -54,10 +55,10 @@ export function lambdaFor(name: string): LambdaHandler {
       ports ??= portsFor(entry, runtime);
       const result = await entry.handle(ports, event, rule);
       runtime.log.info(entry.name, { ...result });
-    });
+    }, sesMailer);
   }
   return async (_event, context) => {
-    const runtime = await useRuntime();
+    const runtime = await useRuntime(sesMailer);
     ports ??= portsFor(entry, runtime);
     beginInvocation(runtime.logger, context);
     const deadline = deadlineOf(context);

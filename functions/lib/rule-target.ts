@@ -6,7 +6,7 @@
  */
 import { allRules, EventEnvelope, type RoutingRule } from "@leadloop/core/routing/routing-rules";
 import * as z from "zod";
-import { beginInvocation, type Runtime, useRuntime } from "./runtime";
+import { beginInvocation, type MailerFor, type Runtime, useRuntime } from "./runtime";
 
 export const RuleTargetInput = z.object({ rule: z.string().min(1), event: EventEnvelope });
 export type RuleTargetInput = z.infer<typeof RuleTargetInput>;
@@ -21,10 +21,10 @@ export class UnknownRuleError extends Error {
   }
 }
 
-export function ruleTarget(handle: RuleHandler): (input: unknown, context?: unknown) => Promise<void> {
+export function ruleTarget(handle: RuleHandler, mailerFor: MailerFor): (input: unknown, context?: unknown) => Promise<void> {
   let rules: Map<string, RoutingRule> | undefined;
   return async (input, context) => {
-    const runtime = await useRuntime();
+    const runtime = await useRuntime(mailerFor);
     rules ??= new Map(allRules(runtime.config).map((rule) => [rule.name, rule]));
     // A malformed input is a wiring defect: throwing sends it to the dead-letter queue to inspect.
     const { rule: name, event } = RuleTargetInput.parse(input);

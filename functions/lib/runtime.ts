@@ -14,11 +14,11 @@ import { type Authenticate, createAuthenticator } from "@leadloop/api/auth/beare
 import { type AuthSettings, authSettingsFromEnv } from "@leadloop/core/auth-claims";
 import type { LeadloopConfig } from "@leadloop/core/config/schema";
 import type { NurtureDeps } from "@leadloop/core/nurture/enroll";
+import type { Mailer } from "@leadloop/core/ports";
 import { NurtureSettings } from "@leadloop/core/nurture/nurture-settings";
 import { systemClock } from "@leadloop/core/ports";
 import { TokenSigner } from "@leadloop/core/tokens";
 import { createEventBridgeClient, EventBridgePublisher } from "@leadloop/events/eventbridge-publisher";
-import { createSesClient, SesMailer } from "@leadloop/mailer/ses-mailer";
 import { createDocumentClient, DynamoLeadStore, DynamoNurtureStore, DynamoRewardsStore } from "@leadloop/store";
 import { readBoundValues } from "./bound-values";
 import { type Environment, parseEnvironment } from "./environment";
@@ -66,6 +66,13 @@ export function toAppLogger(logger: Logger): AppLogger {
   };
 }
 
+/**
+ * How a function sends email, given its environment: the SES mailer (functions/lib/ses.ts) for
+ * every function that sends, a refusal for the public API, which sends none and so does not
+ * load the SES client at all.
+ */
+export type MailerFor = (env: Environment) => Mailer;
+
 /** Reads an SST secret or parameter by name; undefined when it is not bound. */
 export type ConfigLookup = (name: string) => string | undefined;
 
@@ -82,7 +89,7 @@ export function withConfigValues(source: Record<string, string | undefined>, loo
   };
 }
 
-export function createRuntime(source: Record<string, string | undefined>, lookup: ConfigLookup): Runtime {
+export function createRuntime(source: Record<string, string | undefined>, lookup: ConfigLookup, mailerFor: MailerFor): Runtime {
   const env = parseEnvironment(withConfigValues(source, lookup));
   const logger = new Logger({ serviceName: source.POWERTOOLS_SERVICE_NAME ?? "leadloop" });
   const log = toAppLogger(logger);
@@ -98,7 +105,7 @@ export function createRuntime(source: Record<string, string | undefined>, lookup
     config,
     leads: new DynamoLeadStore({ client, tableName: env.TABLE_NAME, leadIdKey: env.LEAD_ID_KEY }),
     nurture: new DynamoNurtureStore({ client, tableName: env.TABLE_NAME }),
-    mailer: loggedMailer(new SesMailer({ client: createSesClient(), configurationSet: env.SES_CONFIGURATION_SET }), log),
+    mailer: loggedMailer(mailerFor(env), log),
     publisher: loggedPublisher(new EventBridgePublisher(createEventBridgeClient(), env.EVENT_BUS_NAME), log),
     clock: systemClock,
     settings,
@@ -115,9 +122,9 @@ let runtime: Promise<Runtime> | undefined;
  * The container's runtime, created on first use and kept for every later invocation. A first use
  * that fails (SSM unreachable, a secret not set) is not kept: the next invocation tries again.
  */
-export function useRuntime(source: Record<string, string | undefined> = process.env): Promise<Runtime> {
+export function useRuntime(mailerFor: MailerFor, source: Record<string, string | undefined> = process.env): Promise<Runtime> {
   runtime ??= readBoundValues(source).then(
-    (values) => createRuntime(source, (name) => values[name]),
+    (values) => createRuntime(source, (name) => values[name], mailerFor),
     (error: unknown) => {
       runtime = undefined;
       throw error;

@@ -7,6 +7,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AppDeps } from "@leadloop/api/app";
 import { createApp } from "@leadloop/api/app";
+import { createPublicApp } from "@leadloop/api/public-app";
+import { createStaffApp } from "@leadloop/api/staff-app";
 import {
   allRules,
   deliveryPolicy,
@@ -28,7 +30,7 @@ import { EnvironmentError, parseEnvironment } from "../../functions/lib/environm
 import { runtimeAuthSettings, withConfigValues } from "../../functions/lib/runtime";
 import { AUTH_SECRET_NAME, LEADLOOP_SECRET_NAMES, NO_AUTH_SECRET } from "../../functions/lib/secret-names";
 import { resolveSlackWebhooks, SlackWebhookSecretError, slackWebhookNames } from "../../functions/lib/slack-webhooks";
-import { API_ROUTES } from "../../infra/api-stack";
+import { API_ROUTES, PUBLIC_API_ROUTES, STAFF_API_ROUTES } from "../../infra/api-stack";
 import { CONFIG_SNAPSHOT_NAME } from "../../infra/config-snapshot";
 import { leadloopChecks } from "../../infra/nag";
 import {
@@ -77,7 +79,7 @@ beforeAll(async () => {
   const assembly = app.synth();
   assemblyDirectory = assembly.directory;
   findings = nagFindings(assembly);
-}, 180_000);
+}, 480_000);
 
 /** leadloop's functions with the template that holds each, and their handler's short name. */
 const deployedFunctions = () =>
@@ -122,18 +124,30 @@ describe("table", () => {
 });
 
 describe("HTTP API", () => {
-  it("routes every path the hono app serves, all to one function", () => {
+  it("routes the public paths to the public function and the staff paths to the staff function, every path an app serves", () => {
     api.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
-    const routes = ofType("AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties?.RouteKey);
-    expect(new Set(routes)).toEqual(new Set(API_ROUTES));
-    // A route added to the app without a route here would answer 404 from API Gateway.
-    const app = createApp({ config, log: console, clientIp: () => "x" } as unknown as AppDeps);
-    const served = app.routes
-      .filter((r) => ["GET", "POST", "PUT", "PATCH", "DELETE"].includes(r.method))
-      .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
-    for (const route of served) expect(API_ROUTES).toContain(route);
-    const integrations = ofType("AWS::ApiGatewayV2::Integration");
-    expect(new Set(integrations.map(([, i]) => JSON.stringify(i.Properties?.IntegrationUri))).size).toBe(1);
+    const routes = ofType("AWS::ApiGatewayV2::Route");
+    expect(new Set(routes.map(([, r]) => r.Properties?.RouteKey))).toEqual(new Set(API_ROUTES));
+    // A route added to an app without a route here would answer 404 from API Gateway.
+    const deps = { config, log: console, clientIp: () => "x" } as unknown as AppDeps;
+    const served = (app: ReturnType<typeof createApp>) =>
+      app.routes.filter((r) => ["GET", "POST", "PUT", "PATCH", "DELETE"].includes(r.method)).map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
+    expect(new Set(served(createPublicApp(deps)))).toEqual(new Set(PUBLIC_API_ROUTES));
+    expect(new Set([...served(createStaffApp(deps)), "GET /health"])).toEqual(new Set([...STAFF_API_ROUTES, "GET /health"]));
+    // The local stack serves every route from one process, with the same route code.
+    expect(new Set(served(createApp(deps)))).toEqual(new Set(API_ROUTES));
+    // Each route's integration invokes the function its app runs in.
+    const integrations = new Map(ofType("AWS::ApiGatewayV2::Integration").map(([id, i]) => [id, JSON.stringify(i.Properties?.IntegrationUri)]));
+    const functionOf = (target: unknown) => {
+      const uri = integrations.get(String(target).replace(/^integrations\//, "")) ?? integrations.get(JSON.stringify(target).match(/"Ref":"([^"]+)"/)?.[1] ?? "");
+      return /"(Staff)?ApiFunction[0-9A-F]{8}"/.exec(uri ?? "")?.[1] ? "staff" : /"ApiFunction[0-9A-F]{8}"/.test(uri ?? "") ? "public" : undefined;
+    };
+    for (const [, route] of routes) {
+      const key = String(route.Properties?.RouteKey);
+      const expected = (PUBLIC_API_ROUTES as readonly string[]).includes(key) ? "public" : "staff";
+      expect(functionOf(route.Properties?.Target), key).toBe(expected);
+    }
+    expect(new Set([...integrations.values()]).size).toBe(2);
   });
 
   it("answers CORS preflights for every origin a form allows and throttles the stage", () => {
@@ -266,7 +280,7 @@ describe("failure handling", () => {
 
   it("sends events a handler kept failing on to a queue, and alarms on every queue and every function", () => {
     const asyncConfigs = ofType("AWS::Lambda::EventInvokeConfig");
-    expect(asyncConfigs.length).toBe(leadloopFunctions().length - 1); // all but the API's
+    expect(asyncConfigs.length).toBe(leadloopFunctions().length - 2); // all but the two HTTP API functions
     for (const [, c] of asyncConfigs) {
       expect(c.Properties?.DestinationConfig).toMatchObject({ OnFailure: { Destination: expect.anything() } });
       expect(c.Properties?.MaximumRetryAttempts).toBeDefined();
@@ -287,7 +301,7 @@ describe("functions", () => {
   it("run Node.js 22 with the secret fetched at start-up, never in the template", () => {
     const functions = leadloopFunctions();
     expect(functions.map(([, f]) => f.Properties?.Handler).sort()).toEqual(
-      ["api", ...REGISTRY.map((e) => e.name)].sort().map((name) => `functions/${name}.handler`),
+      ["api", "staff-api", ...REGISTRY.map((e) => e.name)].sort().map((name) => `functions/${name}.handler`),
     );
     for (const [id, fn] of functions) {
       expect(fn.Properties?.Runtime, id).toBe("nodejs22.x");
@@ -303,7 +317,7 @@ describe("functions", () => {
 describe("function environments", () => {
   it("every function's environment parses with the runtime's own schema, secrets read from SSM", () => {
     const functions = deployedFunctions();
-    expect(functions.length).toBe(1 + REGISTRY.length);
+    expect(functions.length).toBe(2 + REGISTRY.length);
     for (const { id, environment } of functions) {
       const { variables, lookup } = environment();
       const parsed = parseEnvironment(withConfigValues(variables, lookup));
@@ -344,12 +358,12 @@ describe("function environments", () => {
 });
 
 describe("secrets", () => {
-  it("binds the HS256 bearer-token secret to the API function alone, read from SSM", () => {
-    expect(handlersCalling(/useAuthenticator\(/)).toEqual(["api"]);
+  it("binds the HS256 bearer-token secret to the staff API function alone, read from SSM", () => {
+    expect(handlersCalling(/useAuthenticator\(/)).toEqual(["staff-api"]);
     for (const { id, handler, environment } of deployedFunctions()) {
       const { variables, bound, lookup } = environment();
       expect(Object.keys(variables), id).not.toContain("LEADLOOP_AUTH_SECRET");
-      if (handler === "api") {
+      if (handler === "staff-api") {
         expect(bound).toContain(AUTH_SECRET_NAME);
         // The test stage names no OIDC issuer: the bound secret alone opens the token routes.
         expect(runtimeAuthSettings(variables, lookup(AUTH_SECRET_NAME))).toMatchObject({ hs256Secret: secretStandIn(AUTH_SECRET_NAME), audience: "leadloop" });
@@ -416,9 +430,10 @@ describe("IAM", () => {
       .sort();
 
   it("lets only the functions that send email send it, as the stage's identity", () => {
-    // Api: a purchase that changes a customer's tier sends the tier-change email; Confirmations
-    // resends a double-opt-in email that failed; PointsExpiry tells a customer whose points lapsed of their new tier.
-    expect(allowed("ses:SendEmail")).toEqual(["ApiFunction", "Broadcasts", "ClaimSla", "Confirmations", "Enroll", "FollowUp", "Handoff", "NotificationRetries", "PointsExpiry", "Sweeper"]);
+    // StaffApi: a points booking that changes a customer's tier sends the tier-change email, and the
+    // preview test-sends; the public Api sends nothing. Confirmations resends a double-opt-in
+    // email that failed.
+    expect(allowed("ses:SendEmail")).toEqual(["Broadcasts", "ClaimSla", "Confirmations", "Enroll", "FollowUp", "Handoff", "NotificationRetries", "PointsExpiry", "StaffApiFunction", "Sweeper"]);
     for (const s of statements().filter((s) => [s.Action].flat().includes("ses:SendEmail"))) {
       const resources = [s.Resource].flat().map((r) => resolveValue(r, templates[0]!, templates));
       expect(resources).toHaveLength(2);
@@ -442,10 +457,11 @@ describe("IAM", () => {
       "QualificationRepublisher",
       "Recycler",
       "Republisher",
-      "SesEventsToBusEvents",
+      "SesEventsToBusEventsRole",
+      "StaffApiFunction",
       "Sweeper",
     ]);
-    expect(allowed("dynamodb:PutItem")).toHaveLength(1 + REGISTRY.length);
+    expect(allowed("dynamodb:PutItem")).toHaveLength(2 + REGISTRY.length);
   });
 
   it("lets each function read the SSM parameters of exactly the secrets it binds", () => {
@@ -475,7 +491,7 @@ describe("production stage, with a Cognito user pool for reps", () => {
     } finally {
       for (const name of ["LEADLOOP_AUTH_OIDC_ISSUER", "LEADLOOP_AUTH_ROLES_CLAIM", "LEADLOOP_AUTH_AUDIENCE"]) delete process.env[name];
     }
-  }, 180_000);
+  }, 480_000);
 
   it("passes cdk-nag's AwsSolutions and Serverless packs, every accepted finding explained in infra/nag.ts", () => {
     expect(describeFindings(prodFindings)).toBe("");
@@ -488,7 +504,7 @@ describe("production stage, with a Cognito user pool for reps", () => {
   });
 
   it("verifies the pool's tokens, roles from cognito:groups, with AUTH_HS256_SECRET set to none", () => {
-    const [, fn] = Object.entries(prod[1]!.Resources).find(([id, r]) => id.startsWith("ApiFunction") && r.Type === "AWS::Lambda::Function") ?? [];
+    const [, fn] = Object.entries(prod[1]!.Resources).find(([id, r]) => id.startsWith("StaffApiFunction") && r.Type === "AWS::Lambda::Function") ?? [];
     const variables = (fn?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     const { variables: plain, bound } = deployedEnvironment(variables, prod[1]!, prod);
     expect(bound).toContain(AUTH_SECRET_NAME);

@@ -10,7 +10,7 @@
  */
 import { captureLead, decoyLeadId, expiresIn, type Form, UnknownFormError, ValidationError } from "@leadloop/core";
 import { type Context, Hono } from "hono";
-import type { AppDeps } from "./app";
+import type { PublicAppDeps } from "./app-shell";
 import { originListed } from "./origins";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
 import { clientLimit, limitEmail } from "./client-limit";
@@ -19,7 +19,7 @@ import { readSubmission } from "./submission-body";
 /** Lead tokens let the site script report behaviour for a year. */
 const LEAD_TOKEN_DAYS = 365;
 
-function formOf(deps: AppDeps, formId: string): Form {
+function formOf(deps: PublicAppDeps, formId: string): Form {
   const form = Object.hasOwn(deps.config.forms, formId) ? deps.config.forms[formId] : undefined;
   if (!form) throw new UnknownFormError(formId);
   return form;
@@ -55,7 +55,7 @@ function redirectBack(c: Context, error: unknown, allowed: (origin: string) => b
   return c.redirect(back.toString(), 303);
 }
 
-export function captureRoutes(deps: AppDeps): Hono {
+export function captureRoutes(deps: PublicAppDeps): Hono {
   const app = new Hono();
   /** The origin may post when the form lists it, or when it is the API's own (the demo page); see origins.ts. */
   const originAllowed = (c: Context, form: Form, origin: string) => originListed(c, form.allowedOrigins, origin, deps.localOrigins === "refuse");
@@ -143,7 +143,7 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
 }
 
 /** The lead a valid lead token names; a missing, stale or forged one proves nothing (and is no error). */
-function leadOfToken(deps: AppDeps, token: unknown): string | undefined {
+function leadOfToken(deps: PublicAppDeps, token: unknown): string | undefined {
   if (typeof token !== "string" || token === "") return undefined;
   try {
     return deps.signer.verify(token, "lead", deps.clock.now()).sub;

@@ -6,7 +6,7 @@
  */
 import { PublishError, recordSiteEvent } from "@leadloop/core";
 import { type Context, Hono } from "hono";
-import type { AppDeps } from "./app";
+import type { PublicAppDeps } from "./app-shell";
 import { originListed } from "./origins";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
 import { readLimited } from "./submission-body";
@@ -16,7 +16,7 @@ import { errorSummary } from "./error-log";
 export const EVENT_BODY_LIMIT_BYTES = 4 * 1024;
 
 /** Any origin one of the forms lists may report events, and the API's own (the demo page); see origins.ts. */
-function originAllowed(deps: AppDeps, c: Context, origin: string): boolean {
+function originAllowed(deps: PublicAppDeps, c: Context, origin: string): boolean {
   return Object.values(deps.config.forms).some((form) => originListed(c, form.allowedOrigins, origin, deps.localOrigins === "refuse"));
 }
 
@@ -48,7 +48,7 @@ async function readEventBody(c: Context): Promise<unknown> {
   }
 }
 
-export function eventsRoutes(deps: AppDeps): Hono {
+export function eventsRoutes(deps: PublicAppDeps): Hono {
   const app = new Hono();
   // Page views come oftener than form posts: a roomier bucket than capture's, per address alike.
   const limit = clientLimit({

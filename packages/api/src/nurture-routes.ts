@@ -6,7 +6,7 @@
  */
 import { confirmLead, findConfirmable, findUnsubscriber, InvalidTokenError, maskEmail, unsubscribeLead } from "@leadloop/core";
 import { type Context, Hono } from "hono";
-import type { AppDeps } from "./app";
+import type { PublicAppDeps } from "./app-shell";
 import { esc, page } from "./pages";
 import { HttpProblem, problemResponse } from "./problem";
 
@@ -32,7 +32,7 @@ function badLink(c: Context, error: unknown): Response {
   );
 }
 
-export function nurtureRoutes(deps: AppDeps): Hono {
+export function nurtureRoutes(deps: PublicAppDeps): Hono {
   const app = new Hono();
 
   app.get("/v1/unsubscribe", async (c) => {

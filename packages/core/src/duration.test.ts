@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Duration } from "luxon";
 import { InvalidDurationError, InvalidTimeZoneError, addDuration, durationMs, parseDuration } from "./duration";
 
 describe("parseDuration", () => {
@@ -42,5 +43,14 @@ describe("durationMs", () => {
     expect(durationMs("PT4H")).toBe(4 * 3_600_000);
     expect(durationMs("P1W")).toBe(7 * 86_400_000);
     expect(durationMs("P1DT30M")).toBe(86_400_000 + 1_800_000);
+  });
+
+  it("measures every duration the config may write exactly as luxon does, and refuses what luxon refuses", () => {
+    const samples = ["P3D", "PT4H", "P1W", "P1M", "P1Y", "P1Y2M3W4DT5H6M7S", "PT0.5H", "PT1,5M", "P0D", "PT90S", "P2W", "P1DT", "P", "PT", "3 days", "P1H", "PT1D", "p1d", "P-1D", "-P1D", "P1.5D", ""];
+    for (const iso of samples) {
+      const reference = Duration.fromISO(iso);
+      if (reference.isValid) expect(durationMs(iso), iso).toBe(reference.toMillis());
+      else expect(() => durationMs(iso), iso).toThrow(InvalidDurationError);
+    }
   });
 });

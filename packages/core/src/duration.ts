@@ -4,13 +4,9 @@
  * rolling windows (frequency caps, score decay) need a fixed length in milliseconds.
  */
 import { DateTime, Duration } from "luxon";
+import { InvalidDurationError } from "./duration-ms";
 
-export class InvalidDurationError extends Error {
-  override readonly name = "InvalidDurationError";
-  constructor(readonly value: string) {
-    super(`"${value}" is not an ISO 8601 duration; write e.g. P3D (3 days), PT4H (4 hours) or P1W (1 week).`);
-  }
-}
+export { durationMs, InvalidDurationError } from "./duration-ms";
 
 export class InvalidTimeZoneError extends Error {
   override readonly name = "InvalidTimeZoneError";
@@ -34,12 +30,4 @@ export function addDuration(at: Date, iso: string, zone = "UTC"): Date {
   const start = DateTime.fromJSDate(at, { zone });
   if (!start.isValid) throw new InvalidTimeZoneError(zone);
   return start.plus(parseDuration(iso)).toJSDate();
-}
-
-/**
- * The duration's length in milliseconds, for rolling windows where the calendar does not matter.
- * A day is 24 hours, a week 7 days, a month 30 days and a year 365 days.
- */
-export function durationMs(iso: string): number {
-  return parseDuration(iso).toMillis();
 }

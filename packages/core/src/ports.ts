@@ -95,6 +95,11 @@ export interface LeadStore {
    * a merge into such a lead). Takes many ids at once so an adapter can batch the writes.
    */
   markPublished(leadIds: string[]): Promise<void>;
+  /**
+   * Puts a lead stored as published back in the unpublished index (its capture stored it while
+   * publishing, and the publish failed), so the republisher announces it.
+   */
+  markUnpublished(leadId: string, createdAt: string): Promise<void>;
   /** Leads whose `lead.captured` never reached the bus, oldest first. */
   listUnpublished(limit: number): Promise<Lead[]>;
   appendActivity(leadId: string, activity: NewActivity): Promise<Activity>;
@@ -326,9 +331,34 @@ export interface MessageRecord {
   complainedAt?: string;
 }
 
+/** What enrolling a lead or sending it a step checks, read from its partition in one request. */
+export interface LeadNurtureState {
+  lead: Lead | undefined;
+  enrollments: Enrollment[];
+  /**
+   * The lead's nurture emails sent at or after `sentSince`, and every nurture email of the
+   * sequence `sequenceId` (whatever its age: the step conditions look at the last one's opens and
+   * clicks), oldest first.
+   */
+  messages: MessageRecord[];
+}
+
+/** Writes that go with starting an enrollment, in the same atomic write. */
+export interface StartEnrollmentOptions {
+  /** Appended to the lead's history when (and only when) the enrollment starts. */
+  activity?: NewActivity;
+  /** The start fails when the lead is in one of these stages by then (or is gone). */
+  unlessStageIn?: readonly string[];
+}
+
 export interface NurtureStore {
   /** Number of due-index shards; the sweeper queries each. */
   readonly shards: number;
+  /**
+   * The lead, its enrollments and the messages asked for, as of one strongly consistent read of
+   * its partition.
+   */
+  readNurtureState(leadId: string, options?: { sentSince?: string; sequenceId?: string }): Promise<LeadNurtureState>;
   getEnrollment(leadId: string, sequenceId: string): Promise<Enrollment | undefined>;
   listEnrollments(leadId: string): Promise<Enrollment[]>;
   /**
@@ -336,7 +366,7 @@ export interface NurtureStore {
    * returns false when another writer got there first (the enrollment exists and is active, or
    * changed since `previous` was read).
    */
-  startEnrollment(enrollment: Enrollment, previous?: Enrollment): Promise<boolean>;
+  startEnrollment(enrollment: Enrollment, previous?: Enrollment, options?: StartEnrollmentOptions): Promise<boolean>;
   /** Due-index entries of one shard due at or before `now`, oldest first. */
   listDue(shard: number, now: string, limit: number): Promise<DueRef[]>;
   /**
@@ -360,6 +390,13 @@ export interface NurtureStore {
       next?: { stepId: string; dueAt: string };
       end?: { reason: string; at: string };
       attempts?: number;
+      /**
+       * The email this settle records (a step sent): written with the settle in one atomic write,
+       * and written even when the claim was lost, as the email went out either way.
+       */
+      message?: MessageRecord;
+      /** A history line written with the settle (and, with a message, even when the claim was lost). */
+      activity?: NewActivity;
     },
   ): Promise<boolean>;
   /** Ends an active enrollment (exit event, unsubscribe); no-op when already ended. */

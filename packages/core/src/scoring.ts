@@ -4,7 +4,7 @@
  */
 import type { ActivityType, BehaviourRule, FitRule, ScoringFile } from "./config/schema";
 import { evaluateCondition } from "./conditions";
-import { durationMs } from "./duration";
+import { durationMs } from "./duration-ms";
 
 export interface ScoredActivity {
   type: ActivityType;

@@ -5,7 +5,7 @@
  */
 import { DateTime } from "luxon";
 import type { Broadcast } from "../config/schema";
-import { durationMs } from "../duration";
+import { durationMs } from "../duration-ms";
 
 /** The furthest-ahead offset in use (Kiribati's Line Islands): the first place a local time arrives. */
 const EARLIEST_OFFSET_MS = 14 * 3_600_000;

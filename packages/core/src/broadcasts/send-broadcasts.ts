@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { BROADCAST_SEQUENCE_ID } from "../broadcasts/broadcast-sequence-id";
 import type { Broadcast } from "../config/schema";
 import { DEFAULT_ITEM_BUDGET_MS, STOP_SWEEP, sweepDueIndex } from "../due-index";
-import { durationMs } from "../duration";
+import { durationMs } from "../duration-ms";
 import { leadloopEvent } from "../events";
 import type { Lead } from "../lead";
 import { composeBroadcastEmail } from "../nurture/compose-email";

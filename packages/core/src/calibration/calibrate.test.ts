@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { DealReview } from "../feedback/deal-review";
 import { NONE } from "../reports/cohort";
-import { calibrateScoring, NotEnoughDealsError } from "./calibrate";
+import { calibrateScoring } from "./calibrate";
+import { NotEnoughDealsError } from "./calibration-errors";
 import { unifiedDiff } from "./unified-diff";
 import { wilsonInterval } from "./wilson";
 

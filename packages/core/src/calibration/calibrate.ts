@@ -9,21 +9,9 @@
 import { parseDocument, stringify } from "yaml";
 import type { LeadloopConfig } from "../config/schema";
 import type { DealReview, QualityFlag } from "../feedback/deal-review";
+import { NotEnoughDealsError } from "./calibration-errors";
 import { unifiedDiff } from "./unified-diff";
 import { wilsonInterval } from "./wilson";
-
-export class NotEnoughDealsError extends Error {
-  override readonly name = "NotEnoughDealsError";
-  constructor(
-    readonly closed: number,
-    readonly minimum: number,
-  ) {
-    super(
-      `Calibration needs at least ${minimum} won, lost or disqualified deals in the period; it has ${closed}. ` +
-        "Widen the period (--from), or wait for more outcomes: fewer deals than that would tune the scoring to noise.",
-    );
-  }
-}
 
 export interface CalibrationInput {
   config: Pick<LeadloopConfig, "scoring" | "teams">;

@@ -5,7 +5,7 @@
  * conditional write on the rep and deadline read, so two checkers never move a lead twice.
  */
 import { sweepDueIndex } from "../due-index";
-import { durationMs } from "../duration";
+import { durationMs } from "../duration-ms";
 import { FIRST_RETRY_AFTER_MS, formatTime, notifyQueueItem, sendNotice } from "./handoff-notification";
 import { leadloopEvent } from "../events";
 import { announcePending, pendingEvent } from "../events-outbox";

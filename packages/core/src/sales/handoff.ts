@@ -6,7 +6,7 @@
  * fair. `lead.assigned` is written to the outbox with the queue item, so it is announced even
  * when the bus refuses it.
  */
-import { durationMs } from "../duration";
+import { durationMs } from "../duration-ms";
 import { FIRST_RETRY_AFTER_MS, notifyQueueItem } from "./handoff-notification";
 import { leadloopEvent } from "../events";
 import { announcePending, pendingEvent } from "../events-outbox";

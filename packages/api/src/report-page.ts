@@ -277,6 +277,7 @@ async function loadAbTests() {
     "</span></h3><table><tr><th>Variant</th><th>Subject</th><th>Sends</th><th>Opens</th><th>Clicks</th><th>MQLs</th><th>Wins</th><th>" + esc(t.metric) + " per send</th><th>vs control</th></tr>" +
     t.variants.map((v) => '<tr class="ab-variant" data-variant="' + esc(v.variantId) + '"><td>' + esc(v.variantId) + (t.ended && t.ended.winner === v.variantId ? " (winner)" : "") + "</td><td>" + esc(v.subject) + "</td><td>" + fmt.format(v.sent) + "</td><td>" + fmt.format(v.opened) + "</td><td>" + fmt.format(v.clicked) + "</td><td>" + fmt.format(v.mqls) + "</td><td>" + fmt.format(v.wins) + "</td><td>" + pct(v.rates[t.metric]) + "</td><td>" + pv(v.pValue) + "</td></tr>").join("") +
     "</table></div>").join("");
+}
 
 async function loadRetention() {
   const q = new URLSearchParams();

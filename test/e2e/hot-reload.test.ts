@@ -24,7 +24,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function welcomeSubjectFor(email: string): Promise<string | undefined> {
+async function welcomeFor(email: string): Promise<{ subject: string; sequenceId?: string } | undefined> {
   const captured = await fetch(`${stack.url}/v1/forms/whitepaper/submissions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -33,8 +33,8 @@ async function welcomeSubjectFor(email: string): Promise<string | undefined> {
   expect(captured.status).toBe(202);
   const advanced = await fetch(`${stack.url}/dev/clock/advance`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"by":"PT1H"}' });
   expect(advanced.status).toBe(200);
-  const emails = (await (await fetch(`${stack.url}/dev/emails?to=${encodeURIComponent(email)}`)).json()) as { subject: string; stepId?: string }[];
-  return emails.find((e) => e.stepId === "welcome")?.subject;
+  const emails = (await (await fetch(`${stack.url}/dev/emails?to=${encodeURIComponent(email)}`)).json()) as { subject: string; stepId?: string; sequenceId?: string }[];
+  return emails.find((e) => e.stepId === "welcome");
 }
 
 describe("hot reload of config/ under npm start", () => {
@@ -58,7 +58,7 @@ describe("hot reload of config/ under npm start", () => {
     expect(after.lastReload).toMatchObject({ ok: true, changedFiles: ["config/sequences/smb.yaml"], changes: ["sequence smb-nurture changed: step welcome"] });
     await stack.waitForOutput(/config reloaded \(version [0-9a-f]{12}\): 1 file changed: config\/sequences\/smb\.yaml\n\s+sequence smb-nurture changed: step welcome/, { from: printed });
 
-    expect(await welcomeSubjectFor(`grace.${Date.now()}@hopper-labs.example`)).toBe("Hot off the press, Grace");
+    expect((await welcomeFor(`grace.${Date.now()}@hopper-labs.example`))?.subject).toBe("Hot off the press, Grace");
   });
 
   it("keeps the running config on a broken edit and prints config:check's file:line:column message", async () => {
@@ -78,6 +78,16 @@ describe("hot reload of config/ under npm start", () => {
     expect(stack.output().slice(printed)).toContain(message);
     expect(stack.output().slice(printed)).toContain("(write PT10M)");
 
-    expect(await welcomeSubjectFor(`grace.${Date.now()}@hopper-labs.example`)).toBe("Hot off the press, Grace");
+    expect((await welcomeFor(`grace.${Date.now()}@hopper-labs.example`))?.subject).toBe("Hot off the press, Grace");
+  });
+
+  it("routes by the reloaded rules: a renamed sequence takes the next lead", async () => {
+    const before = (await (await fetch(`${stack.url}/dev/config`)).json()) as Status;
+    // Undo the broken edit of the case before, and rename the sequence: its bus rule changes name and target.
+    const yaml = readFileSync(smb(), "utf8").replace("delay: 10 minutes", "delay: PT10M").replace("id: smb-nurture", "id: smb-nurture-v2");
+    writeFileSync(smb(), yaml);
+    const after = await waitForConfig<Status>(stack.url, (s) => s.version !== before.version);
+    expect(after.lastReload?.changes).toEqual(["sequence smb-nurture-v2 added", "sequence smb-nurture removed"]);
+    expect(await welcomeFor(`grace.${Date.now()}@hopper-labs.example`)).toMatchObject({ sequenceId: "smb-nurture-v2", subject: "Never sent, Grace" });
   });
 });

@@ -7,6 +7,7 @@ import { createApp } from "@leadloop/api/app";
 import { clientLimitsFromEnv } from "@leadloop/api/client-limit";
 import { createDocumentClient } from "@leadloop/store/document-client";
 import { DynamoApiKeys } from "@leadloop/store/dynamo-api-keys";
+import { DynamoWebhookStore } from "@leadloop/store/dynamo-webhook-store";
 import { DynamoBroadcastStore } from "@leadloop/store/dynamo-broadcast-store";
 import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
 import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
@@ -56,6 +57,7 @@ const app = createApp({
   records: new DynamoLeadRecords({ client, tableName: env.TABLE_NAME }),
   // Read on every request that presents a key, so a revocation holds in every container at once.
   apiKeys: new DynamoApiKeys({ client, tableName: env.TABLE_NAME }),
+  webhooks: new DynamoWebhookStore({ client, tableName: env.TABLE_NAME }),
   reports: new DynamoReportStore({ client, tableName: env.TABLE_NAME }),
   quality: new DynamoLeadQuality({ client, tableName: env.TABLE_NAME }),
   rewards: new DynamoRewardsStore({ client, tableName: env.TABLE_NAME }),

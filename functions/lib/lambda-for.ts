@@ -15,6 +15,7 @@ import { publishDueLag } from "./job-metrics";
 import { ruleTarget, UnknownRuleError } from "./rule-target";
 import { beginInvocation, type Runtime, useRuntime } from "./runtime";
 import { salesDeps } from "./sales-deps";
+import { webhookDeps } from "./webhook-deps";
 
 const BUILDERS: { [P in PortName]: (runtime: Runtime) => RegistryPorts[P] } = {
   nurture: (runtime) => runtime.deps,
@@ -23,6 +24,7 @@ const BUILDERS: { [P in PortName]: (runtime: Runtime) => RegistryPorts[P] } = {
   reports: (runtime) => ({ reports: new DynamoReportStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }) }),
   records: (runtime) => new DynamoLeadRecords({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }),
   broadcasts: (runtime) => new DynamoBroadcastStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }),
+  webhooks: (runtime) => webhookDeps(runtime),
 };
 
 /** Margin left for a job's last writes before Lambda's timeout. */

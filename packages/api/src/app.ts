@@ -6,6 +6,7 @@ import type { LeadRecordStore, NurtureDeps } from "@leadloop/core";
 import { type Context, Hono } from "hono";
 import { type ApiKeyAppDeps, apiKeyRoutes } from "./api-key-routes";
 import { withApiKeys } from "./auth/api-key";
+import { type WebhookAppDeps, webhookRoutes } from "./webhook-routes";
 import type { Authenticate } from "./auth/bearer";
 import { captureRoutes } from "./capture-routes";
 import { type BroadcastAppDeps, broadcastRoutes } from "./broadcast-routes";
@@ -28,7 +29,7 @@ export interface AppLogger {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, CustomerAppDeps, PreviewAppDeps, BroadcastAppDeps, ApiKeyAppDeps {
+export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, CustomerAppDeps, PreviewAppDeps, BroadcastAppDeps, ApiKeyAppDeps, WebhookAppDeps {
   /** The caller's address as the platform saw it (never a client-supplied header). */
   clientIp: (c: Context) => string;
   /** The in-container token bucket per client address (the first, cheap line). */
@@ -61,6 +62,7 @@ export function createApp(given: AppDeps): Hono {
   app.route("/", previewRoutes(deps));
   app.route("/", broadcastRoutes(deps));
   app.route("/", apiKeyRoutes(deps));
+  app.route("/", webhookRoutes(deps));
 
   app.notFound((c) =>
     problemResponse(c, new HttpProblem(404, "not-found", "Not found", `There is no ${c.req.method} ${new URL(c.req.url).pathname}.`)),

@@ -31,9 +31,11 @@ import {
   NurtureSettings,
   type NurtureStore,
   TokenSigner,
+  resolveWebhookTargets,
+  type WebhookDeps,
 } from "@leadloop/core";
 import { type BusHandler, type DeadLetter, LocalBus } from "@leadloop/events";
-import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
+import { createSesClient, FetchWebhookSender, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
 import {
   createDocumentClient,
   DynamoApiKeys,
@@ -48,6 +50,7 @@ import {
   DynamoReportStore,
   DynamoRewardsStore,
   DynamoSalesStore,
+  DynamoWebhookStore,
   ensureTable,
 } from "@leadloop/store";
 import type { SESv2Client } from "@aws-sdk/client-sesv2";
@@ -287,7 +290,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const rewards = new DynamoRewardsStore({ client, tableName });
     const feedbackDeps: FeedbackDeps = { config, leads, feedback, publisher, clock, log };
     const records = new DynamoLeadRecords({ client, tableName });
-    const registryPorts: RegistryPorts = { nurture: deps, sales: salesDeps, feedback: feedbackDeps, reports: { reports }, records, broadcasts: ports.broadcasts };
+    // Endpoints whose URL and key variables are set (options.env, else the environment); the others get nothing.
+    const webhookTargets = resolveWebhookTargets(config.webhooks?.endpoints ?? [], (name) => (options.env ?? process.env)[name]);
+    if (webhookTargets.missing.length > 0) log.info("webhook endpoints without URL and key variables are skipped", { endpoints: webhookTargets.missing });
+    const webhookStore = new DynamoWebhookStore({ client, tableName });
+    const webhookDeps: WebhookDeps = {
+      config,
+      leads,
+      sales: ports.sales,
+      webhooks: webhookStore,
+      sender: new FetchWebhookSender(),
+      targets: webhookTargets.targets,
+      clock,
+      log,
+    };
+    const registryPorts: RegistryPorts = {
+      nurture: deps,
+      sales: salesDeps,
+      feedback: feedbackDeps,
+      reports: { reports },
+      records,
+      broadcasts: ports.broadcasts,
+      webhooks: webhookDeps,
+    };
 
     // The bus delivers to the registry's handlers, as EventBridge delivers to their functions.
     for (const entry of HANDLERS) {
@@ -406,6 +431,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       authenticate: createAuthenticator(AuthSettings.parse({ hs256Secret: authSecret })),
       records,
       apiKeys: new DynamoApiKeys({ client, tableName }),
+      webhooks: webhookStore,
+      webhookConfigured: (id) => webhookTargets.targets[id] !== undefined,
       journeys: new DynamoJourneyCounts({ client, tableName }),
       // /preview and /journeys need no token on a developer's machine.
       openMarketingTools: options.openMarketingTools ?? true,

@@ -61,7 +61,7 @@ function main(): number {
   console.log(
     `✓ config is valid: ${Object.keys(config.forms).length} forms, ${config.segments.segments.length} segment rules, ` +
       `${config.sequences.length} sequences (${steps} steps), ${config.broadcasts.length} broadcasts, ${config.teams.teams.length} sales teams, ` +
-      `${Object.keys(config.templates).length} templates.`,
+      `${Object.keys(config.templates).length} templates${config.webhooks ? `, ${config.webhooks.endpoints.length} webhook endpoints` : ""}.`,
   );
   return 0;
 }

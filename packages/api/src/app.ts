@@ -15,6 +15,7 @@ import { errorSummary } from "./error-log";
 import { eventsRoutes } from "./events-routes";
 import { dataRoutes } from "./data-routes";
 import { nurtureRoutes } from "./nurture-routes";
+import { openApiDocument } from "./openapi";
 import { pageSecurity } from "./page-security";
 import { type PreviewAppDeps, previewRoutes } from "./preview-routes";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
@@ -52,6 +53,8 @@ export function createApp(given: AppDeps): Hono {
   const app = new Hono();
   app.use("*", pageSecurity());
   app.get("/health", (c) => c.json({ status: "ok" }));
+  // Built per request (a few milliseconds): the local stack swaps in an edited config, whose forms shape the submission bodies.
+  app.get("/openapi.json", (c) => c.json(openApiDocument(deps.config, new URL(c.req.url).origin)));
   app.route("/", captureRoutes(deps));
   app.route("/", eventsRoutes(deps));
   app.route("/", nurtureRoutes(deps));

@@ -7,6 +7,7 @@
  * its own handler an attempt's timeout, never the hand-off, which is another rule target.
  */
 import { createHash, createHmac } from "node:crypto";
+import * as z from "zod";
 import type { LeadloopConfig, WebhookEndpoint, WebhookEvent } from "../config/schema";
 import { sweepDueIndex } from "../due-index";
 import type { Lead } from "../lead";
@@ -145,6 +146,61 @@ function crmLead(lead: Lead) {
 
 const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 
+// The deliveries' payloads, declared once: webhookData parses what it sends with these, and the
+// OpenAPI document's `webhooks` section is generated from them.
+const Touch = z.looseObject({ formId: z.string(), at: z.string(), utm_source: z.string().optional(), utm_medium: z.string().optional(), utm_campaign: z.string().optional() });
+export const WebhookLead = z
+  .looseObject({
+    id: z.string(),
+    email: z.string(),
+    profile: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).describe("what the lead's forms collected, by field name"),
+    segment: z.string(),
+    stage: z.string(),
+    firstTouch: Touch.describe("the submission that created the lead, with its UTM source"),
+    lastTouch: Touch.describe("the latest submission"),
+    createdAt: z.string(),
+  })
+  .describe("the lead as a CRM creates a lead or contact from it");
+const Owner = z.object({ email: z.string(), name: z.string().optional(), teamId: z.string() }).describe("the rep the hand-off assigned");
+const Reason = z.looseObject({ rule: z.string(), category: z.enum(["fit", "engagement"]), points: z.number() });
+export const WebhookData = {
+  "lead.qualified": z.object({
+    lead: WebhookLead,
+    segment: z.string(),
+    score: z.object({
+      total: z.number(),
+      threshold: z.number(),
+      fit: z.number().nullable(),
+      engagement: z.number().nullable(),
+      reasons: z.array(Reason).describe("largest effect first; the points add up to the total"),
+    }),
+    qualifiedAt: z.string().optional(),
+    owner: Owner.nullable().describe("null when no team covers the lead"),
+  }),
+  "lead.assigned": z.object({ lead: WebhookLead, segment: z.string(), owner: Owner, assignedAt: z.string(), claimBy: z.string() }),
+  "lead.closed": z.object({
+    lead: WebhookLead,
+    segment: z.string(),
+    owner: Owner,
+    outcome: z.enum(["won", "lost", "disqualified", "not-now"]),
+    reason: z.string().nullable(),
+    amount: z.number().nullable(),
+    currency: z.string().nullable(),
+    closedAt: z.string(),
+  }),
+  "customer.tier_changed": z.object({ customerId: z.string(), from: z.string().nullable(), to: z.string().nullable(), balance: z.number() }),
+} as const satisfies Record<WebhookEvent, z.ZodType>;
+
+/** The JSON body of a delivery of `type`. */
+export function webhookBodySchema<T extends WebhookEvent>(type: T) {
+  return z.object({
+    id: z.string().describe("the delivery id, also in the Leadloop-Delivery header; the same on every retry"),
+    type: z.literal(type),
+    createdAt: z.string().describe("when the event happened"),
+    data: WebhookData[type],
+  });
+}
+
 /**
  * The delivery's `data` for an event: the CRM-shaped lead (profile, segment, touches) with what
  * the event adds (the score and its reasons and the owner for a qualification, the outcome for a
@@ -153,7 +209,7 @@ const str = (value: unknown): string | undefined => (typeof value === "string" ?
 export async function webhookData(deps: WebhookDeps, event: EventEnvelope): Promise<Record<string, unknown> | undefined> {
   const d = event.detail;
   if (event["detail-type"] === "customer.tier_changed") {
-    return { customerId: d.leadId, from: d.from ?? null, to: d.to ?? null, balance: d.balance };
+    return WebhookData["customer.tier_changed"].parse({ customerId: d.leadId, from: d.from ?? null, to: d.to ?? null, balance: d.balance });
   }
   const leadId = str(d.leadId);
   const lead = leadId ? await deps.leads.getLead(leadId) : undefined;
@@ -166,18 +222,18 @@ export async function webhookData(deps: WebhookDeps, event: EventEnvelope): Prom
       const assigned = handoff?.item && handoff.qualifiedAt === qualifiedAt ? handoff.item : undefined;
       const teamCovers = deps.config.teams.teams.some((t) => t.segments.includes(lead.segment));
       if (!assigned && teamCovers && deps.clock.now().getTime() - Date.parse(event.time) < OWNER_WAIT_MS) throw new OwnerNotYetAssignedError(lead.id);
-      return {
+      return WebhookData["lead.qualified"].parse({
         lead: base,
         segment: lead.segment,
         score: { total: d.score, threshold: d.threshold, fit: lead.score?.fit ?? null, engagement: lead.score?.engagement ?? null, reasons: d.reasons ?? [] },
         qualifiedAt,
         owner: assigned ? { email: assigned.rep, name: assigned.repName, teamId: assigned.teamId } : null,
-      };
+      });
     }
     case "lead.assigned":
-      return { lead: base, segment: lead.segment, owner: { email: d.rep, teamId: d.teamId }, assignedAt: d.queuedAt, claimBy: d.claimBy };
+      return WebhookData["lead.assigned"].parse({ lead: base, segment: lead.segment, owner: { email: d.rep, teamId: d.teamId }, assignedAt: d.queuedAt, claimBy: d.claimBy });
     case "lead.closed":
-      return {
+      return WebhookData["lead.closed"].parse({
         lead: base,
         segment: lead.segment,
         owner: { email: d.rep, teamId: d.teamId },
@@ -186,7 +242,7 @@ export async function webhookData(deps: WebhookDeps, event: EventEnvelope): Prom
         amount: d.amount ?? null,
         currency: d.currency ?? null,
         closedAt: d.closedAt,
-      };
+      });
     default:
       return undefined;
   }

@@ -152,6 +152,15 @@ describe("integrations: signed webhooks and API keys", () => {
     expect(refused.body.reason).toBe("revoked");
   });
 
+  it("serves the OpenAPI document on the local stack", async () => {
+    const res = await fetch(`${stack.url}/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; servers: { url: string }[]; webhooks: Record<string, unknown> };
+    expect(doc.openapi).toBe("3.1.0");
+    expect(doc.servers[0]?.url).toBe(stack.url);
+    expect(Object.keys(doc.webhooks)).toContain("lead.qualified");
+  });
+
   it("retries a delivery the receiver refuses with back-off: the third try, past two 500s, delivers it", { timeout: 120_000 }, async () => {
     const { leadId } = await qualifiedLead(flaky.marker);
     expect(deliveriesAbout(leadId, "lead.qualified").map((r) => r.status)).toEqual([500]);

@@ -8,8 +8,8 @@ import { DEFAULT_CLIENT_LIMITS } from "@leadloop/core/client-limits";
 import type * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { Api, Function as SstFunction, type StackContext, use } from "sst/constructs";
 import { Core } from "./core-stack";
-import { errorsAlarm, leadloopFunctionProps } from "./leadloop-function";
-import { grant } from "./permissions";
+import { errorsAlarm, LOG_RETENTION_NAME, leadloopFunctionProps } from "./leadloop-function";
+import { grant, routesTableAccess } from "./permissions";
 import { authEnvironment, isProductionStage } from "./stage-settings";
 
 /** DESIGN.md section 5 routes the hono app serves today; later issues add theirs here. */
@@ -26,8 +26,9 @@ export const API_ROUTES = [
   "POST /v1/sales/leads/{id}/outcome",
   "POST /v1/sales/leads/{id}/quality",
   "GET /v1/leads/{id}",
-  "POST /v1/customers/{id}/purchases", "GET /v1/customers/{id}/points",
-  "GET /v1/reports/funnel", "GET /reports", "GET /assets/chart.umd.js",
+  "POST /v1/customers/{id}/purchases", "GET /v1/customers/{id}/points", "POST /v1/customers/{id}/redemptions",
+  "POST /v1/customers/{id}/purchases/{purchaseId}/refund", "POST /v1/customers/{id}/purchases/{purchaseId}/adjustments",
+  "GET /v1/reports/funnel", "GET /v1/reports/retention", "GET /reports", "GET /assets/chart.umd.js",
   "GET /v1/reports/cohorts", "GET /v1/reports/reviews", "GET /v1/reports/reviews/{leadId}/{closedAt}", "GET /v1/reports/calibration",
   "GET /v1/broadcasts", "GET /v1/broadcasts/{id}", "POST /v1/broadcasts/{id}/dry-run",
   "POST /v1/forms/{formId}/imports", "DELETE /v1/leads/{id}", "GET /v1/leads/{id}/export",
@@ -45,6 +46,24 @@ export const ROUTE_THROTTLES = {
   "POST /v1/forms/{formId}/submissions": { throttlingRateLimit: 20, throttlingBurstLimit: 40 },
   "POST /v1/events": { throttlingRateLimit: 30, throttlingBurstLimit: 60 },
 } as const satisfies Partial<Record<(typeof API_ROUTES)[number], { throttlingRateLimit: number; throttlingBurstLimit: number }>>;
+
+/**
+ * The API's access log line, as JSON (every value quoted, so it parses even when API Gateway leaves
+ * a number empty). It holds the caller's address and user agent: kept for LOG_RETENTION only.
+ */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestTime: "$context.requestTime",
+  requestId: "$context.requestId",
+  httpMethod: "$context.httpMethod",
+  path: "$context.path",
+  routeKey: "$context.routeKey",
+  status: "$context.status",
+  responseLatency: "$context.responseLatency",
+  integrationStatus: "$context.integration.status",
+  integrationError: "$context.integrationErrorMessage",
+  ip: "$context.identity.sourceIp",
+  userAgent: "$context.identity.userAgent",
+});
 
 export function ApiStack({ stack }: StackContext) {
   const core = use(Core);
@@ -76,9 +95,9 @@ export function ApiStack({ stack }: StackContext) {
       settings.LEADLOOP_PUBLIC_URL,
     ),
   );
-  // Capture, claims, outcomes and purchases publish; a purchase that changes a customer's tier
-  // sends the tier-change email (rewards.yaml tierChangeTemplate).
-  grant(fn, core, ["table", "publish", "send-email"]);
+  // Capture, claims, outcomes and points bookings publish; a booking that changes a customer's
+  // tier sends the tier-change email (rewards.yaml tierChangeTemplate).
+  grant(fn, core, ["table", "publish", "send-email"], routesTableAccess(API_ROUTES));
   errorsAlarm(stack, "Api", fn, core.alarmTopic);
 
   // Browsers preflight cross-origin form posts; API Gateway answers the preflight for every origin
@@ -95,6 +114,7 @@ export function ApiStack({ stack }: StackContext) {
       maxAge: "10 minutes",
     },
     routes: Object.fromEntries(API_ROUTES.map((route) => [route, fn])),
+    accessLog: { format: ACCESS_LOG_FORMAT, retention: LOG_RETENTION_NAME },
   });
   if (!settings.LEADLOOP_PUBLIC_URL) fn.addEnvironment("PUBLIC_URL", api.url);
 

@@ -1,7 +1,7 @@
 /**
  * Outgoing webhooks in AWS: each endpoint of config/webhooks.yaml names two variables (its URL and
  * its signing key); each name is an SST secret, bound only to the webhook functions
- * (infra/nurture-stack.ts) and read from SST Config once per container. An endpoint whose secrets
+ * (infra/nurture-stack.ts) and read with the function's other bound values on its first invocation. An endpoint whose secrets
  * are `none` or unset gets nothing on this stage, and the container says so once.
  */
 import { resolveWebhookTargets, type WebhookDeps } from "@leadloop/core/integrations/webhooks";
@@ -9,9 +9,9 @@ import { FetchWebhookSender } from "@leadloop/mailer/webhook-sender";
 import { createDocumentClient } from "@leadloop/store/document-client";
 import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
 import { DynamoWebhookStore } from "@leadloop/store/dynamo-webhook-store";
-import { type Runtime, sstValue } from "./runtime";
+import type { Runtime } from "./runtime";
 
-export function webhookDeps(runtime: Runtime, lookup: (name: string) => string | undefined = sstValue): WebhookDeps {
+export function webhookDeps(runtime: Runtime, lookup: (name: string) => string | undefined = runtime.bound): WebhookDeps {
   const { deps } = runtime;
   const client = createDocumentClient();
   const { targets, missing } = resolveWebhookTargets(deps.config.webhooks?.endpoints ?? [], lookup);

@@ -6,7 +6,10 @@
  * test walks the app's mounted routes and fails for any route missing here.
  */
 import {
+  AdjustmentInput,
   ApiKeyRequest,
+  RedemptionInput,
+  RefundInput,
   type LeadloopConfig,
   PurchaseInput,
   type Role,
@@ -89,6 +92,8 @@ function operations(config: LeadloopConfig): Operation[] {
     { method: "get", path: "/v1/reports/reviews", summary: "Deal reviews", roles: MKT, ok: { 200: "reviews" }, errors: [422] },
     { method: "get", path: "/v1/reports/reviews/{leadId}/{closedAt}", summary: "One deal review", roles: MKT, ok: { 200: "review" }, errors: [404] },
     { method: "get", path: "/v1/reports/calibration", summary: "Scoring calibration from closed deals", roles: MKT, ok: { 200: "calibration" }, errors: [422] },
+    { method: "get", path: "/v1/reports/ab-tests", summary: "A/B tests of sequence steps: each variant's figures", roles: MKT, ok: { 200: "report" } },
+    { method: "get", path: "/v1/reports/retention", summary: "Customers' retention: purchases, points, tiers", roles: MKT, ok: { 200: "report" }, errors: [422] },
     { method: "get", path: "/reports", summary: "The reports page", ok: { 200: { description: "HTML page", mediaType: "text/html" } } },
     { method: "get", path: "/assets/chart.umd.js", summary: "Chart.js for the reports page", ok: { 200: { description: "JavaScript", mediaType: "text/javascript" } } },
     {
@@ -98,6 +103,33 @@ function operations(config: LeadloopConfig): Operation[] {
       roles: ["integration", "admin"],
       body: json(PurchaseInput),
       ok: { 201: "booked", 200: "already booked: the first answer" },
+      errors: [400, 404, 409, 413, 422, 503],
+    },
+    {
+      method: "post",
+      path: "/v1/customers/{id}/redemptions",
+      summary: "Spend points on a catalogue reward, once per redemptionId (409 when the balance is short)",
+      roles: ["integration", "admin"],
+      body: json(RedemptionInput),
+      ok: { 201: "redeemed", 200: "already redeemed: the first answer" },
+      errors: [400, 404, 409, 413, 422, 503],
+    },
+    {
+      method: "post",
+      path: "/v1/customers/{id}/purchases/{purchaseId}/refund",
+      summary: "Take back what a purchase earned, once",
+      roles: ["integration", "admin"],
+      body: json(RefundInput),
+      ok: { 201: "refunded", 200: "already refunded: the first answer" },
+      errors: [400, 404, 409, 413, 422, 503],
+    },
+    {
+      method: "post",
+      path: "/v1/customers/{id}/purchases/{purchaseId}/adjustments",
+      summary: "Correct a purchase's points",
+      roles: ["integration", "admin"],
+      body: json(AdjustmentInput),
+      ok: { 201: "adjusted", 200: "already adjusted: the first answer" },
       errors: [400, 404, 409, 413, 422, 503],
     },
     { method: "get", path: "/v1/customers/{id}/points", summary: "Balance, tier and ledger", roles: ["integration", "admin", "marketing"], ok: { 200: "points" }, errors: [404, 503] },

@@ -5,6 +5,7 @@
  */
 import { createStaffApp } from "@leadloop/api/staff-app";
 import { DynamoApiKeys } from "@leadloop/store/dynamo-api-keys";
+import { DynamoWebhookStore } from "@leadloop/store/dynamo-webhook-store";
 import { DynamoBroadcastStore } from "@leadloop/store/dynamo-broadcast-store";
 import { DynamoJourneyCounts } from "@leadloop/store/dynamo-journey-counts";
 import { DynamoLeadQuality } from "@leadloop/store/dynamo-lead-quality";
@@ -29,6 +30,7 @@ export const handler = httpHandler((runtime) => {
     records: new DynamoLeadRecords({ client, tableName }),
     // Read on every request that presents a key, so a revocation holds in every container at once.
     apiKeys: new DynamoApiKeys({ client, tableName }),
+    webhooks: new DynamoWebhookStore({ client, tableName }),
     reports: new DynamoReportStore({ client, tableName }),
     quality: new DynamoLeadQuality({ client, tableName }),
     rewards: new DynamoRewardsStore({ client, tableName }),

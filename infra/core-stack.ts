@@ -19,6 +19,7 @@ import { SES_SOURCE } from "@leadloop/core/routing/routing-rules";
 import { tableDefinition, TTL_ATTRIBUTE } from "@leadloop/store/table";
 import { AUTH_SECRET_NAME, LEADLOOP_SECRET_NAMES, type LeadloopSecretName } from "../functions/lib/secret-names";
 import { slackWebhookNames } from "../functions/lib/slack-webhooks";
+import { webhookSecretNames } from "@leadloop/core/integrations/webhooks";
 import { writeConfigSnapshot } from "./config-snapshot";
 import { deadLetterAlarm } from "./leadloop-function";
 import { acceptDeadLetterQueue } from "./nag";
@@ -122,6 +123,12 @@ export function Core({ stack, app }: StackContext) {
     slackWebhookNames(configSnapshot.config.teams.teams, LEADLOOP_SECRET_NAMES).map((name) => [name, new Config.Secret(stack, name)]),
   );
 
+  // Each outgoing webhook endpoint's URL and signing key (config/webhooks.yaml names them), bound
+  // only to the webhook functions; a name a team's Slack variable shares is the same secret.
+  const webhookSecrets = Object.fromEntries(
+    webhookSecretNames(configSnapshot.config.webhooks?.endpoints ?? []).map((name) => [name, slackSecrets[name] ?? new Config.Secret(stack, name)]),
+  );
+
   // ses:SendEmail is authorised against the sending identity and the configuration set.
   const sendEmailResources = [
     stack.formatArn({ service: "ses", resource: "identity", resourceName: settings.sesIdentity }),
@@ -146,6 +153,7 @@ export function Core({ stack, app }: StackContext) {
     sendEmailResources,
     secrets,
     slackSecrets,
+    webhookSecrets,
     alarmTopic,
     sesDeadLetters,
   };

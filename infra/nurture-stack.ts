@@ -26,6 +26,8 @@ export function NurtureStack({ stack }: StackContext) {
   const { config } = core.configSnapshot;
   // Only the functions that notify reps may read the teams' Slack webhooks.
   const slackSecrets = Object.values(core.slackSecrets);
+  // Only the webhook functions may read the endpoints' URLs and signing keys.
+  const webhookSecrets = Object.values(core.webhookSecrets);
 
   const functionFor = (entry: RegistryEntry, async: { retryAttempts: number; maxEventAge: Duration }, reserved?: number): AsyncTarget => {
     const made = asyncTarget(
@@ -37,6 +39,7 @@ export function NurtureStack({ stack }: StackContext) {
         timeout: entry.timeoutSeconds,
         ...(reserved ? { reservedConcurrentExecutions: reserved } : {}),
         ...(entry.capabilities.includes("slack") ? { bind: slackSecrets } : {}),
+        ...(entry.capabilities.includes("webhooks") ? { bind: webhookSecrets } : {}),
         ...async,
       },
       publicUrl,
@@ -44,7 +47,7 @@ export function NurtureStack({ stack }: StackContext) {
     grant(
       made.fn,
       core,
-      entry.capabilities.filter((c): c is Capability => c !== "slack"),
+      entry.capabilities.filter((c): c is Capability => c !== "slack" && c !== "webhooks"),
       portsTableAccess(entry.ports),
     );
     return made;

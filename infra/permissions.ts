@@ -36,7 +36,7 @@ export interface TableAccess {
  * because not every caller of the lead store reaches them).
  */
 export const STORE_ACCESS = {
-  "dynamo-lead-store": { actions: ["GetItem", "PutItem", "UpdateItem", "Query"], indexes: ["gsi1"] },
+  "dynamo-lead-store": { actions: ["GetItem", "BatchGetItem", "PutItem", "UpdateItem", "Query"], indexes: ["gsi1"] },
   "dynamo-lead-scores": { actions: ["GetItem", "PutItem", "UpdateItem", "Query"], indexes: ["due"] },
   "dynamo-confirmations": { actions: ["GetItem", "PutItem", "Query"], indexes: ["due"] },
   // The outbox: written inside other stores' transactions, deleted once the bus took the event.
@@ -54,7 +54,10 @@ export const STORE_ACCESS = {
   "dynamo-lead-quality": { actions: ["BatchGetItem", "PutItem"], indexes: [] },
   "dynamo-journey-counts": { actions: ["Query"], indexes: ["due"] },
   "dynamo-rate-windows": { actions: ["UpdateItem"], indexes: [] },
+  // Read (consistently) on every request that presents an API key; the admin's list is gsi1's APIKEYS.
   "dynamo-api-keys": { actions: ["GetItem", "PutItem", "UpdateItem", "Query"], indexes: ["gsi1"] },
+  // Outgoing webhook deliveries, their attempts owed in the due index.
+  "dynamo-webhook-store": { actions: ["PutItem", "UpdateItem", "Query"], indexes: ["due"] },
 } as const satisfies Record<string, TableAccess>;
 export type StoreModule = keyof typeof STORE_ACCESS;
 
@@ -76,6 +79,8 @@ export const PORT_STORES: Record<PortName, readonly StoreModule[]> = {
   broadcasts: ["dynamo-broadcast-store"],
   // The points expiry job: the nurture deps (the tier-change email) and the points ledger.
   rewards: [...LEADS, "pending-events", "dynamo-nurture-store", "dynamo-rewards-store"],
+  // Webhooks read the lead and its hand-off (the owner) and record deliveries.
+  webhooks: [...LEADS, "dynamo-sales-store", "dynamo-webhook-store"],
 };
 
 /**
@@ -112,6 +117,7 @@ export const API_SURFACE_STORES: Record<ApiSurface, readonly StoreModule[]> = {
     "dynamo-journey-counts",
     "dynamo-broadcast-store",
     "dynamo-api-keys",
+    "dynamo-webhook-store",
   ],
 };
 

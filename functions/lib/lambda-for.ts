@@ -17,6 +17,7 @@ import { ruleTarget, UnknownRuleError } from "./rule-target";
 import { beginInvocation, type Runtime, useRuntime } from "./runtime";
 import { salesDeps } from "./sales-deps";
 import { sesMailer } from "./ses";
+import { webhookDeps } from "./webhook-deps";
 
 const BUILDERS: { [P in PortName]: (runtime: Runtime) => RegistryPorts[P] } = {
   nurture: (runtime) => runtime.deps,
@@ -26,6 +27,7 @@ const BUILDERS: { [P in PortName]: (runtime: Runtime) => RegistryPorts[P] } = {
   records: (runtime) => new DynamoLeadRecords({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }),
   broadcasts: (runtime) => new DynamoBroadcastStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }),
   rewards: (runtime) => ({ ...runtime.deps, rewards: new DynamoRewardsStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }) }),
+  webhooks: (runtime) => webhookDeps(runtime),
 };
 
 /** Margin left for a job's last writes before Lambda's timeout. */

@@ -22,6 +22,7 @@ import { printFigures } from "./size";
 /** Routes anyone may call: forms, the site script, links in emails, pages that ask for a token themselves. */
 const PUBLIC_ROUTES = new Set([
   "GET /health",
+  "GET /openapi.json",
   "POST /v1/forms/{formId}/submissions",
   "POST /v1/events",
   "GET /v1/unsubscribe",
@@ -46,6 +47,7 @@ const ALLOWED: [RegExp, Role[]][] = [
   [/^GET \/v1\/customers\/\{id\}\/points$/, ["integration", "admin", "marketing"]],
   [/^POST \/v1\/forms\/\{formId\}\/imports$/, ["admin"]],
   [/^(DELETE \/v1\/leads\/\{id\}|GET \/v1\/leads\/\{id\}\/export)$/, ["admin"]],
+  [/^(GET|POST|DELETE) \/v1\/admin\//, ["admin"]],
 ];
 
 const GUARDED = API_ROUTES.filter((r) => !PUBLIC_ROUTES.has(r));
@@ -134,6 +136,9 @@ describe("guarded routes refuse who they should", () => {
       "alg none": none,
       altered,
       expired: await bearer(["admin"], { ttl: "1h", now: new Date(Date.now() - 2 * 3_600_000) }),
+      // API keys go to the key check, not the JWT verifier: a well-formed key never issued, and a stub.
+      "forged API key": `Bearer llk_${"0".repeat(16)}_${"A".repeat(43)}`,
+      "malformed API key": "Bearer llk_admin",
     };
     const wrong: string[] = [];
     for (const route of GUARDED) {

@@ -21,6 +21,7 @@ import {
   routingRules,
   rulesOf,
   scheduleExpression,
+  webhookSecretNames,
 } from "@leadloop/core";
 import { TABLE_INDEXES, tableDefinition, TTL_ATTRIBUTE } from "@leadloop/store/table";
 import { Aspects } from "aws-cdk-lib";
@@ -199,7 +200,7 @@ describe("event routing", () => {
     for (const rule of allRules(config)) expect(handlerFor(rule.target), `${rule.name} → ${rule.target}`).toBeDefined();
     // What the registry must hold; an entry dropped from it fails here, not silently in a stage.
     expect(REGISTRY.map((e) => e.name).sort()).toEqual(
-      ["broadcasts", "claim-sla", "confirmations", "engagement", "enroll", "exit", "feedback", "follow-up", "handoff", "notification-retries", "outbox-republisher", "points-expiry", "qualification-republisher", "recycler", "report", "republisher", "sweeper"],
+      ["broadcasts", "claim-sla", "confirmations", "engagement", "enroll", "exit", "feedback", "follow-up", "handoff", "notification-retries", "outbox-republisher", "points-expiry", "qualification-republisher", "recycler", "report", "republisher", "sweeper", "webhook-retries", "webhooks"],
     );
   });
 
@@ -244,7 +245,8 @@ describe("event routing", () => {
 
   it("sweeps and sends broadcasts every minute, republishes the outbox every two, recycles and expires points every fifteen and runs the other jobs every five", () => {
     const schedules = rules().filter(([, r]) => r.ScheduleExpression).map(([, r]) => r.ScheduleExpression);
-    expect(schedules.sort()).toEqual(["rate(1 minute)", "rate(1 minute)", "rate(15 minutes)", "rate(15 minutes)", "rate(2 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)"]);
+    // webhook-retries is the third every-minute job beside the sweep and the broadcasts.
+    expect(schedules.sort()).toEqual(["rate(1 minute)", "rate(1 minute)", "rate(1 minute)", "rate(15 minutes)", "rate(15 minutes)", "rate(2 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)"]);
     const concurrency = leadloopFunctions().map(([, f]) => f.Properties?.ReservedConcurrentExecutions).filter(Boolean);
     expect(concurrency).toEqual(JOBS.map(() => 1));
   });
@@ -393,8 +395,8 @@ describe("secrets", () => {
     }
   });
 
-  it("binds nothing but leadloop's own secrets and the teams' Slack secrets", () => {
-    const known = [...LEADLOOP_SECRET_NAMES, ...slackWebhookNames(config.teams.teams)];
+  it("binds nothing but leadloop's own secrets, the teams' Slack secrets and the webhook endpoints' secrets", () => {
+    const known = [...LEADLOOP_SECRET_NAMES, ...slackWebhookNames(config.teams.teams), ...webhookSecretNames(config.webhooks?.endpoints ?? [])];
     for (const { id, environment } of deployedFunctions()) {
       const { bound } = environment();
       expect(bound, id).toEqual(expect.arrayContaining(["LEAD_ID_KEY", "SENDER", "TOKEN_SIGNING_KEY"]));

@@ -9,6 +9,8 @@ import { type ApiKeyAppDeps, apiKeyRoutes } from "./api-key-routes";
 import type { PublicAppDeps } from "./app-shell";
 import { appShell } from "./app-shell";
 import { withApiKeys } from "./auth/api-key";
+import { openApiDocument } from "./openapi";
+import { type WebhookAppDeps, webhookRoutes } from "./webhook-routes";
 import type { Authenticate } from "./auth/bearer";
 import { type BroadcastAppDeps, broadcastRoutes } from "./broadcast-routes";
 import { type CustomerAppDeps, customerRoutes } from "./customer-routes";
@@ -17,7 +19,7 @@ import { type PreviewAppDeps, previewRoutes } from "./preview-routes";
 import { type ReportAppDeps, reportRoutes } from "./report-routes";
 import { type SalesAppDeps, salesRoutes } from "./sales-routes";
 
-export interface StaffAppDeps extends PublicAppDeps, SalesAppDeps, ReportAppDeps, CustomerAppDeps, PreviewAppDeps, BroadcastAppDeps, ApiKeyAppDeps {
+export interface StaffAppDeps extends PublicAppDeps, SalesAppDeps, ReportAppDeps, CustomerAppDeps, PreviewAppDeps, BroadcastAppDeps, ApiKeyAppDeps, WebhookAppDeps {
   /** Verifies bearer tokens for the sales, report and admin routes; without it they refuse every caller. */
   authenticate?: Authenticate;
   /** What GDPR erase and export read and delete; without it those routes answer 503. */
@@ -35,6 +37,11 @@ export function mountStaffRoutes(app: Hono, given: StaffAppDeps): void {
   app.route("/", previewRoutes(deps));
   app.route("/", broadcastRoutes(deps));
   app.route("/", apiKeyRoutes(deps));
+  app.route("/", webhookRoutes(deps));
+  // Public, served by this function so the form's function carries no document generator. Built
+  // per request (a few milliseconds): the local stack swaps in an edited config, whose forms shape
+  // the submission bodies.
+  app.get("/openapi.json", (c) => c.json(openApiDocument(deps.config, new URL(c.req.url).origin)));
 }
 
 export function createStaffApp(deps: StaffAppDeps): Hono {

@@ -123,6 +123,20 @@ function isEmpty(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === "string" && value.trim() === "");
 }
 
+/**
+ * The submission a form accepts, as one zod object of the very field schemas `validateSubmission`
+ * checks each value with (the OpenAPI document describes each form's body with it).
+ */
+export function submissionSchema(form: Form): z.ZodObject {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [name, field] of Object.entries(form.fields)) {
+    const schema = field.label ? fieldSchema(field).describe(field.label) : fieldSchema(field);
+    shape[name] = field.required ? schema : schema.optional();
+  }
+  if (form.consent) shape[CONSENT_FIELD] = form.consent.required ? fieldSchema(CONSENT_CHECKBOX).describe(form.consent.text) : fieldSchema(CONSENT_CHECKBOX).optional().describe(form.consent.text);
+  return z.looseObject(shape);
+}
+
 /** Validates `raw` against `form`; throws ValidationError listing every field at fault. */
 export function validateSubmission(form: Form, raw: Record<string, unknown>): ValidSubmission {
   if (form.honeypot && !isEmpty(raw[form.honeypot])) {

@@ -36,3 +36,4 @@ export * from "./calibration/index";
 export * from "./rewards/index";
 export * from "./registry";
 export * from "./integrations/api-keys";
+export * from "./integrations/webhooks";

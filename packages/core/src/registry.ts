@@ -27,12 +27,13 @@ import { checkClaimSlas } from "./sales/claim-sla";
 import { handOff } from "./sales/handoff";
 import { retryNotifications } from "./sales/handoff-notification";
 import type { SalesDeps } from "./sales/sales-deps";
+import { deliverWebhooks, retryWebhooks, type WebhookDeps } from "./integrations/webhooks";
 
 /**
  * What a function may do in AWS beyond logging; infra turns each into IAM statements (or, for
  * `slack`, binds the teams' webhook secrets). Locally every port is there anyway.
  */
-export type Capability = "table" | "publish" | "send-email" | "slack";
+export type Capability = "table" | "publish" | "send-email" | "slack" | "webhooks";
 
 /** The port bundles the use cases take; an entry names the ones it needs, and only those are built. */
 export interface RegistryPorts {
@@ -44,6 +45,8 @@ export interface RegistryPorts {
   records: LeadRecordStore;
   /** Broadcasts' run state, recipients and tallies. */
   broadcasts: BroadcastStore;
+  /** Outgoing webhooks: deliveries, the endpoints' URLs and keys, the HTTP sender. */
+  webhooks: WebhookDeps;
   /** Customers' points ledgers and accounts, with what the tier-change email needs. */
   rewards: RewardsDeps;
 }
@@ -220,6 +223,17 @@ export const HANDLERS: readonly HandlerEntry[] = [
       return { outcome: await recordReportEvent(reports, event) };
     },
   }),
+  // Stores each subscribed endpoint's delivery and tries it once; webhook-retries takes the rest.
+  handler({
+    name: "webhooks",
+    target: "webhooks",
+    ports: ["webhooks"],
+    capabilities: ["table", "webhooks"],
+    timeoutSeconds: 30,
+    async handle({ webhooks }, event) {
+      return { ...(await deliverWebhooks(webhooks, event)) };
+    },
+  }),
 ];
 
 /**
@@ -333,6 +347,18 @@ export const JOBS: readonly JobEntry[] = [
     async run({ nurture, records }, options) {
       const report = await settleConfirmations({ ...nurture, records }, withDeadline(options));
       return { worked: report.due, report: { ...report } };
+    },
+  }),
+  // Webhook deliveries whose receiver failed are tried again with back-off, for a day.
+  job({
+    name: "webhook-retries",
+    ports: ["webhooks"],
+    capabilities: ["table", "webhooks"],
+    timeoutSeconds: 60,
+    everyMinutes: 1,
+    async run({ webhooks }, options) {
+      const report = await retryWebhooks(webhooks, withDeadline(options));
+      return { worked: report.due, incomplete: report.deferred > 0, report: { ...report } };
     },
   }),
   // Points lapse on their date: each account whose next expiry came is settled, and a customer

@@ -30,9 +30,10 @@ import {
   NurtureSettings,
   type NurtureStore,
   TokenSigner,
+  resolveWebhookTargets,
 } from "@leadloop/core";
 import { type BusHandler, type DeadLetter, LocalBus } from "@leadloop/events";
-import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
+import { createSesClient, FetchWebhookSender, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
 import {
   createDocumentClient,
   DynamoApiKeys,
@@ -47,6 +48,7 @@ import {
   DynamoReportStore,
   DynamoRewardsStore,
   DynamoSalesStore,
+  DynamoWebhookStore,
   ensureTable,
 } from "@leadloop/store";
 import type { SESv2Client } from "@aws-sdk/client-sesv2";
@@ -346,6 +348,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const feedback = new DynamoFeedbackStore({ client, tableName });
     const rewards = new DynamoRewardsStore({ client, tableName });
     const records = new DynamoLeadRecords({ client, tableName });
+    // Endpoints whose URL and key variables are set (options.env, else the environment); the others get nothing.
+    const webhookTargets = resolveWebhookTargets(config.webhooks?.endpoints ?? [], (name) => (options.env ?? process.env)[name]);
+    if (webhookTargets.missing.length > 0) log.info("webhook endpoints without URL and key variables are skipped", { endpoints: webhookTargets.missing });
+    const webhookStore = new DynamoWebhookStore({ client, tableName });
+    const webhookSender = new FetchWebhookSender();
     // Rebuilt whole on a config reload: a delivery or job run that started keeps the config it began with.
     const portsFor = (current: LeadloopConfig): RegistryPorts => {
       const nurture: NurtureDeps = { config: current, leads, nurture: ports.nurture, mailer, publisher, clock, settings, signer, log, points: rewards };
@@ -357,6 +364,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         records,
         broadcasts: ports.broadcasts,
         rewards: { ...nurture, rewards },
+        webhooks: { config: current, leads, sales: ports.sales, webhooks: webhookStore, sender: webhookSender, targets: webhookTargets.targets, clock, log },
       };
     };
     let registryPorts = portsFor(config);
@@ -480,6 +488,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       authenticate: createAuthenticator(AuthSettings.parse({ hs256Secret: authSecret })),
       records,
       apiKeys: new DynamoApiKeys({ client, tableName }),
+      webhooks: webhookStore,
+      webhookConfigured: (id) => webhookTargets.targets[id] !== undefined,
       journeys: new DynamoJourneyCounts({ client, tableName }),
       // /preview and /journeys need no token on a developer's machine.
       openMarketingTools: options.openMarketingTools ?? true,

@@ -1,2 +1,3 @@
 export * from "./ses-mailer";
 export * from "./slack-notifier";
+export * from "./webhook-sender";

@@ -20,3 +20,4 @@ export * from "./dynamo-broadcast-store";
 export * from "./dynamo-journey-counts";
 export * from "./dynamo-rate-windows";
 export * from "./dynamo-api-keys";
+export * from "./dynamo-webhook-store";

@@ -25,6 +25,7 @@ export const OUTBOX_SHARDS = 8;
 export const REWARD_EXPIRY_SHARDS = 8;
 /** Shards of a day's retention figures: a busy shop's bookings spread over them. */
 export const RETENTION_SHARDS = 4;
+export const WEBHOOK_SHARDS = 4;
 
 /** FNV-1a: a stable, cheap spread of ids over shards (not security relevant). */
 export function shardOf(id: string, shards: number): number {
@@ -110,6 +111,12 @@ export const keys = {
   pendingEvent: (leadId: string, key: string): Key => ({ pk: `LEAD#${leadId}`, sk: `OUTBOX#${key}` }),
   /** An integration's API key (its hash, never the key), its own partition: read on every request it makes. */
   apiKey: (keyId: string): Key => ({ pk: `APIKEY#${keyId}`, sk: "APIKEY" }),
+  /** One outgoing webhook delivery, in its endpoint's partition, ordered by the event's time. */
+  webhookDelivery: (endpointId: string, createdAt: string, deliveryId: string): Key => ({
+    pk: `WEBHOOK#${endpointId}`,
+    sk: `DELIVERY#${createdAt}#${deliveryId}`,
+  }),
+  webhookDeliveryPrefix: "DELIVERY#",
 } as const;
 
 /** Sparse GSI entries: an item is in an index only while it carries these attributes. */
@@ -170,6 +177,12 @@ export const indexKeys = {
   pendingEventShard: (shard: number) => `OUTBOX#${shard}`,
   /** Every API key, for the admin's list (gsi1): written only when a key is created, revoked or used after a minute's rest. */
   apiKeyList: (keyId: string, createdAt: string) => ({ gsi1pk: "APIKEYS", gsi1sk: `${createdAt}#${keyId}` }),
+  /** A webhook delivery's next attempt, due at `dueAt` (due index). */
+  webhookDue: (endpointId: string, createdAt: string, deliveryId: string, dueAt: string) => ({
+    duePk: `WEBHOOK#${shardOf(deliveryId, WEBHOOK_SHARDS)}`,
+    dueSk: `${dueAt}#${endpointId}#${createdAt}#${deliveryId}`,
+  }),
+  webhookShard: (shard: number) => `WEBHOOK#${shard}`,
 } as const;
 
 /** Broadcasts: recipients queued in a sharded due index, and per-shard tallies of their outcomes. */

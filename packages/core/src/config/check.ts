@@ -56,7 +56,7 @@ export function checkConfig(folder: string, now: Date = new Date()): ConfigCheck
   lines.push(
     `✓ config is valid: ${Object.keys(config.forms).length} forms, ${config.segments.segments.length} segment rules, ` +
       `${config.sequences.length} sequences (${steps} steps), ${config.broadcasts.length} broadcasts, ${config.teams.teams.length} sales teams, ` +
-      `${Object.keys(config.templates).length} templates.`,
+      `${Object.keys(config.templates).length} templates${config.webhooks ? `, ${config.webhooks.endpoints.length} webhook endpoints` : ""}.`,
   );
   return { config, problems, warnings, output: lines.join("\n") };
 }

@@ -4,7 +4,7 @@
  * what the loader produces.
  */
 import * as z from "zod";
-import { BroadcastFile, FormsFile, RewardsFile, ScoringFile, SegmentsFile, SequenceFile, TeamsFile } from "./schema";
+import { BroadcastFile, FormsFile, RewardsFile, ScoringFile, SegmentsFile, SequenceFile, TeamsFile, WebhooksFile } from "./schema";
 
 const FILES = {
   "forms.schema.json": [FormsFile, "leadloop forms (config/forms.yaml)"],
@@ -13,6 +13,7 @@ const FILES = {
   "sequence.schema.json": [SequenceFile, "leadloop nurture sequence (config/sequences/*.yaml)"],
   "teams.schema.json": [TeamsFile, "leadloop sales teams (config/teams.yaml)"],
   "rewards.schema.json": [RewardsFile, "leadloop customer reward points (config/rewards.yaml)"],
+  "webhooks.schema.json": [WebhooksFile, "leadloop outgoing webhooks (config/webhooks.yaml)"],
   "broadcast.schema.json": [BroadcastFile, "leadloop broadcast, a one-off email to an audience (config/broadcasts/*.yaml)"],
 } as const;
 

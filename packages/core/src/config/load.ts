@@ -17,6 +17,7 @@ import {
   SequenceFile,
   TeamsFile,
   type Template,
+  WebhooksFile,
 } from "./schema";
 import { parseYamlSource } from "./yaml-source";
 import { zodProblems } from "./zod-problems";
@@ -71,6 +72,8 @@ export function loadConfig(dir: string): LoadResult {
   const teams = loadYaml("teams.yaml", TeamsFile);
   // Optional: a deployment without reward points has no rewards.yaml.
   const rewards = existsSync(join(root, "rewards.yaml")) ? loadYaml("rewards.yaml", RewardsFile) : undefined;
+  // Optional too: without webhooks.yaml nothing is posted anywhere.
+  const webhooks = existsSync(join(root, "webhooks.yaml")) ? loadYaml("webhooks.yaml", WebhooksFile) : undefined;
   const sequences = listFiles(join(root, "sequences"))
     .filter((f) => /\.ya?ml$/.test(f))
     .map((f) => loadYaml(`sequences/${f}`, SequenceFile))
@@ -110,7 +113,7 @@ export function loadConfig(dir: string): LoadResult {
   problems.push(...crossReferenceProblems(files));
   problems.sort(compareProblems);
 
-  if (problems.length > 0 || !forms?.value || !segments?.value || !scoring?.value || !teams?.value || (rewards && !rewards.value)) {
+  if (problems.length > 0 || !forms?.value || !segments?.value || !scoring?.value || !teams?.value || (rewards && !rewards.value) || (webhooks && !webhooks.value)) {
     return { config: undefined, problems };
   }
   const withoutSchema = <T extends { $schema?: string }>({ $schema: _, ...rest }: T): Omit<T, "$schema"> => rest;
@@ -128,6 +131,7 @@ export function loadConfig(dir: string): LoadResult {
       broadcasts: broadcasts.flatMap((b) => (b.value ? [withoutSchema(b.value)] : [])),
       templates: loadedTemplates,
       ...(rewards?.value ? { rewards: withoutSchema(rewards.value) } : {}),
+      ...(webhooks?.value ? { webhooks: withoutSchema(webhooks.value) } : {}),
     },
     problems,
   };

@@ -4,6 +4,7 @@
  * engines consume. Descriptions become editor hover text, so they are written for marketers.
  */
 import * as z from "zod";
+import { validatePattern } from "../routing/pattern-matcher";
 
 /** ISO 8601 duration such as `P3D`, `PT4H`, `P1W` or `P1DT12H`. */
 export const IsoDuration = z
@@ -448,7 +449,53 @@ export interface LeadloopConfig {
   broadcasts: Broadcast[];
   /** Reward points for customers; absent when config/rewards.yaml is not there. */
   rewards?: Rewards;
+  /** Outgoing webhooks (config/webhooks.yaml); absent when there is no such file. */
+  webhooks?: Webhooks;
 }
+
+// ---------------------------------------------------------------------------------------------
+// webhooks.yaml
+
+/** The bus events an endpoint may receive, as the `type` of each delivery. */
+export const WebhookEvent = z.enum(["lead.qualified", "lead.assigned", "lead.closed", "customer.tier_changed"]);
+export type WebhookEvent = z.infer<typeof WebhookEvent>;
+
+const SecretName = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]*$/, "must be an environment variable (secret) name such as WEBHOOK_CRM_URL");
+
+export const WebhookEndpoint = z.strictObject({
+  id: Slug.describe("names the endpoint in delivery logs and the admin's list, e.g. crm"),
+  urlEnv: SecretName.describe(
+    "name of the environment variable (in AWS: the SST secret) holding the endpoint's https URL; the URL itself is never committed",
+  ),
+  secretEnv: SecretName.describe("name of the environment variable (secret) holding the key deliveries are signed with (at least 32 characters)"),
+  events: z.array(WebhookEvent).min(1).describe("events this endpoint receives"),
+  filter: z
+    .record(z.string(), z.unknown())
+    .superRefine((pattern, ctx) => {
+      try {
+        validatePattern(pattern);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `not an EventBridge content filter: ${(error as Error).message}` });
+      }
+    })
+    .optional()
+    .describe(
+      'EventBridge-style content filter on the delivery\'s data, e.g. { segment: [enterprise] } or { outcome: [won] }; deliveries that do not match are not sent',
+    ),
+});
+export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;
+
+export const WebhooksFile = z.strictObject({
+  $schema: z.string().optional(),
+  endpoints: z
+    .array(WebhookEndpoint)
+    .refine((list) => new Set(list.map((e) => e.id)).size === list.length, { message: "each endpoint id must be unique" })
+    .describe("where leadloop posts signed events"),
+});
+export type WebhooksFile = z.infer<typeof WebhooksFile>;
+export type Webhooks = Omit<WebhooksFile, "$schema">;
 
 // ---------------------------------------------------------------------------------------------
 // rewards.yaml

@@ -145,14 +145,15 @@ describe("handlerRules and allRules", () => {
       "feedback",
       "exit",
       "report",
+      "webhooks",
     ]);
-    expect(handlerRules().map((r) => r.name)).toEqual(["engagement", "score", "handoff", "follow-up", "follow-up-confirmed", "feedback", "exit", "report"]);
+    expect(handlerRules().map((r) => r.name)).toEqual(["engagement", "score", "handoff", "follow-up", "follow-up-confirmed", "feedback", "exit", "report", "webhooks"]);
   });
 
   it("routes each contract event to the handlers that need it", () => {
     expect(targetsFor(leadEvent("lead.captured", "smb"))).toEqual(["enroll:smb-nurture", "enroll:smb-webinar-followup", "engagement", "follow-up", "report"]);
-    expect(targetsFor(leadEvent("lead.qualified"))).toEqual(["handoff", "exit", "report"]);
-    expect(targetsFor(leadEvent("lead.closed"))).toEqual(["feedback", "exit", "report"]);
+    expect(targetsFor(leadEvent("lead.qualified"))).toEqual(["handoff", "exit", "report", "webhooks"]);
+    expect(targetsFor(leadEvent("lead.closed"))).toEqual(["feedback", "exit", "report", "webhooks"]);
     expect(targetsFor(leadEvent("lead.unsubscribed"))).toEqual(["exit", "report"]);
     expect(targetsFor(leadEvent("lead.scored"))).toEqual(["report"]);
     expect(targetsFor(leadEvent("email.sent"))).toEqual(["report"]);

@@ -5,7 +5,7 @@
  * CloudFormation replace the rule.
  */
 import * as z from "zod";
-import { ExitEvent, type LeadloopConfig } from "../config/schema";
+import { ExitEvent, type LeadloopConfig, WebhookEvent } from "../config/schema";
 import { type EventPattern, validatePattern } from "./pattern-matcher";
 
 /** The `source` of every event leadloop puts on the bus. */
@@ -52,7 +52,7 @@ export type EventEnvelope<Detail = Record<string, unknown>> = Omit<z.infer<typeo
   detail: Detail;
 };
 
-export type HandlerTarget = "engagement" | "handoff" | "feedback" | "exit" | "report" | "follow-up";
+export type HandlerTarget = "engagement" | "handoff" | "feedback" | "exit" | "report" | "follow-up" | "webhooks";
 
 /** Routes a segment's leads into one of its sequences. */
 export interface EnrollRule {
@@ -123,6 +123,9 @@ export function handlerRules(): HandlerRule[] {
     { name: "exit", target: "exit", pattern: leadloop(...ExitEvent.options) },
     // The funnel report counts every leadloop event and SES's engagement events (it ignores the rest).
     { name: "report", target: "report", pattern: { source: [BUS_SOURCE, SES_SOURCE] } },
+    // Outgoing webhooks (config/webhooks.yaml): every event an endpoint may subscribe to; the
+    // handler picks the endpoints. Its own target, so a slow receiver never holds up the hand-off.
+    { name: "webhooks", target: "webhooks", pattern: { source: [BUS_SOURCE], "detail-type": [...WebhookEvent.options] } },
   ];
   return rules.map(checked);
 }

@@ -12,7 +12,16 @@
  */
 import { randomUUID } from "node:crypto";
 import { signHs256Token } from "@leadloop/api";
-import { allRules, type BusEvent, type EventEnvelope, matchesPattern, SES_SOURCE } from "@leadloop/core";
+import { readFileSync, writeFileSync } from "node:fs";
+import { allRules, type BusEvent, type EventEnvelope, JOBS, matchesPattern, SES_SOURCE } from "@leadloop/core";
+import {
+  formatMeasuredCost,
+  formatMeasuredCostWithSes,
+  MEASURED_COST_FILE,
+  type MeasuredCost,
+  renderCostSection,
+  replaceCostSection,
+} from "@leadloop/core/simulation/measured-cost";
 import { type LocalStack, startLocalStack } from "@leadloop/local";
 import { sesEngagementEvent } from "@leadloop/local/ses-event-injector";
 
@@ -21,22 +30,34 @@ const LEADS = Number(process.env.BENCH_LEADS ?? 50);
 const MONTHLY_LEADS = Number(process.env.BENCH_MONTHLY_LEADS ?? 10_000);
 const LAMBDA_MEMORY_GB = 0.5; // infra/leadloop-function.ts: 512 MB
 const LAMBDA_AVG_SECONDS = 0.1; // assumed mean billed duration of a warm invocation
-/** Cron invocations per month (infra/nurture-stack.ts): sweeper each minute, republisher and SLA checks every 5, recycler every 15. */
-const CRON_PER_MONTH = 43_200 + 8_640 + 8_640 + 2_880;
+/** Cron invocations per month: each registry job's schedule (infra/nurture-stack.ts deploys one per job). */
+const CRON_PER_MONTH = JOBS.reduce((sum, job) => sum + (30 * 24 * 60) / job.everyMinutes, 0);
+/**
+ * us-east-1 list prices of what the stacks deploy: DynamoDB on demand (halved in November 2024),
+ * Lambda on arm64 (infra/leadloop-function.ts), HTTP API, custom events on EventBridge.
+ */
 const PRICE = {
-  wru: 1.25 / 1e6,
-  rru: 0.25 / 1e6,
+  wru: 0.625 / 1e6,
+  rru: 0.125 / 1e6,
   event: 1.0 / 1e6,
   lambdaRequest: 0.2 / 1e6,
-  gbSecond: 0.0000166667,
+  gbSecond: 0.0000133334,
   apiRequest: 1.0 / 1e6,
   ses: 0.1 / 1_000,
 };
+/** DynamoDB's on-demand prices before November 2024, printed for comparison with earlier runs. */
+const PRICE_BEFORE_2024_11 = { wru: 1.25 / 1e6, rru: 0.25 / 1e6 };
+
 /** SES publishes Send and Delivery for every email (SES_EVENT_TYPES in infra/core-stack.ts), then opens and clicks. */
 const SES_EVENTS_PER_SEND = 2;
 
 interface Counts {
   wru: number;
+  /** Of `wru`, the units the table's global secondary indexes consumed. */
+  indexWru: number;
+  /** Conditional writes DynamoDB refused (billed all the same), and the units they cost. */
+  failedWrites: number;
+  failedWru: number;
   rru: number;
   dynamoCalls: number;
   /** Calls that came back without ConsumedCapacity (should stay 0). */
@@ -49,13 +70,14 @@ interface Counts {
   apiRequests: number;
 }
 
-const zero = (): Counts => ({ wru: 0, rru: 0, dynamoCalls: 0, unmetered: 0, sesSends: 0, entries: 0, putEventsCalls: 0, sesEvents: 0, deliveries: 0, apiRequests: 0 });
+const zero = (): Counts => ({ wru: 0, indexWru: 0, failedWrites: 0, failedWru: 0, rru: 0, dynamoCalls: 0, unmetered: 0, sesSends: 0, entries: 0, putEventsCalls: 0, sesEvents: 0, deliveries: 0, apiRequests: 0 });
 let counts = zero();
 
 const WRITES = new Set(["PutItemCommand", "UpdateItemCommand", "DeleteItemCommand", "BatchWriteItemCommand", "TransactWriteItemsCommand", "PutCommand", "UpdateCommand", "DeleteCommand", "BatchWriteCommand", "TransactWriteCommand"]);
 const METERED = /^(Get|Put|Update|Delete|Query|Scan|BatchGet|BatchWrite|TransactGet|TransactWrite)(Item|Items)?Command$|^(Get|Put|Update|Delete|Query|Scan|BatchGet|BatchWrite|TransactGet|TransactWrite)Command$/;
 
-type Capacity = { CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number };
+type Units = { CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number };
+type Capacity = Units & { GlobalSecondaryIndexes?: Record<string, Units>; LocalSecondaryIndexes?: Record<string, Units> };
 
 /** WRU and RRU per command, to say what dominates. */
 const byCommand = new Map<string, { calls: number; wru: number; rru: number }>();
@@ -66,8 +88,14 @@ function addCapacity(command: string, consumed: Capacity | Capacity[] | undefine
   let wru = 0;
   let rru = 0;
   for (const c of list) {
+    // With ReturnConsumedCapacity INDEXES the aggregate includes each index's units.
     wru += c.WriteCapacityUnits ?? (WRITES.has(command) ? (c.CapacityUnits ?? 0) : 0);
     rru += c.ReadCapacityUnits ?? (WRITES.has(command) ? 0 : (c.CapacityUnits ?? 0));
+    if (WRITES.has(command)) {
+      for (const index of Object.values({ ...c.GlobalSecondaryIndexes, ...c.LocalSecondaryIndexes })) {
+        counts.indexWru += index.WriteCapacityUnits ?? index.CapacityUnits ?? 0;
+      }
+    }
   }
   // AWS bills a read that finds nothing too: at least one 4 KB unit, half of it when eventually consistent.
   if (!WRITES.has(command)) rru = Math.max(rru, consistent ? 1 : 0.5);
@@ -79,6 +107,28 @@ function addCapacity(command: string, consumed: Capacity | Capacity[] | undefine
   entry.rru += rru;
   byCommand.set(command, entry);
 }
+
+/**
+ * A refused conditional write throws before its response reaches the middleware, but AWS bills it:
+ * one WRU per item (under 1 KB, as every item leadloop writes on the hot path), two for an item of
+ * a cancelled transaction (transactional writes cost double).
+ */
+function addFailedWrite(command: string, input: Record<string, unknown>): void {
+  const items = command.startsWith("TransactWrite") ? ((input.TransactItems as unknown[] | undefined)?.length ?? 1) : 1;
+  const wru = command.startsWith("TransactWrite") ? 2 * items : items;
+  counts.failedWrites++;
+  counts.failedWru += wru;
+  counts.wru += wru;
+  const entry = byCommand.get(command) ?? { calls: 0, wru: 0, rru: 0 };
+  entry.calls++;
+  entry.wru += wru;
+  byCommand.set(command, entry);
+}
+
+const CONDITION_FAILURES = new Set(["ConditionalCheckFailedException", "TransactionCanceledException"]);
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const UNLIMITED = { limit: 1_000_000_000, windowSeconds: 60 };
 
 function deliveriesOf(envelope: EventEnvelope, rules: ReturnType<typeof allRules>): number {
   return rules.filter((rule) => matchesPattern(rule.pattern, envelope)).length;
@@ -105,13 +155,26 @@ async function main(): Promise<void> {
     logLevel: "error",
     tickEveryMs: 3_600_000,
     rateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
+    // Every lead posts from this one address: the per-client windows still count each request (a
+    // conditional UpdateItem each, billed as in AWS) but never refuse one.
+    clientLimits: { capture: UNLIMITED, captureEmail: UNLIMITED, events: UNLIMITED },
     instrumentClients: ({ dynamo, ses }) => {
       dynamo.middlewareStack.add(
         (next, context) => async (args) => {
           const command = String(context.commandName ?? "");
           const metered = METERED.test(command);
-          if (metered) (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = "TOTAL";
-          const result = await next(args);
+          // INDEXES, not TOTAL: TOTAL leaves out the units each write costs in every index it lands in.
+          if (metered) (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = "INDEXES";
+          let result: Awaited<ReturnType<typeof next>>;
+          try {
+            result = await next(args);
+          } catch (error) {
+            if (metered && WRITES.has(command) && CONDITION_FAILURES.has((error as { name?: string }).name ?? "")) {
+              counts.dynamoCalls++;
+              addFailedWrite(command, args.input as Record<string, unknown>);
+            }
+            throw error;
+          }
           if (metered) {
             counts.dynamoCalls++;
             const consistent = (args.input as { ConsistentRead?: boolean }).ConsistentRead === true;
@@ -244,8 +307,8 @@ async function main(): Promise<void> {
     };
     const per1000 = (n: number) => (n / LEADS) * 1_000;
     const cronPer1000 = (CRON_PER_MONTH / MONTHLY_LEADS) * 1_000;
-    // Idle cron runs: the sweeper dominates (each minute), each reads its shards like an idle tick.
-    const cronRru = cronPer1000 * perTick.rru;
+    // Idle cron runs: an idle tick runs every job once, so one job run reads a tick's share.
+    const cronRru = cronPer1000 * (perTick.rru / JOBS.length);
     const lambdaInvocations = per1000(counts.deliveries + counts.apiRequests) + cronPer1000;
     const lines: [string, string, number][] = [
       ["DynamoDB writes", `${per1000(journey.wru).toFixed(0)} WRU`, per1000(journey.wru) * PRICE.wru],
@@ -258,9 +321,18 @@ async function main(): Promise<void> {
     ];
     const withoutSes = lines.filter(([name]) => name !== "SES").reduce((sum, [, , usd]) => sum + usd, 0);
     const total = lines.reduce((sum, [, , usd]) => sum + usd, 0);
+    const dynamoBefore = per1000(journey.wru) * PRICE_BEFORE_2024_11.wru + (per1000(journey.rru) + cronRru) * PRICE_BEFORE_2024_11.rru;
+    const dynamoNow = (lines[0]?.[2] ?? 0) + (lines[1]?.[2] ?? 0);
 
-    console.log(`\nbench:cost — ${LEADS} leads on the local stack, per lead: ${(counts.wru / LEADS).toFixed(1)} WRU, ${(counts.rru / LEADS).toFixed(1)} RRU measured (${ticks} job runs; an idle run reads ${perTick.rru.toFixed(1)} RRU, writes ${perTick.wru.toFixed(1)} WRU), ${(counts.dynamoCalls / LEADS).toFixed(0)} DynamoDB calls, ${(counts.sesSends / LEADS).toFixed(1)} emails, ${(counts.entries / LEADS).toFixed(1)} events published in ${(counts.putEventsCalls / LEADS).toFixed(1)} PutEvents, ${(counts.deliveries / LEADS).toFixed(1)} rule deliveries, ${(counts.apiRequests / LEADS).toFixed(0)} API requests${counts.unmetered > 0 ? `; ${counts.unmetered} calls unmetered` : ""}`);
-    console.log(`assumed: Lambda ${LAMBDA_MEMORY_GB * 1024} MB x ${LAMBDA_AVG_SECONDS * 1000} ms per invocation; cron amortised over ${MONTHLY_LEADS.toLocaleString("en-US")} leads a month; SES events charged as custom events\n`);
+    console.log(`\nbench:cost — ${LEADS} leads on the local stack, per lead: ${(counts.wru / LEADS).toFixed(1)} WRU (${(counts.indexWru / LEADS).toFixed(1)} of them in indexes, ${(counts.failedWru / LEADS).toFixed(1)} for ${(counts.failedWrites / LEADS).toFixed(1)} refused conditional writes), ${(counts.rru / LEADS).toFixed(1)} RRU measured (${ticks} job runs; an idle run reads ${perTick.rru.toFixed(1)} RRU, writes ${perTick.wru.toFixed(1)} WRU), ${(counts.dynamoCalls / LEADS).toFixed(0)} DynamoDB calls, ${(counts.sesSends / LEADS).toFixed(1)} emails, ${(counts.entries / LEADS).toFixed(1)} events published in ${(counts.putEventsCalls / LEADS).toFixed(1)} PutEvents, ${(counts.deliveries / LEADS).toFixed(1)} rule deliveries, ${(counts.apiRequests / LEADS).toFixed(0)} API requests${counts.unmetered > 0 ? `; ${counts.unmetered} calls unmetered` : ""}`);
+    const assumptions = [
+      `Lambda arm64, ${LAMBDA_MEMORY_GB * 1024} MB x ${LAMBDA_AVG_SECONDS * 1000} ms per invocation`,
+      `cron (${Math.round(CRON_PER_MONTH).toLocaleString("en-US")} job runs a month, each reading an idle tick's share of ${perTick.rru.toFixed(0)} RRU over ${JOBS.length} jobs) amortised over ${MONTHLY_LEADS.toLocaleString("en-US")} leads a month`,
+      "SES events forwarded to the leadloop bus charged as custom events",
+      "a refused conditional write billed 1 WRU (2 per item of a cancelled transaction)",
+      "us-east-1 list prices: DynamoDB on demand $0.625 per million WRU and $0.125 per million RRU, Lambda $0.20 per million requests and $0.0000133334 per GB-s (arm64), HTTP API $1.00 per million, EventBridge $1.00 per million, SES $0.10 per 1,000",
+    ];
+    console.log(`assumed: ${assumptions.join("; ")}\n`);
     console.log("DynamoDB per lead, by command:");
     for (const [command, c] of [...byCommand].sort((a, b) => b[1].wru + b[1].rru - (a[1].wru + a[1].rru))) {
       console.log(`  ${command.padEnd(22)} ${(c.calls / LEADS).toFixed(1).padStart(6)} calls ${(c.wru / LEADS).toFixed(1).padStart(7)} WRU ${(c.rru / LEADS).toFixed(1).padStart(7)} RRU`);
@@ -270,9 +342,43 @@ async function main(): Promise<void> {
     console.log(`  ${"SQS, CloudWatch".padEnd(20)} ${"negligible".padEnd(44)} $0.0000`);
     console.log(`  ${"total".padEnd(20)} ${"".padEnd(44)} $${total.toFixed(4)}`);
     console.log(`  ${"total without SES".padEnd(20)} ${"".padEnd(44)} $${withoutSes.toFixed(4)}`);
+    console.log(`  (DynamoDB at its prices before November 2024: $${dynamoBefore.toFixed(4)} instead of $${dynamoNow.toFixed(4)}, so $${(withoutSes - dynamoNow + dynamoBefore).toFixed(3)} without SES)`);
+
+    const measured: MeasuredCost = {
+      usdPer1000LeadsWithoutSes: Number(withoutSes.toFixed(3)),
+      usdPer1000LeadsWithSes: Number(total.toFixed(3)),
+      emailsPer1000Leads: Math.round(per1000(counts.sesSends)),
+      journey:
+        "a whitepaper download, a 4-step nurture sequence, an open and a click on the last email, a demo request that qualifies the lead, the hand-off with the rep's notice, the rep's claim and outcome",
+      leads: LEADS,
+      measuredAt: new Date().toISOString(),
+      perLead: {
+        wru: round1(counts.wru / LEADS),
+        indexWru: round1(counts.indexWru / LEADS),
+        failedConditionalWrites: round1(counts.failedWrites / LEADS),
+        rru: round1(counts.rru / LEADS),
+        dynamoCalls: round1(counts.dynamoCalls / LEADS),
+        emails: round1(counts.sesSends / LEADS),
+        eventsPublished: round1(counts.entries / LEADS),
+        ruleDeliveries: round1(counts.deliveries / LEADS),
+        apiRequests: round1(counts.apiRequests / LEADS),
+      },
+      lines: lines.map(([service, quantity, usd]) => ({ service, quantity, usd: Number(usd.toFixed(4)) })),
+      assumptions,
+    };
+    writeFileSync(MEASURED_COST_FILE, `${JSON.stringify(measured, null, 2)}\n`);
+    // The docs quote it: infra/README.md's breakdown is generated, README.md's figures replaced.
+    const infraReadme = "infra/README.md";
+    writeFileSync(infraReadme, replaceCostSection(readFileSync(infraReadme, "utf8"), renderCostSection(measured)));
+    const readme = readFileSync("README.md", "utf8")
+      .replace(/\$\d+\.\d+ per 1,000 leads without SES/g, formatMeasuredCost(measured))
+      .replace(/\$\d+\.\d+ with SES's \d+ emails/g, formatMeasuredCostWithSes(measured));
+    writeFileSync("README.md", readme);
+    console.log(`\nwrote ${MEASURED_COST_FILE} and the figures in ${infraReadme} and README.md; npm run simulate reads it`);
+
     const top = lines.filter(([name]) => name !== "SES").sort((a, b) => b[2] - a[2])[0];
     console.log(
-      `\nheadline: $${withoutSes.toFixed(3)} per 1,000 leads without SES (aim < $0.10: ${withoutSes < 0.1 ? "met" : `missed, ${top?.[0]} dominates`}), $${total.toFixed(3)} with SES's ${per1000(counts.sesSends).toFixed(0)} emails`,
+      `\nheadline: ${formatMeasuredCost(measured)} (aim < $0.10: ${withoutSes < 0.1 ? "met" : `missed, ${top?.[0]} dominates`}), ${formatMeasuredCostWithSes(measured)}`,
     );
   } finally {
     await stack.stop();

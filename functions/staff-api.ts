@@ -4,6 +4,7 @@
  * the bearer-token secret.
  */
 import { createStaffApp } from "@leadloop/api/staff-app";
+import { DynamoApiKeys } from "@leadloop/store/dynamo-api-keys";
 import { DynamoBroadcastStore } from "@leadloop/store/dynamo-broadcast-store";
 import { DynamoJourneyCounts } from "@leadloop/store/dynamo-journey-counts";
 import { DynamoLeadQuality } from "@leadloop/store/dynamo-lead-quality";
@@ -26,6 +27,8 @@ export const handler = httpHandler((runtime) => {
     // No route here notifies a team (claims and outcomes do not), so this function holds no Slack secret.
     sales: new DynamoSalesStore({ client, tableName }),
     records: new DynamoLeadRecords({ client, tableName }),
+    // Read on every request that presents a key, so a revocation holds in every container at once.
+    apiKeys: new DynamoApiKeys({ client, tableName }),
     reports: new DynamoReportStore({ client, tableName }),
     quality: new DynamoLeadQuality({ client, tableName }),
     rewards: new DynamoRewardsStore({ client, tableName }),

@@ -11,19 +11,12 @@ import { DEFAULT_CLIENT_LIMITS } from "@leadloop/core/client-limits";
 import type * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { Api, Function as SstFunction, type StackContext, use } from "sst/constructs";
 import { Core } from "./core-stack";
-import { errorsAlarm, leadloopFunctionProps } from "./leadloop-function";
-import { grant } from "./permissions";
+import { errorsAlarm, LOG_RETENTION_NAME, leadloopFunctionProps } from "./leadloop-function";
+import { grant, PUBLIC_API_ROUTES, routesTableAccess } from "./permissions";
 import { authEnvironment, isProductionStage } from "./stage-settings";
 
-/** The routes of packages/api/src/public-app.ts, served by the public function. */
-export const PUBLIC_API_ROUTES = [
-  "GET /health",
-  "POST /v1/forms/{formId}/submissions",
-  "POST /v1/events",
-  "GET /v1/unsubscribe",
-  "POST /v1/unsubscribe",
-  "GET /v1/confirm", "POST /v1/confirm",
-] as const;
+/** The routes of packages/api/src/public-app.ts, served by the public function (listed in permissions.ts). */
+export { PUBLIC_API_ROUTES };
 
 /** The routes of packages/api/src/staff-app.ts, served by the staff function; later issues add theirs here. */
 export const STAFF_API_ROUTES = [
@@ -33,8 +26,9 @@ export const STAFF_API_ROUTES = [
   "POST /v1/sales/leads/{id}/outcome",
   "POST /v1/sales/leads/{id}/quality",
   "GET /v1/leads/{id}",
-  "POST /v1/customers/{id}/purchases", "GET /v1/customers/{id}/points",
-  "GET /v1/reports/funnel", "GET /reports", "GET /assets/chart.umd.js",
+  "POST /v1/customers/{id}/purchases", "GET /v1/customers/{id}/points", "POST /v1/customers/{id}/redemptions",
+  "POST /v1/customers/{id}/purchases/{purchaseId}/refund", "POST /v1/customers/{id}/purchases/{purchaseId}/adjustments",
+  "GET /v1/reports/funnel", "GET /v1/reports/retention", "GET /reports", "GET /assets/chart.umd.js",
   "GET /v1/reports/cohorts", "GET /v1/reports/reviews", "GET /v1/reports/reviews/{leadId}/{closedAt}", "GET /v1/reports/calibration",
   "GET /v1/broadcasts", "GET /v1/broadcasts/{id}", "POST /v1/broadcasts/{id}/dry-run",
   "POST /v1/forms/{formId}/imports", "DELETE /v1/leads/{id}", "GET /v1/leads/{id}/export",
@@ -54,6 +48,24 @@ export const ROUTE_THROTTLES = {
   "POST /v1/events": { throttlingRateLimit: 30, throttlingBurstLimit: 60 },
 } as const satisfies Partial<Record<(typeof API_ROUTES)[number], { throttlingRateLimit: number; throttlingBurstLimit: number }>>;
 
+/**
+ * The API's access log line, as JSON (every value quoted, so it parses even when API Gateway leaves
+ * a number empty). It holds the caller's address and user agent: kept for LOG_RETENTION only.
+ */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestTime: "$context.requestTime",
+  requestId: "$context.requestId",
+  httpMethod: "$context.httpMethod",
+  path: "$context.path",
+  routeKey: "$context.routeKey",
+  status: "$context.status",
+  responseLatency: "$context.responseLatency",
+  integrationStatus: "$context.integration.status",
+  integrationError: "$context.integrationErrorMessage",
+  ip: "$context.identity.sourceIp",
+  userAgent: "$context.identity.userAgent",
+});
+
 export function ApiStack({ stack }: StackContext) {
   const core = use(Core);
   const { settings, configSnapshot } = core;
@@ -72,7 +84,7 @@ export function ApiStack({ stack }: StackContext) {
     "ApiFunction",
     leadloopFunctionProps(stack, "ApiFunction", core, { handler: "functions/api.handler", environment: httpEnvironment }, settings.LEADLOOP_PUBLIC_URL),
   );
-  grant(publicFn, core, ["table", "publish"]);
+  grant(publicFn, core, ["table", "publish"], routesTableAccess(PUBLIC_API_ROUTES));
   errorsAlarm(stack, "Api", publicFn, core.alarmTopic);
 
   // The HS256 bearer-token secret is bound (read from SSM on the first request), never a plain
@@ -94,9 +106,9 @@ export function ApiStack({ stack }: StackContext) {
       settings.LEADLOOP_PUBLIC_URL,
     ),
   );
-  // Claims, outcomes and purchases publish; a purchase that changes a customer's tier sends the
-  // tier-change email (rewards.yaml tierChangeTemplate), and the preview test-sends.
-  grant(staffFn, core, ["table", "publish", "send-email"]);
+  // Claims, outcomes and points bookings publish; a booking that changes a customer's tier sends
+  // the tier-change email (rewards.yaml tierChangeTemplate), and the preview test-sends.
+  grant(staffFn, core, ["table", "publish", "send-email"], routesTableAccess(STAFF_API_ROUTES));
   errorsAlarm(stack, "StaffApi", staffFn, core.alarmTopic);
 
   // Browsers preflight cross-origin form posts; API Gateway answers the preflight for every origin
@@ -116,6 +128,7 @@ export function ApiStack({ stack }: StackContext) {
       ...Object.fromEntries(PUBLIC_API_ROUTES.map((route) => [route, publicFn])),
       ...Object.fromEntries(STAFF_API_ROUTES.map((route) => [route, staffFn])),
     },
+    accessLog: { format: ACCESS_LOG_FORMAT, retention: LOG_RETENTION_NAME },
   });
   if (!settings.LEADLOOP_PUBLIC_URL) {
     publicFn.addEnvironment("PUBLIC_URL", api.url);

@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as ses from "aws-cdk-lib/aws-ses";
 import * as sns from "aws-cdk-lib/aws-sns";
@@ -20,6 +21,7 @@ import { AUTH_SECRET_NAME, LEADLOOP_SECRET_NAMES, type LeadloopSecretName } from
 import { slackWebhookNames } from "../functions/lib/slack-webhooks";
 import { writeConfigSnapshot } from "./config-snapshot";
 import { deadLetterAlarm } from "./leadloop-function";
+import { acceptDeadLetterQueue } from "./nag";
 import { isProductionStage, parseStageSettings } from "./stage-settings";
 import { tableProps } from "./table";
 
@@ -54,7 +56,17 @@ export function Core({ stack, app }: StackContext) {
 
   const bus = new EventBus(stack, "Bus");
 
-  const alarmTopic = new sns.Topic(stack, "Alarms", { displayName: `leadloop ${app.stage} alarms` });
+  // TLS only. A topic policy replaces SNS's default one, so CloudWatch's alarms (this account's
+  // only publisher) are allowed in it by name.
+  const alarmTopic = new sns.Topic(stack, "Alarms", { displayName: `leadloop ${app.stage} alarms`, enforceSSL: true });
+  alarmTopic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+      actions: ["sns:Publish"],
+      resources: [alarmTopic.topicArn],
+      conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+    }),
+  );
   if (settings.LEADLOOP_ALARM_EMAIL) alarmTopic.addSubscription(new subscriptions.EmailSubscription(settings.LEADLOOP_ALARM_EMAIL));
 
   // SES can publish a configuration set's events only to the account's default bus (see
@@ -80,6 +92,7 @@ export function Core({ stack, app }: StackContext) {
     events: SES_EVENT_TYPES,
   });
   const sesDeadLetters = new sqs.Queue(stack, "SesForwardDeadLetters", { retentionPeriod: Duration.days(14), enforceSSL: true });
+  acceptDeadLetterQueue(sesDeadLetters);
   new events.Rule(stack, "SesEventsToBus", {
     description: "SES engagement events of this stage's configuration set, forwarded to the leadloop bus",
     eventBus: defaultBus,

@@ -7,6 +7,7 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
@@ -15,6 +16,7 @@ import { type Config, Function as SstFunction, type FunctionProps, type Stack } 
 import { BUNDLE_EXTERNAL, BUNDLE_TARGET, LAMBDA_RUNTIME } from "./bundling";
 import { CONFIG_SNAPSHOT_NAME } from "./config-snapshot";
 import type { Core } from "./core-stack";
+import { acceptDeadLetterQueue } from "./nag";
 
 type CoreOutputs = ReturnType<typeof Core>;
 
@@ -43,6 +45,14 @@ export interface LeadloopFunctionOptions {
  */
 export const BOUND_TO_EVERY_FUNCTION = ["TOKEN_SIGNING_KEY", "LEAD_ID_KEY", "SENDER"] as const;
 
+/**
+ * How long every log group keeps its lines: the functions' logs and the API's access log (which
+ * holds callers' addresses and user agents). Long enough to investigate an incident or a lead's
+ * complaint, short enough that personal data does not pile up.
+ */
+export const LOG_RETENTION_NAME = "one_month" satisfies Lowercase<keyof typeof logs.RetentionDays>;
+export const LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
+
 export function functionEnvironment(core: CoreOutputs, publicUrl: string | undefined): Record<string, string> {
   const { settings } = core;
   return {
@@ -66,10 +76,19 @@ export function leadloopFunctionProps(
   // An explicit log group, not `logRetention`: that one adds a custom resource whose role may
   // change the retention of every log group in the account ("*").
   const logGroup = new logs.LogGroup(stack, `${id}Logs`, {
-    retention: logs.RetentionDays.ONE_MONTH,
+    retention: LOG_RETENTION,
     removalPolicy: RemovalPolicy.DESTROY,
   });
+  // Its own role instead of Lambda's default, which carries the managed AWSLambdaBasicExecutionRole
+  // (create any log group, write to every one in the account): this one writes to its own group
+  // only. The group exists before the function, so it never needs logs:CreateLogGroup.
+  const role = new iam.Role(stack, `${id}Role`, {
+    assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+    description: `leadloop ${id}: writes its own log group; the rest is granted per capability (infra/permissions.ts)`,
+  });
+  role.addToPolicy(new iam.PolicyStatement({ actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [logGroup.logGroupArn] }));
   return {
+    role,
     handler: options.handler,
     runtime: LAMBDA_RUNTIME,
     architecture: "arm_64",
@@ -153,6 +172,7 @@ export function asyncTarget(
     retentionPeriod: Duration.days(14),
     enforceSSL: true,
   });
+  acceptDeadLetterQueue(deadLetters);
   const fn = new SstFunction(stack, id, {
     ...leadloopFunctionProps(stack, id, core, options, publicUrl),
     retryAttempts: options.retryAttempts ?? 2,

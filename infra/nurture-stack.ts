@@ -14,7 +14,7 @@ import { HANDLERS, JOBS, type RegistryEntry, rulesOf, scheduleExpression } from 
 import { ApiStack } from "./api-stack";
 import { Core } from "./core-stack";
 import { type AsyncTarget, asyncTarget } from "./leadloop-function";
-import { type Capability, grant } from "./permissions";
+import { type Capability, grant, portsTableAccess } from "./permissions";
 
 /** The construct id of an entry's function: `claim-sla` → `ClaimSla`. */
 export const functionId = (entry: Pick<RegistryEntry, "name">): string =>
@@ -41,7 +41,12 @@ export function NurtureStack({ stack }: StackContext) {
       },
       publicUrl,
     );
-    grant(made.fn, core, entry.capabilities.filter((c): c is Capability => c !== "slack"));
+    grant(
+      made.fn,
+      core,
+      entry.capabilities.filter((c): c is Capability => c !== "slack"),
+      portsTableAccess(entry.ports),
+    );
     return made;
   };
 

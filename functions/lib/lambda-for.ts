@@ -10,6 +10,7 @@ import { createDocumentClient } from "@leadloop/store/document-client";
 import { DynamoBroadcastStore } from "@leadloop/store/dynamo-broadcast-store";
 import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
 import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
+import { DynamoRewardsStore } from "@leadloop/store/dynamo-rewards-store";
 import { feedbackDeps } from "./feedback-deps";
 import { publishDueLag } from "./job-metrics";
 import { ruleTarget, UnknownRuleError } from "./rule-target";
@@ -24,6 +25,7 @@ const BUILDERS: { [P in PortName]: (runtime: Runtime) => RegistryPorts[P] } = {
   reports: (runtime) => ({ reports: new DynamoReportStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }) }),
   records: (runtime) => new DynamoLeadRecords({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }),
   broadcasts: (runtime) => new DynamoBroadcastStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }),
+  rewards: (runtime) => ({ ...runtime.deps, rewards: new DynamoRewardsStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }) }),
 };
 
 /** Margin left for a job's last writes before Lambda's timeout. */

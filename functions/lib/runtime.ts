@@ -19,7 +19,7 @@ import { NurtureSettings } from "@leadloop/core/nurture/nurture-settings";
 import { systemClock } from "@leadloop/core/ports";
 import { TokenSigner } from "@leadloop/core/tokens";
 import { createEventBridgeClient, EventBridgePublisher } from "@leadloop/events/eventbridge-publisher";
-import { createDocumentClient, DynamoLeadStore, DynamoNurtureStore } from "@leadloop/store";
+import { createDocumentClient, DynamoLeadStore, DynamoNurtureStore, DynamoRewardsStore } from "@leadloop/store";
 import { readBoundValues } from "./bound-values";
 import { type Environment, parseEnvironment } from "./environment";
 import { loggedMailer, loggedPublisher } from "./logged-ports";
@@ -111,6 +111,7 @@ export function createRuntime(source: Record<string, string | undefined>, lookup
     settings,
     signer: new TokenSigner(env.TOKEN_SIGNING_KEY),
     log,
+    points: new DynamoRewardsStore({ client, tableName: env.TABLE_NAME }),
   };
   return { env, config, deps, logger, log, bound: lookup };
 }

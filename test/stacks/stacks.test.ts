@@ -3,7 +3,7 @@
  * CloudFormation: the resources an operator relies on exist, the routing rules are exactly the
  * core's, every asynchronous target can fail safely, and no policy grants a wildcard action.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AppDeps } from "@leadloop/api/app";
 import { createApp } from "@leadloop/api/app";
@@ -23,6 +23,7 @@ import {
   scheduleExpression,
 } from "@leadloop/core";
 import { TABLE_INDEXES, tableDefinition, TTL_ATTRIBUTE } from "@leadloop/store/table";
+import { Aspects } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EnvironmentError, parseEnvironment } from "../../functions/lib/environment";
@@ -31,8 +32,19 @@ import { AUTH_SECRET_NAME, LEADLOOP_SECRET_NAMES, NO_AUTH_SECRET } from "../../f
 import { resolveSlackWebhooks, SlackWebhookSecretError, slackWebhookNames } from "../../functions/lib/slack-webhooks";
 import { API_ROUTES, PUBLIC_API_ROUTES, STAFF_API_ROUTES } from "../../infra/api-stack";
 import { CONFIG_SNAPSHOT_NAME } from "../../infra/config-snapshot";
+import { leadloopChecks } from "../../infra/nag";
+import {
+  apiSurfaceOf,
+  apiTableAccess,
+  portsTableAccess,
+  routesTableAccess,
+  STORE_ACCESS,
+  type TableAccess,
+  type TableAction,
+} from "../../infra/permissions";
 import { synthesize } from "../../infra/synthesize";
 import { type DeployedEnvironment, deployedEnvironment, resolveValue, secretStandIn } from "./deployed-environment";
+import { describeFindings, type NagFinding, nagFindings } from "./nag-findings";
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }>;
 
@@ -44,6 +56,8 @@ let all: Resources;
 let templates: { Resources: Resources; Outputs?: Record<string, { Value: unknown; Export?: { Name?: unknown } }> }[];
 /** Where the cloud assembly keeps each asset, as `asset.<hash>` (a function's code is `<hash>.zip`). */
 let assemblyDirectory: string;
+/** What cdk-nag's rule packs reported on the test stage's stacks and left unsuppressed. */
+let findings: NagFinding[];
 
 const ofType = (type: string) => Object.entries(all).filter(([, r]) => r.Type === type);
 /** leadloop's own functions (SST adds a custom-resource handler per stack). */
@@ -55,12 +69,16 @@ beforeAll(async () => {
   delete process.env.LEADLOOP_PUBLIC_URL;
   config = loadConfigOrThrow("config");
   const { app, stacks } = await synthesize({ stage: "test" });
+  // Before the first synthesis, which runs them (an app synthesises once).
+  for (const check of leadloopChecks()) Aspects.of(app).add(check);
   core = Template.fromStack(stacks.Core);
   api = Template.fromStack(stacks.ApiStack);
   nurture = Template.fromStack(stacks.NurtureStack);
   templates = [core.toJSON(), api.toJSON(), nurture.toJSON(), Template.fromStack(stacks.MonitoringStack).toJSON()] as typeof templates;
   all = Object.assign({}, ...templates.map((t) => t.Resources)) as Resources;
-  assemblyDirectory = app.synth().directory;
+  const assembly = app.synth();
+  assemblyDirectory = assembly.directory;
+  findings = nagFindings(assembly);
 }, 480_000);
 
 /** leadloop's functions with the template that holds each, and their handler's short name. */
@@ -181,7 +199,7 @@ describe("event routing", () => {
     for (const rule of allRules(config)) expect(handlerFor(rule.target), `${rule.name} → ${rule.target}`).toBeDefined();
     // What the registry must hold; an entry dropped from it fails here, not silently in a stage.
     expect(REGISTRY.map((e) => e.name).sort()).toEqual(
-      ["broadcasts", "claim-sla", "confirmations", "engagement", "enroll", "exit", "feedback", "follow-up", "handoff", "notification-retries", "outbox-republisher", "qualification-republisher", "recycler", "report", "republisher", "sweeper"],
+      ["broadcasts", "claim-sla", "confirmations", "engagement", "enroll", "exit", "feedback", "follow-up", "handoff", "notification-retries", "outbox-republisher", "points-expiry", "qualification-republisher", "recycler", "report", "republisher", "sweeper"],
     );
   });
 
@@ -224,9 +242,9 @@ describe("event routing", () => {
     core.resourceCountIs("AWS::Events::EventBus", 1);
   });
 
-  it("sweeps and sends broadcasts every minute, republishes the outbox every two, recycles every fifteen and runs the other jobs every five", () => {
+  it("sweeps and sends broadcasts every minute, republishes the outbox every two, recycles and expires points every fifteen and runs the other jobs every five", () => {
     const schedules = rules().filter(([, r]) => r.ScheduleExpression).map(([, r]) => r.ScheduleExpression);
-    expect(schedules.sort()).toEqual(["rate(1 minute)", "rate(1 minute)", "rate(15 minutes)", "rate(2 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)"]);
+    expect(schedules.sort()).toEqual(["rate(1 minute)", "rate(1 minute)", "rate(15 minutes)", "rate(15 minutes)", "rate(2 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)"]);
     const concurrency = leadloopFunctions().map(([, f]) => f.Properties?.ReservedConcurrentExecutions).filter(Boolean);
     expect(concurrency).toEqual(JOBS.map(() => 1));
   });
@@ -408,14 +426,14 @@ describe("IAM", () => {
   const allowed = (action: string) =>
     statements()
       .filter((s) => [s.Action].flat().includes(action))
-      .map((s) => s.id.replace(/(ServiceRole)?(DefaultPolicy)?[0-9A-F]{8}$/, "").replace(/ServiceRole(DefaultPolicy)?$/, ""))
+      .map((s) => s.id.replace(/(ServiceRole|Role)?(DefaultPolicy)?[0-9A-F]{8}$/, "").replace(/(ServiceRole|Role)(DefaultPolicy)?$/, ""))
       .sort();
 
   it("lets only the functions that send email send it, as the stage's identity", () => {
-    // StaffApi: a purchase that changes a customer's tier sends the tier-change email, and the
+    // StaffApi: a points booking that changes a customer's tier sends the tier-change email, and the
     // preview test-sends; the public Api sends nothing. Confirmations resends a double-opt-in
     // email that failed.
-    expect(allowed("ses:SendEmail")).toEqual(["Broadcasts", "ClaimSla", "Confirmations", "Enroll", "FollowUp", "Handoff", "NotificationRetries", "StaffApiFunction", "Sweeper"]);
+    expect(allowed("ses:SendEmail")).toEqual(["Broadcasts", "ClaimSla", "Confirmations", "Enroll", "FollowUp", "Handoff", "NotificationRetries", "PointsExpiry", "StaffApiFunction", "Sweeper"]);
     for (const s of statements().filter((s) => [s.Action].flat().includes("ses:SendEmail"))) {
       const resources = [s.Resource].flat().map((r) => resolveValue(r, templates[0]!, templates));
       expect(resources).toHaveLength(2);
@@ -435,6 +453,7 @@ describe("IAM", () => {
       "Handoff",
       "NotificationRetries",
       "OutboxRepublisher",
+      "PointsExpiry",
       "QualificationRepublisher",
       "Recycler",
       "Republisher",
@@ -460,16 +479,23 @@ describe("IAM", () => {
 describe("production stage, with a Cognito user pool for reps", () => {
   const ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123";
   let prod: { Resources: Resources }[];
+  let prodFindings: NagFinding[];
 
   beforeAll(async () => {
     Object.assign(process.env, { LEADLOOP_AUTH_OIDC_ISSUER: ISSUER, LEADLOOP_AUTH_ROLES_CLAIM: "cognito:groups", LEADLOOP_AUTH_AUDIENCE: "client-123" });
     try {
-      const { stacks } = await synthesize({ stage: "prod" });
+      const { app, stacks } = await synthesize({ stage: "prod" });
+      for (const check of leadloopChecks()) Aspects.of(app).add(check);
       prod = [stacks.Core, stacks.ApiStack, stacks.NurtureStack].map((stack) => Template.fromStack(stack).toJSON() as { Resources: Resources });
+      prodFindings = nagFindings(app.synth());
     } finally {
       for (const name of ["LEADLOOP_AUTH_OIDC_ISSUER", "LEADLOOP_AUTH_ROLES_CLAIM", "LEADLOOP_AUTH_AUDIENCE"]) delete process.env[name];
     }
   }, 480_000);
+
+  it("passes cdk-nag's AwsSolutions and Serverless packs, every accepted finding explained in infra/nag.ts", () => {
+    expect(describeFindings(prodFindings)).toBe("");
+  });
 
   it("retains and deletion-protects the table", () => {
     const table = Object.values(prod[0]!.Resources).find((r) => r.Type === "AWS::DynamoDB::Table");
@@ -524,5 +550,150 @@ describe("monitoring", () => {
       DkimSigningAttributes: { NextSigningKeyLength: "RSA_2048_BIT" },
     });
     expect(ofType("AWS::SES::ConfigurationSet")[0]?.[1].Properties).toMatchObject({ ReputationOptions: { ReputationMetricsEnabled: true } });
+  });
+});
+
+describe("cdk-nag", () => {
+  it("finds nothing unexplained: AwsSolutions and Serverless packs on every stack, each accepted finding reasoned in infra/nag.ts", () => {
+    expect(describeFindings(findings)).toBe("");
+  });
+
+  it("does run: an unsuppressed finding would be reported", () => {
+    // The accepted ones are recorded as suppressed, with their reasons, in each template's metadata.
+    const suppressed = Object.values(all).flatMap((r) => ((r as { Metadata?: { cdk_nag?: { rules_to_suppress?: { id: string; reason: string }[] } } }).Metadata?.cdk_nag?.rules_to_suppress ?? []));
+    expect(suppressed.map((s) => s.id)).toEqual(expect.arrayContaining(["AwsSolutions-APIG4", "Serverless-LambdaTracing", "AwsSolutions-SQS3"]));
+    for (const s of suppressed) expect(s.reason.length, s.id).toBeGreaterThan(40);
+  });
+});
+
+describe("least privilege", () => {
+  type Statement = { Effect: string; Action: string | string[]; Resource?: unknown };
+  const DYNAMODB = /^dynamodb:/;
+
+  /** The logical id of the function's role. */
+  const roleOf = (fn: { Properties?: Record<string, unknown> }): string => (fn.Properties?.Role as { "Fn::GetAtt"?: [string, string] } | undefined)?.["Fn::GetAtt"]?.[0] ?? "";
+  /** Every statement the function's role carries: its inline policies and the policies attached to it. */
+  const roleStatements = (fn: { Properties?: Record<string, unknown> }, template: { Resources: Resources }): Statement[] => {
+    const roleId = roleOf(fn);
+    const role = template.Resources[roleId];
+    const inline = ((role?.Properties?.Policies as { PolicyDocument: { Statement: Statement[] } }[] | undefined) ?? []).flatMap((p) => p.PolicyDocument.Statement);
+    const attached = Object.values(template.Resources)
+      .filter((r) => r.Type === "AWS::IAM::Policy" && JSON.stringify(r.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap((r) => (r.Properties?.PolicyDocument as { Statement?: Statement[] } | undefined)?.Statement ?? []);
+    return [...inline, ...attached];
+  };
+  const actionsOf = (statements: Statement[], pattern: RegExp) =>
+    [...new Set(statements.flatMap((s) => [s.Action].flat()).filter((a) => pattern.test(a)))].sort();
+  /** `<table>` and `<table>/index/<name>`, whatever the table's logical id. */
+  const tableResourcesOf = (statements: Statement[], template: { Resources: Resources }) =>
+    statements
+      .filter((s) => [s.Action].flat().some((a) => DYNAMODB.test(a)))
+      .flatMap((s) => [s.Resource].flat().map((r) => resolveValue(r, template, templates).replace(/^.*?Table[0-9A-F]{8}\.Arn/, "<table>").replace(/^.*:table\/[^/]+/, "<table>")))
+      .sort();
+
+  /** The routes API Gateway hands to each function, by the function's logical id. */
+  const routesByFunction = () => {
+    const resources = templates[1]!.Resources;
+    const byFunction = new Map<string, string[]>();
+    for (const route of Object.values(resources).filter((r) => r.Type === "AWS::ApiGatewayV2::Route")) {
+      const integrationId = /integrations\/(\w+)/.exec(resolveValue(route.Properties?.Target, templates[1]!, templates))?.[1] ?? "";
+      const uri = JSON.stringify(resources[integrationId]?.Properties?.IntegrationUri);
+      const fnId = Object.keys(resources).find((id) => resources[id]?.Type === "AWS::Lambda::Function" && uri.includes(`"${id}"`)) ?? "?";
+      byFunction.set(fnId, [...(byFunction.get(fnId) ?? []), String(route.Properties?.RouteKey)]);
+    }
+    return byFunction;
+  };
+
+  const expectedTable = (access: TableAccess) => ({
+    actions: access.actions.map((a) => `dynamodb:${a}`).sort(),
+    resources: ["<table>", ...access.indexes.map((i) => `<table>/index/${i}`)].sort(),
+  });
+
+  it("gives each registry function the DynamoDB actions of its ports' adapters, on the table and the indexes they query", () => {
+    for (const entry of REGISTRY) {
+      const deployed = deployedFunctions().find((f) => f.handler === entry.name);
+      expect(deployed, entry.name).toBeDefined();
+      const statements = roleStatements(deployed!.fn, deployed!.template);
+      expect({ actions: actionsOf(statements, DYNAMODB), resources: tableResourcesOf(statements, deployed!.template) }, entry.name).toEqual(
+        expectedTable(portsTableAccess(entry.ports)),
+      );
+    }
+    // What that means for the table's two dangerous actions.
+    const holding = (action: string) =>
+      deployedFunctions().filter(({ fn, template }) => actionsOf(roleStatements(fn, template), DYNAMODB).includes(action)).map((f) => f.handler).sort();
+    expect(holding("dynamodb:Scan")).toEqual(["api", "broadcasts"]);
+    expect(holding("dynamodb:BatchWriteItem")).toEqual(["api", "confirmations"]);
+  });
+
+  it("gives each API function the DynamoDB actions of the route families it serves; the public routes can neither Scan nor delete", () => {
+    const byFunction = routesByFunction();
+    expect([...byFunction.values()].flat().sort()).toEqual([...API_ROUTES].sort());
+    for (const [fnId, routes] of byFunction) {
+      const deployed = deployedFunctions().find((f) => f.id === fnId)!;
+      const statements = roleStatements(deployed.fn, deployed.template);
+      expect({ actions: actionsOf(statements, DYNAMODB), resources: tableResourcesOf(statements, deployed.template) }, fnId).toEqual(
+        expectedTable(routesTableAccess(routes)),
+      );
+    }
+    // Capture, site events, unsubscribe and confirm: a function serving only these holds no
+    // Scan, DeleteItem or BatchWriteItem (today one function serves every route, admin ones too).
+    const publicAccess = apiTableAccess("public");
+    expect(publicAccess.actions).not.toContain("Scan");
+    expect(publicAccess.actions).not.toContain("DeleteItem");
+    expect(publicAccess.actions).not.toContain("BatchWriteItem");
+    expect(publicAccess.actions).toEqual(["GetItem", "Query", "PutItem", "UpdateItem"]);
+    for (const route of ["POST /v1/forms/{formId}/submissions", "POST /v1/events", "POST /v1/unsubscribe", "POST /v1/confirm"]) expect(apiSurfaceOf(route), route).toBe("public");
+    for (const route of ["DELETE /v1/leads/{id}", "POST /v1/broadcasts/{id}/dry-run", "GET /v1/sales/queue"]) expect(apiSurfaceOf(route), route).toBe("authenticated");
+    expect(apiTableAccess("authenticated").actions).toEqual(expect.arrayContaining(["Scan", "DeleteItem", "BatchWriteItem"]));
+  });
+
+  it("declares what each store adapter calls as its source calls it", () => {
+    const COMMAND_ACTIONS: Record<string, TableAction> = {
+      GetCommand: "GetItem",
+      BatchGetCommand: "BatchGetItem",
+      QueryCommand: "Query",
+      ScanCommand: "Scan",
+      PutCommand: "PutItem",
+      UpdateCommand: "UpdateItem",
+      DeleteCommand: "DeleteItem",
+      BatchWriteCommand: "BatchWriteItem",
+    };
+    const TRANSACTION_ACTIONS: Record<string, TableAction> = { Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", ConditionCheck: "ConditionCheckItem" };
+    const directory = join("packages", "store", "src");
+    const adapters = readdirSync(directory).filter((f) => /^(dynamo-.*|pending-events)\.ts$/.test(f) && !f.endsWith(".test.ts")).map((f) => f.replace(/\.ts$/, ""));
+    expect(Object.keys(STORE_ACCESS).sort(), "every adapter module is declared in infra/permissions.ts STORE_ACCESS").toEqual(adapters.sort());
+    for (const [module, declared] of Object.entries(STORE_ACCESS)) {
+      const source = readFileSync(join(directory, `${module}.ts`), "utf8");
+      const actions = new Set<TableAction>();
+      for (const [, command] of source.matchAll(/\bnew (\w+Command)\(/g)) if (COMMAND_ACTIONS[command!]) actions.add(COMMAND_ACTIONS[command!]!);
+      if (/\bnew TransactWriteCommand\(|pendingEventPut\(/.test(source)) {
+        for (const [, kind] of source.matchAll(/\{\s*(Put|Update|Delete|ConditionCheck):/g)) actions.add(TRANSACTION_ACTIONS[kind!]!);
+        if (/pendingEventPut\(/.test(source)) actions.add("PutItem");
+      }
+      if (/\bqueryShards?\(/.test(source)) actions.add("Query");
+      const indexes = new Set([...source.matchAll(/\b(?:IndexName|index):\s*"(\w+)"/g)].map((m) => m[1]));
+      expect({ actions: [...actions].sort(), indexes: [...indexes].sort() }, `${module}.ts`).toEqual({ actions: [...declared.actions].sort(), indexes: [...declared.indexes].sort() });
+    }
+  });
+
+  it("lets each function write only to its own log group, with no managed policy", () => {
+    for (const { id, fn, template } of deployedFunctions()) {
+      expect(template.Resources[roleOf(fn)]?.Properties?.ManagedPolicyArns, id).toBeUndefined();
+      const logGroup = (fn.Properties?.LoggingConfig as { LogGroup?: { Ref: string } } | undefined)?.LogGroup?.Ref;
+      expect(template.Resources[logGroup ?? ""]?.Type, id).toBe("AWS::Logs::LogGroup");
+      const logs = roleStatements(fn, template).filter((s) => [s.Action].flat().some((a) => a.startsWith("logs:")));
+      expect(logs.flatMap((s) => [s.Action].flat()).sort(), id).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+      expect(logs.flatMap((s) => [s.Resource].flat()), id).toEqual([{ "Fn::GetAtt": [logGroup, "Arn"] }]);
+    }
+  });
+
+  it("keeps every log group a month, the API's access log (callers' addresses) included, which logs JSON", () => {
+    const groups = ofType("AWS::Logs::LogGroup");
+    expect(groups.length).toBe(deployedFunctions().length + 1);
+    for (const [id, group] of groups) expect(group.Properties?.RetentionInDays, id).toBe(30);
+    const [, stage] = ofType("AWS::ApiGatewayV2::Stage")[0] ?? [];
+    const accessLog = stage?.Properties?.AccessLogSettings as { DestinationArn: { "Fn::GetAtt": [string, string] }; Format: string };
+    expect(all[accessLog.DestinationArn["Fn::GetAtt"][0]]?.Properties?.RetentionInDays).toBe(30);
+    expect(Object.keys(JSON.parse(accessLog.Format) as object)).toEqual(expect.arrayContaining(["requestId", "routeKey", "status", "ip"]));
   });
 });

@@ -3,11 +3,12 @@
  * address is known) before it is acknowledged, and a stored lead is never left out of its journey.
  *
  * A new address costs one write: the lead's id is derived from the address, so `lead.captured`
- * is published first and the lead is then stored already marked published, in one conditional
- * put. If the bus refused the event, the lead is stored marked unpublished and the republisher
- * announces it later. If the put fails after the event went out, the client gets an error and
- * retries; enrollment treats a fresh event for a lead not stored yet as "try again later", and a
- * stale one as nothing to do. A known address (or a lost race) merges, then publishes as before.
+ * is published while the lead is stored, already marked published, in one conditional put. If
+ * the bus refused the event, a second write puts the lead in the unpublished index and the
+ * republisher announces it later (if that write fails too, the capture fails and the client's
+ * retry announces the lead). If the put fails while the event went out, the client gets an error
+ * and retries; enrollment treats a fresh event for a lead not stored yet as "try again later", and
+ * a stale one as nothing to do. A known address (or a lost race) merges, then publishes as before.
  *
  * A merge changes only what lead-merge.ts allows: a submission that does not come from the lead's
  * own browser (its lead token) or an admin import only fills blanks. A keyed submission already
@@ -112,22 +113,31 @@ export async function captureLead(
     stage: initialStage,
     lastTouch: source,
   } as const;
-  const announced = await tryPublish(deps, capturedEvent(assumedNew, formId));
-
   const owner = meta.trusted === true || (meta.provenLeadId !== undefined && meta.provenLeadId === assumedNew.id);
-  const { lead, created, repeated } = await deps.leads.captureSubmission({
-    formId,
-    email,
-    profile: submission.profile,
-    source,
-    ...(consent ? { consent } : {}),
-    segmentOf,
-    initialStage,
-    at,
-    published: announced,
-    trust: owner ? "owner" : "unproven",
-    ...(meta.key !== undefined ? { key: meta.key } : {}),
-  });
+  // The announcement and the put go out together; the put assumes the bus takes the event.
+  const [announced, stored] = await Promise.all([
+    tryPublish(deps, capturedEvent(assumedNew, formId)),
+    deps.leads.captureSubmission({
+      formId,
+      email,
+      profile: submission.profile,
+      source,
+      ...(consent ? { consent } : {}),
+      segmentOf,
+      initialStage,
+      at,
+      published: true,
+      trust: owner ? "owner" : "unproven",
+      ...(meta.key !== undefined ? { key: meta.key } : {}),
+    }),
+  ]);
+  const { lead, created, repeated } = stored;
+  if (created && !announced) {
+    // The bus refused it: the lead goes into the unpublished index for the republisher. Should
+    // this write fail too, the capture fails and the client's retry announces the lead again.
+    await deps.leads.markUnpublished(lead.id, at);
+    return { kind: "stored", lead: { ...lead, published: false }, created, published: false };
+  }
   if (created) return { kind: "stored", lead, created, published: announced };
   if (repeated) return { kind: "stored", lead, created, published: lead.published, repeated };
 

@@ -5,6 +5,7 @@
  */
 import type { Consent, Lead, LeadScore, Profile, ProfileValue, Source, Stage } from "./lead";
 import type { SubmissionTrust } from "./lead-merge";
+import type { AbDecision, VariantFigures } from "./nurture/ab-test";
 
 /** Time is injected, so tests and the local stack can move it. */
 export interface Clock {
@@ -94,6 +95,11 @@ export interface LeadStore {
    * a merge into such a lead). Takes many ids at once so an adapter can batch the writes.
    */
   markPublished(leadIds: string[]): Promise<void>;
+  /**
+   * Puts a lead stored as published back in the unpublished index (its capture stored it while
+   * publishing, and the publish failed), so the republisher announces it.
+   */
+  markUnpublished(leadId: string, createdAt: string): Promise<void>;
   /** Leads whose `lead.captured` never reached the bus, oldest first. */
   listUnpublished(limit: number): Promise<Lead[]>;
   appendActivity(leadId: string, activity: NewActivity): Promise<Activity>;
@@ -316,6 +322,8 @@ export interface MessageRecord {
   formId?: string;
   sequenceId?: string;
   stepId?: string;
+  /** The A/B variant of the step this lead was sent. */
+  variantId?: string;
   sentAt: string;
   openedAt?: string;
   clickedAt?: string;
@@ -323,9 +331,34 @@ export interface MessageRecord {
   complainedAt?: string;
 }
 
+/** What enrolling a lead or sending it a step checks, read from its partition in one request. */
+export interface LeadNurtureState {
+  lead: Lead | undefined;
+  enrollments: Enrollment[];
+  /**
+   * The lead's nurture emails sent at or after `sentSince`, and every nurture email of the
+   * sequence `sequenceId` (whatever its age: the step conditions look at the last one's opens and
+   * clicks), oldest first.
+   */
+  messages: MessageRecord[];
+}
+
+/** Writes that go with starting an enrollment, in the same atomic write. */
+export interface StartEnrollmentOptions {
+  /** Appended to the lead's history when (and only when) the enrollment starts. */
+  activity?: NewActivity;
+  /** The start fails when the lead is in one of these stages by then (or is gone). */
+  unlessStageIn?: readonly string[];
+}
+
 export interface NurtureStore {
   /** Number of due-index shards; the sweeper queries each. */
   readonly shards: number;
+  /**
+   * The lead, its enrollments and the messages asked for, as of one strongly consistent read of
+   * its partition.
+   */
+  readNurtureState(leadId: string, options?: { sentSince?: string; sequenceId?: string }): Promise<LeadNurtureState>;
   getEnrollment(leadId: string, sequenceId: string): Promise<Enrollment | undefined>;
   listEnrollments(leadId: string): Promise<Enrollment[]>;
   /**
@@ -333,7 +366,7 @@ export interface NurtureStore {
    * returns false when another writer got there first (the enrollment exists and is active, or
    * changed since `previous` was read).
    */
-  startEnrollment(enrollment: Enrollment, previous?: Enrollment): Promise<boolean>;
+  startEnrollment(enrollment: Enrollment, previous?: Enrollment, options?: StartEnrollmentOptions): Promise<boolean>;
   /** Due-index entries of one shard due at or before `now`, oldest first. */
   listDue(shard: number, now: string, limit: number): Promise<DueRef[]>;
   /**
@@ -357,6 +390,13 @@ export interface NurtureStore {
       next?: { stepId: string; dueAt: string };
       end?: { reason: string; at: string };
       attempts?: number;
+      /**
+       * The email this settle records (a step sent): written with the settle in one atomic write,
+       * and written even when the claim was lost, as the email went out either way.
+       */
+      message?: MessageRecord;
+      /** A history line written with the settle (and, with a message, even when the claim was lost). */
+      activity?: NewActivity;
     },
   ): Promise<boolean>;
   /** Ends an active enrollment (exit event, unsubscribe); no-op when already ended. */
@@ -370,4 +410,10 @@ export interface NurtureStore {
   recentSends(leadId: string, since: string): Promise<string[]>;
   /** The nurture email already on record for this step since `since` (the run's start), if any. */
   findSent(leadId: string, sequenceId: string, stepId: string, since: string): Promise<MessageRecord | undefined>;
+  /** How the A/B test of a step ended, if it has. */
+  getAbDecision(sequenceId: string, stepId: string): Promise<AbDecision | undefined>;
+  /** Ends a step's A/B test; the first decision stands (false when one was there already). */
+  endAbTest(decision: AbDecision): Promise<boolean>;
+  /** Each variant's figures of a step so far, as the report counted them. */
+  variantFigures(sequenceId: string, stepId: string): Promise<VariantFigures[]>;
 }

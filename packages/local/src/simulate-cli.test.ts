@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { formatMeasuredCost, MEASURED_COST_FILE, MeasuredCost } from "@leadloop/core/simulation/measured-cost";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 
@@ -53,6 +54,9 @@ describe("npm run simulate", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Forecast for config: 100 leads over 7 days");
     expect(run.stdout).toMatch(/AWS cost estimate/);
+    // Beside the estimate, the one measured figure the READMEs quote (docs/cost.json).
+    const measured = MeasuredCost.parse(JSON.parse(readFileSync(join(root, MEASURED_COST_FILE), "utf8")));
+    expect(run.stdout).toContain(`Measured by npm run bench:cost (${measured.leads} leads, ${measured.measuredAt.slice(0, 10)}): ${formatMeasuredCost(measured)}`);
   });
 
   it("compares --base with --candidate, differences first with a range over several seeds, forecasts only with --verbose", async () => {

@@ -6,7 +6,8 @@
  * option or a config with problems, each named with what to write instead.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   type Forecast,
   forecastJourneys,
@@ -24,6 +25,7 @@ import { parseYamlSource } from "@leadloop/core/config/yaml-source";
 import { zodProblems } from "@leadloop/core/config/zod-problems";
 import { EmailRatesFile } from "@leadloop/core/simulation/email-rates";
 import { formatForecast, formatSeededComparison } from "@leadloop/core/simulation/forecast-report";
+import { formatMeasuredCost, formatMeasuredCostWithSes, MEASURED_COST_FILE, MeasuredCost } from "@leadloop/core/simulation/measured-cost";
 
 type NumericKey = {
   [K in keyof SimulationOptions]-?: SimulationOptions[K] extends number ? K : never;
@@ -256,6 +258,25 @@ function run(config: LeadloopConfig, options: SimulationOptions, label: string):
   }
 }
 
+const REPOSITORY_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+/**
+ * The measured figure beside the forecast's estimate: the estimate follows this config's volumes,
+ * the figure is what `npm run bench:cost` measured for one reference journey, the same one the
+ * READMEs quote (docs/cost.json).
+ */
+function measuredCostLine(root = REPOSITORY_ROOT): string {
+  const file = join(root, MEASURED_COST_FILE);
+  if (!existsSync(file)) return `Measured cost: none yet (${MEASURED_COST_FILE} is missing; npm run bench:cost writes it)`;
+  const parsed = MeasuredCost.safeParse(JSON.parse(readFileSync(file, "utf8")));
+  if (!parsed.success) return `Measured cost: ${MEASURED_COST_FILE} is not what npm run bench:cost writes; run it again`;
+  const cost = parsed.data;
+  return (
+    `Measured by npm run bench:cost (${cost.leads} leads, ${cost.measuredAt.slice(0, 10)}): ${formatMeasuredCost(cost)}, ${formatMeasuredCostWithSes(cost)}, ` +
+    `for ${cost.journey} (${MEASURED_COST_FILE})`
+  );
+}
+
 function main(argv: readonly string[]): number {
   let args: CliArgs;
   let options: SimulationOptions;
@@ -285,7 +306,7 @@ function main(argv: readonly string[]): number {
 
   if (!candidate || args.candidate === undefined) {
     const forecast = run(config, options, args.config);
-    console.log(args.json ? JSON.stringify(forecast, null, 2) : formatForecast(forecast, `Forecast for ${args.config}`));
+    console.log(args.json ? JSON.stringify(forecast, null, 2) : `${formatForecast(forecast, `Forecast for ${args.config}`)}\n\n${measuredCostLine()}`);
     return 0;
   }
   const labels = [args.config, args.candidate] as const;

@@ -5,6 +5,7 @@
  */
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -300,6 +301,24 @@ export class DynamoLeadStore implements LeadStore {
     }
   }
 
+  async markUnpublished(leadId: string, createdAt: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: keys.lead(leadId),
+          UpdateExpression: "SET #published = :false, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, #version = #version + :one",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeNames: { "#published": "published", "#version": "version" },
+          ExpressionAttributeValues: { ":false": false, ":one": 1, ...prefixed(indexKeys.unpublished(leadId, createdAt)) },
+        }),
+      );
+    } catch (error) {
+      if (errorName(error) === "ConditionalCheckFailedException") throw new LeadNotFoundError(leadId);
+      throw translateError(error, "marking a lead unpublished");
+    }
+  }
+
   async #markOnePublished(leadId: string): Promise<void> {
     try {
       await this.#client.send(
@@ -415,10 +434,12 @@ export class DynamoLeadStore implements LeadStore {
   /** Finds an address suppressed in clear (unsubscribed, bounced…) or, once erased, by its hash. */
   async getSuppression(email: string): Promise<Suppression | undefined> {
     const normalised = normaliseEmail(email);
-    const [item, erased] = await Promise.all([
-      this.#getItem(keys.suppression(normalised), false, "reading a suppression"),
-      this.#getItem(erasedSuppressionKey(erasedSuppressionHash(this.#erasedHashKey, normalised)), false, "reading a suppression"),
-    ]);
+    // Both keys in one request.
+    const plain = keys.suppression(normalised);
+    const hashed = erasedSuppressionKey(erasedSuppressionHash(this.#erasedHashKey, normalised));
+    const found = await this.#getItems([plain, hashed], "reading a suppression");
+    const item = found.find((i) => i.pk === plain.pk);
+    const erased = found.find((i) => i.pk === hashed.pk);
     if (item) return { email: String(item.email), reason: item.reason as Suppression["reason"], at: String(item.at) };
     if (erased) return { email: normalised, reason: "erased", at: String(erased.at) };
     return undefined;
@@ -436,6 +457,24 @@ export class DynamoLeadStore implements LeadStore {
     } catch (error) {
       throw translateError(error, "suppressing an address");
     }
+  }
+
+  /** Eventually consistent reads of a few keys in one BatchGetItem (again for what it left unprocessed). */
+  async #getItems(wanted: { pk: string; sk: string }[], doing: string): Promise<Item[]> {
+    const found: Item[] = [];
+    let pending: Record<string, unknown>[] = wanted;
+    try {
+      for (let round = 0; pending.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * round));
+        const out = await this.#client.send(new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pending } } }));
+        found.push(...(out.Responses?.[this.#table] ?? []));
+        pending = out.UnprocessedKeys?.[this.#table]?.Keys ?? [];
+        if (round >= 8 && pending.length > 0) throw new StoreUnavailableError(`DynamoDB left keys unprocessed while ${doing}`);
+      }
+    } catch (error) {
+      throw translateError(error, doing);
+    }
+    return found;
   }
 
   async #getItem(key: { pk: string; sk: string }, consistent: boolean, doing: string): Promise<Item | undefined> {
@@ -499,7 +538,9 @@ function leadItem(lead: Lead): Item {
   return { ...keys.lead(lead.id), entity: "lead", ...lead };
 }
 
-function activityItem(activity: Activity): Item {
+const prefixed = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [`:${k}`, v]));
+
+export function activityItem(activity: Activity): Item {
   return { ...keys.activity(activity.leadId, activity.id), entity: "activity", ...activity };
 }
 

@@ -4,11 +4,21 @@
  * sweep reads due work and nothing else. Claims and settlements are conditional writes: two
  * sweepers can never both own a step.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { DueRef, Enrollment, MessageRecord, NurtureStore } from "@leadloop/core";
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type { AbDecision, DueRef, Enrollment, LeadNurtureState, MessageRecord, NurtureStore, StartEnrollmentOptions, VariantFigures } from "@leadloop/core";
+import { newActivityId } from "./activity-id";
+import { activityItem, toLead } from "./dynamo-lead-store";
 import { attempt, conditionally, isConditionFailure, translateError } from "./errors";
 import { queryShard } from "./due-query";
-import { DUE_SHARDS, indexKeys, keys } from "./keys";
+import { DUE_SHARDS, indexKeys, keys, REPORT_SHARDS } from "./keys";
 
 export interface DynamoNurtureStoreOptions {
   client: DynamoDBDocumentClient;
@@ -49,6 +59,15 @@ function toMessage(item: Item): MessageRecord {
   return rest as unknown as MessageRecord;
 }
 
+function messageItem(message: MessageRecord): Item {
+  return { ...keys.message(message.leadId, message.messageId), ...indexKeys.sesMessage(message.providerMessageId), type: "message", ...message };
+}
+
+/** A sent email's history line: the time, then 12 hex digits of the message id (stable per message). */
+function messageActivityId(at: string, messageId: string): string {
+  const suffix = messageId.replace(/[^0-9a-f]/gi, "").slice(-12).toLowerCase().padStart(12, "0");
+  return `${newActivityId(at).slice(0, -12)}${suffix}`;
+}
 
 export class DynamoNurtureStore implements NurtureStore {
   readonly shards = DUE_SHARDS;
@@ -67,6 +86,54 @@ export class DynamoNurtureStore implements NurtureStore {
     return out.Item ? toEnrollment(out.Item) : undefined;
   }
 
+  /**
+   * One strongly consistent Query of the lead's partition from `ENR#` to the end of `MSG#`: its
+   * enrollments, hand-off pointer, the lead item and its messages, of which the filter keeps only
+   * the recent nurture sends and those of the sequence asked for (activities, outside the range,
+   * are never read).
+   */
+  async readNurtureState(leadId: string, options: { sentSince?: string; sequenceId?: string } = {}): Promise<LeadNurtureState> {
+    const wanted: string[] = [];
+    const values: Item = { ":pk": keys.lead(leadId).pk, ":from": "ENR#", ":to": "MSG#\uffff", ":message": "message", ":nurture": "nurture" };
+    if (options.sentSince !== undefined) {
+      wanted.push("sentAt >= :since");
+      values[":since"] = options.sentSince;
+    }
+    if (options.sequenceId !== undefined) {
+      wanted.push("sequenceId = :sequence");
+      values[":sequence"] = options.sequenceId;
+    }
+    const filters = ["attribute_not_exists(#type)", "#type <> :message"];
+    if (wanted.length > 0) filters.push(`(kind = :nurture AND (${wanted.join(" OR ")}))`);
+    else delete values[":nurture"];
+    const state: LeadNurtureState = { lead: undefined, enrollments: [], messages: [] };
+    let start: Item | undefined;
+    do {
+      const out: QueryCommandOutput = await attempt("reading a lead's nurture state", () =>
+        this.#client.send(
+          new QueryCommand({
+            TableName: this.#table,
+            KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+            FilterExpression: filters.join(" OR "),
+            ExpressionAttributeNames: { "#type": "type" },
+            ExpressionAttributeValues: values,
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) {
+        const sk = String(item.sk);
+        if (sk === "LEAD") state.lead = toLead(item);
+        else if (sk.startsWith("ENR#")) state.enrollments.push(toEnrollment(item));
+        else if (sk.startsWith("MSG#")) state.messages.push(toMessage(item));
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    state.messages.sort((a, b) => (a.sentAt < b.sentAt ? -1 : a.sentAt > b.sentAt ? 1 : 0));
+    return state;
+  }
+
   async listEnrollments(leadId: string): Promise<Enrollment[]> {
     const out = await attempt("listing enrollments", () =>
       this.#client.send(
@@ -81,7 +148,7 @@ export class DynamoNurtureStore implements NurtureStore {
     return (out.Items ?? []).map(toEnrollment);
   }
 
-  async startEnrollment(enrollment: Enrollment, previous?: Enrollment): Promise<boolean> {
+  async startEnrollment(enrollment: Enrollment, previous?: Enrollment, options: StartEnrollmentOptions = {}): Promise<boolean> {
     const item: Item = {
       ...keys.enrollment(enrollment.leadId, enrollment.sequenceId),
       type: "enrollment",
@@ -90,19 +157,55 @@ export class DynamoNurtureStore implements NurtureStore {
         ? indexKeys.due(enrollment.leadId, enrollment.sequenceId, enrollment.dueAt)
         : {}),
     };
+    const put = {
+      TableName: this.#table,
+      Item: item,
+      ...(previous
+        ? {
+            // A restart replaces the ended run it read, and only that one.
+            ConditionExpression: "#status = :ended AND runs = :runs",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: { ":ended": "ended", ":runs": previous.runs },
+          }
+        : { ConditionExpression: "attribute_not_exists(pk)" }),
+    };
+    const stages = options.unlessStageIn ?? [];
+    if (!options.activity && stages.length === 0) {
+      return conditionally("starting an enrollment", () => this.#client.send(new PutCommand(put)));
+    }
+    // The start, its history line and the lead's stage as of the start are one atomic write: a
+    // lead that moved into an excluded stage is never left with a running enrollment, and no
+    // reader sees the enrollment without its activity.
+    const stageValues = Object.fromEntries(stages.map((stage, i) => [`:stage${i}`, stage]));
     return conditionally("starting an enrollment", () =>
       this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: item,
-          ...(previous
-            ? {
-                // A restart replaces the ended run it read, and only that one.
-                ConditionExpression: "#status = :ended AND runs = :runs",
-                ExpressionAttributeNames: { "#status": "status" },
-                ExpressionAttributeValues: { ":ended": "ended", ":runs": previous.runs },
-              }
-            : { ConditionExpression: "attribute_not_exists(pk)" }),
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: put },
+            ...(stages.length > 0
+              ? [
+                  {
+                    ConditionCheck: {
+                      TableName: this.#table,
+                      Key: keys.lead(enrollment.leadId),
+                      ConditionExpression: `attribute_exists(pk) AND NOT (#stage IN (${Object.keys(stageValues).join(", ")}))`,
+                      ExpressionAttributeNames: { "#stage": "stage" },
+                      ExpressionAttributeValues: stageValues,
+                    },
+                  },
+                ]
+              : []),
+            ...(options.activity
+              ? [
+                  {
+                    Put: {
+                      TableName: this.#table,
+                      Item: activityItem({ leadId: enrollment.leadId, id: newActivityId(options.activity.at), ...options.activity }),
+                    },
+                  },
+                ]
+              : []),
+          ],
         }),
       ),
     );
@@ -197,18 +300,48 @@ export class DynamoNurtureStore implements NurtureStore {
       values[":duePk"] = due.duePk;
       values[":dueSk"] = due.dueSk;
     }
-    return conditionally("settling a claimed step", () =>
-      this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: keys.enrollment(leadId, sequenceId),
-          UpdateExpression: `${set.length ? `SET ${set.join(", ")} ` : ""}REMOVE ${remove.join(", ")}`,
-          ConditionExpression: "sending.#token = :token",
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      ),
-    );
+    const update = {
+      TableName: this.#table,
+      Key: keys.enrollment(leadId, sequenceId),
+      UpdateExpression: `${set.length ? `SET ${set.join(", ")} ` : ""}REMOVE ${remove.join(", ")}`,
+      ConditionExpression: "sending.#token = :token",
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
+    if (!outcome.message && !outcome.activity) {
+      return conditionally("settling a claimed step", () => this.#client.send(new UpdateCommand(update)));
+    }
+    // The message and its history line carry ids fixed by the message, so writing them again (a
+    // retried settle, or the fallback below) overwrites rather than duplicates.
+    const puts = [
+      ...(outcome.message ? [{ Put: { TableName: this.#table, Item: messageItem(outcome.message) } }] : []),
+      ...(outcome.activity
+        ? [
+            {
+              Put: {
+                TableName: this.#table,
+                Item: activityItem({
+                  leadId,
+                  id: outcome.message ? messageActivityId(outcome.activity.at, outcome.message.messageId) : newActivityId(outcome.activity.at),
+                  ...outcome.activity,
+                }),
+              },
+            },
+          ]
+        : []),
+    ];
+    try {
+      await this.#client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...puts] }));
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw translateError(error, "settling a claimed step");
+    }
+    // The claim was lost (it lapsed and another sweeper took it): the email went out all the
+    // same, so its record and history line are written without the settle.
+    if (outcome.message) {
+      await attempt("recording a message", () => this.#client.send(new TransactWriteCommand({ TransactItems: puts })));
+    }
+    return false;
   }
 
   async endEnrollment(leadId: string, sequenceId: string, reason: string, at: string): Promise<void> {
@@ -232,12 +365,7 @@ export class DynamoNurtureStore implements NurtureStore {
       this.#client.send(
         new PutCommand({
           TableName: this.#table,
-          Item: {
-            ...keys.message(message.leadId, message.messageId),
-            ...indexKeys.sesMessage(message.providerMessageId),
-            type: "message",
-            ...message,
-          },
+          Item: messageItem(message),
         }),
       ),
     );
@@ -323,4 +451,59 @@ export class DynamoNurtureStore implements NurtureStore {
     );
     return (out.Items ?? []).map((item) => String(item.sentAt)).sort();
   }
+
+  async getAbDecision(sequenceId: string, stepId: string): Promise<AbDecision | undefined> {
+    const out = await attempt("reading an A/B test's outcome", () =>
+      this.#client.send(new GetCommand({ TableName: this.#table, Key: keys.abDecision(sequenceId, stepId), ConsistentRead: true })),
+    );
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, type: _t, ...decision } = out.Item;
+    return decision as unknown as AbDecision;
+  }
+
+  async endAbTest(decision: AbDecision): Promise<boolean> {
+    return conditionally("ending an A/B test", () =>
+      this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...keys.abDecision(decision.sequenceId, decision.stepId), type: "ab-decision", ...decision },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      ),
+    );
+  }
+
+  async variantFigures(sequenceId: string, stepId: string): Promise<VariantFigures[]> {
+    return readVariantFigures(this.#client, this.#table, sequenceId, stepId);
+  }
+}
+
+/** A step's variant rows from every shard, summed per variant (the report store writes them). */
+export async function readVariantFigures(client: DynamoDBDocumentClient, tableName: string, sequenceId: string, stepId: string): Promise<VariantFigures[]> {
+  const sums = new Map<string, VariantFigures>();
+  await Promise.all(
+    Array.from({ length: REPORT_SHARDS }, async (_, shard) => {
+      let startKey: Item | undefined;
+      do {
+        const out = await attempt("reading A/B variant figures", () =>
+          client.send(
+            new QueryCommand({
+              TableName: tableName,
+              KeyConditionExpression: "pk = :pk",
+              ExpressionAttributeValues: { ":pk": keys.abVariant(sequenceId, stepId, shard, "").pk },
+              ExclusiveStartKey: startKey,
+            }),
+          ),
+        );
+        for (const item of out.Items ?? []) {
+          const variantId = String(item.variantId);
+          const sum = sums.get(variantId) ?? { variantId, sent: 0, opened: 0, clicked: 0, mqls: 0, wins: 0 };
+          for (const counter of ["sent", "opened", "clicked", "mqls", "wins"] as const) sum[counter] += typeof item[counter] === "number" ? item[counter] : 0;
+          sums.set(variantId, sum);
+        }
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+    }),
+  );
+  return [...sums.values()].sort((a, b) => a.variantId.localeCompare(b.variantId));
 }

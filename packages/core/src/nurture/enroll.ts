@@ -4,12 +4,13 @@
  * (`reenrollAfter`). Double-opt-in leads get their confirmation email first and start nurture
  * only once confirmed.
  */
+import type { RewardsStore } from "../rewards/rewards-store";
 import type { LeadloopConfig, Sequence } from "../config/schema";
 import { addDuration, durationMs } from "../duration";
 import type { Lead } from "../lead";
-import { awaitsConfirmation, isWithSales, mayNurture } from "../lifecycle";
+import { awaitsConfirmation, isWithSales, mayNurture, STAGES } from "../lifecycle";
 import { planNextStep } from "../planner";
-import type { Clock, Enrollment, EventPublisher, LeadStore, Mailer, NurtureStore } from "../ports";
+import type { Clock, Enrollment, EventPublisher, LeadStore, Mailer, MessageRecord, NurtureStore } from "../ports";
 import type { TokenSigner } from "../tokens";
 import { sendConfirmation } from "./confirmation";
 import type { NurtureSettings } from "./nurture-settings";
@@ -24,6 +25,8 @@ export interface NurtureDeps {
   settings: NurtureSettings;
   signer: TokenSigner;
   log?: { info(m: string, e?: Record<string, unknown>): void; warn(m: string, e?: Record<string, unknown>): void };
+  /** Customers' points ledgers: retention emails show the balance and the next tier. */
+  points?: Pick<RewardsStore, "listEntries">;
 }
 
 export type EnrollResult =
@@ -72,21 +75,25 @@ export async function enrollLead(
 ): Promise<EnrollResult> {
   const sequence = deps.config.sequences.find((s) => s.id === input.sequenceId);
   if (!sequence) return "not-eligible";
-  const lead = await deps.leads.getLead(input.leadId);
+  const now = deps.clock.now();
+  // One read of the lead's partition: the lead, its enrollments and the sends the cap counts.
+  const capSince = sequence.frequencyCap ? new Date(now.getTime() - durationMs(sequence.frequencyCap.per)).toISOString() : undefined;
+  const { lead, enrollments, messages } = await deps.nurture.readNurtureState(input.leadId, capSince !== undefined ? { sentSince: capSince } : {});
   if (!lead) {
     const published = input.eventTime === undefined ? Number.NaN : Date.parse(input.eventTime);
-    if (deps.clock.now().getTime() - published < LEAD_NOT_YET_STORED_GRACE_MS) throw new LeadNotYetStoredError(input.leadId);
+    if (now.getTime() - published < LEAD_NOT_YET_STORED_GRACE_MS) throw new LeadNotYetStoredError(input.leadId);
     return "not-eligible";
   }
+  const previous = enrollments.find((e) => e.sequenceId === sequence.id);
+  const exitsOnQualifying = (sequence.exitOn as string[]).includes("lead.qualified");
   // The lifecycle says who gets nurture; a lead awaiting its double opt-in gets the confirmation.
   if (lead.segment !== sequence.segment || !(mayNurture(lead.stage) || awaitsConfirmation(lead.stage))) return "not-eligible";
   // A lead scored over its threshold at capture may be qualified before this event is handled:
   // a sequence it would leave on qualifying must not take it in after its exit already ran.
-  if (isWithSales(lead.stage) && (sequence.exitOn as string[]).includes("lead.qualified")) {
-    // Nor keep it: a delivery that started the enrollment after the exit looked, and then failed
-    // to look again (below), left it running, and this redelivery is the last to see it.
-    const running = await deps.nurture.getEnrollment(lead.id, sequence.id);
-    if (running?.status === "active") await deps.nurture.endEnrollment(lead.id, sequence.id, "exit:lead.qualified", deps.clock.now().toISOString());
+  if (isWithSales(lead.stage) && exitsOnQualifying) {
+    // Nor keep it: an enrollment started before the qualification whose exit handler looked too
+    // early is ended by whichever delivery sees both.
+    if (previous?.status === "active") await deps.nurture.endEnrollment(lead.id, sequence.id, "exit:lead.qualified", now.toISOString());
     return "not-eligible";
   }
   if (lead.stage === "pending-confirmation") {
@@ -94,8 +101,6 @@ export async function enrollLead(
   }
   if (await deps.leads.getSuppression(lead.email)) return "not-eligible";
 
-  const now = deps.clock.now();
-  const previous = await deps.nurture.getEnrollment(lead.id, sequence.id);
   if (previous?.status === "active") return "already-enrolled";
   if (previous) {
     const endedAt = new Date(previous.endedAt ?? previous.enrolledAt);
@@ -108,7 +113,7 @@ export async function enrollLead(
     state,
     leadTimeZone: leadTimeZone(lead),
     now,
-    recentSends: await recentSendsFor(deps, lead.id, sequence, now),
+    recentSends: capSince === undefined ? [] : nurtureSendTimes(messages, capSince),
   });
   if (plan.done) return "not-eligible";
   const enrollment: Enrollment = {
@@ -122,25 +127,36 @@ export async function enrollLead(
     attempts: 0,
     runs: (previous?.runs ?? 0) + 1,
   };
-  const started = await deps.nurture.startEnrollment(enrollment, previous);
-  if (!started) return "already-enrolled";
-  if ((sequence.exitOn as string[]).includes("lead.qualified")) {
-    // The lead may have qualified after it was read above, and the exit handler looked for this
-    // enrollment before it existed (a capture's lead.captured is often redelivered, as its lead
-    // was not stored yet, while its scoring already ran). Looking again after the start means
-    // either the exit handler sees the enrollment or this sees the qualification.
-    const current = await deps.leads.getLead(lead.id);
-    if (current && isWithSales(current.stage)) {
-      await deps.nurture.endEnrollment(lead.id, sequence.id, "exit:lead.qualified", deps.clock.now().toISOString());
-      return "not-eligible";
-    }
-  }
-  await deps.leads.appendActivity(lead.id, {
-    type: "sequence.enrolled",
-    at: state.enrolledAt,
-    data: { sequenceId: sequence.id, firstStep: plan.step.id, dueAt: enrollment.dueAt, run: enrollment.runs },
+  // The lead may qualify after it was read above, and the exit handler may then look for this
+  // enrollment before it exists (a capture's lead.captured is often redelivered, as its lead was
+  // not stored yet, while its scoring already ran). The start is conditional on the lead's stage
+  // as of the write, so either the exit handler sees the enrollment or the start sees the
+  // qualification; the history line is written with it.
+  const started = await deps.nurture.startEnrollment(enrollment, previous, {
+    activity: {
+      type: "sequence.enrolled",
+      at: state.enrolledAt,
+      data: { sequenceId: sequence.id, firstStep: plan.step.id, dueAt: enrollment.dueAt, run: enrollment.runs },
+    },
+    ...(exitsOnQualifying ? { unlessStageIn: STAGES.filter(isWithSales) } : {}),
   });
+  if (!started) {
+    // Lost to another delivery, or the lead qualified meanwhile (only this rare path reads again).
+    if (exitsOnQualifying) {
+      const current = await deps.leads.getLead(lead.id);
+      if (current && isWithSales(current.stage)) return "not-eligible";
+    }
+    return "already-enrolled";
+  }
   return previous ? "re-enrolled" : "enrolled";
+}
+
+/** Send times of the nurture messages since `since`, oldest first (the frequency cap counts them). */
+export function nurtureSendTimes(messages: readonly MessageRecord[], since: string): string[] {
+  return messages
+    .filter((m) => m.kind === "nurture" && m.sentAt >= since)
+    .map((m) => m.sentAt)
+    .sort();
 }
 
 /**

@@ -13,11 +13,22 @@ import type { Step } from "../config/schema";
 import { evaluateCondition } from "../conditions";
 import { leadloopEvent } from "../events";
 import { DEFAULT_ITEM_BUDGET_MS, oneAtATimePer, STOP_SWEEP, sweepDueIndex } from "../due-index";
-import { MailerUnavailableError, MailerUncertainError, MailRejectedError, type DueRef, type Enrollment } from "../ports";
+import { durationMs } from "../duration";
+import {
+  type DueRef,
+  type Enrollment,
+  type LeadNurtureState,
+  MailerUnavailableError,
+  MailerUncertainError,
+  MailRejectedError,
+  type MessageRecord,
+} from "../ports";
 import { mayNurture } from "../lifecycle";
 import { planNextStep } from "../planner";
-import { composeStepEmail } from "./compose-email";
-import { leadTimeZone, type NurtureDeps, recentSendsFor } from "./enroll";
+import { variantFor } from "./ab-test";
+import { type AbTestDecisions, abTestDecisions } from "./ab-test-decisions";
+import { composeStepEmail, customerBalance } from "./compose-email";
+import { leadTimeZone, type NurtureDeps, nurtureSendTimes } from "./enroll";
 import { SendRateGate } from "./send-rate";
 
 export interface SweepReport {
@@ -64,6 +75,7 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
   const report: SweepReport = { due: 0, sent: 0, skipped: 0, rescheduled: 0, retried: 0, ended: 0, lost: 0, recovered: 0, failed: 0, uncertain: 0, deferred: 0 };
   const gate = options.gate ?? new SendRateGate(deps.settings.maxSendsPerSecond);
   const budget = options.itemBudgetMs ?? DEFAULT_ITEM_BUDGET_MS;
+  const decisions = abTestDecisions(deps);
   // A lead's items (one per sequence, in any shard) run one after another, so each is planned
   // against the frequency cap with the sends before it already recorded.
   const handle = oneAtATimePer(
@@ -73,7 +85,7 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
       // before the deadline is not claimed at all, and stays due for the next run.
       const slot = gate.reserve();
       if (options.deadline !== undefined && slot + budget > options.deadline) return STOP_SWEEP;
-      await handleDue(deps, ref, () => gate.waitFor(slot), report);
+      await handleDue(deps, ref, () => gate.waitFor(slot), report, decisions);
       return undefined;
     },
   );
@@ -96,15 +108,23 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
   return report;
 }
 
-async function handleDue(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise<void>, report: SweepReport): Promise<void> {
+/**
+ * Round trips per step sent: the claim beside one strongly consistent Query of the lead's
+ * partition (lead, enrollments, the messages the cap and the step conditions look at), the
+ * suppression read, SendEmail, then the settle with the message and its history line in one write.
+ */
+async function handleDue(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise<void>, report: SweepReport, decisions: AbTestDecisions): Promise<void> {
   const now = deps.clock.now();
   const at = now.toISOString();
   const token = randomUUID();
-  const before = await deps.nurture.claim(
-    ref,
-    { token, stepId: ref.stepId, until: new Date(now.getTime() + deps.settings.claimLeaseMs).toISOString() },
-    at,
-  );
+  const sequence = deps.config.sequences.find((s) => s.id === ref.sequenceId);
+  const capSince = sequence?.frequencyCap ? new Date(now.getTime() - durationMs(sequence.frequencyCap.per)).toISOString() : undefined;
+  const [claimed, read] = await Promise.allSettled([
+    deps.nurture.claim(ref, { token, stepId: ref.stepId, until: new Date(now.getTime() + deps.settings.claimLeaseMs).toISOString() }, at),
+    deps.nurture.readNurtureState(ref.leadId, { ...(capSince !== undefined ? { sentSince: capSince } : {}), sequenceId: ref.sequenceId }),
+  ]);
+  if (claimed.status === "rejected") throw claimed.reason;
+  const before = claimed.value;
   if (!before) {
     report.lost++;
     return;
@@ -113,7 +133,8 @@ async function handleDue(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise
     deps.nurture.settle(ref.leadId, ref.sequenceId, token, outcome);
   const progress = { sendAttempted: false };
   try {
-    await handleClaimed(deps, ref, sendSlot, report, { before, at, now, settle, progress });
+    if (read.status === "rejected") throw read.reason;
+    await handleClaimed(deps, ref, sendSlot, report, { before, at, now, settle, progress, view: read.value, capSince, decisions });
   } catch (error) {
     // A store failure before the email was handed to the mailer: give the step back, due now, so
     // it is sent later rather than written off as uncertain when the claim lapses. A claim taken
@@ -147,10 +168,14 @@ interface Claimed {
   now: Date;
   settle: (outcome: Parameters<NurtureDeps["nurture"]["settle"]>[3]) => Promise<boolean>;
   progress: { sendAttempted: boolean };
+  decisions: AbTestDecisions;
+  /** The lead's partition as read beside the claim. */
+  view: LeadNurtureState;
+  capSince: string | undefined;
 }
 
 async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise<void>, report: SweepReport, claimed: Claimed): Promise<void> {
-  const { before, at, now, settle } = claimed;
+  const { before, at, now, settle, view, capSince } = claimed;
   const end = async (reason: string) => {
     await settle({ end: { reason, at } });
     report.ended++;
@@ -171,13 +196,13 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
 
   const sequence = deps.config.sequences.find((s) => s.id === ref.sequenceId);
   if (!sequence) return end("sequence-removed");
-  const lead = await deps.leads.getLead(ref.leadId);
+  const lead = view.lead;
   if (!lead) return end("lead-erased");
   if (!mayNurture(lead.stage)) return end(`stage:${lead.stage}`);
   if (await deps.leads.getSuppression(lead.email)) return end("suppressed");
 
   const zone = leadTimeZone(lead);
-  const recent = await recentSendsFor(deps, lead.id, sequence, now);
+  const recent = capSince === undefined ? [] : nurtureSendTimes(view.messages, capSince);
   const plan = planNextStep({ sequence, state, leadTimeZone: zone, now, recentSends: recent });
   if (plan.done) return end(plan.reason);
   // The claim names the step it may send (`sending.stepId`), and a lapsed claim is recovered by
@@ -191,21 +216,23 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
   }
 
   const step = plan.step;
-  if (!(await conditionHolds(deps, step, state, lead))) {
+  if (!conditionHolds(deps, step, state, lead, view.messages)) {
     const after = handled(state, step.id, undefined);
     const next = planNextStep({ sequence, state: after, leadTimeZone: zone, now, recentSends: recent });
     await settle({
       handledStepId: step.id,
       ...(next.done ? { end: { reason: next.reason, at } } : { next: { stepId: next.step.id, dueAt: next.dueAt.toISOString() } }),
+      activity: { type: "email.skipped", at, data: { sequenceId: sequence.id, stepId: step.id, reason: "condition" } },
     });
-    await deps.leads.appendActivity(lead.id, { type: "email.skipped", at, data: { sequenceId: sequence.id, stepId: step.id, reason: "condition" } });
     report.skipped++;
     return;
   }
 
-  // The step's email may already be on record: its settle was lost to a store failure, or its
-  // claim lapsed and was taken over. Settle it as sent; never send it again.
-  const earlier = await deps.nurture.findSent(lead.id, sequence.id, step.id, state.enrolledAt);
+  // The step's email may already be on record: its claim lapsed and was taken over, or the email
+  // was recorded by a sweeper whose claim was lost. Settle it as sent; never send it again.
+  const earlier = view.messages.find(
+    (m) => m.kind === "nurture" && m.sequenceId === sequence.id && m.stepId === step.id && m.sentAt >= state.enrolledAt,
+  );
   if (earlier) {
     const after = handled(state, step.id, earlier.sentAt);
     const next = planNextStep({ sequence, state: after, leadTimeZone: zone, now, recentSends: recent });
@@ -219,8 +246,12 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
     return;
   }
 
-  const email = composeStepEmail(deps, lead, sequence, step, now);
-  if (!email) return end(`template-missing:${step.template}`);
+  // An A/B tested step goes out in the lead's variant, or in the winner once the test has ended.
+  const variant = variantFor(lead.id, step, await claimed.decisions(sequence, step));
+  const variantId = variant ? { variantId: variant.id } : {};
+  // A customer's retention email shows their points as of this send.
+  const email = composeStepEmail(deps, lead, sequence, step, now, variant, await customerBalance(deps, lead, now));
+  if (!email) return end(`template-missing:${variant?.template ?? step.template}`);
   const messageId = randomUUID();
 
   await sendSlot();
@@ -234,7 +265,7 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
       html: email.html,
       text: email.text,
       headers: email.headers,
-      tags: { lead: lead.id, sequence: sequence.id, step: step.id, message: messageId },
+      tags: { lead: lead.id, sequence: sequence.id, step: step.id, message: messageId, ...(variant ? { variant: variant.id } : {}) },
     }));
   } catch (error) {
     if (error instanceof MailRejectedError) {
@@ -271,28 +302,24 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
     return;
   }
 
-  await deps.nurture.recordMessage({
-    messageId,
-    providerMessageId,
-    leadId: lead.id,
-    kind: "nurture",
-    sequenceId: sequence.id,
-    stepId: step.id,
-    sentAt: at,
-  });
   const after = handled(state, step.id, at);
   const next = planNextStep({ sequence, state: after, leadTimeZone: zone, now, recentSends: [...recent, at] });
-  await settle({
-    handledStepId: step.id,
-    sentAt: at,
-    messageId,
-    attempts: 0,
-    ...(next.done ? { end: { reason: next.reason, at } } : { next: { stepId: next.step.id, dueAt: next.dueAt.toISOString() } }),
-  });
+  // The settle, the message (the frequency cap and SES's events need it) and the history line
+  // in one write; retried, as a lost write would leave the send unrecorded (the ids are stable).
+  await giveBack(() =>
+    settle({
+      handledStepId: step.id,
+      sentAt: at,
+      messageId,
+      attempts: 0,
+      ...(next.done ? { end: { reason: next.reason, at } } : { next: { stepId: next.step.id, dueAt: next.dueAt.toISOString() } }),
+      message: { messageId, providerMessageId, leadId: lead.id, kind: "nurture", sequenceId: sequence.id, stepId: step.id, ...variantId, sentAt: at },
+      activity: { type: "email.sent", at, data: { sequenceId: sequence.id, stepId: step.id, messageId, ...variantId } },
+    }),
+  );
   report.sent++;
-  await deps.leads.appendActivity(lead.id, { type: "email.sent", at, data: { sequenceId: sequence.id, stepId: step.id, messageId } });
   await deps.publisher
-    .publish([leadloopEvent("email.sent", { leadId: lead.id, sequenceId: sequence.id, stepId: step.id, messageId })])
+    .publish([leadloopEvent("email.sent", { leadId: lead.id, sequenceId: sequence.id, stepId: step.id, messageId, ...variantId })])
     .catch((error: unknown) => deps.log?.warn("email.sent not published", { leadId: lead.id, error: String(error) }));
 }
 
@@ -305,11 +332,18 @@ function handled(state: Enrollment, stepId: string, sentAt: string | undefined):
   };
 }
 
-async function conditionHolds(deps: NurtureDeps, step: Step, state: Enrollment, lead: { profile: Record<string, unknown>; email: string; segment: string; stage: string }): Promise<boolean> {
+function conditionHolds(
+  deps: NurtureDeps,
+  step: Step,
+  state: Enrollment,
+  lead: { profile: Record<string, unknown>; email: string; segment: string; stage: string },
+  messages: readonly MessageRecord[],
+): boolean {
   const condition = step.condition;
   if (!condition) return true;
   if (condition.previous) {
-    const message = state.lastMessageId ? await deps.nurture.getMessage(state.leadId, state.lastMessageId) : undefined;
+    // The sequence's messages were read with the lead: the last one's opens and clicks are on it.
+    const message = state.lastMessageId ? messages.find((m) => m.messageId === state.lastMessageId) : undefined;
     const clicked = Boolean(message?.clickedAt);
     const opened = clicked || Boolean(message?.openedAt);
     const ok = { opened, clicked, "not-opened": !opened, "not-clicked": !clicked }[condition.previous];

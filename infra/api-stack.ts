@@ -29,7 +29,7 @@ export const STAFF_API_ROUTES = [
   "POST /v1/customers/{id}/purchases", "GET /v1/customers/{id}/points", "POST /v1/customers/{id}/redemptions",
   "POST /v1/customers/{id}/purchases/{purchaseId}/refund", "POST /v1/customers/{id}/purchases/{purchaseId}/adjustments",
   "GET /v1/reports/funnel", "GET /v1/reports/retention", "GET /reports", "GET /assets/chart.umd.js",
-  "GET /v1/reports/cohorts", "GET /v1/reports/reviews", "GET /v1/reports/reviews/{leadId}/{closedAt}", "GET /v1/reports/calibration",
+  "GET /v1/reports/cohorts", "GET /v1/reports/reviews", "GET /v1/reports/reviews/{leadId}/{closedAt}", "GET /v1/reports/calibration", "GET /v1/reports/ab-tests",
   "GET /v1/broadcasts", "GET /v1/broadcasts/{id}", "POST /v1/broadcasts/{id}/dry-run",
   "POST /v1/forms/{formId}/imports", "DELETE /v1/leads/{id}", "GET /v1/leads/{id}/export",
   "POST /v1/admin/api-keys", "GET /v1/admin/api-keys", "DELETE /v1/admin/api-keys/{id}",

@@ -4,7 +4,8 @@
  * function, the time from process start to its first handled invocation: a node process loads the
  * bundle and calls its handler once with the event its trigger delivers (an API Gateway v2 request
  * for the API, the rule target input `{rule, event}` for a bus handler, a scheduled event for a
- * job), against DynamoDB Local, the SES emulator and a stand-in for EventBridge. Each time is a
+ * job), against DynamoDB Local, the SES emulator and stand-ins for EventBridge and SSM (the
+ * bound secrets are read from it on the first invocation, as in AWS). Each time is a
  * ratio to `node -e 0` measured in this same run (medians of several repetitions, interleaved).
  * Each bundle's size and its largest contributors (esbuild's metafile) are printed beside it.
  * Aims (issue 16): every bundle <= 250 KB, the API within 4x `node -e 0`.
@@ -108,6 +109,39 @@ const sequence = snapshot.config.sequences.find((s) => s.segment === "enterprise
 if (!sequence) throw new Error("the config has no sequence to enroll into");
 
 const AUTH_SECRET = "bench-hs256-secret-0123456789abcdef0123456789";
+const SSM_PREFIX = "/sst/leadloop/bench/";
+// The stage's secrets, as `npx sst secrets set` stores them; every function binds them as SST does
+// (`__FETCH_FROM_SSM__`) and reads them on its first invocation, as in AWS.
+const secrets: Record<string, string> = {
+  TOKEN_SIGNING_KEY: "bench-signing-key-0123456789abcdef",
+  LEAD_ID_KEY: "bench-lead-id-key-0123456789abcdef",
+  AUTH_HS256_SECRET: AUTH_SECRET,
+  // The teams' Slack webhooks, set to "none": the hand-off notifies by email only.
+  ...Object.fromEntries(slackWebhookNames(snapshot.config.teams.teams, LEADLOOP_SECRET_NAMES).map((name) => [name, "none"])),
+};
+const parameters = new Map(Object.entries(secrets).map(([name, value]) => [`${SSM_PREFIX}Secret/${name}/value`, value]));
+// No SSM emulator either: this answers GetParameter(s) from those values, as SSM does.
+const ssm = createServer((req, res) => {
+  let body = "";
+  req.on("data", (chunk) => {
+    body += chunk;
+  });
+  req.on("end", () => {
+    const input = JSON.parse(body || "{}") as { Name?: string; Names?: string[] };
+    const found = (name: string) => ({ Name: name, Type: "SecureString", Value: parameters.get(name), Version: 1 });
+    res.setHeader("content-type", "application/x-amz-json-1.1");
+    if (String(req.headers["x-amz-target"]).endsWith(".GetParameter")) {
+      if (input.Name && parameters.has(input.Name)) res.end(JSON.stringify({ Parameter: found(input.Name) }));
+      else res.writeHead(400).end(JSON.stringify({ __type: "ParameterNotFound", message: `${input.Name} not found` }));
+      return;
+    }
+    const names = input.Names ?? [];
+    res.end(JSON.stringify({ Parameters: names.filter((n) => parameters.has(n)).map(found), InvalidParameters: names.filter((n) => !parameters.has(n)) }));
+  });
+});
+await new Promise<void>((ready) => ssm.listen(0, "127.0.0.1", ready));
+const ssmEndpoint = `http://127.0.0.1:${(ssm.address() as AddressInfo).port}`;
+
 const env: Record<string, string> = {
   PATH: process.env.PATH ?? "",
   TABLE_NAME: tableName,
@@ -117,9 +151,8 @@ const env: Record<string, string> = {
   CONFIG_FILE: join(root, snapshot.file),
   SST_APP: "leadloop",
   SST_STAGE: "bench",
-  SST_Secret_value_TOKEN_SIGNING_KEY: "bench-signing-key-0123456789abcdef",
-  SST_Secret_value_LEAD_ID_KEY: "bench-lead-id-key-0123456789abcdef",
-  SST_Secret_value_AUTH_HS256_SECRET: AUTH_SECRET,
+  SST_SSM_PREFIX: SSM_PREFIX,
+  ...Object.fromEntries(Object.keys(secrets).map((name) => [`SST_Secret_value_${name}`, "__FETCH_FROM_SSM__"])),
   SST_Parameter_value_SENDER: "Acme <hello@acme.example>",
   AWS_REGION: "us-east-1",
   AWS_ACCESS_KEY_ID: "local",
@@ -127,9 +160,8 @@ const env: Record<string, string> = {
   AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
   AWS_ENDPOINT_URL_SESV2: ses.endpoint,
   AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridgeEndpoint,
+  AWS_ENDPOINT_URL_SSM: ssmEndpoint,
   POWERTOOLS_LOG_LEVEL: "INFO",
-  // The teams' Slack webhooks, bound as "none": the hand-off notifies by email only.
-  ...Object.fromEntries(slackWebhookNames(snapshot.config.teams.teams, LEADLOOP_SECRET_NAMES).map((name) => [`SST_Secret_value_${name}`, "none"])),
 };
 
 const context = { awsRequestId: "bench", functionName: "bench", functionVersion: "$LATEST", invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:bench", memoryLimitInMB: "512", getRemainingTimeInMillis: () => 30_000 };
@@ -294,5 +326,6 @@ try {
   console.log(`api cold start ${apiRatio.toFixed(2)}x node -e 0, largest bundle ${kb(largest)}`);
 } finally {
   eventBridge.close();
+  ssm.close();
   await Promise.all([ddb.stop(), ses.stop()]);
 }

@@ -32,7 +32,6 @@ export const STAFF_API_ROUTES = [
   "GET /v1/reports/cohorts", "GET /v1/reports/reviews", "GET /v1/reports/reviews/{leadId}/{closedAt}", "GET /v1/reports/calibration", "GET /v1/reports/ab-tests",
   "GET /v1/broadcasts", "GET /v1/broadcasts/{id}", "POST /v1/broadcasts/{id}/dry-run",
   "POST /v1/forms/{formId}/imports", "DELETE /v1/leads/{id}", "GET /v1/leads/{id}/export",
-  "POST /v1/admin/api-keys", "GET /v1/admin/api-keys", "DELETE /v1/admin/api-keys/{id}",
   "GET /preview", "GET /journeys", "GET /v1/preview/emails", "GET /v1/preview/email", "POST /v1/preview/test-send", "GET /v1/journeys",
   "POST /v1/admin/api-keys", "GET /v1/admin/api-keys", "DELETE /v1/admin/api-keys/{id}", "GET /v1/admin/webhooks",
   "GET /openapi.json",

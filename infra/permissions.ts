@@ -41,7 +41,7 @@ export const STORE_ACCESS = {
   "dynamo-confirmations": { actions: ["GetItem", "PutItem", "Query"], indexes: ["due"] },
   // The outbox: written inside other stores' transactions, deleted once the bus took the event.
   "pending-events": { actions: ["PutItem", "UpdateItem", "DeleteItem", "Query"], indexes: ["due"] },
-  "dynamo-nurture-store": { actions: ["GetItem", "PutItem", "UpdateItem", "Query"], indexes: ["gsi1", "due"] },
+  "dynamo-nurture-store": { actions: ["GetItem", "PutItem", "UpdateItem", "Query", "ConditionCheckItem"], indexes: ["gsi1", "due"] },
   "dynamo-sales-store": { actions: ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"], indexes: ["gsi1", "due"] },
   "dynamo-feedback-store": { actions: ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"], indexes: ["due"] },
   "dynamo-report-store": { actions: ["GetItem", "PutItem", "UpdateItem", "Query"], indexes: [] },

@@ -1,35 +1,50 @@
 /**
- * `npm run bench:coldstart`: each Lambda entry point bundled as SST bundles it (esbuild, ESM,
- * minified, the AWS SDK left to the runtime), then, per function, the time from process start to
- * the first handled invocation (module load, the runtime's set-up, one real call against DynamoDB
- * Local and the SES emulator) as a ratio to `node -e 0`, measured in this one run, medians of
- * several repetitions. Budgets: every bundle ≤ 250 KB; the API (capture) aims for ≤ 2.0×.
+ * `npm run bench:coldstart`: every Lambda entry point under functions/ bundled as the stacks bundle
+ * it (esbuild, ESM, minified, with infra/bundling.ts's runtime target and externals), then, per
+ * function, the time from process start to its first handled invocation: a node process loads the
+ * bundle and calls its handler once with the event its trigger delivers (an API Gateway v2 request
+ * for the API, the rule target input `{rule, event}` for a bus handler, a scheduled event for a
+ * job), against DynamoDB Local, the SES emulator and a stand-in for EventBridge. Each time is a
+ * ratio to `node -e 0` measured in this same run (medians of several repetitions, interleaved).
+ * Each bundle's size and its largest contributors (esbuild's metafile) are printed beside it.
+ * Aims (issue 16): every bundle <= 250 KB, the API within 4x `node -e 0`.
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
-import { build } from "esbuild";
-import { startDynamoDbLocal, startSesLocal } from "../packages/local/src/engines";
+import { allRules } from "@leadloop/core/routing/routing-rules";
+import { registryEntry } from "@leadloop/core/registry";
 import { createDocumentClient, ensureTable } from "@leadloop/store";
+import { build } from "esbuild";
+import { BUNDLE_EXTERNAL, BUNDLE_TARGET } from "../infra/bundling";
 import { writeConfigSnapshot } from "../infra/config-snapshot";
-
-const FUNCTIONS = ["api", "enroll", "exit", "sweeper", "republisher"] as const;
-type FunctionName = (typeof FUNCTIONS)[number];
-const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 7);
-const BUNDLE_BUDGET = 250 * 1024;
-const API_AIM = 2.0;
+import { LEADLOOP_SECRET_NAMES } from "../functions/lib/secret-names";
+import { slackWebhookNames } from "../functions/lib/slack-webhooks";
+import { startDynamoDbLocal, startSesLocal } from "../packages/local/src/engines";
 
 const root = process.cwd();
+/** Every Lambda entry point the stacks deploy: one file per function under functions/. */
+const FUNCTIONS = readdirSync(join(root, "functions"))
+  .filter((file) => file.endsWith(".ts") && !file.endsWith(".test.ts"))
+  .map((file) => file.slice(0, -3))
+  .sort((a, b) => Number(b === "api") - Number(a === "api") || a.localeCompare(b));
+type FunctionName = string;
+/** The function a website's form posts reach: its cold start is the headline. */
+const HEADLINE: FunctionName = "api";
+const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 5);
+const BUNDLE_BUDGET = 250 * 1024;
+const API_AIM = 4.0;
+
 const out = resolve(".leadloop/bench/coldstart");
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 // --- bundles, as SST builds them (runtime/handlers/node.js in sst@2, ESM branch) ---------------
-const sizes = {} as Record<FunctionName, number>;
-const largestInputs = {} as Record<FunctionName, [string, number][]>;
+const sizes: Record<FunctionName, number> = {};
+const largestInputs: Record<FunctionName, [string, number][]> = {};
 for (const name of FUNCTIONS) {
   const outfile = join(out, `${name}.mjs`);
   const result = await build({
@@ -38,12 +53,12 @@ for (const name of FUNCTIONS) {
     bundle: true,
     platform: "node",
     format: "esm",
-    target: "node22",
+    target: BUNDLE_TARGET,
     mainFields: ["module", "main"],
     minify: true,
     keepNames: true,
     metafile: true,
-    external: ["@aws-sdk/*"],
+    external: BUNDLE_EXTERNAL,
     logLevel: "error",
     banner: {
       js: [
@@ -62,21 +77,24 @@ for (const name of FUNCTIONS) {
     const key = match?.[1] ?? (path.startsWith("packages/") ? path.split("/").slice(0, 2).join("/") : path.split("/")[0] ?? path);
     byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
   }
-  largestInputs[name] = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 4);
+  largestInputs[name] = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 5);
 }
 
 // --- local engines and a stand-in for EventBridge's PutEvents -----------------------------------
 const [ddb, ses] = await Promise.all([startDynamoDbLocal(), startSesLocal()]);
 const tableName = `coldstart-${randomUUID().slice(0, 8)}`;
 await ensureTable(createDocumentClient({ endpoint: ddb.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }), tableName);
-// No EventBridge emulator exists; this answers PutEvents as AWS does when it accepts every entry.
+// No EventBridge emulator exists; this answers PutEvents as AWS does when it accepts every entry,
+// and keeps the last event of each type so the bus handlers get the events capture really published.
+const published = new Map<string, { detail: Record<string, unknown> }>();
 const eventBridge = createServer((req, res) => {
   let body = "";
   req.on("data", (chunk) => {
     body += chunk;
   });
   req.on("end", () => {
-    const entries = (JSON.parse(body || "{}") as { Entries?: unknown[] }).Entries ?? [];
+    const entries = (JSON.parse(body || "{}") as { Entries?: { DetailType?: string; Detail?: string }[] }).Entries ?? [];
+    for (const entry of entries) if (entry.DetailType && entry.Detail) published.set(entry.DetailType, { detail: JSON.parse(entry.Detail) });
     res.setHeader("content-type", "application/x-amz-json-1.1");
     res.end(JSON.stringify({ FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) }));
   });
@@ -108,6 +126,8 @@ const env: Record<string, string> = {
   AWS_ENDPOINT_URL_SESV2: ses.endpoint,
   AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridgeEndpoint,
   POWERTOOLS_LOG_LEVEL: "INFO",
+  // The teams' Slack webhooks, bound as "none": the hand-off notifies by email only.
+  ...Object.fromEntries(slackWebhookNames(snapshot.config.teams.teams, LEADLOOP_SECRET_NAMES).map((name) => [`SST_Secret_value_${name}`, "none"])),
 };
 
 const context = { awsRequestId: "bench", functionName: "bench", functionVersion: "$LATEST", invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:bench", memoryLimitInMB: "512", getRemainingTimeInMillis: () => 30_000 };
@@ -121,6 +141,8 @@ writeFileSync(
     "  if (result.statusCode >= 400) { console.error(JSON.stringify(result)); process.exit(3); }",
     "  process.stdout.write('\\n' + JSON.stringify({ statusCode: result.statusCode, body: result.body }) + '\\n');",
     "}",
+    // The first request is handled: idle keep-alive sockets must not keep the process up.
+    "process.exit(0);",
   ].join("\n"),
 );
 
@@ -186,18 +208,38 @@ async function capturedLeadId(): Promise<string> {
   return leadId;
 }
 
-function eventFor(name: FunctionName, leadId: string): object {
-  const envelope = (type: string) => ({ version: "0", id: randomUUID(), source: "leadloop", "detail-type": type, time: new Date().toISOString(), account: "123456789012", region: "us-east-1", resources: [], detail: { leadId, segment: sequence?.segment } });
-  switch (name) {
-    case "api":
-      return apiEvent(submission());
-    case "enroll":
-      return { rule: `enroll-${sequence?.id}`, event: envelope("lead.captured") };
-    case "exit":
-      return { rule: "exit", event: envelope("lead.qualified") };
+/** The detail of each leadloop event a bus handler is measured on, for the lead just captured. */
+function detailOf(type: string, leadId: string): Record<string, unknown> {
+  const now = new Date().toISOString();
+  const captured = published.get("lead.captured")?.detail ?? {};
+  const segment = String(captured.segment ?? sequence?.segment);
+  switch (type) {
+    case "lead.captured":
+      return { ...captured, leadId };
+    case "lead.qualified":
+      return { leadId, segment, score: 120, threshold: 100, qualifiedAt: now, reasons: [] };
+    case "lead.closed":
+      return { leadId, teamId: snapshot.config.teams.teams[0]?.id ?? "team", rep: "rep", outcome: "won", amount: 1000, currency: "EUR", closedAt: now };
     default:
-      return { version: "0", id: randomUUID(), "detail-type": "Scheduled Event", source: "aws.events", time: new Date().toISOString(), detail: {} };
+      throw new Error(`the bench has no ${type} event`);
   }
+}
+
+/** What the function's trigger delivers: a form post, its rule's target input, or its schedule's event. */
+function eventFor(name: FunctionName, leadId: string): object {
+  if (name.startsWith("api")) return apiEvent(submission());
+  const entry = registryEntry(name);
+  if (entry.kind === "job") return { version: "0", id: randomUUID(), "detail-type": "Scheduled Event", source: "aws.events", time: new Date().toISOString(), detail: {} };
+  // The first of the function's rules that a leadloop event matches, with that event.
+  const rules = allRules(snapshot.config).filter((r) => r.target === entry.target);
+  for (const rule of rules) {
+    const types = (rule.pattern as { "detail-type"?: unknown })["detail-type"];
+    const type = Array.isArray(types) ? ["lead.captured", "lead.qualified", "lead.closed"].find((t) => types.includes(t)) : "lead.captured";
+    if (!type || (rule.pattern as { source?: string[] }).source?.includes("leadloop") === false) continue;
+    const event = { version: "0", id: randomUUID(), source: "leadloop", "detail-type": type, time: new Date().toISOString(), account: "123456789012", region: "us-east-1", resources: [], detail: detailOf(type, leadId) };
+    return { rule: rule.name, event };
+  }
+  throw new Error(`no rule of ${name} takes a leadloop event the bench can make`);
 }
 
 const median = (xs: number[]) => {
@@ -207,32 +249,34 @@ const median = (xs: number[]) => {
 
 try {
   const baseline: number[] = [];
-  const times = Object.fromEntries(FUNCTIONS.map((n) => [n, [] as number[]])) as Record<FunctionName, number[]>;
+  const times: Record<FunctionName, number[]> = Object.fromEntries(FUNCTIONS.map((n) => [n, [] as number[]]));
   // Warm the file cache once so the first measured run is not a disk read.
   await run(process.execPath, ["-e", "0"]);
   const warmLead = await capturedLeadId();
   for (const name of FUNCTIONS) await run(process.execPath, [join(out, "invoke.mjs"), join(out, `${name}.mjs`)], { BENCH_EVENT: JSON.stringify(eventFor(name, warmLead)) });
   for (let i = 0; i < REPETITIONS; i++) {
-    baseline.push((await run(process.execPath, ["-e", "0"])).ms);
     const leadId = await capturedLeadId();
     for (const name of FUNCTIONS) {
+      // The baseline interleaved with every function, so a busy moment weighs on both alike.
+      baseline.push((await run(process.execPath, ["-e", "0"])).ms);
       const { ms } = await run(process.execPath, [join(out, "invoke.mjs"), join(out, `${name}.mjs`)], { BENCH_EVENT: JSON.stringify(eventFor(name, leadId)) });
-      times[name].push(ms);
+      times[name]?.push(ms);
     }
   }
   const base = median(baseline);
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
-  console.log(`node -e 0: median ${base.toFixed(0)} ms over ${REPETITIONS} runs`);
-  console.log("function      bundle    cold start (median)   ratio   largest parts of the bundle");
+  console.log(`node -e 0: median ${base.toFixed(0)} ms over ${baseline.length} runs`);
+  console.log("function                    bundle   first request (median)  ratio   largest parts of the bundle");
   for (const name of FUNCTIONS) {
-    const t = median(times[name]);
-    const parts = largestInputs[name].map(([p, b]) => `${p} ${kb(b)}`).join(", ");
-    const flag = sizes[name] > BUNDLE_BUDGET ? " (over 250 KB)" : "";
-    console.log(`${name.padEnd(12)}  ${kb(sizes[name]).padStart(7)}${flag}   ${t.toFixed(0).padStart(6)} ms   ${(t / base).toFixed(2)}x   ${parts}`);
+    const t = median(times[name] ?? []);
+    const parts = (largestInputs[name] ?? []).map(([p, b]) => `${p} ${kb(b)}`).join(", ");
+    const flag = (sizes[name] ?? 0) > BUNDLE_BUDGET ? "*" : " ";
+    console.log(`${name.padEnd(26)}  ${kb(sizes[name] ?? 0).padStart(7)}${flag}  ${t.toFixed(0).padStart(8)} ms   ${(t / base).toFixed(2).padStart(6)}x   ${parts}`);
   }
-  const apiRatio = median(times.api) / base;
-  const largest = Math.max(...Object.values(sizes));
-  const verdict = [largest <= BUNDLE_BUDGET ? "all bundles within 250 KB" : "a bundle is over 250 KB", apiRatio <= API_AIM ? "api within 2.0x" : "api over the 2.0x aim"].join("; ");
+  const apiRatio = median(times[HEADLINE] ?? []) / base;
+  const [largestName, largest] = Object.entries(sizes).sort((a, b) => b[1] - a[1])[0] ?? ["?", 0];
+  console.log(`largest bundle: ${largestName} ${kb(largest)} (* over 250 KB)`);
+  const verdict = [largest <= BUNDLE_BUDGET ? "all bundles within 250 KB" : "a bundle is over 250 KB", apiRatio <= API_AIM ? "api within 4x" : "api over the 4x aim"].join("; ");
   console.log(verdict);
   console.log(`api cold start ${apiRatio.toFixed(2)}x node -e 0, largest bundle ${kb(largest)}`);
 } finally {

@@ -6,7 +6,9 @@
  * leads one UpdateItem at a time would take DynamoDB Local half an hour). Then buildFunnelReport
  * runs several times on each table. The report reads day × shard partitions, never leads, so the
  * ratio should stay near 1. The cohort funnel (buildCohortReport, cohort rows by capture day ×
- * every dimension, reps included, and the period before) is timed the same way. Last line: the ratios.
+ * every dimension, reps included, and the period before) is timed the same way: without a filter it
+ * reads one row per capture day × dimension value. The two sizes take turns run by run, so the
+ * machine's load falls on both alike. Last line: the ratios.
  */
 import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { type AggregateIncrement, buildCohortReport, buildFunnelReport, type EventEnvelope, type LeadReportState, planReportEvent, reportEventOf, type SentMessage } from "@leadloop/core";
@@ -34,6 +36,9 @@ function random(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Every increment but the A/B variants', which have no day. */
+type DayIncrement = Exclude<AggregateIncrement, { kind: "variant" }>;
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
 const at = (t: number) => new Date(t).toISOString();
@@ -74,9 +79,9 @@ function leadEvents(r: () => number, i: number): { events: EventEnvelope[]; mess
 }
 
 /** What the handler would have added, summed per aggregate item (each increment on a random shard). */
-function aggregate(leads: number, seed: number): Map<string, { key: { pk: string; sk: string }; increment: AggregateIncrement; add: Map<string, number> }> {
+function aggregate(leads: number, seed: number): Map<string, { key: { pk: string; sk: string }; increment: DayIncrement; add: Map<string, number> }> {
   const r = random(seed);
-  const items = new Map<string, { key: { pk: string; sk: string }; increment: AggregateIncrement; add: Map<string, number> }>();
+  const items = new Map<string, { key: { pk: string; sk: string }; increment: DayIncrement; add: Map<string, number> }>();
   for (let i = 0; i < leads; i++) {
     const { events, messages } = leadEvents(r, i);
     let state: LeadReportState | undefined;
@@ -87,7 +92,9 @@ function aggregate(leads: number, seed: number): Map<string, { key: { pk: string
       if (!plan) continue;
       state = plan.state;
       for (const increment of plan.increments) {
-        const key = aggregateKey(increment, Math.floor(r() * (increment.kind === "cohort" ? COHORT_SHARDS : REPORT_SHARDS)));
+        // The synthetic leads take part in no A/B test.
+        if (increment.kind === "variant") continue;
+        const key = aggregateKey(increment, Math.floor(r() * (increment.kind === "cohort" || increment.kind === "cohort-value" ? COHORT_SHARDS : REPORT_SHARDS)));
         const id = `${key.pk}|${key.sk}`;
         const item = items.get(id) ?? { key, increment, add: new Map<string, number>() };
         for (const [name, value] of Object.entries(increment.add)) item.add.set(name, (item.add.get(name) ?? 0) + value);
@@ -102,7 +109,7 @@ const ddb = await startDynamoDbLocal({});
 try {
   const client = createDocumentClient({ endpoint: ddb.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
   const query = { from: at(FROM).slice(0, 10), to: at(FROM + (DAYS - 1) * 86_400_000).slice(0, 10) };
-  const results: { leads: number; items: number; ms: number; cohortMs: number }[] = [];
+  const tables: { leads: number; reports: DynamoReportStore }[] = [];
   for (const leads of [10_000, 100_000]) {
     const tableName = `bench-report-${leads}`;
     await ensureTable(client, tableName);
@@ -114,7 +121,7 @@ try {
           ...key,
           kind: increment.kind,
           day: increment.day,
-          ...increment.dims,
+          ...(increment.kind === "cohort-value" ? { dimension: increment.dimension, value: increment.value } : increment.dims),
           ...(increment.kind === "email" ? { sequenceId: increment.sequenceId, stepId: increment.stepId } : {}),
           ...Object.fromEntries(add),
         },
@@ -134,37 +141,43 @@ try {
         }
       }),
     );
-    console.log(`seeded ${leads.toLocaleString("en")} leads as ${items.length.toLocaleString("en")} aggregate items in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-
-    const reports = new DynamoReportStore({ client, tableName });
-    await buildFunnelReport({ reports }, query); // warm-up
-    const times: number[] = [];
-    let captured = 0;
-    for (let run = 0; run < RUNS; run++) {
-      const t = performance.now();
-      const report = await buildFunnelReport({ reports }, query);
-      times.push(performance.now() - t);
-      captured = report.totals.stages[0]?.count ?? 0;
-    }
-    const ms = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)] ?? 0;
-    console.log(`  report over ${DAYS} days × ${REPORT_SHARDS} shards: median ${ms.toFixed(0)} ms of ${RUNS} runs (captured in report: ${captured.toLocaleString("en")})`);
-    if (captured !== leads) throw new Error(`the report counted ${captured} captures for ${leads} leads`);
-    await buildCohortReport({ reports }, { ...query, grain: "week" }); // warm-up
-    const cohortTimes: number[] = [];
-    let cohortCaptured = 0;
-    for (let run = 0; run < RUNS; run++) {
-      const t = performance.now();
-      const cohorts = await buildCohortReport({ reports }, { ...query, grain: "week" });
-      cohortTimes.push(performance.now() - t);
-      cohortCaptured = cohorts.totals.stages[0]?.count ?? 0;
-    }
-    const cohortMs = [...cohortTimes].sort((a, b) => a - b)[Math.floor(cohortTimes.length / 2)] ?? 0;
-    console.log(`  cohort funnel over ${DAYS} capture days (and the ${DAYS} before) × ${COHORT_SHARDS} shards: median ${cohortMs.toFixed(0)} ms of ${RUNS} runs (cohort leads: ${cohortCaptured.toLocaleString("en")})`);
-    if (cohortCaptured !== leads) throw new Error(`the cohort funnel counted ${cohortCaptured} leads for ${leads}`);
-    results.push({ leads, items: items.length, ms, cohortMs });
+    const count = (kind: string) => items.filter((i) => i.increment.kind === kind).length.toLocaleString("en");
+    console.log(
+      `seeded ${leads.toLocaleString("en")} leads as ${items.length.toLocaleString("en")} aggregate items (cohort rows: ${count("cohort")} combinations, ${count("cohort-value")} dimension values) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    tables.push({ leads, reports: new DynamoReportStore({ client, tableName }) });
   }
-  const [small, large] = results as [(typeof results)[number], (typeof results)[number]];
-  console.log(`report time 100k/10k leads: funnel ${(large.ms / small.ms).toFixed(2)}, cohorts ${(large.cohortMs / small.cohortMs).toFixed(2)}`);
+
+  // The two sizes take turns, run by run, so a change in the machine's load falls on both alike.
+  const times = new Map<string, number[]>();
+  const time = async (name: string, leads: number, run: () => Promise<number>) => {
+    const t = performance.now();
+    const captured = await run();
+    const key = `${name}:${leads}`;
+    times.set(key, [...(times.get(key) ?? []), performance.now() - t]);
+    if (captured !== leads) throw new Error(`the ${name} report counted ${captured} captures for ${leads} leads`);
+  };
+  const funnel = (reports: DynamoReportStore) => async () => (await buildFunnelReport({ reports }, query)).totals.stages[0]?.count ?? 0;
+  const cohorts = (reports: DynamoReportStore) => async () => (await buildCohortReport({ reports }, { ...query, grain: "week" })).totals.stages[0]?.count ?? 0;
+  for (const { reports } of tables) {
+    await funnel(reports)(); // warm-up
+    await cohorts(reports)();
+  }
+  for (let run = 0; run < RUNS; run++) {
+    for (const { leads, reports } of tables) await time("funnel", leads, funnel(reports));
+    for (const { leads, reports } of tables) await time("cohort", leads, cohorts(reports));
+  }
+  const median = (key: string) => {
+    const sorted = [...(times.get(key) ?? [])].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)] ?? 0;
+  };
+  for (const { leads } of tables) {
+    console.log(`${leads.toLocaleString("en")} leads:`);
+    console.log(`  report over ${DAYS} days × ${REPORT_SHARDS} shards: median ${median(`funnel:${leads}`).toFixed(0)} ms of ${RUNS} runs`);
+    console.log(`  cohort funnel over ${DAYS} capture days (and the ${DAYS} before) × ${COHORT_SHARDS} shards: median ${median(`cohort:${leads}`).toFixed(0)} ms of ${RUNS} runs`);
+  }
+  const ratio = (name: string) => (median(`${name}:100000`) / median(`${name}:10000`)).toFixed(2);
+  console.log(`report time 100k/10k leads: funnel ${ratio("funnel")}, cohorts ${ratio("cohort")}`);
 } finally {
   await ddb.stop();
 }

@@ -26,8 +26,9 @@ export const API_ROUTES = [
   "POST /v1/sales/leads/{id}/outcome",
   "POST /v1/sales/leads/{id}/quality",
   "GET /v1/leads/{id}",
-  "POST /v1/customers/{id}/purchases", "GET /v1/customers/{id}/points",
-  "GET /v1/reports/funnel", "GET /reports", "GET /assets/chart.umd.js",
+  "POST /v1/customers/{id}/purchases", "GET /v1/customers/{id}/points", "POST /v1/customers/{id}/redemptions",
+  "POST /v1/customers/{id}/purchases/{purchaseId}/refund", "POST /v1/customers/{id}/purchases/{purchaseId}/adjustments",
+  "GET /v1/reports/funnel", "GET /v1/reports/retention", "GET /reports", "GET /assets/chart.umd.js",
   "GET /v1/reports/cohorts", "GET /v1/reports/reviews", "GET /v1/reports/reviews/{leadId}/{closedAt}", "GET /v1/reports/calibration",
   "GET /v1/broadcasts", "GET /v1/broadcasts/{id}", "POST /v1/broadcasts/{id}/dry-run",
   "POST /v1/forms/{formId}/imports", "DELETE /v1/leads/{id}", "GET /v1/leads/{id}/export",
@@ -92,8 +93,8 @@ export function ApiStack({ stack }: StackContext) {
       settings.LEADLOOP_PUBLIC_URL,
     ),
   );
-  // Capture, claims, outcomes and purchases publish; a purchase that changes a customer's tier
-  // sends the tier-change email (rewards.yaml tierChangeTemplate).
+  // Capture, claims, outcomes and points bookings publish; a booking that changes a customer's
+  // tier sends the tier-change email (rewards.yaml tierChangeTemplate).
   grant(fn, core, ["table", "publish", "send-email"], routesTableAccess(API_ROUTES));
   errorsAlarm(stack, "Api", fn, core.alarmTopic);
 

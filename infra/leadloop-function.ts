@@ -1,7 +1,7 @@
 /**
- * Every leadloop Lambda is built the same way: Node.js 22, ESM, minified, the AWS SDK left to the
- * runtime, structured JSON logs, the stage's settings in its environment and its secrets and sender
- * bound through SST Config, and an alarm on its Errors. Asynchronous targets also get a retry
+ * Every leadloop Lambda is built the same way: Node.js 22, ESM, minified, the AWS SDK bundled,
+ * structured JSON logs, the stage's settings in its environment and its secrets and sender bound
+ * through SST Config (read on first use), and an alarm on its Errors. Asynchronous targets also get a retry
  * policy and a dead-letter queue with an alarm (see `asyncTarget`).
  */
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
@@ -13,6 +13,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { type Config, Function as SstFunction, type FunctionProps, type Stack } from "sst/constructs";
+import { BUNDLE_EXTERNAL, BUNDLE_TARGET, LAMBDA_RUNTIME } from "./bundling";
 import { CONFIG_SNAPSHOT_NAME } from "./config-snapshot";
 import type { Core } from "./core-stack";
 import { acceptDeadLetterQueue } from "./nag";
@@ -89,7 +90,7 @@ export function leadloopFunctionProps(
   return {
     role,
     handler: options.handler,
-    runtime: "nodejs22.x",
+    runtime: LAMBDA_RUNTIME,
     architecture: "arm_64",
     // X-Ray would need xray:PutTraceSegments on "*" (it has no resource-level permissions); the
     // logs' leadId correlation follows a lead across functions instead.
@@ -100,9 +101,9 @@ export function leadloopFunctionProps(
     nodejs: {
       format: "esm",
       minify: true,
-      // The SDK v3 ships with the nodejs22.x runtime: bundling it would add ~550 KB per function.
+      // The AWS SDK is bundled too (infra/bundling.ts says why); SST resolves `module,main`.
       install: options.install ?? [],
-      esbuild: { external: ["@aws-sdk/*"], target: "node22" },
+      esbuild: { external: BUNDLE_EXTERNAL, target: BUNDLE_TARGET },
       // Lambda does not read source maps unless told to (which slows every cold start).
       sourcemap: false,
     },

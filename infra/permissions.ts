@@ -49,7 +49,8 @@ export const STORE_ACCESS = {
   "dynamo-lead-records": { actions: ["DeleteItem", "BatchWriteItem", "Query"], indexes: [] },
   // A broadcast's audience is every lead: read page by page with a bounded Scan.
   "dynamo-broadcast-store": { actions: ["GetItem", "PutItem", "UpdateItem", "Query", "Scan"], indexes: ["due"] },
-  "dynamo-rewards-store": { actions: ["GetItem", "PutItem", "UpdateItem", "Query"], indexes: [] },
+  // The expiry job finds accounts whose points lapse in the due index.
+  "dynamo-rewards-store": { actions: ["GetItem", "PutItem", "UpdateItem", "Query"], indexes: ["due"] },
   "dynamo-lead-quality": { actions: ["BatchGetItem", "PutItem"], indexes: [] },
   "dynamo-journey-counts": { actions: ["Query"], indexes: ["due"] },
   "dynamo-rate-windows": { actions: ["UpdateItem"], indexes: [] },
@@ -64,13 +65,16 @@ const LEADS: StoreModule[] = ["dynamo-lead-store", "dynamo-lead-scores", "dynamo
  * the runtime's deps, whose lead store also exposes the outbox (`outbox-republisher` runs on it).
  */
 export const PORT_STORES: Record<PortName, readonly StoreModule[]> = {
-  nurture: [...LEADS, "pending-events", "dynamo-nurture-store"],
+  // The sweeper reads a customer's points ledger for the retention emails' merge fields.
+  nurture: [...LEADS, "pending-events", "dynamo-nurture-store", "dynamo-rewards-store"],
   // Hand-offs, claims and outcomes write outbox entries and remove them once announced.
   sales: [...LEADS, "pending-events", "dynamo-sales-store"],
   feedback: [...LEADS, "dynamo-feedback-store"],
   reports: ["dynamo-report-store"],
   records: ["dynamo-lead-records"],
   broadcasts: ["dynamo-broadcast-store"],
+  // The points expiry job: the nurture deps (the tier-change email) and the points ledger.
+  rewards: [...LEADS, "pending-events", "dynamo-nurture-store", "dynamo-rewards-store"],
 };
 
 /**

@@ -10,6 +10,7 @@ import { createDocumentClient } from "@leadloop/store/document-client";
 import { DynamoBroadcastStore } from "@leadloop/store/dynamo-broadcast-store";
 import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
 import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
+import { DynamoRewardsStore } from "@leadloop/store/dynamo-rewards-store";
 import { feedbackDeps } from "./feedback-deps";
 import { publishDueLag } from "./job-metrics";
 import { ruleTarget, UnknownRuleError } from "./rule-target";
@@ -23,6 +24,7 @@ const BUILDERS: { [P in PortName]: (runtime: Runtime) => RegistryPorts[P] } = {
   reports: (runtime) => ({ reports: new DynamoReportStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }) }),
   records: (runtime) => new DynamoLeadRecords({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }),
   broadcasts: (runtime) => new DynamoBroadcastStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }),
+  rewards: (runtime) => ({ ...runtime.deps, rewards: new DynamoRewardsStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }) }),
 };
 
 /** Margin left for a job's last writes before Lambda's timeout. */
@@ -43,17 +45,20 @@ export type LambdaHandler = (input: unknown, context?: unknown) => Promise<unkno
 
 export function lambdaFor(name: string): LambdaHandler {
   const entry = registryEntry(name);
-  const runtime = useRuntime();
-  const ports = portsFor(entry, runtime);
+  // Built on the first invocation, with the runtime (whose secrets are read then), and kept.
+  let ports: RegistryPorts | undefined;
   if (entry.kind === "handler") {
-    return ruleTarget(async (event, rule, { log }) => {
+    return ruleTarget(async (event, rule, runtime) => {
       // A rule of another target delivered here means the stacks and this code disagree.
       if (rule.target !== entry.target) throw new UnknownRuleError(rule.name);
+      ports ??= portsFor(entry, runtime);
       const result = await entry.handle(ports, event, rule);
-      log.info(entry.name, { ...result });
+      runtime.log.info(entry.name, { ...result });
     });
   }
   return async (_event, context) => {
+    const runtime = await useRuntime();
+    ports ??= portsFor(entry, runtime);
     beginInvocation(runtime.logger, context);
     const deadline = deadlineOf(context);
     const { worked, report } = await entry.run(ports, deadline === undefined ? {} : { deadline });

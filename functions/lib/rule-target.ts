@@ -22,9 +22,10 @@ export class UnknownRuleError extends Error {
 }
 
 export function ruleTarget(handle: RuleHandler): (input: unknown, context?: unknown) => Promise<void> {
-  const runtime = useRuntime();
-  const rules = new Map(allRules(runtime.config).map((rule) => [rule.name, rule]));
+  let rules: Map<string, RoutingRule> | undefined;
   return async (input, context) => {
+    const runtime = await useRuntime();
+    rules ??= new Map(allRules(runtime.config).map((rule) => [rule.name, rule]));
     // A malformed input is a wiring defect: throwing sends it to the dead-letter queue to inspect.
     const { rule: name, event } = RuleTargetInput.parse(input);
     const rule = rules.get(name);

@@ -1,8 +1,9 @@
 /**
  * What every leadloop function shares, built once per container: the parsed environment, the
  * marketers' config, the adapters pointed at this stage's table, bus and SES configuration set,
- * and one structured logger. A handler module calls `useRuntime()` at load time, so a container
- * with a broken environment fails its first cold start loudly instead of its first lead quietly.
+ * and one structured logger. A handler awaits `useRuntime()` on its first invocation: the bound
+ * secrets are read then (functions/lib/bound-values.ts), not at import, and a container with a
+ * broken environment fails that invocation loudly, naming the variable, instead of a lead quietly.
  * The API also builds its bearer-token verifier here (`useAuthenticator`), and the functions that
  * notify reps their teams' Slack webhooks (`useSlackWebhooks`), both from SST secrets.
  */
@@ -18,8 +19,8 @@ import { systemClock } from "@leadloop/core/ports";
 import { TokenSigner } from "@leadloop/core/tokens";
 import { createEventBridgeClient, EventBridgePublisher } from "@leadloop/events/eventbridge-publisher";
 import { createSesClient, SesMailer } from "@leadloop/mailer/ses-mailer";
-import { createDocumentClient, DynamoLeadStore, DynamoNurtureStore } from "@leadloop/store";
-import { Config } from "sst/node/config";
+import { createDocumentClient, DynamoLeadStore, DynamoNurtureStore, DynamoRewardsStore } from "@leadloop/store";
+import { readBoundValues } from "./bound-values";
 import { type Environment, parseEnvironment } from "./environment";
 import { loggedMailer, loggedPublisher } from "./logged-ports";
 import { AUTH_SECRET_NAME, LEADLOOP_SECRET_NAMES, NO_AUTH_SECRET } from "./secret-names";
@@ -39,16 +40,8 @@ export interface Runtime {
   logger: Logger;
   /** The same logger behind the small interface the use cases and the hono app take. */
   log: AppLogger;
-}
-
-/** SST Config throws for a name that is not bound to the function; here that reads as "not set". */
-export function sstValue(name: string): string | undefined {
-  try {
-    const value: unknown = Reflect.get(Config, name);
-    return typeof value === "string" ? value : undefined;
-  } catch {
-    return undefined;
-  }
+  /** The SST secrets and parameters bound to this function, by name; undefined when not bound. */
+  bound: ConfigLookup;
 }
 
 /**
@@ -77,10 +70,10 @@ export function toAppLogger(logger: Logger): AppLogger {
 export type ConfigLookup = (name: string) => string | undefined;
 
 /**
- * What `parseEnvironment` reads: the plain environment, with the values SST Config fetched for the
- * names every function binds (the stack tests call this with SST's placeholders resolved).
+ * What `parseEnvironment` reads: the plain environment, with the bound values read for the names
+ * every function binds (the stack tests call this with SST's placeholders resolved).
  */
-export function withConfigValues(source: Record<string, string | undefined>, lookup: ConfigLookup = sstValue): Record<string, string | undefined> {
+export function withConfigValues(source: Record<string, string | undefined>, lookup: ConfigLookup): Record<string, string | undefined> {
   return {
     ...source,
     SENDER: lookup("SENDER") ?? source.SENDER,
@@ -89,7 +82,7 @@ export function withConfigValues(source: Record<string, string | undefined>, loo
   };
 }
 
-export function createRuntime(source: Record<string, string | undefined> = process.env, lookup: ConfigLookup = sstValue): Runtime {
+export function createRuntime(source: Record<string, string | undefined>, lookup: ConfigLookup): Runtime {
   const env = parseEnvironment(withConfigValues(source, lookup));
   const logger = new Logger({ serviceName: source.POWERTOOLS_SERVICE_NAME ?? "leadloop" });
   const log = toAppLogger(logger);
@@ -111,15 +104,25 @@ export function createRuntime(source: Record<string, string | undefined> = proce
     settings,
     signer: new TokenSigner(env.TOKEN_SIGNING_KEY),
     log,
+    points: new DynamoRewardsStore({ client, tableName: env.TABLE_NAME }),
   };
-  return { env, config, deps, logger, log };
+  return { env, config, deps, logger, log, bound: lookup };
 }
 
-let runtime: Runtime | undefined;
+let runtime: Promise<Runtime> | undefined;
 
-/** The container's runtime, created on first use and kept for every later invocation. */
-export function useRuntime(): Runtime {
-  runtime ??= createRuntime();
+/**
+ * The container's runtime, created on first use and kept for every later invocation. A first use
+ * that fails (SSM unreachable, a secret not set) is not kept: the next invocation tries again.
+ */
+export function useRuntime(source: Record<string, string | undefined> = process.env): Promise<Runtime> {
+  runtime ??= readBoundValues(source).then(
+    (values) => createRuntime(source, (name) => values[name]),
+    (error: unknown) => {
+      runtime = undefined;
+      throw error;
+    },
+  );
   return runtime;
 }
 
@@ -153,12 +156,12 @@ export function runtimeAuthSettings(source: Record<string, string | undefined>, 
 let authenticator: { authenticate: Authenticate | undefined } | undefined;
 
 /** The API's bearer-token verifier, built once per container (its JWKS cache lives as long). */
-export function useAuthenticator(source: Record<string, string | undefined> = process.env): Authenticate | undefined {
+export function useAuthenticator(runtime: Runtime, source: Record<string, string | undefined> = process.env): Authenticate | undefined {
   if (!authenticator) {
-    const settings = runtimeAuthSettings(source, sstValue(AUTH_SECRET_NAME));
+    const settings = runtimeAuthSettings(source, runtime.bound(AUTH_SECRET_NAME));
     authenticator = { authenticate: settings ? createAuthenticator(settings) : undefined };
     if (!settings) {
-      useRuntime().log.warn("bearer tokens are not configured: the sales, report, customer and admin routes refuse every caller", {
+      runtime.log.warn("bearer tokens are not configured: the sales, report, customer and admin routes refuse every caller", {
         fix: `npx sst secrets set ${AUTH_SECRET_NAME} "$(openssl rand -base64 32)", or set LEADLOOP_AUTH_OIDC_ISSUER when you deploy`,
       });
     }
@@ -169,7 +172,7 @@ export function useAuthenticator(source: Record<string, string | undefined> = pr
 let slackWebhooks: Record<string, string> | undefined;
 
 /** Each team's Slack webhook URL by its variable's name, from the SST secrets of that name. */
-export function useSlackWebhooks(): Record<string, string> {
-  slackWebhooks ??= resolveSlackWebhooks(slackWebhookNames(useRuntime().config.teams.teams, LEADLOOP_SECRET_NAMES), sstValue);
+export function useSlackWebhooks(runtime: Runtime): Record<string, string> {
+  slackWebhooks ??= resolveSlackWebhooks(slackWebhookNames(runtime.config.teams.teams, LEADLOOP_SECRET_NAMES), runtime.bound);
   return slackWebhooks;
 }

@@ -9,7 +9,7 @@ import { createDocumentClient } from "@leadloop/store/document-client";
 import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
 import { type Runtime, useSlackWebhooks } from "./runtime";
 
-export function salesDeps(runtime: Runtime, webhooks: Record<string, string> = useSlackWebhooks()): SalesDeps {
+export function salesDeps(runtime: Runtime, webhooks: Record<string, string> = useSlackWebhooks(runtime)): SalesDeps {
   const { deps } = runtime;
   return {
     config: deps.config,

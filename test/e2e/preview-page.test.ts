@@ -3,8 +3,9 @@
  * playwright-core), on the local stack where they need no token: pick a step, see its subject,
  * headers, HTML (in a sandboxed iframe) and text, send a test that lands in the SES emulator; and
  * see each sequence drawn with the leads captured through the public form route at their step.
- * A visitor's markup in a real lead's name is shown as text, never run. Saves screenshots to
- * .leadloop/screenshots/preview.png and journeys.png. Skips only where Chromium is truly absent
+ * A visitor's markup in a real lead's name is shown as text, never run. A broadcast's dry run,
+ * from its button on /preview, counts the confirmed subscribers captured through the form route.
+ * Saves screenshots to .leadloop/screenshots/preview.png, journeys.png and dry-run.png. Skips only where Chromium is truly absent
  * outside CI.
  */
 import { existsSync, mkdirSync } from "node:fs";
@@ -122,6 +123,44 @@ describe.skipIf(!available && !process.env.CI)("/preview and /journeys in Chromi
     }
     expect(await smb.locator("[data-total]").textContent()).toBe("3");
     await page.screenshot({ path: ".leadloop/screenshots/journeys.png", fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("runs a broadcast's dry run from /preview and shows the audience it would reach", async () => {
+    const broadcast = stack.config.broadcasts[0]!;
+    // Two subscribers confirm the newsletter's double opt-in through the link they were emailed; a third does not.
+    for (const name of ["noor", "omar", "una"]) {
+      const address = unique(name);
+      await capture("newsletter", { email: address, firstName: name, consent: true });
+      if (name === "una") continue;
+      const emails = (await (await fetch(`${stack.url}/dev/emails?to=${encodeURIComponent(address)}`)).json()) as { text: string }[];
+      const link = /(http\S+\/v1\/confirm\?token=\S+)/.exec(emails.map((e) => e.text).join("\n"))?.[1];
+      expect(link, address).toBeDefined();
+      expect((await fetch(link!, { method: "POST", headers: { accept: "text/html" } })).status).toBe(200);
+      await stack.bus.drain();
+    }
+    const expected = (await (await post(`${stack.url}/v1/broadcasts/${broadcast.id}/dry-run`, {})).json()) as { recipients: number };
+    expect(expected.recipients).toBe(2);
+
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(String(error)));
+    await page.goto(`${stack.url}/preview`);
+    await page.waitForSelector("body[data-loaded=true]", { timeout: 20_000 });
+    // A sequence step has no dry run; a broadcast has.
+    expect(await page.locator("#dry").isHidden()).toBe(true);
+    await page.click(`#items button[data-item="broadcast:${broadcast.id}"]`);
+    await page.waitForSelector(`body[data-rendered="broadcast:${broadcast.id}"]`, { timeout: 10_000 });
+    await page.click("#dry-run");
+    await page.waitForSelector(`body[data-dry-run="${broadcast.id}"]`, { timeout: 20_000 });
+    expect(await page.locator("#audience").getAttribute("data-recipients")).toBe("2");
+    const shown = await page.locator("#audience").textContent();
+    expect(shown).toContain("2 recipients if sent now");
+    // The unconfirmed subscribers are counted out by their stage.
+    expect(shown).toMatch(/not sent to .*\d+ stage/);
+    mkdirSync(".leadloop/screenshots", { recursive: true });
+    await page.screenshot({ path: ".leadloop/screenshots/dry-run.png", fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });

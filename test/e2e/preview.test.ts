@@ -176,6 +176,9 @@ describe("guarded as in a deployed stage", () => {
     try {
       expect((await fetch(`${guarded.url}/v1/preview/emails`)).status).toBe(401);
       expect((await fetch(`${guarded.url}/v1/journeys`)).status).toBe(401);
+      // The broadcasts' progress and dry run, which /preview shows, are guarded the same way.
+      expect((await fetch(`${guarded.url}/v1/broadcasts/${stack.config.broadcasts[0]!.id}/dry-run`, { method: "POST" })).status).toBe(401);
+      expect((await fetch(`${guarded.url}/v1/broadcasts`)).status).toBe(401);
       const rep = await signHs256Token({ email: "dana@acme.example", roles: ["rep"] }, guarded.authSecret);
       expect((await fetch(`${guarded.url}/v1/preview/emails`, { headers: { authorization: `Bearer ${rep}` } })).status).toBe(403);
       const marketing = await signHs256Token({ email: "mia@acme.example", roles: ["marketing"] }, guarded.authSecret);

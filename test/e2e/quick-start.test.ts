@@ -76,6 +76,7 @@ describe("the README quick start", () => {
       } finally {
         await stack.stop();
       }
-    });
+      // The first case starts the stack with the engines still cold; a loaded machine doubles it.
+    }, 90_000);
   }
 });

@@ -87,4 +87,19 @@ describe.skipIf(!available && !process.env.CI)("/reports in Chromium", () => {
     await expect.poll(() => page.locator("#error").textContent(), { timeout: 10_000 }).toContain("marketing or admin");
     await page.close();
   });
+
+  it("ends the default period today by the stack's clock, not the browser's", async () => {
+    const ahead = await startTestStack({ clockStartAt: "2027-06-15T12:00:00Z" });
+    const page = await browser.newPage();
+    try {
+      const token = await signHs256Token({ email: "mia@acme.example", roles: ["marketing"] }, ahead.authSecret);
+      await page.goto(`${ahead.url}/reports#token=${token}`);
+      await page.waitForSelector("body[data-loaded=true]", { timeout: 20_000 });
+      expect(await page.locator("#to").inputValue()).toBe("2027-06-15");
+      expect(await page.locator("#from").inputValue()).toBe("2027-05-17");
+    } finally {
+      await page.close();
+      await ahead.stop();
+    }
+  });
 });

@@ -36,7 +36,8 @@ afterAll(async () => {
 });
 
 /** A US enterprise lead handed to enterprise-na, through scoring when it qualifies on its form. */
-async function handedOffLead(lastName: string): Promise<{ leadId: string; rep: string }> {
+async function handedOffLead(lastName: string, on: LocalStack = stack): Promise<{ leadId: string; rep: string }> {
+  const stack = on;
   const res = await post(`${stack.url}/v1/forms/demo-request/submissions`, demoLead(`${lastName.toLowerCase()}@page.example`, { lastName, country: "US", phone: "+1 555 0100" }));
   const { leadId } = (await res.json()) as { leadId: string };
   await stack.bus.drain();
@@ -107,5 +108,28 @@ describe.skipIf(!available && !process.env.CI)("/sales in a browser", () => {
     await page.locator("#signin button[type=submit]").click();
     await until(() => page.locator("#signin-error").textContent()).toMatch(/signature|token/i);
     await page.close();
+  });
+
+  it("says a claim is late by the stack's clock, not the browser's", async () => {
+    // The stack's clock three days behind real time: the browser's date would call every claim late.
+    const behind = await startTestStack({ clockStartAt: new Date(Date.now() - 3 * 86_400_000) });
+    const page = await browser.newPage();
+    try {
+      const { leadId, rep } = await handedOffLead(`Lovelace${run}`, behind);
+      const token = await signHs256Token({ email: rep, roles: ["rep"] }, behind.authSecret);
+      await page.goto(`${behind.url}/sales#token=${encodeURIComponent(token)}`);
+      const badge = page.locator(`#unclaimed li[data-lead="${leadId}"] .badge:not(.score)`);
+      await until(() => badge.count()).toBe(1);
+      expect(await badge.textContent()).toContain("claim by");
+      expect(await badge.getAttribute("class")).toBe("badge");
+
+      // Past the claim deadline on the stack's clock (a day covers every team's SLA), the same lead is late.
+      behind.clock.advanceMs(86_400_000 + 60_000);
+      await page.reload();
+      await until(() => badge.getAttribute("class")).toBe("badge late");
+    } finally {
+      await page.close();
+      await behind.stop();
+    }
   });
 });

@@ -42,7 +42,7 @@ const ALLOWED: [RegExp, Role[]][] = [
   [/^GET \/v1\/reports\//, ["marketing", "admin"]],
   [/^(GET \/v1\/preview\/|POST \/v1\/preview\/|GET \/v1\/journeys$)/, ["marketing", "admin"]],
   [/^(GET|POST) \/v1\/broadcasts/, ["marketing", "admin"]],
-  [/^POST \/v1\/customers\/\{id\}\/purchases$/, ["integration", "admin"]],
+  [/^POST \/v1\/customers\/\{id\}\/(purchases|redemptions|purchases\/\{purchaseId\}\/(refund|adjustments))$/, ["integration", "admin"]],
   [/^GET \/v1\/customers\/\{id\}\/points$/, ["integration", "admin", "marketing"]],
   [/^POST \/v1\/forms\/\{formId\}\/imports$/, ["admin"]],
   [/^(DELETE \/v1\/leads\/\{id\}|GET \/v1\/leads\/\{id\}\/export)$/, ["admin"]],
@@ -145,7 +145,7 @@ describe("guarded routes refuse who they should", () => {
     expect(wrong).toEqual([]);
   });
 
-  it("refuses roles the route does not allow with 403, and lets allowed roles past the guard", async () => {
+  it("refuses roles the route does not allow with 403, and lets allowed roles past the guard", { timeout: 120_000 }, async () => {
     const wrong: string[] = [];
     for (const route of GUARDED) {
       const allowed = ALLOWED.find(([pattern]) => pattern.test(route))?.[1] ?? [];

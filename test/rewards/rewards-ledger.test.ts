@@ -165,7 +165,7 @@ describe("POST a purchase", () => {
     try {
       const statement = await pointsStatement(deps, id);
       expect(statement).toMatchObject({ balance: 400, tier: "member" });
-      expect(statement.ledger.map((e) => [e.purchaseId, e.expired])).toEqual([
+      expect(statement.ledger.map((e) => [e.kind === "purchase" ? e.purchaseId : e.entryId, e.expired])).toEqual([
         ["old", true],
         ["new", false],
       ]);

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfigOrThrow } from "@leadloop/core";
 import { describe, expect, it } from "vitest";
+import { readBoundValues, type SsmFetch } from "../../functions/lib/bound-values";
 import { EnvironmentError, parseEnvironment } from "../../functions/lib/environment";
 import { readConfigSnapshot, runtimeAuthSettings } from "../../functions/lib/runtime";
 import { LEADLOOP_SECRET_NAMES, NO_AUTH_SECRET } from "../../functions/lib/secret-names";
@@ -127,5 +128,60 @@ describe("Slack webhook secrets", () => {
     expect(resolveSlackWebhooks(["SLACK_A", "SLACK_B"], (name) => values[name])).toEqual({ SLACK_A: values.SLACK_A });
     expect(() => resolveSlackWebhooks(["SLACK_A"], () => "http://hooks.slack.com/x")).toThrow(/SLACK_A is not an https URL/);
     expect(() => resolveSlackWebhooks(["SLACK_C"], () => undefined)).toThrow(/SLACK_C is not bound/);
+  });
+});
+
+describe("bound secrets, read on first use", () => {
+  const stage = { SST_APP: "leadloop", SST_STAGE: "prod", SST_SSM_PREFIX: "/sst/leadloop/prod/" };
+  /** SSM as a map of parameter paths, recording each GetParameters batch it is asked for. */
+  const ssm = (parameters: Record<string, string>) => {
+    const asked: string[][] = [];
+    const fetch: SsmFetch = async (paths) => {
+      asked.push(paths);
+      const values = Object.fromEntries(paths.filter((p) => p in parameters).map((p) => [p, parameters[p] as string]));
+      return { values, missing: paths.filter((p) => !(p in parameters)) };
+    };
+    return { fetch, asked };
+  };
+
+  it("takes plain values from the environment and fetches the rest from the stage, falling back to the app", async () => {
+    const { fetch, asked } = ssm({
+      "/sst/leadloop/prod/Secret/TOKEN_SIGNING_KEY/value": "stage-key",
+      "/sst/leadloop/.fallback/Secret/LEAD_ID_KEY/value": "app-key",
+    });
+    const values = await readBoundValues(
+      {
+        ...stage,
+        SST_Parameter_value_SENDER: "Acme <hello@acme.example>",
+        SST_Secret_value_TOKEN_SIGNING_KEY: "__FETCH_FROM_SSM__",
+        SST_Secret_value_LEAD_ID_KEY: "__FETCH_FROM_SSM__",
+      },
+      fetch,
+    );
+    expect(values).toEqual({ SENDER: "Acme <hello@acme.example>", TOKEN_SIGNING_KEY: "stage-key", LEAD_ID_KEY: "app-key" });
+    // One batch for the stage, one for the fallbacks of what the stage lacked.
+    expect(asked).toEqual([
+      ["/sst/leadloop/prod/Secret/TOKEN_SIGNING_KEY/value", "/sst/leadloop/prod/Secret/LEAD_ID_KEY/value"],
+      ["/sst/leadloop/.fallback/Secret/LEAD_ID_KEY/value"],
+    ]);
+  });
+
+  it("names a secret set nowhere and says how to set it", async () => {
+    const { fetch } = ssm({});
+    await expect(readBoundValues({ ...stage, SST_Secret_value_LEAD_ID_KEY: "__FETCH_FROM_SSM__" }, fetch)).rejects.toThrow(
+      /LEAD_ID_KEY.*npx sst secrets set <NAME> <value> --stage prod/,
+    );
+  });
+
+  it("reads nothing when a handler module is imported: a broken environment fails the first invocation, naming the variable", async () => {
+    const saved = { ...process.env };
+    try {
+      for (const name of Object.keys(process.env)) if (/^(TABLE_NAME|SST_|LEADLOOP_)/.test(name)) delete process.env[name];
+      const { handler } = await import("../../functions/sweeper");
+      await expect(handler({}, undefined)).rejects.toThrow(EnvironmentError);
+      await expect(handler({}, undefined)).rejects.toThrow(/TABLE_NAME is not set/);
+    } finally {
+      process.env = saved;
+    }
   });
 });

@@ -186,7 +186,7 @@ describe("event routing", () => {
     for (const rule of allRules(config)) expect(handlerFor(rule.target), `${rule.name} → ${rule.target}`).toBeDefined();
     // What the registry must hold; an entry dropped from it fails here, not silently in a stage.
     expect(REGISTRY.map((e) => e.name).sort()).toEqual(
-      ["broadcasts", "claim-sla", "confirmations", "engagement", "enroll", "exit", "feedback", "follow-up", "handoff", "notification-retries", "outbox-republisher", "qualification-republisher", "recycler", "report", "republisher", "sweeper"],
+      ["broadcasts", "claim-sla", "confirmations", "engagement", "enroll", "exit", "feedback", "follow-up", "handoff", "notification-retries", "outbox-republisher", "points-expiry", "qualification-republisher", "recycler", "report", "republisher", "sweeper"],
     );
   });
 
@@ -229,9 +229,9 @@ describe("event routing", () => {
     core.resourceCountIs("AWS::Events::EventBus", 1);
   });
 
-  it("sweeps and sends broadcasts every minute, republishes the outbox every two, recycles every fifteen and runs the other jobs every five", () => {
+  it("sweeps and sends broadcasts every minute, republishes the outbox every two, recycles and expires points every fifteen and runs the other jobs every five", () => {
     const schedules = rules().filter(([, r]) => r.ScheduleExpression).map(([, r]) => r.ScheduleExpression);
-    expect(schedules.sort()).toEqual(["rate(1 minute)", "rate(1 minute)", "rate(15 minutes)", "rate(2 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)"]);
+    expect(schedules.sort()).toEqual(["rate(1 minute)", "rate(1 minute)", "rate(15 minutes)", "rate(15 minutes)", "rate(2 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)"]);
     const concurrency = leadloopFunctions().map(([, f]) => f.Properties?.ReservedConcurrentExecutions).filter(Boolean);
     expect(concurrency).toEqual(JOBS.map(() => 1));
   });
@@ -418,8 +418,8 @@ describe("IAM", () => {
 
   it("lets only the functions that send email send it, as the stage's identity", () => {
     // Api: a purchase that changes a customer's tier sends the tier-change email; Confirmations
-    // resends a double-opt-in email that failed.
-    expect(allowed("ses:SendEmail")).toEqual(["ApiFunction", "Broadcasts", "ClaimSla", "Confirmations", "Enroll", "FollowUp", "Handoff", "NotificationRetries", "Sweeper"]);
+    // resends a double-opt-in email that failed; PointsExpiry tells a customer whose points lapsed of their new tier.
+    expect(allowed("ses:SendEmail")).toEqual(["ApiFunction", "Broadcasts", "ClaimSla", "Confirmations", "Enroll", "FollowUp", "Handoff", "NotificationRetries", "PointsExpiry", "Sweeper"]);
     for (const s of statements().filter((s) => [s.Action].flat().includes("ses:SendEmail"))) {
       const resources = [s.Resource].flat().map((r) => resolveValue(r, templates[0]!, templates));
       expect(resources).toHaveLength(2);
@@ -439,6 +439,7 @@ describe("IAM", () => {
       "Handoff",
       "NotificationRetries",
       "OutboxRepublisher",
+      "PointsExpiry",
       "QualificationRepublisher",
       "Recycler",
       "Republisher",

@@ -4,6 +4,8 @@
  */
 import type { LeadRecordStore, NurtureDeps } from "@leadloop/core";
 import { type Context, Hono } from "hono";
+import { type ApiKeyAppDeps, apiKeyRoutes } from "./api-key-routes";
+import { withApiKeys } from "./auth/api-key";
 import type { Authenticate } from "./auth/bearer";
 import { captureRoutes } from "./capture-routes";
 import { type BroadcastAppDeps, broadcastRoutes } from "./broadcast-routes";
@@ -26,7 +28,7 @@ export interface AppLogger {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, CustomerAppDeps, PreviewAppDeps, BroadcastAppDeps {
+export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, CustomerAppDeps, PreviewAppDeps, BroadcastAppDeps, ApiKeyAppDeps {
   /** The caller's address as the platform saw it (never a client-supplied header). */
   clientIp: (c: Context) => string;
   /** The in-container token bucket per client address (the first, cheap line). */
@@ -42,7 +44,10 @@ export interface AppDeps extends NurtureDeps, SalesAppDeps, ReportAppDeps, Custo
   records?: LeadRecordStore;
 }
 
-export function createApp(deps: AppDeps): Hono {
+export function createApp(given: AppDeps): Hono {
+  // One verifier for every guarded route: API keys (llk_…) where a key store is configured, JWTs otherwise.
+  const authenticate = given.apiKeys ? withApiKeys(given.authenticate, { apiKeys: given.apiKeys, clock: given.clock }) : given.authenticate;
+  const deps: AppDeps = { ...given, ...(authenticate ? { authenticate } : {}) };
   const app = new Hono();
   app.use("*", pageSecurity());
   app.get("/health", (c) => c.json({ status: "ok" }));
@@ -55,6 +60,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", dataRoutes(deps));
   app.route("/", previewRoutes(deps));
   app.route("/", broadcastRoutes(deps));
+  app.route("/", apiKeyRoutes(deps));
 
   app.notFound((c) =>
     problemResponse(c, new HttpProblem(404, "not-found", "Not found", `There is no ${c.req.method} ${new URL(c.req.url).pathname}.`)),

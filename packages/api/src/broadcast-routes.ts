@@ -1,11 +1,12 @@
 /**
- * Broadcasts for marketing (bearer token with the marketing or admin role):
+ * Broadcasts for marketing (bearer token with the marketing or admin role; the local stack opens
+ * them to anyone on the machine, as it opens /preview, whose dry-run button calls them). All read:
  * `GET /v1/broadcasts` lists the configured ones with their progress,
  * `GET /v1/broadcasts/{id}` shows one's progress (queued, sent, skipped, remaining), and
  * `POST /v1/broadcasts/{id}/dry-run` counts who would get it now, and why the rest would not.
  */
 import { type BroadcastStore, broadcastProgress, dryRunBroadcast, UnauthenticatedError } from "@leadloop/core";
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import type { AppDeps } from "./app";
 import type { Authenticate } from "./auth/bearer";
 import { type AuthEnv, requireAuth } from "./auth/middleware";
@@ -22,7 +23,8 @@ const refuseAll: Authenticate = async () => {
 
 export function broadcastRoutes(deps: AppDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
-  const marketing = requireAuth(deps.authenticate ?? refuseAll, "marketing", "admin");
+  const open: MiddlewareHandler = async (_c, next) => next();
+  const marketing = deps.openMarketingTools ? open : requireAuth(deps.authenticate ?? refuseAll, "marketing", "admin");
   const store = (): BroadcastStore => {
     if (!deps.broadcasts) throw new HttpProblem(503, "unavailable", "Not available", "This deployment has no broadcast store configured.");
     return deps.broadcasts;

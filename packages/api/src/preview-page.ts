@@ -2,8 +2,9 @@
  * The /preview page: every email the config can send listed on the left; the chosen one rendered
  * for a sample lead (from a form's fields) or a real lead id, with the headers a mailbox sees,
  * its HTML in a sandboxed iframe (`srcdoc`, `sandbox=""`: no script, no navigation, no cookies)
- * beside its text part; and a test send to any address. It calls GET /v1/preview/emails,
- * GET /v1/preview/email and POST /v1/preview/test-send.
+ * beside its text part; a test send to any address; and for a broadcast, a dry run that counts
+ * who would get it now and why the rest would not. It calls GET /v1/preview/emails,
+ * GET /v1/preview/email, POST /v1/preview/test-send and POST /v1/broadcasts/{id}/dry-run.
  */
 import { SHELL_SCRIPT, SHELL_STYLE, SIGNIN } from "./marketing-shell";
 
@@ -19,10 +20,12 @@ table.headers td{padding:5px 8px;word-break:break-all;font-family:ui-monospace,m
 iframe{width:100%;height:560px;border:1px solid #cfd6e4;border-radius:8px;background:#fff}
 pre#text{white-space:pre-wrap;font-size:13px;background:#f8f9fc;border:1px solid #cfd6e4;border-radius:8px;padding:12px;height:560px;overflow:auto;margin:0}
 #test{display:flex;gap:10px;align-items:end;margin-top:14px;flex-wrap:wrap}
+#dry[hidden]{display:none}#dry{display:flex;gap:12px;align-items:center;margin:10px 0;flex-wrap:wrap;background:#f8f9fc;border:1px solid #cfd6e4;border-radius:8px;padding:10px 12px}
 `;
 
 const SCRIPT = `
 let current = params.get("item") || "";
+const BROADCAST = "broadcast:";
 async function start() {
   try {
     const list = await api("/v1/preview/emails");
@@ -54,6 +57,8 @@ function renderQuery() {
 }
 async function render() {
   $("error").textContent = "";
+  $("dry").hidden = !current.startsWith(BROADCAST);
+  $("audience").textContent = "";
   for (const b of document.querySelectorAll("#items button")) b.setAttribute("aria-current", String(b.dataset.item === current));
   try {
     const body = await api("/v1/preview/email?" + renderQuery());
@@ -69,6 +74,19 @@ async function render() {
 }
 document.addEventListener("DOMContentLoaded", () => {
   $("render").addEventListener("click", () => render());
+  $("dry-run").addEventListener("click", async () => {
+    const id = current.slice(BROADCAST.length);
+    $("audience").className = "";
+    $("audience").textContent = "Counting…";
+    delete document.body.dataset.dryRun;
+    try {
+      const r = await api("/v1/broadcasts/" + encodeURIComponent(id) + "/dry-run", { method: "POST" });
+      const reasons = Object.entries(r.excluded).map(([why, n]) => n + " " + why).join(", ");
+      $("audience").textContent = r.recipients + (r.recipients === 1 ? " recipient" : " recipients") + " if sent now" + (reasons ? "; not sent to " + reasons : "") + " (" + r.scanned + " leads read).";
+      $("audience").dataset.recipients = String(r.recipients);
+      document.body.dataset.dryRun = id;
+    } catch (error) { $("audience").className = "error"; $("audience").textContent = error.message; }
+  });
   $("test").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     $("sent").textContent = "";
@@ -104,6 +122,7 @@ ${SIGNIN}
 <button id="render" type="button">Render</button>
 </div>
 <h2 id="title"></h2><p class="muted" id="for"></p>
+<div id="dry" hidden><button id="dry-run" type="button">Dry run</button><span id="audience" role="status"></span><span class="muted">Counts the audience through the send's own checks (consent, confirmation, suppression, frequency cap); sends nothing.</span></div>
 <p id="error" class="error"></p>
 <table class="headers"><tbody id="headers"></tbody></table>
 <div class="parts">

@@ -6,6 +6,7 @@
  */
 import {
   type ComposableLead,
+  customerBalance,
   describeJourneys,
   type JourneyCountStore,
   listPreviewItems,
@@ -68,7 +69,10 @@ export function previewRoutes(deps: AppDeps): Hono<AuthEnv> {
     const item = c.req.query("item");
     if (!item) throw invalid([{ field: "item", message: "name the email to render, e.g. ?item=step:enterprise-nurture/welcome (GET /v1/preview/emails lists them)" }]);
     const { lead, source } = await leadFor(c.req.query("leadId") || undefined, c.req.query("form") || undefined);
-    const rendered = previewEmail(deps, item, lead, deps.clock.now());
+    const now = deps.clock.now();
+    // A real customer's email shows their points; a sample shows the points fields at a balance of 0.
+    const points = source === "lead" ? await customerBalance(deps, lead, now) : deps.config.rewards ? { balance: 0 } : undefined;
+    const rendered = previewEmail(deps, item, lead, now, points);
     // A real lead the sweeper would not mail (unsubscribed, bounced, handed to sales) is said so beside its preview.
     const blocked = source === "lead" ? ((await deps.leads.getSuppression(lead.email))?.reason ?? (mayNurture(lead.stage) ? undefined : `stage ${lead.stage}`)) : undefined;
     c.header("cache-control", "private, no-store");

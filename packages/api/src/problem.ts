@@ -6,11 +6,14 @@ import {
   ClaimConflictError,
   type FieldIssue,
   ForbiddenError,
+  InsufficientPointsError,
   InvalidTokenError,
+  LedgerConflictError,
   NotACustomerError,
   NotEnoughDealsError,
   NotFoundError,
   PurchaseConflictError,
+  RewardLimitError,
   RewardsNotConfiguredError,
   NotYourLeadError,
   SalesStateError,
@@ -18,6 +21,8 @@ import {
   UnknownCustomerError,
   UnknownBroadcastError,
   UnknownFormError,
+  UnknownApiKeyError,
+  UnknownPurchaseError,
   ValidationError,
 } from "@leadloop/core";
 import type { Context } from "hono";
@@ -65,6 +70,7 @@ export function problemOf(error: unknown): { problem: Problem; headers: Record<s
       errors: error.issues,
     });
   }
+  if (error instanceof UnknownApiKeyError) return make(404, "unknown-api-key", "Unknown API key", error.message);
   if (error instanceof UnknownFormError) return make(404, "unknown-form", "Unknown form", error.message);
   if (error instanceof InvalidTokenError) return make(401, "invalid-token", "Invalid token", error.message);
   if (error instanceof UnauthenticatedError) {
@@ -83,6 +89,22 @@ export function problemOf(error: unknown): { problem: Problem; headers: Record<s
   if (error instanceof PurchaseConflictError) {
     return make(409, "purchase-conflict", "Purchase id already used", error.message, { purchaseId: error.purchaseId, differs: error.differs });
   }
+  if (error instanceof InsufficientPointsError) {
+    return make(409, "insufficient-points", "Not enough points", error.message, { balance: error.balance, needed: error.needed });
+  }
+  if (error instanceof RewardLimitError) {
+    return make(409, "reward-limit", "Reward limit reached", error.message, {
+      rewardId: error.rewardId,
+      limit: error.limit,
+      used: error.used,
+      ...(error.period ? { period: error.period } : {}),
+      ...(error.nextAt ? { nextAt: error.nextAt } : {}),
+    });
+  }
+  if (error instanceof LedgerConflictError) {
+    return make(409, `${error.kind}-conflict`, `${error.kind[0]?.toUpperCase()}${error.kind.slice(1)} id already used`, error.message, { id: error.id, differs: error.differs });
+  }
+  if (error instanceof UnknownPurchaseError) return make(404, "unknown-purchase", "Unknown purchase", error.message, { purchaseId: error.purchaseId });
   if (error instanceof RewardsNotConfiguredError) return make(404, "rewards-not-configured", "No reward points here", error.message);
   if (error instanceof ClaimConflictError) {
     return make(409, "claim-conflict", "Claimed by someone else", error.message, error.holder ? { claimedBy: error.holder } : {});

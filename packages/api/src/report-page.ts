@@ -7,6 +7,7 @@
  * (GET /v1/reports/cohorts, bars of whole-lead counts), the deal reviews for the weekly meeting with
  * one deal's path on a click (GET /v1/reports/reviews…), and score calibration on request.
  */
+import { PAGE_CLOCK_SCRIPT, pageClockMeta } from "./page-clock";
 
 const STYLE = `
 *{box-sizing:border-box}body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f4f6fb;color:#1d2433;margin:0}
@@ -67,7 +68,7 @@ function showSignin(message) {
 }
 
 function defaults() {
-  const today = new Date();
+  const today = clockNow();
   const from = new Date(today.getTime() - 29 * 86400000);
   if (!$("from").value) $("from").value = params.get("from") || from.toISOString().slice(0, 10);
   if (!$("to").value) $("to").value = params.get("to") || today.toISOString().slice(0, 10);
@@ -226,7 +227,7 @@ const integerAxis = { beginAtZero: true, ticks: { precision: 0 } };
 
 async function loadLearning() {
   while (learnCharts.length) learnCharts.pop().destroy();
-  await Promise.all([loadCohorts(), loadReviews()]).catch((e) => { $("learn-error").textContent = e.message; });
+  await Promise.all([loadCohorts(), loadReviews(), loadAbTests(), loadRetention()]).catch((e) => { $("learn-error").textContent = e.message; });
   document.body.dataset.learning = "true";
 }
 
@@ -265,6 +266,40 @@ async function loadCohorts() {
     g.stages.map((s) => "<td>" + fmt.format(s.count) + (s.conversionFromPrevious === null ? "" : ' <span class="muted">' + pct(s.conversionFromPrevious) + "</span>") + "</td>").join("") +
     "<td>" + g.outcomes.lost + "</td><td>" + g.outcomes.disqualified + "</td><td>" + g.outcomes.notNow + "</td><td>" + dur(g.medianHours.mqlToClaimed) + "</td><td>" + dur(g.medianHours.claimedToClosed) + "</td></tr>").join("") + "</table>";
   $("cohort-change").innerHTML = r.change.map((c) => STAGE_NAMES[c.stage] + " " + fmt.format(c.count) + ' <span class="' + (c.delta >= 0 ? "up" : "down") + '">(' + (c.delta >= 0 ? "+" : "") + c.delta + ")</span>").join(" · ");
+}
+
+async function loadAbTests() {
+  const r = await api("/v1/reports/ab-tests");
+  const pv = (p) => p === null ? "control" : p < 0.001 ? "p < 0.001" : "p = " + p.toFixed(3);
+  $("ab-tests").innerHTML = r.tests.length === 0 ? '<p class="muted">No step in the sequences has variants.</p>' : r.tests.map((t) =>
+    '<div class="ab-test" data-step="' + esc(t.sequenceId + "/" + t.stepId) + '"><h3>' + esc(t.sequenceName + " · " + t.stepId) + ' <span class="muted">' +
+    (t.status === "ended" ? "ended: " + esc(t.ended.reason) + "; every lead now gets " + esc(t.ended.winner) : "running" + (t.rule ? ", ends when the leader on " + esc(t.rule.metric) + " is ahead at " + t.rule.confidence + " after " + t.rule.minSends + " sends each" : "")) +
+    "</span></h3><table><tr><th>Variant</th><th>Subject</th><th>Sends</th><th>Opens</th><th>Clicks</th><th>MQLs</th><th>Wins</th><th>" + esc(t.metric) + " per send</th><th>vs control</th></tr>" +
+    t.variants.map((v) => '<tr class="ab-variant" data-variant="' + esc(v.variantId) + '"><td>' + esc(v.variantId) + (t.ended && t.ended.winner === v.variantId ? " (winner)" : "") + "</td><td>" + esc(v.subject) + "</td><td>" + fmt.format(v.sent) + "</td><td>" + fmt.format(v.opened) + "</td><td>" + fmt.format(v.clicked) + "</td><td>" + fmt.format(v.mqls) + "</td><td>" + fmt.format(v.wins) + "</td><td>" + pct(v.rates[t.metric]) + "</td><td>" + pv(v.pValue) + "</td></tr>").join("") +
+    "</table></div>").join("");
+
+async function loadRetention() {
+  const q = new URLSearchParams();
+  for (const k of ["from", "to"]) if ($(k).value) q.set(k, $(k).value);
+  const res = await fetch("/v1/reports/retention?" + q, { headers: { authorization: "Bearer " + token() } });
+  const r = await res.json().catch(() => ({}));
+  if (res.status === 404 || res.status === 503) { $("retention").innerHTML = '<p class="muted">' + esc(r.detail || "No reward points here.") + "</p>"; return; }
+  if (!res.ok) throw new Error(r.detail || ("retention failed (" + res.status + ")"));
+  const tiers = r.tiers;
+  learnChart("retention-points", {
+    type: "bar",
+    data: { labels: tiers.map((t) => t.name),
+      datasets: [
+        { label: "Earned", data: tiers.map((t) => t.pointsEarned), backgroundColor: "#1f3a8a", borderRadius: 4 },
+        { label: "Redeemed", data: tiers.map((t) => t.pointsRedeemed), backgroundColor: "#16a34a", borderRadius: 4 },
+        { label: "Lapsed", data: tiers.map((t) => t.pointsExpired), backgroundColor: "#cbd5e1", borderRadius: 4 },
+      ] },
+    options: { scales: { y: integerAxis } },
+  });
+  const row = (name, f) => "<tr><td>" + esc(name) + "</td><td>" + fmt.format(f.purchases) + "</td><td>" + fmt.format(f.repeatPurchases) + "</td><td>" + pct(f.repeatPurchaseRate) + "</td><td>" +
+    fmt.format(f.pointsEarned) + "</td><td>" + fmt.format(f.redemptions) + "</td><td>" + fmt.format(f.pointsRedeemed) + "</td><td>" + fmt.format(f.pointsReversed) + "</td><td>" + fmt.format(f.pointsExpired) + "</td></tr>";
+  $("retention").innerHTML = "<table><tr><th>Tier</th><th>Purchases</th><th>Repeat</th><th>Repeat rate</th><th>Points earned</th><th>Redemptions</th><th>Points redeemed</th><th>Taken back</th><th>Lapsed</th></tr>" +
+    tiers.map((t) => row(t.name, t)).join("") + row("All tiers", r.total).replace("<tr>", '<tr class="total">') + "</table>";
 }
 
 async function loadReviews() {
@@ -333,10 +368,11 @@ $("calibrate").addEventListener("click", () => runCalibration());
 const card = (id: string, title: string, extra = "") =>
   `<section class="card"><h2>${title}</h2><div class="chart"><canvas id="${id}" role="img" aria-label="${title}"></canvas></div>${extra}</section>`;
 
-export function reportPage(): string {
+/** `now`: the server's clock (the stack's virtual clock locally); the default period ends today by it. */
+export function reportPage(now: Date): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex"><title>Funnel report · leadloop</title><style>${STYLE}</style>
+<meta name="robots" content="noindex">${pageClockMeta(now)}<title>Funnel report · leadloop</title><style>${STYLE}</style>
 <script src="/assets/chart.umd.js"></script></head>
 <body>
 <header><h1>Cradle-to-grave funnel</h1><span id="period"></span><button type="button" id="signout">Sign out</button></header>
@@ -394,6 +430,13 @@ export function reportPage(): string {
     ${card("review-reasons", "Why deals closed the way they did")}
     <section class="card" id="deal" hidden><h2 id="deal-title"></h2><div id="deal-facts"></div><div class="chart"><canvas id="deal-score" role="img" aria-label="Score over time"></canvas></div><ol class="path" id="deal-path"></ol></section>
   </div>
+  <h2>A/B tests</h2>
+  <section class="card wide" id="ab-tests"><p class="muted">Loading…</p></section>
+  <h2>Retention: purchases and reward points by tier</h2>
+  <div class="grid">
+    <section class="card wide"><div id="retention"></div><p class="muted">Each purchase, redemption and lapse counts under the tier the customer was in when it happened. Repeat rate: purchases by customers who had bought before, over all purchases.</p></section>
+    ${card("retention-points", "Points earned, redeemed and lapsed, by tier")}
+  </div>
   <h2>Score calibration</h2>
   <div class="learn">
     <label>Minimum closed deals<input id="min-deals" type="number" min="1" placeholder="20"></label>
@@ -402,7 +445,7 @@ export function reportPage(): string {
   </div>
   <section class="card" id="calibration"><p class="muted">Compares each scoring rule's win rate on closed deals with the overall one.</p></section>
 </main>
-<script>${SCRIPT}</script>
+<script>${PAGE_CLOCK_SCRIPT}${SCRIPT}</script>
 <script>${LEARN_SCRIPT}</script>
 </body></html>`;
 }

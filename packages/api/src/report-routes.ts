@@ -1,24 +1,28 @@
 /**
  * The cradle-to-grave funnel for marketing: `GET /v1/reports/funnel` (JSON; bearer token with the
- * marketing or admin role), the /reports page that charts it, and the charting library the page
+ * marketing or admin role), the cohorts, deal reviews, calibration and retention (`/v1/reports/retention`), the /reports page that charts it, and the charting library the page
  * loads from this API (pages may not reach the internet).
  */
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import {
+  buildAbTestReport,
   buildCohortReport,
   buildFunnelReport,
+  buildRetentionReport,
   calibrateScoring,
   type LeadQualityStore,
   type LeadStore,
   listDealReviews,
   parseCohortQuery,
   parseFunnelQuery,
+  parseRetentionQuery,
   parseReviewQuery,
   readDealPath,
   readReviews,
   type ReportStore,
+  rewardsOf,
   UnauthenticatedError,
   ValidationError,
 } from "@leadloop/core";
@@ -33,7 +37,7 @@ export interface ReportAppDeps {
   /** Verifies bearer tokens; without it the report routes refuse every caller. */
   authenticate?: Authenticate;
   /** The report aggregates and deal reviews; without them the report routes answer 503. */
-  reports?: Pick<ReportStore, "readDay" | "readCohortDay" | "listReviews" | "getReview">;
+  reports?: Pick<ReportStore, "readDay" | "readCohortDay" | "readCohortValues" | "listReviews" | "getReview" | "variantFigures" | "getAbDecision">;
   /** The reps' lead-quality verdicts (the reviews and calibration count them). */
   quality?: LeadQualityStore;
   /** config/scoring.yaml as written, so calibration's diff keeps the marketer's comments. */
@@ -132,6 +136,12 @@ export function reportRoutes(deps: AppDeps): Hono<AuthEnv> {
     return c.json(await buildCohortReport({ reports }, query));
   });
 
+  app.get("/v1/reports/ab-tests", marketing, async (c) => {
+    const reports = store();
+    c.header("cache-control", "private, no-store");
+    return c.json(await buildAbTestReport({ config: deps.config, reports }));
+  });
+
   app.get("/v1/reports/reviews", marketing, async (c) => {
     const reports = store();
     const q = (name: string) => c.req.query(name) || undefined;
@@ -145,6 +155,15 @@ export function reportRoutes(deps: AppDeps): Hono<AuthEnv> {
     c.header("cache-control", "private, no-store");
     const leads = deps.leads as Pick<LeadStore, "listActivities">;
     return c.json(await readDealPath({ reports, quality: deps.quality ?? noQuality, leads }, c.req.param("leadId"), c.req.param("closedAt")));
+  });
+
+  // Retention: purchases, repeat purchases, points earned, redeemed, taken back and lapsed, by tier.
+  app.get("/v1/reports/retention", marketing, async (c) => {
+    const rewardsConfig = rewardsOf(deps.config);
+    if (!deps.rewards) throw new HttpProblem(503, "unavailable", "Not available", "This deployment has no points ledger configured.");
+    const query = parseRetentionQuery(period(c, DEFAULT_DAYS));
+    c.header("cache-control", "private, no-store");
+    return c.json(await buildRetentionReport({ rewards: deps.rewards, rewardsConfig }, query));
   });
 
   app.get("/v1/reports/calibration", marketing, async (c) => {
@@ -173,7 +192,7 @@ export function reportRoutes(deps: AppDeps): Hono<AuthEnv> {
     c.header("cache-control", "no-store");
     // The page names leads in its URL (?lead=): keep them out of Referer headers.
     c.header("referrer-policy", "no-referrer");
-    return c.html(reportPage());
+    return c.html(reportPage(deps.clock.now()));
   });
 
   app.get("/assets/chart.umd.js", async (c) => {

@@ -6,6 +6,7 @@
  */
 import type { TeamsFile } from "@leadloop/core";
 import { html, raw } from "hono/html";
+import { PAGE_CLOCK_SCRIPT, pageClockMeta } from "./page-clock";
 
 const STYLE = `
   :root { --ink:#1b2a4e; --muted:#6b7280; --line:#e5e7eb; --bg:#f4f5f7; --accent:#1f9d55; --warn:#b45309; --bad:#b91c1c; }
@@ -97,7 +98,7 @@ function signOut(reason) {
 }
 
 function entryHtml(e) {
-  const late = !e.claimedBy && new Date(e.claimBy) < new Date();
+  const late = !e.claimedBy && new Date(e.claimBy) < clockNow();
   return '<li data-lead="' + esc(e.leadId) + '"' + (e.leadId === selected ? ' class="active"' : "") + '>' +
     '<div class="name">' + esc(e.name) + '</div>' +
     '<div class="meta">' + esc([e.title, e.company, e.country].filter(Boolean).join(" · ")) + '</div>' +
@@ -231,7 +232,8 @@ outcomeFields();
 start();
 `;
 
-export function salesPage(teams: Pick<TeamsFile, "lostReasons" | "disqualifiedReasons" | "wonReasons" | "qualityReasons">) {
+/** `now`: the server's clock (the stack's virtual clock locally), which says when a claim is late. */
+export function salesPage(teams: Pick<TeamsFile, "lostReasons" | "disqualifiedReasons" | "wonReasons" | "qualityReasons">, now: Date) {
   const reasons = JSON.stringify({
     won: teams.wonReasons ?? [],
     lost: teams.lostReasons,
@@ -243,6 +245,7 @@ export function salesPage(teams: Pick<TeamsFile, "lostReasons" | "disqualifiedRe
   <head>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
+    ${raw(pageClockMeta(now))}
     <title>leadloop · Sales</title>
     <style>${raw(STYLE)}</style>
   </head>
@@ -324,7 +327,7 @@ export function salesPage(teams: Pick<TeamsFile, "lostReasons" | "disqualifiedRe
       </section>
     </main>
     <script>const REASONS = ${raw(reasons)};</script>
-    <script>${raw(SCRIPT)}</script>
+    <script>${raw(PAGE_CLOCK_SCRIPT)}${raw(SCRIPT)}</script>
   </body>
 </html>`;
 }

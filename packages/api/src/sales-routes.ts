@@ -57,7 +57,7 @@ export function salesRoutes(deps: AppDeps): Hono<AuthEnv> {
     c.header("cache-control", "no-store");
     // The page names leads in its URL (?lead=): keep them out of Referer headers.
     c.header("referrer-policy", "no-referrer");
-    return c.html(salesPage(deps.config.teams));
+    return c.html(salesPage(deps.config.teams, deps.clock.now()));
   });
 
   app.get("/v1/sales/queue", reps, async (c) => c.json(await listQueue(sales(), c.get("principal"))));

@@ -20,7 +20,7 @@ export interface Principal {
   name?: string;
 }
 
-export type UnauthenticatedReason = "missing" | "malformed" | "expired" | "not-yet-valid" | "signature" | "issuer" | "audience" | "lifetime";
+export type UnauthenticatedReason = "missing" | "malformed" | "expired" | "not-yet-valid" | "signature" | "issuer" | "audience" | "lifetime" | "revoked";
 
 /** The `iss` of the HS256 tokens `npm run token` issues, unless the stage sets another. */
 export const DEFAULT_HS256_ISSUER = "leadloop";
@@ -45,6 +45,7 @@ const UNAUTHENTICATED_DETAIL: Record<UnauthenticatedReason, string> = {
   signature: "The token's signature does not verify: it was altered, or signed with a key this API does not trust.",
   issuer: "The token was issued by someone this API does not trust.",
   audience: "The token was issued for another audience (its `aud` claim) than this API.",
+  revoked: "This API key was revoked; ask an admin for a new one.",
   lifetime: "The token lives longer than this API allows (7 days for people, 90 for integrations); get one with a shorter lifetime.",
 };
 

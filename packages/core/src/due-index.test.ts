@@ -53,6 +53,37 @@ describe("sweepDueIndex", () => {
     expect(listed).toEqual([0, 1]);
   });
 
+  it("learns what an entry costs from those finished, so none it takes ends after the deadline", async () => {
+    let now = 0;
+    const ended: number[] = [];
+    const report = await sweepDueIndex(
+      index(1, 10),
+      async () => {
+        // Each entry needs 300 ms, three times the budget it was given.
+        now += 300;
+        ended.push(now);
+      },
+      { upTo: "now", batch: 10, deadline: 1_000, itemBudgetMs: 100, nowMs: () => now },
+    );
+    // With the budget left at 100 ms, a fourth entry would start at 900 and end at 1,200.
+    expect(ended).toEqual([300, 600, 900]);
+    expect(report).toMatchObject({ handled: 3, stopped: true });
+  });
+
+  it("with a deadline, lets the first entry run alone, so a late sweep does not take a full set on the guess", async () => {
+    let now = 800;
+    const report = await sweepDueIndex(
+      index(2, 8),
+      async () => {
+        await new Promise((r) => setTimeout(r, 1));
+        now += 300;
+      },
+      { upTo: "now", batch: 10, shardWorkers: 2, itemsPerShard: 4, deadline: 1_000, itemBudgetMs: 100, nowMs: () => now },
+    );
+    // Eight entries would have been in hand at 800, all ending after the deadline.
+    expect(report).toMatchObject({ handled: 1, stopped: true });
+  });
+
   it("stops when a job declines an entry, leaving it due", async () => {
     const report = await sweepDueIndex(index(2, 3), async (ref) => (ref === "0:1" ? STOP_SWEEP : undefined), { upTo: "now", batch: 10 });
     expect(report).toMatchObject({ handled: 1, deferred: 2, stopped: true, due: 3 });

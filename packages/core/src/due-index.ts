@@ -33,10 +33,15 @@ export interface DueSweepOptions<Ref> {
   itemsPerShard?: number;
   /**
    * Real time (epoch ms) by which the sweep must have finished, e.g. from Lambda's
-   * `getRemainingTimeInMillis`. No entry is taken later than `deadline - itemBudgetMs`.
+   * `getRemainingTimeInMillis`. No entry is taken later than `deadline - itemBudgetMs`, nor
+   * when it and the entries in hand would not all finish by the deadline at the cost learned.
    */
   deadline?: number;
-  /** Real time one entry needs from being taken to being settled; default 1 s. */
+  /**
+   * Real time one entry needs from being taken to being settled, at least; default 1 s. The sweep
+   * learns what entries really cost as they finish (a slow or throttled table can need more) and
+   * takes an entry only if it and those in hand fit before the deadline.
+   */
   itemBudgetMs?: number;
   /** Real time, injected for tests. */
   nowMs?: () => number;
@@ -69,12 +74,24 @@ export async function sweepDueIndex<Ref>(
 ): Promise<DueSweepReport> {
   const report: DueSweepReport = { due: 0, handled: 0, failed: 0, deferred: 0, stopped: false };
   const nowMs = options.nowMs ?? Date.now;
-  const budget = options.itemBudgetMs ?? DEFAULT_ITEM_BUDGET_MS;
-  const timeLeft = () => options.deadline === undefined || nowMs() + budget <= options.deadline;
+  const floor = options.itemBudgetMs ?? DEFAULT_ITEM_BUDGET_MS;
+  // What one entry costs the table, learned from the entries finished: each one's time over the
+  // entries in hand with it (where the table serves one request at a time, as DynamoDB Local or a
+  // throttled partition does, k entries in hand each take k times as long). An entry is taken
+  // only if it and those in hand fit before the deadline, and never on less than the floor.
+  let perEntryMs = 0;
+  let inHand = 0;
+  const timeLeft = () => options.deadline === undefined || nowMs() + Math.max(floor, (inHand + 1) * perEntryMs) <= options.deadline;
   const queue = [...(options.shards ?? Array.from({ length: index.shards }, (_, i) => i))];
   let firstError: { error: unknown } | undefined;
+  // With a deadline, the first entry runs alone, so the cost is known before a full set of
+  // entries is taken on the guess (a sweep that starts late in its run would otherwise take them
+  // all at once and end after the deadline).
+  let probe: Promise<void> | undefined;
 
   const take = async (ref: Ref) => {
+    const startedAt = nowMs();
+    const sharing = ++inHand;
     try {
       if ((await handle(ref)) === STOP_SWEEP) {
         // The job declined this entry (it could not finish it in time): it stays due.
@@ -85,6 +102,9 @@ export async function sweepDueIndex<Ref>(
       report.failed++;
       if (options.onError) options.onError(ref, error);
       else firstError ??= { error };
+    } finally {
+      inHand--;
+      perEntryMs = Math.max(perEntryMs, (nowMs() - startedAt) / sharing);
     }
   };
 
@@ -107,6 +127,7 @@ export async function sweepDueIndex<Ref>(
       let next = 0;
       const lane = async () => {
         for (let i = next++; i < due.length; i = next++) {
+          if (probe) await probe;
           if (report.stopped || !timeLeft()) {
             report.stopped = true;
             report.deferred += due.length - i;
@@ -114,7 +135,10 @@ export async function sweepDueIndex<Ref>(
             next = due.length;
             return;
           }
-          await take(due[i] as Ref);
+          if (options.deadline !== undefined && !probe) {
+            probe = take(due[i] as Ref);
+            await probe;
+          } else await take(due[i] as Ref);
         }
       };
       await Promise.all(Array.from({ length: Math.min(options.itemsPerShard ?? 1, due.length) }, lane));

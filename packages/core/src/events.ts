@@ -112,7 +112,7 @@ export type RecycledEventDetail = z.output<typeof RecycledEventDetail>;
 export const UnsubscribedEventDetail = z.object({ leadId: Id, segment: z.string() });
 export type UnsubscribedEventDetail = z.output<typeof UnsubscribedEventDetail>;
 
-export const EmailSentEventDetail = z.object({ leadId: Id, sequenceId: Id, stepId: Id, messageId: Id });
+export const EmailSentEventDetail = z.object({ leadId: Id, sequenceId: Id, stepId: Id, messageId: Id, variantId: Id.optional() });
 export type EmailSentEventDetail = z.output<typeof EmailSentEventDetail>;
 
 export const TierChangedEventDetail = z.object({

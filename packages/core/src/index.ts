@@ -35,3 +35,4 @@ export * from "./feedback/index";
 export * from "./calibration/index";
 export * from "./rewards/index";
 export * from "./registry";
+export * from "./integrations/api-keys";

@@ -5,6 +5,7 @@
  */
 import type { Consent, Lead, LeadScore, Profile, ProfileValue, Source, Stage } from "./lead";
 import type { SubmissionTrust } from "./lead-merge";
+import type { AbDecision, VariantFigures } from "./nurture/ab-test";
 
 /** Time is injected, so tests and the local stack can move it. */
 export interface Clock {
@@ -316,6 +317,8 @@ export interface MessageRecord {
   formId?: string;
   sequenceId?: string;
   stepId?: string;
+  /** The A/B variant of the step this lead was sent. */
+  variantId?: string;
   sentAt: string;
   openedAt?: string;
   clickedAt?: string;
@@ -370,4 +373,10 @@ export interface NurtureStore {
   recentSends(leadId: string, since: string): Promise<string[]>;
   /** The nurture email already on record for this step since `since` (the run's start), if any. */
   findSent(leadId: string, sequenceId: string, stepId: string, since: string): Promise<MessageRecord | undefined>;
+  /** How the A/B test of a step ended, if it has. */
+  getAbDecision(sequenceId: string, stepId: string): Promise<AbDecision | undefined>;
+  /** Ends a step's A/B test; the first decision stands (false when one was there already). */
+  endAbTest(decision: AbDecision): Promise<boolean>;
+  /** Each variant's figures of a step so far, as the report counted them. */
+  variantFigures(sequenceId: string, stepId: string): Promise<VariantFigures[]>;
 }

@@ -19,6 +19,8 @@ import { enrollLead, exitEnrollments, type NurtureDeps } from "./nurture/enroll"
 import { sendFollowUp } from "./nurture/follow-up";
 import { sweepDueSteps } from "./nurture/sweeper";
 import { recordReportEvent, type ReportDeps } from "./reports/record-report-event";
+import { settleExpiredPoints } from "./rewards/expire-points";
+import type { RewardsDeps } from "./rewards/ledger-booking";
 import { allRules, type EventEnvelope, type RoutingRule } from "./routing/routing-rules";
 import type { LeadloopConfig } from "./config/schema";
 import { checkClaimSlas } from "./sales/claim-sla";
@@ -42,6 +44,8 @@ export interface RegistryPorts {
   records: LeadRecordStore;
   /** Broadcasts' run state, recipients and tallies. */
   broadcasts: BroadcastStore;
+  /** Customers' points ledgers and accounts, with what the tier-change email needs. */
+  rewards: RewardsDeps;
 }
 export type PortName = keyof RegistryPorts;
 
@@ -329,6 +333,19 @@ export const JOBS: readonly JobEntry[] = [
     async run({ nurture, records }, options) {
       const report = await settleConfirmations({ ...nurture, records }, withDeadline(options));
       return { worked: report.due, report: { ...report } };
+    },
+  }),
+  // Points lapse on their date: each account whose next expiry came is settled, and a customer
+  // who drops a tier gets the tier-change email. Expiry dates are days: a quarter hour is prompt.
+  job({
+    name: "points-expiry",
+    ports: ["rewards"],
+    capabilities: ["table", "publish", "send-email"],
+    timeoutSeconds: 60,
+    everyMinutes: 15,
+    async run({ rewards }, options) {
+      const report = await settleExpiredPoints(rewards, withDeadline(options));
+      return { worked: report.due, incomplete: report.failed > 0, report: { ...report } };
     },
   }),
   // A qualification whose lead.qualified every retry failed to publish is announced now.

@@ -89,9 +89,24 @@ export class LocalBus implements EventPublisher {
   #stopped = false;
   #paused = false;
   #redriving: Promise<unknown> = Promise.resolve();
+  #rules: readonly RoutingRule[];
 
   constructor(private readonly options: LocalBusOptions) {
     this.deadLetters = [...(options.deadLetters ?? [])];
+    this.#rules = options.rules;
+  }
+
+  /** The rules events are matched against now. */
+  get rules(): readonly RoutingRule[] {
+    return this.#rules;
+  }
+
+  /**
+   * Routes every event accepted from now on by these rules (a config reload, as a deploy replaces
+   * EventBridge rules); deliveries already queued or waiting to retry keep the rule they matched.
+   */
+  setRules(rules: readonly RoutingRule[]): void {
+    this.#rules = rules;
   }
 
   async publish(events: BusEvent[]): Promise<void> {
@@ -116,7 +131,7 @@ export class LocalBus implements EventPublisher {
   put(event: EventEnvelope): void {
     this.history.push(event);
     if (this.history.length > 1000) this.history.shift();
-    for (const rule of this.options.rules) {
+    for (const rule of this.#rules) {
       if (this.options.handlers[rule.target] && matchesPattern(rule.pattern, event)) {
         this.#queue.push({ rule, event, attempt: 1 });
       }
@@ -167,7 +182,7 @@ export class LocalBus implements EventPublisher {
     const report: RedriveReport = { redriven: 0, failed: 0, unknownRule: 0 };
     const chosen = this.deadLetters.filter((l) => !ids || ids.includes(l.id));
     for (const letter of chosen) {
-      const rule = this.options.rules.find((r) => r.name === letter.rule);
+      const rule = this.#rules.find((r) => r.name === letter.rule);
       const handler = rule && this.options.handlers[rule.target];
       if (!rule || !handler) {
         report.unknownRule++;

@@ -3,12 +3,14 @@
  * would not); `npm run broadcast -- --status <id>` shows its progress (queued, sent, remaining);
  * `npm run broadcast` lists them. It asks the running local stack's API with a short-lived
  * marketing token signed by the stack's own secret (`.leadloop/auth-secret` or
- * LEADLOOP_AUTH_SECRET); `--url` (or LEADLOOP_URL) points it at another stack.
+ * LEADLOOP_AUTH_SECRET), found as the other CLIs find it (`<data dir>/stack.json`, PORT, LEADLOOP_DATA_DIR);
+ * `--url` (or LEADLOOP_URL) points it at another stack.
  */
 import { parseArgs } from "node:util";
 import { signHs256Token } from "@leadloop/api";
 import type { BroadcastDryRun, BroadcastProgress } from "@leadloop/core";
 import { localAuthSecret } from "./local-secrets";
+import { findRunningStack } from "./stack-file";
 
 const USAGE = `Usage: npm run broadcast -- [--dry-run <id> | --status <id>] [--url http://127.0.0.1:3000] [--json]
 
@@ -34,7 +36,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
       options: {
         "dry-run": { type: "string" },
         status: { type: "string" },
-        url: { type: "string", default: env.LEADLOOP_URL ?? `http://127.0.0.1:${env.PORT ?? "3000"}` },
+        url: { type: "string", default: findRunningStack(env).url },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -48,7 +50,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
     err(`${USAGE}\n`);
     return 0;
   }
-  const token = await signHs256Token({ email: "broadcast-cli@leadloop.local", roles: ["marketing"], ttl: "5m" }, localAuthSecret(env.LEADLOOP_DATA_DIR ?? ".leadloop", env));
+  const token = await signHs256Token({ email: "broadcast-cli@leadloop.local", roles: ["marketing"], ttl: "5m" }, localAuthSecret(findRunningStack(env).dataDir, env));
   const base = values.url.replace(/\/$/, "");
   const id = values["dry-run"] ?? values.status;
   const [method, path] = values["dry-run"]
@@ -60,7 +62,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
   try {
     res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
   } catch {
-    err(`Could not reach ${values.url}: is the local stack running (npm start)? Set --url or LEADLOOP_URL otherwise.\n`);
+    err(`Could not reach ${values.url} (from ${findRunningStack(env).from}): is the local stack running (npm start)? Otherwise set PORT or LEADLOOP_URL to its address.\n`);
     return 1;
   }
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;

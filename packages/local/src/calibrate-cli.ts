@@ -15,6 +15,7 @@ import { signHs256Token } from "@leadloop/api";
 import { type Calibration, calibrateScoring, loadConfig, NotEnoughDealsError, type ReviewList } from "@leadloop/core";
 import { localAuthSecret } from "./local-secrets";
 import { table } from "./report-cli";
+import { findRunningStack } from "./stack-file";
 
 const USAGE = `Usage: npm run calibrate -- [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--min-deals 20] [--capacity 15]
                             [--config config] [--write <dir>] [--url http://127.0.0.1:3000] [--json]
@@ -71,7 +72,7 @@ export async function runCalibrate(argv: string[], env: NodeJS.ProcessEnv, io: C
         capacity: { type: "string" },
         config: { type: "string", default: "config" },
         write: { type: "string" },
-        url: { type: "string", default: env.LEADLOOP_URL ?? "http://127.0.0.1:3000" },
+        url: { type: "string", default: findRunningStack(env).url },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -114,13 +115,13 @@ export async function runCalibrate(argv: string[], env: NodeJS.ProcessEnv, io: C
   const scoringPath = join(configDir, "scoring.yaml");
   const scoringYaml = existsSync(scoringPath) ? readFileSync(scoringPath, "utf8") : undefined;
 
-  const token = await signHs256Token({ email: "calibrate-cli@leadloop.local", roles: ["marketing"], ttl: "5m" }, localAuthSecret(env.LEADLOOP_DATA_DIR ?? ".leadloop", env));
+  const token = await signHs256Token({ email: "calibrate-cli@leadloop.local", roles: ["marketing"], ttl: "5m" }, localAuthSecret(findRunningStack(env).dataDir, env));
   const url = `${(values.url as string).replace(/\/$/, "")}/v1/reports/reviews?${new URLSearchParams({ from, to })}`;
   let res: Response;
   try {
     res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   } catch {
-    io.err(`Could not reach ${values.url}: is the local stack running (npm start)?\n`);
+    io.err(`Could not reach ${values.url} (from ${findRunningStack(env).from}): is the local stack running (npm start)? Otherwise set PORT or LEADLOOP_URL to its address.\n`);
     return 1;
   }
   const body = (await res.json().catch(() => ({}))) as ReviewList & { detail?: string };

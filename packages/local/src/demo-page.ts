@@ -31,7 +31,8 @@ function field(name: string, f: Form["fields"][string]): string {
   return `<label>${label}<input type="${inputType[f.type] ?? "text"}" name="${esc(name)}"${req}${extra}></label>`;
 }
 
-export function demoPage(forms: Record<string, Form>, formId: string, error?: string): string {
+/** `emailViewer`: the SES emulator's page, which shows every email sent as a mailbox would. */
+export function demoPage(forms: Record<string, Form>, formId: string, error?: string, emailViewer?: string): string {
   const form = forms[formId];
   if (!form) return "<!doctype html><p>No such form.</p>";
   const tabs = Object.entries(forms)
@@ -75,7 +76,7 @@ ${honeypot}
 <button type="submit">Send</button>
 </form>
 </main>
-<footer>Emails sent: <a href="/dev/emails">/dev/emails</a> · <a href="/health">/health</a></footer>
+<footer>Emails sent: <a href="/dev/emails">/dev/emails</a>${emailViewer ? ` · <a href="${esc(emailViewer)}" id="email-viewer">email viewer</a>` : ""} · <a href="/preview">preview</a> · <a href="/health">/health</a></footer>
 <script>for(const el of document.querySelectorAll('[data-timezone]'))el.value=Intl.DateTimeFormat().resolvedOptions().timeZone;</script>
 </body></html>`;
 }

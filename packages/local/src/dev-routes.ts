@@ -30,6 +30,8 @@ export interface DevRouteDeps {
     tagsOf: (messageId: string) => Promise<Record<string, string> | undefined>;
     put: (event: EventEnvelope) => void;
   };
+  /** The running config's version and when it was loaded (GET /dev/config), e.g. to wait for a hot reload. */
+  configStatus?: () => unknown;
 }
 
 interface EmulatorEmail {
@@ -61,7 +63,7 @@ export function devRoutes(deps: DevRouteDeps): Hono {
     const formIds = Object.keys(deps.config.forms);
     const requested = c.req.query("form");
     const formId = requested && formIds.includes(requested) ? requested : (formIds[0] ?? "");
-    return c.html(demoPage(deps.config.forms, formId, c.req.query("leadloop_error")));
+    return c.html(demoPage(deps.config.forms, formId, c.req.query("leadloop_error"), `${deps.sesEndpoint}/`));
   });
 
   app.get("/thanks", (c) =>
@@ -141,6 +143,11 @@ export function devRoutes(deps: DevRouteDeps): Hono {
     });
     sesEvents.put(event);
     return c.json(event, 202);
+  });
+
+  app.get("/dev/config", (c) => {
+    if (!deps.configStatus) throw new HttpProblem(404, "not-found", "Not found", "This stack does not report its config.");
+    return c.json(deps.configStatus());
   });
 
   app.get("/dev/clock", (c) => c.json({ now: deps.clock.now().toISOString(), offsetMs: deps.clock.offsetMs }));

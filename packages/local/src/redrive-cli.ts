@@ -13,11 +13,13 @@
 import { parseArgs } from "node:util";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { DeleteMessageCommand, ListQueuesCommand, type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { findRunningStack } from "./stack-file";
 
 const USAGE = `Usage: npm run redrive -- [--list] [--url http://127.0.0.1:3000]
        npm run redrive -- --stage <stage> [--region <region>] [--queue <queue url>]... [--list]
 
-Without --stage: the running local stack (LEADLOOP_URL, else http://127.0.0.1:\${PORT:-3000}).
+Without --stage: the running local stack (LEADLOOP_URL, else PORT, else <data dir>/stack.json written by npm start;
+LEADLOOP_DATA_DIR names the data folder, default .leadloop).
 With --stage: the stage's dead-letter queues in AWS, with your AWS credentials.`;
 
 interface LocalDeadLetter {
@@ -128,7 +130,8 @@ async function main(): Promise<void> {
     if (failed > 0) process.exitCode = 1;
     return;
   }
-  const url = values.url ?? process.env.LEADLOOP_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+  // LEADLOOP_URL, PORT, else the stack.json `npm start` wrote in the data folder.
+  const url = values.url ?? findRunningStack(process.env).url;
   const report = await redriveLocal(url, values.list);
   if (report.failed > 0) process.exitCode = 1;
 }

@@ -7,14 +7,13 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { type AppLogger, createApp, createAuthenticator, type RateLimit } from "@leadloop/api";
+import { type AppDeps, type AppLogger, createApp, createAuthenticator, type RateLimit } from "@leadloop/api";
 import {
   type BroadcastStore,
   AuthSettings,
   type ClientLimitSettings,
   DEFAULT_CLIENT_LIMITS,
   allRules,
-  type FeedbackDeps,
   HANDLERS,
   JOBS,
   type JobEntry,
@@ -36,6 +35,7 @@ import { type BusHandler, type DeadLetter, LocalBus } from "@leadloop/events";
 import { createSesClient, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
 import {
   createDocumentClient,
+  DynamoApiKeys,
   DynamoBroadcastStore,
   DynamoFeedbackStore,
   DynamoJourneyCounts,
@@ -53,8 +53,11 @@ import type { SESv2Client } from "@aws-sdk/client-sesv2";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { serve } from "@hono/node-server";
 import type { Context } from "hono";
+import { checkConfig } from "@leadloop/core/config/check";
+import { describeConfigChange } from "@leadloop/core/config/config-change";
+import { type ConfigFingerprint, changedFiles, fingerprintConfig, watchFolder } from "./config-watch";
 import { consoleLogger } from "./console-logger";
-import { devRoutes } from "./dev-routes";
+import { type DevRouteDeps, devRoutes } from "./dev-routes";
 import { startDynamoDbLocal, startSesLocal } from "./engines";
 import { deadLetterFile, readDeadLetters, writeDeadLetters } from "./dead-letters";
 import { localAuthSecret } from "./local-secrets";
@@ -74,6 +77,11 @@ export interface LocalStackOptions {
   /** Use an already running DynamoDB Local / SES emulator instead of starting one. */
   dynamoEndpoint?: string;
   sesEndpoint?: string;
+  /**
+   * Port of the SES emulator the stack starts (its viewer's address); default a free one.
+   * `npm start` fixes it (PORT + 5) so the viewer's URL survives a restart.
+   */
+  sesPort?: number;
   tableName?: string;
   configDir?: string;
   rateLimit?: RateLimit;
@@ -109,6 +117,49 @@ export interface LocalStackOptions {
   advanceStepMs?: number;
   /** Sees the SDK clients once built, e.g. to add middleware that counts requests. */
   instrumentClients?: (clients: StackClients) => void;
+  /**
+   * Watch the config folder and swap each valid edit in while running (`npm start` does); a
+   * broken edit keeps the running config. `reloadConfig()` does the same on demand either way.
+   */
+  watchConfig?: boolean;
+  /** Told of every reload attempt; default: printed (unless logLevel is "silent"). */
+  onConfigReload?: (reload: ConfigReload) => void;
+}
+
+/** One attempt to swap an edited config in. */
+export interface ConfigReload {
+  /** Real time of the attempt. */
+  at: string;
+  /** Swapped in; false keeps the running config (`output` says why). */
+  ok: boolean;
+  /** The version running after the attempt. */
+  version: string;
+  /** Files added, removed or edited since the running config was loaded, as `config/…` paths. */
+  changedFiles: string[];
+  /** What the swap changed, e.g. "sequence smb-nurture changed: step welcome". */
+  changes: string[];
+  /** config:check's output for the edited folder (problems and warnings). */
+  output: string;
+}
+
+/** The running config's identity, for GET /dev/config. */
+export interface ConfigStatus {
+  dir: string;
+  version: string;
+  /** Real time the running config was loaded. */
+  loadedAt: string;
+  watching: boolean;
+  lastReload?: ConfigReload;
+}
+
+/** What a reload prints: the changes, or config:check's output when the edit is refused. */
+export function formatConfigReload(reload: ConfigReload, loadedAt: string): string {
+  const files = reload.changedFiles.join(", ");
+  if (!reload.ok) {
+    return `config not reloaded: ${files || "the config folder"} has problems; the running config (version ${reload.version}, loaded ${loadedAt}) stays in use.\n${reload.output}`;
+  }
+  const changes = reload.changes.length > 0 ? reload.changes.map((c) => `  ${c}`).join("\n") : "  (nothing that changes what is routed, scored or sent)";
+  return `config reloaded (version ${reload.version}): ${reload.changedFiles.length} file${reload.changedFiles.length === 1 ? "" : "s"} changed: ${files}\n${changes}`;
 }
 
 /** The ports the use cases run on; `wrapAdapters` may replace any of them. */
@@ -162,6 +213,9 @@ export interface LocalStack {
    * crosses, in order, after the deliveries in flight (what `POST /dev/clock/advance` does).
    */
   advance(by: string): Promise<AdvanceReport>;
+  /** Checks the config folder as config:check does and swaps it in if clean (what the watcher does on an edit). */
+  reloadConfig(): ConfigReload;
+  configStatus(): ConfigStatus;
   /** Replays dead-lettered deliveries (all, or the ids named) through their handlers. */
   redrive(ids?: readonly string[]): Promise<{ redriven: number; failed: number; unknownRule: number }>;
   stop(): Promise<void>;
@@ -208,10 +262,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     if (options.dataDir) mkdirSync(join(options.dataDir, "dynamodb"), { recursive: true });
-    const config = loadConfigOrThrow(options.configDir ?? "config");
+    const configDir = options.configDir ?? "config";
+    let config = loadConfigOrThrow(configDir);
+    let fingerprint: ConfigFingerprint = fingerprintConfig(configDir);
+    let loadedAt = new Date().toISOString();
+    let lastReload: ConfigReload | undefined;
     // Calibration's suggested diff is against the file as written, comments and all.
-    const scoringPath = join(options.configDir ?? "config", "scoring.yaml");
-    const scoringYaml = existsSync(scoringPath) ? readFileSync(scoringPath, "utf8") : undefined;
+    const scoringPath = join(configDir, "scoring.yaml");
+    const readScoringYaml = () => (existsSync(scoringPath) ? readFileSync(scoringPath, "utf8") : undefined);
+    const scoringYaml = readScoringYaml();
 
     let dynamoEndpoint = options.dynamoEndpoint;
     if (!dynamoEndpoint) {
@@ -221,7 +280,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     let sesEndpoint = options.sesEndpoint;
     if (!sesEndpoint) {
-      const ses = await startSesLocal({});
+      const ses = await startSesLocal({
+        ...(options.sesPort !== undefined ? { port: options.sesPort, portSetting: "LEADLOOP_SES_PORT" } : {}),
+        // Kept with the data: a restart still lists (in /dev/emails and the viewer) what was sent.
+        ...(options.dataDir ? { storeFile: join(options.dataDir, "ses-emails.jsonl") } : {}),
+      });
       stops.push(ses.stop);
       sesEndpoint = ses.endpoint;
     }
@@ -279,14 +342,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const ports: StackAdapters = { ...bare, ...options.wrapAdapters?.(bare) };
     const { leads, mailer, publisher } = ports;
-    const deps: NurtureDeps = { config, leads, nurture: ports.nurture, mailer, publisher, clock, settings, signer, log };
     const chat = new SlackWebhookNotifier({ env: options.env ?? process.env });
-    const salesDeps: SalesDeps = { config, leads, sales: ports.sales, mailer, publisher, clock, settings, chat, log };
     const feedback = new DynamoFeedbackStore({ client, tableName });
     const rewards = new DynamoRewardsStore({ client, tableName });
-    const feedbackDeps: FeedbackDeps = { config, leads, feedback, publisher, clock, log };
     const records = new DynamoLeadRecords({ client, tableName });
-    const registryPorts: RegistryPorts = { nurture: deps, sales: salesDeps, feedback: feedbackDeps, reports: { reports }, records, broadcasts: ports.broadcasts };
+    // Rebuilt whole on a config reload: a delivery or job run that started keeps the config it began with.
+    const portsFor = (current: LeadloopConfig): RegistryPorts => {
+      const nurture: NurtureDeps = { config: current, leads, nurture: ports.nurture, mailer, publisher, clock, settings, signer, log, points: rewards };
+      return {
+        nurture,
+        sales: { config: current, leads, sales: ports.sales, mailer, publisher, clock, settings, chat, log },
+        feedback: { config: current, leads, feedback, publisher, clock, log },
+        reports: { reports },
+        records,
+        broadcasts: ports.broadcasts,
+        rewards: { ...nurture, rewards },
+      };
+    };
+    let registryPorts = portsFor(config);
 
     // The bus delivers to the registry's handlers, as EventBridge delivers to their functions.
     for (const entry of HANDLERS) {
@@ -357,8 +430,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         let failedRuns = 0;
         let retrySteps = 0;
         let lastFailed: JobEntry[] = [];
-        // Failed runs are tried again a step later at most this often in a row, then left to the next due moment.
+        // Failed runs are tried again a step later, then at growing intervals (as a cron run keeps
+        // coming in AWS), never left to the end of the advance: what they left is due now.
         let againStreak = 0;
+        const againAfter = () => stepMs * 2 ** Math.max(0, Math.min(6, againStreak - 2));
         try {
           lastFailed = await runDueNow();
           failedRuns += lastFailed.length;
@@ -367,8 +442,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             const indexed = (await nextDueAt(client, tableName, clock.now()))?.getTime();
             // A run that failed left its work due at or before now: run those jobs again a step
             // later, as their next cron run would, not at the end of the advance (past the window).
-            const again = lastFailed.length > 0 && againStreak < 3 && (indexed === undefined || indexed > now + stepMs);
-            const due = again ? now + stepMs : indexed;
+            const again = lastFailed.length > 0 && (indexed === undefined || indexed > now + againAfter());
+            const due = again ? now + againAfter() : indexed;
             const retry = bus.nextRetryAt()?.getTime();
             // A bus retry needs no job run, only its delivery: take it at its own time.
             if (retry !== undefined && retry < endAt() && (due === undefined || retry < Math.max(due, now + stepMs))) {
@@ -399,11 +474,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const authSecret = options.dataDir
       ? localAuthSecret(options.dataDir)
       : process.env.LEADLOOP_AUTH_SECRET || randomBytes(32).toString("base64url");
-    const app = createApp({
-      ...deps,
+    const appDeps: AppDeps = {
+      ...registryPorts.nurture,
       log,
       authenticate: createAuthenticator(AuthSettings.parse({ hs256Secret: authSecret })),
       records,
+      apiKeys: new DynamoApiKeys({ client, tableName }),
       journeys: new DynamoJourneyCounts({ client, tableName }),
       // /preview and /journeys need no token on a developer's machine.
       openMarketingTools: options.openMarketingTools ?? true,
@@ -422,7 +498,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         nowMs: () => Date.now(),
         log,
       },
-    });
+    };
+    const app = createApp(appDeps);
 
     const server = serve({ fetch: app.fetch, port: listenPort, hostname: host });
     await new Promise<void>((resolve, reject) => {
@@ -435,38 +512,92 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     settings.publicUrl = url;
     (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
 
-    if (!options.keepThankYouUrls) {
-      for (const form of Object.values(config.forms)) form.thankYouUrl = `${url}/thanks`;
-    }
-    app.route(
-      "/",
-      devRoutes({
-        config,
-        clock,
-        sesEndpoint,
-        advance,
-        deadLetters: {
-          list: () => bus.deadLetters,
-          redrive: (ids) => bus.redrive(ids),
-        },
-        describeMessage: async (providerId) => {
+    // Browser posts land on the local /thanks page rather than the real site's.
+    const localize = (loaded: LeadloopConfig): LeadloopConfig => {
+      if (!options.keepThankYouUrls) for (const form of Object.values(loaded.forms)) form.thankYouUrl = `${url}/thanks`;
+      return loaded;
+    };
+    localize(config);
+    const devDeps: DevRouteDeps = {
+      config,
+      clock,
+      sesEndpoint,
+      advance,
+      deadLetters: {
+        list: () => bus.deadLetters,
+        redrive: (ids) => bus.redrive(ids),
+      },
+      describeMessage: async (providerId) => {
+        const m = await nurture.getMessageByProviderId(providerId);
+        return m && { leadId: m.leadId, kind: m.kind, formId: m.formId, sequenceId: m.sequenceId, stepId: m.stepId, variantId: m.variantId, virtualSentAt: m.sentAt };
+      },
+      sesEvents: {
+        configurationSet: LOCAL_CONFIGURATION_SET,
+        // The tags the sweeper sent with the message; the SES emulator does not keep them.
+        tagsOf: async (providerId) => {
+          const sent = bareMailer.tagsOf(providerId);
+          if (sent) return sent;
           const m = await nurture.getMessageByProviderId(providerId);
-          return m && { leadId: m.leadId, kind: m.kind, formId: m.formId, sequenceId: m.sequenceId, stepId: m.stepId, virtualSentAt: m.sentAt };
+          if (!m) return undefined;
+          return { lead: m.leadId, message: m.messageId, ...(m.sequenceId ? { sequence: m.sequenceId } : {}), ...(m.stepId ? { step: m.stepId } : {}), ...(m.formId ? { kind: m.kind, form: m.formId } : {}) };
         },
-        sesEvents: {
-          configurationSet: LOCAL_CONFIGURATION_SET,
-          // The tags the sweeper sent with the message; the SES emulator does not keep them.
-          tagsOf: async (providerId) => {
-            const sent = bareMailer.tagsOf(providerId);
-            if (sent) return sent;
-            const m = await nurture.getMessageByProviderId(providerId);
-            if (!m) return undefined;
-            return { lead: m.leadId, message: m.messageId, ...(m.sequenceId ? { sequence: m.sequenceId } : {}), ...(m.stepId ? { step: m.stepId } : {}), ...(m.formId ? { kind: m.kind, form: m.formId } : {}) };
-          },
-          put: (event) => bus.put(event),
-        },
-      }),
-    );
+        put: (event) => bus.put(event),
+      },
+      configStatus: () => configStatus(),
+    };
+    app.route("/", devRoutes(devDeps));
+
+    const configStatus = (): ConfigStatus => ({
+      dir: configDir,
+      version: fingerprint.version,
+      loadedAt,
+      watching: options.watchConfig ?? false,
+      ...(lastReload ? { lastReload } : {}),
+    });
+    /**
+     * Every consumer gets the new config in one synchronous step: the bus's rules, the jobs' and
+     * handlers' ports (rebuilt), the API's and the dev routes' deps. A broken edit changes nothing.
+     */
+    const reloadConfig = (): ConfigReload => {
+      const seen = fingerprintConfig(configDir);
+      const files = changedFiles(fingerprint, seen);
+      const check = checkConfig(configDir, clock.now());
+      const at = new Date().toISOString();
+      if (!check.config) {
+        lastReload = { at, ok: false, version: fingerprint.version, changedFiles: files, changes: [], output: check.output };
+        return lastReload;
+      }
+      const next = localize(check.config);
+      const changes = describeConfigChange(config, next);
+      config = next;
+      registryPorts = portsFor(next);
+      bus.setRules(allRules(next));
+      appDeps.config = next;
+      const yaml = readScoringYaml();
+      if (yaml !== undefined) appDeps.scoringYaml = yaml;
+      devDeps.config = next;
+      fingerprint = seen;
+      loadedAt = at;
+      lastReload = { at, ok: true, version: seen.version, changedFiles: files, changes, output: check.output };
+      return lastReload;
+    };
+    const report =
+      options.onConfigReload ??
+      ((reload: ConfigReload) => {
+        if ((options.logLevel ?? "info") === "silent") return;
+        (reload.ok ? console.log : console.error)(formatConfigReload(reload, loadedAt));
+      });
+    if (options.watchConfig) {
+      let lastVersion = fingerprint.version;
+      const stopWatching = watchFolder(configDir, () => {
+        // Saving a file unchanged, or a refused edit saved again as is, is not news.
+        const version = fingerprintConfig(configDir).version;
+        if (version === lastVersion) return;
+        lastVersion = version;
+        report(reloadConfig());
+      });
+      stops.push(async () => stopWatching());
+    }
 
     let ticking = false;
     const timer = setInterval(() => {
@@ -487,14 +618,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamoEndpoint,
       sesEndpoint,
       tableName,
-      config,
+      get config() {
+        return config;
+      },
       clock,
       bus,
       store,
       nurture,
-      deps,
+      get deps() {
+        return registryPorts.nurture;
+      },
       sales,
-      salesDeps,
+      get salesDeps() {
+        return registryPorts.sales;
+      },
       reports,
       feedback,
       rewards,
@@ -504,6 +641,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tick,
       advance,
       redrive: (ids) => bus.redrive(ids),
+      reloadConfig,
+      configStatus,
       stop: stopAll,
     };
   } catch (error) {

@@ -5,10 +5,10 @@
  * sweepers can never both own a step.
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { DueRef, Enrollment, MessageRecord, NurtureStore } from "@leadloop/core";
+import type { AbDecision, DueRef, Enrollment, MessageRecord, NurtureStore, VariantFigures } from "@leadloop/core";
 import { attempt, conditionally, isConditionFailure, translateError } from "./errors";
 import { queryShard } from "./due-query";
-import { DUE_SHARDS, indexKeys, keys } from "./keys";
+import { DUE_SHARDS, indexKeys, keys, REPORT_SHARDS } from "./keys";
 
 export interface DynamoNurtureStoreOptions {
   client: DynamoDBDocumentClient;
@@ -323,4 +323,59 @@ export class DynamoNurtureStore implements NurtureStore {
     );
     return (out.Items ?? []).map((item) => String(item.sentAt)).sort();
   }
+
+  async getAbDecision(sequenceId: string, stepId: string): Promise<AbDecision | undefined> {
+    const out = await attempt("reading an A/B test's outcome", () =>
+      this.#client.send(new GetCommand({ TableName: this.#table, Key: keys.abDecision(sequenceId, stepId), ConsistentRead: true })),
+    );
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, type: _t, ...decision } = out.Item;
+    return decision as unknown as AbDecision;
+  }
+
+  async endAbTest(decision: AbDecision): Promise<boolean> {
+    return conditionally("ending an A/B test", () =>
+      this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...keys.abDecision(decision.sequenceId, decision.stepId), type: "ab-decision", ...decision },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      ),
+    );
+  }
+
+  async variantFigures(sequenceId: string, stepId: string): Promise<VariantFigures[]> {
+    return readVariantFigures(this.#client, this.#table, sequenceId, stepId);
+  }
+}
+
+/** A step's variant rows from every shard, summed per variant (the report store writes them). */
+export async function readVariantFigures(client: DynamoDBDocumentClient, tableName: string, sequenceId: string, stepId: string): Promise<VariantFigures[]> {
+  const sums = new Map<string, VariantFigures>();
+  await Promise.all(
+    Array.from({ length: REPORT_SHARDS }, async (_, shard) => {
+      let startKey: Item | undefined;
+      do {
+        const out = await attempt("reading A/B variant figures", () =>
+          client.send(
+            new QueryCommand({
+              TableName: tableName,
+              KeyConditionExpression: "pk = :pk",
+              ExpressionAttributeValues: { ":pk": keys.abVariant(sequenceId, stepId, shard, "").pk },
+              ExclusiveStartKey: startKey,
+            }),
+          ),
+        );
+        for (const item of out.Items ?? []) {
+          const variantId = String(item.variantId);
+          const sum = sums.get(variantId) ?? { variantId, sent: 0, opened: 0, clicked: 0, mqls: 0, wins: 0 };
+          for (const counter of ["sent", "opened", "clicked", "mqls", "wins"] as const) sum[counter] += typeof item[counter] === "number" ? item[counter] : 0;
+          sums.set(variantId, sum);
+        }
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+    }),
+  );
+  return [...sums.values()].sort((a, b) => a.variantId.localeCompare(b.variantId));
 }

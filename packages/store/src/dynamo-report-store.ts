@@ -14,17 +14,21 @@ import {
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import type {
+  AbDecision,
   AggregateIncrement,
   AggregateRow,
   CohortRow,
+  CohortValueRow,
   DealReview,
   LeadFacts,
   LeadReportState,
   ReportCommit,
   ReportStore,
   SentMessage,
+  VariantFigures,
 } from "@leadloop/core";
 import { COHORT_DIMENSIONS, dimValue, sourceOf } from "@leadloop/core";
+import { readVariantFigures } from "./dynamo-nurture-store";
 import { translateError } from "./errors";
 import { COHORT_SHARDS, keys, REPORT_SHARDS } from "./keys";
 
@@ -43,13 +47,15 @@ type Item = Record<string, NativeAttributeValue>;
 type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
 /** Attributes of an aggregate item that are not counters. */
-const ROW_ATTRIBUTES = new Set(["pk", "sk", "kind", "day", "segment", "source", "formId", "sequenceId", "stepId", ...COHORT_DIMENSIONS]);
+const ROW_ATTRIBUTES = new Set(["pk", "sk", "kind", "day", "segment", "source", "formId", "sequenceId", "stepId", "dimension", "value", ...COHORT_DIMENSIONS]);
 
 /** `#` separates key parts: a value holding one is escaped so two rows never share a key. */
 const part = (value: string) => value.replaceAll("%", "%25").replaceAll("#", "%23");
 
 /** The item an increment lands on, with its dimensions as attributes (the report reads those, not the key). */
 export function aggregateKey(increment: AggregateIncrement, shard: number) {
+  if (increment.kind === "variant") return keys.abVariant(increment.sequenceId, increment.stepId, shard, part(increment.variantId));
+  if (increment.kind === "cohort-value") return keys.cohortValue(increment.day, shard, increment.dimension, part(increment.value));
   if (increment.kind === "cohort") return keys.cohortAggregate(increment.day, shard, COHORT_DIMENSIONS.map((d) => part(increment.dims[d])));
   const { day, dims } = increment;
   return increment.kind === "funnel"
@@ -60,6 +66,8 @@ export function aggregateKey(increment: AggregateIncrement, shard: number) {
 /** One UpdateItem input: set the dimensions, ADD each counter. */
 export function aggregateUpdate(tableName: string, increment: AggregateIncrement, shard: number) {
   if (increment.kind === "cohort") return cohortUpdate(tableName, increment, shard);
+  if (increment.kind === "cohort-value") return cohortValueUpdate(tableName, increment, shard);
+  if (increment.kind === "variant") return variantUpdate(tableName, increment, shard);
   const names: Record<string, string> = { "#kind": "kind", "#day": "day", "#segment": "segment", "#source": "source", "#formId": "formId" };
   const values: Record<string, NativeAttributeValue> = {
     ":kind": increment.kind,
@@ -111,6 +119,48 @@ function cohortUpdate(tableName: string, increment: Extract<AggregateIncrement, 
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
+}
+
+function cohortValueUpdate(tableName: string, increment: Extract<AggregateIncrement, { kind: "cohort-value" }>, shard: number) {
+  const names: Record<string, string> = { "#kind": "kind", "#day": "day", "#dimension": "dimension", "#value": "value" };
+  const values: Record<string, NativeAttributeValue> = { ":kind": "cohort-value", ":day": increment.day, ":dimension": increment.dimension, ":value": increment.value };
+  const adds = Object.entries(increment.add).map(([counter, amount], i) => {
+    names[`#c${i}`] = counter;
+    values[`:c${i}`] = amount;
+    return `#c${i} :c${i}`;
+  });
+  return {
+    TableName: tableName,
+    Key: aggregateKey(increment, shard),
+    UpdateExpression: `SET #kind = :kind, #day = :day, #dimension = :dimension, #value = :value${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+function variantUpdate(tableName: string, increment: Extract<AggregateIncrement, { kind: "variant" }>, shard: number) {
+  const names: Record<string, string> = { "#kind": "kind", "#sequenceId": "sequenceId", "#stepId": "stepId", "#variantId": "variantId" };
+  const values: Record<string, NativeAttributeValue> = { ":kind": "variant", ":sequenceId": increment.sequenceId, ":stepId": increment.stepId, ":variantId": increment.variantId };
+  const adds = Object.entries(increment.add).map(([counter, amount], i) => {
+    names[`#c${i}`] = counter;
+    values[`:c${i}`] = amount;
+    return `#c${i} :c${i}`;
+  });
+  return {
+    TableName: tableName,
+    Key: aggregateKey(increment, shard),
+    UpdateExpression: `SET #kind = :kind, #sequenceId = :sequenceId, #stepId = :stepId, #variantId = :variantId${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+function toCohortValueRow(item: Item): CohortValueRow {
+  const counters: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (!ROW_ATTRIBUTES.has(name) && typeof value === "number") counters[name] = value;
+  }
+  return { day: String(item.day), dimension: item.dimension as CohortValueRow["dimension"], value: String(item.value), counters };
 }
 
 function toCohortRow(item: Item): CohortRow {
@@ -242,7 +292,7 @@ export class DynamoReportStore implements ReportStore {
             TableName: this.#table,
             KeyConditionExpression: "pk = :pk AND begins_with(sk, :msg)",
             ExpressionAttributeValues: { ":pk": keys.lead(leadId).pk, ":msg": "MSG#" },
-            ProjectionExpression: "messageId, #kind, sequenceId, stepId, sentAt",
+            ProjectionExpression: "messageId, #kind, sequenceId, stepId, variantId, sentAt",
             ExpressionAttributeNames: { "#kind": "kind" },
             ExclusiveStartKey: startKey,
           }),
@@ -255,6 +305,7 @@ export class DynamoReportStore implements ReportStore {
           sentAt: String(item.sentAt),
           ...(typeof item.sequenceId === "string" ? { sequenceId: item.sequenceId } : {}),
           ...(typeof item.stepId === "string" ? { stepId: item.stepId } : {}),
+          ...(typeof item.variantId === "string" ? { variantId: item.variantId } : {}),
         });
       }
       startKey = out.LastEvaluatedKey;
@@ -275,7 +326,7 @@ export class DynamoReportStore implements ReportStore {
         },
       },
       ...commit.increments.map((increment): TransactItem => ({
-        Update: aggregateUpdate(this.#table, increment, this.#pickShard(increment.kind === "cohort" ? this.cohortShards : this.shards)),
+        Update: aggregateUpdate(this.#table, increment, this.#pickShard(increment.kind === "cohort" || increment.kind === "cohort-value" ? this.cohortShards : increment.kind === "variant" ? REPORT_SHARDS : this.shards)),
       })),
       ...(commit.review
         ? [{ Put: { TableName: this.#table, Item: { ...keys.dealReview(commit.review.closedAt, commit.review.leadId), type: "deal-review", ...commit.review } } }]
@@ -305,6 +356,23 @@ export class DynamoReportStore implements ReportStore {
     const shards = Array.from({ length: this.cohortShards }, (_, shard) => shard);
     const perShard = await Promise.all(shards.map((shard) => this.#query(keys.cohortAggregate(day, shard, []).pk, "reading cohort rows")));
     return perShard.flat().map(toCohortRow);
+  }
+
+  async readCohortValues(day: string): Promise<CohortValueRow[]> {
+    const shards = Array.from({ length: this.cohortShards }, (_, shard) => shard);
+    const perShard = await Promise.all(shards.map((shard) => this.#query(keys.cohortValue(day, shard, "", "").pk, "reading cohort value rows")));
+    return perShard.flat().map(toCohortValueRow);
+  }
+
+  variantFigures(sequenceId: string, stepId: string): Promise<VariantFigures[]> {
+    return readVariantFigures(this.#client, this.#table, sequenceId, stepId);
+  }
+
+  async getAbDecision(sequenceId: string, stepId: string): Promise<AbDecision | undefined> {
+    const out = await this.#send("reading an A/B test's outcome", () => this.#client.send(new GetCommand({ TableName: this.#table, Key: keys.abDecision(sequenceId, stepId) })));
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, type: _t, ...decision } = out.Item;
+    return decision as unknown as AbDecision;
   }
 
   async listReviews(day: string): Promise<DealReview[]> {

@@ -1,13 +1,27 @@
 /**
  * The RewardsStore port on the one table: a customer's ledger and account share the partition
- * `LEDGER#<leadId>`. An entry's key is its purchase id, so the conditional put is the idempotency:
- * two deliveries of one purchase at once book it once. The account is written with an optimistic
- * version; only that customer's purchases write it, so it is never a hot item.
+ * `LEDGER#<leadId>`. An entry's key is its kind and id, and it is booked in one transaction with a
+ * conditional move of the account's version, so a retry books nothing and two bookings of one
+ * customer never both judge the same balance. Only that customer's bookings write the account,
+ * so it is never a hot item; the retention figures are sharded day rows (`RETAIN#<day>#<shard>`),
+ * added to in the same transaction as what they count. The account carries its next expiry in
+ * the due index (`EXPIRY#<shard>`), where the expiry job finds it.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { LedgerEntry, PendingEvent, PurchaseResult, RewardsAccount, RewardsStore } from "@leadloop/core";
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type ExpiryRef,
+  type LedgerEntry,
+  type PendingEvent,
+  type EntryResult,
+  RETENTION_COUNTS,
+  type RetentionRow,
+  type RetentionTally,
+  type RewardsAccount,
+  type RewardsStore,
+} from "@leadloop/core";
+import { queryShard } from "./due-query";
 import { isConditionFailure, translateError } from "./errors";
-import { keys } from "./keys";
+import { indexKeys, keys, REWARD_EXPIRY_SHARDS, RETENTION_SHARDS, shardOf } from "./keys";
 import { pendingEventPut } from "./pending-events";
 
 export interface DynamoRewardsStoreOptions {
@@ -17,38 +31,88 @@ export interface DynamoRewardsStoreOptions {
 
 type Item = Record<string, unknown>;
 
-
 function toEntry(item: Item): LedgerEntry {
   const { pk: _pk, sk: _sk, entity: _e, leadId: _l, ...rest } = item;
   return rest as unknown as LedgerEntry;
 }
 
+/** The version condition of an account write: absent for 0, else equal. */
+function versionCondition(expectedVersion: number) {
+  return expectedVersion === 0
+    ? { ConditionExpression: "attribute_not_exists(pk)" }
+    : { ConditionExpression: "#version = :expected", values: { ":expected": expectedVersion } };
+}
+
 export class DynamoRewardsStore implements RewardsStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
+  readonly expiryShards = REWARD_EXPIRY_SHARDS;
 
   constructor(options: DynamoRewardsStoreOptions) {
     this.#client = options.client;
     this.#table = options.tableName;
   }
 
-  async addEntry(leadId: string, entry: LedgerEntry): Promise<{ created: true } | { created: false; existing: LedgerEntry }> {
+  #tallyUpdate(leadId: string, tally: RetentionTally | undefined) {
+    const counts = RETENTION_COUNTS.filter((k) => (tally?.counts[k] ?? 0) !== 0);
+    if (!tally || counts.length === 0) return [];
+    return [
+      {
+        Update: {
+          TableName: this.#table,
+          Key: keys.retentionAggregate(tally.day, shardOf(leadId, RETENTION_SHARDS), tally.tier),
+          UpdateExpression: `SET entity = :entity, #day = :day, tier = :tier ADD ${counts.map((_k, i) => `#c${i} :c${i}`).join(", ")}`,
+          ExpressionAttributeNames: { "#day": "day", ...Object.fromEntries(counts.map((k, i) => [`#c${i}`, k])) },
+          ExpressionAttributeValues: {
+            ":entity": "retention-day",
+            ":day": tally.day,
+            ":tier": tally.tier,
+            ...Object.fromEntries(counts.map((k, i) => [`:c${i}`, tally.counts[k]])),
+          },
+        },
+      },
+    ];
+  }
+
+  async bookEntry(leadId: string, entry: LedgerEntry, expectedVersion: number, options: { initialTier: string | null; tally?: RetentionTally }): Promise<boolean> {
+    const condition = versionCondition(expectedVersion);
     try {
       await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: { ...keys.rewardEntry(leadId, entry.entryId), entity: "ledger-entry", leadId, ...entry },
-          ConditionExpression: "attribute_not_exists(pk)",
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#table,
+                Item: { ...keys.rewardEntry(leadId, entry.entryId), entity: "ledger-entry", leadId, ...entry },
+                ConditionExpression: "attribute_not_exists(pk)",
+              },
+            },
+            {
+              Update: {
+                TableName: this.#table,
+                Key: keys.rewardAccount(leadId),
+                UpdateExpression:
+                  "SET #version = :next, entity = :entity, leadId = :lead, tier = if_not_exists(tier, :tier), balance = if_not_exists(balance, :zero), expired = if_not_exists(expired, :zero)",
+                ConditionExpression: condition.ConditionExpression,
+                ExpressionAttributeNames: { "#version": "version" },
+                ExpressionAttributeValues: {
+                  ":next": expectedVersion + 1,
+                  ":entity": "rewards-account",
+                  ":lead": leadId,
+                  ":tier": options.initialTier,
+                  ":zero": 0,
+                  ...condition.values,
+                },
+              },
+            },
+            ...this.#tallyUpdate(leadId, options.tally),
+          ],
         }),
       );
-      return { created: true };
+      return true;
     } catch (error) {
-      if (!isConditionFailure(error)) throw translateError(error, "booking a ledger entry");
-      // Read back rather than trust ReturnValuesOnConditionCheckFailure: the document client does
-      // not unmarshall the item an exception carries.
-      const old = await this.#get(keys.rewardEntry(leadId, entry.entryId), "reading a ledger entry");
-      if (!old) throw translateError(error, "booking a ledger entry");
-      return { created: false, existing: toEntry(old) };
+      if (isConditionFailure(error)) return false;
+      throw translateError(error, "booking a ledger entry");
     }
   }
 
@@ -75,7 +139,7 @@ export class DynamoRewardsStore implements RewardsStore {
     return entries.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.entryId < b.entryId ? -1 : 1));
   }
 
-  async setEntryResult(leadId: string, entryId: string, result: PurchaseResult): Promise<void> {
+  async setEntryResult(leadId: string, entryId: string, result: EntryResult): Promise<void> {
     try {
       await this.#client.send(
         new UpdateCommand({
@@ -101,27 +165,78 @@ export class DynamoRewardsStore implements RewardsStore {
       leadId,
       balance: Number(item.balance ?? 0),
       tier: typeof item.tier === "string" ? item.tier : null,
-      updatedAt: String(item.updatedAt),
+      updatedAt: String(item.updatedAt ?? ""),
+      expired: Number(item.expired ?? 0),
+      ...(typeof item.nextExpiryAt === "string" ? { nextExpiryAt: item.nextExpiryAt } : {}),
       version: Number(item.version ?? 0),
     };
   }
 
-  async saveAccount(account: Omit<RewardsAccount, "version">, expectedVersion: number, announce: PendingEvent[] = []): Promise<boolean> {
-    const put = {
+  async saveAccount(account: Omit<RewardsAccount, "version">, expectedVersion: number, announce: PendingEvent[] = [], tally?: RetentionTally): Promise<boolean> {
+    const condition = versionCondition(expectedVersion);
+    const expiry = account.nextExpiryAt ? indexKeys.rewardExpiry(account.leadId, account.nextExpiryAt) : undefined;
+    const update = {
       TableName: this.#table,
-      Item: { ...keys.rewardAccount(account.leadId), entity: "rewards-account", ...account, version: expectedVersion + 1 },
-      ConditionExpression: expectedVersion === 0 ? "attribute_not_exists(pk)" : "#version = :version",
-      ...(expectedVersion === 0 ? {} : { ExpressionAttributeNames: { "#version": "version" }, ExpressionAttributeValues: { ":version": expectedVersion } }),
+      Key: keys.rewardAccount(account.leadId),
+      // The purchase count and other attributes bookings keep stay as they are.
+      UpdateExpression: `SET #version = :next, entity = :entity, leadId = :lead, balance = :balance, tier = :tier, expired = :expired, updatedAt = :updatedAt${
+        expiry ? ", nextExpiryAt = :nextExpiryAt, duePk = :duePk, dueSk = :dueSk" : " REMOVE nextExpiryAt, duePk, dueSk"
+      }`,
+      ConditionExpression: condition.ConditionExpression,
+      ExpressionAttributeNames: { "#version": "version" },
+      ExpressionAttributeValues: {
+        ":next": expectedVersion + 1,
+        ":entity": "rewards-account",
+        ":lead": account.leadId,
+        ":balance": account.balance,
+        ":tier": account.tier,
+        ":expired": account.expired,
+        ":updatedAt": account.updatedAt,
+        ...(expiry ? { ":nextExpiryAt": account.nextExpiryAt, ":duePk": expiry.duePk, ":dueSk": expiry.dueSk } : {}),
+        ...condition.values,
+      },
     };
+    const extra = [...announce.map((p) => pendingEventPut(this.#table, p)), ...this.#tallyUpdate(account.leadId, tally)];
     try {
-      // With events to announce, the account and their outbox entries are one transaction.
-      if (announce.length === 0) await this.#client.send(new PutCommand(put));
-      else await this.#client.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, ...announce.map((p) => pendingEventPut(this.#table, p))] }));
+      // With events to announce or figures to count, the account and they are one transaction.
+      if (extra.length === 0) await this.#client.send(new UpdateCommand(update));
+      else await this.#client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...extra] }));
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw translateError(error, "saving a points account");
     }
+  }
+
+  async listExpiryDue(shard: number, upTo: string, limit: number): Promise<ExpiryRef[]> {
+    const items = await queryShard(this.#client, this.#table, {
+      index: "due",
+      partition: indexKeys.rewardExpiryShard(shard),
+      upTo: indexKeys.dueUpTo(upTo),
+      limit,
+      doing: "listing points accounts due to expire",
+    });
+    return items.map((item) => ({ leadId: String(item.leadId), dueAt: String(item.nextExpiryAt) }));
+  }
+
+  async readRetentionDay(day: string): Promise<RetentionRow[]> {
+    const byTier = new Map<string, RetentionRow>();
+    try {
+      const pages = await Promise.all(
+        Array.from({ length: RETENTION_SHARDS }, (_, shard) =>
+          this.#client.send(new QueryCommand({ TableName: this.#table, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": keys.retentionAggregate(day, shard, null).pk } })),
+        ),
+      );
+      for (const item of pages.flatMap((p) => p.Items ?? [])) {
+        const tier = typeof item.tier === "string" ? item.tier : null;
+        const row = byTier.get(String(tier)) ?? { tier, ...(Object.fromEntries(RETENTION_COUNTS.map((k) => [k, 0])) as Omit<RetentionRow, "tier">) };
+        for (const k of RETENTION_COUNTS) row[k] += Number(item[k] ?? 0);
+        byTier.set(String(tier), row);
+      }
+    } catch (error) {
+      throw translateError(error, "reading the retention figures");
+    }
+    return [...byTier.values()];
   }
 
   async #get(key: { pk: string; sk: string }, doing: string): Promise<Item | undefined> {

@@ -19,3 +19,4 @@ export * from "./dynamo-lead-quality";
 export * from "./dynamo-broadcast-store";
 export * from "./dynamo-journey-counts";
 export * from "./dynamo-rate-windows";
+export * from "./dynamo-api-keys";

@@ -22,6 +22,9 @@ export const RECYCLE_SHARDS = 8;
 export const UNANNOUNCED_SHARDS = 8;
 export const CONFIRMATION_SHARDS = 4;
 export const OUTBOX_SHARDS = 8;
+export const REWARD_EXPIRY_SHARDS = 8;
+/** Shards of a day's retention figures: a busy shop's bookings spread over them. */
+export const RETENTION_SHARDS = 4;
 
 /** FNV-1a: a stable, cheap spread of ids over shards (not security relevant). */
 export function shardOf(id: string, shards: number): number {
@@ -65,6 +68,8 @@ export const keys = {
   rewardEntryPrefix: "ENTRY#",
   /** The customer's balance and tier, beside the ledger it sums; written only on that customer's purchases. */
   rewardAccount: (ownerId: string): Key => ({ pk: `LEDGER#${ownerId}`, sk: "ACCOUNT" }),
+  /** A day's retention figures for one tier, in one of the day's shards (summed when read). */
+  retentionAggregate: (day: string, shard: number, tier: string | null): Key => ({ pk: `RETAIN#${day}#${shard}`, sk: `TIER#${tier ?? "-"}` }),
   /** A not-now lead waiting for its recycle date, in the lead's partition. */
   recycle: (leadId: string): Key => ({ pk: `LEAD#${leadId}`, sk: "RECYCLE" }),
   reportAggregate: (day: string, shard: number, segment: string, sourceId: string, formId: string): Key => ({
@@ -81,6 +86,18 @@ export const keys = {
     pk: `COHORT#${day}#${shard}`,
     sk: dims.join("#"),
   }),
+  /** One dimension value's cohort row of a capture day: what the unfiltered cohort funnel reads. */
+  cohortValue: (day: string, shard: number, dimension: string, value: string): Key => ({
+    pk: `COHORTV#${day}#${shard}`,
+    sk: `${dimension}#${value}`,
+  }),
+  /** One A/B variant's figures of a step (sends, opens, clicks, MQLs, wins), on one of REPORT_SHARDS partitions. */
+  abVariant: (sequenceId: string, stepId: string, shard: number, variantId: string): Key => ({
+    pk: `ABTEST#${sequenceId}#${stepId}#${shard}`,
+    sk: `V#${variantId}`,
+  }),
+  /** How a step's A/B test ended: written once, kept. */
+  abDecision: (sequenceId: string, stepId: string): Key => ({ pk: `ABTEST#${sequenceId}#${stepId}`, sk: "DECISION" }),
   /** A closed deal's review, in the partition of the day it closed (one item per closure). */
   dealReview: (closedAt: string, leadId: string): Key => ({ pk: `REVIEW#${closedAt.slice(0, 10)}`, sk: `${closedAt}#${leadId}` }),
   /** A rep's latest verdict on a lead's quality, in the lead's partition (erased with it). */
@@ -91,6 +108,8 @@ export const keys = {
   reportState: (leadId: string): Key => ({ pk: `LEAD#${leadId}`, sk: "REPORT" }),
   /** An event waiting to reach the bus (the outbox), in the lead's partition so an erase takes it too. */
   pendingEvent: (leadId: string, key: string): Key => ({ pk: `LEAD#${leadId}`, sk: `OUTBOX#${key}` }),
+  /** An integration's API key (its hash, never the key), its own partition: read on every request it makes. */
+  apiKey: (keyId: string): Key => ({ pk: `APIKEY#${keyId}`, sk: "APIKEY" }),
 } as const;
 
 /** Sparse GSI entries: an item is in an index only while it carries these attributes. */
@@ -137,12 +156,20 @@ export const indexKeys = {
     dueSk: `${dueAt}#${leadId}`,
   }),
   confirmationShard: (shard: number) => `CONFIRM#${shard}`,
+  /** A points account whose next unspent points lapse at `expiresAt` (due index). */
+  rewardExpiry: (leadId: string, expiresAt: string) => ({
+    duePk: `EXPIRY#${shardOf(leadId, REWARD_EXPIRY_SHARDS)}`,
+    dueSk: `${expiresAt}#${leadId}`,
+  }),
+  rewardExpiryShard: (shard: number) => `EXPIRY#${shard}`,
   /** An outbox entry: an event written with its state change, due to the republisher at `dueAt`. */
   pendingEvent: (leadId: string, key: string, dueAt: string) => ({
     duePk: `OUTBOX#${shardOf(leadId, OUTBOX_SHARDS)}`,
     dueSk: `${dueAt}#${leadId}#${key}`,
   }),
   pendingEventShard: (shard: number) => `OUTBOX#${shard}`,
+  /** Every API key, for the admin's list (gsi1): written only when a key is created, revoked or used after a minute's rest. */
+  apiKeyList: (keyId: string, createdAt: string) => ({ gsi1pk: "APIKEYS", gsi1sk: `${createdAt}#${keyId}` }),
 } as const;
 
 /** Broadcasts: recipients queued in a sharded due index, and per-shard tallies of their outcomes. */

@@ -14,11 +14,10 @@ import { DEFAULT_ITEM_BUDGET_MS, STOP_SWEEP, sweepDueIndex } from "../due-index"
 import { durationMs } from "../duration";
 import { leadloopEvent } from "../events";
 import type { Lead } from "../lead";
-import { unsubscribeHeaders, unsubscribeUrl } from "../nurture/email-links";
+import { composeBroadcastEmail } from "../nurture/compose-email";
 import { leadTimeZone, type NurtureDeps } from "../nurture/enroll";
 import { SendRateGate } from "../nurture/send-rate";
 import { MailerUncertainError, MailRejectedError } from "../ports";
-import { renderTemplate } from "../templating";
 import { capFor, type Exclusion, inAudience, staticExclusion } from "./broadcast-audience";
 import { broadcastLatestStart, broadcastLocalAt, broadcastStartAt } from "./broadcast-schedule";
 import type { BroadcastState, BroadcastStore, Recipient, RecipientRef } from "./broadcast-store";
@@ -53,7 +52,7 @@ export interface BroadcastRunOptions {
   gate?: SendRateGate;
 }
 
-/** Real time one page of leads needs to be read and queued. */
+/** Time left below which a run with a deadline starts no first page (it does not yet know what a lead costs). */
 const PAGE_BUDGET_MS = 5_000;
 const DEFAULT_PAGE_SIZE = 200;
 const RETRY_BASE_MS = 60_000;
@@ -78,13 +77,13 @@ export async function runBroadcasts(deps: BroadcastDeps, options: BroadcastRunOp
     missed: [],
   };
   const nowMs = options.nowMs ?? Date.now;
-  const timeFor = (budget: number) => options.deadline === undefined || nowMs() + budget <= options.deadline;
+  const pages = pageClock(options.deadline, nowMs, options.pageSize ?? DEFAULT_PAGE_SIZE);
   for (const broadcast of deps.config.broadcasts) {
-    if (!timeFor(PAGE_BUDGET_MS)) {
+    if (pages.size() === 0) {
       report.queueing = true;
       break;
     }
-    await queueBroadcast(deps, broadcast, report, () => timeFor(PAGE_BUDGET_MS), options.pageSize ?? DEFAULT_PAGE_SIZE);
+    await queueBroadcast(deps, broadcast, report, pages);
   }
 
   const gate = options.gate ?? new SendRateGate(deps.settings.maxSendsPerSecond);
@@ -113,8 +112,39 @@ export async function runBroadcasts(deps: BroadcastDeps, options: BroadcastRunOp
   return report;
 }
 
+/** How many leads the next page may read, so it ends before the deadline (0: none fits). */
+interface PageClock {
+  size: () => number;
+  took: (ms: number, size: number) => void;
+  nowMs: () => number;
+}
+
+/** Leads read by the first page of a run with a deadline, before it knows what a lead costs. */
+const FIRST_PAGE_SIZE = 25;
+
+/**
+ * Pages sized to the time left: a run with a deadline reads a small first page, measures what a
+ * lead costs (read and queued), and sizes each next page to fit twice over in the time left, up
+ * to `pageSize`. On a slow or throttled table a full page could otherwise outlast the run.
+ */
+function pageClock(deadline: number | undefined, nowMs: () => number, pageSize: number): PageClock {
+  let msPerLead: number | undefined;
+  return {
+    size: () => {
+      if (deadline === undefined) return pageSize;
+      const left = deadline - nowMs();
+      if (msPerLead === undefined) return left >= PAGE_BUDGET_MS ? Math.min(pageSize, FIRST_PAGE_SIZE) : 0;
+      return Math.max(0, Math.min(pageSize, Math.floor(left / 2 / msPerLead)));
+    },
+    took: (ms, size) => {
+      msPerLead = Math.max(msPerLead ?? 0, ms / Math.max(1, size));
+    },
+    nowMs,
+  };
+}
+
 /** Creates the broadcast's state on first sight, then queues pages of its audience while it is due and time allows. */
-async function queueBroadcast(deps: BroadcastDeps, broadcast: Broadcast, report: BroadcastRunReport, timeLeft: () => boolean, pageSize: number) {
+async function queueBroadcast(deps: BroadcastDeps, broadcast: Broadcast, report: BroadcastRunReport, pages: PageClock) {
   const now = deps.clock.now();
   let state = await deps.broadcasts.getState(broadcast.id);
   if (!state) {
@@ -140,11 +170,13 @@ async function queueBroadcast(deps: BroadcastDeps, broadcast: Broadcast, report:
     return;
   }
   while (state.status === "queueing") {
-    if (!timeLeft()) {
+    const size = pages.size();
+    if (size === 0) {
       report.queueing = true;
       return;
     }
-    const page = await deps.broadcasts.scanLeads(state.cursor, pageSize);
+    const pageStart = pages.nowMs();
+    const page = await deps.broadcasts.scanLeads(state.cursor, size);
     const recipients = page.leads
       .filter((lead) => inAudience(broadcast, lead, deps.config) && staticExclusion(broadcast, lead) === undefined)
       .map((lead) => ({ broadcastId: broadcast.id, leadId: lead.id, dueAt: broadcastLocalAt(broadcast, leadTimeZone(lead)).toISOString() }));
@@ -157,8 +189,10 @@ async function queueBroadcast(deps: BroadcastDeps, broadcast: Broadcast, report:
       scanned: state.scanned + page.leads.length,
       version: state.version + 1,
     };
+    const saved = await deps.broadcasts.saveState(next, state.version);
+    pages.took(pages.nowMs() - pageStart, size);
     // Another run saved this page first: it counted it, and holds the position now.
-    if (!(await deps.broadcasts.saveState(next, state.version))) return;
+    if (!saved) return;
     report.scanned += page.leads.length;
     report.queued += added;
     state = next;
@@ -201,25 +235,20 @@ async function sendToRecipient(deps: BroadcastDeps, ref: RecipientRef, sendSlot:
   if (!lead) return skip("lead-erased");
   const excluded = await exclusionAtSend(deps, broadcast, lead, now);
   if (excluded) return skip(excluded);
-  const template = deps.config.templates[broadcast.template];
-  if (!template) return skip(`template-missing:${broadcast.template}`);
+  // The same composition the preview shows, so what a marketer sees is what is sent.
+  const email = composeBroadcastEmail(deps, lead, broadcast, now);
+  if (!email) return skip(`template-missing:${broadcast.template}`);
 
-  const unsubscribe = unsubscribeUrl(deps.settings, deps.signer, lead.id, now);
-  const rendered = renderTemplate(template, broadcast.subject, {
-    lead: { ...lead.profile, email: lead.email, id: lead.id, segment: lead.segment, stage: lead.stage },
-    unsubscribe_url: unsubscribe,
-    broadcast: { id: broadcast.id, name: broadcast.name },
-  });
   await sendSlot();
   let providerMessageId: string;
   try {
     ({ messageId: providerMessageId } = await deps.mailer.send({
-      to: lead.email,
-      from: deps.settings.from,
-      subject: rendered.subject,
-      html: rendered.html,
-      text: rendered.text,
-      headers: unsubscribeHeaders(deps.settings, unsubscribe),
+      to: email.to,
+      from: email.from,
+      subject: email.subject,
+      html: email.html,
+      text: email.text,
+      headers: email.headers,
       tags: { lead: lead.id, sequence: BROADCAST_SEQUENCE_ID, step: broadcast.id, message: messageId },
     }));
   } catch (error) {

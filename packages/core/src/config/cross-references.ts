@@ -256,6 +256,25 @@ export function crossReferenceProblems(files: LoadedFiles): Problem[] {
       }
       checkSubject(source, ["steps", i, "subject"], step?.subject);
       checkCondition(source, ["steps", i, "condition", "when"], obj(step?.condition)?.when);
+      // An A/B variant is a marketing email like its step: its template exists and can unsubscribe.
+      const stepVariants = arr(step?.variants).map(obj);
+      checkDuplicates(source, stepVariants.map((v) => v?.id), (j) => ["steps", i, "variants", j, "id"], "variant id");
+      stepVariants.forEach((variant, j) => {
+        const variantTemplate = str(variant?.template);
+        if (variantTemplate !== undefined) {
+          marketingTemplates.add(variantTemplate);
+          if (!files.templates.has(variantTemplate)) {
+            at(
+              source,
+              ["steps", i, "variants", j, "template"],
+              `unknown template \`${variantTemplate}\``,
+              suggest(variantTemplate, templateNames, `templates in ${files.templatesDir}`) ??
+                `create ${files.templatesDir}/${variantTemplate}.html.liquid and ${variantTemplate}.txt.liquid`,
+            );
+          }
+        }
+        checkSubject(source, ["steps", i, "variants", j, "subject"], variant?.subject);
+      });
     });
   }
 

@@ -222,3 +222,40 @@ describe("every problem of every file in one run", () => {
     expect(messages).toContain("config/templates/customer-onboarding.html.liquid a marketing email must contain an unsubscribe link, and this part has none");
   });
 });
+
+describe("loadConfig on an A/B tested step", () => {
+  const variants = (lines: string) => [
+    [
+      '    subject: "Welcome to Acme Analytics, {{ lead.firstName | default: \\"there\\" }}"\n',
+      `    subject: "Welcome to Acme Analytics, {{ lead.firstName | default: \\"there\\" }}"\n${lines}`,
+    ] as [string, string],
+  ];
+
+  it("accepts variants with weights and a winner rule", () => {
+    const dir = brokenCopy({
+      "sequences/smb.yaml": variants("    variants:\n      - { id: a }\n      - { id: b, weight: 2, subject: Shorter, template: smb-quick-start }\n    winner: { metric: clicks, minSends: 200 }\n"),
+    });
+    const { config, problems } = loadConfig(dir);
+    expect(problems).toEqual([]);
+    const welcome = config?.sequences.find((s) => s.id === "smb-nurture")?.steps[0];
+    expect(welcome?.variants).toEqual([
+      { id: "a", weight: 1 },
+      { id: "b", weight: 2, subject: "Shorter", template: "smb-quick-start" },
+    ]);
+    expect(welcome?.winner).toEqual({ metric: "clicks", minSends: 200, confidence: 0.95 });
+  });
+
+  it("names a duplicate variant id, a zero weight, an unknown template and a template without an unsubscribe link, each at its line", () => {
+    const dir = brokenCopy({
+      "sequences/smb.yaml": variants("    variants:\n      - { id: a, weight: 0 }\n      - { id: a, template: smb-welcom }\n      - { id: c, template: rep-handoff }\n    winner: { metric: replies, minSends: 200 }\n"),
+    });
+    const { problems } = loadConfig(dir);
+    const messages = problems.map((p) => `${p.line}: ${p.message}${p.hint ? ` (${p.hint})` : ""}`);
+    const line = (needle: string) => positionIn(dir, "sequences/smb.yaml", needle).line;
+    expect(messages).toContain(`${line("weight: 0")}: steps[0].variants[0].weight must be more than 0`);
+    expect(messages).toContain(`${line("{ id: a, template")}: variant id \`a\` is used twice (first on line ${line("weight: 0")}) (rename one: each variant id must be unique)`);
+    expect(messages.some((m) => m.startsWith(`${line("replies")}:`))).toBe(true);
+    expect(problems.some((p) => p.message === "unknown template `smb-welcom`" && p.hint === "did you mean `smb-welcome`?")).toBe(true);
+    expect(problems.some((p) => p.file.endsWith("rep-handoff.html.liquid") && /unsubscribe link/.test(p.message))).toBe(true);
+  });
+});

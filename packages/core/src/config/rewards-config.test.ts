@@ -75,6 +75,38 @@ describe("config/rewards.yaml", () => {
     );
   });
 
+  it("loads the catalogue: each reward's id, name, cost and limits", () => {
+    const { config } = loadConfig(shippedConfig);
+    expect(config?.rewards?.catalogue.map((r) => [r.id, r.points, r.limits ?? null])).toEqual([
+      ["free-shipping", 200, { perPeriod: 2, period: "P30D" }],
+      ["ten-off", 500, null],
+      ["onboarding-session", 1500, { perCustomer: 1 }],
+    ]);
+  });
+
+  it("refuses a period limit without its period and a cost that is not whole, each at its line", () => {
+    const dir = copyWith((d) => {
+      replaceIn(d, "rewards.yaml", "limits: { perPeriod: 2, period: P30D }", "limits: { perPeriod: 2 }");
+      replaceIn(d, "rewards.yaml", "points: 1500", "points: 15.5");
+    });
+    const problems = loadConfig(dir).problems.map((p) => ({ at: `${p.file}:${p.line}`, message: p.message }));
+    const text = readFileSync(join(dir, "rewards.yaml"), "utf8").split("\n");
+    const lineOf = (needle: string) => text.findIndex((l) => l.includes(needle)) + 1;
+    expect(problems).toEqual([
+      { at: `config/rewards.yaml:${lineOf("limits: { perPeriod: 2 }")}`, message: expect.stringContaining("perPeriod and period go together") },
+      { at: `config/rewards.yaml:${lineOf("points: 15.5")}`, message: expect.stringContaining("whole number") },
+    ]);
+  });
+
+  it("refuses a reward id listed twice, at the second one", () => {
+    const dir = copyWith((d) => replaceIn(d, "rewards.yaml", "  - id: ten-off", "  - id: free-shipping"));
+    const text = readFileSync(join(dir, "rewards.yaml"), "utf8").split("\n");
+    const second = text.findLastIndex((l) => l.includes("- id: free-shipping")) + 1;
+    expect(loadConfig(dir).problems.map((p) => ({ at: `${p.file}:${p.line}`, message: p.message }))).toEqual([
+      { at: `config/rewards.yaml:${second}`, message: expect.stringContaining("free-shipping is listed twice") },
+    ]);
+  });
+
   it("requires an unsubscribe link in the tier-change template, as in every marketing email", () => {
     const dir = copyWith((d) => replaceIn(d, "templates/points-statement.txt.liquid", "Unsubscribe: {{ unsubscribe_url }}", ""));
     const problems = loadConfig(dir).problems;

@@ -252,13 +252,42 @@ export const StepCondition = z
   });
 export type StepCondition = z.infer<typeof StepCondition>;
 
-export const Step = z.strictObject({
-  id: Slug.describe("stable id: keep it when you edit the step, so leads already in the sequence follow it"),
-  delay: IsoDuration.describe("wait after the previous step (or after enrollment for the first step)"),
-  template: Slug.describe("template name under config/templates (without .html.liquid / .txt.liquid)"),
-  subject: z.string().min(1).max(200).describe("subject line; merge fields such as {{ lead.firstName }} work"),
-  condition: StepCondition.optional(),
+export const StepVariant = z.strictObject({
+  id: Slug.describe("stable id of the variant: the report and the winner are named by it"),
+  weight: z.number().int().positive().max(1000).default(1).describe("share of leads relative to the other variants' weights"),
+  subject: z.string().min(1).max(200).optional().describe("this variant's subject line; the step's when omitted"),
+  template: Slug.optional().describe("this variant's template; the step's when omitted"),
 });
+export type StepVariant = z.infer<typeof StepVariant>;
+
+export const AB_METRICS = ["opens", "clicks", "mqls", "wins"] as const;
+export type AbMetric = (typeof AB_METRICS)[number];
+
+export const WinnerRule = z.strictObject({
+  metric: z.enum(AB_METRICS).describe("what the winner is best at, per email sent"),
+  minSends: z.number().int().min(1).describe("every variant needs this many sends before the test may end"),
+  confidence: z.number().min(0.8).max(0.999).default(0.95).describe("the test ends when the leader beats the runner-up at this confidence (two-proportion z-test)"),
+});
+export type WinnerRule = z.infer<typeof WinnerRule>;
+
+export const Step = z
+  .strictObject({
+    id: Slug.describe("stable id: keep it when you edit the step, so leads already in the sequence follow it"),
+    delay: IsoDuration.describe("wait after the previous step (or after enrollment for the first step)"),
+    template: Slug.describe("template name under config/templates (without .html.liquid / .txt.liquid)"),
+    subject: z.string().min(1).max(200).describe("subject line; merge fields such as {{ lead.firstName }} work"),
+    condition: StepCondition.optional(),
+    variants: z
+      .array(StepVariant)
+      .min(2, { message: "an A/B test needs at least two variants" })
+      .max(10)
+      .optional()
+      .describe("A/B test: each lead gets one variant, picked by weight from its lead id and this step's id"),
+    winner: WinnerRule.optional().describe("when the A/B test ends: from then on every lead gets the winner"),
+  })
+  // Duplicate variant ids are found with the other cross-file names (cross-references.ts), so they
+  // are reported even beside a schema mistake in the same step.
+  .refine((step) => !step.winner || step.variants !== undefined, { message: "a winner rule needs `variants` to choose from", path: ["winner"] });
 export type Step = z.infer<typeof Step>;
 
 export const SendWindow = z
@@ -433,6 +462,25 @@ export const RewardTier = z.strictObject({
 });
 export type RewardTier = z.infer<typeof RewardTier>;
 
+export const RewardLimits = z
+  .strictObject({
+    perCustomer: z.number().int().positive().optional().describe("how often one customer may redeem this reward, ever"),
+    perPeriod: z.number().int().positive().optional().describe("how often one customer may redeem this reward within `period`"),
+    period: IsoDuration.optional().describe("the rolling window `perPeriod` counts in, e.g. P30D"),
+  })
+  .refine((l) => (l.perPeriod === undefined) === (l.period === undefined), {
+    message: "perPeriod and period go together: write both (e.g. perPeriod: 1, period: P30D) or neither",
+  });
+export type RewardLimits = z.infer<typeof RewardLimits>;
+
+export const CatalogueReward = z.strictObject({
+  id: Slug.describe("what a shop sends as rewardId, e.g. free-shipping"),
+  name: z.string().min(1).max(200).describe("what the customer is told they get"),
+  points: z.number().int().positive().describe("points the reward costs"),
+  limits: RewardLimits.optional().describe("how often one customer may redeem it; no limits when absent"),
+});
+export type CatalogueReward = z.infer<typeof CatalogueReward>;
+
 export const RewardsFile = z.strictObject({
   $schema: z.string().optional(),
   pointsPerUnit: z
@@ -456,6 +504,17 @@ export const RewardsFile = z.strictObject({
     .max(200)
     .default("Your points statement: you are now {{ tier.name }}")
     .describe("subject of the tier-change email; {{ tier.name }}, {{ points.balance }} and lead fields work"),
+  catalogue: z
+    .array(CatalogueReward)
+    .default([])
+    .superRefine((rewards, ctx) => {
+      const seen = new Set<string>();
+      rewards.forEach((reward, i) => {
+        if (seen.has(reward.id)) ctx.addIssue({ code: "custom", path: [i, "id"], message: `reward id ${reward.id} is listed twice; give each reward its own id` });
+        seen.add(reward.id);
+      });
+    })
+    .describe("rewards customers spend points on (POST /v1/customers/{id}/redemptions with a rewardId from here)"),
 });
 export type RewardsFile = z.infer<typeof RewardsFile>;
 export type Rewards = Omit<RewardsFile, "$schema">;

@@ -4,6 +4,7 @@
  * (`reenrollAfter`). Double-opt-in leads get their confirmation email first and start nurture
  * only once confirmed.
  */
+import type { RewardsStore } from "../rewards/rewards-store";
 import type { LeadloopConfig, Sequence } from "../config/schema";
 import { addDuration, durationMs } from "../duration";
 import type { Lead } from "../lead";
@@ -24,6 +25,8 @@ export interface NurtureDeps {
   settings: NurtureSettings;
   signer: TokenSigner;
   log?: { info(m: string, e?: Record<string, unknown>): void; warn(m: string, e?: Record<string, unknown>): void };
+  /** Customers' points ledgers: retention emails show the balance and the next tier. */
+  points?: Pick<RewardsStore, "listEntries">;
 }
 
 export type EnrollResult =

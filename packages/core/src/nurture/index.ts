@@ -8,3 +8,5 @@ export * from "./preview";
 export * from "./send-rate";
 export * from "./sweeper";
 export * from "./unsubscribe";
+export * from "./ab-test";
+export * from "./ab-test-decisions";

@@ -13,7 +13,8 @@ import type { Lead } from "../lead";
 import { stageAtCapture } from "../lifecycle";
 import type { Clock, Mailer } from "../ports";
 import { assignSegment } from "../segmentation";
-import { type ComposableLead, type ComposeDeps, type ComposedEmail, composeEmail, composeStepEmail } from "./compose-email";
+import { variantContent } from "./ab-test";
+import { type ComposableLead, type ComposeDeps, type ComposedEmail, composeBroadcastEmail, composeEmail, composeStepEmail } from "./compose-email";
 
 export type PreviewKind = "step" | "follow-up" | "broadcast";
 
@@ -58,12 +59,24 @@ function broadcasts(config: LeadloopConfig): z.infer<typeof Broadcast>[] {
   });
 }
 
+/** Separates a step from its A/B variant in a preview item's id: `step:<sequence>/<step>@<variant>`. */
+const VARIANT_MARK = "@";
+
 /** Every email the config can send, in the order a marketer reads the files. */
 export function listPreviewItems(config: LeadloopConfig): PreviewItem[] {
   const items: PreviewItem[] = [];
   for (const sequence of config.sequences) {
     for (const step of sequence.steps) {
       items.push({ id: `step:${sequence.id}/${step.id}`, kind: "step", label: `${sequence.name} · ${step.id}`, template: step.template, subject: step.subject });
+      // An A/B test shows each variant as the leads assigned to it get it.
+      for (const variant of step.variants ?? []) {
+        items.push({
+          id: `step:${sequence.id}/${step.id}${VARIANT_MARK}${variant.id}`,
+          kind: "step",
+          label: `${sequence.name} · ${step.id} · variant ${variant.id}`,
+          ...variantContent(step, variant),
+        });
+      }
     }
   }
   for (const { formId, form, followUp } of followUps(config)) {
@@ -127,19 +140,31 @@ function sampleFor(type: string, options: string[] | undefined, min: number | un
 }
 
 /** Composes one item for a lead (sample or real), with its unsubscribe link signed for nobody. */
-export function previewEmail(deps: ComposeDeps, itemId: string, lead: ComposableLead, now: Date): { item: PreviewItem; email: ComposedEmail } {
+export function previewEmail(
+  deps: ComposeDeps,
+  itemId: string,
+  lead: ComposableLead,
+  now: Date,
+  points?: { balance: number },
+): { item: PreviewItem; email: ComposedEmail } {
   const item = listPreviewItems(deps.config).find((i) => i.id === itemId);
   if (!item) throw new NotFoundError(`There is no email "${itemId}" to preview. GET /v1/preview/emails lists the ones the config can send.`);
   const shown = { ...lead, id: PREVIEW_LEAD_ID };
   let email: ComposedEmail | undefined;
   if (item.kind === "step") {
-    const [sequenceId, stepId] = item.id.slice("step:".length).split("/");
+    const [sequenceId, stepAndVariant = ""] = item.id.slice("step:".length).split("/");
+    const [stepId, variantId] = stepAndVariant.split(VARIANT_MARK);
     const sequence = deps.config.sequences.find((s) => s.id === sequenceId);
     const step = sequence?.steps.find((s) => s.id === stepId);
-    if (sequence && step) email = composeStepEmail(deps, shown, sequence, step, now);
+    const variant = variantId === undefined ? undefined : step?.variants?.find((v) => v.id === variantId);
+    if (sequence && step) email = composeStepEmail(deps, shown, sequence, step, now, variant, points);
+  } else if (item.kind === "broadcast") {
+    const broadcast = broadcasts(deps.config).find((b) => b.id === item.id.slice("broadcast:".length));
+    if (broadcast) email = composeBroadcastEmail(deps, shown, broadcast, now);
   } else {
-    const vars = item.kind === "follow-up" ? { form: { id: item.id.slice("follow-up:".length) } } : { broadcast: { id: item.id.slice("broadcast:".length) } };
-    email = composeEmail(deps, shown, { template: item.template, subject: item.subject, vars }, now);
+    const formId = item.id.slice("follow-up:".length);
+    // The variables the follow-up sender gives its template (follow-up.ts), the form's name included.
+    email = composeEmail(deps, shown, { template: item.template, subject: item.subject, vars: { form: { id: formId, name: deps.config.forms[formId]?.name } } }, now);
   }
   if (!email) {
     throw new NotFoundError(`The email "${itemId}" names the template "${item.template}", which is not under config/templates; npm run config:check shows where.`);

@@ -16,7 +16,9 @@ import { DEFAULT_ITEM_BUDGET_MS, oneAtATimePer, STOP_SWEEP, sweepDueIndex } from
 import { MailerUnavailableError, MailerUncertainError, MailRejectedError, type DueRef, type Enrollment } from "../ports";
 import { mayNurture } from "../lifecycle";
 import { planNextStep } from "../planner";
-import { composeStepEmail } from "./compose-email";
+import { variantFor } from "./ab-test";
+import { type AbTestDecisions, abTestDecisions } from "./ab-test-decisions";
+import { composeStepEmail, customerBalance } from "./compose-email";
 import { leadTimeZone, type NurtureDeps, recentSendsFor } from "./enroll";
 import { SendRateGate } from "./send-rate";
 
@@ -64,6 +66,7 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
   const report: SweepReport = { due: 0, sent: 0, skipped: 0, rescheduled: 0, retried: 0, ended: 0, lost: 0, recovered: 0, failed: 0, uncertain: 0, deferred: 0 };
   const gate = options.gate ?? new SendRateGate(deps.settings.maxSendsPerSecond);
   const budget = options.itemBudgetMs ?? DEFAULT_ITEM_BUDGET_MS;
+  const decisions = abTestDecisions(deps);
   // A lead's items (one per sequence, in any shard) run one after another, so each is planned
   // against the frequency cap with the sends before it already recorded.
   const handle = oneAtATimePer(
@@ -73,7 +76,7 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
       // before the deadline is not claimed at all, and stays due for the next run.
       const slot = gate.reserve();
       if (options.deadline !== undefined && slot + budget > options.deadline) return STOP_SWEEP;
-      await handleDue(deps, ref, () => gate.waitFor(slot), report);
+      await handleDue(deps, ref, () => gate.waitFor(slot), report, decisions);
       return undefined;
     },
   );
@@ -96,7 +99,7 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
   return report;
 }
 
-async function handleDue(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise<void>, report: SweepReport): Promise<void> {
+async function handleDue(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise<void>, report: SweepReport, decisions: AbTestDecisions): Promise<void> {
   const now = deps.clock.now();
   const at = now.toISOString();
   const token = randomUUID();
@@ -113,7 +116,7 @@ async function handleDue(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise
     deps.nurture.settle(ref.leadId, ref.sequenceId, token, outcome);
   const progress = { sendAttempted: false };
   try {
-    await handleClaimed(deps, ref, sendSlot, report, { before, at, now, settle, progress });
+    await handleClaimed(deps, ref, sendSlot, report, { before, at, now, settle, progress, decisions });
   } catch (error) {
     // A store failure before the email was handed to the mailer: give the step back, due now, so
     // it is sent later rather than written off as uncertain when the claim lapses. A claim taken
@@ -147,6 +150,7 @@ interface Claimed {
   now: Date;
   settle: (outcome: Parameters<NurtureDeps["nurture"]["settle"]>[3]) => Promise<boolean>;
   progress: { sendAttempted: boolean };
+  decisions: AbTestDecisions;
 }
 
 async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise<void>, report: SweepReport, claimed: Claimed): Promise<void> {
@@ -219,8 +223,12 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
     return;
   }
 
-  const email = composeStepEmail(deps, lead, sequence, step, now);
-  if (!email) return end(`template-missing:${step.template}`);
+  // An A/B tested step goes out in the lead's variant, or in the winner once the test has ended.
+  const variant = variantFor(lead.id, step, await claimed.decisions(sequence, step));
+  const variantId = variant ? { variantId: variant.id } : {};
+  // A customer's retention email shows their points as of this send.
+  const email = composeStepEmail(deps, lead, sequence, step, now, variant, await customerBalance(deps, lead, now));
+  if (!email) return end(`template-missing:${variant?.template ?? step.template}`);
   const messageId = randomUUID();
 
   await sendSlot();
@@ -234,7 +242,7 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
       html: email.html,
       text: email.text,
       headers: email.headers,
-      tags: { lead: lead.id, sequence: sequence.id, step: step.id, message: messageId },
+      tags: { lead: lead.id, sequence: sequence.id, step: step.id, message: messageId, ...(variant ? { variant: variant.id } : {}) },
     }));
   } catch (error) {
     if (error instanceof MailRejectedError) {
@@ -278,6 +286,7 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
     kind: "nurture",
     sequenceId: sequence.id,
     stepId: step.id,
+    ...variantId,
     sentAt: at,
   });
   const after = handled(state, step.id, at);
@@ -290,9 +299,9 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
     ...(next.done ? { end: { reason: next.reason, at } } : { next: { stepId: next.step.id, dueAt: next.dueAt.toISOString() } }),
   });
   report.sent++;
-  await deps.leads.appendActivity(lead.id, { type: "email.sent", at, data: { sequenceId: sequence.id, stepId: step.id, messageId } });
+  await deps.leads.appendActivity(lead.id, { type: "email.sent", at, data: { sequenceId: sequence.id, stepId: step.id, messageId, ...variantId } });
   await deps.publisher
-    .publish([leadloopEvent("email.sent", { leadId: lead.id, sequenceId: sequence.id, stepId: step.id, messageId })])
+    .publish([leadloopEvent("email.sent", { leadId: lead.id, sequenceId: sequence.id, stepId: step.id, messageId, ...variantId })])
     .catch((error: unknown) => deps.log?.warn("email.sent not published", { leadId: lead.id, error: String(error) }));
 }
 

@@ -9,7 +9,7 @@ import * as z from "zod";
 import { COHORT_DIMENSIONS, COHORT_DURATIONS, COHORT_STAGES, type CohortDimension, type CohortDuration, type CohortStage, cohortCounter } from "./cohort";
 import { rate } from "./funnel-report";
 import { daysBetween, IsoDay, LowerCaseFilter, parseReportQuery, reportQuery } from "./report-query";
-import type { CohortRow } from "./report-aggregates";
+import type { CohortRow, CohortValueRow } from "./report-aggregates";
 import type { ReportStore } from "./report-store";
 import { emptyHistogram, HISTOGRAM_BUCKETS, medianHours } from "./stage-histogram";
 
@@ -75,66 +75,137 @@ export function cohortOf(day: string, grain: "week" | "month"): string {
 }
 
 export interface CohortReportDeps {
-  reports: Pick<ReportStore, "readCohortDay">;
+  reports: Pick<ReportStore, "readCohortDay" | "readCohortValues">;
 }
 
 const DAY_CONCURRENCY = 8;
 
-async function readDays(deps: CohortReportDeps, days: string[]): Promise<CohortRow[]> {
-  const rows: CohortRow[] = [];
+async function readDays<T>(days: string[], read: (day: string) => Promise<T[]>): Promise<T[]> {
+  const rows: T[] = [];
   let next = 0;
   const worker = async () => {
     while (next < days.length) {
       const day = days[next++];
-      if (day) rows.push(...(await deps.reports.readCohortDay(day)));
+      if (day) rows.push(...(await read(day)));
     }
   };
   await Promise.all(Array.from({ length: Math.min(DAY_CONCURRENCY, days.length) }, worker));
   return rows;
 }
 
+/**
+ * Without a filter the report reads the value rows (one per day × dimension value, however many
+ * leads); a filter needs the joint rows of every combination, which it reads instead. A day counted
+ * before value rows existed has none: its joint rows stand in.
+ */
 export async function buildCohortReport(deps: CohortReportDeps, query: CohortQuery): Promise<CohortReport> {
   const days = daysBetween(query.from, query.to);
   const previousPeriod = { from: isoDay(dayAt(query.from) - days.length * DAY_MS), to: isoDay(dayAt(query.from) - DAY_MS) };
-  const [rows, previousRows] = await Promise.all([readDays(deps, days), readDays(deps, daysBetween(previousPeriod.from, previousPeriod.to))]);
-  return summariseCohorts(rows, previousRows, query);
+  const previousDays = daysBetween(previousPeriod.from, previousPeriod.to);
+  if (COHORT_DIMENSIONS.some((dim) => query[dim])) {
+    const [rows, previousRows] = await Promise.all([readDays(days, (d) => deps.reports.readCohortDay(d)), readDays(previousDays, (d) => deps.reports.readCohortDay(d))]);
+    return summariseCohorts(rows, previousRows, query);
+  }
+  const sumsOf = async (day: string): Promise<DaySums[]> => {
+    const values = await deps.reports.readCohortValues(day);
+    return [values.length > 0 ? sumValueRows(day, values) : sumJointRows(day, await deps.reports.readCohortDay(day), () => true)];
+  };
+  const [current, before] = await Promise.all([readDays(days, sumsOf), readDays(previousDays, sumsOf)]);
+  return assemble(current, before, query, {});
 }
 
 /** Sums cohort rows into the report. Pure, so the arithmetic is tested on its own. */
 export function summariseCohorts(rows: CohortRow[], previousRows: CohortRow[], query: CohortQuery): CohortReport {
-  const days = daysBetween(query.from, query.to);
-  const previousPeriod = { from: isoDay(dayAt(query.from) - days.length * DAY_MS), to: isoDay(dayAt(query.from) - DAY_MS) };
   const filters: Partial<Record<CohortDimension, string>> = {};
   for (const dim of COHORT_DIMENSIONS) {
     const value = query[dim];
     if (value) filters[dim] = value;
   }
   const matches = (row: CohortRow) => COHORT_DIMENSIONS.every((dim) => !filters[dim] || row.dims[dim] === filters[dim]);
-  const inPeriod = new Set(days);
-  const current = rows.filter((r) => inPeriod.has(r.day) && matches(r));
-  const before = previousRows.filter((r) => r.day >= previousPeriod.from && r.day <= previousPeriod.to && matches(r));
+  const byDay = (list: CohortRow[]) => {
+    const groups = new Map<string, CohortRow[]>();
+    for (const row of list) groups.set(row.day, [...(groups.get(row.day) ?? []), row]);
+    return [...groups].map(([day, dayRows]) => sumJointRows(day, dayRows, matches));
+  };
+  return assemble(byDay(rows), byDay(previousRows), query, filters);
+}
 
-  const totals = cohortFigures(sum(current));
-  const previous = cohortFigures(sum(before));
-  const cohorts = new Map<string, { from: string; to: string; rows: CohortRow[] }>();
+/** One capture day's counters: in all, and per value of each dimension. */
+interface DaySums {
+  day: string;
+  total: Map<string, number>;
+  by: Record<CohortDimension, Map<string, Map<string, number>>>;
+}
+
+const emptyBy = () => Object.fromEntries(COHORT_DIMENSIONS.map((dim) => [dim, new Map()])) as DaySums["by"];
+
+function addInto(target: Map<string, number>, counters: Record<string, number> | Map<string, number>) {
+  const entries = counters instanceof Map ? counters.entries() : Object.entries(counters);
+  for (const [name, value] of entries) target.set(name, (target.get(name) ?? 0) + value);
+}
+
+function sumJointRows(day: string, rows: CohortRow[], matches: (row: CohortRow) => boolean): DaySums {
+  const sums: DaySums = { day, total: new Map(), by: emptyBy() };
+  for (const row of rows) {
+    if (!matches(row)) continue;
+    addInto(sums.total, row.counters);
+    for (const dim of COHORT_DIMENSIONS) {
+      const value = sums.by[dim].get(row.dims[dim]) ?? new Map<string, number>();
+      addInto(value, row.counters);
+      sums.by[dim].set(row.dims[dim], value);
+    }
+  }
+  return sums;
+}
+
+/** Every lead sits in exactly one value of each dimension, so any dimension's rows sum to the total. */
+function sumValueRows(day: string, rows: CohortValueRow[]): DaySums {
+  const sums: DaySums = { day, total: new Map(), by: emptyBy() };
+  for (const row of rows) {
+    if (row.dimension === COHORT_DIMENSIONS[0]) addInto(sums.total, row.counters);
+    const byDim = sums.by[row.dimension];
+    if (!byDim) continue;
+    const value = byDim.get(row.value) ?? new Map<string, number>();
+    addInto(value, row.counters);
+    byDim.set(row.value, value);
+  }
+  return sums;
+}
+
+function assemble(current: DaySums[], before: DaySums[], query: CohortQuery, filters: Partial<Record<CohortDimension, string>>): CohortReport {
+  const days = daysBetween(query.from, query.to);
+  const previousPeriod = { from: isoDay(dayAt(query.from) - days.length * DAY_MS), to: isoDay(dayAt(query.from) - DAY_MS) };
+  const inPeriod = new Set(days);
+  const now = current.filter((d) => inPeriod.has(d.day));
+  const then = before.filter((d) => d.day >= previousPeriod.from && d.day <= previousPeriod.to);
+  const total = (list: DaySums[]) => {
+    const sums = new Map<string, number>();
+    for (const d of list) addInto(sums, d.total);
+    return sums;
+  };
+  const totals = cohortFigures(total(now));
+  const previous = cohortFigures(total(then));
+  const cohorts = new Map<string, { from: string; to: string; days: DaySums[] }>();
   for (const day of days) {
     const key = cohortOf(day, query.grain);
-    const entry = cohorts.get(key) ?? { from: day, to: day, rows: [] };
+    const entry = cohorts.get(key) ?? { from: day, to: day, days: [] };
     entry.to = day;
     cohorts.set(key, entry);
   }
-  for (const row of current) cohorts.get(cohortOf(row.day, query.grain))?.rows.push(row);
+  for (const d of now) cohorts.get(cohortOf(d.day, query.grain))?.days.push(d);
 
   const by = {} as CohortReport["by"];
   for (const dim of COHORT_DIMENSIONS) {
-    const groups = new Map<string, CohortRow[]>();
-    for (const row of current) {
-      const list = groups.get(row.dims[dim]) ?? [];
-      list.push(row);
-      groups.set(row.dims[dim], list);
+    const groups = new Map<string, Map<string, number>>();
+    for (const d of now) {
+      for (const [value, counters] of d.by[dim]) {
+        const sums = groups.get(value) ?? new Map<string, number>();
+        addInto(sums, counters);
+        groups.set(value, sums);
+      }
     }
     by[dim] = [...groups]
-      .map(([value, list]) => ({ value, ...cohortFigures(sum(list)) }))
+      .map(([value, sums]) => ({ value, ...cohortFigures(sums) }))
       .filter((g) => g.stages.some((s) => s.count !== 0))
       .sort((a, b) => (b.stages[0]?.count ?? 0) - (a.stages[0]?.count ?? 0) || a.value.localeCompare(b.value));
   }
@@ -149,15 +220,9 @@ export function summariseCohorts(rows: CohortRow[], previousRows: CohortRow[], q
       const was = previous.stages[i]?.count ?? 0;
       return { stage: s.stage, count: s.count, previous: was, delta: s.count - was };
     }),
-    cohorts: [...cohorts].map(([cohort, entry]) => ({ cohort, from: entry.from, to: entry.to, ...cohortFigures(sum(entry.rows)) })),
+    cohorts: [...cohorts].map(([cohort, entry]) => ({ cohort, from: entry.from, to: entry.to, ...cohortFigures(total(entry.days)) })),
     by,
   };
-}
-
-function sum(rows: CohortRow[]): Map<string, number> {
-  const sums = new Map<string, number>();
-  for (const row of rows) for (const [name, value] of Object.entries(row.counters)) sums.set(name, (sums.get(name) ?? 0) + value);
-  return sums;
 }
 
 export function cohortFigures(sums: Map<string, number>): CohortFigures {

@@ -6,3 +6,4 @@ export * from "./record-report-event";
 export * from "./funnel-report";
 export * from "./cohort";
 export * from "./cohort-report";
+export * from "./ab-test-report";

@@ -17,13 +17,22 @@ import {
   WHOLE_SEQUENCE_STEP,
 } from "./report-aggregates";
 import type { DealNotes, DealReview } from "../feedback/deal-review";
-import { type CohortDims, type CohortState, cohortMoves, dimValue, NONE } from "./cohort";
+import { type CohortDims, type CohortState, cohortMoves, cohortValueMoves, dimValue, NONE } from "./cohort";
 import type { LeadFacts, LeadReportState, SentMessage } from "./report-store";
 
 /** An event in the terms the report cares about. */
 export type ReportEvent =
   | { type: "captured"; leadId: string; at: string; dims: ReportDims; medium: string; campaign: string }
-  | { type: "email"; counter: Exclude<EmailCounter, "wonTouches" | "unsubscribed">; leadId: string; at: string; messageId: string; sequenceId?: string; stepId?: string }
+  | {
+      type: "email";
+      counter: Exclude<EmailCounter, "wonTouches" | "unsubscribed">;
+      leadId: string;
+      at: string;
+      messageId: string;
+      sequenceId?: string;
+      stepId?: string;
+      variantId?: string;
+    }
   | { type: "web-activity"; leadId: string; at: string; key: string }
   | { type: "unsubscribed"; leadId: string; at: string }
   | { type: "qualified"; leadId: string; at: string; score?: number; threshold?: number; rules: string[] }
@@ -78,7 +87,8 @@ export function reportEventOf(event: EventEnvelope): ReportEvent | undefined {
     const at = validTime(record(detail[SES_TIME_FIELD[counter]]).timestamp) ?? envelopeTime;
     const sequenceId = tag(tags, "sequence");
     const stepId = tag(tags, "step");
-    return { type: "email", counter, leadId, at, messageId, ...(sequenceId ? { sequenceId } : {}), ...(stepId ? { stepId } : {}) };
+    const variantId = tag(tags, "variant");
+    return { type: "email", counter, leadId, at, messageId, ...(sequenceId ? { sequenceId } : {}), ...(stepId ? { stepId } : {}), ...(variantId ? { variantId } : {}) };
   }
   const leadId = str(detail.leadId);
   if (!leadId) return undefined;
@@ -99,7 +109,17 @@ export function reportEventOf(event: EventEnvelope): ReportEvent | undefined {
       if (!messageId) return undefined;
       const sequenceId = str(detail.sequenceId);
       const stepId = str(detail.stepId);
-      return { type: "email", counter: "sent", leadId, at: envelopeTime, messageId, ...(sequenceId ? { sequenceId } : {}), ...(stepId ? { stepId } : {}) };
+      const variantId = str(detail.variantId);
+      return {
+        type: "email",
+        counter: "sent",
+        leadId,
+        at: envelopeTime,
+        messageId,
+        ...(sequenceId ? { sequenceId } : {}),
+        ...(stepId ? { stepId } : {}),
+        ...(variantId ? { variantId } : {}),
+      };
     }
     case "lead.scored": {
       // Only a score moved by something the lead did on the site (the site script's behaviour
@@ -164,9 +184,9 @@ export function reportEventOf(event: EventEnvelope): ReportEvent | undefined {
   }
 }
 
-/** Whether planning this event needs the lead's sent messages (won touches, unsubscribe attribution). */
+/** Whether planning this event needs the lead's sent messages (won touches, unsubscribe and A/B attribution). */
 export function needsMessages(event: ReportEvent): boolean {
-  return event.type === "unsubscribed" || (event.type === "closed" && event.outcome === "won");
+  return event.type === "unsubscribed" || event.type === "qualified" || (event.type === "closed" && event.outcome === "won");
 }
 
 /**
@@ -205,8 +225,14 @@ export interface ReportPlan {
   review?: DealReview;
 }
 
-/** DynamoDB takes at most 100 actions per transaction: the state, the funnel row and these. */
-const MAX_TOUCH_INCREMENTS = 90;
+/**
+ * DynamoDB takes at most 100 actions per transaction: the state, the review, the funnel row, at
+ * most two cohort rows and fourteen value rows (seven dimensions, out of one value into another),
+ * the A/B variants credited, and these.
+ */
+const MAX_TOUCH_INCREMENTS = 60;
+/** A/B variants a lead's MQL or win is credited to (one per tested step it was sent). */
+const MAX_VARIANT_INCREMENTS = 20;
 
 /**
  * What the event adds, given the lead's report state (or, when the report never saw the lead, its
@@ -259,6 +285,9 @@ export function planReportEvent(
     case "email":
       if (event.counter === "opened" || event.counter === "clicked") engage();
       if (event.sequenceId && event.stepId) email(event.sequenceId, event.stepId, { [counterName.email(event.counter)]: 1 });
+      if (event.sequenceId && event.stepId && event.variantId && event.counter !== "bounced") {
+        increments.push({ kind: "variant", sequenceId: event.sequenceId, stepId: event.stepId, variantId: event.variantId, add: { [event.counter]: 1 } });
+      }
       break;
     case "web-activity":
       engage();
@@ -284,6 +313,7 @@ export function planReportEvent(
       state.qualifiedAt = event.at;
       delete state.claimedAt;
       delete state.closedAt;
+      for (const v of variantsSent(known.messages ?? [], event.at)) increments.push({ kind: "variant", ...v, add: { mqls: 1 } });
       break;
     }
     case "claimed": {
@@ -306,6 +336,7 @@ export function planReportEvent(
           for (const stepId of stepIds) email(sequenceId, stepId, { [counterName.email("wonTouches")]: 1 });
         });
         increments.splice(MAX_TOUCH_INCREMENTS);
+        for (const v of variantsSent(known.messages ?? [], event.at)) increments.push({ kind: "variant", ...v, add: { wins: 1 } });
       } else if (event.outcome === "lost") {
         funnel[counterName.stage("lost")] = 1;
         funnel[counterName.lostReason(event.reason ?? "unspecified")] = 1;
@@ -325,7 +356,9 @@ export function planReportEvent(
       break;
   }
   if (Object.keys(funnel).length > 0) increments.unshift({ kind: "funnel", day, dims, add: funnel });
-  for (const move of cohortMoves(previous?.cohort, state.cohort)) increments.push({ kind: "cohort", ...move });
+  const moves = cohortMoves(previous?.cohort, state.cohort);
+  for (const move of moves) increments.push({ kind: "cohort", ...move });
+  for (const move of cohortValueMoves(moves)) increments.push({ kind: "cohort-value", ...move });
   return { state, increments, ...(review ? { review } : {}) };
 }
 
@@ -423,4 +456,14 @@ function wonTouches(messages: SentMessage[], closedAt: string): { sequenceId: st
     bySequence.set(m.sequenceId, steps);
   }
   return [...bySequence].map(([sequenceId, steps]) => ({ sequenceId, stepIds: [...steps].sort() }));
+}
+
+/** The A/B variants a lead was sent before an instant, one per tested step. */
+function variantsSent(messages: SentMessage[], before: string): { sequenceId: string; stepId: string; variantId: string }[] {
+  const seen = new Map<string, { sequenceId: string; stepId: string; variantId: string }>();
+  for (const m of messages) {
+    if (!m.sequenceId || !m.stepId || !m.variantId || m.sentAt > before) continue;
+    seen.set(`${m.sequenceId}#${m.stepId}`, { sequenceId: m.sequenceId, stepId: m.stepId, variantId: m.variantId });
+  }
+  return [...seen.values()].slice(0, MAX_VARIANT_INCREMENTS);
 }

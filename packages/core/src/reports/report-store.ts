@@ -3,8 +3,9 @@
  * sharded day aggregates. The DynamoDB adapter lives in @leadloop/store.
  */
 import type { DealReview } from "../feedback/deal-review";
+import type { AbDecision, VariantFigures } from "../nurture/ab-test";
 import type { CohortState } from "./cohort";
-import type { AggregateIncrement, AggregateRow, CohortRow, ReportDims } from "./report-aggregates";
+import type { AggregateIncrement, AggregateRow, CohortRow, CohortValueRow, ReportDims } from "./report-aggregates";
 
 /**
  * What the report remembers about one lead: its cohort, when it reached each stage of the current
@@ -43,6 +44,7 @@ export interface SentMessage {
   kind: string;
   sequenceId?: string;
   stepId?: string;
+  variantId?: string;
   sentAt: string;
 }
 
@@ -70,6 +72,12 @@ export interface ReportStore {
   readDay(day: string): Promise<AggregateRow[]>;
   /** Every cohort row of the leads captured on one day, from every shard. */
   readCohortDay(day: string): Promise<CohortRow[]>;
+  /** Every value row (dimension × value) of the leads captured on one day, from every shard. */
+  readCohortValues(day: string): Promise<CohortValueRow[]>;
+  /** Each A/B variant's figures of a step, summed over every shard. */
+  variantFigures(sequenceId: string, stepId: string): Promise<VariantFigures[]>;
+  /** How a step's A/B test ended, if it has. */
+  getAbDecision(sequenceId: string, stepId: string): Promise<AbDecision | undefined>;
   /** Reviews of the deals closed on one day. */
   listReviews(day: string): Promise<DealReview[]>;
   /** One deal's review by lead and closing instant. */

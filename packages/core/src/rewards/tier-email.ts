@@ -11,7 +11,7 @@ import type { NurtureSettings } from "../nurture/nurture-settings";
 import type { Clock, LeadStore, Mailer } from "../ports";
 import { renderTemplate } from "../templating";
 import type { TokenSigner } from "../tokens";
-import { describeDuration, nextTier, tierFor, tierName } from "./points";
+import { pointsMergeFields } from "./points";
 
 export interface TierEmailDeps {
   config: LeadloopConfig;
@@ -41,20 +41,10 @@ export async function sendTierEmail(deps: TierEmailDeps, rewards: Rewards, lead:
   const at = now.toISOString();
   const messageId = randomUUID();
   const unsubscribe = unsubscribeUrl(deps.settings, deps.signer, lead.id, now);
-  const tier = tierFor(rewards, change.balance);
-  const previous = rewards.tiers.find((t) => t.id === change.from);
-  const next = nextTier(rewards, change.balance);
   const rendered = renderTemplate(template, rewards.tierChangeSubject, {
     lead: { ...lead.profile, email: lead.email, id: lead.id, segment: lead.segment, stage: lead.stage },
     unsubscribe_url: unsubscribe,
-    tier: {
-      id: tier?.id ?? null,
-      name: tierName(tier) ?? "no tier",
-      previous: tierName(previous) ?? null,
-      next: tierName(next?.tier) ?? null,
-      pointsToNext: next?.pointsToGo ?? null,
-    },
-    points: { balance: change.balance, earned: change.earned ?? null, validFor: describeDuration(rewards.expiry) },
+    ...pointsMergeFields(rewards, change.balance, { from: change.from, ...(change.earned !== undefined ? { earned: change.earned } : {}) }),
   });
   await deps.mailer.send({
     to: lead.email,

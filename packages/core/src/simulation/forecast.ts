@@ -12,6 +12,10 @@ export interface StepForecast {
   skipped: number;
   opened: number;
   clicked: number;
+  /** An A/B tested step: each variant's share of the sends, opens and clicks. */
+  variants?: { variantId: string; sent: number; opened: number; clicked: number }[];
+  /** The variant the step's winner rule kept, when it ended the test within the period. */
+  abWinner?: string;
 }
 
 export interface SequenceForecast {

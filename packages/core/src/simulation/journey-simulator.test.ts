@@ -265,3 +265,40 @@ function maxInAnyWindow(sends: readonly SimulatedSend[], perMs: number): number 
   }
   return max;
 }
+
+describe("A/B tests in the simulator", () => {
+  const tested = (winner?: { metric: "clicks"; minSends: number; confidence: number }): LeadloopConfig => ({
+    ...baseConfig,
+    sequences: baseConfig.sequences.map((s) =>
+      s.id === "smb-nurture"
+        ? {
+            ...s,
+            steps: s.steps.map((st, i) =>
+              i === 0 ? { ...st, variants: [{ id: "a", weight: 1 }, { id: "b", weight: 1, template: "smb-first-short" }], ...(winner ? { winner } : {}) } : st,
+            ),
+          }
+        : s,
+    ),
+  });
+  // The short version draws far more clicks, as a --rates file would say.
+  const emailRates = { templates: { "smb-first": { open: 0.3, click: 0.01 }, "smb-first-short": { open: 0.6, click: 0.5 } }, steps: {} };
+
+  it("sends each lead its variant, drawing opens and clicks at that variant's rates", () => {
+    const f = forecastJourneys(tested(), { ...small, leads: 400, seed: 5, emailRates });
+    const first = f.emails.bySequence.find((s) => s.sequenceId === "smb-nurture")?.steps[0];
+    const [a, b] = first?.variants ?? [];
+    expect((a?.sent ?? 0) + (b?.sent ?? 0)).toBe(first?.sent);
+    expect(a?.sent).toBeGreaterThan(10);
+    expect(b?.sent).toBeGreaterThan(10);
+    expect((b?.clicked ?? 0) / (b?.sent ?? 1)).toBeGreaterThan((a?.clicked ?? 0) / (a?.sent ?? 1));
+    expect(first?.abWinner).toBeUndefined();
+  });
+
+  it("ends the test by its rule and sends the winner from then on", () => {
+    const f = forecastJourneys(tested({ metric: "clicks", minSends: 10, confidence: 0.95 }), { ...small, leads: 400, seed: 5, emailRates });
+    const first = f.emails.bySequence.find((s) => s.sequenceId === "smb-nurture")?.steps[0];
+    expect(first?.abWinner).toBe("b");
+    const [a, b] = first?.variants ?? [];
+    expect(b?.sent).toBeGreaterThan((a?.sent ?? 0) * 2);
+  });
+});

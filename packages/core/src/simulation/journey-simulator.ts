@@ -6,6 +6,7 @@
  * seed always give the same forecast, and nothing touches a network, a table or the real clock.
  */
 import { emailRateFor } from "./email-rates";
+import { type AbDecision, judgeAbTest, type VariantFigures, variantContent, variantFor } from "../nurture/ab-test";
 import type { LeadloopConfig, Rep, Sequence, Step, Team } from "../config/schema";
 import { evaluateCondition } from "../conditions";
 import { addDuration, durationMs } from "../duration";
@@ -68,6 +69,13 @@ interface SimHandoff {
   escalated: boolean;
 }
 
+/** Which step (and A/B variant) an open or a click counts for. */
+interface EmailCounts {
+  sequenceId: string;
+  stepId: string;
+  variantId?: string;
+}
+
 interface SimLead {
   source: SyntheticLead;
   rng: Prng;
@@ -83,7 +91,7 @@ interface SimLead {
 type SimEvent =
   | { kind: "capture" | "confirm" | "weekly" | "claim" | "claim-missed" | "outcome" | "recycle" | "unsubscribe" | "bounce"; lead: SimLead }
   | { kind: "due"; lead: SimLead; sequenceId: string; version: number }
-  | { kind: "activity"; lead: SimLead; activity: ScoredActivity; counts?: { sequenceId: string; stepId: string } };
+  | { kind: "activity"; lead: SimLead; activity: ScoredActivity; counts?: EmailCounts };
 
 const SITE_PAGES = ["/", "/product", "/features/dashboards", "/blog/modern-analytics-stack", "/customers", "/docs/getting-started"];
 
@@ -106,6 +114,9 @@ class JourneySimulation {
   readonly #start: number;
   readonly #end: number;
   readonly #sends: SimulatedSend[] = [];
+  /** Each A/B tested step's figures per variant, and the tests its winner rule ended, keyed sequence#step. */
+  readonly #abFigures = new Map<string, Map<string, VariantFigures>>();
+  readonly #abDecisions = new Map<string, AbDecision>();
   readonly #operations = Object.fromEntries(Object.keys(OPERATION_COSTS).map((k) => [k, 0])) as Record<CostedOperation, number>;
   readonly #stats = {
     captured: 0,
@@ -402,6 +413,21 @@ class JourneySimulation {
     this.#countEmailDay(now);
     const stepStats = this.#stats.sequences.get(sequence.id)?.steps.get(step.id);
     if (stepStats) stepStats.sent++;
+    // An A/B tested step goes out in the lead's variant, or the winner once the rule has ended the test.
+    const abKey = `${sequence.id}#${step.id}`;
+    const variant = variantFor(`sim-lead-${lead.source.index}`, step, this.#abDecisions.get(abKey));
+    const content = variantContent(step, variant);
+    if (variant) {
+      const figures = this.#abFigures.get(abKey) ?? new Map<string, VariantFigures>();
+      const f = figures.get(variant.id) ?? { variantId: variant.id, sent: 0, opened: 0, clicked: 0, mqls: 0, wins: 0 };
+      f.sent++;
+      figures.set(variant.id, f);
+      this.#abFigures.set(abKey, figures);
+      if (step.winner && !this.#abDecisions.has(abKey)) {
+        const decision = judgeAbTest(step, step.winner, [...figures.values()], { sequenceId: sequence.id, now: new Date(now) });
+        if (decision) this.#abDecisions.set(abKey, decision);
+      }
+    }
     lead.sends.push(now);
     this.#sends.push({
       leadIndex: lead.source.index,
@@ -420,8 +446,8 @@ class JourneySimulation {
     }
     this.#operations.sesEvent++; // delivery
     const engagement = lead.source.persona.engagement;
-    const counts = { sequenceId: sequence.id, stepId: step.id };
-    const { openRate, clickRate } = emailRateFor(o.emailRates, { sequenceId: sequence.id, stepId: step.id, template: step.template }, o);
+    const counts: EmailCounts = { sequenceId: sequence.id, stepId: step.id, ...(variant ? { variantId: variant.id } : {}) };
+    const { openRate, clickRate } = emailRateFor(o.emailRates, { sequenceId: sequence.id, stepId: step.id, template: content.template }, o);
     if (rng.chance(Math.min(1, openRate * engagement))) {
       // Most opens come within hours; some days later.
       message.openedAt = now + MINUTE + Math.min(rng.exponential(6 * HOUR), 3 * DAY);
@@ -449,7 +475,7 @@ class JourneySimulation {
   // -------------------------------------------------------------------------------------------
   // Engagement and scoring
 
-  #activity(lead: SimLead, activity: ScoredActivity, now: number, counts?: { sequenceId: string; stepId: string }): void {
+  #activity(lead: SimLead, activity: ScoredActivity, now: number, counts?: EmailCounts): void {
     const fromEmail = activity.type.startsWith("email.");
     if (fromEmail) this.#operations.sesEvent++;
     else this.#operations.webEvent++;
@@ -459,6 +485,9 @@ class JourneySimulation {
       const s = this.#stats.sequences.get(counts.sequenceId)?.steps.get(counts.stepId);
       if (s && activity.type === "email.opened") s.opened++;
       if (s && activity.type === "email.clicked") s.clicked++;
+      const v = counts.variantId ? this.#abFigures.get(`${counts.sequenceId}#${counts.stepId}`)?.get(counts.variantId) : undefined;
+      if (v && activity.type === "email.opened") v.opened++;
+      if (v && activity.type === "email.clicked") v.clicked++;
     }
     lead.journey.record(activity);
     this.#checkScore(lead, now);
@@ -620,7 +649,24 @@ class JourneySimulation {
     const total = s.nurture + s.confirmations;
     const bySequence: SequenceForecast[] = this.config.sequences.map((seq) => {
       const st = s.sequences.get(seq.id);
-      const steps = seq.steps.map((step) => ({ stepId: step.id, ...(st?.steps.get(step.id) ?? { sent: 0, skipped: 0, opened: 0, clicked: 0 }) }));
+      const steps = seq.steps.map((step) => {
+        const key = `${seq.id}#${step.id}`;
+        const figures = this.#abFigures.get(key);
+        const winner = this.#abDecisions.get(key)?.winner;
+        return {
+          stepId: step.id,
+          ...(st?.steps.get(step.id) ?? { sent: 0, skipped: 0, opened: 0, clicked: 0 }),
+          ...(step.variants
+            ? {
+                variants: step.variants.map((v) => {
+                  const f = figures?.get(v.id);
+                  return { variantId: v.id, sent: f?.sent ?? 0, opened: f?.opened ?? 0, clicked: f?.clicked ?? 0 };
+                }),
+                ...(winner ? { abWinner: winner } : {}),
+              }
+            : {}),
+        };
+      });
       return {
         sequenceId: seq.id,
         name: seq.name,

@@ -22,13 +22,13 @@ export function freePort(): Promise<number> {
  * that cannot bind exits only after a moment, and meanwhile the other listener would answer the
  * readiness probe as if it were ours.
  */
-export async function assertPortFree(port: number, name: string): Promise<void> {
+export async function assertPortFree(port: number, name: string, setting?: string): Promise<void> {
   try {
     await listenOnce(port);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
     throw new EngineStartError(
-      `Port ${port} for ${name} is already in use: stop what listens there (an earlier npm start?) or choose another port.`,
+      `Port ${port} for ${name} is already in use: stop what listens there (an earlier npm start?) or choose another port${setting ? ` (set ${setting})` : ""}.`,
     );
   }
 }

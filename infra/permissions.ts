@@ -54,6 +54,8 @@ export const STORE_ACCESS = {
   "dynamo-lead-quality": { actions: ["BatchGetItem", "PutItem"], indexes: [] },
   "dynamo-journey-counts": { actions: ["Query"], indexes: ["due"] },
   "dynamo-rate-windows": { actions: ["UpdateItem"], indexes: [] },
+  // Integrations' API keys, stored by hash and listed through gsi1.
+  "dynamo-api-keys": { actions: ["GetItem", "PutItem", "UpdateItem", "Query"], indexes: ["gsi1"] },
 } as const satisfies Record<string, TableAccess>;
 export type StoreModule = keyof typeof STORE_ACCESS;
 
@@ -110,6 +112,7 @@ export const API_SURFACE_STORES: Record<ApiSurface, readonly StoreModule[]> = {
     "dynamo-rewards-store",
     "dynamo-journey-counts",
     "dynamo-broadcast-store",
+    "dynamo-api-keys",
   ],
 };
 

@@ -46,6 +46,7 @@ const ALLOWED: [RegExp, Role[]][] = [
   [/^GET \/v1\/customers\/\{id\}\/points$/, ["integration", "admin", "marketing"]],
   [/^POST \/v1\/forms\/\{formId\}\/imports$/, ["admin"]],
   [/^(DELETE \/v1\/leads\/\{id\}|GET \/v1\/leads\/\{id\}\/export)$/, ["admin"]],
+  [/^((GET|POST) \/v1\/admin\/api-keys|DELETE \/v1\/admin\/api-keys\/\{id\})$/, ["admin"]],
 ];
 
 const GUARDED = API_ROUTES.filter((r) => !PUBLIC_ROUTES.has(r));

@@ -24,7 +24,8 @@ import {
   webhookSecretNames,
 } from "@leadloop/core";
 import { TABLE_INDEXES, tableDefinition, TTL_ATTRIBUTE } from "@leadloop/store/table";
-import { Aspects } from "aws-cdk-lib";
+import { Aspects, App as CdkApp, Stack as CdkStack } from "aws-cdk-lib";
+import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EnvironmentError, parseEnvironment } from "../../functions/lib/environment";
@@ -560,7 +561,18 @@ describe("cdk-nag", () => {
     expect(describeFindings(findings)).toBe("");
   });
 
-  it("does run: an unsuppressed finding would be reported", () => {
+  it("reports a finding nobody accepted", () => {
+    // A bare stack with a queue that takes plain HTTP and has no dead-letter queue: the same packs
+    // and the same reading of the assembly must name both.
+    const app = new CdkApp();
+    const stack = new CdkStack(app, "nag-probe");
+    new sqs.Queue(stack, "Plain");
+    for (const check of leadloopChecks()) Aspects.of(app).add(check);
+    const reported = nagFindings(app.synth()).map((f) => f.message.split(":")[0]);
+    expect(reported).toEqual(expect.arrayContaining(["AwsSolutions-SQS3", "AwsSolutions-SQS4", "Serverless-SQSRedrivePolicy"]));
+  });
+
+  it("records each accepted finding in the template, with its reason", () => {
     // The accepted ones are recorded as suppressed, with their reasons, in each template's metadata.
     const suppressed = Object.values(all).flatMap((r) => ((r as { Metadata?: { cdk_nag?: { rules_to_suppress?: { id: string; reason: string }[] } } }).Metadata?.cdk_nag?.rules_to_suppress ?? []));
     expect(suppressed.map((s) => s.id)).toEqual(expect.arrayContaining(["AwsSolutions-APIG4", "Serverless-LambdaTracing", "AwsSolutions-SQS3"]));

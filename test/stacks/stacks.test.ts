@@ -656,7 +656,7 @@ describe("least privilege", () => {
     expect(publicAccess.actions).not.toContain("Scan");
     expect(publicAccess.actions).not.toContain("DeleteItem");
     expect(publicAccess.actions).not.toContain("BatchWriteItem");
-    expect(publicAccess.actions).toEqual(["GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"]);
+    expect(publicAccess.actions).toEqual(["GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "ConditionCheckItem"]);
     for (const route of ["POST /v1/forms/{formId}/submissions", "POST /v1/events", "POST /v1/unsubscribe", "POST /v1/confirm"]) expect(apiSurfaceOf(route), route).toBe("public");
     for (const route of ["DELETE /v1/leads/{id}", "POST /v1/broadcasts/{id}/dry-run", "GET /v1/sales/queue"]) expect(apiSurfaceOf(route), route).toBe("authenticated");
     expect(apiTableAccess("authenticated").actions).toEqual(expect.arrayContaining(["Scan", "DeleteItem", "BatchWriteItem"]));

@@ -4,7 +4,8 @@
  * signed `lead.qualified` and `lead.closed` deliveries once each and verifies them with the
  * snippet docs/webhooks.md documents (taken from the page, not copied); a receiver answering 500
  * twice gets the delivery on the third try as the virtual clock passes the back-off; the shop's
- * API key books a purchase for the won customer and is refused once revoked.
+ * API key books a purchase for the won customer (the shop's endpoint hears of it) and is refused
+ * once revoked.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -67,8 +68,10 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/crm/hooks`;
-  stack = await startTestStack({ env: { WEBHOOK_CRM_URL: url, WEBHOOK_CRM_SECRET: SECRET } });
+  const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  stack = await startTestStack({
+    env: { WEBHOOK_CRM_URL: `${base}/crm/hooks`, WEBHOOK_CRM_SECRET: SECRET, WEBHOOK_SHOP_URL: `${base}/shop/hooks`, WEBHOOK_SHOP_SECRET: SECRET },
+  });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -146,6 +149,12 @@ describe("integrations: signed webhooks and API keys", () => {
     const purchase = (purchaseId: string) =>
       call("POST", `/v1/customers/${leadId}/purchases`, `Bearer ${String(key.body.key)}`, { purchaseId, amount: 49, currency: "USD" });
     expect((await purchase("order-1")).status).toBe(201);
+    // The shop's endpoint hears of the purchase once, signed like every delivery.
+    await stack.bus.drain();
+    const bought = received.filter((r) => r.headers["leadloop-event"] === "customer.purchase" && (JSON.parse(r.body) as { data: { customerId: string } }).data.customerId === leadId);
+    expect(bought).toHaveLength(1);
+    expect(verify(SECRET, String(bought[0]?.headers["leadloop-signature"]), bought[0]?.body ?? "")).toBe(true);
+    expect((JSON.parse(bought[0]?.body ?? "{}") as { data: Record<string, unknown> }).data).toMatchObject({ purchaseId: "order-1", amount: 49, currency: "USD", points: expect.any(Number) });
     expect((await call("DELETE", `/v1/admin/api-keys/${String(key.body.id)}`, admin)).status).toBe(204);
     const refused = await purchase("order-2");
     expect(refused.status).toBe(401);

@@ -115,6 +115,17 @@ export type UnsubscribedEventDetail = z.output<typeof UnsubscribedEventDetail>;
 export const EmailSentEventDetail = z.object({ leadId: Id, sequenceId: Id, stepId: Id, messageId: Id, variantId: Id.optional() });
 export type EmailSentEventDetail = z.output<typeof EmailSentEventDetail>;
 
+/** A purchase booked on a customer's points ledger, with the points it earned. */
+export const PurchaseEventDetail = z.object({
+  leadId: Id,
+  purchaseId: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  points: z.number(),
+  purchasedAt: z.string(),
+});
+export type PurchaseEventDetail = z.output<typeof PurchaseEventDetail>;
+
 export const TierChangedEventDetail = z.object({
   leadId: Id,
   from: z.string().nullable(),
@@ -135,6 +146,7 @@ export const EventDetails = {
   "lead.recycled": RecycledEventDetail,
   "lead.unsubscribed": UnsubscribedEventDetail,
   "email.sent": EmailSentEventDetail,
+  "customer.purchase": PurchaseEventDetail,
   "customer.tier_changed": TierChangedEventDetail,
 } as const;
 
@@ -158,6 +170,7 @@ export const LeadloopEvent = z.discriminatedUnion("type", [
   variant("lead.recycled"),
   variant("lead.unsubscribed"),
   variant("email.sent"),
+  variant("customer.purchase"),
   variant("customer.tier_changed"),
 ]);
 export type LeadloopEvent = z.infer<typeof LeadloopEvent>;

@@ -74,7 +74,12 @@ export class DynamoRewardsStore implements RewardsStore {
     ];
   }
 
-  async bookEntry(leadId: string, entry: LedgerEntry, expectedVersion: number, options: { initialTier: string | null; tally?: RetentionTally }): Promise<boolean> {
+  async bookEntry(
+    leadId: string,
+    entry: LedgerEntry,
+    expectedVersion: number,
+    options: { initialTier: string | null; tally?: RetentionTally; announce?: PendingEvent[] },
+  ): Promise<boolean> {
     const condition = versionCondition(expectedVersion);
     try {
       await this.#client.send(
@@ -106,6 +111,7 @@ export class DynamoRewardsStore implements RewardsStore {
               },
             },
             ...this.#tallyUpdate(leadId, options.tally),
+            ...(options.announce ?? []).map((p) => pendingEventPut(this.#table, p)),
           ],
         }),
       );

@@ -457,7 +457,7 @@ export interface LeadloopConfig {
 // webhooks.yaml
 
 /** The bus events an endpoint may receive, as the `type` of each delivery. */
-export const WebhookEvent = z.enum(["lead.qualified", "lead.assigned", "lead.closed", "customer.tier_changed"]);
+export const WebhookEvent = z.enum(["lead.qualified", "lead.assigned", "lead.closed", "customer.purchase", "customer.tier_changed"]);
 export type WebhookEvent = z.infer<typeof WebhookEvent>;
 
 const SecretName = z

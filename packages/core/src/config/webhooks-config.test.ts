@@ -27,7 +27,7 @@ describe("config/webhooks.yaml", () => {
     expect(problems).toEqual([]);
     expect(config?.webhooks?.endpoints.map((e) => [e.id, e.events])).toEqual([
       ["crm", ["lead.qualified", "lead.assigned", "lead.closed"]],
-      ["shop", ["customer.tier_changed"]],
+      ["shop", ["customer.purchase", "customer.tier_changed"]],
     ]);
     expect(readFileSync(join(shippedConfig, "webhooks.yaml"), "utf8")).not.toMatch(/https?:\/\/(?!\/)[^\s…]*\.[a-z]/);
     expect(webhookSecretNames(config?.webhooks?.endpoints ?? [])).toEqual(["WEBHOOK_CRM_SECRET", "WEBHOOK_CRM_URL", "WEBHOOK_SHOP_SECRET", "WEBHOOK_SHOP_URL"]);

@@ -8,7 +8,7 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import * as z from "zod";
-import type { LeadloopConfig, WebhookEndpoint, WebhookEvent } from "../config/schema";
+import { type LeadloopConfig, type WebhookEndpoint, WebhookEvent } from "../config/schema";
 import { sweepDueIndex } from "../due-index";
 import type { Lead } from "../lead";
 import type { Clock, LeadStore } from "../ports";
@@ -126,8 +126,7 @@ export function signWebhook(secret: string, timestampSeconds: number, body: stri
 
 const deliveryIdOf = (endpointId: string, eventId: string) => createHash("sha256").update(`${endpointId}\n${eventId}`).digest("hex").slice(0, 32);
 
-const isWebhookEvent = (type: string): type is WebhookEvent =>
-  type === "lead.qualified" || type === "lead.assigned" || type === "lead.closed" || type === "customer.tier_changed";
+const isWebhookEvent = (type: string): type is WebhookEvent => (WebhookEvent.options as readonly string[]).includes(type);
 
 /** A lead as a CRM creates a lead or contact from it. */
 function crmLead(lead: Lead) {
@@ -188,6 +187,14 @@ export const WebhookData = {
     currency: z.string().nullable(),
     closedAt: z.string(),
   }),
+  "customer.purchase": z.object({
+    customerId: z.string(),
+    purchaseId: z.string(),
+    amount: z.number(),
+    currency: z.string(),
+    points: z.number().describe("the points this purchase earned"),
+    purchasedAt: z.string(),
+  }),
   "customer.tier_changed": z.object({ customerId: z.string(), from: z.string().nullable(), to: z.string().nullable(), balance: z.number() }),
 } as const satisfies Record<WebhookEvent, z.ZodType>;
 
@@ -208,6 +215,16 @@ export function webhookBodySchema<T extends WebhookEvent>(type: T) {
  */
 export async function webhookData(deps: WebhookDeps, event: EventEnvelope): Promise<Record<string, unknown> | undefined> {
   const d = event.detail;
+  if (event["detail-type"] === "customer.purchase") {
+    return WebhookData["customer.purchase"].parse({
+      customerId: d.leadId,
+      purchaseId: d.purchaseId,
+      amount: d.amount,
+      currency: d.currency,
+      points: d.points,
+      purchasedAt: d.purchasedAt,
+    });
+  }
   if (event["detail-type"] === "customer.tier_changed") {
     return WebhookData["customer.tier_changed"].parse({ customerId: d.leadId, from: d.from ?? null, to: d.to ?? null, balance: d.balance });
   }

@@ -23,6 +23,7 @@ export interface RewardsDeps extends TierEmailDeps {
 
 /** Events this module publishes (the report handler counts them). */
 export const TIER_CHANGED_EVENT = "customer.tier_changed" as const;
+export const PURCHASE_EVENT = "customer.purchase" as const;
 
 export interface TierChanged {
   from: string | null;
@@ -151,14 +152,29 @@ export async function bookLedgerEntry(deps: RewardsDeps, rewards: Rewards, lead:
       const state = ledgerState(entries, now);
       const tier = tierOf(rewards, state.balance);
       const { entry, counts } = request.build({ entries, state, tier, now });
+      // A purchase is announced (webhooks: the shop, a CRM) by an outbox entry in the booking's own
+      // transaction, keyed by the ledger entry, so it is announced once however the request ends.
+      const announce =
+        entry.kind === "purchase"
+          ? [
+              pendingEvent(
+                lead.id,
+                entry.entryId,
+                leadloopEvent(PURCHASE_EVENT, { leadId: lead.id, purchaseId: entry.purchaseId, amount: entry.amount, currency: entry.currency, points: entry.points, purchasedAt: entry.at }),
+                now,
+              ),
+            ]
+          : [];
       const ok = await deps.rewards.bookEntry(lead.id, entry, account?.version ?? 0, {
         initialTier: initialTier(rewards),
         tally: { day: entry.at.slice(0, 10), tier, counts },
+        announce,
       });
       if (!ok) {
         await backOff(attempt);
         continue;
       }
+      await announcePending(deps, announce);
       booked = entry;
       created = true;
     }

@@ -113,7 +113,12 @@ export interface RewardsStore {
    * is then created with `initialTier`) and adds `tally`, all or nothing. False when the entry
    * exists already or the version moved: read again and decide again.
    */
-  bookEntry(leadId: string, entry: LedgerEntry, expectedVersion: number, options: { initialTier: string | null; tally?: RetentionTally }): Promise<boolean>;
+  bookEntry(
+    leadId: string,
+    entry: LedgerEntry,
+    expectedVersion: number,
+    options: { initialTier: string | null; tally?: RetentionTally; announce?: PendingEvent[] },
+  ): Promise<boolean>;
   /** The customer's whole ledger, oldest first. */
   listEntries(leadId: string): Promise<LedgerEntry[]>;
   setEntryResult(leadId: string, entryId: string, result: EntryResult): Promise<void>;

@@ -76,7 +76,7 @@ export async function startStackProcess(options: { dataDir: string; port: number
     pid,
     url: find(/Health\s+(http:\/\/\S+)\/health/),
     dynamoEndpoint: find(/DynamoDB Local\s+(http:\/\/\S+)/),
-    sesEndpoint: find(/SES emulator viewer: (http:\/\/[^\s)]+)/),
+    sesEndpoint: find(/Email viewer\s+(http:\/\/[^\s/]+)/),
     exited,
     output: () => output,
     enginePgids: () => {

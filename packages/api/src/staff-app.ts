@@ -29,7 +29,9 @@ export interface StaffAppDeps extends PublicAppDeps, SalesAppDeps, ReportAppDeps
 export function mountStaffRoutes(app: Hono, given: StaffAppDeps): void {
   // One verifier for every guarded route: API keys (llk_…) where a key store is configured, JWTs otherwise.
   const authenticate = given.apiKeys ? withApiKeys(given.authenticate, { apiKeys: given.apiKeys, clock: given.clock }) : given.authenticate;
-  const deps: StaffAppDeps = { ...given, ...(authenticate ? { authenticate } : {}) };
+  // A view of the caller's deps, not a copy: the local stack swaps `config` in place on a reload,
+  // and every route must read the config of the moment.
+  const deps: StaffAppDeps = new Proxy(given, { get: (target, key, receiver) => (key === "authenticate" ? authenticate : Reflect.get(target, key, receiver)) });
   app.route("/", salesRoutes(deps));
   app.route("/", reportRoutes(deps));
   app.route("/", customerRoutes(deps));

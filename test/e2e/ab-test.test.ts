@@ -137,7 +137,7 @@ describe("A/B test of a step on the local stack", () => {
       ["a", expected.a, 0, 0],
       ["b", expected.b, 0, 0],
     ]);
-  });
+  }, 120_000);
 
   it("attributes opens, clicks, an MQL and a win to the variant the lead was sent, with a z-test against the control", async () => {
     // Everyone opens; only variant b's readers click.
@@ -182,7 +182,7 @@ describe("A/B test of a step on the local stack", () => {
     expect(test?.leader?.variantId).toBe("b");
     // No tested step has been due since: the test is judged by the sweep that next sends it.
     expect(test?.status).toBe("running");
-  });
+  }, 120_000);
 
   it("ends the test by its rule when the step is next due, and every later lead gets the winner", async () => {
     const later: typeof leads = [];
@@ -203,7 +203,7 @@ describe("A/B test of a step on the local stack", () => {
     expect(test?.ended?.reason).toMatch(/p [<=] 0\.0\d+/);
     expect(test?.variants.find((v) => v.variantId === "b")?.sent).toBe(expected.b + later.length);
     expect(test?.variants.find((v) => v.variantId === "a")?.sent).toBe(expected.a);
-  });
+  }, 120_000);
 
   it("shows the A/B card on /reports in Chromium", async () => {
     if (!existsSync(CHROMIUM) && !process.env.CI) {

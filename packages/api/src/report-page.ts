@@ -140,11 +140,12 @@ function render(report) {
       datasets: [{ label: "Leads", data: t.stages.map((s) => s.count), backgroundColor: ["#1f3a8a", "#2f55b5", "#3b82f6", "#0ea5a4", "#16a34a"], borderRadius: 6 }] },
     options: { indexAxis: "y", plugins: { legend: { display: false } } },
   });
+  // Bars of whole counts per day, read at a glance; a smoothed line suggests values between days.
   chart("trend", {
-    type: "line",
+    type: "bar",
     data: { labels: report.byDay.map((d) => d.day.slice(5)),
-      datasets: [["captured", "#1f3a8a"], ["engaged", "#3b82f6"], ["mql", "#f59e0b"], ["won", "#16a34a"]].map(([k, color]) => ({ label: STAGE_LABELS[k], data: report.byDay.map((d) => d[k]), borderColor: color, backgroundColor: color, tension: 0.3, pointRadius: 0, borderWidth: 2 })) },
-    options: { interaction: { mode: "index", intersect: false }, scales: { y: { beginAtZero: true } } },
+      datasets: [["captured", "#1f3a8a"], ["engaged", "#3b82f6"], ["mql", "#f59e0b"], ["won", "#16a34a"]].map(([k, color]) => ({ label: STAGE_LABELS[k], data: report.byDay.map((d) => d[k]), backgroundColor: color, borderRadius: 3 })) },
+    options: { interaction: { mode: "index", intersect: false }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
   });
   const m = t.medianHours;
   chart("durations", {

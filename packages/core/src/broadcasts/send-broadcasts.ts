@@ -14,7 +14,7 @@ import { DEFAULT_ITEM_BUDGET_MS, STOP_SWEEP, sweepDueIndex } from "../due-index"
 import { durationMs } from "../duration-ms";
 import { leadloopEvent } from "../events";
 import type { Lead } from "../lead";
-import { composeBroadcastEmail } from "../nurture/compose-email";
+import { composeBroadcastEmail, outgoingEmail } from "../nurture/compose-email";
 import { leadTimeZone, type NurtureDeps } from "../nurture/enroll";
 import { SendRateGate } from "../nurture/send-rate";
 import { MailerUncertainError, MailRejectedError } from "../ports";
@@ -242,15 +242,7 @@ async function sendToRecipient(deps: BroadcastDeps, ref: RecipientRef, sendSlot:
   await sendSlot();
   let providerMessageId: string;
   try {
-    ({ messageId: providerMessageId } = await deps.mailer.send({
-      to: email.to,
-      from: email.from,
-      subject: email.subject,
-      html: email.html,
-      text: email.text,
-      headers: email.headers,
-      tags: { lead: lead.id, sequence: BROADCAST_SEQUENCE_ID, step: broadcast.id, message: messageId },
-    }));
+    ({ messageId: providerMessageId } = await deps.mailer.send(outgoingEmail(email, { lead: lead.id, sequence: BROADCAST_SEQUENCE_ID, step: broadcast.id, message: messageId })));
   } catch (error) {
     if (error instanceof MailRejectedError) return skip("rejected");
     if (error instanceof MailerUncertainError) {

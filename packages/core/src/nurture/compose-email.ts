@@ -11,6 +11,7 @@ import { ledgerState, pointsMergeFields } from "../rewards/points";
 import { renderTemplate } from "../templating";
 import { unsubscribeHeaders, unsubscribeUrl } from "./email-links";
 import type { NurtureDeps } from "./enroll";
+import type { OutgoingEmail } from "../ports";
 
 /** What a composed email needs of a lead: the fields its merge fields and its links read. */
 export type ComposableLead = Pick<Lead, "id" | "email" | "profile" | "segment" | "stage">;
@@ -27,6 +28,11 @@ export interface ComposedEmail {
 }
 
 export type ComposeDeps = Pick<NurtureDeps, "config" | "settings" | "signer">;
+
+/** What the mailer is handed for a composed email: the email as composed, with its attribution tags. */
+export function outgoingEmail(email: ComposedEmail, tags: Record<string, string>): OutgoingEmail {
+  return { to: email.to, from: email.from, subject: email.subject, html: email.html, text: email.text, headers: email.headers, tags };
+}
 
 /** A customer's points balance as of `now`, for the merge fields; none for a lead who is not a customer. */
 export async function customerBalance(deps: Pick<NurtureDeps, "config" | "points">, lead: Pick<ComposableLead, "id" | "stage">, now: Date): Promise<{ balance: number } | undefined> {

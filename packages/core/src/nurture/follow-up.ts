@@ -12,7 +12,7 @@ import type { FollowUp } from "../config/schema";
 import type { Lead } from "../lead";
 import { awaitsConfirmation } from "../lifecycle";
 import { MailRejectedError } from "../ports";
-import { composeEmail } from "./compose-email";
+import { composeEmail, outgoingEmail } from "./compose-email";
 import { LEAD_NOT_YET_STORED_GRACE_MS, LeadNotYetStoredError, type NurtureDeps } from "./enroll";
 
 export type FollowUpResult =
@@ -56,15 +56,7 @@ export async function sendFollowUp(deps: NurtureDeps, trigger: FollowUpTrigger):
   if (!email) return { sent: false, reason: `template-missing:${followUp.template}` };
   let providerMessageId: string;
   try {
-    ({ messageId: providerMessageId } = await deps.mailer.send({
-      to: email.to,
-      from: email.from,
-      subject: email.subject,
-      html: email.html,
-      text: email.text,
-      headers: email.headers,
-      tags: { lead: lead.id, kind: "follow-up", form: trigger.formId, message: messageId },
-    }));
+    ({ messageId: providerMessageId } = await deps.mailer.send(outgoingEmail(email, { lead: lead.id, kind: "follow-up", form: trigger.formId, message: messageId })));
   } catch (error) {
     // A bad address will not improve with retries; anything else is thrown for the bus to redeliver.
     if (error instanceof MailRejectedError) {

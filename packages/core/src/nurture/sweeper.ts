@@ -28,7 +28,7 @@ import { mayNurture } from "../lifecycle";
 import { planNextStep } from "../planner";
 import { variantFor } from "./ab-test";
 import { type AbTestDecisions, abTestDecisions } from "./ab-test-decisions";
-import { composeStepEmail, customerBalance } from "./compose-email";
+import { composeStepEmail, customerBalance, outgoingEmail } from "./compose-email";
 import { leadTimeZone, type NurtureDeps, nurtureSendTimes } from "./enroll";
 import { SendRateGate } from "./send-rate";
 
@@ -295,15 +295,7 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
   let providerMessageId: string;
   claimed.progress.sendAttempted = true;
   try {
-    ({ messageId: providerMessageId } = await deps.mailer.send({
-      to: email.to,
-      from: email.from,
-      subject: email.subject,
-      html: email.html,
-      text: email.text,
-      headers: email.headers,
-      tags: { lead: lead.id, sequence: sequence.id, step: step.id, message: messageId, ...(variant ? { variant: variant.id } : {}) },
-    }));
+    ({ messageId: providerMessageId } = await deps.mailer.send(outgoingEmail(email, { lead: lead.id, sequence: sequence.id, step: step.id, message: messageId, ...(variant ? { variant: variant.id } : {}) })));
   } catch (error) {
     if (error instanceof MailRejectedError) {
       await deps.leads.appendActivity(lead.id, { type: "email.rejected", at, data: { sequenceId: sequence.id, stepId: step.id, error: error.message } });

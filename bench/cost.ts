@@ -14,7 +14,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { signHs256Token } from "@leadloop/api";
 import { readFileSync, writeFileSync } from "node:fs";
-import { allRules, type BusEvent, type EventEnvelope, JOBS, matchesPattern, SES_SOURCE } from "@leadloop/core";
+import { allRules, type BusEvent, type EventEnvelope, JOBS, matchesPattern, SES_EVENTS, SES_SOURCE, sesEventsConsumed } from "@leadloop/core";
 import {
   formatMeasuredCost,
   formatMeasuredCostWithSes,
@@ -49,8 +49,6 @@ const PRICE = {
 /** DynamoDB's on-demand prices before November 2024, printed for comparison with earlier runs. */
 const PRICE_BEFORE_2024_11 = { wru: 1.25 / 1e6, rru: 0.25 / 1e6 };
 
-/** SES publishes Send and Delivery for every email (SES_EVENT_TYPES in infra/core-stack.ts), then opens and clicks. */
-const SES_EVENTS_PER_SEND = 2;
 
 interface Counts {
   wru: number;
@@ -251,8 +249,16 @@ const CONDITION_FAILURES = new Set(["ConditionalCheckFailedException", "Transact
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const UNLIMITED = { limit: 1_000_000_000, windowSeconds: 60 };
 
-function deliveriesOf(envelope: EventEnvelope, rules: ReturnType<typeof allRules>): number {
-  return rules.filter((rule) => matchesPattern(rule.pattern, envelope)).length;
+/** Rule deliveries (Lambda invocations) by event type and target, to say which traffic costs. */
+const deliveriesBy = new Map<string, number>();
+
+function deliveriesOf(envelope: EventEnvelope, rules: ReturnType<typeof allRules>, times = 1): number {
+  const matched = rules.filter((rule) => matchesPattern(rule.pattern, envelope));
+  for (const rule of matched) {
+    const key = `${envelope["detail-type"]} → ${rule.target}`;
+    deliveriesBy.set(key, (deliveriesBy.get(key) ?? 0) + times);
+  }
+  return matched.length;
 }
 
 const envelopeOf = (e: BusEvent): EventEnvelope => ({
@@ -360,6 +366,7 @@ async function main(): Promise<void> {
     counts = zero();
     byCommand.clear();
     for (const map of [byWork, byOperation, byBoth]) map.clear();
+    deliveriesBy.clear();
     let ticks = 0;
     const run = randomUUID().slice(0, 6);
     const emails = Array.from({ length: LEADS }, (_, i) => `cost-${i}-${run}@firm${i}.example`);
@@ -415,11 +422,15 @@ async function main(): Promise<void> {
     }
     await s.bus.drain();
 
-    // SES's own events for every email sent (Send, Delivery), each routed like any event.
-    const sesRecord = (eventType: string) => ({ ...envelopeOf({ type: eventType, source: SES_SOURCE, detail: { eventType, mail: { tags: {} } } }) });
-    const perSendDeliveries = deliveriesOf(sesRecord("Email Sent"), rules) + deliveriesOf(sesRecord("Email Delivered"), rules);
-    counts.sesEvents += counts.sesSends * SES_EVENTS_PER_SEND;
-    counts.deliveries += counts.sesSends * perSendDeliveries;
+    // SES's own events for every email sent that the configuration set publishes (sesEventsConsumed,
+    // which infra/core-stack.ts deploys): Send never, Delivery when scoring reads it; each routed like any event.
+    const perSend = sesEventsConsumed(s.config).filter((name) => name === "send" || name === "delivery");
+    for (const name of perSend) {
+      const { detailType, eventType } = SES_EVENTS[name];
+      const record = envelopeOf({ type: detailType, source: SES_SOURCE, detail: { eventType, mail: { tags: {} } } });
+      counts.sesEvents += counts.sesSends;
+      counts.deliveries += counts.sesSends * deliveriesOf(record, rules, counts.sesSends);
+    }
 
     // The local jobs ran `ticks` times during the journey; their idle cost is the cron's, counted below.
     const journey = {
@@ -449,7 +460,7 @@ async function main(): Promise<void> {
     const assumptions = [
       `Lambda arm64, ${LAMBDA_MEMORY_GB * 1024} MB x ${LAMBDA_AVG_SECONDS * 1000} ms per invocation`,
       `cron (${Math.round(CRON_PER_MONTH).toLocaleString("en-US")} job runs a month, each reading an idle tick's share of ${perTick.rru.toFixed(0)} RRU over ${JOBS.length} jobs) amortised over ${MONTHLY_LEADS.toLocaleString("en-US")} leads a month`,
-      "SES events forwarded to the leadloop bus charged as custom events",
+      "SES events forwarded to the leadloop bus charged as custom events (only those the configuration set publishes)",
       "a refused conditional write billed 1 WRU (2 per item of a cancelled transaction)",
       "us-east-1 list prices: DynamoDB on demand $0.625 per million WRU and $0.125 per million RRU, Lambda $0.20 per million requests and $0.0000133334 per GB-s (arm64), HTTP API $1.00 per million, EventBridge $1.00 per million, SES $0.10 per 1,000",
     ];
@@ -467,6 +478,8 @@ async function main(): Promise<void> {
     for (const [name, c] of topOf(byWork, 12)) console.log(row(name, c, 40));
     console.log("\nDynamoDB per lead, top 10 by work and operation (command and the items it touches):");
     for (const [name, c] of topOf(byBoth, 10)) console.log(row(name, c, 72));
+    console.log("\nRule deliveries per lead (each a Lambda invocation), by event and target:");
+    for (const [name, n] of [...deliveriesBy].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${name.padEnd(48)} ${(n / LEADS).toFixed(1).padStart(6)}`);
     console.log("\nper 1,000 leads, us-east-1 list prices:");
     for (const [name, quantity, usd] of lines) console.log(`  ${name.padEnd(20)} ${quantity.padEnd(44)} $${usd.toFixed(4)}`);
     console.log(`  ${"SQS, CloudWatch".padEnd(20)} ${"negligible".padEnd(44)} $0.0000`);

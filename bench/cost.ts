@@ -12,6 +12,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
+import { type AttributeValue, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { signHs256Token } from "@leadloop/api";
 import { readFileSync, writeFileSync } from "node:fs";
 import { allRules, type BusEvent, type EventEnvelope, JOBS, matchesPattern, SES_EVENTS, SES_SOURCE, sesEventsConsumed } from "@leadloop/core";
@@ -273,6 +274,29 @@ const envelopeOf = (e: BusEvent): EventEnvelope => ({
   detail: e.detail,
 });
 
+/** An item's size as DynamoDB bills it: names and values in UTF-8, numbers about a byte per two digits. */
+function attributeBytes(value: AttributeValue): number {
+  const utf8 = (t: string) => Buffer.byteLength(t, "utf8");
+  if (value.S !== undefined) return utf8(value.S);
+  if (value.N !== undefined) return Math.ceil(value.N.replace(/^-|\.|e.*$/gi, "").replace(/^0+/, "").length / 2) + 1;
+  if (value.B !== undefined) return value.B.length;
+  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
+  if (value.L !== undefined) return 3 + value.L.reduce((sum, v) => sum + 1 + attributeBytes(v), 0);
+  if (value.M !== undefined) return 3 + Object.entries(value.M).reduce((sum, [name, v]) => sum + 1 + utf8(name) + attributeBytes(v), 0);
+  if (value.SS !== undefined) return value.SS.reduce((sum, t) => sum + utf8(t), 0);
+  return 0;
+}
+
+async function itemBytes(s: LocalStack, key: Record<string, AttributeValue>): Promise<number> {
+  const client = new DynamoDBClient({ endpoint: s.dynamoEndpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  try {
+    const out = await client.send(new GetItemCommand({ TableName: s.tableName, Key: key, ConsistentRead: true }));
+    return Object.entries(out.Item ?? {}).reduce((sum, [name, v]) => sum + Buffer.byteLength(name, "utf8") + attributeBytes(v), 0);
+  } finally {
+    client.destroy();
+  }
+}
+
 async function main(): Promise<void> {
   let stack: LocalStack | undefined;
   let rules: ReturnType<typeof allRules> = [];
@@ -421,6 +445,7 @@ async function main(): Promise<void> {
       await api("POST", `/v1/sales/leads/${leadId}/outcome`, { outcome: "lost", reason: "price" }, { authorization });
     }
     await s.bus.drain();
+    const leadBytes = await itemBytes(s, { pk: { S: `LEAD#${leadIds[0]}` }, sk: { S: "LEAD" } });
 
     // SES's own events for every email sent that the configuration set publishes (sesEventsConsumed,
     // which infra/core-stack.ts deploys): Send never, Delivery when scoring reads it; each routed like any event.
@@ -478,6 +503,7 @@ async function main(): Promise<void> {
     for (const [name, c] of topOf(byWork, 12)) console.log(row(name, c, 40));
     console.log("\nDynamoDB per lead, top 10 by work and operation (command and the items it touches):");
     for (const [name, c] of topOf(byBoth, 10)) console.log(row(name, c, 72));
+    console.log(`\nthe lead item at the journey's end: ${leadBytes} bytes, so each write of it costs ${Math.max(1, Math.ceil(leadBytes / 1024))} WRU (plus its index entries)`);
     console.log("\nRule deliveries per lead (each a Lambda invocation), by event and target:");
     for (const [name, n] of [...deliveriesBy].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${name.padEnd(48)} ${(n / LEADS).toFixed(1).padStart(6)}`);
     console.log("\nper 1,000 leads, us-east-1 list prices:");

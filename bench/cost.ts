@@ -99,6 +99,8 @@ interface Share {
   rru: number;
   failed: number;
 }
+/** Runs of each job (`job sweeper`…), to take their idle reads out of the journey: those are the cron's. */
+const jobRuns = new Map<string, number>();
 /** Units by the work running and by operation (command + the kinds of item it touches). */
 const byWork = new Map<string, Share>();
 const byOperation = new Map<string, Share>();
@@ -309,7 +311,10 @@ async function main(): Promise<void> {
     // Every lead posts from this one address: the per-client windows still count each request (a
     // conditional UpdateItem each, billed as in AWS) but never refuse one.
     clientLimits: { capture: UNLIMITED, captureEmail: UNLIMITED, events: UNLIMITED },
-    runAs: (name, work) => running.run(name, work),
+    runAs: (name, work) => {
+      if (name.startsWith("job ")) jobRuns.set(name, (jobRuns.get(name) ?? 0) + 1);
+      return running.run(name, work);
+    },
     instrumentClients: ({ dynamo, ses }) => {
       dynamo.middlewareStack.add(
         (next, context) => async (args) => {
@@ -382,12 +387,17 @@ async function main(): Promise<void> {
 
     // The jobs' cost with no lead at all: what every cron run costs, whatever the volume.
     counts = zero();
+    for (const map of [byWork, byOperation, byBoth]) map.clear();
+    jobRuns.clear();
     const IDLE_TICKS = 10;
     for (let i = 0; i < IDLE_TICKS; i++) await s.tick();
     const idle = { ...counts };
     const perTick = { wru: idle.wru / IDLE_TICKS, rru: idle.rru / IDLE_TICKS };
+    // What one run of each job reads and writes with nothing to do (its shard queries).
+    const idleRun = new Map([...jobRuns].map(([job, runs]) => [job, { wru: (byWork.get(job)?.wru ?? 0) / runs, rru: (byWork.get(job)?.rru ?? 0) / runs }]));
 
     counts = zero();
+    jobRuns.clear();
     byCommand.clear();
     for (const map of [byWork, byOperation, byBoth]) map.clear();
     deliveriesBy.clear();
@@ -458,9 +468,15 @@ async function main(): Promise<void> {
     }
 
     // The local jobs ran `ticks` times during the journey; their idle cost is the cron's, counted below.
+    // Each job run of the journey did its idle reads too (locally the jobs run at each due moment
+    // an advance crosses); those are the cron's, billed once in the amortised line below.
+    const idleOfRuns = [...jobRuns].reduce(
+      (sum, [job, runs]) => ({ wru: sum.wru + runs * (idleRun.get(job)?.wru ?? 0), rru: sum.rru + runs * (idleRun.get(job)?.rru ?? 0) }),
+      { wru: 0, rru: 0 },
+    );
     const journey = {
-      wru: Math.max(0, counts.wru - perTick.wru * ticks),
-      rru: Math.max(0, counts.rru - perTick.rru * ticks),
+      wru: Math.max(0, counts.wru - idleOfRuns.wru),
+      rru: Math.max(0, counts.rru - idleOfRuns.rru),
     };
     const per1000 = (n: number) => (n / LEADS) * 1_000;
     const cronPer1000 = (CRON_PER_MONTH / MONTHLY_LEADS) * 1_000;
@@ -481,7 +497,7 @@ async function main(): Promise<void> {
     const dynamoBefore = per1000(journey.wru) * PRICE_BEFORE_2024_11.wru + (per1000(journey.rru) + cronRru) * PRICE_BEFORE_2024_11.rru;
     const dynamoNow = (lines[0]?.[2] ?? 0) + (lines[1]?.[2] ?? 0);
 
-    console.log(`\nbench:cost — ${LEADS} leads on the local stack, per lead: ${(counts.wru / LEADS).toFixed(1)} WRU (${(counts.indexWru / LEADS).toFixed(1)} of them in indexes, ${(counts.failedWru / LEADS).toFixed(1)} for ${(counts.failedWrites / LEADS).toFixed(1)} refused conditional writes), ${(counts.rru / LEADS).toFixed(1)} RRU measured (${ticks} job runs; an idle run reads ${perTick.rru.toFixed(1)} RRU, writes ${perTick.wru.toFixed(1)} WRU), ${(counts.dynamoCalls / LEADS).toFixed(0)} DynamoDB calls, ${(counts.sesSends / LEADS).toFixed(1)} emails, ${(counts.entries / LEADS).toFixed(1)} events published in ${(counts.putEventsCalls / LEADS).toFixed(1)} PutEvents, ${(counts.deliveries / LEADS).toFixed(1)} rule deliveries, ${(counts.apiRequests / LEADS).toFixed(0)} API requests${counts.unmetered > 0 ? `; ${counts.unmetered} calls unmetered` : ""}`);
+    console.log(`\nbench:cost — ${LEADS} leads on the local stack, per lead: ${(counts.wru / LEADS).toFixed(1)} WRU (${(counts.indexWru / LEADS).toFixed(1)} of them in indexes, ${(counts.failedWru / LEADS).toFixed(1)} for ${(counts.failedWrites / LEADS).toFixed(1)} refused conditional writes), ${(counts.rru / LEADS).toFixed(1)} RRU measured (${ticks} clock advances, ${[...jobRuns.values()].reduce((a, b) => a + b, 0)} job runs whose idle share, ${(idleOfRuns.rru / LEADS).toFixed(1)} RRU per lead, is the cron's; an idle tick of every job reads ${perTick.rru.toFixed(1)} RRU, writes ${perTick.wru.toFixed(1)} WRU), ${(counts.dynamoCalls / LEADS).toFixed(0)} DynamoDB calls, ${(counts.sesSends / LEADS).toFixed(1)} emails, ${(counts.entries / LEADS).toFixed(1)} events published in ${(counts.putEventsCalls / LEADS).toFixed(1)} PutEvents, ${(counts.deliveries / LEADS).toFixed(1)} rule deliveries, ${(counts.apiRequests / LEADS).toFixed(0)} API requests${counts.unmetered > 0 ? `; ${counts.unmetered} calls unmetered` : ""}`);
     const assumptions = [
       `Lambda arm64, ${LAMBDA_MEMORY_GB * 1024} MB x ${LAMBDA_AVG_SECONDS * 1000} ms per invocation`,
       `cron (${Math.round(CRON_PER_MONTH).toLocaleString("en-US")} job runs a month, each reading an idle tick's share of ${perTick.rru.toFixed(0)} RRU over ${JOBS.length} jobs) amortised over ${MONTHLY_LEADS.toLocaleString("en-US")} leads a month`,

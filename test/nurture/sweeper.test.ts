@@ -66,6 +66,33 @@ describe("sweepDueSteps on DynamoDB Local and the SES emulator", () => {
     expect(enrollment?.nextStepId).toBe("case-study");
   });
 
+  it("a sweeper that died after recording its email but before settling: the step is never sent again, and its history says sent, not uncertain", async () => {
+    h = await nurtureHarness();
+    const leadId = await enrolledLead(h, "halfsettled");
+    const real = h.nurture;
+    // The message and its history line are written, then the process dies before the settle:
+    // a settle under another token writes the same puts and leaves the claim as the crash would.
+    const settleUnderAnotherToken: typeof real.settle = (lead, sequence, _token, outcome) => real.settle(lead, sequence, "died-before-settling", outcome);
+    const dying = new Proxy(real, {
+      get: (target, name) => (name === "settle" ? settleUnderAnotherToken : Reflect.get(target, name, target)?.bind?.(target) ?? Reflect.get(target, name, target)),
+    });
+    h.clock.advance(HOUR);
+    const first = await sweepDueSteps({ ...h.deps, nurture: dying });
+    expect(first.sent).toBe(1);
+    const [held] = await real.listEnrollments(leadId);
+    expect(held?.sending?.stepId).toBe("welcome");
+    h.clock.advance(10 * 60_000);
+    const report = await sweepDueSteps(h.deps);
+    expect(report.recovered).toBe(1);
+    expect(report.sent).toBe(0);
+    expect(await sentSteps(h, leadId)).toEqual(["welcome"]);
+    const activities = await h.leads.listActivities(leadId, { limit: 100 });
+    expect(activities.filter((a) => a.type === "email.send_uncertain")).toEqual([]);
+    const [enrollment] = await real.listEnrollments(leadId);
+    expect(enrollment?.completedStepIds).toEqual(["welcome"]);
+    expect(enrollment?.nextStepId).toBe("case-study");
+  });
+
   it("retries a step whose send failed for a passing reason, and sends it once", async () => {
     let failures = 2;
     h = await nurtureHarness({

@@ -1,3 +1,4 @@
+import { DynamoNurtureStore } from "@leadloop/store";
 import { enrollLead, MailerUnavailableError, type NurtureDeps, SendRateGate, sweepDueSteps } from "@leadloop/core";
 import { createSesClient, SesMailer } from "@leadloop/mailer";
 import { afterEach, describe, expect, it } from "vitest";
@@ -91,6 +92,44 @@ describe("sweepDueSteps on DynamoDB Local and the SES emulator", () => {
     const [enrollment] = await real.listEnrollments(leadId);
     expect(enrollment?.completedStepIds).toEqual(["welcome"]);
     expect(enrollment?.nextStepId).toBe("case-study");
+  });
+
+  it("a skipped step keeps its history line when the store fails while it settles", async () => {
+    h = await nurtureHarness();
+    const leadId = await enrolledLead(h, "skipline");
+    h.clock.advance(HOUR);
+    await sweepDueSteps(h.deps);
+    // The store refuses every write that carries a skip's history line for one sweep's while.
+    let failing = true;
+    const carriesSkip = (input: { Item?: Record<string, unknown>; TransactItems?: { Put?: { Item?: Record<string, unknown> } }[] }) =>
+      input.Item?.type === "email.skipped" || (input.TransactItems ?? []).some((t) => t.Put?.Item?.type === "email.skipped");
+    const client = new Proxy(h.table.client, {
+      get: (target, name) =>
+        name === "send"
+          ? (command: { input: Parameters<typeof carriesSkip>[0] }) => {
+              if (failing && carriesSkip(command.input)) return Promise.reject(Object.assign(new Error("We currently do not have sufficient capacity"), { name: "InternalServerError", $metadata: { httpStatusCode: 500 } }));
+              return target.send(command as never);
+            }
+          : Reflect.get(target, name, target),
+    });
+    const flaky = new DynamoNurtureStore({ client, tableName: h.table.tableName });
+    h.clock.advance(8 * 24 * HOUR);
+    await sweepDueSteps(h.deps);
+    expect(await sentSteps(h, leadId)).toEqual(["welcome", "case-study"]);
+    // roi-guide waits for an open of case-study, which never comes: it is skipped as it settles.
+    h.clock.advance(7 * 24 * HOUR);
+    for (let i = 0; i < 3; i++) await sweepDueSteps({ ...h.deps, nurture: flaky });
+    failing = false;
+    h.clock.advance(HOUR);
+    for (let i = 0; i < 3; i++) await sweepDueSteps(h.deps);
+    const activities = await h.leads.listActivities(leadId, { limit: 100 });
+    const skips = activities.filter((a) => a.type === "email.skipped").map((a) => String(a.data.stepId));
+    expect(skips).toContain("roi-guide");
+    expect(new Set(skips).size).toBe(skips.length);
+    const [enrollment] = await h.nurture.listEnrollments(leadId);
+    for (const step of skips) expect(enrollment?.completedStepIds).toContain(step);
+    const handledWithoutLine = (enrollment?.completedStepIds ?? []).filter((step) => !skips.includes(step) && !activities.some((a) => a.type === "email.sent" && a.data.stepId === step));
+    expect(handledWithoutLine).toEqual([]);
   });
 
   it("retries a step whose send failed for a passing reason, and sends it once", async () => {

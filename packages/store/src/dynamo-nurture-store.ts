@@ -310,11 +310,15 @@ export class DynamoNurtureStore implements NurtureStore {
     };
     const settled = () => conditionally("settling a claimed step", () => this.#client.send(new UpdateCommand(update)));
     if (!outcome.message) {
-      // A history line alone (a skipped step) follows its settle: written only for a claim
-      // still held, keyed by the claim so a retry overwrites it.
-      if (!(await settled())) return false;
-      if (outcome.activity) await this.#putAll([activityItem({ leadId, id: messageActivityId(outcome.activity.at, token), ...outcome.activity })], "recording a step's history line");
-      return true;
+      if (!outcome.activity) return settled();
+      // A skipped step settles with its history line in one transaction: written before the
+      // settle, a later sweep could decide otherwise and leave a skip that never happened;
+      // written after, a failure between the two would lose the line. Skips are rare beside
+      // sends, so the doubled units of a transaction are paid only here.
+      const line = activityItem({ leadId, id: messageActivityId(outcome.activity.at, token), ...outcome.activity });
+      return conditionally("settling a skipped step", () =>
+        this.#client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Put: { TableName: this.#table, Item: line } }] })),
+      );
     }
     // A sent email: its record and history line first, then the settle. No transaction (it
     // bills each item twice, index writes included): the two puts carry ids fixed by the

@@ -4,6 +4,7 @@
  * engines consume. Descriptions become editor hover text, so they are written for marketers.
  */
 import * as z from "zod";
+import { ACTIVITY_TYPES } from "../activity-types";
 import { validatePattern } from "../routing/pattern-matcher";
 
 /** ISO 8601 duration such as `P3D`, `PT4H`, `P1W` or `P1DT12H`. */
@@ -178,19 +179,7 @@ export type SegmentsFile = z.infer<typeof SegmentsFile>;
 // ---------------------------------------------------------------------------------------------
 // scoring.yaml
 
-export const ActivityType = z.enum([
-  "form.submitted",
-  "email.sent",
-  "email.delivered",
-  "email.opened",
-  "email.clicked",
-  "email.bounced",
-  "email.complained",
-  "email.unsubscribed",
-  "web.page_view",
-  "web.download",
-  "web.webinar_attended",
-]);
+export const ActivityType = z.enum(ACTIVITY_TYPES);
 export type ActivityType = z.infer<typeof ActivityType>;
 
 export const FitRule = z.strictObject({

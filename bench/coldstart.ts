@@ -184,6 +184,12 @@ writeFileSync(
   ].join("\n"),
 );
 
+// Loading alone (the handler module imported, nothing invoked): what the bundle's size costs, apart
+// from what the first request does (the secrets read, its round trips and the code they run).
+writeFileSync(join(out, "load.mjs"), ["await import(process.argv[2]);", "process.exit(0);"].join("\n"));
+/** The functions whose loading alone is timed too: the two behind the HTTP API. */
+const LOAD_ALONE: FunctionName[] = ["api", "staff-api"];
+
 let leadCounter = 0;
 const submission = () => ({
   email: `cold${leadCounter++}-${randomUUID().slice(0, 6)}@bench-corp.example`,
@@ -311,6 +317,7 @@ const median = (xs: number[]) => {
 try {
   const baseline: number[] = [];
   const times: Record<FunctionName, number[]> = Object.fromEntries(FUNCTIONS.map((n) => [n, [] as number[]]));
+  const loads: Record<FunctionName, number[]> = Object.fromEntries(LOAD_ALONE.map((n) => [n, [] as number[]]));
   // Warm the file cache once so the first measured run is not a disk read.
   await run(process.execPath, ["-e", "0"]);
   const warmLead = await capturedLeadId();
@@ -322,6 +329,7 @@ try {
       baseline.push((await run(process.execPath, ["-e", "0"])).ms);
       const { ms } = await run(process.execPath, [join(out, "invoke.mjs"), join(out, `${name}.mjs`)], { BENCH_EVENT: JSON.stringify(eventFor(name, leadId)) });
       times[name]?.push(ms);
+      if (LOAD_ALONE.includes(name)) loads[name]?.push((await run(process.execPath, [join(out, "load.mjs"), join(out, `${name}.mjs`)])).ms);
     }
   }
   const base = median(baseline);
@@ -333,6 +341,11 @@ try {
     const parts = (largestInputs[name] ?? []).map(([p, b]) => `${p} ${kb(b)}`).join(", ");
     const flag = (sizes[name] ?? 0) > BUNDLE_BUDGET ? "*" : " ";
     console.log(`${name.padEnd(26)}  ${kb(sizes[name] ?? 0).padStart(7)}${flag}  ${t.toFixed(0).padStart(8)} ms   ${(t / base).toFixed(2).padStart(6)}x   ${parts}`);
+  }
+  for (const name of LOAD_ALONE) {
+    const loaded = median(loads[name] ?? []) / base;
+    const first = median(times[name] ?? []) / base;
+    console.log(`${name}: loading the bundle alone ${loaded.toFixed(2)}x node -e 0; its first request adds ${(first - loaded).toFixed(2)}x (secrets read, round trips and the code they run)`);
   }
   const apiRatio = median(times[HEADLINE] ?? []) / base;
   const [largestName, largest] = Object.entries(sizes).sort((a, b) => b[1] - a[1])[0] ?? ["?", 0];

@@ -5,6 +5,7 @@
  */
 import * as z from "zod";
 import { ACTIVITY_TYPES } from "../activity-types";
+import { EXIT_EVENTS, WEBHOOK_EVENTS } from "../event-names";
 import { validatePattern } from "../routing/pattern-matcher";
 
 /** ISO 8601 duration such as `P3D`, `PT4H`, `P1W` or `P1DT12H`. */
@@ -290,7 +291,7 @@ export const SendWindow = z
   .refine((w) => w.start < w.end, { message: "start must be before end", path: ["end"] });
 export type SendWindow = z.infer<typeof SendWindow>;
 
-export const ExitEvent = z.enum(["lead.qualified", "lead.unsubscribed", "lead.closed"]);
+export const ExitEvent = z.enum(EXIT_EVENTS);
 export type ExitEvent = z.infer<typeof ExitEvent>;
 
 export const FrequencyCap = z.strictObject({
@@ -446,7 +447,7 @@ export interface LeadloopConfig {
 // webhooks.yaml
 
 /** The bus events an endpoint may receive, as the `type` of each delivery. */
-export const WebhookEvent = z.enum(["lead.qualified", "lead.assigned", "lead.closed", "customer.purchase", "customer.tier_changed"]);
+export const WebhookEvent = z.enum(WEBHOOK_EVENTS);
 export type WebhookEvent = z.infer<typeof WebhookEvent>;
 
 const SecretName = z

@@ -13,13 +13,12 @@ import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
 import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
 import { DynamoRewardsStore } from "@leadloop/store/dynamo-rewards-store";
 import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
-import { createDocumentClient } from "@leadloop/store/document-client";
 import { httpHandler, publicAppDeps } from "./lib/http-api";
 import { useAuthenticator } from "./lib/runtime";
 import { sesMailer } from "./lib/ses";
 
 export const handler = httpHandler((runtime) => {
-  const client = createDocumentClient();
+  const { client } = runtime;
   const tableName = runtime.env.TABLE_NAME;
   // A stage without bearer-token settings still captures leads; these routes then refuse every caller.
   const authenticate = useAuthenticator(runtime);

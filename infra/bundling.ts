@@ -15,3 +15,12 @@ export const BUNDLE_TARGET = "node22";
  * the bundle then runs the SDK version the tests ran.
  */
 export const BUNDLE_EXTERNAL: string[] = [];
+
+/**
+ * Packages replaced in every bundle, by the module that stands in for them (paths from the repo
+ * root, where SST and the bench run esbuild). The SDK's default credential chain becomes the
+ * environment alone, which is where Lambda puts the role's credentials (functions/lib/lambda-credentials.ts).
+ */
+export const BUNDLE_ALIAS: Record<string, string> = {
+  "@aws-sdk/credential-provider-node": "./functions/lib/lambda-credentials.ts",
+};

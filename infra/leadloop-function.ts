@@ -13,7 +13,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { type Config, Function as SstFunction, type FunctionProps, type Stack } from "sst/constructs";
-import { BUNDLE_EXTERNAL, BUNDLE_TARGET, LAMBDA_RUNTIME } from "./bundling";
+import { BUNDLE_ALIAS, BUNDLE_EXTERNAL, BUNDLE_TARGET, LAMBDA_RUNTIME } from "./bundling";
 import { CONFIG_SNAPSHOT_NAME } from "./config-snapshot";
 import type { Core } from "./core-stack";
 import { acceptDeadLetterQueue } from "./nag";
@@ -103,7 +103,7 @@ export function leadloopFunctionProps(
       minify: true,
       // The AWS SDK is bundled too (infra/bundling.ts says why); SST resolves `module,main`.
       install: options.install ?? [],
-      esbuild: { external: BUNDLE_EXTERNAL, target: BUNDLE_TARGET },
+      esbuild: { external: BUNDLE_EXTERNAL, target: BUNDLE_TARGET, alias: BUNDLE_ALIAS },
       // Lambda does not read source maps unless told to (which slows every cold start).
       sourcemap: false,
     },

@@ -6,7 +6,6 @@
  */
 import { clientLimitsFromEnv } from "@leadloop/api/client-limit";
 import type { PublicAppDeps } from "@leadloop/api/app-shell";
-import { createDocumentClient } from "@leadloop/store/document-client";
 import { DynamoRateWindows } from "@leadloop/store/dynamo-rate-windows";
 import type { Context, Hono } from "hono";
 import { handle } from "hono/aws-lambda";
@@ -30,7 +29,7 @@ export function publicAppDeps(runtime: Runtime): PublicAppDeps {
   // sets CLIENT_LIMITS, and API Gateway's per-route throttles cap each route family as a whole.
   const sharedLimits = {
     ...clientLimitsFromEnv(process.env.CLIENT_LIMITS),
-    windows: new DynamoRateWindows({ client: createDocumentClient(), tableName: env.TABLE_NAME }),
+    windows: new DynamoRateWindows({ client: runtime.client, tableName: env.TABLE_NAME }),
     nowMs: () => Date.now(),
     log: runtime.log,
   };

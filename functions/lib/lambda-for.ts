@@ -6,7 +6,6 @@
  * runs once over what is due now.
  */
 import { type PortName, type RegistryEntry, type RegistryPorts, registryEntry } from "@leadloop/core/registry";
-import { createDocumentClient } from "@leadloop/store/document-client";
 import { DynamoBroadcastStore } from "@leadloop/store/dynamo-broadcast-store";
 import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
 import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
@@ -23,10 +22,10 @@ const BUILDERS: { [P in PortName]: (runtime: Runtime) => RegistryPorts[P] } = {
   nurture: (runtime) => runtime.deps,
   sales: (runtime) => salesDeps(runtime),
   feedback: (runtime) => feedbackDeps(runtime),
-  reports: (runtime) => ({ reports: new DynamoReportStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }) }),
-  records: (runtime) => new DynamoLeadRecords({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }),
-  broadcasts: (runtime) => new DynamoBroadcastStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }),
-  rewards: (runtime) => ({ ...runtime.deps, rewards: new DynamoRewardsStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }) }),
+  reports: (runtime) => ({ reports: new DynamoReportStore({ client: runtime.client, tableName: runtime.env.TABLE_NAME }) }),
+  records: (runtime) => new DynamoLeadRecords({ client: runtime.client, tableName: runtime.env.TABLE_NAME }),
+  broadcasts: (runtime) => new DynamoBroadcastStore({ client: runtime.client, tableName: runtime.env.TABLE_NAME }),
+  rewards: (runtime) => ({ ...runtime.deps, rewards: new DynamoRewardsStore({ client: runtime.client, tableName: runtime.env.TABLE_NAME }) }),
   webhooks: (runtime) => webhookDeps(runtime),
 };
 

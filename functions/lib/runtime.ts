@@ -34,6 +34,11 @@ export interface AppLogger {
 
 export interface Runtime {
   env: Environment;
+  /**
+   * The container's one DynamoDB client: every store of the function shares it and its
+   * connections, so a cold start opens one TLS connection to DynamoDB, not one per store.
+   */
+  client: ReturnType<typeof createDocumentClient>;
   config: LeadloopConfig;
   deps: NurtureDeps;
   /** Powertools logger: JSON lines with the Lambda context and the lead's id as correlation id. */
@@ -113,7 +118,7 @@ export function createRuntime(source: Record<string, string | undefined>, lookup
     log,
     points: new DynamoRewardsStore({ client, tableName: env.TABLE_NAME }),
   };
-  return { env, config, deps, logger, log, bound: lookup };
+  return { env, client, config, deps, logger, log, bound: lookup };
 }
 
 let runtime: Promise<Runtime> | undefined;

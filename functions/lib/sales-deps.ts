@@ -5,7 +5,6 @@
  */
 import type { SalesDeps } from "@leadloop/core/sales/sales-deps";
 import { SlackWebhookNotifier } from "@leadloop/mailer/slack-notifier";
-import { createDocumentClient } from "@leadloop/store/document-client";
 import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
 import { type Runtime, useSlackWebhooks } from "./runtime";
 
@@ -14,7 +13,7 @@ export function salesDeps(runtime: Runtime, webhooks: Record<string, string> = u
   return {
     config: deps.config,
     leads: deps.leads,
-    sales: new DynamoSalesStore({ client: createDocumentClient(), tableName: runtime.env.TABLE_NAME }),
+    sales: new DynamoSalesStore({ client: runtime.client, tableName: runtime.env.TABLE_NAME }),
     mailer: deps.mailer,
     publisher: deps.publisher,
     clock: deps.clock,

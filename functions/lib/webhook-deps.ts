@@ -6,14 +6,13 @@
  */
 import { resolveWebhookTargets, type WebhookDeps } from "@leadloop/core/integrations/webhooks";
 import { FetchWebhookSender } from "@leadloop/mailer/webhook-sender";
-import { createDocumentClient } from "@leadloop/store/document-client";
 import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
 import { DynamoWebhookStore } from "@leadloop/store/dynamo-webhook-store";
 import type { Runtime } from "./runtime";
 
 export function webhookDeps(runtime: Runtime, lookup: (name: string) => string | undefined = runtime.bound): WebhookDeps {
   const { deps } = runtime;
-  const client = createDocumentClient();
+  const { client } = runtime;
   const { targets, missing } = resolveWebhookTargets(deps.config.webhooks?.endpoints ?? [], lookup);
   if (missing.length > 0) runtime.log.warn("webhook endpoints without a URL or key on this stage get nothing", { endpoints: missing });
   return {

@@ -4,6 +4,8 @@
  * engines consume. Descriptions become editor hover text, so they are written for marketers.
  */
 import * as z from "zod";
+import { ACTIVITY_TYPES } from "../activity-types";
+import { EXIT_EVENTS, WEBHOOK_EVENTS } from "../event-names";
 import { validatePattern } from "../routing/pattern-matcher";
 
 /** ISO 8601 duration such as `P3D`, `PT4H`, `P1W` or `P1DT12H`. */
@@ -178,19 +180,7 @@ export type SegmentsFile = z.infer<typeof SegmentsFile>;
 // ---------------------------------------------------------------------------------------------
 // scoring.yaml
 
-export const ActivityType = z.enum([
-  "form.submitted",
-  "email.sent",
-  "email.delivered",
-  "email.opened",
-  "email.clicked",
-  "email.bounced",
-  "email.complained",
-  "email.unsubscribed",
-  "web.page_view",
-  "web.download",
-  "web.webinar_attended",
-]);
+export const ActivityType = z.enum(ACTIVITY_TYPES);
 export type ActivityType = z.infer<typeof ActivityType>;
 
 export const FitRule = z.strictObject({
@@ -301,7 +291,7 @@ export const SendWindow = z
   .refine((w) => w.start < w.end, { message: "start must be before end", path: ["end"] });
 export type SendWindow = z.infer<typeof SendWindow>;
 
-export const ExitEvent = z.enum(["lead.qualified", "lead.unsubscribed", "lead.closed"]);
+export const ExitEvent = z.enum(EXIT_EVENTS);
 export type ExitEvent = z.infer<typeof ExitEvent>;
 
 export const FrequencyCap = z.strictObject({
@@ -457,7 +447,7 @@ export interface LeadloopConfig {
 // webhooks.yaml
 
 /** The bus events an endpoint may receive, as the `type` of each delivery. */
-export const WebhookEvent = z.enum(["lead.qualified", "lead.assigned", "lead.closed", "customer.purchase", "customer.tier_changed"]);
+export const WebhookEvent = z.enum(WEBHOOK_EVENTS);
 export type WebhookEvent = z.infer<typeof WebhookEvent>;
 
 const SecretName = z

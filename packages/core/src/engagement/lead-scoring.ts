@@ -3,7 +3,8 @@
  * recycled lead's old engagement is treated, and how a stored score stands later (decay is
  * computed at read). Whether a score may qualify the lead is the lifecycle's call. Pure.
  */
-import { ActivityType, type LeadloopConfig } from "../config/schema";
+import { ACTIVITY_TYPES as KNOWN_ACTIVITY_TYPES } from "../activity-types";
+import type { ActivityType, LeadloopConfig } from "../config/schema";
 import type { Lead, LeadScore } from "../lead";
 import type { Activity } from "../ports";
 import { decayedAsOf, type ScoredActivity, type ScoreReason, scoreLead } from "../scoring";
@@ -17,7 +18,7 @@ export const SCORING_WINDOW = 500;
 /** Reasons `lead.qualified` carries: the ones that moved the score most. */
 export const QUALIFIED_REASONS = 5;
 
-const ACTIVITY_TYPES: ReadonlySet<string> = new Set(ActivityType.options);
+const ACTIVITY_TYPES: ReadonlySet<string> = new Set(KNOWN_ACTIVITY_TYPES);
 
 /** Activity types some behaviour rule scores: only these are read back to score a lead. */
 export function scoredTypes(config: Pick<LeadloopConfig, "scoring">): ActivityType[] {

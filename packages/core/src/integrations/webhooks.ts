@@ -8,7 +8,8 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import * as z from "zod";
-import { type LeadloopConfig, type WebhookEndpoint, WebhookEvent } from "../config/schema";
+import type { LeadloopConfig, WebhookEndpoint, WebhookEvent } from "../config/schema";
+import { WEBHOOK_EVENTS } from "../event-names";
 import { sweepDueIndex } from "../due-index";
 import type { Lead } from "../lead";
 import type { Clock, LeadStore } from "../ports";
@@ -126,7 +127,7 @@ export function signWebhook(secret: string, timestampSeconds: number, body: stri
 
 const deliveryIdOf = (endpointId: string, eventId: string) => createHash("sha256").update(`${endpointId}\n${eventId}`).digest("hex").slice(0, 32);
 
-const isWebhookEvent = (type: string): type is WebhookEvent => (WebhookEvent.options as readonly string[]).includes(type);
+const isWebhookEvent = (type: string): type is WebhookEvent => (WEBHOOK_EVENTS as readonly string[]).includes(type);
 
 /** A lead as a CRM creates a lead or contact from it. */
 function crmLead(lead: Lead) {

@@ -5,7 +5,8 @@
  * CloudFormation replace the rule.
  */
 import * as z from "zod";
-import { ExitEvent, type LeadloopConfig, WebhookEvent } from "../config/schema";
+import type { LeadloopConfig } from "../config/schema";
+import { EXIT_EVENTS, WEBHOOK_EVENTS } from "../event-names";
 import { type EventPattern, validatePattern } from "./pattern-matcher";
 
 /** The `source` of every event leadloop puts on the bus. */
@@ -120,12 +121,12 @@ export function handlerRules(): HandlerRule[] {
     },
     { name: "feedback", target: "feedback", pattern: leadloop("lead.closed") },
     // Every event a sequence may exit on; each enrollment then checks its own sequence's exitOn.
-    { name: "exit", target: "exit", pattern: leadloop(...ExitEvent.options) },
+    { name: "exit", target: "exit", pattern: leadloop(...EXIT_EVENTS) },
     // The funnel report counts every leadloop event and SES's engagement events (it ignores the rest).
     { name: "report", target: "report", pattern: { source: [BUS_SOURCE, SES_SOURCE] } },
     // Outgoing webhooks (config/webhooks.yaml): every event an endpoint may subscribe to; the
     // handler picks the endpoints. Its own target, so a slow receiver never holds up the hand-off.
-    { name: "webhooks", target: "webhooks", pattern: { source: [BUS_SOURCE], "detail-type": [...WebhookEvent.options] } },
+    { name: "webhooks", target: "webhooks", pattern: { source: [BUS_SOURCE], "detail-type": [...WEBHOOK_EVENTS] } },
   ];
   return rules.map(checked);
 }

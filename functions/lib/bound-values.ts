@@ -7,11 +7,10 @@
  *
  * Why not `sst/node/config`: it fetches every bound value from SSM with a top-level await when
  * the module is imported, so each cold start waits on SSM before the handler is even defined, and
- * it carries its own SSM client. Here they are fetched in one GetParameters call, only when a
- * handler first asks, and nothing is read at import. Why not Powertools Parameters (which reads
- * lazily too): its SSM client is 95 KB of every bundle for that one call (functions/lib/ssm-parameters.ts).
+ * it carries its own SSM client. Here Powertools Parameters fetches them in one GetParameters
+ * call, only when a handler first asks, and nothing is read at import.
  */
-import { getParameters } from "./ssm-parameters";
+import { getParametersByName } from "@aws-lambda-powertools/parameters/ssm";
 
 const FETCH_FROM_SSM = "__FETCH_FROM_SSM__";
 const BINDING = /^SST_(Secret|Parameter)_value_(.+)$/;
@@ -36,8 +35,15 @@ export class SecretNotSetError extends Error {
   }
 }
 
-/** SSM's GetParameters, one call per ten names, decrypted; the paths SSM does not hold come back in `missing`. */
-export const fetchFromSsm: SsmFetch = async (paths) => (paths.length === 0 ? { values: {}, missing: [] } : getParameters(paths));
+/** Powertools Parameters: one GetParameters call per ten names, decrypted, errors returned rather than thrown. */
+export const fetchFromSsm: SsmFetch = async (paths) => {
+  if (paths.length === 0) return { values: {}, missing: [] };
+  const { _errors: missing = [], ...values } = await getParametersByName<string>(
+    Object.fromEntries(paths.map((path) => [path, {}])),
+    { decrypt: true, throwOnError: false, maxAge: 0 },
+  );
+  return { values: values as Record<string, string>, missing };
+};
 
 /** Reads every value bound to this function: the plain ones from the environment, the rest from SSM. */
 export async function readBoundValues(source: Record<string, string | undefined> = process.env, fetch: SsmFetch = fetchFromSsm): Promise<BoundValues> {

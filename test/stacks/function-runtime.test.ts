@@ -2,17 +2,13 @@
  * What the functions read at start-up: the environment fails fast naming what is missing, and the
  * config snapshot the stacks ship is the validated config, unchanged by the trip through JSON.
  */
-import { createHash, createHmac } from "node:crypto";
 import { mkdtempSync } from "node:fs";
-import { createServer, type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfigOrThrow } from "@leadloop/core";
 import { describe, expect, it } from "vitest";
 import { readBoundValues, type SsmFetch } from "../../functions/lib/bound-values";
 import { EnvironmentError, parseEnvironment } from "../../functions/lib/environment";
-import { getParameters, SsmRequestError, ssmEndpoint } from "../../functions/lib/ssm-parameters";
 import { readConfigSnapshot, runtimeAuthSettings } from "../../functions/lib/runtime";
 import { LEADLOOP_SECRET_NAMES, NO_AUTH_SECRET } from "../../functions/lib/secret-names";
 import { resolveSlackWebhooks, SlackWebhookNameError, slackWebhookNames } from "../../functions/lib/slack-webhooks";
@@ -187,111 +183,5 @@ describe("bound secrets, read on first use", () => {
     } finally {
       process.env = saved;
     }
-  });
-});
-
-/**
- * A stand-in for SSM that checks each request's Signature Version 4 as AWS does, computed here
- * from the AWS documentation's steps (not with the SDK's signer the reader uses), and answers
- * GetParameters from a map, or with the error `fail` returns.
- */
-async function ssmStandIn(parameters: Record<string, string>, fail: (call: number) => { status: number; type: string } | undefined = () => undefined) {
-  const secretAccessKey = "stand-in-secret";
-  const calls: { target: string; names: string[]; signatureValid: boolean }[] = [];
-  const hmac = (key: Buffer | string, data: string) => createHmac("sha256", key).update(data).digest();
-  const verify = (method: string, path: string, headers: IncomingHttpHeaders, body: string): boolean => {
-    const auth = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/ssm\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(String(headers.authorization));
-    if (!auth) return false;
-    const [, , day = "", region = "", signed = "", signature] = auth;
-    const names = signed.split(";");
-    if (!names.includes("host") || !names.includes("x-amz-target") || !names.includes("x-amz-date")) return false;
-    const canonical = [
-      method,
-      path,
-      "",
-      ...names.map((name) => `${name}:${String(headers[name]).trim()}`),
-      "",
-      signed,
-      createHash("sha256").update(body).digest("hex"),
-    ].join("\n");
-    const scope = `${day}/${region}/ssm/aws4_request`;
-    const toSign = ["AWS4-HMAC-SHA256", String(headers["x-amz-date"]), scope, createHash("sha256").update(canonical).digest("hex")].join("\n");
-    const key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), region), "ssm"), "aws4_request");
-    return hmac(key, toSign).toString("hex") === signature;
-  };
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk) => {
-      body += chunk;
-    });
-    req.on("end", () => {
-      const input = JSON.parse(body) as { Names: string[]; WithDecryption?: boolean };
-      calls.push({ target: String(req.headers["x-amz-target"]), names: input.Names, signatureValid: verify(req.method ?? "", req.url ?? "", req.headers, body) });
-      res.setHeader("content-type", "application/x-amz-json-1.1");
-      const failure = fail(calls.length);
-      if (failure) {
-        res.writeHead(failure.status).end(JSON.stringify({ __type: `com.amazonaws.ssm#${failure.type}`, message: "refused" }));
-        return;
-      }
-      const found = input.Names.filter((n) => n in parameters);
-      res.end(
-        JSON.stringify({
-          Parameters: found.map((Name) => ({ Name, Type: "SecureString", Value: input.WithDecryption ? parameters[Name] : "encrypted", Version: 1 })),
-          InvalidParameters: input.Names.filter((n) => !(n in parameters)),
-        }),
-      );
-    });
-  });
-  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-  const endpoint = {
-    region: "eu-west-1",
-    url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`),
-    credentials: async () => ({ accessKeyId: "AKIDSTANDIN", secretAccessKey }),
-  };
-  return { endpoint, calls, close: () => new Promise<void>((closed) => server.close(() => closed())) };
-}
-
-describe("SSM GetParameters, as the functions read their secrets", () => {
-  it("sends signed, decrypting GetParameters calls of at most ten names and returns values and missing paths", async () => {
-    const paths = Array.from({ length: 12 }, (_, i) => `/sst/leadloop/prod/Secret/S${i}/value`);
-    const ssm = await ssmStandIn(Object.fromEntries(paths.slice(0, 11).map((p, i) => [p, `value-${i}`])));
-    try {
-      const { values, missing } = await getParameters(paths, ssm.endpoint);
-      expect(values[paths[0] as string]).toBe("value-0");
-      expect(Object.keys(values)).toHaveLength(11);
-      expect(missing).toEqual([paths[11]]);
-      expect(ssm.calls.map((c) => [c.target, c.names.length, c.signatureValid])).toEqual([
-        ["AmazonSSM.GetParameters", 10, true],
-        ["AmazonSSM.GetParameters", 2, true],
-      ]);
-    } finally {
-      await ssm.close();
-    }
-  });
-
-  it("retries throttling and server errors, and names a refusal it cannot retry", async () => {
-    const flaky = await ssmStandIn({ "/p": "v" }, (call) => (call === 1 ? { status: 400, type: "ThrottlingException" } : call === 2 ? { status: 503, type: "InternalServerError" } : undefined));
-    try {
-      expect((await getParameters(["/p"], flaky.endpoint)).values).toEqual({ "/p": "v" });
-      expect(flaky.calls).toHaveLength(3);
-    } finally {
-      await flaky.close();
-    }
-    const denied = await ssmStandIn({}, () => ({ status: 400, type: "AccessDeniedException" }));
-    try {
-      const error = await getParameters(["/p"], denied.endpoint).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(SsmRequestError);
-      expect(error).toMatchObject({ code: "AccessDeniedException", status: 400 });
-      expect(denied.calls).toHaveLength(1);
-    } finally {
-      await denied.close();
-    }
-  });
-
-  it("finds SSM as the SDK does: the region's endpoint unless AWS_ENDPOINT_URL_SSM names another", () => {
-    expect(ssmEndpoint({ AWS_REGION: "eu-west-1" }).url.href).toBe("https://ssm.eu-west-1.amazonaws.com/");
-    expect(ssmEndpoint({ AWS_REGION: "cn-north-1" }).url.href).toBe("https://ssm.cn-north-1.amazonaws.com.cn/");
-    expect(ssmEndpoint({ AWS_REGION: "us-east-1", AWS_ENDPOINT_URL_SSM: "http://127.0.0.1:4583" }).url.href).toBe("http://127.0.0.1:4583/");
-    expect(() => ssmEndpoint({})).toThrow(/AWS_REGION is not set/);
   });
 });

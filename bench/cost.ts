@@ -10,6 +10,7 @@
  * outcome. Run for BENCH_LEADS leads (default 50) and divided. Prints the bill per 1,000 leads at
  * us-east-1 list prices, each line, and the total with and without SES. Last line: the headline.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { signHs256Token } from "@leadloop/api";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -82,24 +83,141 @@ type Capacity = Units & { GlobalSecondaryIndexes?: Record<string, Units>; LocalS
 /** WRU and RRU per command, to say what dominates. */
 const byCommand = new Map<string, { calls: number; wru: number; rru: number }>();
 
-function addCapacity(command: string, consumed: Capacity | Capacity[] | undefined, consistent: boolean): void {
+/** What runs now: the HTTP route, registry handler or job (LocalStackOptions.runAs), else the bench itself. */
+const running = new AsyncLocalStorage<string>();
+const BENCH_ITSELF = "bench itself (not billed)";
+/**
+ * Work AWS would not do, left out of the bill: the bench's own reads (is the sequence over yet?)
+ * and the local clock advance's look-ups of the next due moment (in AWS the cron simply runs,
+ * its idle cost amortised below).
+ */
+const billed = (work: string | undefined): work is string => work !== undefined && !work.startsWith("POST /dev/");
+
+interface Share {
+  calls: number;
+  wru: number;
+  indexWru: number;
+  rru: number;
+  failed: number;
+}
+/** Units by the work running and by operation (command + the kinds of item it touches). */
+const byWork = new Map<string, Share>();
+const byOperation = new Map<string, Share>();
+/** Units by work and operation together: the rows worth cutting. */
+const byBoth = new Map<string, Share>();
+
+function attribute(maps: [Map<string, Share>, string][], share: Share): void {
+  for (const [map, key] of maps) {
+    const entry = map.get(key) ?? { calls: 0, wru: 0, indexWru: 0, rru: 0, failed: 0 };
+    entry.calls += share.calls;
+    entry.wru += share.wru;
+    entry.indexWru += share.indexWru;
+    entry.rru += share.rru;
+    entry.failed += share.failed;
+    map.set(key, entry);
+  }
+}
+
+/** A key attribute as the document client or the bare client holds it. */
+const text = (v: unknown): string => (typeof v === "string" ? v : typeof v === "object" && v !== null && "S" in v ? String((v as { S: unknown }).S) : "");
+
+/**
+ * The kind of item a key names, from its prefixes (packages/store/src/keys.ts): a lead's partition
+ * holds the lead (LEAD) and its ACT, ENR, MSG, OUTBOX, REPORT… items; other partitions are named by
+ * their own prefix (QUEUE, REPORT, COHORT, RATE, EMAIL…).
+ */
+function kindOf(key: unknown): string {
+  const k = (key ?? {}) as Record<string, unknown>;
+  const pk = text(k.pk);
+  const sk = text(k.sk);
+  const head = pk.split("#")[0] ?? "?";
+  if (head === "LEAD") return sk.split("#")[0] || "LEAD";
+  return head || "?";
+}
+
+/** "Update COHORTV, Update COHORTV, Update COHORTV" as "Update COHORTV×3". */
+function runs(parts: readonly string[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < parts.length; ) {
+    let j = i;
+    while (j < parts.length && parts[j] === parts[i]) j++;
+    out.push(j - i > 1 ? `${parts[i]}×${j - i}` : String(parts[i]));
+    i = j;
+  }
+  return out.join(", ");
+}
+
+const short = (command: string) => command.replace(/Command$/, "").replace(/Items?$/, "");
+
+/** "Transact[Put LEAD, Update ENR]", "Update ENR", "Query LEAD (consistent)", "Query due index"… */
+function operationOf(command: string, input: Record<string, unknown>): string {
+  const name = short(command);
+  if (name.startsWith("TransactWrite") || name.startsWith("TransactGet")) {
+    const parts = ((input.TransactItems as Record<string, Record<string, unknown>>[] | undefined) ?? []).map((item) => {
+      const [op, body] = Object.entries(item)[0] ?? ["?", {}];
+      const b = body as Record<string, unknown>;
+      return `${op === "ConditionCheck" ? "Check" : op} ${kindOf(b.Key ?? b.Item)}`;
+    });
+    return `${name}[${runs(parts)}]`;
+  }
+  if (name === "BatchWrite" || name === "BatchGet") {
+    const kinds = new Map<string, number>();
+    for (const requests of Object.values((input.RequestItems as Record<string, unknown[]> | undefined) ?? {})) {
+      const list = Array.isArray(requests) ? requests : ((requests as { Keys?: unknown[] }).Keys ?? []);
+      for (const r of list) {
+        const req = r as Record<string, { Item?: unknown; Key?: unknown }>;
+        const kind = kindOf(req.PutRequest?.Item ?? req.DeleteRequest?.Key ?? r);
+        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+      }
+    }
+    return `${name}[${[...kinds.keys()].sort().join(", ")}]`;
+  }
+  if (name === "Query" || name === "Scan") {
+    const index = input.IndexName ? `${String(input.IndexName)} index` : "table";
+    const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+    const first = Object.values(values).map(text).find((v) => v.includes("#")) ?? "";
+    return `${name} ${index} ${first.split("#")[0] ?? ""}${input.ConsistentRead === true ? " (consistent)" : ""}`.trimEnd();
+  }
+  return `${name} ${kindOf(input.Key ?? input.Item)}`;
+}
+
+function record(command: string, input: Record<string, unknown>, share: Share): void {
+  const current = running.getStore();
+  const work = billed(current) ? current : current === undefined ? BENCH_ITSELF : `${current} (local only, not billed)`;
+  const operation = operationOf(command, input);
+  attribute(
+    [
+      [byWork, work],
+      [byOperation, operation],
+      [byBoth, `${work} · ${operation}`],
+    ],
+    share,
+  );
+}
+
+function addCapacity(command: string, consumed: Capacity | Capacity[] | undefined, consistent: boolean, input: Record<string, unknown>): void {
   const list = consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed];
-  if (list.length === 0) counts.unmetered++;
+  if (list.length === 0 && billed(running.getStore())) counts.unmetered++;
   let wru = 0;
   let rru = 0;
+  let indexWru = 0;
   for (const c of list) {
     // With ReturnConsumedCapacity INDEXES the aggregate includes each index's units.
     wru += c.WriteCapacityUnits ?? (WRITES.has(command) ? (c.CapacityUnits ?? 0) : 0);
     rru += c.ReadCapacityUnits ?? (WRITES.has(command) ? 0 : (c.CapacityUnits ?? 0));
     if (WRITES.has(command)) {
       for (const index of Object.values({ ...c.GlobalSecondaryIndexes, ...c.LocalSecondaryIndexes })) {
-        counts.indexWru += index.WriteCapacityUnits ?? index.CapacityUnits ?? 0;
+        indexWru += index.WriteCapacityUnits ?? index.CapacityUnits ?? 0;
       }
     }
   }
   // AWS bills a read that finds nothing too: at least one 4 KB unit, half of it when eventually consistent.
   if (!WRITES.has(command)) rru = Math.max(rru, consistent ? 1 : 0.5);
+  record(command, input, { calls: 1, wru, indexWru, rru, failed: 0 });
+  if (!billed(running.getStore())) return;
+  counts.dynamoCalls++;
   counts.wru += wru;
+  counts.indexWru += indexWru;
   counts.rru += rru;
   const entry = byCommand.get(command) ?? { calls: 0, wru: 0, rru: 0 };
   entry.calls++;
@@ -116,6 +234,9 @@ function addCapacity(command: string, consumed: Capacity | Capacity[] | undefine
 function addFailedWrite(command: string, input: Record<string, unknown>): void {
   const items = command.startsWith("TransactWrite") ? ((input.TransactItems as unknown[] | undefined)?.length ?? 1) : 1;
   const wru = command.startsWith("TransactWrite") ? 2 * items : items;
+  record(command, input, { calls: 1, wru, indexWru: 0, rru: 0, failed: 1 });
+  if (!billed(running.getStore())) return;
+  counts.dynamoCalls++;
   counts.failedWrites++;
   counts.failedWru += wru;
   counts.wru += wru;
@@ -158,6 +279,7 @@ async function main(): Promise<void> {
     // Every lead posts from this one address: the per-client windows still count each request (a
     // conditional UpdateItem each, billed as in AWS) but never refuse one.
     clientLimits: { capture: UNLIMITED, captureEmail: UNLIMITED, events: UNLIMITED },
+    runAs: (name, work) => running.run(name, work),
     instrumentClients: ({ dynamo, ses }) => {
       dynamo.middlewareStack.add(
         (next, context) => async (args) => {
@@ -170,15 +292,13 @@ async function main(): Promise<void> {
             result = await next(args);
           } catch (error) {
             if (metered && WRITES.has(command) && CONDITION_FAILURES.has((error as { name?: string }).name ?? "")) {
-              counts.dynamoCalls++;
               addFailedWrite(command, args.input as Record<string, unknown>);
             }
             throw error;
           }
           if (metered) {
-            counts.dynamoCalls++;
             const consistent = (args.input as { ConsistentRead?: boolean }).ConsistentRead === true;
-            addCapacity(command, (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity, consistent);
+            addCapacity(command, (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity, consistent, args.input as Record<string, unknown>);
           }
           return result;
         },
@@ -239,6 +359,7 @@ async function main(): Promise<void> {
 
     counts = zero();
     byCommand.clear();
+    for (const map of [byWork, byOperation, byBoth]) map.clear();
     let ticks = 0;
     const run = randomUUID().slice(0, 6);
     const emails = Array.from({ length: LEADS }, (_, i) => `cost-${i}-${run}@firm${i}.example`);
@@ -337,6 +458,15 @@ async function main(): Promise<void> {
     for (const [command, c] of [...byCommand].sort((a, b) => b[1].wru + b[1].rru - (a[1].wru + a[1].rru))) {
       console.log(`  ${command.padEnd(22)} ${(c.calls / LEADS).toFixed(1).padStart(6)} calls ${(c.wru / LEADS).toFixed(1).padStart(7)} WRU ${(c.rru / LEADS).toFixed(1).padStart(7)} RRU`);
     }
+    // Sorted by what they cost: a WRU is five RRU.
+    const usdOf = (c: Share) => c.wru * PRICE.wru + c.rru * PRICE.rru;
+    const row = (name: string, c: Share, width: number) =>
+      `  ${name.padEnd(width)} ${(c.calls / LEADS).toFixed(1).padStart(6)} calls ${(c.wru / LEADS).toFixed(1).padStart(6)} WRU (${(c.indexWru / LEADS).toFixed(1).padStart(4)} index${c.failed > 0 ? `, ${(c.failed / LEADS).toFixed(1)} refused` : ""}) ${(c.rru / LEADS).toFixed(1).padStart(6)} RRU  $${((usdOf(c) / LEADS) * 1000).toFixed(4)}/1,000`;
+    const topOf = <T extends Share>(map: Map<string, T>, n: number) => [...map].sort((a, b) => usdOf(b[1]) - usdOf(a[1])).slice(0, n);
+    console.log("\nDynamoDB per lead, by the work running (HTTP route, handler, job):");
+    for (const [name, c] of topOf(byWork, 12)) console.log(row(name, c, 40));
+    console.log("\nDynamoDB per lead, top 10 by work and operation (command and the items it touches):");
+    for (const [name, c] of topOf(byBoth, 10)) console.log(row(name, c, 72));
     console.log("\nper 1,000 leads, us-east-1 list prices:");
     for (const [name, quantity, usd] of lines) console.log(`  ${name.padEnd(20)} ${quantity.padEnd(44)} $${usd.toFixed(4)}`);
     console.log(`  ${"SQS, CloudWatch".padEnd(20)} ${"negligible".padEnd(44)} $0.0000`);

@@ -120,6 +120,12 @@ export interface LocalStackOptions {
   /** Sees the SDK clients once built, e.g. to add middleware that counts requests. */
   instrumentClients?: (clients: StackClients) => void;
   /**
+   * Runs each unit of work a Lambda would run (an HTTP request, a bus delivery to a registry
+   * handler, a job run) under its name (`POST /v1/forms/:id/submissions`, `handler enroll`,
+   * `job sweeper`), e.g. to attribute the requests it makes (bench:cost). Default: just runs it.
+   */
+  runAs?: <T>(name: string, work: () => Promise<T>) => Promise<T>;
+  /**
    * Watch the config folder and swap each valid edit in while running (`npm start` does); a
    * broken edit keeps the running config. `reloadConfig()` does the same on demand either way.
    */
@@ -250,6 +256,14 @@ function localLeadIdKey(dataDir: string | undefined): string {
   return readFileSync(file, "utf8").trim();
 }
 
+/** A request path with its ids (lead ids, UUIDs, long tokens) as `:id`, so one route has one name. */
+function routeName(path: string): string {
+  return path
+    .split("/")
+    .map((part) => (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(part) || (part.length > 24 && /\d/.test(part)) ? ":id" : part))
+    .join("/");
+}
+
 /** The caller's address from the socket (node:http), never from a header a client can set. */
 function socketIp(c: Context): string {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
@@ -372,9 +386,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let registryPorts = portsFor(config);
 
     // The bus delivers to the registry's handlers, as EventBridge delivers to their functions.
+    const runAs = options.runAs ?? (<T>(_name: string, work: () => Promise<T>) => work());
     for (const entry of HANDLERS) {
       handlers[entry.target] = async (event, rule) => {
-        const result = await entry.handle(registryPorts, event, rule);
+        const result = await runAs(`handler ${entry.name}`, () => entry.handle(registryPorts, event, rule));
         if (!entry.quiet) log.info(entry.name, { rule: rule.name, ...result });
       };
       // As its queue feeds the function in AWS: a batch at a time, the failed events delivered again.
@@ -398,7 +413,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // A run stops at its batch size; locally the rest is due now too, so run again until done.
       for (let pass = 0; pass < 50; pass++) {
         try {
-          const { worked, more, incomplete, report } = await job.run(registryPorts, {});
+          const { worked, more, incomplete, report } = await runAs(`job ${job.name}`, () => job.run(registryPorts, {}));
           if (worked > 0 || incomplete) log.info(job.name, { ...report });
           if (incomplete) return false;
           if (!more) return true;
@@ -526,7 +541,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const app = createApp(appDeps);
 
-    const server = serve({ fetch: app.fetch, port: listenPort, hostname: host });
+    const fetch: typeof app.fetch = options.runAs
+      ? (request, ...rest) => runAs(`${request.method} ${routeName(new URL(request.url).pathname)}`, async () => app.fetch(request, ...rest))
+      : app.fetch;
+    const server = serve({ fetch, port: listenPort, hostname: host });
     await new Promise<void>((resolve, reject) => {
       server.once("listening", resolve);
       server.once("error", reject);

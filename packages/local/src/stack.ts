@@ -399,7 +399,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           size: batch.size,
           concurrency: batch.concurrency,
           handle: async (deliveries) => {
-            const { failed, report } = await batch.handleBatch(registryPorts, deliveries);
+            const { failed, report } = await runAs(`handler ${entry.name}`, () => batch.handleBatch(registryPorts, deliveries));
             if (!entry.quiet || failed.length > 0) log.info(entry.name, { ...report });
             return { failed };
           },

@@ -37,7 +37,8 @@ export function queueTarget(
       try {
         const { rule: ruleName, event } = RuleTargetInput.parse(JSON.parse(record.body));
         const rule = rules.get(ruleName);
-        if (!rule || rule.target !== target) throw new UnknownRuleError(ruleName);
+        if (!rule) throw new UnknownRuleError(ruleName);
+        if (rule.target !== target) throw new Error(`the rule ${ruleName} targets ${rule.target}, not ${target}: the stacks and the functions are out of step; redeploy`);
         deliveries.push({ messageId: record.messageId, event, rule });
       } catch (error) {
         runtime.log.error(`${name}: a queued message is not a rule's input`, { messageId: record.messageId, error: String(error) });

@@ -12,9 +12,10 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
+import { type AttributeValue, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { signHs256Token } from "@leadloop/api";
 import { readFileSync, writeFileSync } from "node:fs";
-import { allRules, type BusEvent, type EventEnvelope, JOBS, matchesPattern, SES_SOURCE } from "@leadloop/core";
+import { allRules, type BusEvent, type EventEnvelope, JOBS, matchesPattern, SES_EVENTS, SES_SOURCE, sesEventsConsumed } from "@leadloop/core";
 import {
   formatMeasuredCost,
   formatMeasuredCostWithSes,
@@ -49,8 +50,6 @@ const PRICE = {
 /** DynamoDB's on-demand prices before November 2024, printed for comparison with earlier runs. */
 const PRICE_BEFORE_2024_11 = { wru: 1.25 / 1e6, rru: 0.25 / 1e6 };
 
-/** SES publishes Send and Delivery for every email (SES_EVENT_TYPES in infra/core-stack.ts), then opens and clicks. */
-const SES_EVENTS_PER_SEND = 2;
 
 interface Counts {
   wru: number;
@@ -100,6 +99,8 @@ interface Share {
   rru: number;
   failed: number;
 }
+/** Runs of each job (`job sweeper`…), to take their idle reads out of the journey: those are the cron's. */
+const jobRuns = new Map<string, number>();
 /** Units by the work running and by operation (command + the kinds of item it touches). */
 const byWork = new Map<string, Share>();
 const byOperation = new Map<string, Share>();
@@ -251,8 +252,16 @@ const CONDITION_FAILURES = new Set(["ConditionalCheckFailedException", "Transact
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const UNLIMITED = { limit: 1_000_000_000, windowSeconds: 60 };
 
-function deliveriesOf(envelope: EventEnvelope, rules: ReturnType<typeof allRules>): number {
-  return rules.filter((rule) => matchesPattern(rule.pattern, envelope)).length;
+/** Rule deliveries (Lambda invocations) by event type and target, to say which traffic costs. */
+const deliveriesBy = new Map<string, number>();
+
+function deliveriesOf(envelope: EventEnvelope, rules: ReturnType<typeof allRules>, times = 1): number {
+  const matched = rules.filter((rule) => matchesPattern(rule.pattern, envelope));
+  for (const rule of matched) {
+    const key = `${envelope["detail-type"]} → ${rule.target}`;
+    deliveriesBy.set(key, (deliveriesBy.get(key) ?? 0) + times);
+  }
+  return matched.length;
 }
 
 const envelopeOf = (e: BusEvent): EventEnvelope => ({
@@ -267,6 +276,29 @@ const envelopeOf = (e: BusEvent): EventEnvelope => ({
   detail: e.detail,
 });
 
+/** An item's size as DynamoDB bills it: names and values in UTF-8, numbers about a byte per two digits. */
+function attributeBytes(value: AttributeValue): number {
+  const utf8 = (t: string) => Buffer.byteLength(t, "utf8");
+  if (value.S !== undefined) return utf8(value.S);
+  if (value.N !== undefined) return Math.ceil(value.N.replace(/^-|\.|e.*$/gi, "").replace(/^0+/, "").length / 2) + 1;
+  if (value.B !== undefined) return value.B.length;
+  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
+  if (value.L !== undefined) return 3 + value.L.reduce((sum, v) => sum + 1 + attributeBytes(v), 0);
+  if (value.M !== undefined) return 3 + Object.entries(value.M).reduce((sum, [name, v]) => sum + 1 + utf8(name) + attributeBytes(v), 0);
+  if (value.SS !== undefined) return value.SS.reduce((sum, t) => sum + utf8(t), 0);
+  return 0;
+}
+
+async function itemBytes(s: LocalStack, key: Record<string, AttributeValue>): Promise<number> {
+  const client = new DynamoDBClient({ endpoint: s.dynamoEndpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  try {
+    const out = await client.send(new GetItemCommand({ TableName: s.tableName, Key: key, ConsistentRead: true }));
+    return Object.entries(out.Item ?? {}).reduce((sum, [name, v]) => sum + Buffer.byteLength(name, "utf8") + attributeBytes(v), 0);
+  } finally {
+    client.destroy();
+  }
+}
+
 async function main(): Promise<void> {
   let stack: LocalStack | undefined;
   let rules: ReturnType<typeof allRules> = [];
@@ -279,7 +311,10 @@ async function main(): Promise<void> {
     // Every lead posts from this one address: the per-client windows still count each request (a
     // conditional UpdateItem each, billed as in AWS) but never refuse one.
     clientLimits: { capture: UNLIMITED, captureEmail: UNLIMITED, events: UNLIMITED },
-    runAs: (name, work) => running.run(name, work),
+    runAs: (name, work) => {
+      if (name.startsWith("job ")) jobRuns.set(name, (jobRuns.get(name) ?? 0) + 1);
+      return running.run(name, work);
+    },
     instrumentClients: ({ dynamo, ses }) => {
       dynamo.middlewareStack.add(
         (next, context) => async (args) => {
@@ -352,14 +387,20 @@ async function main(): Promise<void> {
 
     // The jobs' cost with no lead at all: what every cron run costs, whatever the volume.
     counts = zero();
+    for (const map of [byWork, byOperation, byBoth]) map.clear();
+    jobRuns.clear();
     const IDLE_TICKS = 10;
     for (let i = 0; i < IDLE_TICKS; i++) await s.tick();
     const idle = { ...counts };
     const perTick = { wru: idle.wru / IDLE_TICKS, rru: idle.rru / IDLE_TICKS };
+    // What one run of each job reads and writes with nothing to do (its shard queries).
+    const idleRun = new Map([...jobRuns].map(([job, runs]) => [job, { wru: (byWork.get(job)?.wru ?? 0) / runs, rru: (byWork.get(job)?.rru ?? 0) / runs }]));
 
     counts = zero();
+    jobRuns.clear();
     byCommand.clear();
     for (const map of [byWork, byOperation, byBoth]) map.clear();
+    deliveriesBy.clear();
     let ticks = 0;
     const run = randomUUID().slice(0, 6);
     const emails = Array.from({ length: LEADS }, (_, i) => `cost-${i}-${run}@firm${i}.example`);
@@ -414,17 +455,28 @@ async function main(): Promise<void> {
       await api("POST", `/v1/sales/leads/${leadId}/outcome`, { outcome: "lost", reason: "price" }, { authorization });
     }
     await s.bus.drain();
+    const leadBytes = await itemBytes(s, { pk: { S: `LEAD#${leadIds[0]}` }, sk: { S: "LEAD" } });
 
-    // SES's own events for every email sent (Send, Delivery), each routed like any event.
-    const sesRecord = (eventType: string) => ({ ...envelopeOf({ type: eventType, source: SES_SOURCE, detail: { eventType, mail: { tags: {} } } }) });
-    const perSendDeliveries = deliveriesOf(sesRecord("Email Sent"), rules) + deliveriesOf(sesRecord("Email Delivered"), rules);
-    counts.sesEvents += counts.sesSends * SES_EVENTS_PER_SEND;
-    counts.deliveries += counts.sesSends * perSendDeliveries;
+    // SES's own events for every email sent that the configuration set publishes (sesEventsConsumed,
+    // which infra/core-stack.ts deploys): Send never, Delivery when scoring reads it; each routed like any event.
+    const perSend = sesEventsConsumed(s.config).filter((name) => name === "send" || name === "delivery");
+    for (const name of perSend) {
+      const { detailType, eventType } = SES_EVENTS[name];
+      const record = envelopeOf({ type: detailType, source: SES_SOURCE, detail: { eventType, mail: { tags: {} } } });
+      counts.sesEvents += counts.sesSends;
+      counts.deliveries += counts.sesSends * deliveriesOf(record, rules, counts.sesSends);
+    }
 
     // The local jobs ran `ticks` times during the journey; their idle cost is the cron's, counted below.
+    // Each job run of the journey did its idle reads too (locally the jobs run at each due moment
+    // an advance crosses); those are the cron's, billed once in the amortised line below.
+    const idleOfRuns = [...jobRuns].reduce(
+      (sum, [job, runs]) => ({ wru: sum.wru + runs * (idleRun.get(job)?.wru ?? 0), rru: sum.rru + runs * (idleRun.get(job)?.rru ?? 0) }),
+      { wru: 0, rru: 0 },
+    );
     const journey = {
-      wru: Math.max(0, counts.wru - perTick.wru * ticks),
-      rru: Math.max(0, counts.rru - perTick.rru * ticks),
+      wru: Math.max(0, counts.wru - idleOfRuns.wru),
+      rru: Math.max(0, counts.rru - idleOfRuns.rru),
     };
     const per1000 = (n: number) => (n / LEADS) * 1_000;
     const cronPer1000 = (CRON_PER_MONTH / MONTHLY_LEADS) * 1_000;
@@ -445,11 +497,11 @@ async function main(): Promise<void> {
     const dynamoBefore = per1000(journey.wru) * PRICE_BEFORE_2024_11.wru + (per1000(journey.rru) + cronRru) * PRICE_BEFORE_2024_11.rru;
     const dynamoNow = (lines[0]?.[2] ?? 0) + (lines[1]?.[2] ?? 0);
 
-    console.log(`\nbench:cost — ${LEADS} leads on the local stack, per lead: ${(counts.wru / LEADS).toFixed(1)} WRU (${(counts.indexWru / LEADS).toFixed(1)} of them in indexes, ${(counts.failedWru / LEADS).toFixed(1)} for ${(counts.failedWrites / LEADS).toFixed(1)} refused conditional writes), ${(counts.rru / LEADS).toFixed(1)} RRU measured (${ticks} job runs; an idle run reads ${perTick.rru.toFixed(1)} RRU, writes ${perTick.wru.toFixed(1)} WRU), ${(counts.dynamoCalls / LEADS).toFixed(0)} DynamoDB calls, ${(counts.sesSends / LEADS).toFixed(1)} emails, ${(counts.entries / LEADS).toFixed(1)} events published in ${(counts.putEventsCalls / LEADS).toFixed(1)} PutEvents, ${(counts.deliveries / LEADS).toFixed(1)} rule deliveries, ${(counts.apiRequests / LEADS).toFixed(0)} API requests${counts.unmetered > 0 ? `; ${counts.unmetered} calls unmetered` : ""}`);
+    console.log(`\nbench:cost — ${LEADS} leads on the local stack, per lead: ${(counts.wru / LEADS).toFixed(1)} WRU (${(counts.indexWru / LEADS).toFixed(1)} of them in indexes, ${(counts.failedWru / LEADS).toFixed(1)} for ${(counts.failedWrites / LEADS).toFixed(1)} refused conditional writes), ${(counts.rru / LEADS).toFixed(1)} RRU measured (${ticks} clock advances, ${[...jobRuns.values()].reduce((a, b) => a + b, 0)} job runs whose idle share, ${(idleOfRuns.rru / LEADS).toFixed(1)} RRU per lead, is the cron's; an idle tick of every job reads ${perTick.rru.toFixed(1)} RRU, writes ${perTick.wru.toFixed(1)} WRU), ${(counts.dynamoCalls / LEADS).toFixed(0)} DynamoDB calls, ${(counts.sesSends / LEADS).toFixed(1)} emails, ${(counts.entries / LEADS).toFixed(1)} events published in ${(counts.putEventsCalls / LEADS).toFixed(1)} PutEvents, ${(counts.deliveries / LEADS).toFixed(1)} rule deliveries, ${(counts.apiRequests / LEADS).toFixed(0)} API requests${counts.unmetered > 0 ? `; ${counts.unmetered} calls unmetered` : ""}`);
     const assumptions = [
       `Lambda arm64, ${LAMBDA_MEMORY_GB * 1024} MB x ${LAMBDA_AVG_SECONDS * 1000} ms per invocation`,
       `cron (${Math.round(CRON_PER_MONTH).toLocaleString("en-US")} job runs a month, each reading an idle tick's share of ${perTick.rru.toFixed(0)} RRU over ${JOBS.length} jobs) amortised over ${MONTHLY_LEADS.toLocaleString("en-US")} leads a month`,
-      "SES events forwarded to the leadloop bus charged as custom events",
+      "SES events forwarded to the leadloop bus charged as custom events (only those the configuration set publishes)",
       "a refused conditional write billed 1 WRU (2 per item of a cancelled transaction)",
       "us-east-1 list prices: DynamoDB on demand $0.625 per million WRU and $0.125 per million RRU, Lambda $0.20 per million requests and $0.0000133334 per GB-s (arm64), HTTP API $1.00 per million, EventBridge $1.00 per million, SES $0.10 per 1,000",
     ];
@@ -467,6 +519,9 @@ async function main(): Promise<void> {
     for (const [name, c] of topOf(byWork, 12)) console.log(row(name, c, 40));
     console.log("\nDynamoDB per lead, top 10 by work and operation (command and the items it touches):");
     for (const [name, c] of topOf(byBoth, 10)) console.log(row(name, c, 72));
+    console.log(`\nthe lead item at the journey's end: ${leadBytes} bytes, so each write of it costs ${Math.max(1, Math.ceil(leadBytes / 1024))} WRU (plus its index entries)`);
+    console.log("\nRule deliveries per lead (each a Lambda invocation), by event and target:");
+    for (const [name, n] of [...deliveriesBy].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${name.padEnd(48)} ${(n / LEADS).toFixed(1).padStart(6)}`);
     console.log("\nper 1,000 leads, us-east-1 list prices:");
     for (const [name, quantity, usd] of lines) console.log(`  ${name.padEnd(20)} ${quantity.padEnd(44)} $${usd.toFixed(4)}`);
     console.log(`  ${"SQS, CloudWatch".padEnd(20)} ${"negligible".padEnd(44)} $0.0000`);

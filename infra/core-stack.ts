@@ -15,6 +15,8 @@ import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Config, EventBus, type StackContext, Table } from "sst/constructs";
 import { useProject } from "sst/project.js";
+import type { LeadloopConfig } from "@leadloop/core/config/schema";
+import { type SesEventName, sesEventsConsumed } from "@leadloop/core/engagement/ses-events";
 import { SES_SOURCE } from "@leadloop/core/routing/routing-rules";
 import { tableDefinition, TTL_ATTRIBUTE } from "@leadloop/store/table";
 import { AUTH_SECRET_NAME, LEADLOOP_SECRET_NAMES, type LeadloopSecretName } from "../functions/lib/secret-names";
@@ -26,15 +28,21 @@ import { acceptDeadLetterQueue } from "./nag";
 import { isProductionStage, parseStageSettings } from "./stage-settings";
 import { tableProps } from "./table";
 
-/** What SES publishes to EventBridge for each message: the journey from send to engagement. */
-export const SES_EVENT_TYPES = [
-  ses.EmailSendingEvent.SEND,
-  ses.EmailSendingEvent.DELIVERY,
-  ses.EmailSendingEvent.OPEN,
-  ses.EmailSendingEvent.CLICK,
-  ses.EmailSendingEvent.BOUNCE,
-  ses.EmailSendingEvent.COMPLAINT,
-];
+/** SES's event types by the core's names (SES_EVENTS). */
+const SES_EVENT_TYPE: Record<SesEventName, ses.EmailSendingEvent> = {
+  send: ses.EmailSendingEvent.SEND,
+  delivery: ses.EmailSendingEvent.DELIVERY,
+  open: ses.EmailSendingEvent.OPEN,
+  click: ses.EmailSendingEvent.CLICK,
+  bounce: ses.EmailSendingEvent.BOUNCE,
+  complaint: ses.EmailSendingEvent.COMPLAINT,
+};
+
+/**
+ * What SES publishes to EventBridge for each message: only the events the config makes leadloop
+ * read (sesEventsConsumed), as each one is billed as an event and a Lambda invocation per rule.
+ */
+export const sesEventTypes = (config: Pick<LeadloopConfig, "scoring">): ses.EmailSendingEvent[] => sesEventsConsumed(config).map((name) => SES_EVENT_TYPE[name]);
 
 export function Core({ stack, app }: StackContext) {
   const settings = parseStageSettings(process.env);
@@ -90,7 +98,7 @@ export function Core({ stack, app }: StackContext) {
   const defaultBus = events.EventBus.fromEventBusName(stack, "DefaultBus", "default");
   configurationSet.addEventDestination("ToEventBridge", {
     destination: ses.EventDestination.eventBus(defaultBus),
-    events: SES_EVENT_TYPES,
+    events: sesEventTypes(configSnapshot.config),
   });
   const sesDeadLetters = new sqs.Queue(stack, "SesForwardDeadLetters", { retentionPeriod: Duration.days(14), enforceSSL: true });
   acceptDeadLetterQueue(sesDeadLetters);

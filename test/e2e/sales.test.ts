@@ -160,6 +160,27 @@ describe("hand-off to sales on the local stack", () => {
     const noAmount = await call("POST", `/v1/sales/leads/${leadId}/outcome`, rep, { outcome: "won" });
     expect(noAmount.status).toBe(422);
     expect((noAmount.body.errors as { field: string }[]).map((e) => e.field)).toEqual(["amount"]);
+    // The rules /openapi.json shows are the ones the route applies: a currency its pattern refuses,
+    // an amount that is no number and a date that is no date are each named.
+    const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as {
+      paths: Record<string, { post: { requestBody: { content: { "application/json": { schema: { oneOf: { properties: Record<string, { pattern?: string }> }[] } } } } } }>;
+    };
+    const branches = doc.paths["/v1/sales/leads/{id}/outcome"]?.post.requestBody.content["application/json"].schema.oneOf ?? [];
+    const currencyPattern = branches.map((b) => b.properties.currency?.pattern).find(Boolean);
+    expect(new RegExp(currencyPattern ?? "").test("EURO")).toBe(false);
+    const badShape = await call("POST", `/v1/sales/leads/${leadId}/outcome`, rep, { outcome: "won", amount: "25k", currency: "EURO" });
+    expect(badShape.status).toBe(422);
+    expect(badShape.type).toContain("application/problem+json");
+    expect(badShape.body.errors).toEqual([
+      { field: "amount", message: "a won deal needs its amount, a number greater than 0 (e.g. 12000)" },
+      { field: "currency", message: "must be a three-letter ISO 4217 code such as USD or EUR" },
+    ]);
+    const badDate = await call("POST", `/v1/sales/leads/${leadId}/outcome`, rep, { outcome: "not-now", recycleOn: "next spring" });
+    expect(badDate.status).toBe(422);
+    expect(badDate.body.errors).toEqual([{ field: "recycleOn", message: expect.stringContaining("e.g. 2026-01-15") }]);
+    const badVerdict = await call("POST", `/v1/sales/leads/${leadId}/quality`, rep, { verdict: "bad-fit", reason: ["too-small"] });
+    expect(badVerdict.status).toBe(422);
+    expect(badVerdict.body.errors).toEqual([{ field: "reason", message: "must be a reason code (text)" }]);
 
     const won = await call("POST", `/v1/sales/leads/${leadId}/outcome`, rep, { outcome: "won", amount: 25_000, currency: "usd" });
     expect(won.status).toBe(200);

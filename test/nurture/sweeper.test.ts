@@ -1,3 +1,4 @@
+import { DynamoNurtureStore } from "@leadloop/store";
 import { enrollLead, MailerUnavailableError, type NurtureDeps, SendRateGate, sweepDueSteps } from "@leadloop/core";
 import { createSesClient, SesMailer } from "@leadloop/mailer";
 import { afterEach, describe, expect, it } from "vitest";
@@ -64,6 +65,71 @@ describe("sweepDueSteps on DynamoDB Local and the SES emulator", () => {
     const [enrollment] = await h.nurture.listEnrollments(leadId);
     expect(enrollment?.completedStepIds).toEqual(["welcome"]);
     expect(enrollment?.nextStepId).toBe("case-study");
+  });
+
+  it("a sweeper that died after recording its email but before settling: the step is never sent again, and its history says sent, not uncertain", async () => {
+    h = await nurtureHarness();
+    const leadId = await enrolledLead(h, "halfsettled");
+    const real = h.nurture;
+    // The message and its history line are written, then the process dies before the settle:
+    // a settle under another token writes the same puts and leaves the claim as the crash would.
+    const settleUnderAnotherToken: typeof real.settle = (lead, sequence, _token, outcome) => real.settle(lead, sequence, "died-before-settling", outcome);
+    const dying = new Proxy(real, {
+      get: (target, name) => (name === "settle" ? settleUnderAnotherToken : Reflect.get(target, name, target)?.bind?.(target) ?? Reflect.get(target, name, target)),
+    });
+    h.clock.advance(HOUR);
+    const first = await sweepDueSteps({ ...h.deps, nurture: dying });
+    expect(first.sent).toBe(1);
+    const [held] = await real.listEnrollments(leadId);
+    expect(held?.sending?.stepId).toBe("welcome");
+    h.clock.advance(10 * 60_000);
+    const report = await sweepDueSteps(h.deps);
+    expect(report.recovered).toBe(1);
+    expect(report.sent).toBe(0);
+    expect(await sentSteps(h, leadId)).toEqual(["welcome"]);
+    const activities = await h.leads.listActivities(leadId, { limit: 100 });
+    expect(activities.filter((a) => a.type === "email.send_uncertain")).toEqual([]);
+    const [enrollment] = await real.listEnrollments(leadId);
+    expect(enrollment?.completedStepIds).toEqual(["welcome"]);
+    expect(enrollment?.nextStepId).toBe("case-study");
+  });
+
+  it("a skipped step keeps its history line when the store fails while it settles", async () => {
+    h = await nurtureHarness();
+    const leadId = await enrolledLead(h, "skipline");
+    h.clock.advance(HOUR);
+    await sweepDueSteps(h.deps);
+    // The store refuses every write that carries a skip's history line for one sweep's while.
+    let failing = true;
+    const carriesSkip = (input: { Item?: Record<string, unknown>; TransactItems?: { Put?: { Item?: Record<string, unknown> } }[] }) =>
+      input.Item?.type === "email.skipped" || (input.TransactItems ?? []).some((t) => t.Put?.Item?.type === "email.skipped");
+    const client = new Proxy(h.table.client, {
+      get: (target, name) =>
+        name === "send"
+          ? (command: { input: Parameters<typeof carriesSkip>[0] }) => {
+              if (failing && carriesSkip(command.input)) return Promise.reject(Object.assign(new Error("We currently do not have sufficient capacity"), { name: "InternalServerError", $metadata: { httpStatusCode: 500 } }));
+              return target.send(command as never);
+            }
+          : Reflect.get(target, name, target),
+    });
+    const flaky = new DynamoNurtureStore({ client, tableName: h.table.tableName });
+    h.clock.advance(8 * 24 * HOUR);
+    await sweepDueSteps(h.deps);
+    expect(await sentSteps(h, leadId)).toEqual(["welcome", "case-study"]);
+    // roi-guide waits for an open of case-study, which never comes: it is skipped as it settles.
+    h.clock.advance(7 * 24 * HOUR);
+    for (let i = 0; i < 3; i++) await sweepDueSteps({ ...h.deps, nurture: flaky });
+    failing = false;
+    h.clock.advance(HOUR);
+    for (let i = 0; i < 3; i++) await sweepDueSteps(h.deps);
+    const activities = await h.leads.listActivities(leadId, { limit: 100 });
+    const skips = activities.filter((a) => a.type === "email.skipped").map((a) => String(a.data.stepId));
+    expect(skips).toContain("roi-guide");
+    expect(new Set(skips).size).toBe(skips.length);
+    const [enrollment] = await h.nurture.listEnrollments(leadId);
+    for (const step of skips) expect(enrollment?.completedStepIds).toContain(step);
+    const handledWithoutLine = (enrollment?.completedStepIds ?? []).filter((step) => !skips.includes(step) && !activities.some((a) => a.type === "email.sent" && a.data.stepId === step));
+    expect(handledWithoutLine).toEqual([]);
   });
 
   it("retries a step whose send failed for a passing reason, and sends it once", async () => {

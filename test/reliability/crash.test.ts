@@ -218,11 +218,13 @@ describe(`crash: SIGKILL mid-sweep with ${LEADS} leads, then restart on the same
         if (!accounted.has(key)) problems.push(`${key}: handled but neither sent, skipped nor uncertain`);
       }
     }
-    // Every claim the killed sweeper held is settled: as uncertain, or ended with its enrollment.
+    // Every claim the killed sweeper held is settled: as sent (its message was recorded before
+    // the kill, ahead of the settle), as uncertain, or ended with its enrollment.
+    const recorded = new Set(messages.map((m) => stepKey(String(m.leadId), m)));
     for (const h of held) {
       const key = stepKey(leadOf(h), { sequenceId: h.sequenceId, stepId: (h.sending as { stepId?: unknown }).stepId });
       const enrollment = enrollments.find((e) => e.pk === h.pk && e.sk === h.sk);
-      const settled = uncertain.some((a) => stepKey(leadOf(a), a.data as Record<string, unknown>) === key) || enrollment?.status === "ended";
+      const settled = recorded.has(key) || uncertain.some((a) => stepKey(leadOf(a), a.data as Record<string, unknown>) === key) || enrollment?.status === "ended";
       if (!settled || enrollment?.sending !== undefined) problems.push(`${key}: the killed sweeper's claim was never settled`);
     }
     // An uncertain step is never sent again after the restart.

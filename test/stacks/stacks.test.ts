@@ -288,11 +288,11 @@ describe("event routing", () => {
 });
 
 describe("SES", () => {
-  it("publishes sends, deliveries, opens, clicks, bounces and complaints to the default bus", () => {
+  it("publishes to the default bus only what leadloop reads: opens, clicks, bounces and complaints (no scoring rule scores a delivery)", () => {
     core.resourceCountIs("AWS::SES::ConfigurationSet", 1);
     const [, destination] = ofType("AWS::SES::ConfigurationSetEventDestination")[0] ?? [];
     const props = destination?.Properties?.EventDestination as { Enabled: boolean; MatchingEventTypes: string[]; EventBridgeDestination: { EventBusArn: unknown } };
-    expect(new Set(props.MatchingEventTypes)).toEqual(new Set(["send", "delivery", "open", "click", "bounce", "complaint"]));
+    expect(new Set(props.MatchingEventTypes)).toEqual(new Set(["open", "click", "bounce", "complaint"]));
     expect(JSON.stringify(props.EventBridgeDestination.EventBusArn)).toContain("event-bus/default");
   });
 

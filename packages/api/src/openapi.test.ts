@@ -4,8 +4,9 @@
  * @apidevtools/swagger-parser's validator (the specification's JSON Schema plus its own checks).
  */
 import SwaggerParser from "@apidevtools/swagger-parser";
-import { loadConfigOrThrow } from "@leadloop/core";
+import { loadConfigOrThrow, OutcomeRequest, QualityRequest } from "@leadloop/core";
 import { describe, expect, it } from "vitest";
+import * as z from "zod";
 import { type AppDeps, createApp } from "./app";
 import { openApiDocument } from "./openapi";
 
@@ -42,6 +43,18 @@ describe("/openapi.json", () => {
     expect(JSON.stringify(document.paths["/v1/customers/{id}/purchases"]?.post?.requestBody)).toContain("purchaseId");
     // Each form's fields, from config/forms.yaml.
     expect(JSON.stringify(document.paths["/v1/forms/{formId}/submissions"]?.post?.requestBody)).toContain("companySize");
+  });
+
+  it("describes the outcome and quality bodies with the schemas core validates them by", () => {
+    const body = (path: string) => (document.paths[path]?.post?.requestBody as { content: Record<string, { schema: unknown }> } | undefined)?.content["application/json"]?.schema;
+    const { $schema: _o, ...outcome } = z.toJSONSchema(OutcomeRequest, { io: "input" });
+    const { $schema: _q, ...quality } = z.toJSONSchema(QualityRequest, { io: "input" });
+    expect(body("/v1/sales/leads/{id}/outcome")).toEqual(outcome);
+    expect(body("/v1/sales/leads/{id}/quality")).toEqual(quality);
+    // What the schema knows shows in the document: each outcome's required fields and formats.
+    expect(JSON.stringify(outcome)).toContain('"required":["outcome","amount"]');
+    expect(JSON.stringify(outcome)).toContain('"pattern":"^[A-Za-z]{3}$"');
+    expect(JSON.stringify(quality)).toContain('"enum":["good-fit","bad-fit","wrong-contact"]');
   });
 
   it("documents the CRM-shaped lead.qualified webhook", () => {

@@ -11,6 +11,8 @@ import {
   RedemptionInput,
   RefundInput,
   type LeadloopConfig,
+  OutcomeRequest,
+  QualityRequest,
   PurchaseInput,
   type Role,
   SiteEvent,
@@ -45,18 +47,6 @@ interface Operation {
 
 const json = (schema: z.ZodType) => ({ "application/json": schema });
 
-const Outcome = z
-  .object({
-    outcome: z.enum(["won", "lost", "disqualified", "not-now"]),
-    reason: z.string().optional().describe("a reason code of config/teams.yaml (wonReasons, lostReasons, disqualifiedReasons)"),
-    amount: z.number().positive().optional().describe("won: the deal's amount"),
-    currency: z.string().regex(/^[A-Za-z]{3}$/).optional(),
-    recycleOn: z.string().optional().describe("not-now: when the lead comes back to nurture, e.g. 2026-01-15"),
-    notes: z.object({ wentWell: z.string().max(2000).optional(), toImprove: z.string().max(2000).optional() }).optional(),
-  })
-  .describe("checked field by field by core's recordOutcome, which names each wrong field in a 422");
-const Quality = z.object({ verdict: z.string(), reason: z.string().optional() });
-
 function operations(config: LeadloopConfig): Operation[] {
   const forms = Object.entries(config.forms);
   const submission = z.union(forms.map(([id, form]) => submissionSchema(form).meta({ title: `${id} form` })) as unknown as [z.ZodType, z.ZodType]);
@@ -84,8 +74,8 @@ function operations(config: LeadloopConfig): Operation[] {
     { method: "get", path: "/sales", summary: "The reps' page", ok: { 200: { description: "HTML page", mediaType: "text/html" } } },
     { method: "get", path: "/v1/sales/queue", summary: "The caller's team queue and claims", roles: REP, ok: { 200: "queue" } },
     { method: "post", path: "/v1/sales/leads/{id}/claim", summary: "Claim a lead (409 if another rep holds it)", roles: REP, ok: { 200: "claimed" }, errors: [404, 409] },
-    { method: "post", path: "/v1/sales/leads/{id}/outcome", summary: "Record how the deal ended", roles: REP, body: json(Outcome), ok: { 200: "recorded" }, errors: [400, 404, 409, 422] },
-    { method: "post", path: "/v1/sales/leads/{id}/quality", summary: "Flag a lead's quality", roles: REP, body: json(Quality), ok: { 200: "recorded" }, errors: [400, 404, 422] },
+    { method: "post", path: "/v1/sales/leads/{id}/outcome", summary: "Record how the deal ended", roles: REP, body: json(OutcomeRequest), ok: { 200: "recorded" }, errors: [400, 404, 409, 422] },
+    { method: "post", path: "/v1/sales/leads/{id}/quality", summary: "Flag a lead's quality", roles: REP, body: json(QualityRequest), ok: { 200: "recorded" }, errors: [400, 404, 422] },
     { method: "get", path: "/v1/leads/{id}", summary: "A lead and its timeline", roles: ["rep", "marketing", "admin"], ok: { 200: "lead" }, errors: [404] },
     { method: "get", path: "/v1/reports/funnel", summary: "Cradle-to-grave funnel", roles: MKT, query: ["from", "to", "segment", "source", "form", "sequence"], ok: { 200: "report" }, errors: [422] },
     { method: "get", path: "/v1/reports/cohorts", summary: "Cohorts by capture period", roles: MKT, ok: { 200: "report" }, errors: [422] },

@@ -7,6 +7,7 @@ export * from "./events";
 export * from "./events-outbox";
 export * from "./due-index";
 export * from "./errors";
+export * from "./request-body";
 export * from "./tokens";
 export * from "./form-validation";
 export * from "./capture";

@@ -391,7 +391,7 @@ export interface NurtureStore {
       end?: { reason: string; at: string };
       attempts?: number;
       /**
-       * The email this settle records (a step sent): written with the settle in one atomic write,
+       * The email this settle records (a step sent): written (with the history line) before the settle,
        * and written even when the claim was lost, as the email went out either way.
        */
       message?: MessageRecord;

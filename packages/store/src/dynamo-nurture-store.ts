@@ -308,40 +308,40 @@ export class DynamoNurtureStore implements NurtureStore {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     };
-    if (!outcome.message && !outcome.activity) {
-      return conditionally("settling a claimed step", () => this.#client.send(new UpdateCommand(update)));
+    const settled = () => conditionally("settling a claimed step", () => this.#client.send(new UpdateCommand(update)));
+    if (!outcome.message) {
+      if (!outcome.activity) return settled();
+      // A skipped step settles with its history line in one transaction: written before the
+      // settle, a later sweep could decide otherwise and leave a skip that never happened;
+      // written after, a failure between the two would lose the line. Skips are rare beside
+      // sends, so the doubled units of a transaction are paid only here.
+      const line = activityItem({ leadId, id: messageActivityId(outcome.activity.at, token), ...outcome.activity });
+      return conditionally("settling a skipped step", () =>
+        this.#client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Put: { TableName: this.#table, Item: line } }] })),
+      );
     }
-    // The message and its history line carry ids fixed by the message, so writing them again (a
-    // retried settle, or the fallback below) overwrites rather than duplicates.
-    const puts = [
-      ...(outcome.message ? [{ Put: { TableName: this.#table, Item: messageItem(outcome.message) } }] : []),
-      ...(outcome.activity
-        ? [
-            {
-              Put: {
-                TableName: this.#table,
-                Item: activityItem({
-                  leadId,
-                  id: outcome.message ? messageActivityId(outcome.activity.at, outcome.message.messageId) : newActivityId(outcome.activity.at),
-                  ...outcome.activity,
-                }),
-              },
-            },
-          ]
-        : []),
-    ];
-    try {
-      await this.#client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...puts] }));
-      return true;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw translateError(error, "settling a claimed step");
-    }
-    // The claim was lost (it lapsed and another sweeper took it): the email went out all the
-    // same, so its record and history line are written without the settle.
-    if (outcome.message) {
-      await attempt("recording a message", () => this.#client.send(new TransactWriteCommand({ TransactItems: puts })));
-    }
-    return false;
+    // A sent email: its record and history line first, then the settle. No transaction (it
+    // bills each item twice, index writes included): the two puts carry ids fixed by the
+    // message, so a retried settle overwrites them, and they are due even when the claim was
+    // lost, as the email went out either way. Should the settle never follow (a crash), the
+    // claim lapses and the next sweeper counts the claimed step handled, never sending it again;
+    // the message on record says it went out.
+    await this.#putAll(
+      [
+        messageItem(outcome.message),
+        ...(outcome.activity ? [activityItem({ leadId, id: messageActivityId(outcome.activity.at, outcome.message.messageId), ...outcome.activity })] : []),
+      ],
+      "recording a message",
+    );
+    return settled();
+  }
+
+  /**
+   * Idempotent puts side by side. Not one BatchWriteItem: the same units, but that action may
+   * delete too, and the public API (which unsubscribes through this store) must hold no delete.
+   */
+  async #putAll(items: Item[], doing: string): Promise<void> {
+    await attempt(doing, () => Promise.all(items.map((Item) => this.#client.send(new PutCommand({ TableName: this.#table, Item })))));
   }
 
   async endEnrollment(leadId: string, sequenceId: string, reason: string, at: string): Promise<void> {

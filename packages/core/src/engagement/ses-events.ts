@@ -5,6 +5,7 @@
  * running enrollment. Redelivering an event changes nothing: its activity is keyed by the event.
  */
 import * as z from "zod";
+import type { LeadloopConfig } from "../config/schema";
 import type { NurtureStore, SuppressionReason } from "../ports";
 import type { EventEnvelope } from "../routing/routing-rules";
 import { type EngagementDeps, recordBehaviour } from "./record-behaviour";
@@ -21,6 +22,20 @@ export const SES_EVENTS = {
   bounce: { detailType: "Email Bounced", eventType: "Bounce" },
   complaint: { detailType: "Email Complaint Received", eventType: "Complaint" },
 } as const;
+
+export type SesEventName = keyof typeof SES_EVENTS;
+
+/**
+ * The SES events leadloop reads, so the configuration set publishes only those: every event is an
+ * EventBridge entry and a Lambda invocation per rule it matches. Opens and clicks score and drive
+ * step conditions; bounces and complaints suppress. A delivery only records an `email.delivered`
+ * activity, worth its cost only when a scoring rule gives points for it. SES's Send event (the
+ * email was accepted) tells nothing the sweeper's own `email.sent` does not.
+ */
+export function sesEventsConsumed(config: Pick<LeadloopConfig, "scoring">): SesEventName[] {
+  const scoresDelivery = config.scoring.behaviour.some((rule) => rule.on === "email.delivered");
+  return ["open", "click", "bounce", "complaint", ...(scoresDelivery ? (["delivery"] as const) : [])];
+}
 
 /**
  * Emails to reps and staff (hand-offs, claim notices) say who they are for with this tag and carry

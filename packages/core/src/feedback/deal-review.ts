@@ -8,11 +8,21 @@
 import * as z from "zod";
 import type { CohortDims, CohortOutcome } from "../reports/cohort";
 
-/** What the rep says went well and what to improve; plain text, shown escaped, never a template. */
-export const DealNotes = z.strictObject({
-  wentWell: z.string().trim().max(2000).optional(),
-  toImprove: z.string().trim().max(2000).optional(),
-});
+const NOTES_RULE = 'must be {"wentWell": "…", "toImprove": "…"} (each plain text of at most 2000 characters) or one such text';
+/** One of the rep's notes: plain text, shown escaped, never a template. */
+export const NoteText = z.string(NOTES_RULE).trim().max(2000, NOTES_RULE);
+
+/** What the rep says went well and what to improve. */
+export const DealNotes = z.strictObject(
+  {
+    wentWell: NoteText.optional().describe("what went well"),
+    toImprove: NoteText.optional().describe("what to do better next time"),
+  },
+  NOTES_RULE,
+);
+
+/** The notes as a rep writes them: the two notes, or one text for what went well. */
+export const DealNotesInput = z.union([NoteText, DealNotes], NOTES_RULE);
 export type DealNotes = z.infer<typeof DealNotes>;
 
 export interface DealReview {

@@ -4,8 +4,10 @@
  * latest verdict is kept on the lead and left on its timeline; deal reviews count verdicts and
  * calibration sets them beside the scoring rules that qualified the lead.
  */
+import * as z from "zod";
 import type { Principal } from "../auth-claims";
-import { type FieldIssue, NotFoundError, ValidationError } from "../errors";
+import { NotFoundError, ValidationError } from "../errors";
+import { fieldIssues, givenFields } from "../request-body";
 import type { Clock, LeadStore } from "../ports";
 import { actorOf, isAdmin } from "../sales/claim";
 import { findTeam, type SalesDeps } from "../sales/sales-deps";
@@ -28,22 +30,34 @@ export interface LeadQualityDeps extends Pick<SalesDeps, "config" | "sales"> {
 
 export const LEAD_QUALITY_ACTIVITY = "lead.quality";
 
-/** Checks a verdict against the config; each problem names its field and what would be valid. */
+/** What a rep sends to judge a lead; validateQuality checks the reason against the config. */
+export const QualityRequest = z
+  .object({
+    verdict: z.enum(QUALITY_VERDICTS, `must be one of ${QUALITY_VERDICTS.join(", ")}`),
+    reason: z
+      .string("must be a reason code (text)")
+      .optional()
+      .describe("a code of config/teams.yaml qualityReasons; a bad-fit or wrong-contact verdict needs one when the file lists any"),
+  })
+  .meta({ title: "Quality", description: "A rep's verdict on a lead handed to sales. A 422 names each wrong field and what would be valid." });
+export type QualityRequest = z.input<typeof QualityRequest>;
+
+/** Checks a verdict: its shape by QualityRequest, then the reason against the config. */
 export function validateQuality(config: SalesDeps["config"], input: unknown): { verdict: QualityVerdict; reason?: string } {
-  const raw = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
-  const verdict = QUALITY_VERDICTS.find((v) => v === raw.verdict);
-  if (!verdict) throw new ValidationError([{ field: "verdict", message: `must be one of ${QUALITY_VERDICTS.join(", ")}` }]);
+  const body = givenFields(input);
+  const parsed = QualityRequest.safeParse(body);
+  const issues = parsed.success ? [] : fieldIssues(parsed.error);
   const codes = (config.teams.qualityReasons ?? []).map((r) => r.code);
-  const issues: FieldIssue[] = [];
-  const reason = typeof raw.reason === "string" && raw.reason !== "" ? raw.reason : undefined;
-  if (verdict !== "good-fit" && codes.length > 0 && !reason) {
-    issues.push({ field: "reason", message: `a ${verdict} verdict needs a reason, one of ${codes.join(", ")} (config/teams.yaml qualityReasons)` });
-  } else if (reason !== undefined && !codes.includes(reason)) {
-    issues.push({ field: "reason", message: `"${reason.slice(0, 64)}" is not a reason code; use one of ${codes.join(", ") || "(none listed in config/teams.yaml qualityReasons)"}` });
-  } else if (raw.reason !== undefined && raw.reason !== "" && typeof raw.reason !== "string") {
-    issues.push({ field: "reason", message: "must be a reason code (text)" });
+  if (!issues.some((i) => i.field === "reason")) {
+    const verdict = parsed.data?.verdict;
+    if (typeof body.reason === "string" && !codes.includes(body.reason)) {
+      issues.push({ field: "reason", message: `"${body.reason.slice(0, 64)}" is not a reason code; use one of ${codes.join(", ") || "(none listed in config/teams.yaml qualityReasons)"}` });
+    } else if (verdict && verdict !== "good-fit" && codes.length > 0 && body.reason === undefined) {
+      issues.push({ field: "reason", message: `a ${verdict} verdict needs a reason, one of ${codes.join(", ")} (config/teams.yaml qualityReasons)` });
+    }
   }
-  if (issues.length > 0) throw new ValidationError(issues);
+  if (!parsed.success || issues.length > 0) throw new ValidationError(issues);
+  const { verdict, reason } = parsed.data;
   return { verdict, ...(reason ? { reason } : {}) };
 }
 

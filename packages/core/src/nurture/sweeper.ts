@@ -147,7 +147,7 @@ class Announcements {
 /**
  * Round trips per step sent: the claim beside one strongly consistent Query of the lead's
  * partition (lead, enrollments, the messages the cap and the step conditions look at), the
- * suppression read, SendEmail, then the settle with the message and its history line in one write.
+ * suppression read, SendEmail, then the message and its history line in one batch and the settle.
  */
 async function handleDue(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise<void>, report: SweepReport, decisions: AbTestDecisions, announcements: Announcements): Promise<void> {
   const now = deps.clock.now();
@@ -223,12 +223,18 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
     // A sweeper died holding this step after its claim lapsed. It may have sent it: count it as
     // handled so it can never go out twice (at most once), and say so in the lead's history.
     report.recovered++;
-    state = handled(before, before.sending.stepId, undefined);
-    await deps.leads.appendActivity(ref.leadId, {
-      type: "email.send_uncertain",
-      at,
-      data: { sequenceId: ref.sequenceId, stepId: before.sending.stepId },
-    });
+    const claimedStep = before.sending.stepId;
+    // Its message on record (written before the settle it died ahead of) says the email went
+    // out, with its history line; only without one is the outcome unknown.
+    const recorded = view.messages.find((m) => m.kind === "nurture" && m.sequenceId === ref.sequenceId && m.stepId === claimedStep && m.sentAt >= before.enrolledAt);
+    state = handled(before, claimedStep, recorded?.sentAt);
+    if (!recorded) {
+      await deps.leads.appendActivity(ref.leadId, {
+        type: "email.send_uncertain",
+        at,
+        data: { sequenceId: ref.sequenceId, stepId: claimedStep },
+      });
+    }
   }
 
   const sequence = deps.config.sequences.find((s) => s.id === ref.sequenceId);
@@ -333,8 +339,8 @@ async function handleClaimed(deps: NurtureDeps, ref: DueRef, sendSlot: () => Pro
 
   const after = handled(state, step.id, at);
   const next = planNextStep({ sequence, state: after, leadTimeZone: zone, now, recentSends: [...recent, at] });
-  // The settle, the message (the frequency cap and SES's events need it) and the history line
-  // in one write; retried, as a lost write would leave the send unrecorded (the ids are stable).
+  // The message (the frequency cap and SES's events need it) and the history line, then the
+  // settle; retried, as a lost write would leave the send unrecorded (the ids are stable).
   await giveBack(() =>
     settle({
       handledStepId: step.id,

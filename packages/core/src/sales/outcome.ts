@@ -7,9 +7,11 @@
  * written with the closure, so the feedback loop hears of it even when the bus refuses it or the
  * process dies.
  */
+import * as z from "zod";
 import type { Principal } from "../auth-claims";
-import { DealNotes } from "../feedback/deal-review";
-import { ValidationError, type FieldIssue } from "../errors";
+import { type DealNotes, DealNotesInput } from "../feedback/deal-review";
+import { type FieldIssue, ValidationError } from "../errors";
+import { fieldIssues, givenFields } from "../request-body";
 import { stageAfterOutcome } from "../lifecycle";
 import { actorOf, assertOnTeam, isAdmin, openHandoff } from "./claim";
 import { leadloopEvent } from "../events";
@@ -19,104 +21,134 @@ import { NotYourLeadError, SalesStateError } from "./sales-errors";
 import { Outcome } from "./sales-events";
 import type { Closure } from "./sales-store";
 
-/** What a rep sends; validateOutcome checks it against the config. */
-export type OutcomeInput = {
-  outcome: string;
-  reason?: string;
-  amount?: number;
-  currency?: string;
-  recycleOn?: string;
-  /** What went well and what to improve: `{wentWell, toImprove}`, or one text for both. */
-  notes?: unknown;
-};
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-/** Checks an outcome against the config; every problem names its field and what would be valid. */
-export function validateOutcome(
-  deps: Pick<SalesDeps, "config">,
-  input: unknown,
-  now: Date,
-): Omit<Closure, "rep" | "closedAt"> {
-  const raw = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
-  const issues: FieldIssue[] = [];
-  const parsed = Outcome.safeParse(raw.outcome);
-  if (!parsed.success) {
-    issues.push({ field: "outcome", message: `must be one of ${Outcome.options.join(", ")}` });
-    throw new ValidationError(issues);
-  }
-  const outcome = parsed.data;
-  const closure: Omit<Closure, "rep" | "closedAt"> = { outcome };
-  const { lostReasons, disqualifiedReasons } = deps.config.teams;
-  const wonReasons = deps.config.teams.wonReasons ?? [];
-
-  if (raw.notes !== undefined && raw.notes !== null && raw.notes !== "") {
-    const notes = DealNotes.safeParse(typeof raw.notes === "string" ? { wentWell: raw.notes } : raw.notes);
-    if (!notes.success) {
-      issues.push({
-        field: "notes",
-        message: 'must be {"wentWell": "…", "toImprove": "…"} (each plain text of at most 2000 characters) or one such text',
-      });
-    } else {
-      const clean: DealNotes = {};
-      if (notes.data.wentWell) clean.wentWell = notes.data.wentWell;
-      if (notes.data.toImprove) clean.toImprove = notes.data.toImprove;
-      if (Object.keys(clean).length > 0) closure.notes = clean;
-    }
-  }
-
-  if (outcome === "won") {
-    // Why it was won is what marketing repeats: a reason given must be one of wonReasons, so the
-    // reviews aggregate codes, not free text.
-    if (raw.reason !== undefined && raw.reason !== "") {
-      const codes = wonReasons.map((r) => r.code);
-      if (typeof raw.reason !== "string" || !codes.includes(raw.reason)) {
-        const given = typeof raw.reason === "string" && raw.reason ? `"${raw.reason}" is not a reason code; ` : "";
-        issues.push({ field: "reason", message: `${given}a won deal's reason must be one of ${codes.join(", ") || "(none listed)"} (config/teams.yaml wonReasons)` });
-      } else closure.reason = raw.reason;
-    }
-    const amount = typeof raw.amount === "string" && raw.amount.trim() !== "" ? Number(raw.amount) : raw.amount;
-    if (typeof amount !== "number" || !Number.isFinite(amount) || amount <= 0) {
-      issues.push({ field: "amount", message: "a won deal needs its amount, a number greater than 0 (e.g. 12000)" });
-    } else if (amount > MAX_DEAL_AMOUNT) {
-      issues.push({ field: "amount", message: `at most ${MAX_DEAL_AMOUNT.toLocaleString("en")}; write the deal's amount in its currency's units (e.g. 12000)` });
-    } else closure.amount = amount;
-    if (raw.currency !== undefined && raw.currency !== "") {
-      if (typeof raw.currency !== "string" || !/^[A-Za-z]{3}$/.test(raw.currency)) {
-        issues.push({ field: "currency", message: "must be a three-letter ISO 4217 code such as USD or EUR" });
-      } else closure.currency = raw.currency.toUpperCase();
-    }
-  }
-  if (outcome === "lost" || outcome === "disqualified") {
-    const reasons = outcome === "lost" ? lostReasons : disqualifiedReasons;
-    const codes = reasons.map((r) => r.code);
-    if (typeof raw.reason !== "string" || !codes.includes(raw.reason)) {
-      const given = typeof raw.reason === "string" && raw.reason ? `"${raw.reason}" is not a reason code; ` : "";
-      issues.push({
-        field: "reason",
-        message: `${given}a ${outcome} lead needs a reason, one of ${codes.join(", ")} (config/teams.yaml ${outcome === "lost" ? "lostReasons" : "disqualifiedReasons"})`,
-      });
-    } else closure.reason = raw.reason;
-  }
-  if (outcome === "not-now") {
-    const recycleOn = raw.recycleOn;
-    const when = typeof recycleOn === "string" && (DATE.test(recycleOn) || !Number.isNaN(Date.parse(recycleOn))) ? new Date(recycleOn) : undefined;
-    if (!when || Number.isNaN(when.getTime())) {
-      issues.push({ field: "recycleOn", message: "not now needs the date to come back to the lead, e.g. 2026-01-15" });
-    } else if (when.getTime() <= now.getTime()) {
-      issues.push({ field: "recycleOn", message: `must lie in the future (after ${now.toISOString().slice(0, 10)})` });
-    } else closure.recycleOn = recycleOn as string;
-    if (typeof raw.reason === "string" && raw.reason) closure.reason = raw.reason;
-  }
-  if (issues.length > 0) throw new ValidationError(issues);
-  return closure;
-}
-
 /**
  * No deal is worth more than this; a bigger figure is a typo or a probe, and past about 1e125 the
  * store cannot even hold it.
  */
 export const MAX_DEAL_AMOUNT = 1_000_000_000_000;
+
+const AMOUNT_RULE = "a won deal needs its amount, a number greater than 0 (e.g. 12000)";
+const DealAmount = z
+  .number(AMOUNT_RULE)
+  .positive(AMOUNT_RULE)
+  .max(MAX_DEAL_AMOUNT, `at most ${MAX_DEAL_AMOUNT.toLocaleString("en")}; write the deal's amount in its currency's units (e.g. 12000)`);
+/** A number, or the text of one as a form's input gives it. */
+const NUMERIC = /^\s*(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+const CURRENCY_RULE = "must be a three-letter ISO 4217 code such as USD or EUR";
+const RECYCLE_RULE = "not now needs the date to come back to the lead, e.g. 2026-01-15";
+/** Its messages are reworded with the configured codes by validateOutcome. */
+const ReasonCode = z.string("must be a reason code (text)");
+const notes = DealNotesInput.optional().describe('the deal review\'s notes: {"wentWell", "toImprove"}, or one text for what went well');
+
+/**
+ * What a rep sends to record an outcome: the shape of each outcome's body. The reason codes
+ * depend on config/teams.yaml and the recycle date on the clock, so validateOutcome checks those.
+ * An empty field ("" or null, as a form leaves it) counts as not given.
+ */
+export const OutcomeRequest = z
+  .discriminatedUnion(
+    "outcome",
+    [
+      z.object({
+        outcome: z.literal(Outcome.enum.won),
+        amount: z
+          .union([DealAmount, z.string(AMOUNT_RULE).regex(NUMERIC, AMOUNT_RULE).pipe(z.coerce.number()).pipe(DealAmount)], AMOUNT_RULE)
+          .describe("the deal's amount in its currency's units: a number, or its text as a form sends it"),
+        currency: z
+          .string(CURRENCY_RULE)
+          .regex(/^[A-Za-z]{3}$/, CURRENCY_RULE)
+          .toUpperCase()
+          .optional()
+          .describe("ISO 4217, e.g. EUR (any case)"),
+        reason: ReasonCode.optional().describe("why it was won: a code of config/teams.yaml wonReasons"),
+        notes,
+      }),
+      z.object({
+        outcome: z.literal(Outcome.enum.lost),
+        reason: ReasonCode.describe("a code of config/teams.yaml lostReasons"),
+        notes,
+      }),
+      z.object({
+        outcome: z.literal(Outcome.enum.disqualified),
+        reason: ReasonCode.describe("a code of config/teams.yaml disqualifiedReasons"),
+        notes,
+      }),
+      z.object({
+        outcome: z.literal(Outcome.enum["not-now"]),
+        recycleOn: z
+          .union([z.iso.date(RECYCLE_RULE), z.iso.datetime({ offset: true, error: RECYCLE_RULE })], RECYCLE_RULE)
+          .describe("when the lead comes back to nurture, after today: a date (start of day UTC) or an instant"),
+        reason: z.string("must be text").optional().describe("why not now, in a word (free text)"),
+        notes,
+      }),
+    ],
+    `must be one of ${Outcome.options.join(", ")}`,
+  )
+  .meta({
+    title: "Outcome",
+    description: 'How the deal ended. A field sent empty ("" or null) counts as not given. A 422 names each wrong field and what would be valid.',
+  });
+export type OutcomeRequest = z.input<typeof OutcomeRequest>;
+
+/** The outcomes whose reason is a code of config/teams.yaml, and the list it comes from. */
+const REASON_LISTS = { won: "wonReasons", lost: "lostReasons", disqualified: "disqualifiedReasons" } as const;
+type CodedOutcome = keyof typeof REASON_LISTS;
+
+function reasonCodes(teams: SalesDeps["config"]["teams"], outcome: CodedOutcome): string[] {
+  return (teams[REASON_LISTS[outcome]] ?? []).map((r) => r.code);
+}
+
+function reasonRule(teams: SalesDeps["config"]["teams"], outcome: CodedOutcome): string {
+  const codes = reasonCodes(teams, outcome);
+  return outcome === "won"
+    ? `a won deal's reason must be one of ${codes.join(", ") || "(none listed)"} (config/teams.yaml wonReasons)`
+    : `a ${outcome} lead needs a reason, one of ${codes.join(", ")} (config/teams.yaml ${REASON_LISTS[outcome]})`;
+}
+
+/**
+ * Checks an outcome: its shape by OutcomeRequest, then what the config and the clock decide.
+ * Every problem names its field and what would be valid, all fields at once.
+ */
+export function validateOutcome(
+  deps: Pick<SalesDeps, "config">,
+  input: unknown,
+  now: Date,
+): Omit<Closure, "rep" | "closedAt"> {
+  const { teams } = deps.config;
+  const body = givenFields(input);
+  const parsed = OutcomeRequest.safeParse(body);
+  const outcome = Outcome.safeParse(body.outcome).data;
+  const coded = outcome === undefined || outcome === "not-now" ? undefined : outcome;
+  // Why a reason is wrong is best told with the codes the rep may choose from.
+  const issues: FieldIssue[] = (parsed.success ? [] : fieldIssues(parsed.error)).map((issue) =>
+    issue.field === "reason" && coded ? { field: "reason", message: reasonRule(teams, coded) } : issue,
+  );
+  const flagged = new Set(issues.map((i) => i.field));
+  // Why it was won is what marketing repeats: a reason given must be a code, so the reviews
+  // aggregate codes, not free text.
+  if (coded && typeof body.reason === "string" && !flagged.has("reason") && !reasonCodes(teams, coded).includes(body.reason)) {
+    issues.push({ field: "reason", message: `"${body.reason.slice(0, 64)}" is not a reason code; ${reasonRule(teams, coded)}` });
+  }
+  if (outcome === "not-now" && typeof body.recycleOn === "string" && !flagged.has("recycleOn") && new Date(body.recycleOn).getTime() <= now.getTime()) {
+    issues.push({ field: "recycleOn", message: `must lie in the future (after ${now.toISOString().slice(0, 10)})` });
+  }
+  if (!parsed.success || issues.length > 0) throw new ValidationError(issues);
+
+  const request = parsed.data;
+  const closure: Omit<Closure, "rep" | "closedAt"> = { outcome: request.outcome };
+  if (request.reason) closure.reason = request.reason;
+  if (request.outcome === "won") {
+    closure.amount = request.amount;
+    if (request.currency) closure.currency = request.currency;
+  }
+  if (request.outcome === "not-now") closure.recycleOn = request.recycleOn;
+  const given = typeof request.notes === "string" ? { wentWell: request.notes } : request.notes;
+  const kept: DealNotes = {};
+  if (given?.wentWell) kept.wentWell = given.wentWell;
+  if (given?.toImprove) kept.toImprove = given.toImprove;
+  if (Object.keys(kept).length > 0) closure.notes = kept;
+  return closure;
+}
 
 export async function recordOutcome(deps: SalesDeps, principal: Principal, leadId: string, input: unknown): Promise<Closure> {
   const now = deps.clock.now();

@@ -150,20 +150,6 @@ export function deadLetterAlarm(stack: Stack, id: string, queue: sqs.Queue, topi
   );
 }
 
-/** Alarms when a work queue's oldest message has waited longer than `seconds`: its consumer is stuck or failing. */
-export function queueAgeAlarm(stack: Stack, id: string, queue: sqs.Queue, seconds: number, topic: sns.ITopic): cloudwatch.Alarm {
-  const alarm = new cloudwatch.Alarm(stack, `${id}QueueAgeAlarm`, {
-    alarmDescription: `leadloop ${id}: events have waited over ${seconds} s in ${id}'s queue; see the function's errors and logs`,
-    metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: "Maximum" }),
-    threshold: seconds,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    evaluationPeriods: 1,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  });
-  alarm.addAlarmAction(new actions.SnsAction(topic));
-  return alarm;
-}
-
 export interface AsyncTarget {
   fn: SstFunction;
   deadLetters: sqs.Queue;

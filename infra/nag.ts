@@ -83,18 +83,3 @@ export function acceptDeadLetterQueue(queue: sqs.Queue): void {
     { id: "Serverless-SQSRedrivePolicy", reason },
   ]);
 }
-
-/**
- * An SQS event source mapping cannot have an on-failure destination (Lambda offers one for streams
- * and Kafka only): its queue's redrive policy moves a message the function keeps failing on to the
- * dead-letter queue instead, which alarms.
- */
-export function acceptQueueEventSource(mapping: IConstruct): void {
-  NagSuppressions.addResourceSuppressions(mapping, [
-    {
-      id: "Serverless-LambdaEventSourceMappingDestination",
-      reason:
-        "An SQS event source takes no on-failure destination (Lambda supports one for stream and Kafka sources); the queue's redrive policy moves a message the function keeps failing on to the function's dead-letter queue, which alarms and which `npm run redrive` replays",
-    },
-  ]);
-}

@@ -8,20 +8,13 @@
 import { Duration } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
-import * as lambda from "aws-cdk-lib/aws-lambda";
-import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
-import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Cron, type StackContext, use } from "sst/constructs";
 import { DEFAULT_DELIVERY, deliveryPolicy, type RoutingRule } from "@leadloop/core/routing/routing-rules";
 import { HANDLERS, JOBS, type RegistryEntry, rulesOf, scheduleExpression } from "@leadloop/core/registry";
 import { ApiStack } from "./api-stack";
 import { Core } from "./core-stack";
-import { type AsyncTarget, asyncTarget, queueAgeAlarm } from "./leadloop-function";
-import { acceptQueueEventSource } from "./nag";
+import { type AsyncTarget, asyncTarget } from "./leadloop-function";
 import { type Capability, grant, portsTableAccess } from "./permissions";
-
-/** Deliveries of a queued event before it moves to the dead-letter queue. */
-export const BATCH_RECEIVE_COUNT = 5;
 
 /** The construct id of an entry's function: `claim-sla` → `ClaimSla`. */
 export const functionId = (entry: Pick<RegistryEntry, "name">): string =>
@@ -60,48 +53,27 @@ export function NurtureStack({ stack }: StackContext) {
     return made;
   };
 
-  const route = (rule: RoutingRule, target: AsyncTarget, queue?: sqs.Queue) => {
+  const route = (rule: RoutingRule, target: AsyncTarget) => {
     const policy = deliveryPolicy(rule);
-    // The same (event, rule) pair the local bus passes to its handlers.
-    const input = events.RuleTargetInput.fromObject({ rule: rule.name, event: events.EventField.fromPath("$") });
-    const delivery = { retryAttempts: policy.retryAttempts, maxEventAge: Duration.seconds(policy.maxEventAgeSeconds), deadLetterQueue: target.deadLetters };
     const deployed = new events.Rule(stack, `Rule-${rule.name}`, {
       ruleName: `${stack.stage}-leadloop-${rule.name}`.slice(0, 64),
       description: `leadloop routing rule ${rule.name} (${rule.target})`,
       eventBus: core.bus,
       // Placeholder for CDK's validation; the exact pattern from the core replaces it below.
       eventPattern: { source: ["leadloop"] },
-      targets: [queue ? new targets.SqsQueue(queue, { ...delivery, message: input }) : new targets.LambdaFunction(target.fn, { ...delivery, event: input })],
+      targets: [
+        new targets.LambdaFunction(target.fn, {
+          retryAttempts: policy.retryAttempts,
+          maxEventAge: Duration.seconds(policy.maxEventAgeSeconds),
+          deadLetterQueue: target.deadLetters,
+          // The same (event, rule) pair the local bus passes to its handlers.
+          event: events.RuleTargetInput.fromObject({ rule: rule.name, event: events.EventField.fromPath("$") }),
+        }),
+      ],
     });
     // The core's pattern verbatim: CDK's typed EventPattern cannot say `$or`, and any rewriting
     // would be a place for local and cloud routing to drift.
     (deployed.node.defaultChild as events.CfnRule).eventPattern = rule.pattern;
-  };
-
-  /**
-   * A batched entry's rules feed a queue the function reads in batches (registry `batch`): a
-   * message that keeps failing moves to the function's dead-letter queue, which alarms.
-   */
-  const batchQueue = (entry: RegistryEntry & { kind: "handler" }, target: AsyncTarget): sqs.Queue => {
-    const batch = entry.batch as NonNullable<typeof entry.batch>;
-    const queue = new sqs.Queue(stack, `${functionId(entry)}Queue`, {
-      // Lambda's advice: six times the function's timeout, so a batch being handled is not handed out again.
-      visibilityTimeout: Duration.seconds(6 * entry.timeoutSeconds),
-      retentionPeriod: Duration.days(4),
-      enforceSSL: true,
-      deadLetterQueue: { queue: target.deadLetters, maxReceiveCount: BATCH_RECEIVE_COUNT },
-    });
-    // A batch waits at most its window; a quarter hour means the function keeps failing.
-    queueAgeAlarm(stack, functionId(entry), queue, 15 * 60, core.alarmTopic);
-    const source = new SqsEventSource(queue, {
-      batchSize: batch.size,
-      maxBatchingWindow: Duration.seconds(batch.windowSeconds),
-      maxConcurrency: Math.max(2, batch.concurrency),
-      reportBatchItemFailures: true,
-    });
-    target.fn.addEventSource(source);
-    for (const child of target.fn.node.children) if (child instanceof lambda.EventSourceMapping) acceptQueueEventSource(child);
-    return queue;
   };
 
   const functions = new Map<string, AsyncTarget>();
@@ -112,8 +84,7 @@ export function NurtureStack({ stack }: StackContext) {
       maxEventAge: Duration.seconds(DEFAULT_DELIVERY.asyncMaxEventAgeSeconds),
     });
     functions.set(entry.name, made);
-    const queue = entry.batch ? batchQueue(entry, made) : undefined;
-    for (const rule of rulesOf(entry, config)) route(rule, made, queue);
+    for (const rule of rulesOf(entry, config)) route(rule, made);
   }
 
   // A job runs one at a time (reserved concurrency 1: each claims its work, so overlap would be

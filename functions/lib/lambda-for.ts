@@ -2,8 +2,8 @@
  * Every Lambda but the API is one registry entry (packages/core/src/registry.ts) run by this
  * wiring: `export const handler = lambdaFor("enroll")`. It builds the ports the entry names, once
  * per container, and nothing else (the Slack webhook secrets only for an entry that needs them).
- * A rule target gets its zod-parsed `{ rule, event }` input through `ruleTarget` (a batched one, a
- * queue's batch of those inputs through `queueTarget`); a scheduled job runs once over what is due now.
+ * A rule target gets its zod-parsed `{ rule, event }` input through `ruleTarget`; a scheduled job
+ * runs once over what is due now.
  */
 import { type PortName, type RegistryEntry, type RegistryPorts, registryEntry } from "@leadloop/core/registry";
 import { DynamoBroadcastStore } from "@leadloop/store/dynamo-broadcast-store";
@@ -12,7 +12,6 @@ import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
 import { DynamoRewardsStore } from "@leadloop/store/dynamo-rewards-store";
 import { feedbackDeps } from "./feedback-deps";
 import { publishDueLag } from "./job-metrics";
-import { queueTarget } from "./queue-target";
 import { ruleTarget, UnknownRuleError } from "./rule-target";
 import { beginInvocation, type Runtime, useRuntime } from "./runtime";
 import { salesDeps } from "./sales-deps";
@@ -50,10 +49,6 @@ export function lambdaFor(name: string): LambdaHandler {
   const entry = registryEntry(name);
   // Built on the first invocation, with the runtime (whose secrets are read then), and kept.
   let ports: RegistryPorts | undefined;
-  if (entry.kind === "handler" && entry.batch) {
-    // Its rules feed a queue (infra/nurture-stack.ts): the function takes the queue's batches.
-    return queueTarget(entry.target, entry.batch, (runtime) => (ports ??= portsFor(entry, runtime)), entry.name, sesMailer);
-  }
   if (entry.kind === "handler") {
     return ruleTarget(async (event, rule, runtime) => {
       // A rule of another target delivered here means the stacks and this code disagree.

@@ -44,7 +44,6 @@ import {
   type TableAccess,
   type TableAction,
 } from "../../infra/permissions";
-import { functionId } from "../../infra/nurture-stack";
 import { synthesize } from "../../infra/synthesize";
 import { type DeployedEnvironment, deployedEnvironment, resolveValue, secretStandIn } from "./deployed-environment";
 import { describeFindings, type NagFinding, nagFindings } from "./nag-findings";
@@ -218,8 +217,7 @@ describe("event routing", () => {
         expect(deployed, rule.name).toHaveLength(1);
         const [, props] = deployed[0]!;
         expect(props.EventPattern, rule.name).toEqual(rule.pattern);
-        // A batched entry's rules feed its queue, which the function reads (see the batch test below).
-        expect(JSON.stringify(props.Targets[0]?.Arn), rule.name).toContain(entry.batch ? `${functionId(entry)}Queue` : fnId!);
+        expect(JSON.stringify(props.Targets[0]?.Arn), rule.name).toContain(fnId!);
         const policy = deliveryPolicy(rule);
         expect(props.Targets[0]?.RetryPolicy, rule.name).toEqual({ MaximumRetryAttempts: policy.retryAttempts, MaximumEventAgeInSeconds: policy.maxEventAgeSeconds });
       }
@@ -239,38 +237,6 @@ describe("event routing", () => {
       const [, fn] = leadloopFunctions().find(([id]) => id === fnId) ?? [];
       expect(fn?.Properties?.ReservedConcurrentExecutions, job.name).toBe(1);
       expect(fn?.Properties?.Timeout, job.name).toBe(job.timeoutSeconds);
-    }
-  });
-
-  it("delivers a batched handler's events through a queue its function reads in batches, failed messages one by one", () => {
-    const batched = HANDLERS.filter((h) => h.batch);
-    expect(batched.map((h) => h.name)).toEqual(["report"]);
-    for (const entry of batched) {
-      const fnId = functionOf(entry.name)!;
-      const batch = entry.batch!;
-      const queues = ofType("AWS::SQS::Queue").filter(([id]) => id.startsWith(`${functionId(entry)}Queue`));
-      expect(queues, entry.name).toHaveLength(1);
-      const [queueId, queue] = queues[0]!;
-      // A message the function keeps failing on ends in the function's dead-letter queue.
-      const redrive = queue.Properties?.RedrivePolicy as { maxReceiveCount: number; deadLetterTargetArn: unknown };
-      expect(redrive.maxReceiveCount).toBeGreaterThan(1);
-      expect(JSON.stringify(redrive.deadLetterTargetArn)).toContain(`${functionId(entry)}DeadLetters`);
-      expect(queue.Properties?.VisibilityTimeout).toBeGreaterThanOrEqual(6 * entry.timeoutSeconds);
-      const mappings = ofType("AWS::Lambda::EventSourceMapping").filter(([, m]) => JSON.stringify(m.Properties?.FunctionName).includes(fnId));
-      expect(mappings, entry.name).toHaveLength(1);
-      expect(mappings[0]?.[1].Properties).toMatchObject({
-        EventSourceArn: { "Fn::GetAtt": [queueId, "Arn"] },
-        BatchSize: batch.size,
-        MaximumBatchingWindowInSeconds: batch.windowSeconds,
-        FunctionResponseTypes: ["ReportBatchItemFailures"],
-        ScalingConfig: { MaximumConcurrency: Math.max(2, batch.concurrency) },
-      });
-      // EventBridge may send to the queue (and only from this stack's rules).
-      const policies = ofType("AWS::SQS::QueuePolicy").filter(([, p]) => JSON.stringify(p.Properties?.Queues).includes(queueId));
-      expect(JSON.stringify(policies.map(([, p]) => p.Properties?.PolicyDocument))).toContain("events.amazonaws.com");
-      // A queue that does not drain alarms: its oldest message's age.
-      const alarms = ofType("AWS::CloudWatch::Alarm").map(([, a]) => a.Properties ?? {});
-      expect(alarms.find((a) => a.MetricName === "ApproximateAgeOfOldestMessage" && JSON.stringify(a.Dimensions).includes(queueId))).toBeDefined();
     }
   });
 
@@ -323,10 +289,7 @@ describe("failure handling", () => {
       expect(c.Properties?.MaximumRetryAttempts).toBeDefined();
     }
     const alarms = ofType("AWS::CloudWatch::Alarm").map(([, a]) => a.Properties ?? {});
-    // Work queues (a batched handler's) alarm on their age instead, in the batch test above.
-    const deadLetterQueues = ofType("AWS::SQS::Queue").filter(([, q]) => !q.Properties?.RedrivePolicy);
-    expect(deadLetterQueues.length).toBeGreaterThan(HANDLERS.length);
-    for (const [queueId] of deadLetterQueues) {
+    for (const [queueId] of ofType("AWS::SQS::Queue")) {
       const alarm = alarms.find((a) => a.MetricName === "ApproximateNumberOfMessagesVisible" && JSON.stringify(a.Dimensions).includes(queueId));
       expect(alarm, queueId).toMatchObject({ Threshold: 0, ComparisonOperator: "GreaterThanThreshold" });
     }

@@ -18,7 +18,7 @@ import { settleConfirmations } from "./nurture/confirmation";
 import { enrollLead, exitEnrollments, type NurtureDeps } from "./nurture/enroll";
 import { sendFollowUp } from "./nurture/follow-up";
 import { sweepDueSteps } from "./nurture/sweeper";
-import { recordReportEvent, recordReportEvents, type ReportDeps } from "./reports/record-report-event";
+import { recordReportEvent, type ReportDeps } from "./reports/record-report-event";
 import { settleExpiredPoints } from "./rewards/expire-points";
 import type { RewardsDeps } from "./rewards/ledger-booking";
 import { allRules, type EventEnvelope, type RoutingRule } from "./routing/routing-rules";
@@ -74,28 +74,6 @@ export interface HandlerEntry<P extends PortName = PortName> extends EntryBase<P
   handle(ports: Pick<RegistryPorts, P>, event: EventEnvelope, rule: RoutingRule): Promise<RunReport>;
   /** Runs on every bus event: its result is not worth a log line each time. */
   quiet?: boolean;
-  /**
-   * Delivered in batches instead of one event per invocation: in AWS its rules target a queue the
-   * function reads `size` messages at a time (waiting up to `windowSeconds` to fill a batch);
-   * locally the bus gathers what is queued for it while the other deliveries run. `handle` still
-   * takes a single event (a redriven dead letter).
-   */
-  batch?: BatchDelivery<P>;
-}
-
-export interface BatchDelivery<P extends PortName = PortName> {
-  size: number;
-  windowSeconds: number;
-  /** How many batches run at once (in AWS the queue's event source maximum concurrency, at least 2). */
-  concurrency: number;
-  /** Handles what it can; the events it returns as failed are delivered again (the others are done). */
-  handleBatch(ports: Pick<RegistryPorts, P>, deliveries: readonly { event: EventEnvelope; rule: RoutingRule }[]): Promise<BatchRunResult>;
-}
-
-export interface BatchRunResult {
-  /** Ids of the events to deliver again. */
-  failed: string[];
-  report: RunReport;
 }
 
 export interface JobEntry<P extends PortName = PortName> extends EntryBase<P> {
@@ -243,21 +221,6 @@ export const HANDLERS: readonly HandlerEntry[] = [
     quiet: true,
     async handle({ reports }, event) {
       return { outcome: await recordReportEvent(reports, event) };
-    },
-    // Many events of a batch add to the same day's rows: one transaction per batch (per 100 items)
-    // instead of one per event. Batches overlap rarely, so their transactions seldom conflict.
-    batch: {
-      size: 100,
-      windowSeconds: 20,
-      concurrency: 2,
-      async handleBatch({ reports }, deliveries) {
-        const result = await recordReportEvents(reports, deliveries.map((d) => d.event));
-        const failed = [...new Set(result.failed.map((f) => f.id))];
-        return {
-          failed,
-          report: { events: deliveries.length, ...result.outcomes, commits: result.commits, failed: failed.length, ...(result.failed[0] ? { error: String(result.failed[0].error) } : {}) },
-        };
-      },
     },
   }),
   // Stores each subscribed endpoint's delivery and tries it once; webhook-retries takes the rest.

@@ -22,14 +22,6 @@ import {
 
 export type BusHandler = (event: EventEnvelope, rule: RoutingRule) => Promise<void>;
 
-/** A target delivered in batches; resolves with the ids of the events to deliver again. */
-export interface BatchTarget {
-  size: number;
-  /** Batches of this target running at once. */
-  concurrency: number;
-  handle(deliveries: readonly { event: EventEnvelope; rule: RoutingRule }[]): Promise<{ failed: readonly string[] }>;
-}
-
 export interface DeadLetter {
   /** Stable across restarts and redrives: the redrive removes exactly this letter. */
   id: string;
@@ -52,13 +44,6 @@ export interface LocalBusOptions {
   rules: RoutingRule[];
   /** Handlers by rule target (e.g. `enroll`); a rule whose target has no handler yet is skipped. */
   handlers: Partial<Record<string, BusHandler>>;
-  /**
-   * Targets delivered in batches, as a queue feeds their function in AWS. Their deliveries gather
-   * while anything else is queued or running, as a queue fills during its batching window; a
-   * batch goes when it is full or the bus has nothing else to do. The target's single-event
-   * handler (in `handlers`) still replays its dead letters.
-   */
-  batchTargets?: Partial<Record<string, BatchTarget>>;
   clock: Clock;
   /** The rule's delivery policy; defaults to the core's (`deliveryPolicy`), which the stacks deploy too. */
   policyOf?: (rule: RoutingRule) => DeliveryPolicy;
@@ -97,8 +82,6 @@ export class LocalBus implements EventPublisher {
   /** Every event accepted, newest last (bounded), for the dev routes and tests. */
   readonly history: EventEnvelope[] = [];
   #queue: Delivery[] = [];
-  /** Deliveries gathered for each batch target, and its batches running. */
-  #batches = new Map<string, { gathered: Delivery[]; running: number }>();
   #waiting: WaitingRetry[] = [];
   #running = 0;
   #idle: (() => void)[] = [];
@@ -150,7 +133,7 @@ export class LocalBus implements EventPublisher {
     if (this.history.length > 1000) this.history.shift();
     for (const rule of this.#rules) {
       if (this.options.handlers[rule.target] && matchesPattern(rule.pattern, event)) {
-        this.#enqueue({ rule, event, attempt: 1 });
+        this.#queue.push({ rule, event, attempt: 1 });
       }
     }
     this.#pump();
@@ -162,7 +145,7 @@ export class LocalBus implements EventPublisher {
    */
   drain(options: { retries?: boolean } = {}): Promise<void> {
     // `retries: false`: only what is running or queued; a clock advance runs the retries itself.
-    const busy = options.retries === false ? () => this.#queue.length > 0 || this.#running > 0 || this.#gathered() > 0 : () => this.#busy();
+    const busy = options.retries === false ? () => this.#queue.length > 0 || this.#running > 0 : () => this.#busy();
     if (!busy()) return Promise.resolve();
     return new Promise((resolve) => {
       const check = () => (busy() ? this.#idle.push(check) : resolve());
@@ -236,10 +219,9 @@ export class LocalBus implements EventPublisher {
     for (const w of this.#waiting) clearTimeout(w.timer);
     // What was still owed a delivery would be lost with the process: keep it as a dead letter, so
     // the next start lists it and a redrive delivers it.
-    const owed = [...this.#waiting.map((w) => w.delivery), ...this.#queue, ...[...this.#batches.values()].flatMap((b) => b.gathered)];
+    const owed = [...this.#waiting.map((w) => w.delivery), ...this.#queue];
     this.#waiting = [];
     this.#queue = [];
-    this.#batches.clear();
     for (const delivery of owed) {
       this.deadLetters.push({
         id: randomUUID(),
@@ -257,26 +239,9 @@ export class LocalBus implements EventPublisher {
   }
 
   #busy(): boolean {
-    if (this.#queue.length > 0 || this.#running > 0 || this.#gathered() > 0) return true;
+    if (this.#queue.length > 0 || this.#running > 0) return true;
     const horizon = this.options.clock.now().getTime() + (this.options.drainWithinMs ?? 2_000);
     return this.#waiting.some((w) => w.dueAt <= horizon);
-  }
-
-  #gathered(): number {
-    let n = 0;
-    for (const b of this.#batches.values()) n += b.gathered.length;
-    return n;
-  }
-
-  #enqueue(delivery: Delivery): void {
-    const batched = this.options.batchTargets?.[delivery.rule.target];
-    if (!batched) {
-      this.#queue.push(delivery);
-      return;
-    }
-    const batch = this.#batches.get(delivery.rule.target) ?? { gathered: [], running: 0 };
-    batch.gathered.push(delivery);
-    this.#batches.set(delivery.rule.target, batch);
   }
 
   #pump(): void {
@@ -290,38 +255,6 @@ export class LocalBus implements EventPublisher {
         this.#settle();
       });
     }
-    if (this.#stopped || this.#paused) return;
-    // The other deliveries first, and one batch at a time until one is full: what arrives meanwhile
-    // joins the next batch, as a queue's batching window would gather it.
-    const quiet = this.#queue.length === 0 && this.#running === [...this.#batches.values()].reduce((n, b) => n + b.running, 0);
-    for (const [target, batch] of this.#batches) {
-      const spec = this.options.batchTargets?.[target];
-      if (!spec) continue;
-      while (batch.gathered.length > 0 && batch.running < spec.concurrency && ((quiet && batch.running === 0) || batch.gathered.length >= spec.size)) {
-        const deliveries = batch.gathered.splice(0, spec.size);
-        batch.running++;
-        this.#running++;
-        void this.#deliverBatch(spec, deliveries).finally(() => {
-          batch.running--;
-          this.#running--;
-          this.#pump();
-          this.#settle();
-        });
-      }
-    }
-  }
-
-  async #deliverBatch(spec: BatchTarget, deliveries: Delivery[]): Promise<void> {
-    let failed: ReadonlySet<string>;
-    let error: unknown = new Error("the batch handler returned this event as failed");
-    try {
-      failed = new Set((await spec.handle(deliveries.map((d) => ({ event: d.event, rule: d.rule })))).failed);
-    } catch (thrown) {
-      // A batch that throws failed whole, as a Lambda that throws on a queue batch.
-      failed = new Set(deliveries.map((d) => d.event.id));
-      error = thrown;
-    }
-    for (const delivery of deliveries) if (failed.has(delivery.event.id)) this.#failed(delivery, error);
   }
 
   async #deliver(delivery: Delivery): Promise<void> {
@@ -330,29 +263,24 @@ export class LocalBus implements EventPublisher {
     try {
       await handler(delivery.event, delivery.rule);
     } catch (error) {
-      this.#failed(delivery, error);
+      const delays = this.#retryDelays(delivery.rule);
+      const delay = delays[delivery.attempt - 1];
+      if (delay === undefined || this.#stopped) {
+        const letter: DeadLetter = {
+          id: randomUUID(),
+          rule: delivery.rule.name,
+          event: delivery.event,
+          error: describe(error),
+          attempts: delivery.attempt,
+          at: this.options.clock.now().toISOString(),
+        };
+        this.deadLetters.push(letter);
+        this.options.onDeadLetter?.(letter);
+        this.options.onDeadLettersChanged?.(this.deadLetters);
+        return;
+      }
+      this.#schedule({ ...delivery, attempt: delivery.attempt + 1 }, delay);
     }
-  }
-
-  /** Retries a failed delivery under its rule's policy, or dead-letters it. */
-  #failed(delivery: Delivery, error: unknown): void {
-    const delays = this.#retryDelays(delivery.rule);
-    const delay = delays[delivery.attempt - 1];
-    if (delay === undefined || this.#stopped) {
-      const letter: DeadLetter = {
-        id: randomUUID(),
-        rule: delivery.rule.name,
-        event: delivery.event,
-        error: describe(error),
-        attempts: delivery.attempt,
-        at: this.options.clock.now().toISOString(),
-      };
-      this.deadLetters.push(letter);
-      this.options.onDeadLetter?.(letter);
-      this.options.onDeadLettersChanged?.(this.deadLetters);
-      return;
-    }
-    this.#schedule({ ...delivery, attempt: delivery.attempt + 1 }, delay);
   }
 
   #retryDelays(rule: RoutingRule): number[] {
@@ -377,7 +305,7 @@ export class LocalBus implements EventPublisher {
     if (index < 0) return;
     this.#waiting.splice(index, 1);
     clearTimeout(waiting.timer);
-    this.#enqueue(waiting.delivery);
+    this.#queue.push(waiting.delivery);
     if (pump) this.#pump();
   }
 

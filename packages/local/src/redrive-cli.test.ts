@@ -28,20 +28,6 @@ describe("redrive of a deployed stage's dead letters", () => {
     expect(replayOf(message, "prod")).toEqual({ functionName: "arn:aws:lambda:eu-west-1:1:function:prod-leadloop-Enroll", payload: { rule: "enroll-smb-nurture", event } });
   });
 
-  it("puts a batched handler's missed delivery back on its queue, whichever queue gave up on it", () => {
-    // EventBridge could not send to the report's queue: the event, with the queue as target.
-    const undelivered = {
-      Body: JSON.stringify(event),
-      MessageAttributes: {
-        RULE_ARN: { DataType: "String", StringValue: "arn:aws:events:eu-west-1:1:rule/prod-leadloop-bus/prod-leadloop-report" },
-        TARGET_ARN: { DataType: "String", StringValue: "arn:aws:sqs:eu-west-1:1:prod-leadloop-nurture-ReportQueue" },
-      },
-    };
-    expect(replayOf(undelivered, "prod")).toEqual({ queueArn: "arn:aws:sqs:eu-west-1:1:prod-leadloop-nurture-ReportQueue", payload: { rule: "report", event } });
-    // The queue gave up on a message the function kept failing on: the input as it was queued, no attributes.
-    expect(replayOf({ Body: JSON.stringify({ rule: "report", event }) }, "prod")).toEqual({ sourceQueue: true, payload: { rule: "report", event } });
-  });
-
   it("leaves a message it cannot place in the queue", () => {
     expect(replayOf({ Body: JSON.stringify({ hello: 1 }) }, "prod")).toBeUndefined();
   });

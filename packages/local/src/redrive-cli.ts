@@ -7,22 +7,12 @@
  *     the running local stack (its dead letters are kept in the data folder, dead-letters.json);
  *   npm run redrive -- --stage prod [--region eu-west-1] [--list] [--queue <url>]
  *     a deployed stage, with the operator's AWS credentials: reads each function's SQS dead-letter
- *     queue, re-invokes the function with the delivery it missed (for a batched handler, puts it
- *     back on the queue its function reads), and deletes the message once that succeeded (a
- *     message that fails again stays, visible again after a minute).
+ *     queue, re-invokes the function with the delivery it missed, and deletes the message once the
+ *     function succeeded (a message that fails again stays, visible again after a minute).
  */
 import { parseArgs } from "node:util";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import {
-  DeleteMessageCommand,
-  GetQueueUrlCommand,
-  ListDeadLetterSourceQueuesCommand,
-  ListQueuesCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, ListQueuesCommand, type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { findRunningStack } from "./stack-file";
 
 const USAGE = `Usage: npm run redrive -- [--list] [--url http://127.0.0.1:3000]
@@ -57,16 +47,8 @@ export async function redriveLocal(url: string, listOnly: boolean, out: (line: s
   return report;
 }
 
-/**
- * How to replay one dead-letter message: invoke a function with its input, or (a batched handler's
- * delivery) put the `{rule, event}` input back on a queue: the queue EventBridge could not send it
- * to (`queueArn`), or the work queue the message gave up on (`sourceQueue`: the dead-letter
- * queue's source).
- */
-export type Replay = { functionName: string; payload: unknown } | { queueArn: string; payload: unknown } | { sourceQueue: true; payload: unknown };
-
-/** What to replay for one dead-letter message, from any kind of message the queues hold. */
-export function replayOf(message: Message, stage: string): Replay | undefined {
+/** What to invoke for one dead-letter message, from either kind of message the queues hold. */
+export function replayOf(message: Message, stage: string): { functionName: string; payload: unknown } | undefined {
   const body = JSON.parse(message.Body ?? "null") as Record<string, unknown> | null;
   if (!body) return undefined;
   // Lambda's on-failure destination: the invocation record, with the original input.
@@ -77,11 +59,9 @@ export function replayOf(message: Message, stage: string): Replay | undefined {
   // EventBridge's target dead-letter queue: the event, with the rule and target as attributes.
   const target = message.MessageAttributes?.TARGET_ARN?.StringValue;
   const ruleArn = message.MessageAttributes?.RULE_ARN?.StringValue;
-  // A batched handler's queue gave up on its message (the handler kept failing on it): the input as queued.
-  if (!target) return "rule" in body && "event" in body ? { sourceQueue: true, payload: body } : undefined;
-  const ruleName = ruleArn?.split("/").pop()?.replace(`${stage}-leadloop-`, "");
-  if (target.startsWith("arn:aws:sqs:")) return ruleName ? { queueArn: target, payload: "rule" in body && "event" in body ? body : { rule: ruleName, event: body } } : undefined;
+  if (!target) return undefined;
   if ("rule" in body && "event" in body) return { functionName: target, payload: body };
+  const ruleName = ruleArn?.split("/").pop()?.replace(`${stage}-leadloop-`, "");
   // A schedule's delivery carries no rule of ours: the job takes the event as it is.
   return { functionName: target, payload: ruleName && body["detail-type"] !== "Scheduled Event" ? { rule: ruleName, event: body } : body };
 }
@@ -109,27 +89,15 @@ async function redriveDeployed(stage: string, region: string | undefined, queues
           failed++;
           continue;
         }
-        const to = "functionName" in replay ? replay.functionName : "queueArn" in replay ? replay.queueArn : "the queue it came from";
         if (listOnly) {
-          console.log(`  ${message.MessageId} → ${to}: ${message.Body?.slice(0, 200)}`);
+          console.log(`  ${message.MessageId} → ${replay.functionName}: ${message.Body?.slice(0, 200)}`);
           continue;
         }
-        if ("functionName" in replay) {
-          const result = await lambda.send(new InvokeCommand({ FunctionName: replay.functionName, InvocationType: "RequestResponse", Payload: Buffer.from(JSON.stringify(replay.payload)) }));
-          if (result.FunctionError) {
-            console.log(`  ${message.MessageId} → ${replay.functionName} failed again (${result.FunctionError}): ${Buffer.from(result.Payload ?? new Uint8Array()).toString("utf8").slice(0, 300)}`);
-            failed++;
-            continue;
-          }
-        } else {
-          const target = "queueArn" in replay ? await queueUrlOf(sqs, replay.queueArn) : await sourceQueueOf(sqs, queueUrl);
-          if (!target) {
-            console.log(`  ${message.MessageId}: no queue feeds ${queueUrl}; left in the queue`);
-            failed++;
-            continue;
-          }
-          // Back on the queue its function reads: the next batch counts it (once: the handler is idempotent).
-          await sqs.send(new SendMessageCommand({ QueueUrl: target, MessageBody: JSON.stringify(replay.payload) }));
+        const result = await lambda.send(new InvokeCommand({ FunctionName: replay.functionName, InvocationType: "RequestResponse", Payload: Buffer.from(JSON.stringify(replay.payload)) }));
+        if (result.FunctionError) {
+          console.log(`  ${message.MessageId} → ${replay.functionName} failed again (${result.FunctionError}): ${Buffer.from(result.Payload ?? new Uint8Array()).toString("utf8").slice(0, 300)}`);
+          failed++;
+          continue;
         }
         await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
         redriven++;
@@ -140,15 +108,6 @@ async function redriveDeployed(stage: string, region: string | undefined, queues
     console.log(`${queueUrl}: ${seen} message(s)${listOnly ? "" : `, ${redriven} redriven`}`);
   }
   return failed;
-}
-
-async function queueUrlOf(sqs: SQSClient, arn: string): Promise<string | undefined> {
-  const [, , , , account, name] = arn.split(":");
-  return (await sqs.send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }))).QueueUrl;
-}
-
-async function sourceQueueOf(sqs: SQSClient, deadLetterUrl: string): Promise<string | undefined> {
-  return (await sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: deadLetterUrl }))).queueUrls?.[0];
 }
 
 async function main(): Promise<void> {

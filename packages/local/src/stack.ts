@@ -32,7 +32,7 @@ import {
   TokenSigner,
   resolveWebhookTargets,
 } from "@leadloop/core";
-import { type BatchTarget, type BusHandler, type DeadLetter, LocalBus } from "@leadloop/events";
+import { type BusHandler, type DeadLetter, LocalBus } from "@leadloop/events";
 import { createSesClient, FetchWebhookSender, SesMailer, SlackWebhookNotifier } from "@leadloop/mailer";
 import {
   createDocumentClient,
@@ -322,11 +322,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const signer = new TokenSigner(localSigningKey(options.dataDir));
 
     const handlers: Partial<Record<string, BusHandler>> = {};
-    const batchTargets: Partial<Record<string, BatchTarget>> = {};
     const bus = new LocalBus({
       rules: allRules(config),
       handlers,
-      batchTargets,
       clock,
       ...(options.busRetryDelayMs !== undefined ? { retryDelayMs: options.busRetryDelayMs } : {}),
       // Kept in the data folder: a dead letter is a lead's missed step until it is redriven.
@@ -392,19 +390,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const result = await runAs(`handler ${entry.name}`, () => entry.handle(registryPorts, event, rule));
         if (!entry.quiet) log.info(entry.name, { rule: rule.name, ...result });
       };
-      // As its queue feeds the function in AWS: a batch at a time, the failed events delivered again.
-      const { batch } = entry;
-      if (batch) {
-        batchTargets[entry.target] = {
-          size: batch.size,
-          concurrency: batch.concurrency,
-          handle: async (deliveries) => {
-            const { failed, report } = await runAs(`handler ${entry.name}`, () => batch.handleBatch(registryPorts, deliveries));
-            if (!entry.quiet || failed.length > 0) log.info(entry.name, { ...report });
-            return { failed };
-          },
-        };
-      }
     }
 
     // Inside an advance, retries wait for their moment; the timer's tick waits for near ones too.

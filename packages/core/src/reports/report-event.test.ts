@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { EventEnvelope } from "../routing/routing-rules";
+import { type EventEnvelope, LeadloopEventType, REPORT_EVENTS, SES_REPORT_EVENTS } from "../routing/routing-rules";
 import { planReportEvent, type ReportEvent, reportEventOf } from "./report-event";
 import type { LeadReportState } from "./report-store";
 
@@ -43,6 +43,29 @@ describe("reportEventOf", () => {
     expect(reportEventOf(ses("Email Delivered", { lead: ["L1"] }))).toBeUndefined();
     expect(reportEventOf(envelope("lead.closed", { leadId: "L1", outcome: "maybe" }))).toBeUndefined();
     expect(reportEventOf(envelope("lead.scored", { leadId: "L1", score: 40 }))).toBeUndefined();
+  });
+
+  it("counts no event its rule does not deliver: the rule's filter drops nothing the report would count", () => {
+    // Every field any report event reads, so only the detail-type decides.
+    const detail = {
+      leadId: "L1",
+      segment: "smb",
+      formId: "ebook",
+      source: {},
+      messageId: "m1",
+      activity: { type: "page_view" },
+      teamId: "t",
+      rep: "r",
+      outcome: "won",
+      mail: { messageId: "ses-1", tags: { lead: ["L1"], sequence: ["s"], step: ["a"], message: ["m1"] } },
+    };
+    const delivered = new Set<string>([...REPORT_EVENTS, ...SES_REPORT_EVENTS]);
+    for (const type of LeadloopEventType.options) {
+      expect(reportEventOf(envelope(type, detail)) !== undefined, type).toBe(delivered.has(type));
+    }
+    for (const type of ["Email Sent", "Email Delivered", "Email Opened", "Email Clicked", "Email Bounced", "Email Complaint", "Email Rendering Failure"]) {
+      expect(reportEventOf(envelope(type, detail, "aws.ses")) !== undefined, type).toBe(delivered.has(type));
+    }
   });
 });
 

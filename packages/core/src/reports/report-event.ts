@@ -3,7 +3,7 @@
  * what it changes in the lead's report state, and which counters it adds to. Pure: the use case
  * (record-report-event.ts) reads the state and writes the result.
  */
-import type { EventEnvelope } from "../routing/routing-rules";
+import type { EventEnvelope, SES_REPORT_EVENTS } from "../routing/routing-rules";
 import {
   type AggregateIncrement,
   CLOSE_OUTCOMES,
@@ -52,8 +52,8 @@ export type ReportEvent =
     }
   | { type: "recycled"; leadId: string; at: string };
 
-/** SES detail-types (configuration-set events on EventBridge) the report counts. */
-const SES_COUNTERS: Record<string, "opened" | "clicked" | "bounced"> = {
+/** SES detail-types (configuration-set events on EventBridge) the report counts: its rule delivers these (routing-rules.ts). */
+const SES_COUNTERS: Record<(typeof SES_REPORT_EVENTS)[number], "opened" | "clicked" | "bounced"> = {
   "Email Opened": "opened",
   "Email Clicked": "clicked",
   "Email Bounced": "bounced",
@@ -77,7 +77,7 @@ export function reportEventOf(event: EventEnvelope): ReportEvent | undefined {
   const detail = event.detail;
   const envelopeTime = validTime(event.time) ?? new Date().toISOString();
   if (event.source === "aws.ses") {
-    const counter = SES_COUNTERS[event["detail-type"]];
+    const counter = (SES_COUNTERS as Record<string, "opened" | "clicked" | "bounced" | undefined>)[event["detail-type"]];
     if (!counter) return undefined;
     const mail = record(detail.mail);
     const tags = record(mail.tags);

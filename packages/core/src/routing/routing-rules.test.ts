@@ -164,8 +164,10 @@ describe("handlerRules and allRules", () => {
     expect(targetsFor(ses)).toEqual(["engagement", "report"]);
   });
 
-  it("sends nothing from other sources to the report", () => {
+  it("sends nothing from other sources to the report, nor the events it does not count", () => {
     expect(targetsFor(envelope("EC2 Instance State-change Notification", {}, "aws.ec2"))).toEqual([]);
+    expect(targetsFor(envelope("Email Delivered", { eventType: "Delivery", mail: { messageId: "m-1" } }, "aws.ses"))).toEqual(["engagement"]);
+    expect(targetsFor(leadEvent("lead.updated"))).not.toContain("report");
   });
 });
 

@@ -37,6 +37,24 @@ export const ENROLL_EVENTS = [
   "lead.updated",
 ] as const satisfies readonly LeadloopEventType[];
 
+/**
+ * The events the report counts (reports/report-event.ts, `reportEventOf`): its rule matches only
+ * these, so the rest (lead.updated, SES's delivery and complaint records) never invoke it.
+ */
+export const REPORT_EVENTS = [
+  "lead.captured",
+  "lead.scored",
+  "lead.qualified",
+  "lead.assigned",
+  "lead.claimed",
+  "lead.closed",
+  "lead.recycled",
+  "lead.unsubscribed",
+  "email.sent",
+] as const satisfies readonly LeadloopEventType[];
+/** SES's engagement events (configuration-set detail-types) the report counts. */
+export const SES_REPORT_EVENTS = ["Email Opened", "Email Clicked", "Email Bounced"] as const;
+
 /** An event as EventBridge delivers it to a target. */
 export const EventEnvelope = z.object({
   version: z.string().optional().describe('"0" on every EventBridge event'),
@@ -122,8 +140,12 @@ export function handlerRules(): HandlerRule[] {
     { name: "feedback", target: "feedback", pattern: leadloop("lead.closed") },
     // Every event a sequence may exit on; each enrollment then checks its own sequence's exitOn.
     { name: "exit", target: "exit", pattern: leadloop(...EXIT_EVENTS) },
-    // The funnel report counts every leadloop event and SES's engagement events (it ignores the rest).
-    { name: "report", target: "report", pattern: { source: [BUS_SOURCE, SES_SOURCE] } },
+    // The funnel report: the leadloop events and SES's engagement events it counts.
+    {
+      name: "report",
+      target: "report",
+      pattern: { $or: [leadloop(...REPORT_EVENTS), { source: [SES_SOURCE], "detail-type": [...SES_REPORT_EVENTS] }] },
+    },
     // Outgoing webhooks (config/webhooks.yaml): every event an endpoint may subscribe to; the
     // handler picks the endpoints. Its own target, so a slow receiver never holds up the hand-off.
     { name: "webhooks", target: "webhooks", pattern: { source: [BUS_SOURCE], "detail-type": [...WEBHOOK_EVENTS] } },

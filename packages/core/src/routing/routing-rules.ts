@@ -38,20 +38,11 @@ export const ENROLL_EVENTS = [
 ] as const satisfies readonly LeadloopEventType[];
 
 /**
- * The events the report counts (reports/report-event.ts, `reportEventOf`): its rule matches only
- * these, so the rest (lead.updated, SES's delivery and complaint records) never invoke it.
+ * The events the report counts (reports/report-event.ts, `reportEventOf`): every leadloop event
+ * but `lead.updated` (a profile change moves no figure). Its rule matches only these, and SES's
+ * engagement events below, so the rest never invoke it.
  */
-export const REPORT_EVENTS = [
-  "lead.captured",
-  "lead.scored",
-  "lead.qualified",
-  "lead.assigned",
-  "lead.claimed",
-  "lead.closed",
-  "lead.recycled",
-  "lead.unsubscribed",
-  "email.sent",
-] as const satisfies readonly LeadloopEventType[];
+export const REPORT_EVENTS = LeadloopEventType.options.filter((type) => type !== "lead.updated");
 /** SES's engagement events (configuration-set detail-types) the report counts. */
 export const SES_REPORT_EVENTS = ["Email Opened", "Email Clicked", "Email Bounced"] as const;
 

@@ -147,7 +147,7 @@ class Announcements {
 /**
  * Round trips per step sent: the claim beside one strongly consistent Query of the lead's
  * partition (lead, enrollments, the messages the cap and the step conditions look at), the
- * suppression read, SendEmail, then the message and its history line in one batch and the settle.
+ * suppression read, SendEmail, then the message and its history line side by side, and the settle.
  */
 async function handleDue(deps: NurtureDeps, ref: DueRef, sendSlot: () => Promise<void>, report: SweepReport, decisions: AbTestDecisions, announcements: Announcements): Promise<void> {
   const now = deps.clock.now();

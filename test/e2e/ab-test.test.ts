@@ -6,17 +6,16 @@
  * get the winner, and the A/B card on /reports shows it in Chromium.
  */
 import { randomUUID } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signHs256Token } from "@leadloop/api";
 import { type AbTestFigure, assignVariant, type StepVariant } from "@leadloop/core";
 import type { LocalStack } from "@leadloop/local";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { post, startTestStack } from "./local-stack";
+import { browserTestsRun, launchChromium } from "./chromium";
 
-const CHROMIUM = "/usr/bin/chromium";
 const run = randomUUID().slice(0, 8);
 const VARIANT_B_SUBJECT = "Five minutes to your first dashboard";
 const VARIANT_B_MARK = "The short version";
@@ -206,14 +205,8 @@ describe("A/B test of a step on the local stack", () => {
   }, 120_000);
 
   it("shows the A/B card on /reports in Chromium", async () => {
-    if (!existsSync(CHROMIUM) && !process.env.CI) {
-      console.warn(`skipping the A/B card browser check: ${CHROMIUM} is not installed (apt-get install -y chromium)`);
-      return;
-    }
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    if (!browserTestsRun("the A/B card browser check")) return;
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
       const errors: string[] = [];

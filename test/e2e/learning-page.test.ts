@@ -5,31 +5,25 @@
  * with its reason when there are too few deals. Saves .leadloop/screenshots/learning.png. Skips
  * only where Chromium is truly absent outside CI.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { signHs256Token } from "@leadloop/api";
 import type { LocalStack } from "@leadloop/local";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestStack } from "./local-stack";
+import { browserTestsRun, launchChromium } from "./chromium";
 import { seedFunnel } from "./report-events";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available && !process.env.CI) {
-  console.warn(`skipping the cohort and reviews browser test: ${CHROMIUM} is not installed (apt-get install -y chromium; .ci/run does this in CI)`);
-}
+const runs = browserTestsRun("the cohort and reviews browser test");
 
 let stack: LocalStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!available && !process.env.CI) return;
+  if (!runs) return;
   stack = await startTestStack();
   for (let i = 0; i < 2; i++) await seedFunnel(stack);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
@@ -44,7 +38,7 @@ const painted = `(id) => {
   return { chart: Boolean(window.Chart.getChart(canvas)), n };
 }`;
 
-describe.skipIf(!available && !process.env.CI)("cohorts and deal reviews on /reports in Chromium", () => {
+describe.skipIf(!runs)("cohorts and deal reviews on /reports in Chromium", () => {
   it("draws the cohort funnel, lists the reviews, opens one deal's path and explains a refused calibration", async () => {
     const token = await signHs256Token({ email: "mia@acme.example", roles: ["marketing"] }, stack.authSecret);
     const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });

@@ -8,29 +8,23 @@
  * Saves screenshots to .leadloop/screenshots/preview.png, journeys.png and dry-run.png. Skips only where Chromium is truly absent
  * outside CI.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import type { LocalStack } from "@leadloop/local";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { post, startTestStack } from "./local-stack";
+import { browserTestsRun, launchChromium } from "./chromium";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available && !process.env.CI) {
-  console.warn(`skipping the /preview and /journeys browser tests: ${CHROMIUM} is not installed (apt-get install -y chromium; .ci/run does this in CI)`);
-}
+const runs = browserTestsRun("the /preview and /journeys browser tests");
 
 let stack: LocalStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!available && !process.env.CI) return;
+  if (!runs) return;
   stack = await startTestStack({ tickEveryMs: 3_600_000 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
@@ -46,7 +40,7 @@ async function capture(formId: string, body: Record<string, unknown>): Promise<s
 
 const unique = (name: string) => `${name}.${randomUUID().slice(0, 8)}@contoso-preview.example`;
 
-describe.skipIf(!available && !process.env.CI)("/preview and /journeys in Chromium", () => {
+describe.skipIf(!runs)("/preview and /journeys in Chromium", () => {
   it("renders a step for a real lead side by side and sends a test that lands in the SES emulator", async () => {
     // A visitor typed markup as their name: the page and the email show it as text.
     const leadId = await capture("whitepaper", { email: unique("lin"), firstName: "<img src=x onerror=alert(1)>Lin", company: "Contoso", title: "Analyst", consent: true });

@@ -5,38 +5,32 @@
  * Saves a screenshot to .leadloop/screenshots/reports.png. Skips only where Chromium is truly
  * absent outside CI.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { signHs256Token } from "@leadloop/api";
 import type { LocalStack } from "@leadloop/local";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestStack } from "./local-stack";
+import { browserTestsRun, launchChromium } from "./chromium";
 import { seedFunnel } from "./report-events";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available && !process.env.CI) {
-  console.warn(`skipping the /reports browser test: ${CHROMIUM} is not installed (apt-get install -y chromium; .ci/run does this in CI)`);
-}
+const runs = browserTestsRun("the /reports browser test");
 
 let stack: LocalStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!available && !process.env.CI) return;
+  if (!runs) return;
   stack = await startTestStack();
   for (let i = 0; i < 3; i++) await seedFunnel(stack);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 });
 
-describe.skipIf(!available && !process.env.CI)("/reports in Chromium", () => {
+describe.skipIf(!runs)("/reports in Chromium", () => {
   it("shows the funnel with its charts, filters by source, and keeps the token out of the URL", async () => {
     const token = await signHs256Token({ email: "mia@acme.example", roles: ["marketing"] }, stack.authSecret);
     const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });

@@ -4,36 +4,30 @@
  * test books through HTTP, and the points chart drawn. Saves a screenshot to
  * .leadloop/screenshots/retention.png. Skips only where Chromium is truly absent outside CI.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { signHs256Token } from "@leadloop/api";
 import type { LocalStack } from "@leadloop/local";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { post, startTestStack } from "./local-stack";
+import { browserTestsRun, launchChromium } from "./chromium";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available && !process.env.CI) {
-  console.warn(`skipping the retention browser test: ${CHROMIUM} is not installed (apt-get install -y chromium; .ci/run does this in CI)`);
-}
+const runs = browserTestsRun("the retention browser test");
 
 let stack: LocalStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!available && !process.env.CI) return;
+  if (!runs) return;
   stack = await startTestStack();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 });
 
-describe.skipIf(!available && !process.env.CI)("retention on /reports in Chromium", () => {
+describe.skipIf(!runs)("retention on /reports in Chromium", () => {
   it("shows purchases, repeat purchases and points by tier, and draws the points chart", { timeout: 120_000 }, async () => {
     const shop = await signHs256Token({ email: "shop@acme.example", roles: ["integration"] }, stack.authSecret);
     const res = await post(`${stack.url}/v1/forms/whitepaper/submissions`, { email: `page.${Date.now()}@engines.example`, firstName: "Ada", company: "Engines", title: "Office manager", consent: true });

@@ -3,18 +3,15 @@
  * with a pasted token or a `#token=` link, open the lead the notification links to, read why it
  * qualified, claim it and record the outcome. Skips only where Chromium is truly absent outside CI.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { signHs256Token } from "@leadloop/api";
 import type { LocalStack } from "@leadloop/local";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoLead, post, startTestStack } from "./local-stack";
+import { browserTestsRun, launchChromium } from "./chromium";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available && !process.env.CI) {
-  console.warn(`skipping the /sales browser test: ${CHROMIUM} is not installed (apt-get install -y chromium; .ci/run does this in CI)`);
-}
+const runs = browserTestsRun("the /sales browser test");
 /** The page makes a few API calls per step on two shared cores: give each step time. */
 const until = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 10_000 });
 const run = Math.random().toString(36).slice(2, 8);
@@ -23,12 +20,9 @@ let stack: LocalStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!available && !process.env.CI) return;
+  if (!runs) return;
   stack = await startTestStack();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -54,7 +48,7 @@ async function handedOffLead(lastName: string, on: LocalStack = stack): Promise<
   return { leadId, rep: String(assigned?.detail.rep) };
 }
 
-describe.skipIf(!available && !process.env.CI)("/sales in a browser", () => {
+describe.skipIf(!runs)("/sales in a browser", () => {
   it("opens the notified lead from a token link, shows why it qualified, claims it and records a win", async () => {
     const { leadId, rep } = await handedOffLead(`Curie${run}`);
     const token = await signHs256Token({ email: rep, roles: ["rep"] }, stack.authSecret);

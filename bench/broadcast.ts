@@ -18,7 +18,7 @@
  */
 import { parseArgs } from "node:util";
 import { randomUUID } from "node:crypto";
-import { SendEmailCommand, type SESv2Client } from "@aws-sdk/client-sesv2";
+import type { SESv2Client } from "@aws-sdk/client-sesv2";
 import { BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   type BroadcastDeps,
@@ -104,24 +104,13 @@ async function seedLeads(doc: DynamoDBDocumentClient, table: string, leads: Lead
   });
 }
 
-/** Raw SendEmail of the broadcast's own payload, at the sweep's concurrency; sends per second. */
+/** Raw SendEmail of the broadcast's own payload through the same mailer, at the sweep's concurrency; sends per second. */
 async function rawRate(ses: SESv2Client, email: ComposedEmail, n: number): Promise<number> {
+  const mailer = new SesMailer({ client: ses });
+  const { unsubscribeUrl: _, ...payload } = email;
   const start = performance.now();
   await pool(n, CONCURRENCY, async (i) => {
-    const out = await ses.send(
-      new SendEmailCommand({
-        FromEmailAddress: email.from,
-        Destination: { ToAddresses: [`raw-${i}-${randomUUID().slice(0, 8)}@bench.example`] },
-        Content: {
-          Simple: {
-            Subject: { Data: email.subject, Charset: "UTF-8" },
-            Body: { Html: { Data: email.html, Charset: "UTF-8" }, Text: { Data: email.text, Charset: "UTF-8" } },
-            Headers: Object.entries(email.headers).map(([Name, Value]) => ({ Name, Value })),
-          },
-        },
-      }),
-    );
-    if (!out.MessageId) throw new Error("the emulator answered without a message id");
+    await mailer.send({ ...payload, to: `raw-${i}-${randomUUID().slice(0, 8)}@bench.example`, tags: {} });
   });
   return n / ((performance.now() - start) / 1000);
 }

@@ -14,7 +14,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { SendEmailCommand, type SESv2Client } from "@aws-sdk/client-sesv2";
+import type { SESv2Client } from "@aws-sdk/client-sesv2";
 import {
   type Clock,
   type Lead,
@@ -216,23 +216,10 @@ async function sweepAll(deps: NurtureDeps): Promise<number> {
 }
 
 function rawSender(ses: SESv2Client, template: OutgoingEmail) {
-  // The same payload the sweeper sent (parts, headers, tags), to a new address each time.
+  // The same payload the sweeper sent (parts, headers, tags) through the same mailer, to a new address each time.
+  const mailer = new SesMailer({ client: ses });
   return async (i: number) => {
-    const out = await ses.send(
-      new SendEmailCommand({
-        FromEmailAddress: template.from,
-        Destination: { ToAddresses: [`raw-${i}-${randomUUID().slice(0, 8)}@bench.example`] },
-        Content: {
-          Simple: {
-            Subject: { Data: template.subject, Charset: "UTF-8" },
-            Body: { Html: { Data: template.html, Charset: "UTF-8" }, Text: { Data: template.text, Charset: "UTF-8" } },
-            Headers: Object.entries(template.headers).map(([Name, Value]) => ({ Name, Value })),
-          },
-        },
-        EmailTags: Object.entries(template.tags).map(([Name, Value]) => ({ Name, Value: Value.replace(/[^A-Za-z0-9_-]/g, "_") })),
-      }),
-    );
-    if (!out.MessageId) throw new Error("the emulator answered without a message id");
+    await mailer.send({ ...template, to: `raw-${i}-${randomUUID().slice(0, 8)}@bench.example` });
   };
 }
 

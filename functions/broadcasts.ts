@@ -1,4 +1,6 @@
 /** The broadcasts job, on its schedule (see the registry entry "broadcasts"). What it runs, its trigger and its ports are in packages/core/src/registry.ts. */
+import { broadcastsEntry } from "@leadloop/core/registry";
 import { lambdaFor } from "./lib/lambda-for";
+import { broadcastPorts, nurturePorts } from "./lib/registry-ports";
 
-export const handler = lambdaFor("broadcasts");
+export const handler = lambdaFor(broadcastsEntry, { nurture: nurturePorts, broadcasts: broadcastPorts });

@@ -23,6 +23,7 @@ import {
   scheduleExpression,
   webhookSecretNames,
 } from "@leadloop/core";
+import * as registry from "@leadloop/core/registry";
 import { TABLE_INDEXES, tableDefinition, TTL_ATTRIBUTE } from "@leadloop/store/table";
 import { Aspects, App as CdkApp, Stack as CdkStack } from "aws-cdk-lib";
 import * as sqs from "aws-cdk-lib/aws-sqs";
@@ -47,6 +48,12 @@ import {
 import { synthesize } from "../../infra/synthesize";
 import { type DeployedEnvironment, deployedEnvironment, resolveValue, secretStandIn } from "./deployed-environment";
 import { describeFindings, type NagFinding, nagFindings } from "./nag-findings";
+
+/**
+ * The name under which the registry exports an entry on its own: the one its functions/<name>.ts
+ * imports and passes to lambdaFor, so that function's bundle carries that entry alone.
+ */
+const entryExport = (name: string) => `${name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}Entry`;
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }>;
 
@@ -209,7 +216,8 @@ describe("event routing", () => {
     for (const entry of HANDLERS) {
       const fnId = functionOf(entry.name);
       expect(fnId, `functions/${entry.name}.handler`).toBeDefined();
-      expect(readFileSync(join("functions", `${entry.name}.ts`), "utf8")).toContain(`lambdaFor("${entry.name}")`);
+      expect(readFileSync(join("functions", `${entry.name}.ts`), "utf8")).toContain(`lambdaFor(${entryExport(entry.name)}, `);
+      expect((registry as Record<string, unknown>)[entryExport(entry.name)], entry.name).toBe(entry);
       const expected = rulesOf(entry, config);
       expect(expected.length, entry.name).toBeGreaterThan(0);
       for (const rule of expected) {
@@ -231,7 +239,8 @@ describe("event routing", () => {
     for (const job of JOBS) {
       const fnId = functionOf(job.name);
       expect(fnId, `functions/${job.name}.handler`).toBeDefined();
-      expect(readFileSync(join("functions", `${job.name}.ts`), "utf8")).toContain(`lambdaFor("${job.name}")`);
+      expect(readFileSync(join("functions", `${job.name}.ts`), "utf8")).toContain(`lambdaFor(${entryExport(job.name)}, `);
+      expect((registry as Record<string, unknown>)[entryExport(job.name)], job.name).toBe(job);
       const scheduled = rules().filter(([, r]) => r.ScheduleExpression && JSON.stringify(r.Targets[0]?.Arn).includes(fnId!));
       expect(scheduled.map(([, r]) => r.ScheduleExpression), job.name).toEqual([scheduleExpression(job)]);
       const [, fn] = leadloopFunctions().find(([id]) => id === fnId) ?? [];

@@ -2,5 +2,6 @@
 import { broadcastsEntry } from "@leadloop/core/registry";
 import { lambdaFor } from "./lib/lambda-for";
 import { broadcastPorts, nurturePorts } from "./lib/registry-ports";
+import { sesMailer } from "./lib/ses";
 
-export const handler = lambdaFor(broadcastsEntry, { nurture: nurturePorts, broadcasts: broadcastPorts });
+export const handler = lambdaFor(broadcastsEntry, { nurture: nurturePorts, broadcasts: broadcastPorts }, sesMailer);

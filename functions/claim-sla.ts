@@ -2,5 +2,6 @@
 import { claimSlaEntry } from "@leadloop/core/registry";
 import { lambdaFor } from "./lib/lambda-for";
 import { salesPorts } from "./lib/registry-ports";
+import { sesMailer } from "./lib/ses";
 
-export const handler = lambdaFor(claimSlaEntry, { sales: salesPorts });
+export const handler = lambdaFor(claimSlaEntry, { sales: salesPorts }, sesMailer);

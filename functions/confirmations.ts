@@ -2,5 +2,6 @@
 import { confirmationsEntry } from "@leadloop/core/registry";
 import { lambdaFor } from "./lib/lambda-for";
 import { nurturePorts, recordPorts } from "./lib/registry-ports";
+import { sesMailer } from "./lib/ses";
 
-export const handler = lambdaFor(confirmationsEntry, { nurture: nurturePorts, records: recordPorts });
+export const handler = lambdaFor(confirmationsEntry, { nurture: nurturePorts, records: recordPorts }, sesMailer);

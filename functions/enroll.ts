@@ -2,5 +2,6 @@
 import { enrollEntry } from "@leadloop/core/registry";
 import { lambdaFor } from "./lib/lambda-for";
 import { nurturePorts } from "./lib/registry-ports";
+import { sesMailer } from "./lib/ses";
 
-export const handler = lambdaFor(enrollEntry, { nurture: nurturePorts });
+export const handler = lambdaFor(enrollEntry, { nurture: nurturePorts }, sesMailer);

@@ -2,5 +2,6 @@
 import { handoffEntry } from "@leadloop/core/registry";
 import { lambdaFor } from "./lib/lambda-for";
 import { salesPorts } from "./lib/registry-ports";
+import { sesMailer } from "./lib/ses";
 
-export const handler = lambdaFor(handoffEntry, { sales: salesPorts });
+export const handler = lambdaFor(handoffEntry, { sales: salesPorts }, sesMailer);

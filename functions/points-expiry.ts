@@ -2,5 +2,6 @@
 import { pointsExpiryEntry } from "@leadloop/core/registry";
 import { lambdaFor } from "./lib/lambda-for";
 import { rewardPorts } from "./lib/registry-ports";
+import { sesMailer } from "./lib/ses";
 
-export const handler = lambdaFor(pointsExpiryEntry, { rewards: rewardPorts });
+export const handler = lambdaFor(pointsExpiryEntry, { rewards: rewardPorts }, sesMailer);

@@ -2,5 +2,6 @@
 import { sweeperEntry } from "@leadloop/core/registry";
 import { lambdaFor } from "./lib/lambda-for";
 import { nurturePorts } from "./lib/registry-ports";
+import { sesMailer } from "./lib/ses";
 
-export const handler = lambdaFor(sweeperEntry, { nurture: nurturePorts });
+export const handler = lambdaFor(sweeperEntry, { nurture: nurturePorts }, sesMailer);

@@ -216,7 +216,10 @@ describe("event routing", () => {
     for (const entry of HANDLERS) {
       const fnId = functionOf(entry.name);
       expect(fnId, `functions/${entry.name}.handler`).toBeDefined();
-      expect(readFileSync(join("functions", `${entry.name}.ts`), "utf8")).toContain(`lambdaFor(${entryExport(entry.name)}, `);
+      const source = readFileSync(join("functions", `${entry.name}.ts`), "utf8");
+      expect(source).toContain(`lambdaFor(${entryExport(entry.name)}, `);
+      // Only a function whose entry may send email loads the SES client.
+      expect(source, entry.name).toMatch(entry.capabilities.includes("send-email") ? /, sesMailer\);/ : /, noEmail\);/);
       expect((registry as Record<string, unknown>)[entryExport(entry.name)], entry.name).toBe(entry);
       const expected = rulesOf(entry, config);
       expect(expected.length, entry.name).toBeGreaterThan(0);
@@ -239,7 +242,10 @@ describe("event routing", () => {
     for (const job of JOBS) {
       const fnId = functionOf(job.name);
       expect(fnId, `functions/${job.name}.handler`).toBeDefined();
-      expect(readFileSync(join("functions", `${job.name}.ts`), "utf8")).toContain(`lambdaFor(${entryExport(job.name)}, `);
+      const source = readFileSync(join("functions", `${job.name}.ts`), "utf8");
+      expect(source).toContain(`lambdaFor(${entryExport(job.name)}, `);
+      // Only a function whose entry may send email loads the SES client.
+      expect(source, job.name).toMatch(job.capabilities.includes("send-email") ? /, sesMailer\);/ : /, noEmail\);/);
       expect((registry as Record<string, unknown>)[entryExport(job.name)], job.name).toBe(job);
       const scheduled = rules().filter(([, r]) => r.ScheduleExpression && JSON.stringify(r.Targets[0]?.Arn).includes(fnId!));
       expect(scheduled.map(([, r]) => r.ScheduleExpression), job.name).toEqual([scheduleExpression(job)]);

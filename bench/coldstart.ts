@@ -3,7 +3,8 @@
  * it (SST's own esbuild, ESM, minified, with infra/bundling.ts's target, externals and aliases), then, per
  * function, the time from process start to its first handled invocation: a node process loads the
  * bundle and calls its handler once with the event its trigger delivers (an API Gateway v2 request
- * for the API, the rule target input `{rule, event}` for a bus handler, a scheduled event for a
+ * for the API, a rep's sales queue for the staff API, today's funnel for the reports API, the rule
+ * target input `{rule, event}` for a bus handler, a scheduled event for a
  * job), against DynamoDB Local, the SES emulator and stand-ins for EventBridge and SSM (the
  * bound secrets are read from it on the first invocation, as in AWS). Each time is a
  * ratio to `node -e 0` measured in this same run (medians of several repetitions, interleaved).
@@ -187,8 +188,8 @@ writeFileSync(
 // Loading alone (the handler module imported, nothing invoked): what the bundle's size costs, apart
 // from what the first request does (the secrets read, its round trips and the code they run).
 writeFileSync(join(out, "load.mjs"), ["await import(process.argv[2]);", "process.exit(0);"].join("\n"));
-/** The functions whose loading alone is timed too: the two behind the HTTP API. */
-const LOAD_ALONE: FunctionName[] = ["api", "staff-api"];
+/** The functions whose loading alone is timed too: the three behind the HTTP API. */
+const LOAD_ALONE: FunctionName[] = ["api", "staff-api", "reports-api"];
 
 let leadCounter = 0;
 const submission = () => ({
@@ -235,15 +236,20 @@ const httpEvent = (
 const apiEvent = (body: object) =>
   httpEvent("POST /v1/forms/{formId}/submissions", "/v1/forms/demo-request/submissions", { body, pathParameters: { formId: "demo-request" } });
 /**
- * A marketer opening today's funnel with a bearer token: the staff API's first request. One day,
+ * A marketer opening today's funnel with a bearer token: the reports API's first request. One day,
  * not the route's default 30: each day is one query per report shard (16), so the default period
  * is 480 queries, a cost of the report that a warm container pays alike, not of the cold start.
  */
 const marketingToken = await signHs256Token({ email: "marketer@bench-corp.example", roles: ["marketing"] }, AUTH_SECRET);
-const staffEvent = () => {
+const reportsEvent = () => {
   const today = new Date().toISOString().slice(0, 10);
   return httpEvent("GET /v1/reports/funnel", "/v1/reports/funnel", { headers: { authorization: `Bearer ${marketingToken}` }, query: { from: today, to: today } });
 };
+
+/** A rep opening their sales queue with a bearer token: the staff API's first request. */
+const repEmail = snapshot.config.teams.teams[0]?.reps[0]?.email ?? "rep@bench-corp.example";
+const repToken = await signHs256Token({ email: repEmail, roles: ["rep"] }, AUTH_SECRET);
+const staffEvent = () => httpEvent("GET /v1/sales/queue", "/v1/sales/queue", { headers: { authorization: `Bearer ${repToken}` } });
 
 function run(command: string, args: string[], extra: Record<string, string> = {}): Promise<{ ms: number; stdout: string }> {
   return new Promise((done, fail) => {
@@ -294,6 +300,7 @@ function detailOf(type: string, leadId: string): Record<string, unknown> {
 /** What the function's trigger delivers: a form post, its rule's target input, or its schedule's event. */
 function eventFor(name: FunctionName, leadId: string): object {
   if (name === "api") return apiEvent(submission());
+  if (name === "reports-api") return reportsEvent();
   if (name === "staff-api") return staffEvent();
   const entry = registryEntry(name);
   if (entry.kind === "job") return { version: "0", id: randomUUID(), "detail-type": "Scheduled Event", source: "aws.events", time: new Date().toISOString(), detail: {} };

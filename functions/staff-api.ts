@@ -1,7 +1,7 @@
 /**
- * The staff HTTP API behind the same API Gateway as functions/api.ts: the sales, report,
- * customer and admin routes (bearer tokens) and the pages that call them. Only this function holds
- * the bearer-token secret.
+ * The staff HTTP API behind the same API Gateway as functions/api.ts: the sales, customer and
+ * admin routes (bearer tokens) and the pages that call them; the reports are functions/reports-api.ts.
+ * Only these two functions hold the bearer-token secret.
  */
 import { createStaffApp } from "@leadloop/api/staff-app";
 import { DynamoApiKeys } from "@leadloop/store/dynamo-api-keys";
@@ -10,7 +10,6 @@ import { DynamoBroadcastStore } from "@leadloop/store/dynamo-broadcast-store";
 import { DynamoJourneyCounts } from "@leadloop/store/dynamo-journey-counts";
 import { DynamoLeadQuality } from "@leadloop/store/dynamo-lead-quality";
 import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
-import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
 import { DynamoRewardsStore } from "@leadloop/store/dynamo-rewards-store";
 import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
 import { httpHandler, publicAppDeps } from "./lib/http-api";
@@ -30,7 +29,6 @@ export const handler = httpHandler((runtime) => {
     // Read on every request that presents a key, so a revocation holds in every container at once.
     apiKeys: new DynamoApiKeys({ client, tableName }),
     webhooks: new DynamoWebhookStore({ client, tableName }),
-    reports: new DynamoReportStore({ client, tableName }),
     quality: new DynamoLeadQuality({ client, tableName }),
     rewards: new DynamoRewardsStore({ client, tableName }),
     journeys: new DynamoJourneyCounts({ client, tableName }),

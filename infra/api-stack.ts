@@ -1,10 +1,11 @@
 /**
- * The HTTP API: API Gateway (HTTP API) in front of two functions running the same hono routes.
+ * The HTTP API: API Gateway (HTTP API) in front of three functions running the same hono routes.
  * The public routes a website and an email recipient reach (capture, events, unsubscribe,
  * confirm) are one function (functions/api.ts), whose bundle carries only what they run, so a
- * form post's cold start is short; the bearer-token routes and their pages are the other
- * (functions/staff-api.ts), the only one holding the bearer-token secret. The routes are listed
- * here (not a catch-all) so API Gateway answers unknown paths without waking Lambda.
+ * form post's cold start is short; the bearer-token routes and their pages are the other two
+ * (functions/staff-api.ts; the reports, functions/reports-api.ts, whose calibration carries the
+ * YAML library), the only ones holding the bearer-token secret. The routes are listed here (not
+ * a catch-all) so API Gateway answers unknown paths without waking Lambda.
  */
 import { isLocalOrigin } from "@leadloop/api/origins";
 import { DEFAULT_CLIENT_LIMITS } from "@leadloop/core/client-limits";
@@ -12,11 +13,14 @@ import type * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { Api, Function as SstFunction, type StackContext, use } from "sst/constructs";
 import { Core } from "./core-stack";
 import { errorsAlarm, LOG_RETENTION_NAME, leadloopFunctionProps } from "./leadloop-function";
-import { grant, PUBLIC_API_ROUTES, routesTableAccess } from "./permissions";
+import { grant, PUBLIC_API_ROUTES, REPORT_API_ROUTES, routesTableAccess } from "./permissions";
 import { authEnvironment, isProductionStage } from "./stage-settings";
 
-/** The routes of packages/api/src/public-app.ts, served by the public function (listed in permissions.ts). */
-export { PUBLIC_API_ROUTES };
+/**
+ * The routes of packages/api/src/public-app.ts, served by the public function, and of the report
+ * routes (staff-app.ts `mountReportRoutes`), served by the reports function (listed in permissions.ts).
+ */
+export { PUBLIC_API_ROUTES, REPORT_API_ROUTES };
 
 /** The routes of packages/api/src/staff-app.ts, served by the staff function; later issues add theirs here. */
 export const STAFF_API_ROUTES = [
@@ -28,8 +32,6 @@ export const STAFF_API_ROUTES = [
   "GET /v1/leads/{id}",
   "POST /v1/customers/{id}/purchases", "GET /v1/customers/{id}/points", "POST /v1/customers/{id}/redemptions",
   "POST /v1/customers/{id}/purchases/{purchaseId}/refund", "POST /v1/customers/{id}/purchases/{purchaseId}/adjustments",
-  "GET /v1/reports/funnel", "GET /v1/reports/retention", "GET /reports", "GET /assets/chart.umd.js",
-  "GET /v1/reports/cohorts", "GET /v1/reports/reviews", "GET /v1/reports/reviews/{leadId}/{closedAt}", "GET /v1/reports/calibration", "GET /v1/reports/ab-tests",
   "GET /v1/broadcasts", "GET /v1/broadcasts/{id}", "POST /v1/broadcasts/{id}/dry-run",
   "POST /v1/forms/{formId}/imports", "DELETE /v1/leads/{id}", "GET /v1/leads/{id}/export",
   "GET /preview", "GET /journeys", "GET /v1/preview/emails", "GET /v1/preview/email", "POST /v1/preview/test-send", "GET /v1/journeys",
@@ -38,7 +40,7 @@ export const STAFF_API_ROUTES = [
 ] as const;
 
 /** DESIGN.md section 5 routes the hono apps serve today. */
-export const API_ROUTES = [...PUBLIC_API_ROUTES, ...STAFF_API_ROUTES] as const;
+export const API_ROUTES = [...PUBLIC_API_ROUTES, ...STAFF_API_ROUTES, ...REPORT_API_ROUTES] as const;
 
 /**
  * The public routes a flood arrives on get their own API Gateway throttle, below the stage's
@@ -91,27 +93,33 @@ export function ApiStack({ stack }: StackContext) {
 
   // The HS256 bearer-token secret is bound (read from SSM on the first request), never a plain
   // variable; the OIDC issuer's settings are public and go in the environment.
-  const staffFn = new SstFunction(
-    stack,
-    "StaffApiFunction",
-    leadloopFunctionProps(
+  const tokenFunction = (id: string, handler: string, install?: string[]) =>
+    new SstFunction(
       stack,
-      "StaffApiFunction",
-      core,
-      {
-        handler: "functions/staff-api.handler",
-        environment: { ...authEnvironment(settings), ...httpEnvironment },
-        bind: [core.secrets.AUTH_HS256_SECRET],
-        // The /reports page serves Chart.js's browser build, which the code reads from node_modules.
-        install: ["chart.js"],
-      },
-      settings.LEADLOOP_PUBLIC_URL,
-    ),
-  );
+      id,
+      leadloopFunctionProps(
+        stack,
+        id,
+        core,
+        {
+          handler,
+          environment: { ...authEnvironment(settings), ...httpEnvironment },
+          bind: [core.secrets.AUTH_HS256_SECRET],
+          ...(install ? { install } : {}),
+        },
+        settings.LEADLOOP_PUBLIC_URL,
+      ),
+    );
+  const staffFn = tokenFunction("StaffApiFunction", "functions/staff-api.handler");
   // Claims, outcomes and points bookings publish; a booking that changes a customer's tier sends
   // the tier-change email (rewards.yaml tierChangeTemplate), and the preview test-sends.
   grant(staffFn, core, ["table", "publish", "send-email"], routesTableAccess(STAFF_API_ROUTES));
   errorsAlarm(stack, "StaffApi", staffFn, core.alarmTopic);
+  // The /reports page serves Chart.js's browser build, which the code reads from node_modules.
+  // The reports only read: they neither publish nor send.
+  const reportsFn = tokenFunction("ReportsApiFunction", "functions/reports-api.handler", ["chart.js"]);
+  grant(reportsFn, core, ["table"], routesTableAccess(REPORT_API_ROUTES));
+  errorsAlarm(stack, "ReportsApi", reportsFn, core.alarmTopic);
 
   // Browsers preflight cross-origin form posts; API Gateway answers the preflight for every origin
   // any form allows, and the app still checks each post against its own form's list.
@@ -129,12 +137,14 @@ export function ApiStack({ stack }: StackContext) {
     routes: {
       ...Object.fromEntries(PUBLIC_API_ROUTES.map((route) => [route, publicFn])),
       ...Object.fromEntries(STAFF_API_ROUTES.map((route) => [route, staffFn])),
+      ...Object.fromEntries(REPORT_API_ROUTES.map((route) => [route, reportsFn])),
     },
     accessLog: { format: ACCESS_LOG_FORMAT, retention: LOG_RETENTION_NAME },
   });
   if (!settings.LEADLOOP_PUBLIC_URL) {
     publicFn.addEnvironment("PUBLIC_URL", api.url);
     staffFn.addEnvironment("PUBLIC_URL", api.url);
+    reportsFn.addEnvironment("PUBLIC_URL", api.url);
   }
 
   // Stage throttling caps each route by default; the flood-prone public routes get their own,

@@ -63,7 +63,7 @@ export function MonitoringStack({ stack, app }: StackContext) {
   const http = api.cdk.httpApi;
   const serverErrors = http.metricServerError({ period: five, statistic: "Sum" });
   const latency = http.metricLatency({ period: five, statistic: "p99" });
-  alarm("Api5xx", "the API answered 5xx; see the ApiFunction and StaffApiFunction logs", serverErrors, ALARM_THRESHOLDS.api5xxPerFiveMinutes);
+  alarm("Api5xx", "the API answered 5xx; see the ApiFunction, StaffApiFunction and ReportsApiFunction logs", serverErrors, ALARM_THRESHOLDS.api5xxPerFiveMinutes);
   alarm("ApiLatencyP99", "the API's p99 latency is high", latency, ALARM_THRESHOLDS.apiP99LatencyMs);
 
   // On-demand tables throttle per table and per index (a hot key, or past the account's limits).

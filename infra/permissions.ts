@@ -6,7 +6,7 @@
  * The DynamoDB part is derived, not hand-picked per function: `STORE_ACCESS` says which table
  * operations and indexes each store adapter's own code issues (a stack test reads the adapter's
  * source and fails when they disagree), `PORT_STORES` which adapters each registry port is built
- * from (functions/lib/lambda-for.ts), and `API_SURFACE_STORES` which adapters each family of API
+ * from (functions/lib/registry-ports.ts), and `API_SURFACE_STORES` which adapters each family of API
  * routes calls. A function's policy is the union over what it is given, on the table and only the
  * indexes those adapters query.
  */
@@ -65,7 +65,7 @@ export type StoreModule = keyof typeof STORE_ACCESS;
 const LEADS: StoreModule[] = ["dynamo-lead-store", "dynamo-lead-scores", "dynamo-confirmations"];
 
 /**
- * The adapters behind each registry port (functions/lib/lambda-for.ts `BUILDERS`). `nurture` is
+ * The adapters behind each registry port (functions/lib/registry-ports.ts). `nurture` is
  * the runtime's deps, whose lead store also exposes the outbox (`outbox-republisher` runs on it).
  */
 export const PORT_STORES: Record<PortName, readonly StoreModule[]> = {
@@ -99,7 +99,13 @@ export const PUBLIC_API_ROUTES = [
   "POST /v1/confirm",
 ] as const;
 
-export type ApiSurface = "public" | "authenticated";
+/** The report routes (bearer tokens, marketing or admin): read-only, their own function. */
+export const REPORT_API_ROUTES = [
+  "GET /v1/reports/funnel", "GET /v1/reports/retention", "GET /reports", "GET /assets/chart.umd.js",
+  "GET /v1/reports/cohorts", "GET /v1/reports/reviews", "GET /v1/reports/reviews/{leadId}/{closedAt}", "GET /v1/reports/calibration", "GET /v1/reports/ab-tests",
+] as const;
+
+export type ApiSurface = "public" | "authenticated" | "reports";
 
 /** The adapters each family of API routes calls (functions/api.ts builds them). */
 export const API_SURFACE_STORES: Record<ApiSurface, readonly StoreModule[]> = {
@@ -111,7 +117,6 @@ export const API_SURFACE_STORES: Record<ApiSurface, readonly StoreModule[]> = {
     "dynamo-rate-windows",
     "dynamo-sales-store",
     "dynamo-lead-records",
-    "dynamo-report-store",
     "dynamo-lead-quality",
     "dynamo-rewards-store",
     "dynamo-journey-counts",
@@ -119,10 +124,13 @@ export const API_SURFACE_STORES: Record<ApiSurface, readonly StoreModule[]> = {
     "dynamo-api-keys",
     "dynamo-webhook-store",
   ],
+  // The aggregates, deal reviews with the reps' verdicts, and customers' points for retention.
+  reports: [...LEADS, "dynamo-rate-windows", "dynamo-report-store", "dynamo-lead-quality", "dynamo-rewards-store", "dynamo-api-keys"],
 };
 
 export function apiSurfaceOf(route: string): ApiSurface {
-  return (PUBLIC_API_ROUTES as readonly string[]).includes(route) ? "public" : "authenticated";
+  if ((PUBLIC_API_ROUTES as readonly string[]).includes(route)) return "public";
+  return (REPORT_API_ROUTES as readonly string[]).includes(route) ? "reports" : "authenticated";
 }
 
 const ACTION_ORDER: readonly TableAction[] = ["GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "ConditionCheckItem"];

@@ -1,33 +1,18 @@
 /**
- * Every Lambda but the API is one registry entry (packages/core/src/registry.ts) run by this
- * wiring: `export const handler = lambdaFor("enroll")`. It builds the ports the entry names, once
- * per container, and nothing else (the Slack webhook secrets only for an entry that needs them).
- * A rule target gets its zod-parsed `{ rule, event }` input through `ruleTarget`; a scheduled job
- * runs once over what is due now.
+ * Every Lambda but the two HTTP ones is one registry entry (packages/core/src/registry.ts) run by
+ * this wiring: `export const handler = lambdaFor(enrollEntry, { nurture: nurturePorts }, sesMailer)`.
+ * The function imports its entry alone, the builders of the ports that entry names (the types
+ * check the set) and the SES mailer only if the entry may send email (else `noEmail`), so its
+ * bundle carries only that use case, those stores and the clients it uses. It builds the ports
+ * once per container, and nothing else (the Slack webhook secrets only for an entry that needs
+ * them). A rule target gets its zod-parsed `{ rule, event }` input through `ruleTarget`; a
+ * scheduled job runs once over what is due now.
  */
-import { type PortName, type RegistryEntry, type RegistryPorts, registryEntry } from "@leadloop/core/registry";
-import { DynamoBroadcastStore } from "@leadloop/store/dynamo-broadcast-store";
-import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
-import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
-import { DynamoRewardsStore } from "@leadloop/store/dynamo-rewards-store";
-import { feedbackDeps } from "./feedback-deps";
+import type { HandlerEntry, JobEntry, PortName, RegistryPorts } from "@leadloop/core/registry";
 import { publishDueLag } from "./job-metrics";
+import type { PortBuilders } from "./registry-ports";
 import { ruleTarget, UnknownRuleError } from "./rule-target";
-import { beginInvocation, type Runtime, useRuntime } from "./runtime";
-import { salesDeps } from "./sales-deps";
-import { sesMailer } from "./ses";
-import { webhookDeps } from "./webhook-deps";
-
-const BUILDERS: { [P in PortName]: (runtime: Runtime) => RegistryPorts[P] } = {
-  nurture: (runtime) => runtime.deps,
-  sales: (runtime) => salesDeps(runtime),
-  feedback: (runtime) => feedbackDeps(runtime),
-  reports: (runtime) => ({ reports: new DynamoReportStore({ client: runtime.client, tableName: runtime.env.TABLE_NAME }) }),
-  records: (runtime) => new DynamoLeadRecords({ client: runtime.client, tableName: runtime.env.TABLE_NAME }),
-  broadcasts: (runtime) => new DynamoBroadcastStore({ client: runtime.client, tableName: runtime.env.TABLE_NAME }),
-  rewards: (runtime) => ({ ...runtime.deps, rewards: new DynamoRewardsStore({ client: runtime.client, tableName: runtime.env.TABLE_NAME }) }),
-  webhooks: (runtime) => webhookDeps(runtime),
-};
+import { beginInvocation, type MailerFor, type Runtime, useRuntime } from "./runtime";
 
 /** Margin left for a job's last writes before Lambda's timeout. */
 const DEADLINE_MARGIN_MS = 3_000;
@@ -39,28 +24,27 @@ export function deadlineOf(context: unknown, now = Date.now()): number | undefin
 }
 
 /** The ports an entry names, built from the container's runtime. */
-export function portsFor(entry: RegistryEntry, runtime: Runtime): RegistryPorts {
-  return Object.fromEntries(entry.ports.map((name) => [name, BUILDERS[name](runtime)])) as unknown as RegistryPorts;
+export function portsFor<P extends PortName>(entry: { ports: readonly P[] }, builders: PortBuilders<P>, runtime: Runtime): Pick<RegistryPorts, P> {
+  return Object.fromEntries(entry.ports.map((name) => [name, builders[name](runtime)])) as Pick<RegistryPorts, P>;
 }
 
 export type LambdaHandler = (input: unknown, context?: unknown) => Promise<unknown>;
 
-export function lambdaFor(name: string): LambdaHandler {
-  const entry = registryEntry(name);
+export function lambdaFor<P extends PortName>(entry: HandlerEntry<P> | JobEntry<P>, builders: PortBuilders<P>, mailerFor: MailerFor): LambdaHandler {
   // Built on the first invocation, with the runtime (whose secrets are read then), and kept.
-  let ports: RegistryPorts | undefined;
+  let ports: Pick<RegistryPorts, P> | undefined;
   if (entry.kind === "handler") {
     return ruleTarget(async (event, rule, runtime) => {
       // A rule of another target delivered here means the stacks and this code disagree.
       if (rule.target !== entry.target) throw new UnknownRuleError(rule.name);
-      ports ??= portsFor(entry, runtime);
+      ports ??= portsFor(entry, builders, runtime);
       const result = await entry.handle(ports, event, rule);
       runtime.log.info(entry.name, { ...result });
-    }, sesMailer);
+    }, mailerFor);
   }
   return async (_event, context) => {
-    const runtime = await useRuntime(sesMailer);
-    ports ??= portsFor(entry, runtime);
+    const runtime = await useRuntime(mailerFor);
+    ports ??= portsFor(entry, builders, runtime);
     beginInvocation(runtime.logger, context);
     const deadline = deadlineOf(context);
     const { worked, report } = await entry.run(ports, deadline === undefined ? {} : { deadline });

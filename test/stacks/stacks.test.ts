@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { AppDeps } from "@leadloop/api/app";
 import { createApp } from "@leadloop/api/app";
 import { createPublicApp } from "@leadloop/api/public-app";
-import { createStaffApp } from "@leadloop/api/staff-app";
+import { createReportsApp, createStaffApp } from "@leadloop/api/staff-app";
 import {
   allRules,
   deliveryPolicy,
@@ -23,6 +23,7 @@ import {
   scheduleExpression,
   webhookSecretNames,
 } from "@leadloop/core";
+import * as registry from "@leadloop/core/registry";
 import { TABLE_INDEXES, tableDefinition, TTL_ATTRIBUTE } from "@leadloop/store/table";
 import { Aspects, App as CdkApp, Stack as CdkStack } from "aws-cdk-lib";
 import * as sqs from "aws-cdk-lib/aws-sqs";
@@ -32,7 +33,7 @@ import { EnvironmentError, parseEnvironment } from "../../functions/lib/environm
 import { runtimeAuthSettings, withConfigValues } from "../../functions/lib/runtime";
 import { AUTH_SECRET_NAME, LEADLOOP_SECRET_NAMES, NO_AUTH_SECRET } from "../../functions/lib/secret-names";
 import { resolveSlackWebhooks, SlackWebhookSecretError, slackWebhookNames } from "../../functions/lib/slack-webhooks";
-import { API_ROUTES, PUBLIC_API_ROUTES, STAFF_API_ROUTES } from "../../infra/api-stack";
+import { API_ROUTES, PUBLIC_API_ROUTES, REPORT_API_ROUTES, STAFF_API_ROUTES } from "../../infra/api-stack";
 import { CONFIG_SNAPSHOT_NAME } from "../../infra/config-snapshot";
 import { leadloopChecks } from "../../infra/nag";
 import {
@@ -47,6 +48,12 @@ import {
 import { synthesize } from "../../infra/synthesize";
 import { type DeployedEnvironment, deployedEnvironment, resolveValue, secretStandIn } from "./deployed-environment";
 import { describeFindings, type NagFinding, nagFindings } from "./nag-findings";
+
+/**
+ * The name under which the registry exports an entry on its own: the one its functions/<name>.ts
+ * imports and passes to lambdaFor, so that function's bundle carries that entry alone.
+ */
+const entryExport = (name: string) => `${name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}Entry`;
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }>;
 
@@ -126,7 +133,7 @@ describe("table", () => {
 });
 
 describe("HTTP API", () => {
-  it("routes the public paths to the public function and the staff paths to the staff function, every path an app serves", () => {
+  it("routes the public paths to the public function, the reports to the reports function and the other staff paths to the staff function, every path an app serves", () => {
     api.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
     const routes = ofType("AWS::ApiGatewayV2::Route");
     expect(new Set(routes.map(([, r]) => r.Properties?.RouteKey))).toEqual(new Set(API_ROUTES));
@@ -136,20 +143,22 @@ describe("HTTP API", () => {
       app.routes.filter((r) => ["GET", "POST", "PUT", "PATCH", "DELETE"].includes(r.method)).map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
     expect(new Set(served(createPublicApp(deps)))).toEqual(new Set(PUBLIC_API_ROUTES));
     expect(new Set([...served(createStaffApp(deps)), "GET /health"])).toEqual(new Set([...STAFF_API_ROUTES, "GET /health"]));
+    expect(new Set([...served(createReportsApp(deps)), "GET /health"])).toEqual(new Set([...REPORT_API_ROUTES, "GET /health"]));
     // The local stack serves every route from one process, with the same route code.
     expect(new Set(served(createApp(deps)))).toEqual(new Set(API_ROUTES));
     // Each route's integration invokes the function its app runs in.
     const integrations = new Map(ofType("AWS::ApiGatewayV2::Integration").map(([id, i]) => [id, JSON.stringify(i.Properties?.IntegrationUri)]));
     const functionOf = (target: unknown) => {
       const uri = integrations.get(String(target).replace(/^integrations\//, "")) ?? integrations.get(JSON.stringify(target).match(/"Ref":"([^"]+)"/)?.[1] ?? "");
+      if (/"ReportsApiFunction[0-9A-F]{8}"/.test(uri ?? "")) return "reports";
       return /"(Staff)?ApiFunction[0-9A-F]{8}"/.exec(uri ?? "")?.[1] ? "staff" : /"ApiFunction[0-9A-F]{8}"/.test(uri ?? "") ? "public" : undefined;
     };
     for (const [, route] of routes) {
       const key = String(route.Properties?.RouteKey);
-      const expected = (PUBLIC_API_ROUTES as readonly string[]).includes(key) ? "public" : "staff";
+      const expected = (PUBLIC_API_ROUTES as readonly string[]).includes(key) ? "public" : (REPORT_API_ROUTES as readonly string[]).includes(key) ? "reports" : "staff";
       expect(functionOf(route.Properties?.Target), key).toBe(expected);
     }
-    expect(new Set([...integrations.values()]).size).toBe(2);
+    expect(new Set([...integrations.values()]).size).toBe(3);
   });
 
   it("answers CORS preflights for every origin a form allows and throttles the stage", () => {
@@ -209,7 +218,11 @@ describe("event routing", () => {
     for (const entry of HANDLERS) {
       const fnId = functionOf(entry.name);
       expect(fnId, `functions/${entry.name}.handler`).toBeDefined();
-      expect(readFileSync(join("functions", `${entry.name}.ts`), "utf8")).toContain(`lambdaFor("${entry.name}")`);
+      const source = readFileSync(join("functions", `${entry.name}.ts`), "utf8");
+      expect(source).toContain(`lambdaFor(${entryExport(entry.name)}, `);
+      // Only a function whose entry may send email loads the SES client.
+      expect(source, entry.name).toMatch(entry.capabilities.includes("send-email") ? /, sesMailer\);/ : /, noEmail\);/);
+      expect((registry as Record<string, unknown>)[entryExport(entry.name)], entry.name).toBe(entry);
       const expected = rulesOf(entry, config);
       expect(expected.length, entry.name).toBeGreaterThan(0);
       for (const rule of expected) {
@@ -231,7 +244,11 @@ describe("event routing", () => {
     for (const job of JOBS) {
       const fnId = functionOf(job.name);
       expect(fnId, `functions/${job.name}.handler`).toBeDefined();
-      expect(readFileSync(join("functions", `${job.name}.ts`), "utf8")).toContain(`lambdaFor("${job.name}")`);
+      const source = readFileSync(join("functions", `${job.name}.ts`), "utf8");
+      expect(source).toContain(`lambdaFor(${entryExport(job.name)}, `);
+      // Only a function whose entry may send email loads the SES client.
+      expect(source, job.name).toMatch(job.capabilities.includes("send-email") ? /, sesMailer\);/ : /, noEmail\);/);
+      expect((registry as Record<string, unknown>)[entryExport(job.name)], job.name).toBe(job);
       const scheduled = rules().filter(([, r]) => r.ScheduleExpression && JSON.stringify(r.Targets[0]?.Arn).includes(fnId!));
       expect(scheduled.map(([, r]) => r.ScheduleExpression), job.name).toEqual([scheduleExpression(job)]);
       const [, fn] = leadloopFunctions().find(([id]) => id === fnId) ?? [];
@@ -283,7 +300,7 @@ describe("failure handling", () => {
 
   it("sends events a handler kept failing on to a queue, and alarms on every queue and every function", () => {
     const asyncConfigs = ofType("AWS::Lambda::EventInvokeConfig");
-    expect(asyncConfigs.length).toBe(leadloopFunctions().length - 2); // all but the two HTTP API functions
+    expect(asyncConfigs.length).toBe(leadloopFunctions().length - 3); // all but the three HTTP API functions
     for (const [, c] of asyncConfigs) {
       expect(c.Properties?.DestinationConfig).toMatchObject({ OnFailure: { Destination: expect.anything() } });
       expect(c.Properties?.MaximumRetryAttempts).toBeDefined();
@@ -304,7 +321,7 @@ describe("functions", () => {
   it("run Node.js 22 with the secret fetched at start-up, never in the template", () => {
     const functions = leadloopFunctions();
     expect(functions.map(([, f]) => f.Properties?.Handler).sort()).toEqual(
-      ["api", "staff-api", ...REGISTRY.map((e) => e.name)].sort().map((name) => `functions/${name}.handler`),
+      ["api", "reports-api", "staff-api", ...REGISTRY.map((e) => e.name)].sort().map((name) => `functions/${name}.handler`),
     );
     for (const [id, fn] of functions) {
       expect(fn.Properties?.Runtime, id).toBe("nodejs22.x");
@@ -320,7 +337,7 @@ describe("functions", () => {
 describe("function environments", () => {
   it("every function's environment parses with the runtime's own schema, secrets read from SSM", () => {
     const functions = deployedFunctions();
-    expect(functions.length).toBe(2 + REGISTRY.length);
+    expect(functions.length).toBe(3 + REGISTRY.length);
     for (const { id, environment } of functions) {
       const { variables, lookup } = environment();
       const parsed = parseEnvironment(withConfigValues(variables, lookup));
@@ -362,11 +379,11 @@ describe("function environments", () => {
 
 describe("secrets", () => {
   it("binds the HS256 bearer-token secret to the staff API function alone, read from SSM", () => {
-    expect(handlersCalling(/useAuthenticator\(/)).toEqual(["staff-api"]);
+    expect(handlersCalling(/useAuthenticator\(/)).toEqual(["reports-api", "staff-api"]);
     for (const { id, handler, environment } of deployedFunctions()) {
       const { variables, bound, lookup } = environment();
       expect(Object.keys(variables), id).not.toContain("LEADLOOP_AUTH_SECRET");
-      if (handler === "staff-api") {
+      if (handler === "staff-api" || handler === "reports-api") {
         expect(bound).toContain(AUTH_SECRET_NAME);
         // The test stage names no OIDC issuer: the bound secret alone opens the token routes.
         expect(runtimeAuthSettings(variables, lookup(AUTH_SECRET_NAME))).toMatchObject({ hs256Secret: secretStandIn(AUTH_SECRET_NAME), audience: "leadloop" });
@@ -464,14 +481,15 @@ describe("IAM", () => {
       "StaffApiFunction",
       "Sweeper",
     ]);
-    expect(allowed("dynamodb:PutItem")).toHaveLength(2 + REGISTRY.length);
+    expect(allowed("dynamodb:PutItem")).toHaveLength(3 + REGISTRY.length);
   });
 
   it("lets each function read the SSM parameters of exactly the secrets it binds", () => {
     for (const { id, environment } of deployedFunctions()) {
       const secrets = environment().bound.filter((name) => name !== "SENDER");
       const readable = statements()
-        .filter((s) => s.id.startsWith(id.replace(/[0-9A-F]{8}$/, "")) && [s.Action].flat().includes("ssm:GetParameters"))
+        // The policy's own function only ("Report" is a prefix of "ReportsApiFunction").
+        .filter((s) => s.id.replace(/(ServiceRole|Role)?(DefaultPolicy)?[0-9A-F]{8}$/, "").replace(/(ServiceRole|Role)(DefaultPolicy)?$/, "") === id.replace(/[0-9A-F]{8}$/, "") && [s.Action].flat().includes("ssm:GetParameters"))
         .flatMap((s) => [s.Resource].flat().map((r) => resolveValue(r, templates[0]!, templates)));
       const names = new Set(readable.map((arn) => /\/Secret\/([^/]+)\/value$/.exec(arn)?.[1]));
       expect([...names].sort(), id).toEqual([...secrets].sort());

@@ -1,7 +1,9 @@
 /**
  * The routes behind a bearer token, and the pages that call them: the sales queue and outcomes,
- * reports, customers' points, imports, export and erase, previews, journeys and broadcasts. In
- * AWS they are their own function (functions/staff-api.ts); locally they are part of app.ts.
+ * customers' points, imports, export and erase, previews, journeys and broadcasts; and, apart,
+ * the reports (`mountReportRoutes`). In AWS each group is its own function (functions/staff-api.ts,
+ * functions/reports-api.ts), so neither carries the other's code (the reports' calibration
+ * brings the YAML library); locally both are part of app.ts.
  */
 import type { LeadRecordStore } from "@leadloop/core";
 import type { Hono } from "hono";
@@ -26,14 +28,25 @@ export interface StaffAppDeps extends PublicAppDeps, SalesAppDeps, ReportAppDeps
   records?: LeadRecordStore;
 }
 
-export function mountStaffRoutes(app: Hono, given: StaffAppDeps): void {
-  // One verifier for every guarded route: API keys (llk_…) where a key store is configured, JWTs otherwise.
+/**
+ * The caller's deps with one verifier for every guarded route: API keys (llk_…) where a key store
+ * is configured, JWTs otherwise.
+ */
+function guarded(given: StaffAppDeps): StaffAppDeps {
   const authenticate = given.apiKeys ? withApiKeys(given.authenticate, { apiKeys: given.apiKeys, clock: given.clock }) : given.authenticate;
   // A view of the caller's deps, not a copy: the local stack swaps `config` in place on a reload,
   // and every route must read the config of the moment.
-  const deps: StaffAppDeps = new Proxy(given, { get: (target, key, receiver) => (key === "authenticate" ? authenticate : Reflect.get(target, key, receiver)) });
+  return new Proxy(given, { get: (target, key, receiver) => (key === "authenticate" ? authenticate : Reflect.get(target, key, receiver)) });
+}
+
+/** The report routes and the /reports page, with the same verifier as the other staff routes. */
+export function mountReportRoutes(app: Hono, given: StaffAppDeps): void {
+  app.route("/", reportRoutes(guarded(given)));
+}
+
+export function mountStaffRoutes(app: Hono, given: StaffAppDeps): void {
+  const deps = guarded(given);
   app.route("/", salesRoutes(deps));
-  app.route("/", reportRoutes(deps));
   app.route("/", customerRoutes(deps));
   app.route("/", dataRoutes(deps));
   app.route("/", previewRoutes(deps));
@@ -48,4 +61,8 @@ export function mountStaffRoutes(app: Hono, given: StaffAppDeps): void {
 
 export function createStaffApp(deps: StaffAppDeps): Hono {
   return appShell(deps.log, (app) => mountStaffRoutes(app, deps));
+}
+
+export function createReportsApp(deps: StaffAppDeps): Hono {
+  return appShell(deps.log, (app) => mountReportRoutes(app, deps));
 }

@@ -119,276 +119,298 @@ const withDeadline = (options: JobRunOptions) => (options.deadline !== undefined
 const leadIdOf = (event: EventEnvelope): string | undefined =>
   typeof event.detail.leadId === "string" ? event.detail.leadId : undefined;
 
-/** Pins each entry's port names to its function's argument type while keeping one array type. */
-const handler = <P extends PortName>(entry: Omit<HandlerEntry<P>, "kind">): HandlerEntry =>
-  ({ kind: "handler", ...entry }) as unknown as HandlerEntry;
-const job = <P extends PortName>(entry: Omit<JobEntry<P>, "kind">): JobEntry => ({ kind: "job", ...entry }) as unknown as JobEntry;
+/**
+ * Pins each entry's port names to its function's argument type, and keeps them in the entry's type:
+ * the entry's Lambda wiring (`lambdaFor`) is then checked to build exactly those ports.
+ */
+const handler = <P extends PortName>(entry: Omit<HandlerEntry<P>, "kind">): HandlerEntry<P> => ({ kind: "handler", ...entry });
+const job = <P extends PortName>(entry: Omit<JobEntry<P>, "kind">): JobEntry<P> => ({ kind: "job", ...entry });
 
-/** The targets of `allRules`, each one function in AWS. */
-export const HANDLERS: readonly HandlerEntry[] = [
-  // Sends double-opt-in confirmations but publishes nothing (the confirmation route announces).
-  handler({
-    name: "enroll",
-    target: "enroll",
-    ports: ["nurture"],
-    capabilities: ["table", "send-email"],
-    timeoutSeconds: 30,
-    async handle({ nurture }, event, rule) {
-      if (rule.target !== "enroll") throw new Error(`enroll got the ${rule.target} rule ${rule.name}`);
-      const leadId = leadIdOf(event);
-      if (!leadId) return { skipped: "event names no lead" };
-      // A lead not stored yet throws LeadNotYetStoredError while the event is fresh: the delivery
-      // policy's retries bring it back once the capture has stored the lead.
-      const result = await enrollLead(nurture, { leadId, sequenceId: rule.sequenceId, eventTime: event.time });
-      return { sequenceId: rule.sequenceId, result };
-    },
-  }),
-  // The `engagement` rule (SES's events) and the `score` rule (lead captured, updated, recycled).
-  handler({
-    name: "engagement",
-    target: "engagement",
-    ports: ["nurture"],
-    capabilities: ["table", "publish"],
-    timeoutSeconds: 30,
-    async handle({ nurture }, event) {
-      return { ...(await handleEngagementEvent(nurture, event)) };
-    },
-  }),
-  handler({
-    name: "handoff",
-    target: "handoff",
-    ports: ["sales"],
-    capabilities: ["table", "publish", "send-email", "slack"],
-    timeoutSeconds: 30,
-    async handle({ sales }, event) {
-      const result = await handOff(sales, event.detail);
-      return result.status === "assigned"
-        ? { status: result.status, leadId: result.item.leadId, teamId: result.item.teamId, rep: result.item.rep, notified: result.notified }
-        : { status: result.status };
-    },
-  }),
-  // A form's follow-up email; the message id derived from the submission makes a redelivery send nothing.
-  handler({
-    name: "follow-up",
-    target: "follow-up",
-    ports: ["nurture"],
-    capabilities: ["table", "send-email"],
-    timeoutSeconds: 30,
-    async handle({ nurture }, event) {
-      const leadId = leadIdOf(event);
-      if (!leadId) return { skipped: "event names no lead" };
-      if (event["detail-type"] === "lead.captured") {
-        const formId = typeof event.detail.formId === "string" ? event.detail.formId : undefined;
-        if (!formId || !nurture.config.forms[formId]?.followUp) return { skipped: "the form has no follow-up" };
-        const submission = typeof event.detail.submittedAt === "string" ? event.detail.submittedAt : event.id;
-        return { result: await sendFollowUp(nurture, { leadId, formId, submission, eventTime: event.time }) };
-      }
-      // Confirmed: the follow-up the double opt-in held back, for the form the lead confirmed.
-      const lead = await nurture.leads.getLead(leadId);
-      if (!lead) return { skipped: "no such lead" };
-      return { result: await sendFollowUp(nurture, { leadId, formId: lead.lastTouch.formId, submission: "confirmed" }) };
-    },
-  }),
-  handler({
-    name: "feedback",
-    target: "feedback",
-    ports: ["feedback"],
-    capabilities: ["table", "publish"],
-    timeoutSeconds: 30,
-    async handle({ feedback }, event) {
-      return { outcome: event.detail.outcome, result: await applyOutcome(feedback, event.detail) };
-    },
-  }),
-  handler({
-    name: "exit",
-    target: "exit",
-    ports: ["nurture"],
-    capabilities: ["table"],
-    timeoutSeconds: 30,
-    quiet: true,
-    async handle({ nurture }, event) {
-      const leadId = leadIdOf(event);
-      if (!leadId) return { skipped: "event names no lead" };
-      return { ended: await exitEnrollments(nurture, { leadId, event: event["detail-type"] }) };
-    },
-  }),
-  handler({
-    name: "report",
-    target: "report",
-    ports: ["reports"],
-    capabilities: ["table"],
-    timeoutSeconds: 30,
-    quiet: true,
-    async handle({ reports }, event) {
-      return { outcome: await recordReportEvent(reports, event) };
-    },
-  }),
-  // Stores each subscribed endpoint's delivery and tries it once; webhook-retries takes the rest.
-  handler({
-    name: "webhooks",
-    target: "webhooks",
-    ports: ["webhooks"],
-    capabilities: ["table", "webhooks"],
-    timeoutSeconds: 30,
-    async handle({ webhooks }, event) {
-      return { ...(await deliverWebhooks(webhooks, event)) };
-    },
-  }),
-];
+// Sends double-opt-in confirmations but publishes nothing (the confirmation route announces).
+export const enrollEntry = /* @__PURE__ */ handler({
+  name: "enroll",
+  target: "enroll",
+  ports: ["nurture"],
+  capabilities: ["table", "send-email"],
+  timeoutSeconds: 30,
+  async handle({ nurture }, event, rule) {
+    if (rule.target !== "enroll") throw new Error(`enroll got the ${rule.target} rule ${rule.name}`);
+    const leadId = leadIdOf(event);
+    if (!leadId) return { skipped: "event names no lead" };
+    // A lead not stored yet throws LeadNotYetStoredError while the event is fresh: the delivery
+    // policy's retries bring it back once the capture has stored the lead.
+    const result = await enrollLead(nurture, { leadId, sequenceId: rule.sequenceId, eventTime: event.time });
+    return { sequenceId: rule.sequenceId, result };
+  },
+});
+
+// The `engagement` rule (SES's events) and the `score` rule (lead captured, updated, recycled).
+export const engagementEntry = /* @__PURE__ */ handler({
+  name: "engagement",
+  target: "engagement",
+  ports: ["nurture"],
+  capabilities: ["table", "publish"],
+  timeoutSeconds: 30,
+  async handle({ nurture }, event) {
+    return { ...(await handleEngagementEvent(nurture, event)) };
+  },
+});
+
+export const handoffEntry = /* @__PURE__ */ handler({
+  name: "handoff",
+  target: "handoff",
+  ports: ["sales"],
+  capabilities: ["table", "publish", "send-email", "slack"],
+  timeoutSeconds: 30,
+  async handle({ sales }, event) {
+    const result = await handOff(sales, event.detail);
+    return result.status === "assigned"
+      ? { status: result.status, leadId: result.item.leadId, teamId: result.item.teamId, rep: result.item.rep, notified: result.notified }
+      : { status: result.status };
+  },
+});
+
+// A form's follow-up email; the message id derived from the submission makes a redelivery send nothing.
+export const followUpEntry = /* @__PURE__ */ handler({
+  name: "follow-up",
+  target: "follow-up",
+  ports: ["nurture"],
+  capabilities: ["table", "send-email"],
+  timeoutSeconds: 30,
+  async handle({ nurture }, event) {
+    const leadId = leadIdOf(event);
+    if (!leadId) return { skipped: "event names no lead" };
+    if (event["detail-type"] === "lead.captured") {
+      const formId = typeof event.detail.formId === "string" ? event.detail.formId : undefined;
+      if (!formId || !nurture.config.forms[formId]?.followUp) return { skipped: "the form has no follow-up" };
+      const submission = typeof event.detail.submittedAt === "string" ? event.detail.submittedAt : event.id;
+      return { result: await sendFollowUp(nurture, { leadId, formId, submission, eventTime: event.time }) };
+    }
+    // Confirmed: the follow-up the double opt-in held back, for the form the lead confirmed.
+    const lead = await nurture.leads.getLead(leadId);
+    if (!lead) return { skipped: "no such lead" };
+    return { result: await sendFollowUp(nurture, { leadId, formId: lead.lastTouch.formId, submission: "confirmed" }) };
+  },
+});
+
+export const feedbackEntry = /* @__PURE__ */ handler({
+  name: "feedback",
+  target: "feedback",
+  ports: ["feedback"],
+  capabilities: ["table", "publish"],
+  timeoutSeconds: 30,
+  async handle({ feedback }, event) {
+    return { outcome: event.detail.outcome, result: await applyOutcome(feedback, event.detail) };
+  },
+});
+
+export const exitEntry = /* @__PURE__ */ handler({
+  name: "exit",
+  target: "exit",
+  ports: ["nurture"],
+  capabilities: ["table"],
+  timeoutSeconds: 30,
+  quiet: true,
+  async handle({ nurture }, event) {
+    const leadId = leadIdOf(event);
+    if (!leadId) return { skipped: "event names no lead" };
+    return { ended: await exitEnrollments(nurture, { leadId, event: event["detail-type"] }) };
+  },
+});
+
+export const reportEntry = /* @__PURE__ */ handler({
+  name: "report",
+  target: "report",
+  ports: ["reports"],
+  capabilities: ["table"],
+  timeoutSeconds: 30,
+  quiet: true,
+  async handle({ reports }, event) {
+    return { outcome: await recordReportEvent(reports, event) };
+  },
+});
+
+// Stores each subscribed endpoint's delivery and tries it once; webhook-retries takes the rest.
+export const webhooksEntry = /* @__PURE__ */ handler({
+  name: "webhooks",
+  target: "webhooks",
+  ports: ["webhooks"],
+  capabilities: ["table", "webhooks"],
+  timeoutSeconds: 30,
+  async handle({ webhooks }, event) {
+    return { ...(await deliverWebhooks(webhooks, event)) };
+  },
+});
+
+/**
+ * The targets of `allRules`, each one function in AWS. Each entry is exported on its own too: its
+ * Lambda (functions/<name>.ts) imports just that entry, so its bundle carries only that use case.
+ */
+export const HANDLERS: readonly HandlerEntry[] = [enrollEntry, engagementEntry, handoffEntry, followUpEntry, feedbackEntry, exitEntry, reportEntry, webhooksEntry];
+
+// A lead stored while the bus refused its lead.captured is announced now; enrolling twice is harmless.
+export const republisherEntry = /* @__PURE__ */ job({
+  name: "republisher",
+  ports: ["nurture"],
+  capabilities: ["table", "publish"],
+  timeoutSeconds: 60,
+  everyMinutes: 5,
+  async run({ nurture }) {
+    const republished = await republishPending({ leads: nurture.leads, publisher: nurture.publisher });
+    return { worked: republished, report: { republished } };
+  },
+});
+
+// Recycle dates are days: a quarter-hour run is prompt enough, and each move is conditional.
+export const recyclerEntry = /* @__PURE__ */ job({
+  name: "recycler",
+  ports: ["feedback"],
+  capabilities: ["table", "publish"],
+  timeoutSeconds: 60,
+  everyMinutes: 15,
+  async run({ feedback }, options) {
+    const report = await recycleDueLeads(feedback, withDeadline(options));
+    return { worked: report.due, report: { ...report } };
+  },
+});
+
+// Claims each step before sending, so overlapping runs are safe; one at a time (reserved
+// concurrency 1, see infra) keeps the SES send rate true across the account.
+export const sweeperEntry = /* @__PURE__ */ job({
+  name: "sweeper",
+  ports: ["nurture"],
+  capabilities: ["table", "publish", "send-email"],
+  timeoutSeconds: 60,
+  everyMinutes: 1,
+  async run({ nurture }, options) {
+    const report = await sweepDueSteps(nurture, withDeadline(options));
+    return { worked: report.due, more: report.due >= nurture.settings.batchSize, incomplete: report.failed > 0, report: { ...report } };
+  },
+  lag: ({ nurture }) => dueLag(nurture.nurture, (ref) => ref.dueAt, nurture.clock.now().toISOString()),
+});
+
+// One job for every broadcast: queues each audience page by page when its time comes, then
+// sends to the recipients due, each claimed first. After the nurture sweep, so a lead's
+// sequence step and a broadcast due at the same moment are both judged by the same cap.
+export const broadcastsEntry = /* @__PURE__ */ job({
+  name: "broadcasts",
+  ports: ["nurture", "broadcasts"],
+  capabilities: ["table", "publish", "send-email"],
+  timeoutSeconds: 120,
+  everyMinutes: 1,
+  async run({ nurture, broadcasts }, options) {
+    const report = await runBroadcasts({ ...nurture, broadcasts }, withDeadline(options));
+    return {
+      worked: report.due + report.queued,
+      more: report.queueing || report.due >= nurture.settings.batchSize,
+      incomplete: report.failed > 0,
+      report: { ...report },
+    };
+  },
+});
+
+// Claim windows are hours long: five minutes late is on time. A reassignment notifies the next rep.
+export const claimSlaEntry = /* @__PURE__ */ job({
+  name: "claim-sla",
+  ports: ["sales"],
+  capabilities: ["table", "publish", "send-email", "slack"],
+  timeoutSeconds: 60,
+  everyMinutes: 5,
+  async run({ sales }, options) {
+    const report = await checkClaimSlas(sales, withDeadline(options));
+    return { worked: report.overdue, incomplete: report.failed > 0, report: { ...report } };
+  },
+});
+
+// A rep notice that failed (SES or Slack down) gets another try until it is delivered or given up.
+export const notificationRetriesEntry = /* @__PURE__ */ job({
+  name: "notification-retries",
+  ports: ["sales"],
+  // "publish": a retried hand-off may announce lead.assigned, which it could not before.
+  capabilities: ["table", "publish", "send-email", "slack"],
+  timeoutSeconds: 60,
+  everyMinutes: 5,
+  async run({ sales }, options) {
+    const report = await retryNotifications(sales, withDeadline(options));
+    return { worked: report.owed, incomplete: report.failed > 0, report: { ...report } };
+  },
+});
+
+// Events written to the outbox with their state change (lead.closed, lead.assigned, lead.claimed,
+// tier changes) whose producer's publish failed are announced now.
+export const outboxRepublisherEntry = /* @__PURE__ */ job({
+  name: "outbox-republisher",
+  ports: ["nurture"],
+  capabilities: ["table", "publish"],
+  timeoutSeconds: 60,
+  everyMinutes: 2,
+  async run({ nurture }, options) {
+    const report = await republishEvents(nurture, withDeadline(options));
+    return { worked: report.due, report: { ...report } };
+  },
+});
+
+// Double opt-in: a confirmation email that failed is sent again, and a lead whose link expired unconfirmed is deleted.
+export const confirmationsEntry = /* @__PURE__ */ job({
+  name: "confirmations",
+  ports: ["nurture", "records"],
+  capabilities: ["table", "send-email"],
+  timeoutSeconds: 60,
+  everyMinutes: 5,
+  async run({ nurture, records }, options) {
+    const report = await settleConfirmations({ ...nurture, records }, withDeadline(options));
+    return { worked: report.due, report: { ...report } };
+  },
+});
+
+// Webhook deliveries whose receiver failed are tried again with back-off, for a day.
+export const webhookRetriesEntry = /* @__PURE__ */ job({
+  name: "webhook-retries",
+  ports: ["webhooks"],
+  capabilities: ["table", "webhooks"],
+  timeoutSeconds: 60,
+  everyMinutes: 1,
+  async run({ webhooks }, options) {
+    const report = await retryWebhooks(webhooks, withDeadline(options));
+    return { worked: report.due, incomplete: report.deferred > 0, report: { ...report } };
+  },
+});
+
+// Points lapse on their date: each account whose next expiry came is settled, and a customer
+// who drops a tier gets the tier-change email. Expiry dates are days: a quarter hour is prompt.
+export const pointsExpiryEntry = /* @__PURE__ */ job({
+  name: "points-expiry",
+  ports: ["rewards"],
+  capabilities: ["table", "publish", "send-email"],
+  timeoutSeconds: 60,
+  everyMinutes: 15,
+  async run({ rewards }, options) {
+    const report = await settleExpiredPoints(rewards, withDeadline(options));
+    return { worked: report.due, incomplete: report.failed > 0, report: { ...report } };
+  },
+});
+
+// A qualification whose lead.qualified every retry failed to publish is announced now.
+export const qualificationRepublisherEntry = /* @__PURE__ */ job({
+  name: "qualification-republisher",
+  ports: ["nurture"],
+  capabilities: ["table", "publish"],
+  timeoutSeconds: 60,
+  everyMinutes: 5,
+  async run({ nurture }) {
+    const reannounced = await republishQualifications(nurture);
+    return { worked: reannounced, report: { reannounced } };
+  },
+});
 
 /**
  * The scheduled jobs, in the order the local clock runs them at each moment: announcements first
  * (so enrollments exist), recycling before the sweep (a recycled lead's first step is then waiting
  * for it), the sweep, then the sales side, then qualifications the bus never saw.
  */
-export const JOBS: readonly JobEntry[] = [
-  // A lead stored while the bus refused its lead.captured is announced now; enrolling twice is harmless.
-  job({
-    name: "republisher",
-    ports: ["nurture"],
-    capabilities: ["table", "publish"],
-    timeoutSeconds: 60,
-    everyMinutes: 5,
-    async run({ nurture }) {
-      const republished = await republishPending({ leads: nurture.leads, publisher: nurture.publisher });
-      return { worked: republished, report: { republished } };
-    },
-  }),
-  // Recycle dates are days: a quarter-hour run is prompt enough, and each move is conditional.
-  job({
-    name: "recycler",
-    ports: ["feedback"],
-    capabilities: ["table", "publish"],
-    timeoutSeconds: 60,
-    everyMinutes: 15,
-    async run({ feedback }, options) {
-      const report = await recycleDueLeads(feedback, withDeadline(options));
-      return { worked: report.due, report: { ...report } };
-    },
-  }),
-  // Claims each step before sending, so overlapping runs are safe; one at a time (reserved
-  // concurrency 1, see infra) keeps the SES send rate true across the account.
-  job({
-    name: "sweeper",
-    ports: ["nurture"],
-    capabilities: ["table", "publish", "send-email"],
-    timeoutSeconds: 60,
-    everyMinutes: 1,
-    async run({ nurture }, options) {
-      const report = await sweepDueSteps(nurture, withDeadline(options));
-      return { worked: report.due, more: report.due >= nurture.settings.batchSize, incomplete: report.failed > 0, report: { ...report } };
-    },
-    lag: ({ nurture }) => dueLag(nurture.nurture, (ref) => ref.dueAt, nurture.clock.now().toISOString()),
-  }),
-  // One job for every broadcast: queues each audience page by page when its time comes, then
-  // sends to the recipients due, each claimed first. After the nurture sweep, so a lead's
-  // sequence step and a broadcast due at the same moment are both judged by the same cap.
-  job({
-    name: "broadcasts",
-    ports: ["nurture", "broadcasts"],
-    capabilities: ["table", "publish", "send-email"],
-    timeoutSeconds: 120,
-    everyMinutes: 1,
-    async run({ nurture, broadcasts }, options) {
-      const report = await runBroadcasts({ ...nurture, broadcasts }, withDeadline(options));
-      return {
-        worked: report.due + report.queued,
-        more: report.queueing || report.due >= nurture.settings.batchSize,
-        incomplete: report.failed > 0,
-        report: { ...report },
-      };
-    },
-  }),
-  // Claim windows are hours long: five minutes late is on time. A reassignment notifies the next rep.
-  job({
-    name: "claim-sla",
-    ports: ["sales"],
-    capabilities: ["table", "publish", "send-email", "slack"],
-    timeoutSeconds: 60,
-    everyMinutes: 5,
-    async run({ sales }, options) {
-      const report = await checkClaimSlas(sales, withDeadline(options));
-      return { worked: report.overdue, incomplete: report.failed > 0, report: { ...report } };
-    },
-  }),
-  // A rep notice that failed (SES or Slack down) gets another try until it is delivered or given up.
-  job({
-    name: "notification-retries",
-    ports: ["sales"],
-    // "publish": a retried hand-off may announce lead.assigned, which it could not before.
-    capabilities: ["table", "publish", "send-email", "slack"],
-    timeoutSeconds: 60,
-    everyMinutes: 5,
-    async run({ sales }, options) {
-      const report = await retryNotifications(sales, withDeadline(options));
-      return { worked: report.owed, incomplete: report.failed > 0, report: { ...report } };
-    },
-  }),
-  // Events written to the outbox with their state change (lead.closed, lead.assigned, lead.claimed,
-  // tier changes) whose producer's publish failed are announced now.
-  job({
-    name: "outbox-republisher",
-    ports: ["nurture"],
-    capabilities: ["table", "publish"],
-    timeoutSeconds: 60,
-    everyMinutes: 2,
-    async run({ nurture }, options) {
-      const report = await republishEvents(nurture, withDeadline(options));
-      return { worked: report.due, report: { ...report } };
-    },
-  }),
-  // Double opt-in: a confirmation email that failed is sent again, and a lead whose link expired unconfirmed is deleted.
-  job({
-    name: "confirmations",
-    ports: ["nurture", "records"],
-    capabilities: ["table", "send-email"],
-    timeoutSeconds: 60,
-    everyMinutes: 5,
-    async run({ nurture, records }, options) {
-      const report = await settleConfirmations({ ...nurture, records }, withDeadline(options));
-      return { worked: report.due, report: { ...report } };
-    },
-  }),
-  // Webhook deliveries whose receiver failed are tried again with back-off, for a day.
-  job({
-    name: "webhook-retries",
-    ports: ["webhooks"],
-    capabilities: ["table", "webhooks"],
-    timeoutSeconds: 60,
-    everyMinutes: 1,
-    async run({ webhooks }, options) {
-      const report = await retryWebhooks(webhooks, withDeadline(options));
-      return { worked: report.due, incomplete: report.deferred > 0, report: { ...report } };
-    },
-  }),
-  // Points lapse on their date: each account whose next expiry came is settled, and a customer
-  // who drops a tier gets the tier-change email. Expiry dates are days: a quarter hour is prompt.
-  job({
-    name: "points-expiry",
-    ports: ["rewards"],
-    capabilities: ["table", "publish", "send-email"],
-    timeoutSeconds: 60,
-    everyMinutes: 15,
-    async run({ rewards }, options) {
-      const report = await settleExpiredPoints(rewards, withDeadline(options));
-      return { worked: report.due, incomplete: report.failed > 0, report: { ...report } };
-    },
-  }),
-  // A qualification whose lead.qualified every retry failed to publish is announced now.
-  job({
-    name: "qualification-republisher",
-    ports: ["nurture"],
-    capabilities: ["table", "publish"],
-    timeoutSeconds: 60,
-    everyMinutes: 5,
-    async run({ nurture }) {
-      const reannounced = await republishQualifications(nurture);
-      return { worked: reannounced, report: { reannounced } };
-    },
-  }),
-];
+export const JOBS: readonly JobEntry[] = [republisherEntry, recyclerEntry, sweeperEntry, broadcastsEntry, claimSlaEntry, notificationRetriesEntry, outboxRepublisherEntry, confirmationsEntry, webhookRetriesEntry, pointsExpiryEntry, qualificationRepublisherEntry];
 
-export const REGISTRY: readonly RegistryEntry[] = [...HANDLERS, ...JOBS];
+export const REGISTRY: readonly RegistryEntry[] = /* @__PURE__ */ (HANDLERS as readonly RegistryEntry[]).concat(JOBS);
 
 export class UnknownEntryError extends Error {
   override readonly name = "UnknownEntryError";

@@ -313,6 +313,12 @@ async function main(): Promise<void> {
     clientLimits: { capture: UNLIMITED, captureEmail: UNLIMITED, events: UNLIMITED },
     runAs: (name, work) => {
       if (name.startsWith("job ")) jobRuns.set(name, (jobRuns.get(name) ?? 0) + 1);
+      // A stream consumer's batch is one Lambda invocation (its reads of the stream are free).
+      if (name.startsWith("stream ")) {
+        counts.deliveries++;
+        const key = `table stream → ${name.slice("stream ".length)}`;
+        deliveriesBy.set(key, (deliveriesBy.get(key) ?? 0) + 1);
+      }
       return running.run(name, work);
     },
     instrumentClients: ({ dynamo, ses }) => {

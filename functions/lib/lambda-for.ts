@@ -3,7 +3,7 @@
  * wiring: `export const handler = lambdaFor("enroll")`. It builds the ports the entry names, once
  * per container, and nothing else (the Slack webhook secrets only for an entry that needs them).
  * A rule target gets its zod-parsed `{ rule, event }` input through `ruleTarget`; a scheduled job
- * runs once over what is due now.
+ * runs once over what is due now; a stream consumer gets the table's changes in batches (stream-target).
  */
 import { type PortName, type RegistryEntry, type RegistryPorts, registryEntry } from "@leadloop/core/registry";
 import { DynamoBroadcastStore } from "@leadloop/store/dynamo-broadcast-store";
@@ -16,6 +16,7 @@ import { ruleTarget, UnknownRuleError } from "./rule-target";
 import { beginInvocation, type Runtime, useRuntime } from "./runtime";
 import { salesDeps } from "./sales-deps";
 import { sesMailer } from "./ses";
+import { handleStreamBatch } from "./stream-target";
 import { webhookDeps } from "./webhook-deps";
 
 const BUILDERS: { [P in PortName]: (runtime: Runtime) => RegistryPorts[P] } = {
@@ -57,6 +58,16 @@ export function lambdaFor(name: string): LambdaHandler {
       const result = await entry.handle(ports, event, rule);
       runtime.log.info(entry.name, { ...result });
     }, sesMailer);
+  }
+  if (entry.kind === "stream") {
+    return async (input, context) => {
+      const runtime = await useRuntime(sesMailer);
+      ports ??= portsFor(entry, runtime);
+      beginInvocation(runtime.logger, context);
+      const { response, report } = await handleStreamBatch(entry, ports, input);
+      runtime.log.info(entry.name, report);
+      return response;
+    };
   }
   return async (_event, context) => {
     const runtime = await useRuntime(sesMailer);

@@ -33,10 +33,7 @@ const MAX_ATTEMPTS = 8;
 /** Leads read at once while planning a batch. */
 const READ_CONCURRENCY = 16;
 
-interface Pending {
-  id: string;
-  event: ReportEvent;
-}
+type Pending = ReportFact;
 
 interface LeadGroup {
   leadId: string;
@@ -74,16 +71,34 @@ export async function recordReportEvent(deps: ReportDeps, envelope: EventEnvelop
  * next commit. Never throws for a store failure: the events it hit are returned as failed.
  */
 export async function recordReportEvents(deps: ReportDeps, envelopes: readonly EventEnvelope[]): Promise<ReportBatchResult> {
-  const result: ReportBatchResult = { outcomes: { counted: 0, duplicate: 0, ignored: 0, "unknown-lead": 0 }, failed: [], commits: 0 };
-  const groups = new Map<string, LeadGroup>();
+  const events: ReportFact[] = [];
+  let ignored = 0;
   for (const envelope of envelopes) {
     const event = reportEventOf(envelope);
-    if (!event) {
-      result.outcomes.ignored++;
-      continue;
-    }
+    if (event) events.push({ id: envelope.id, event });
+    else ignored++;
+  }
+  const result = await countReportEvents(deps, events);
+  result.outcomes.ignored += ignored;
+  return result;
+}
+
+/** A fact to count and the id of what carried it (a bus event, a stream record), by which a failure is handed back. */
+export interface ReportFact {
+  id: string;
+  event: ReportEvent;
+}
+
+/**
+ * Counts a batch of facts, already in the report's terms (from bus events or the table's stream).
+ * Never throws for a store failure: the facts it hit are returned as failed.
+ */
+export async function countReportEvents(deps: ReportDeps, facts: readonly ReportFact[]): Promise<ReportBatchResult> {
+  const result: ReportBatchResult = { outcomes: { counted: 0, duplicate: 0, ignored: 0, "unknown-lead": 0 }, failed: [], commits: 0 };
+  const groups = new Map<string, LeadGroup>();
+  for (const { id, event } of facts) {
     const group = groups.get(event.leadId) ?? { leadId: event.leadId, events: [], conflicts: 0 };
-    group.events.push({ id: envelope.id, event });
+    group.events.push({ id, event });
     groups.set(event.leadId, group);
   }
   const fail = (events: Pending[], error: unknown) => {

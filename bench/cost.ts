@@ -305,7 +305,7 @@ async function main(): Promise<void> {
   stack = await startLocalStack({
     port: 0,
     tableName: `cost-${randomUUID()}`,
-    logLevel: "error",
+    logLevel: (process.env.BENCH_LOG as "warn" | undefined) ?? "error",
     tickEveryMs: 3_600_000,
     rateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
     // Every lead posts from this one address: the per-client windows still count each request (a
@@ -313,6 +313,12 @@ async function main(): Promise<void> {
     clientLimits: { capture: UNLIMITED, captureEmail: UNLIMITED, events: UNLIMITED },
     runAs: (name, work) => {
       if (name.startsWith("job ")) jobRuns.set(name, (jobRuns.get(name) ?? 0) + 1);
+      // A stream consumer's batch is one Lambda invocation (its reads of the stream are free).
+      if (name.startsWith("stream ")) {
+        counts.deliveries++;
+        const key = `table stream → ${name.slice("stream ".length)}`;
+        deliveriesBy.set(key, (deliveriesBy.get(key) ?? 0) + 1);
+      }
       return running.run(name, work);
     },
     instrumentClients: ({ dynamo, ses }) => {
@@ -516,12 +522,16 @@ async function main(): Promise<void> {
       `  ${name.padEnd(width)} ${(c.calls / LEADS).toFixed(1).padStart(6)} calls ${(c.wru / LEADS).toFixed(1).padStart(6)} WRU (${(c.indexWru / LEADS).toFixed(1).padStart(4)} index${c.failed > 0 ? `, ${(c.failed / LEADS).toFixed(1)} refused` : ""}) ${(c.rru / LEADS).toFixed(1).padStart(6)} RRU  $${((usdOf(c) / LEADS) * 1000).toFixed(4)}/1,000`;
     const topOf = <T extends Share>(map: Map<string, T>, n: number) => [...map].sort((a, b) => usdOf(b[1]) - usdOf(a[1])).slice(0, n);
     console.log("\nDynamoDB per lead, by the work running (HTTP route, handler, job):");
-    for (const [name, c] of topOf(byWork, 12)) console.log(row(name, c, 40));
+    const shown = topOf(byWork, 12);
+    for (const [name, c] of shown) console.log(row(name, c, 40));
+    // The table stream's consumers (the report) always get their line, whatever their rank.
+    for (const [name, c] of byWork) if (name.startsWith("stream ") && !shown.some(([n]) => n === name)) console.log(row(name, c, 40));
     console.log("\nDynamoDB per lead, top 10 by work and operation (command and the items it touches):");
     for (const [name, c] of topOf(byBoth, 10)) console.log(row(name, c, 72));
     console.log(`\nthe lead item at the journey's end: ${leadBytes} bytes, so each write of it costs ${Math.max(1, Math.ceil(leadBytes / 1024))} WRU (plus its index entries)`);
     console.log("\nRule deliveries per lead (each a Lambda invocation), by event and target:");
-    for (const [name, n] of [...deliveriesBy].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${name.padEnd(48)} ${(n / LEADS).toFixed(1).padStart(6)}`);
+    const deliveryRows = [...deliveriesBy].sort((a, b) => b[1] - a[1]);
+    for (const [name, n] of deliveryRows.filter(([name], i) => i < 12 || name.startsWith("table stream"))) console.log(`  ${name.padEnd(48)} ${(n / LEADS).toFixed(1).padStart(6)}`);
     console.log("\nper 1,000 leads, us-east-1 list prices:");
     for (const [name, quantity, usd] of lines) console.log(`  ${name.padEnd(20)} ${quantity.padEnd(44)} $${usd.toFixed(4)}`);
     console.log(`  ${"SQS, CloudWatch".padEnd(20)} ${"negligible".padEnd(44)} $0.0000`);

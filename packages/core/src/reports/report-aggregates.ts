@@ -125,3 +125,44 @@ export function hoursBetween(from: string | undefined, to: string | undefined): 
   const ms = Date.parse(to) - Date.parse(from);
   return Number.isFinite(ms) ? Math.max(0, ms / 3_600_000) : undefined;
 }
+
+/** Which aggregate row an increment lands on (before sharding): increments with one identity add to one item. */
+export function aggregateRowOf(increment: AggregateIncrement): string {
+  switch (increment.kind) {
+    case "funnel":
+      return JSON.stringify(["funnel", increment.day, increment.dims.segment, increment.dims.source, increment.dims.formId]);
+    case "email":
+      return JSON.stringify(["email", increment.day, increment.sequenceId, increment.stepId, increment.dims.segment, increment.dims.source, increment.dims.formId]);
+    case "cohort":
+      return JSON.stringify(["cohort", increment.day, ...Object.entries(increment.dims).sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v)]);
+    case "cohort-value":
+      return JSON.stringify(["cohort-value", increment.day, increment.dimension, increment.value]);
+    case "variant":
+      return JSON.stringify(["variant", increment.sequenceId, increment.stepId, increment.variantId]);
+  }
+}
+
+/**
+ * The increments summed per aggregate row: many events of a batch add to the same day's rows, and
+ * one write per row costs less than one per event. A counter whose moves cancel out (a lead passing
+ * through a cohort stage within the batch) is dropped, and a row left with no counter is not written.
+ */
+export function mergeIncrements(increments: readonly AggregateIncrement[]): AggregateIncrement[] {
+  const rows = new Map<string, AggregateIncrement>();
+  for (const increment of increments) {
+    const row = aggregateRowOf(increment);
+    const merged = rows.get(row);
+    if (!merged) {
+      rows.set(row, { ...increment, add: { ...increment.add } } as AggregateIncrement);
+      continue;
+    }
+    const add = merged.add as Record<string, number>;
+    for (const [counter, amount] of Object.entries(increment.add as Record<string, number>)) add[counter] = (add[counter] ?? 0) + amount;
+  }
+  const out: AggregateIncrement[] = [];
+  for (const increment of rows.values()) {
+    const add = Object.fromEntries(Object.entries(increment.add as Record<string, number>).filter(([, amount]) => amount !== 0));
+    if (Object.keys(add).length > 0) out.push({ ...increment, add } as AggregateIncrement);
+  }
+  return out;
+}

@@ -7,10 +7,11 @@
  */
 import { createHash } from "node:crypto";
 import { type DynamoDBDocumentClient, DeleteCommand, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import type { FeedbackStore, LeadScore, NewActivity, OutcomeRecord, RecordOutcomeResult, RecycleInput, RecycleRef, RecycleResult, Stage } from "@leadloop/core";
+import type { FeedbackStore, NewActivity, OutcomeRecord, RecordOutcomeResult, RecycleInput, RecycleRef, RecycleResult, Stage } from "@leadloop/core";
 import { translateError } from "./errors";
 import { queryShard } from "./due-query";
 import { indexKeys, keys, RECYCLE_SHARDS } from "./keys";
+import { scoreFromItem, storedScore } from "./stored-score";
 
 export interface DynamoFeedbackStoreOptions {
   client: DynamoDBDocumentClient;
@@ -179,7 +180,7 @@ export class DynamoFeedbackStore implements FeedbackStore {
         values[`:from${i}`] = stage;
         return `:from${i}`;
       });
-      const score = lead.score as LeadScore | undefined;
+      const score = scoreFromItem(lead.score);
       let before: number | undefined;
       let after: number | undefined;
       if (score && typeof score.engagement === "number") {
@@ -187,7 +188,7 @@ export class DynamoFeedbackStore implements FeedbackStore {
         before = score.engagement;
         after = rescored.engagement;
         names["#score"] = "score";
-        values[":score"] = rescored;
+        values[":score"] = storedScore(rescored);
         sets.push("#score = :score");
       }
       try {

@@ -86,7 +86,10 @@ export class DynamoFeedbackStore implements FeedbackStore {
 
       const version = Number(lead.version ?? 0);
       const names: Record<string, string> = { "#outcome": "outcome", "#updatedAt": "updatedAt", "#version": "version" };
-      const values: Record<string, unknown> = { ":outcome": record.outcome, ":at": closedAt, ":version": version, ":next": version + 1 };
+      // The lead keeps what ordering closures needs; the whole closure (rep, reason and its label,
+      // amount) is its deal.closed activity, so the lead item stays under 1 KB.
+      const kept = { outcome: record.outcome.outcome, closedAt };
+      const values: Record<string, unknown> = { ":outcome": kept, ":at": closedAt, ":version": version, ":next": version + 1 };
       const sets = ["#outcome = :outcome", "#updatedAt = :at", "#version = :next"];
       for (const field of ["stage", "segment"] as const) {
         if (record[field] === undefined) continue;

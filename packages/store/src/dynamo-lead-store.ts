@@ -41,7 +41,7 @@ import { queryShards } from "./due-query";
 import { erasedSuppressionHash, erasedSuppressionHashKey, erasedSuppressionKey } from "./erased-suppression";
 import { LeadNotFoundError, translateError } from "./errors";
 import { CONFIRMATION_SHARDS, indexKeys, keys, OUTBOX_SHARDS, UNPUBLISHED_SHARDS } from "./keys";
-import { FIRST, FIRST_KEY, FORM_SUBMITTED, LEGACY_FIRST_SUBMISSION, STRAY_ALLOWANCE, toActivity, withFirstSubmission } from "./first-submission";
+import { FIRST, FIRST_KEY, firstPointer, FORM_SUBMITTED, LEGACY_FIRST_SUBMISSION, STRAY_ALLOWANCE, toActivity, withFirstSubmission } from "./first-submission";
 import { DynamoPendingEvents } from "./pending-events";
 import { scoreFromItem } from "./stored-score";
 
@@ -152,7 +152,7 @@ export class DynamoLeadStore implements LeadStore {
           Item: {
             ...leadItem(lead),
             version: 1,
-            [FIRST]: activityId,
+            [FIRST]: firstPointer(activityId),
             ...(record.key !== undefined ? { [FIRST_KEY]: record.key } : {}),
             ...(record.published ? {} : indexKeys.unpublished(id, record.at)),
           },

@@ -11,6 +11,7 @@ export const FORM_SUBMITTED = "form.submitted";
  * The lead item's pointer to the submission that created it: that activity is written before the
  * lead, so a create that failed half-way leaves at most an activity no lead points at (a stray),
  * which readers skip (isStray), never a lead without its first submission and consent record.
+ * It holds the id's random tail only (firstPointer): the id's time is the lead's creation.
  */
 export const FIRST = "first";
 /** An import row's key, when the submission that created the lead had one (a repeat adds nothing). */
@@ -27,7 +28,12 @@ export const STRAY_ALLOWANCE = 2;
  * submission can be one, and only on a lead that points at another.
  */
 function isStray(activity: Activity, first: unknown): boolean {
-  return activity.type === FORM_SUBMITTED && activity.data.created === true && typeof first === "string" && activity.id !== first;
+  return activity.type === FORM_SUBMITTED && activity.data.created === true && typeof first === "string" && !activity.id.endsWith(`-${first}`);
+}
+
+/** What the lead item stores of its first submission's id (`<time>-<random>`): the random tail. */
+export function firstPointer(activityId: string): string {
+  return activityId.slice(activityId.lastIndexOf("-") + 1);
 }
 
 /**

@@ -173,8 +173,11 @@ export class DynamoLeadStore implements LeadStore {
     if (!item) return { kind: "gone" };
     const current = toLead(item);
     const version = Number(item.version ?? 0);
+    // The lead names this very submission: our own create landed, its reply was lost, and the
+    // SDK's retry of it found the lead. Nothing to merge.
+    if (item[FIRST] === firstPointer(activityId)) return { kind: "done", result: { lead: current, created: true, changed: {} } };
     if (record.key !== undefined && firstKeyOf(item) === record.key) {
-      await this.#dropStray(leadId, activityId);
+      await this.#dropStray(leadId, activityId, item);
       return { kind: "done", result: { lead: current, created: false, changed: {}, repeated: true } };
     }
     // Which fields may change is core's rule (lead-merge.ts); consent and first touch never do.
@@ -239,7 +242,7 @@ export class DynamoLeadStore implements LeadStore {
       return { kind: "done", result: { lead, created: false, changed } };
     } catch (error) {
       if (cancellation(error, 2)?.code === "ConditionalCheckFailed") {
-        await this.#dropStray(leadId, activityId);
+        await this.#dropStray(leadId, activityId, item);
         return { kind: "done", result: { lead: current, created: false, changed: {}, repeated: true } };
       }
       if (cancellation(error, 0)?.code === "ConditionalCheckFailed" || isConflict(error)) return { kind: "retry" };
@@ -410,8 +413,13 @@ export class DynamoLeadStore implements LeadStore {
     }
   }
 
-  /** Best effort: a tentative first submission of a repeat nobody merged; readers skip it anyway. */
-  async #dropStray(leadId: string, activityId: string): Promise<void> {
+  /**
+   * Best effort: a tentative first submission of a repeat nobody merged; readers skip it anyway.
+   * Never the one the lead names (a create whose reply was lost and retried by the SDK finds its
+   * own lead and comes here).
+   */
+  async #dropStray(leadId: string, activityId: string, lead: Item): Promise<void> {
+    if (lead[FIRST] === firstPointer(activityId)) return;
     await this.#client
       .send(
         new DeleteCommand({

@@ -36,7 +36,7 @@ export interface TableAccess {
  * because not every caller of the lead store reaches them).
  */
 export const STORE_ACCESS = {
-  "dynamo-lead-store": { actions: ["GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"], indexes: ["gsi1"] },
+  "dynamo-lead-store": { actions: ["GetItem", "BatchGetItem", "PutItem", "UpdateItem", "Query"], indexes: ["gsi1"] },
   "dynamo-lead-scores": { actions: ["GetItem", "PutItem", "UpdateItem", "Query"], indexes: ["due"] },
   "dynamo-confirmations": { actions: ["GetItem", "PutItem", "Query"], indexes: ["due"] },
   // The outbox: written inside other stores' transactions, deleted once the bus took the event.

@@ -6,7 +6,6 @@
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -98,7 +97,9 @@ export class DynamoLeadStore implements LeadStore {
     // One activity id per submission: a create that loses to an existing lead merges under the
     // same id, so its tentative first-submission activity is overwritten, not left beside the merge.
     const activityId = newActivityId(record.at);
-    let exists = false;
+    // A keyed submission (an import row) is often a repeat: it reads first, so a repeat writes
+    // nothing at all, not even a tentative first submission.
+    let exists = record.key !== undefined;
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
       const outcome = exists ? await this.#tryMerge(leadId, record, activityId) : await this.#tryCreate(leadId, email, record, activityId);
       if (outcome.kind === "done") return outcome.result;
@@ -177,7 +178,6 @@ export class DynamoLeadStore implements LeadStore {
     // SDK's retry of it found the lead. Nothing to merge.
     if (item[FIRST] === firstPointer(activityId)) return { kind: "done", result: { lead: current, created: true, changed: {} } };
     if (record.key !== undefined && firstKeyOf(item) === record.key) {
-      await this.#dropStray(leadId, activityId, item);
       return { kind: "done", result: { lead: current, created: false, changed: {}, repeated: true } };
     }
     // Which fields may change is core's rule (lead-merge.ts); consent and first touch never do.
@@ -242,8 +242,7 @@ export class DynamoLeadStore implements LeadStore {
       return { kind: "done", result: { lead, created: false, changed } };
     } catch (error) {
       if (cancellation(error, 2)?.code === "ConditionalCheckFailed") {
-        await this.#dropStray(leadId, activityId, item);
-        return { kind: "done", result: { lead: current, created: false, changed: {}, repeated: true } };
+          return { kind: "done", result: { lead: current, created: false, changed: {}, repeated: true } };
       }
       if (cancellation(error, 0)?.code === "ConditionalCheckFailed" || isConflict(error)) return { kind: "retry" };
       throw translateError(error, "merging a submission into a lead");
@@ -411,26 +410,6 @@ export class DynamoLeadStore implements LeadStore {
     } catch (error) {
       throw translateError(error, "reading a lead's first submission");
     }
-  }
-
-  /**
-   * Best effort: a tentative first submission of a repeat nobody merged; readers skip it anyway.
-   * Never the one the lead names (a create whose reply was lost and retried by the SDK finds its
-   * own lead and comes here).
-   */
-  async #dropStray(leadId: string, activityId: string, lead: Item): Promise<void> {
-    if (lead[FIRST] === firstPointer(activityId)) return;
-    await this.#client
-      .send(
-        new DeleteCommand({
-          TableName: this.#table,
-          Key: keys.activity(leadId, activityId),
-          ConditionExpression: "#type = :type AND #data.#created = :true",
-          ExpressionAttributeNames: { "#type": "type", "#data": "data", "#created": "created" },
-          ExpressionAttributeValues: { ":type": FORM_SUBMITTED, ":true": true },
-        }),
-      )
-      .catch(() => undefined);
   }
 
   async updateLead(leadId: string, patch: { stage?: Stage; segment?: string }, at: string): Promise<Lead | undefined> {

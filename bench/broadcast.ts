@@ -85,7 +85,7 @@ function subscriber(n: number, at: string): Lead {
     forms: ["newsletter"],
     firstTouch: touch,
     lastTouch: touch,
-    consents: [{ formId: "newsletter", text: "Send me the monthly newsletter", given: true, at, ip: "203.0.113.7", userAgent: "bench" }],
+    consents: [{ formId: "newsletter", given: true, at }],
     createdAt: at,
     updatedAt: at,
     published: true,

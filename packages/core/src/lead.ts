@@ -25,12 +25,19 @@ export interface Source {
 
 export const UTM_KEYS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"] as const;
 
-/** What the person agreed to, recorded as shown: wording, time, network address, browser. */
-export interface Consent {
+/**
+ * The person's answer to a form's consent question: what sending decides on (follow-ups,
+ * broadcasts). The lead carries only this; the full record is its submission's (Consent).
+ */
+export interface ConsentAnswer {
   formId: string;
-  text: string;
   given: boolean;
   at: string;
+}
+
+/** What the person agreed to, recorded as shown: wording, time, network address, browser. */
+export interface Consent extends ConsentAnswer {
+  text: string;
   ip: string;
   userAgent: string;
 }
@@ -47,7 +54,11 @@ export interface Lead {
   forms: string[];
   firstTouch: Source;
   lastTouch: Source;
-  consents: Consent[];
+  /**
+   * The answers only: the proof (wording, address, browser) is kept in the submission activity
+   * that carried it (listActivities, export), so the lead item stays small.
+   */
+  consents: ConsentAnswer[];
   createdAt: string;
   updatedAt: string;
   /** False until `lead.captured` reached the bus; the republisher sends those left behind. */

@@ -7,10 +7,11 @@
  */
 import { createHash } from "node:crypto";
 import { type DynamoDBDocumentClient, DeleteCommand, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import type { FeedbackStore, LeadScore, NewActivity, OutcomeRecord, RecordOutcomeResult, RecycleInput, RecycleRef, RecycleResult, Stage } from "@leadloop/core";
+import type { FeedbackStore, NewActivity, OutcomeRecord, RecordOutcomeResult, RecycleInput, RecycleRef, RecycleResult, Stage } from "@leadloop/core";
 import { translateError } from "./errors";
 import { queryShard } from "./due-query";
 import { indexKeys, keys, RECYCLE_SHARDS } from "./keys";
+import { scoreFromItem, storedScore } from "./stored-score";
 
 export interface DynamoFeedbackStoreOptions {
   client: DynamoDBDocumentClient;
@@ -85,7 +86,10 @@ export class DynamoFeedbackStore implements FeedbackStore {
 
       const version = Number(lead.version ?? 0);
       const names: Record<string, string> = { "#outcome": "outcome", "#updatedAt": "updatedAt", "#version": "version" };
-      const values: Record<string, unknown> = { ":outcome": record.outcome, ":at": closedAt, ":version": version, ":next": version + 1 };
+      // The lead keeps what ordering closures needs; the whole closure (rep, reason and its label,
+      // amount) is its deal.closed activity, so the lead item stays under 1 KB.
+      const kept = { outcome: record.outcome.outcome, closedAt };
+      const values: Record<string, unknown> = { ":outcome": kept, ":at": closedAt, ":version": version, ":next": version + 1 };
       const sets = ["#outcome = :outcome", "#updatedAt = :at", "#version = :next"];
       for (const field of ["stage", "segment"] as const) {
         if (record[field] === undefined) continue;
@@ -179,7 +183,7 @@ export class DynamoFeedbackStore implements FeedbackStore {
         values[`:from${i}`] = stage;
         return `:from${i}`;
       });
-      const score = lead.score as LeadScore | undefined;
+      const score = scoreFromItem(lead.score);
       let before: number | undefined;
       let after: number | undefined;
       if (score && typeof score.engagement === "number") {
@@ -187,7 +191,7 @@ export class DynamoFeedbackStore implements FeedbackStore {
         before = score.engagement;
         after = rescored.engagement;
         names["#score"] = "score";
-        values[":score"] = rescored;
+        values[":score"] = storedScore(rescored);
         sets.push("#score = :score");
       }
       try {

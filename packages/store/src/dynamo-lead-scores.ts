@@ -15,6 +15,8 @@ import { newActivityId } from "./activity-id";
 import { queryShards } from "./due-query";
 import { translateError } from "./errors";
 import { indexKeys, keys, UNANNOUNCED_SHARDS } from "./keys";
+import { STRAY_ALLOWANCE, toActivity, withFirstSubmission } from "./first-submission";
+import { storedScore } from "./stored-score";
 
 type Item = Record<string, unknown>;
 
@@ -78,13 +80,11 @@ export class DynamoLeadScores {
       throw translateError(error, "reading a lead to score");
     }
     if (!item) return undefined;
-    const stored = options.types.length === 0 ? [] : await this.#behaviour(leadId, options.types, options.limit);
-    // The submission that created the lead sits on the lead item itself (see DynamoLeadStore).
-    const first = item.firstSubmission as Item | undefined;
-    const activities =
-      first && options.types.includes(String(first.type))
-        ? [...stored, toActivity({ ...first, leadId })].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, options.limit)
-        : stored;
+    // A stray or two more than the window, so skipping them still fills it (see DynamoLeadStore).
+    const stored = options.types.length === 0 ? [] : await this.#behaviour(leadId, options.types, options.limit + STRAY_ALLOWANCE);
+    const activities = withFirstSubmission(stored, item, leadId)
+      .filter((a) => options.types.includes(a.type))
+      .slice(0, options.limit);
     const pending = typeof item.announcePending === "string" ? item.announcePending : undefined;
     return {
       lead: this.toLead(item),
@@ -129,7 +129,7 @@ export class DynamoLeadScores {
 
   async saveScore(leadId: string, score: LeadScore, basis: ScoreBasis, qualify?: { at: string; announceUntil: string }): Promise<"saved" | "stale"> {
     const names: Record<string, string> = { "#score": "score", "#version": "version" };
-    const values: Record<string, unknown> = { ":score": score, ":version": basis.version };
+    const values: Record<string, unknown> = { ":score": storedScore(score), ":version": basis.version };
     const conditions = ["#version = :version"];
     if (basis.behaviourSeq === 0) conditions.push("attribute_not_exists(behaviourSeq)");
     else {
@@ -234,15 +234,6 @@ export class DynamoLeadScores {
   }
 }
 
-function toActivity(item: Item): Activity {
-  return {
-    leadId: String(item.leadId),
-    id: String(item.id),
-    type: String(item.type),
-    at: String(item.at),
-    data: (item.data ?? {}) as Activity["data"],
-  };
-}
 
 function errorName(error: unknown): string | undefined {
   return typeof error === "object" && error !== null && "name" in error ? String(error.name) : undefined;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { CaptureRecord, Profile } from "@leadloop/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestTable, type TestTable } from "../../../test/engines";
@@ -73,15 +73,41 @@ describe("DynamoLeadStore.captureSubmission", () => {
     expect(activities[0]).toMatchObject({ type: "form.submitted", data: { formId: "demo", created: true, submitted: { firstName: "Ada" } } });
   });
 
-  it("writes a new lead as one item: the submission sits on the lead, not beside it", async () => {
+  it("writes a new lead as two items: the submission (consent record and all) first, then the small lead pointing at it", async () => {
     const email = uniqueEmail();
-    const { lead } = await store.captureSubmission(submission(email, { firstName: "Ada" }, { published: true }));
+    const consent = { formId: "demo", text: "Yes, email me about ".padEnd(300, "x"), given: true, at: tick(), ip: "192.0.2.1", userAgent: "Mozilla/5.0 ".padEnd(400, "y") };
+    const { lead } = await store.captureSubmission({ ...submission(email, { firstName: "Ada" }, { published: true }), consent });
     const items = await partition(lead.id);
-    expect(items.map((i) => i.sk)).toEqual(["LEAD"]);
-    expect(items[0]?.firstSubmission).toMatchObject({ type: "form.submitted", data: { created: true, submitted: { firstName: "Ada" } } });
+    expect(items.map((i) => String(i.sk).slice(0, 4))).toEqual(["ACT#", "LEAD"]);
+    const [first, leadItem] = items;
+    expect(first).toMatchObject({ type: "form.submitted", data: { created: true, submitted: { firstName: "Ada" }, consent } });
+    expect(String(first?.id).endsWith(`-${leadItem?.first}`)).toBe(true);
+    // The lead holds the answer only: the proof stays with the submission, off the hot item.
+    expect(leadItem?.consents).toEqual([{ formId: "demo", given: true, at: consent.at }]);
+    expect(leadItem?.firstSubmission).toBeUndefined();
+    expect(JSON.stringify(leadItem).length).toBeLessThan(1024);
+    expect((await store.listActivities(lead.id))[0]?.data.consent).toEqual(consent);
     // Published before it was stored: not on the republisher's list.
-    expect(items[0]?.gsi1pk).toBeUndefined();
+    expect(leadItem?.gsi1pk).toBeUndefined();
     expect(lead.published).toBe(true);
+  });
+
+  it("skips a first submission no lead points at (a create that failed after writing it)", async () => {
+    const email = uniqueEmail();
+    const { lead } = await store.captureSubmission(submission(email, { firstName: "Ada" }));
+    const [first] = await store.listActivities(lead.id);
+    // What a create that died between its two writes, then retried, leaves behind.
+    const strayId = `${new Date(Date.parse(first!.at) + 1).toISOString()}-0123456789ab`;
+    await table.client.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: { pk: `LEAD#${lead.id}`, sk: `ACT#${strayId}`, entity: "activity", ...first!, id: strayId },
+      }),
+    );
+    expect((await store.listActivities(lead.id)).map((a) => a.id)).toEqual([first!.id]);
+    expect((await store.listActivities(lead.id, { limit: 1 })).map((a) => a.id)).toEqual([first!.id]);
+    const read = await store.readForScoring(lead.id, { types: ["form.submitted"], limit: 10 });
+    expect(read?.activities.map((a) => a.id)).toEqual([first!.id]);
   });
 
   it("gives two people two different leads", async () => {
@@ -185,9 +211,10 @@ describe("DynamoLeadStore.captureSubmission", () => {
     const activities = await store.listActivities(leadId!);
     const submitted = activities.filter((a) => a.type === "form.submitted");
     expect(submitted).toHaveLength(50);
-    // The winner's submission is the inline one; the 49 others are activity items.
+    // One created it; the 49 others merged, each under the id of its own tentative first
+    // submission, so no stray is left beside them.
     expect(submitted.filter((a) => a.data.created === true)).toHaveLength(1);
-    expect((await partition(leadId!)).filter((i) => String(i.sk).startsWith("ACT#"))).toHaveLength(49);
+    expect((await partition(leadId!)).filter((i) => String(i.sk).startsWith("ACT#"))).toHaveLength(50);
     expect(new Set(submitted.map((a) => Object.keys(a.data.submitted as object)[0])).size).toBe(50);
   });
 

@@ -19,6 +19,7 @@ import {
   type CaptureRecord,
   type CaptureResult,
   type ConfirmationState,
+  type ConsentAnswer,
   checkLeadIdKey,
   deriveLeadId,
   type Lead,
@@ -39,7 +40,9 @@ import { queryShards } from "./due-query";
 import { erasedSuppressionHash, erasedSuppressionHashKey, erasedSuppressionKey } from "./erased-suppression";
 import { LeadNotFoundError, translateError } from "./errors";
 import { CONFIRMATION_SHARDS, indexKeys, keys, OUTBOX_SHARDS, UNPUBLISHED_SHARDS } from "./keys";
+import { FIRST, FIRST_KEY, firstPointer, FORM_SUBMITTED, LEGACY_FIRST_SUBMISSION, STRAY_ALLOWANCE, toActivity, withFirstSubmission } from "./first-submission";
 import { DynamoPendingEvents } from "./pending-events";
+import { scoreFromItem } from "./stored-score";
 
 export interface DynamoLeadStoreOptions {
   client: DynamoDBDocumentClient;
@@ -53,10 +56,6 @@ export interface DynamoLeadStoreOptions {
   maxAttempts?: number;
 }
 
-const FORM_SUBMITTED = "form.submitted";
-
-/** The attribute of a lead item holding the submission that created it (its first activity). */
-const FIRST_SUBMISSION = "firstSubmission";
 
 type Item = Record<string, unknown>;
 
@@ -95,9 +94,14 @@ export class DynamoLeadStore implements LeadStore {
   async captureSubmission(record: CaptureRecord): Promise<CaptureResult> {
     const email = normaliseEmail(record.email);
     const leadId = this.leadIdFor(email);
-    let exists = false;
+    // One activity id per submission: a create that loses to an existing lead merges under the
+    // same id, so its tentative first-submission activity is overwritten, not left beside the merge.
+    const activityId = newActivityId(record.at);
+    // A keyed submission (an import row) is often a repeat: it reads first, so a repeat writes
+    // nothing at all, not even a tentative first submission.
+    let exists = record.key !== undefined;
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      const outcome = exists ? await this.#tryMerge(leadId, record) : await this.#tryCreate(leadId, email, record);
+      const outcome = exists ? await this.#tryMerge(leadId, record, activityId) : await this.#tryCreate(leadId, email, record, activityId);
       if (outcome.kind === "done") return outcome.result;
       if (outcome.kind === "exists") {
         // Straight on to the merge: no race lost yet, so no reason to wait.
@@ -116,11 +120,12 @@ export class DynamoLeadStore implements LeadStore {
   }
 
   /**
-   * The fast path for a new address, one single-item conditional put: the lead, with the
-   * submission inline as its first activity, and in the unpublished index unless its
-   * `lead.captured` already went out.
+   * The path for a new address, two single-item writes and no transaction: the submission as the
+   * lead's first activity (an idempotent put, consent record included), then the lead pointing at
+   * it (a conditional put: the dedupe), in the unpublished index unless its `lead.captured`
+   * already went out. The lead item carries only the consent's answer, so it stays under 1 KB.
    */
-  async #tryCreate(id: string, email: string, record: CaptureRecord): Promise<Attempt> {
+  async #tryCreate(id: string, email: string, record: CaptureRecord, activityId: string): Promise<Attempt> {
     const lead: Lead = {
       id,
       email,
@@ -130,12 +135,17 @@ export class DynamoLeadStore implements LeadStore {
       forms: [record.formId],
       firstTouch: record.source,
       lastTouch: record.source,
-      consents: record.consent ? [record.consent] : [],
+      consents: record.consent ? [consentAnswer(record.consent)] : [],
       createdAt: record.at,
       updatedAt: record.at,
       published: record.published,
     };
-    const { leadId: _leadId, ...first } = submissionActivity(id, record, true, {});
+    const first = submissionActivity(id, activityId, record, true, {});
+    try {
+      await this.#client.send(new PutCommand({ TableName: this.#table, Item: activityItem(first) }));
+    } catch (error) {
+      throw translateError(error, "recording a lead's first submission");
+    }
     try {
       await this.#client.send(
         new PutCommand({
@@ -143,7 +153,8 @@ export class DynamoLeadStore implements LeadStore {
           Item: {
             ...leadItem(lead),
             version: 1,
-            [FIRST_SUBMISSION]: first,
+            [FIRST]: firstPointer(activityId),
+            ...(record.key !== undefined ? { [FIRST_KEY]: record.key } : {}),
             ...(record.published ? {} : indexKeys.unpublished(id, record.at)),
           },
           ConditionExpression: "attribute_not_exists(pk)",
@@ -157,13 +168,16 @@ export class DynamoLeadStore implements LeadStore {
   }
 
   /** A known address: merge with an optimistic lock on the lead's version, the activity in the same transaction. */
-  async #tryMerge(leadId: string, record: CaptureRecord): Promise<Attempt> {
+  async #tryMerge(leadId: string, record: CaptureRecord, activityId: string): Promise<Attempt> {
     const item = await this.#getItem(keys.lead(leadId), true, "reading a lead to merge");
     // Gone since the create failed (erased): create it afresh.
     if (!item) return { kind: "gone" };
     const current = toLead(item);
     const version = Number(item.version ?? 0);
-    if (record.key !== undefined && (item[FIRST_SUBMISSION] as { data?: { key?: unknown } } | undefined)?.data?.key === record.key) {
+    // The lead names this very submission: our own create landed, its reply was lost, and the
+    // SDK's retry of it found the lead. Nothing to merge.
+    if (item[FIRST] === firstPointer(activityId)) return { kind: "done", result: { lead: current, created: true, changed: {} } };
+    if (record.key !== undefined && firstKeyOf(item) === record.key) {
       return { kind: "done", result: { lead: current, created: false, changed: {}, repeated: true } };
     }
     // Which fields may change is core's rule (lead-merge.ts); consent and first touch never do.
@@ -177,7 +191,7 @@ export class DynamoLeadStore implements LeadStore {
       lastTouch: newer ? record.source : current.lastTouch,
       updatedAt: later(record.at, current.updatedAt),
     };
-    const activity = submissionActivity(leadId, record, false, changed, kept);
+    const activity = submissionActivity(leadId, activityId, record, false, changed, kept);
     try {
       await this.#client.send(
         new TransactWriteCommand({
@@ -186,8 +200,9 @@ export class DynamoLeadStore implements LeadStore {
               Update: {
                 TableName: this.#table,
                 Key: keys.lead(leadId),
+                // Consents never change on a merge (the new answer is in this submission's activity).
                 UpdateExpression:
-                  "SET #profile = :profile, #segment = :segment, #forms = :forms, #lastTouch = :lastTouch, #consents = :consents, #updatedAt = :updatedAt, #version = :next",
+                  "SET #profile = :profile, #segment = :segment, #forms = :forms, #lastTouch = :lastTouch, #updatedAt = :updatedAt, #version = :next",
                 ConditionExpression: "#version = :version",
                 // Named, because several of these are DynamoDB reserved words.
                 ExpressionAttributeNames: {
@@ -195,7 +210,6 @@ export class DynamoLeadStore implements LeadStore {
                   "#segment": "segment",
                   "#forms": "forms",
                   "#lastTouch": "lastTouch",
-                  "#consents": "consents",
                   "#updatedAt": "updatedAt",
                   "#version": "version",
                 },
@@ -204,7 +218,6 @@ export class DynamoLeadStore implements LeadStore {
                   ":segment": lead.segment,
                   ":forms": lead.forms,
                   ":lastTouch": lead.lastTouch,
-                  ":consents": lead.consents,
                   ":updatedAt": lead.updatedAt,
                   ":version": version,
                   ":next": version + 1,
@@ -229,7 +242,7 @@ export class DynamoLeadStore implements LeadStore {
       return { kind: "done", result: { lead, created: false, changed } };
     } catch (error) {
       if (cancellation(error, 2)?.code === "ConditionalCheckFailed") {
-        return { kind: "done", result: { lead: current, created: false, changed: {}, repeated: true } };
+          return { kind: "done", result: { lead: current, created: false, changed: {}, repeated: true } };
       }
       if (cancellation(error, 0)?.code === "ConditionalCheckFailed" || isConflict(error)) return { kind: "retry" };
       throw translateError(error, "merging a submission into a lead");
@@ -359,46 +372,44 @@ export class DynamoLeadStore implements LeadStore {
   }
 
   /**
-   * Newest first. The submission that created the lead lives on the lead item, not as an activity
-   * item; it is placed in the history by its id, as if it were one.
+   * Newest first, without strays (see isStray). A lead stored before its first submission became
+   * an activity item keeps it inline; it is placed in the history by its id, as if it were one.
    */
   async listActivities(leadId: string, options: { limit?: number } = {}): Promise<Activity[]> {
-    const [items, first] = await Promise.all([
+    // A stray or two more than asked for, so skipping them still fills the page.
+    const limit = options.limit !== undefined ? options.limit + STRAY_ALLOWANCE : undefined;
+    const [items, pointer] = await Promise.all([
       this.#query(
         {
           TableName: this.#table,
           KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
           ExpressionAttributeValues: { ":pk": keys.lead(leadId).pk, ":prefix": keys.activityPrefix },
           ScanIndexForward: false,
-          ...(options.limit !== undefined ? { Limit: options.limit } : {}),
+          ...(limit !== undefined ? { Limit: limit } : {}),
         },
-        options.limit,
+        limit,
         "listing activities",
       ),
-      this.#firstSubmission(leadId),
+      this.#firstPointer(leadId),
     ]);
-    const activities = items.map(toActivity);
-    if (!first) return activities;
-    // The newest `limit` of (items + first) are among the newest `limit` items plus first.
-    return [...activities, first].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, options.limit);
+    return withFirstSubmission(items.map(toActivity), pointer ?? {}, leadId).slice(0, options.limit);
   }
 
-  async #firstSubmission(leadId: string): Promise<Activity | undefined> {
-    let item: Item | undefined;
+  /** The lead item's first-submission pointer (or, on older leads, the submission itself). */
+  async #firstPointer(leadId: string): Promise<Item | undefined> {
     try {
       const out = await this.#client.send(
         new GetCommand({
           TableName: this.#table,
           Key: keys.lead(leadId),
-          ProjectionExpression: "#first",
-          ExpressionAttributeNames: { "#first": FIRST_SUBMISSION },
+          ProjectionExpression: "#first, #legacy",
+          ExpressionAttributeNames: { "#first": FIRST, "#legacy": LEGACY_FIRST_SUBMISSION },
         }),
       );
-      item = out.Item?.[FIRST_SUBMISSION] as Item | undefined;
+      return out.Item;
     } catch (error) {
       throw translateError(error, "reading a lead's first submission");
     }
-    return item ? toActivity({ ...item, leadId }) : undefined;
   }
 
   async updateLead(leadId: string, patch: { stage?: Stage; segment?: string }, at: string): Promise<Lead | undefined> {
@@ -511,6 +522,7 @@ export class DynamoLeadStore implements LeadStore {
 
 function submissionActivity(
   leadId: string,
+  id: string,
   record: CaptureRecord,
   created: boolean,
   changed: CaptureResult["changed"],
@@ -518,7 +530,7 @@ function submissionActivity(
 ): Activity {
   return {
     leadId,
-    id: newActivityId(record.at),
+    id,
     type: FORM_SUBMITTED,
     at: record.at,
     data: {
@@ -532,6 +544,15 @@ function submissionActivity(
       ...(Object.keys(kept).length > 0 ? { kept } : {}),
     },
   };
+}
+
+function consentAnswer(consent: ConsentAnswer): ConsentAnswer {
+  return { formId: consent.formId, given: consent.given, at: consent.at };
+}
+
+function firstKeyOf(item: Item): unknown {
+  if (item[FIRST_KEY] !== undefined) return item[FIRST_KEY];
+  return (item[LEGACY_FIRST_SUBMISSION] as { data?: { key?: unknown } } | undefined)?.data?.key;
 }
 
 function leadItem(lead: Lead): Item {
@@ -555,24 +576,15 @@ export function toLead(item: Item): Lead {
     forms: (item.forms ?? []) as Lead["forms"],
     firstTouch: item.firstTouch as Lead["firstTouch"],
     lastTouch: item.lastTouch as Lead["lastTouch"],
-    consents: (item.consents ?? []) as Lead["consents"],
+    consents: ((item.consents ?? []) as ConsentAnswer[]).map(consentAnswer),
     createdAt: item.createdAt as Lead["createdAt"],
     updatedAt: item.updatedAt as Lead["updatedAt"],
     published: item.published === true,
-    ...(item.score ? { score: item.score as LeadScore } : {}),
+    ...(item.score ? { score: scoreFromItem(item.score) as LeadScore } : {}),
     ...(typeof item.qualifiedAt === "string" ? { qualifiedAt: item.qualifiedAt } : {}),
   };
 }
 
-function toActivity(item: Item): Activity {
-  return {
-    leadId: String(item.leadId),
-    id: String(item.id),
-    type: String(item.type),
-    at: String(item.at),
-    data: (item.data ?? {}) as Activity["data"],
-  };
-}
 
 /** Why one item of a cancelled transaction failed. */
 function cancellation(error: unknown, index: number): { code: string | undefined } | undefined {

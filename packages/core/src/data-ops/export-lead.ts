@@ -12,7 +12,7 @@ import type { HeldItem } from "./lead-records";
 export interface LeadExport {
   exportedAt: string;
   lead: Lead;
-  /** Every consent ever recorded (the lead keeps its latest; the rest are in its submissions), oldest first. */
+  /** Every consent ever recorded, as the submissions that carried it recorded it, oldest first. */
   consents: Consent[];
   /** Oldest first. */
   activities: Activity[];
@@ -42,8 +42,8 @@ export async function exportLead(deps: DataOpsDeps, leadId: string): Promise<Lea
 
   const consents = new Map<string, Consent>();
   const keep = (c: Consent) => consents.set(`${c.at}|${c.formId}|${c.given}|${c.text}`, c);
+  // The records are the submissions' (the lead keeps only the answers, each from one of them).
   for (const activity of oldestFirst) if (isConsent(activity.data.consent)) keep(activity.data.consent);
-  for (const consent of lead.consents) keep(consent);
 
   return {
     exportedAt: deps.clock.now().toISOString(),

@@ -7,6 +7,7 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { TableChange } from "@leadloop/core";
+import { scoreFromItem } from "./stored-score";
 
 /** The parts of a stream record this reads (Lambda's DynamoDBRecord and the SDK's _Record agree on them). */
 export interface StreamRecordIn {
@@ -38,10 +39,16 @@ function typed(value: unknown): unknown {
   return attribute;
 }
 
-const image = (value: Record<string, unknown> | undefined) =>
-  value
-    ? (unmarshall(Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typed(v)])) as Record<string, AttributeValue>, { wrapNumbers: false }) as Record<string, unknown>)
-    : undefined;
+/**
+ * An item as the core knows it: a lead's score is stored compactly (stored-score.ts) and read
+ * back in the core's shape, as every other reader of the lead item gets it.
+ */
+function image(value: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!value) return undefined;
+  const item = unmarshall(Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typed(v)])) as Record<string, AttributeValue>, { wrapNumbers: false }) as Record<string, unknown>;
+  if (item.sk !== "LEAD" || item.score === undefined) return item;
+  return { ...item, score: scoreFromItem(item.score) };
+}
 
 export function tableChangeOf(record: StreamRecordIn): TableChange {
   const id = record.dynamodb?.SequenceNumber ?? record.eventID;

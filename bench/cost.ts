@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import { type AttributeValue, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { signHs256Token } from "@leadloop/api";
 import { readFileSync, writeFileSync } from "node:fs";
-import { allRules, type BusEvent, type EventEnvelope, JOBS, matchesPattern, SES_EVENTS, SES_SOURCE, sesEventsConsumed } from "@leadloop/core";
+import { allRules, type BusEvent, type EventEnvelope, JOBS, matchesPattern, SES_EVENTS, SES_SOURCE, STREAMS, sesEventsConsumed } from "@leadloop/core";
 import {
   formatMeasuredCost,
   formatMeasuredCostWithSes,
@@ -72,6 +72,16 @@ interface Counts {
 
 const zero = (): Counts => ({ wru: 0, indexWru: 0, failedWrites: 0, failedWru: 0, rru: 0, dynamoCalls: 0, unmetered: 0, sesSends: 0, entries: 0, putEventsCalls: 0, sesEvents: 0, deliveries: 0, apiRequests: 0 });
 let counts = zero();
+/** Changes the table-stream consumers read during the journey. */
+let streamChanges = 0;
+/** The longest batching window of the stream consumers: what one invocation gathers at most. */
+const STREAM_WINDOW_SECONDS = Math.max(...STREAMS.map((entry) => entry.windowSeconds));
+/**
+ * Changes per stream batch: fewer than a window gathers at MONTHLY_LEADS (3.2 per 20 s window at
+ * 10,000 leads, as the run prints), since Lambda invokes with the first record plus those that came
+ * within the window.
+ */
+const STREAM_BATCH = 3;
 
 const WRITES = new Set(["PutItemCommand", "UpdateItemCommand", "DeleteItemCommand", "BatchWriteItemCommand", "TransactWriteItemsCommand", "PutCommand", "UpdateCommand", "DeleteCommand", "BatchWriteCommand", "TransactWriteCommand"]);
 const METERED = /^(Get|Put|Update|Delete|Query|Scan|BatchGet|BatchWrite|TransactGet|TransactWrite)(Item|Items)?Command$|^(Get|Put|Update|Delete|Query|Scan|BatchGet|BatchWrite|TransactGet|TransactWrite)Command$/;
@@ -308,6 +318,10 @@ async function main(): Promise<void> {
     logLevel: (process.env.BENCH_LOG as "warn" | undefined) ?? "error",
     tickEveryMs: 3_600_000,
     rateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
+    // A stream consumer's batch is what its batching window gathers at the monthly volume priced,
+    // not the full batches a drain of the whole journey gives (thousands of leads sharing each);
+    // the run checks it against the changes it counted (below).
+    streamBatchSize: STREAM_BATCH,
     // Every lead posts from this one address: the per-client windows still count each request (a
     // conditional UpdateItem each, billed as in AWS) but never refuse one.
     clientLimits: { capture: UNLIMITED, captureEmail: UNLIMITED, events: UNLIMITED },
@@ -319,7 +333,12 @@ async function main(): Promise<void> {
         const key = `table stream → ${name.slice("stream ".length)}`;
         deliveriesBy.set(key, (deliveriesBy.get(key) ?? 0) + 1);
       }
-      return running.run(name, work);
+      const result = running.run(name, work);
+      if (!name.startsWith("stream ")) return result;
+      return Promise.resolve(result).then((done) => {
+        streamChanges += Number((done as { report?: { changes?: unknown } } | undefined)?.report?.changes ?? 0);
+        return done;
+      });
     },
     instrumentClients: ({ dynamo, ses }) => {
       dynamo.middlewareStack.add(
@@ -403,6 +422,7 @@ async function main(): Promise<void> {
     const idleRun = new Map([...jobRuns].map(([job, runs]) => [job, { wru: (byWork.get(job)?.wru ?? 0) / runs, rru: (byWork.get(job)?.rru ?? 0) / runs }]));
 
     counts = zero();
+    streamChanges = 0;
     jobRuns.clear();
     byCommand.clear();
     for (const map of [byWork, byOperation, byBoth]) map.clear();
@@ -504,9 +524,11 @@ async function main(): Promise<void> {
     const dynamoNow = (lines[0]?.[2] ?? 0) + (lines[1]?.[2] ?? 0);
 
     console.log(`\nbench:cost — ${LEADS} leads on the local stack, per lead: ${(counts.wru / LEADS).toFixed(1)} WRU (${(counts.indexWru / LEADS).toFixed(1)} of them in indexes, ${(counts.failedWru / LEADS).toFixed(1)} for ${(counts.failedWrites / LEADS).toFixed(1)} refused conditional writes), ${(counts.rru / LEADS).toFixed(1)} RRU measured (${ticks} clock advances, ${[...jobRuns.values()].reduce((a, b) => a + b, 0)} job runs whose idle share, ${(idleOfRuns.rru / LEADS).toFixed(1)} RRU per lead, is the cron's; an idle tick of every job reads ${perTick.rru.toFixed(1)} RRU, writes ${perTick.wru.toFixed(1)} WRU), ${(counts.dynamoCalls / LEADS).toFixed(0)} DynamoDB calls, ${(counts.sesSends / LEADS).toFixed(1)} emails, ${(counts.entries / LEADS).toFixed(1)} events published in ${(counts.putEventsCalls / LEADS).toFixed(1)} PutEvents, ${(counts.deliveries / LEADS).toFixed(1)} rule deliveries, ${(counts.apiRequests / LEADS).toFixed(0)} API requests${counts.unmetered > 0 ? `; ${counts.unmetered} calls unmetered` : ""}`);
+    const windowFill = ((streamChanges / LEADS) * MONTHLY_LEADS) / ((30 * 24 * 3600) / STREAM_WINDOW_SECONDS);
     const assumptions = [
       `Lambda arm64, ${LAMBDA_MEMORY_GB * 1024} MB x ${LAMBDA_AVG_SECONDS * 1000} ms per invocation`,
       `cron (${Math.round(CRON_PER_MONTH).toLocaleString("en-US")} job runs a month, each reading an idle tick's share of ${perTick.rru.toFixed(0)} RRU over ${JOBS.length} jobs) amortised over ${MONTHLY_LEADS.toLocaleString("en-US")} leads a month`,
+      `the table stream's consumers read ${STREAM_BATCH} changes per invocation: ${(streamChanges / LEADS).toFixed(1)} changes per lead at ${MONTHLY_LEADS.toLocaleString("en-US")} leads a month are ${windowFill.toFixed(2)} per ${STREAM_WINDOW_SECONDS} s batching window${windowFill < STREAM_BATCH ? ` (FEWER than ${STREAM_BATCH}: this bill is too low; lower STREAM_BATCH)` : ""}`,
       "SES events forwarded to the leadloop bus charged as custom events (only those the configuration set publishes)",
       "a refused conditional write billed 1 WRU (2 per item of a cancelled transaction)",
       "us-east-1 list prices: DynamoDB on demand $0.625 per million WRU and $0.125 per million RRU, Lambda $0.20 per million requests and $0.0000133334 per GB-s (arm64), HTTP API $1.00 per million, EventBridge $1.00 per million, SES $0.10 per 1,000",

@@ -89,6 +89,11 @@ export interface LocalStackOptions {
   tableName?: string;
   configDir?: string;
   rateLimit?: RateLimit;
+  /**
+   * Changes per batch a table-stream consumer gets at most, below its registry entry's batch size:
+   * bench:cost reads one at a time, what a batching window gathers at a small monthly volume.
+   */
+  streamBatchSize?: number;
   /** The per-client windows shared across containers, as the API function gets them; default DEFAULT_CLIENT_LIMITS. */
   clientLimits?: ClientLimitSettings;
   /** How often the periodic jobs run (sweeper, republisher), in real milliseconds. */
@@ -332,7 +337,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           endpoint: dynamoEndpoint as string,
           ...localCredentials,
           tableName,
-          batchSize: entry.batchSize,
+          batchSize: Math.min(entry.batchSize, options.streamBatchSize ?? entry.batchSize),
           itemPrefixes: entry.itemPrefixes,
           handle: async (changes) => {
             const { failed, report } = await runAs(`stream ${entry.name}`, () => entry.handle(registryPorts, changes));

@@ -72,10 +72,11 @@ describe("sweepDueSteps on DynamoDB Local and the SES emulator", () => {
     const leadId = await enrolledLead(h, "halfsettled");
     const real = h.nurture;
     // The message and its history line are written, then the process dies before the settle:
-    // a settle under another token writes the same puts and leaves the claim as the crash would.
-    const settleUnderAnotherToken: typeof real.settle = (lead, sequence, _token, outcome) => real.settle(lead, sequence, "died-before-settling", outcome);
+    // settlements under the claim's token never reach the table, leaving the claim as the crash would.
+    const writeUntilSettling: typeof real.writeSteps = (writes) =>
+      real.writeSteps(writes.filter((w) => !("token" in w.guard && "outcome" in w)));
     const dying = new Proxy(real, {
-      get: (target, name) => (name === "settle" ? settleUnderAnotherToken : Reflect.get(target, name, target)?.bind?.(target) ?? Reflect.get(target, name, target)),
+      get: (target, name) => (name === "writeSteps" ? writeUntilSettling : Reflect.get(target, name, target)?.bind?.(target) ?? Reflect.get(target, name, target)),
     });
     h.clock.advance(HOUR);
     const first = await sweepDueSteps({ ...h.deps, nurture: dying });

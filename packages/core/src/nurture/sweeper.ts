@@ -79,6 +79,8 @@ const SHARD_WORKERS = 4;
 const BATCH_STEPS = 100;
 /** Sends of one batch in flight at once (the rate gate still spaces them). */
 const SEND_LANES = 16;
+/** Batches in hand at once. */
+const BATCH_WORKERS = 3;
 
 export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {}): Promise<SweepReport> {
   const report: SweepReport = { due: 0, sent: 0, skipped: 0, rescheduled: 0, retried: 0, ended: 0, lost: 0, recovered: 0, failed: 0, uncertain: 0, deferred: 0 };
@@ -117,21 +119,29 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
     }
   }
   if (batch.length > 0) batches.push(batch);
+  // Batches overlap, so one batch's reads and writes run while another's emails go out. A lead is
+  // in one batch only, so its frequency cap is never planned by two at once.
   let stopped = false;
-  for (const refs of batches) {
-    if (stopped || (options.deadline !== undefined && Date.now() + budget > options.deadline)) {
-      stopped = true;
-      report.deferred += refs.length;
-      continue;
-    }
-    try {
-      stopped = await sweepBatch(deps, refs, { gate, budget, deadline: options.deadline, report, decisions, announcements });
-    } catch (error) {
-      // The batch's steps stay due (or claimed, to be recovered once the claims lapse).
-      report.failed += refs.length;
-      deps.log?.warn("due steps not handled; they stay due", { steps: refs.length, error: String(error) });
-    }
-  }
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(BATCH_WORKERS, batches.length) }, async () => {
+      for (let i = next++; i < batches.length; i = next++) {
+        const refs = batches[i]!;
+        if (stopped || (options.deadline !== undefined && Date.now() + budget > options.deadline)) {
+          stopped = true;
+          report.deferred += refs.length;
+          continue;
+        }
+        try {
+          if (await sweepBatch(deps, refs, { gate, budget, deadline: options.deadline, report, decisions, announcements })) stopped = true;
+        } catch (error) {
+          // The batch's steps stay due (or claimed, to be recovered once the claims lapse).
+          report.failed += refs.length;
+          deps.log?.warn("due steps not handled; they stay due", { steps: refs.length, error: String(error) });
+        }
+      }
+    }),
+  );
   await announcements.flush();
   return report;
 }
@@ -189,6 +199,7 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: BatchContext):
   const sequenceIds = [...new Set([...deps.config.sequences.map((s) => s.id), ...refs.map((r) => r.sequenceId)])];
   const states = await deps.nurture.readLeads([...new Set(refs.map((r) => r.leadId))], sequenceIds);
   const emails = [...new Set([...states.values()].flatMap((v) => (v.lead ? [v.lead.email] : [])))];
+  const suppressionsReadAt = Date.now();
   const suppressed = emails.length > 0 ? await deps.leads.getSuppressions(emails) : new Map<string, unknown>();
 
   const live: { ref: DueRef; before: Enrollment; view: LeadNurtureState }[] = [];
@@ -260,6 +271,7 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: BatchContext):
     if (d.send) toSend.push({ decision: d, token: tokens[i]! });
   }
 
+  const fresh = new SuppressionCheck(deps, toSend.map(({ decision }) => decision.send!.lead.email), suppressionsReadAt);
   const sent: { message: MessageRecord; activity: NewActivity; token: string; decision: Decision }[] = [];
   const settles: StepWrite[] = [];
   const pending = [...toSend];
@@ -274,6 +286,23 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: BatchContext):
           return plan.done ? { end: { reason: plan.reason, at } } : { next: { stepId: plan.step.id, dueAt: plan.dueAt.toISOString() } };
         };
         await ctx.gate.waitFor(slot);
+        // The batch's suppression read may be older than this send: an address suppressed since
+        // (an unsubscribe while the batch was sending) still stops it.
+        let suppressedSince: boolean;
+        try {
+          suppressedSince = await fresh.suppressed(lead.email);
+        } catch (error) {
+          // Not known to be sendable: give the step back, due now, for the next sweep.
+          settle({ next: { stepId: step.id, dueAt: at }, attempts: state.attempts });
+          deps.log?.warn("suppressions not read again; step given back", { leadId: lead.id, sequenceId: sequence.id, stepId: step.id, error: String(error) });
+          report.retried++;
+          continue;
+        }
+        if (suppressedSince) {
+          settle({ end: { reason: "suppressed", at } });
+          report.ended++;
+          continue;
+        }
         let providerMessageId: string;
         try {
           ({ messageId: providerMessageId } = await deps.mailer.send(email));
@@ -369,6 +398,38 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: BatchContext):
   );
   return stop;
 }
+
+/**
+ * Suppressions of a batch's addresses, read again (strongly consistent, every address of the batch
+ * in one request) whenever the last read is older than `SUPPRESSION_FRESH_MS` at a send, so no
+ * email goes out on a suppression check older than that plus one read.
+ */
+class SuppressionCheck {
+  #suppressed = new Set<string>();
+  #reading: Promise<void> | undefined;
+  constructor(
+    private readonly deps: Pick<NurtureDeps, "leads">,
+    private readonly emails: string[],
+    private readAt: number,
+  ) {}
+
+  async suppressed(email: string): Promise<boolean> {
+    if (Date.now() - this.readAt > SUPPRESSION_FRESH_MS) {
+      this.#reading ??= (async () => {
+        const startedAt = Date.now();
+        const found = await this.deps.leads.getSuppressions([...new Set(this.emails)]);
+        for (const address of found.keys()) this.#suppressed.add(address);
+        this.readAt = startedAt;
+      })().finally(() => {
+        this.#reading = undefined;
+      });
+      await this.#reading;
+    }
+    return this.#suppressed.has(email);
+  }
+}
+/** How old the batch's suppression read may be when an email goes out. */
+const SUPPRESSION_FRESH_MS = 200;
 
 function capSinceOf(sequence: Sequence | undefined, now: Date): string | undefined {
   return sequence?.frequencyCap ? new Date(now.getTime() - durationMs(sequence.frequencyCap.per)).toISOString() : undefined;

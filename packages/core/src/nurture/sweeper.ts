@@ -77,7 +77,7 @@ const SHARD_WORKERS = 4;
  * rather than several per send.
  */
 const BATCH_STEPS = 100;
-/** Sends of one batch in flight at once (the rate gate still spaces them). */
+/** Sends in flight at once over the batches in hand (the rate gate still spaces them). */
 const SEND_LANES = 16;
 /** Batches in hand at once. */
 const BATCH_WORKERS = 3;
@@ -88,6 +88,7 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
   const budget = options.itemBudgetMs ?? DEFAULT_ITEM_BUDGET_MS;
   const decisions = abTestDecisions(deps);
   const announcements = new Announcements(deps);
+  const lanes = new Lanes(SEND_LANES);
   const upTo = deps.clock.now().toISOString();
   const shards = [...(options.shards ?? Array.from({ length: deps.nurture.shards }, (_, i) => i))];
   const due: DueRef[] = [];
@@ -133,7 +134,7 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
           continue;
         }
         try {
-          if (await sweepBatch(deps, refs, { gate, budget, deadline: options.deadline, report, decisions, announcements })) stopped = true;
+          if (await sweepBatch(deps, refs, { gate, lanes, budget, deadline: options.deadline, report, decisions, announcements })) stopped = true;
         } catch (error) {
           // The batch's steps stay due (or claimed, to be recovered once the claims lapse).
           report.failed += refs.length;
@@ -148,6 +149,7 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
 
 interface BatchContext {
   gate: SendRateGate;
+  lanes: Lanes;
   budget: number;
   deadline: number | undefined;
   report: SweepReport;
@@ -305,7 +307,7 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: BatchContext):
         }
         let providerMessageId: string;
         try {
-          ({ messageId: providerMessageId } = await deps.mailer.send(email));
+          ({ messageId: providerMessageId } = await ctx.lanes.run(() => deps.mailer.send(email)));
         } catch (error) {
           if (error instanceof MailRejectedError) {
             lines.push({ leadId: lead.id, activity: { type: "email.rejected", at, data: { sequenceId: sequence.id, stepId: step.id, error: error.message } } });
@@ -397,6 +399,27 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: BatchContext):
     ),
   );
   return stop;
+}
+
+/** At most `n` tasks at once, the rest waiting in order. */
+class Lanes {
+  #free: number;
+  #waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.#free = n;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free--;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    }
+  }
 }
 
 /**

@@ -72,10 +72,11 @@ describe("sweepDueSteps on DynamoDB Local and the SES emulator", () => {
     const leadId = await enrolledLead(h, "halfsettled");
     const real = h.nurture;
     // The message and its history line are written, then the process dies before the settle:
-    // a settle under another token writes the same puts and leaves the claim as the crash would.
-    const settleUnderAnotherToken: typeof real.settle = (lead, sequence, _token, outcome) => real.settle(lead, sequence, "died-before-settling", outcome);
+    // settlements under the claim's token never reach the table, leaving the claim as the crash would.
+    const writeUntilSettling: typeof real.writeSteps = (writes) =>
+      real.writeSteps(writes.filter((w) => !("token" in w.guard && "outcome" in w)));
     const dying = new Proxy(real, {
-      get: (target, name) => (name === "settle" ? settleUnderAnotherToken : Reflect.get(target, name, target)?.bind?.(target) ?? Reflect.get(target, name, target)),
+      get: (target, name) => (name === "writeSteps" ? writeUntilSettling : Reflect.get(target, name, target)?.bind?.(target) ?? Reflect.get(target, name, target)),
     });
     h.clock.advance(HOUR);
     const first = await sweepDueSteps({ ...h.deps, nurture: dying });
@@ -165,6 +166,34 @@ describe("sweepDueSteps on DynamoDB Local and the SES emulator", () => {
     expect(report.sent).toBe(0);
     expect(report.ended).toBe(1);
     expect((await h.nurture.listEnrollments(leadId))[0]?.endReason).toBe("suppressed");
+  });
+
+  it("sends nothing to an address suppressed while its batch was already sending", async () => {
+    const emails = [uniqueEmail("late-a"), uniqueEmail("late-b")];
+    let harness!: Harness;
+    let suppressedOther: string | undefined;
+    h = harness = await nurtureHarness({
+      mailer: (real) => ({
+        async send(email) {
+          // The first send's recipient unsubscribes the other address, after the batch read both.
+          if (suppressedOther === undefined) {
+            suppressedOther = emails.find((e) => e !== email.to)!;
+            await harness.leads.suppress({ email: suppressedOther, reason: "unsubscribed", at: harness.clock.now().toISOString() });
+          }
+          return real.send(email);
+        },
+      }),
+    });
+    const leadIds = await Promise.all(emails.map((email) => h!.capture(email)));
+    for (const leadId of leadIds) await enrollLead(h.deps, { leadId, sequenceId: "enterprise-nurture" });
+    h.clock.advance(HOUR);
+    // Two sends a second: the second send's slot comes after the batch's suppression read has aged.
+    const report = await sweepDueSteps(h.deps, { gate: new SendRateGate(2) });
+    expect(report.sent).toBe(1);
+    expect(report.ended).toBe(1);
+    const suppressedLead = leadIds[emails.indexOf(suppressedOther!)]!;
+    expect(await sentSteps(h, suppressedLead)).toEqual([]);
+    expect((await h.nurture.listEnrollments(suppressedLead))[0]?.endReason).toBe("suppressed");
   });
 
   it("follows steps by id when marketers edit a sequence, and ends enrollments of a removed sequence", async () => {

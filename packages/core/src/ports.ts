@@ -108,6 +108,11 @@ export interface LeadStore {
   /** Moves a lead to another stage and/or segment; returns the lead as it is now. */
   updateLead(leadId: string, patch: { stage?: Stage; segment?: string }, at: string): Promise<Lead | undefined>;
   getSuppression(email: string): Promise<Suppression | undefined>;
+  /**
+   * The suppressions of several addresses in strongly consistent reads, a hundred keys a request
+   * (the sweeper checks a whole batch right before claiming it). Keyed by the address as given.
+   */
+  getSuppressions(emails: readonly string[]): Promise<Map<string, Suppression>>;
   suppress(suppression: Suppression): Promise<void>;
 
   // Double opt-in (see nurture/confirmation.ts for the rules these primitives serve).
@@ -300,7 +305,38 @@ export interface Enrollment {
   endReason?: string;
   /** How many times this lead (re)started the sequence. */
   runs: number;
+  /**
+   * This enrollment's nurture send times within its sequence's frequency-cap window, oldest
+   * first: the cap counts them over the lead's enrollments, so a sweep reads enrollments, not
+   * messages. Absent on enrollments written before it existed (the sweeper then reads messages).
+   */
+  recentSends?: string[];
 }
+
+/** What settling a claimed (or read) step writes: the step handled, then the next step or the end. */
+export interface StepSettlement {
+  handledStepId?: string;
+  sentAt?: string;
+  messageId?: string;
+  next?: { stepId: string; dueAt: string };
+  end?: { reason: string; at: string };
+  attempts?: number;
+  /** Replaces `recentSends` (the sweeper trims it to the cap's window). */
+  recentSends?: string[];
+  /** A history line written atomically with the settle (a skipped step). */
+  activity?: NewActivity;
+}
+
+/**
+ * One conditional write of a sweep's batch. The guard says which state it applies to: the
+ * sweeper's own live claim (`token`), or the state the batch read (due at `dueAt`, unclaimed or
+ * holding the lapsed claim `lapsed`). A claim takes the step for one sweeper; an outcome settles it.
+ */
+export type StepWrite = {
+  leadId: string;
+  sequenceId: string;
+  guard: { token: string } | { dueAt: string; lapsed?: string };
+} & ({ claim: { token: string; stepId: string; until: string } } | { outcome: StepSettlement });
 
 /** A due-index entry: enough to claim the enrollment it points at. */
 export interface DueRef {
@@ -359,6 +395,18 @@ export interface NurtureStore {
    * its partition.
    */
   readNurtureState(leadId: string, options?: { sentSince?: string; sequenceId?: string }): Promise<LeadNurtureState>;
+  /**
+   * A sweep's batch in strongly consistent reads, a hundred items a request: each lead with its
+   * enrollments of the sequences named (no messages).
+   */
+  readLeads(leadIds: readonly string[], sequenceIds: readonly string[]): Promise<Map<string, LeadNurtureState>>;
+  /**
+   * Conditional writes of a sweep's batch, a hundred to a request (a transaction each, the only
+   * batch of conditional writes DynamoDB has). Returns, per write, whether its guard held.
+   */
+  writeSteps(writes: readonly StepWrite[]): Promise<boolean[]>;
+  /** Sent emails' records and history lines: idempotent puts (ids fixed by the message), a hundred a request. */
+  recordSends(sends: readonly { message: MessageRecord; activity: NewActivity }[]): Promise<void>;
   getEnrollment(leadId: string, sequenceId: string): Promise<Enrollment | undefined>;
   listEnrollments(leadId: string): Promise<Enrollment[]>;
   /**

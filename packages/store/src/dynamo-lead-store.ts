@@ -456,6 +456,26 @@ export class DynamoLeadStore implements LeadStore {
     return undefined;
   }
 
+  async getSuppressions(emails: readonly string[]): Promise<Map<string, Suppression>> {
+    const wanted = new Map<string, { plain: { pk: string; sk: string }; hashed: { pk: string; sk: string } }>();
+    for (const email of emails) {
+      const normalised = normaliseEmail(email);
+      wanted.set(email, { plain: keys.suppression(normalised), hashed: erasedSuppressionKey(erasedSuppressionHash(this.#erasedHashKey, normalised)) });
+    }
+    const found = new Map<string, Item>();
+    const all = [...wanted.values()].flatMap((w) => [w.plain, w.hashed]);
+    // Strongly consistent: an address suppressed a moment ago must stop the send.
+    for (const item of await this.#getItems(all, "reading suppressions", true)) found.set(String(item.pk), item);
+    const out = new Map<string, Suppression>();
+    for (const [email, w] of wanted) {
+      const item = found.get(w.plain.pk);
+      const erased = found.get(w.hashed.pk);
+      if (item) out.set(email, { email: String(item.email), reason: item.reason as Suppression["reason"], at: String(item.at) });
+      else if (erased) out.set(email, { email: normaliseEmail(email), reason: "erased", at: String(erased.at) });
+    }
+    return out;
+  }
+
   /** An erased address is kept only as its keyed hash, never in clear. */
   async suppress(suppression: Suppression): Promise<void> {
     const email = normaliseEmail(suppression.email);
@@ -471,16 +491,22 @@ export class DynamoLeadStore implements LeadStore {
   }
 
   /** Eventually consistent reads of a few keys in one BatchGetItem (again for what it left unprocessed). */
-  async #getItems(wanted: { pk: string; sk: string }[], doing: string): Promise<Item[]> {
+  async #getItems(wanted: { pk: string; sk: string }[], doing: string, consistent = false): Promise<Item[]> {
     const found: Item[] = [];
-    let pending: Record<string, unknown>[] = wanted;
+    // BatchGetItem takes a hundred keys a request.
+    const pendingSets: Record<string, unknown>[][] = [];
+    for (let i = 0; i < wanted.length; i += 100) pendingSets.push(wanted.slice(i, i + 100));
     try {
-      for (let round = 0; pending.length > 0; round++) {
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * round));
-        const out = await this.#client.send(new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pending } } }));
-        found.push(...(out.Responses?.[this.#table] ?? []));
-        pending = out.UnprocessedKeys?.[this.#table]?.Keys ?? [];
-        if (round >= 8 && pending.length > 0) throw new StoreUnavailableError(`DynamoDB left keys unprocessed while ${doing}`);
+      for (let pending of pendingSets) {
+        for (let round = 0; pending.length > 0; round++) {
+          if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * round));
+          const out = await this.#client.send(
+            new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pending, ...(consistent ? { ConsistentRead: true } : {}) } } }),
+          );
+          found.push(...(out.Responses?.[this.#table] ?? []));
+          pending = out.UnprocessedKeys?.[this.#table]?.Keys ?? [];
+          if (round >= 8 && pending.length > 0) throw new StoreUnavailableError(`DynamoDB left keys unprocessed while ${doing}`);
+        }
       }
     } catch (error) {
       throw translateError(error, doing);

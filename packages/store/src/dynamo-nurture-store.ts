@@ -13,11 +13,24 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { AbDecision, DueRef, Enrollment, LeadNurtureState, MessageRecord, NurtureStore, StartEnrollmentOptions, VariantFigures } from "@leadloop/core";
+import type {
+  AbDecision,
+  DueRef,
+  Enrollment,
+  LeadNurtureState,
+  MessageRecord,
+  NewActivity,
+  NurtureStore,
+  StartEnrollmentOptions,
+  StepWrite,
+  VariantFigures,
+} from "@leadloop/core";
 import { newActivityId } from "./activity-id";
 import { activityItem, toLead } from "./dynamo-lead-store";
 import { attempt, conditionally, isConditionFailure, translateError } from "./errors";
 import { queryShard } from "./due-query";
+import { readSweepBatch, recordSendBatch, stepUpdate, writeStepBatch } from "./dynamo-sweep-batch";
+import { messageActivityId, messageItem, toEnrollment, toMessage } from "./nurture-items";
 import { DUE_SHARDS, indexKeys, keys, REPORT_SHARDS } from "./keys";
 
 export interface DynamoNurtureStoreOptions {
@@ -26,48 +39,6 @@ export interface DynamoNurtureStoreOptions {
 }
 
 type Item = Record<string, unknown>;
-
-const ENROLLMENT_FIELDS = [
-  "leadId",
-  "sequenceId",
-  "status",
-  "enrolledAt",
-  "lastStepId",
-  "lastSentAt",
-  "lastMessageId",
-  "completedStepIds",
-  "nextStepId",
-  "dueAt",
-  "attempts",
-  "sending",
-  "endedAt",
-  "endReason",
-  "runs",
-] as const;
-
-function toEnrollment(item: Item): Enrollment {
-  const out: Record<string, unknown> = {};
-  for (const field of ENROLLMENT_FIELDS) if (item[field] !== undefined) out[field] = item[field];
-  out.completedStepIds ??= [];
-  out.attempts ??= 0;
-  out.runs ??= 1;
-  return out as unknown as Enrollment;
-}
-
-function toMessage(item: Item): MessageRecord {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, type: _t, ...rest } = item;
-  return rest as unknown as MessageRecord;
-}
-
-function messageItem(message: MessageRecord): Item {
-  return { ...keys.message(message.leadId, message.messageId), ...indexKeys.sesMessage(message.providerMessageId), type: "message", ...message };
-}
-
-/** A sent email's history line: the time, then 12 hex digits of the message id (stable per message). */
-function messageActivityId(at: string, messageId: string): string {
-  const suffix = messageId.replace(/[^0-9a-f]/gi, "").slice(-12).toLowerCase().padStart(12, "0");
-  return `${newActivityId(at).slice(0, -12)}${suffix}`;
-}
 
 export class DynamoNurtureStore implements NurtureStore {
   readonly shards = DUE_SHARDS;
@@ -152,6 +123,8 @@ export class DynamoNurtureStore implements NurtureStore {
     const item: Item = {
       ...keys.enrollment(enrollment.leadId, enrollment.sequenceId),
       type: "enrollment",
+      // A restart keeps the sends of the run before it: the frequency cap still counts them.
+      ...(previous?.recentSends && !enrollment.recentSends ? { recentSends: previous.recentSends } : {}),
       ...enrollment,
       ...(enrollment.status === "active" && enrollment.dueAt
         ? indexKeys.due(enrollment.leadId, enrollment.sequenceId, enrollment.dueAt)
@@ -263,51 +236,7 @@ export class DynamoNurtureStore implements NurtureStore {
     token: string,
     outcome: Parameters<NurtureStore["settle"]>[3],
   ): Promise<boolean> {
-    const set: string[] = [];
-    const remove = ["sending"];
-    const values: Item = { ":token": token };
-    const names: Record<string, string> = { "#token": "token" };
-    if (outcome.handledStepId) {
-      set.push("lastStepId = :handled", "completedStepIds = list_append(if_not_exists(completedStepIds, :empty), :handledList)");
-      values[":handled"] = outcome.handledStepId;
-      values[":handledList"] = [outcome.handledStepId];
-      values[":empty"] = [];
-    }
-    if (outcome.sentAt) {
-      set.push("lastSentAt = :sentAt");
-      values[":sentAt"] = outcome.sentAt;
-    }
-    if (outcome.messageId) {
-      set.push("lastMessageId = :messageId");
-      values[":messageId"] = outcome.messageId;
-    }
-    if (outcome.attempts !== undefined) {
-      set.push("attempts = :attempts");
-      values[":attempts"] = outcome.attempts;
-    }
-    if (outcome.end) {
-      set.push("#status = :ended", "endedAt = :endedAt", "endReason = :endReason");
-      remove.push("nextStepId", "dueAt", "duePk", "dueSk");
-      names["#status"] = "status";
-      values[":ended"] = "ended";
-      values[":endedAt"] = outcome.end.at;
-      values[":endReason"] = outcome.end.reason;
-    } else if (outcome.next) {
-      const due = indexKeys.due(leadId, sequenceId, outcome.next.dueAt);
-      set.push("nextStepId = :nextStep", "dueAt = :dueAt", "duePk = :duePk", "dueSk = :dueSk");
-      values[":nextStep"] = outcome.next.stepId;
-      values[":dueAt"] = outcome.next.dueAt;
-      values[":duePk"] = due.duePk;
-      values[":dueSk"] = due.dueSk;
-    }
-    const update = {
-      TableName: this.#table,
-      Key: keys.enrollment(leadId, sequenceId),
-      UpdateExpression: `${set.length ? `SET ${set.join(", ")} ` : ""}REMOVE ${remove.join(", ")}`,
-      ConditionExpression: "sending.#token = :token",
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    };
+    const update = stepUpdate(this.#table, { leadId, sequenceId, guard: { token }, outcome });
     const settled = () => conditionally("settling a claimed step", () => this.#client.send(new UpdateCommand(update)));
     if (!outcome.message) {
       if (!outcome.activity) return settled();
@@ -334,6 +263,18 @@ export class DynamoNurtureStore implements NurtureStore {
       "recording a message",
     );
     return settled();
+  }
+
+  async readLeads(leadIds: readonly string[], sequenceIds: readonly string[]): Promise<Map<string, LeadNurtureState>> {
+    return readSweepBatch(this.#client, this.#table, leadIds, sequenceIds);
+  }
+
+  async writeSteps(writes: readonly StepWrite[]): Promise<boolean[]> {
+    return writeStepBatch(this.#client, this.#table, writes);
+  }
+
+  async recordSends(sends: readonly { message: MessageRecord; activity: NewActivity }[]): Promise<void> {
+    return recordSendBatch(this.#client, this.#table, sends);
   }
 
   /**

@@ -1,0 +1,219 @@
+/**
+ * The sweeper's batched reads and writes: a batch of due steps is read in strongly consistent
+ * BatchGetItem requests, claimed and settled in transactions of up to a hundred conditional
+ * updates (the only batch of conditional writes DynamoDB has), and its sent emails recorded as
+ * puts, a hundred to a transaction.
+ */
+import { randomUUID } from "node:crypto";
+import { BatchGetCommand, type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { type LeadNurtureState, type MessageRecord, type NewActivity, type StepSettlement, type StepWrite, StoreUnavailableError } from "@leadloop/core";
+import { activityItem, toLead } from "./dynamo-lead-store";
+import { attempt, translateError } from "./errors";
+import { indexKeys, keys } from "./keys";
+import { messageActivityId, messageItem, toEnrollment } from "./nurture-items";
+
+type Item = Record<string, unknown>;
+
+/**
+ * The conditional update one step write makes. Guarded by a live claim's token, or by the
+ * state a batch read: still due at that time, unclaimed or holding the lapsed claim read.
+ */
+export function stepUpdate(table: string, write: { leadId: string; sequenceId: string; guard: StepWrite["guard"]; outcome?: Omit<StepSettlement, "activity">; claim?: { token: string; stepId: string; until: string } }) {
+  const { leadId, sequenceId, guard, outcome, claim } = write;
+  const set: string[] = [];
+  const remove: string[] = [];
+  const values: Item = {};
+  const names: Record<string, string> = {};
+  let condition: string;
+  if ("token" in guard) {
+    condition = "sending.#token = :token";
+    names["#token"] = "token";
+    values[":token"] = guard.token;
+  } else {
+    names["#status"] = "status";
+    values[":active"] = "active";
+    values[":due"] = guard.dueAt;
+    if (guard.lapsed !== undefined) {
+      names["#token"] = "token";
+      values[":lapsed"] = guard.lapsed;
+    }
+    condition = `#status = :active AND dueAt = :due AND ${guard.lapsed !== undefined ? "sending.#token = :lapsed" : "attribute_not_exists(sending)"}`;
+  }
+  if (claim) {
+    // The claimed entry stays in the due index at the claim's expiry, so a sweeper that dies
+    // holding it is found again then, and only then.
+    set.push("sending = :claim", "dueAt = :until", "dueSk = :dueSk");
+    values[":claim"] = claim;
+    values[":until"] = claim.until;
+    values[":dueSk"] = indexKeys.due(leadId, sequenceId, claim.until).dueSk;
+  } else if (outcome) {
+    remove.push("sending");
+    if (outcome.handledStepId) {
+      set.push("lastStepId = :handled", "completedStepIds = list_append(if_not_exists(completedStepIds, :empty), :handledList)");
+      values[":handled"] = outcome.handledStepId;
+      values[":handledList"] = [outcome.handledStepId];
+      values[":empty"] = [];
+    }
+    if (outcome.sentAt) {
+      set.push("lastSentAt = :sentAt");
+      values[":sentAt"] = outcome.sentAt;
+    }
+    if (outcome.messageId) {
+      set.push("lastMessageId = :messageId");
+      values[":messageId"] = outcome.messageId;
+    }
+    if (outcome.attempts !== undefined) {
+      set.push("attempts = :attempts");
+      values[":attempts"] = outcome.attempts;
+    }
+    if (outcome.recentSends) {
+      set.push("recentSends = :recentSends");
+      values[":recentSends"] = outcome.recentSends;
+    }
+    if (outcome.end) {
+      set.push("#status = :ended", "endedAt = :endedAt", "endReason = :endReason");
+      remove.push("nextStepId", "dueAt", "duePk", "dueSk");
+      names["#status"] = "status";
+      values[":ended"] = "ended";
+      values[":endedAt"] = outcome.end.at;
+      values[":endReason"] = outcome.end.reason;
+    } else if (outcome.next) {
+      const due = indexKeys.due(leadId, sequenceId, outcome.next.dueAt);
+      set.push("nextStepId = :nextStep", "dueAt = :dueAt", "duePk = :duePk", "dueSk = :dueSk");
+      values[":nextStep"] = outcome.next.stepId;
+      values[":dueAt"] = outcome.next.dueAt;
+      values[":duePk"] = due.duePk;
+      values[":dueSk"] = due.dueSk;
+    }
+  }
+  return {
+    TableName: table,
+    Key: keys.enrollment(leadId, sequenceId),
+    UpdateExpression: `${set.length ? `SET ${set.join(", ")} ` : ""}${remove.length ? `REMOVE ${remove.join(", ")}` : ""}`.trim(),
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+export async function readSweepBatch(client: DynamoDBDocumentClient, table: string, leadIds: readonly string[], sequenceIds: readonly string[]): Promise<Map<string, LeadNurtureState>> {
+  const states = new Map<string, LeadNurtureState>();
+  const wanted: Item[] = [];
+  for (const leadId of leadIds) {
+    if (states.has(leadId)) continue;
+    states.set(leadId, { lead: undefined, enrollments: [], messages: [] });
+    wanted.push({ ...keys.lead(leadId) }, ...sequenceIds.map((sequenceId) => ({ ...keys.enrollment(leadId, sequenceId) })));
+  }
+  const requests: Item[][] = [];
+  for (let i = 0; i < wanted.length; i += 100) requests.push(wanted.slice(i, i + 100));
+  await attempt("reading a batch of leads", async () => {
+    for (let pending of requests) {
+      for (let round = 0; pending.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * round));
+        if (round > 8) throw new StoreUnavailableError("DynamoDB left keys unprocessed while reading a batch of leads");
+        const out = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }));
+        for (const item of out.Responses?.[table] ?? []) {
+          const leadId = String(item.pk).slice("LEAD#".length);
+          const state = states.get(leadId);
+          if (!state) continue;
+          if (item.sk === "LEAD") state.lead = toLead(item);
+          else state.enrollments.push(toEnrollment(item));
+        }
+        pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
+      }
+    }
+  });
+  return states;
+}
+
+export async function writeStepBatch(client: DynamoDBDocumentClient, table: string, writes: readonly StepWrite[]): Promise<boolean[]> {
+  const applied: (boolean | undefined)[] = writes.map(() => undefined);
+  // Each write's actions (its update, and a skip's history line) stay in one transaction.
+  const actionsOf = (write: StepWrite) => {
+    const update = stepUpdate(table, "claim" in write ? { ...write, claim: write.claim } : { ...write, outcome: write.outcome });
+    const activity = "outcome" in write ? write.outcome.activity : undefined;
+    const lineId = "token" in write.guard ? write.guard.token : randomUUID();
+    return [
+      { Update: update },
+      ...(activity ? [{ Put: { TableName: table, Item: activityItem({ leadId: write.leadId, id: messageActivityId(activity.at, lineId), ...activity }) } }] : []),
+    ];
+  };
+  const actionSets = writes.map(actionsOf);
+  let pending = writes.map((_, i) => i);
+  for (let round = 0; pending.length > 0; round++) {
+    if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * round));
+    if (round > 10) throw new StoreUnavailableError("DynamoDB kept cancelling a batch of step writes (conflicting transactions)");
+    const retry: number[] = [];
+    // Up to a hundred actions a transaction.
+    const groups: number[][] = [];
+    let group: number[] = [];
+    let size = 0;
+    for (const i of pending) {
+      const n = "outcome" in writes[i]! && writes[i]!.outcome.activity ? 2 : 1;
+      if (size + n > 100) {
+        groups.push(group);
+        group = [];
+        size = 0;
+      }
+      group.push(i);
+      size += n;
+    }
+    if (group.length > 0) groups.push(group);
+    for (const members of groups) {
+      const actions = members.map((i) => actionSets[i]!);
+      try {
+        if (members.length === 1) {
+          // One write alone needs no transaction (half the units).
+          const [only] = actions;
+          const update = only![0]!.Update;
+          if (only!.length === 1 && update) await client.send(new UpdateCommand(update));
+          else await client.send(new TransactWriteCommand({ TransactItems: only! }));
+        } else {
+          await client.send(new TransactWriteCommand({ TransactItems: actions.flat() }));
+        }
+        for (const i of members) applied[i] = true;
+      } catch (error) {
+        const name = (error as { name?: string }).name;
+        if (name === "ConditionalCheckFailedException" && members.length === 1) {
+          applied[members[0]!] = false;
+          continue;
+        }
+        if (name !== "TransactionCanceledException") throw translateError(error, "writing a batch of due steps");
+        const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+        let at = 0;
+        for (const [k, i] of members.entries()) {
+          const codes = actions[k]!.map((_, j) => reasons[at + j]?.Code ?? "None");
+          at += actions[k]!.length;
+          if (codes.includes("ConditionalCheckFailed")) applied[i] = false;
+          else retry.push(i);
+        }
+      }
+    }
+    pending = retry;
+  }
+  return applied.map((a) => a === true);
+}
+
+export async function recordSendBatch(client: DynamoDBDocumentClient, table: string, sends: readonly { message: MessageRecord; activity: NewActivity }[]): Promise<void> {
+  const items = sends.flatMap(({ message, activity }) => [
+    messageItem(message),
+    activityItem({ leadId: message.leadId, id: messageActivityId(activity.at, message.messageId), ...activity }),
+  ]);
+  // Unconditional puts, a hundred to a transaction: BatchWriteItem would take only 25, and the
+  // action may delete (kept out of every function that does not erase).
+  await attempt("recording sent messages", async () => {
+    for (let i = 0; i < items.length; i += 100) {
+      const TransactItems = items.slice(i, i + 100).map((Item) => ({ Put: { TableName: table, Item } }));
+      for (let round = 0; ; round++) {
+        try {
+          await client.send(new TransactWriteCommand({ TransactItems }));
+          break;
+        } catch (error) {
+          // Only a conflicting transaction cancels puts without conditions: try again.
+          if ((error as { name?: string }).name !== "TransactionCanceledException" || round >= 8) throw error;
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * (round + 1)));
+        }
+      }
+    }
+  });
+}

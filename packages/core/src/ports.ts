@@ -431,13 +431,7 @@ export interface NurtureStore {
     leadId: string,
     sequenceId: string,
     token: string,
-    outcome: {
-      handledStepId?: string;
-      sentAt?: string;
-      messageId?: string;
-      next?: { stepId: string; dueAt: string };
-      end?: { reason: string; at: string };
-      attempts?: number;
+    outcome: Omit<StepSettlement, "activity" | "recentSends"> & {
       /**
        * The email this settle records (a step sent): written (with the history line) before the settle,
        * and written even when the claim was lost, as the email went out either way.

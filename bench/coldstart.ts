@@ -304,12 +304,6 @@ function eventFor(name: FunctionName, leadId: string): object {
   if (name === "staff-api") return staffEvent();
   const entry = registryEntry(name);
   if (entry.kind === "job") return { version: "0", id: randomUUID(), "detail-type": "Scheduled Event", source: "aws.events", time: new Date().toISOString(), detail: {} };
-  // A stream consumer gets a batch of one new lead item, as DynamoDB Streams delivers it.
-  if (entry.kind === "stream") {
-    const now = new Date().toISOString();
-    const image = { pk: { S: `LEAD#${leadId}` }, sk: { S: "LEAD" }, id: { S: leadId }, segment: { S: "smb" }, createdAt: { S: now }, firstTouch: { M: { formId: { S: "demo" } } } };
-    return { Records: [{ eventID: randomUUID(), eventName: "INSERT", eventSource: "aws:dynamodb", dynamodb: { SequenceNumber: "1", Keys: { pk: image.pk, sk: image.sk }, NewImage: image } }] };
-  }
   // The first of the function's rules that a leadloop event matches, with that event.
   const rules = allRules(snapshot.config).filter((r) => r.target === entry.target);
   for (const rule of rules) {

@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import { type AttributeValue, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { signHs256Token } from "@leadloop/api";
 import { readFileSync, writeFileSync } from "node:fs";
-import { allRules, type BusEvent, type EventEnvelope, JOBS, matchesPattern, SES_EVENTS, SES_SOURCE, STREAMS, sesEventsConsumed } from "@leadloop/core";
+import { allRules, type BusEvent, type EventEnvelope, JOBS, matchesPattern, SES_EVENTS, SES_SOURCE, sesEventsConsumed } from "@leadloop/core";
 import {
   formatMeasuredCost,
   formatMeasuredCostWithSes,
@@ -72,16 +72,6 @@ interface Counts {
 
 const zero = (): Counts => ({ wru: 0, indexWru: 0, failedWrites: 0, failedWru: 0, rru: 0, dynamoCalls: 0, unmetered: 0, sesSends: 0, entries: 0, putEventsCalls: 0, sesEvents: 0, deliveries: 0, apiRequests: 0 });
 let counts = zero();
-/** Changes the table-stream consumers read during the journey. */
-let streamChanges = 0;
-/** The longest batching window of the stream consumers: what one invocation gathers at most. */
-const STREAM_WINDOW_SECONDS = Math.max(...STREAMS.map((entry) => entry.windowSeconds));
-/**
- * Changes per stream batch: fewer than a window gathers at MONTHLY_LEADS (3.2 per 20 s window at
- * 10,000 leads, as the run prints), since Lambda invokes with the first record plus those that came
- * within the window.
- */
-const STREAM_BATCH = 3;
 
 const WRITES = new Set(["PutItemCommand", "UpdateItemCommand", "DeleteItemCommand", "BatchWriteItemCommand", "TransactWriteItemsCommand", "PutCommand", "UpdateCommand", "DeleteCommand", "BatchWriteCommand", "TransactWriteCommand"]);
 const METERED = /^(Get|Put|Update|Delete|Query|Scan|BatchGet|BatchWrite|TransactGet|TransactWrite)(Item|Items)?Command$|^(Get|Put|Update|Delete|Query|Scan|BatchGet|BatchWrite|TransactGet|TransactWrite)Command$/;
@@ -323,30 +313,15 @@ async function main(): Promise<void> {
   stack = await startLocalStack({
     port: 0,
     tableName: `cost-${randomUUID()}`,
-    logLevel: (process.env.BENCH_LOG as "warn" | undefined) ?? "error",
+    logLevel: "error",
     tickEveryMs: 3_600_000,
     rateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
-    // A stream consumer's batch is what its batching window gathers at the monthly volume priced,
-    // not the full batches a drain of the whole journey gives (thousands of leads sharing each);
-    // the run checks it against the changes it counted (below).
-    streamBatchSize: STREAM_BATCH,
     // Every lead posts from this one address: the per-client windows still count each request (a
     // conditional UpdateItem each, billed as in AWS) but never refuse one.
     clientLimits: { capture: UNLIMITED, captureEmail: UNLIMITED, events: UNLIMITED },
     runAs: (name, work) => {
       if (name.startsWith("job ")) jobRuns.set(name, (jobRuns.get(name) ?? 0) + 1);
-      // A stream consumer's batch is one Lambda invocation (its reads of the stream are free).
-      if (name.startsWith("stream ")) {
-        counts.deliveries++;
-        const key = `table stream → ${name.slice("stream ".length)}`;
-        deliveriesBy.set(key, (deliveriesBy.get(key) ?? 0) + 1);
-      }
-      const result = running.run(name, work);
-      if (!name.startsWith("stream ")) return result;
-      return Promise.resolve(result).then((done) => {
-        streamChanges += Number((done as { report?: { changes?: unknown } } | undefined)?.report?.changes ?? 0);
-        return done;
-      });
+      return running.run(name, work);
     },
     instrumentClients: ({ dynamo, ses }) => {
       dynamo.middlewareStack.add(
@@ -430,7 +405,6 @@ async function main(): Promise<void> {
     const idleRun = new Map([...jobRuns].map(([job, runs]) => [job, { wru: (byWork.get(job)?.wru ?? 0) / runs, rru: (byWork.get(job)?.rru ?? 0) / runs }]));
 
     counts = zero();
-    streamChanges = 0;
     jobRuns.clear();
     byCommand.clear();
     for (const map of [byWork, byOperation, byBoth]) map.clear();
@@ -532,11 +506,9 @@ async function main(): Promise<void> {
     const dynamoNow = (lines[0]?.[2] ?? 0) + (lines[1]?.[2] ?? 0);
 
     console.log(`\nbench:cost — ${LEADS} leads on the local stack, per lead: ${(counts.wru / LEADS).toFixed(1)} WRU (${(counts.indexWru / LEADS).toFixed(1)} of them in indexes, ${(counts.failedWru / LEADS).toFixed(1)} for ${(counts.failedWrites / LEADS).toFixed(1)} refused conditional writes), ${(counts.rru / LEADS).toFixed(1)} RRU measured (${ticks} clock advances, ${[...jobRuns.values()].reduce((a, b) => a + b, 0)} job runs whose idle share, ${(idleOfRuns.rru / LEADS).toFixed(1)} RRU per lead, is the cron's; an idle tick of every job reads ${perTick.rru.toFixed(1)} RRU, writes ${perTick.wru.toFixed(1)} WRU), ${(counts.dynamoCalls / LEADS).toFixed(0)} DynamoDB calls, ${(counts.sesSends / LEADS).toFixed(1)} emails, ${(counts.entries / LEADS).toFixed(1)} events published in ${(counts.putEventsCalls / LEADS).toFixed(1)} PutEvents, ${(counts.deliveries / LEADS).toFixed(1)} rule deliveries, ${(counts.apiRequests / LEADS).toFixed(0)} API requests${counts.unmetered > 0 ? `; ${counts.unmetered} calls unmetered` : ""}`);
-    const windowFill = ((streamChanges / LEADS) * MONTHLY_LEADS) / ((30 * 24 * 3600) / STREAM_WINDOW_SECONDS);
     const assumptions = [
       `Lambda arm64, ${LAMBDA_MEMORY_GB * 1024} MB x ${LAMBDA_AVG_SECONDS * 1000} ms per invocation`,
       `cron (${Math.round(CRON_PER_MONTH).toLocaleString("en-US")} job runs a month, each reading an idle tick's share of ${perTick.rru.toFixed(0)} RRU over ${JOBS.length} jobs) amortised over ${MONTHLY_LEADS.toLocaleString("en-US")} leads a month`,
-      `the table stream's consumers read ${STREAM_BATCH} changes per invocation: ${(streamChanges / LEADS).toFixed(1)} changes per lead at ${MONTHLY_LEADS.toLocaleString("en-US")} leads a month are ${windowFill.toFixed(2)} per ${STREAM_WINDOW_SECONDS} s batching window${windowFill < STREAM_BATCH ? ` (FEWER than ${STREAM_BATCH}: this bill is too low; lower STREAM_BATCH)` : ""}`,
       "SES events forwarded to the leadloop bus charged as custom events (only those the configuration set publishes)",
       "a refused conditional write billed 1 WRU (2 per item of a cancelled transaction)",
       "a transaction's table units at least 2 per item (DynamoDB Local reports one item's worth for the whole transaction)",
@@ -553,16 +525,12 @@ async function main(): Promise<void> {
       `  ${name.padEnd(width)} ${(c.calls / LEADS).toFixed(1).padStart(6)} calls ${(c.wru / LEADS).toFixed(1).padStart(6)} WRU (${(c.indexWru / LEADS).toFixed(1).padStart(4)} index${c.failed > 0 ? `, ${(c.failed / LEADS).toFixed(1)} refused` : ""}) ${(c.rru / LEADS).toFixed(1).padStart(6)} RRU  $${((usdOf(c) / LEADS) * 1000).toFixed(4)}/1,000`;
     const topOf = <T extends Share>(map: Map<string, T>, n: number) => [...map].sort((a, b) => usdOf(b[1]) - usdOf(a[1])).slice(0, n);
     console.log("\nDynamoDB per lead, by the work running (HTTP route, handler, job):");
-    const shown = topOf(byWork, 12);
-    for (const [name, c] of shown) console.log(row(name, c, 40));
-    // The table stream's consumers (the report) always get their line, whatever their rank.
-    for (const [name, c] of byWork) if (name.startsWith("stream ") && !shown.some(([n]) => n === name)) console.log(row(name, c, 40));
+    for (const [name, c] of topOf(byWork, 12)) console.log(row(name, c, 40));
     console.log("\nDynamoDB per lead, top 10 by work and operation (command and the items it touches):");
     for (const [name, c] of topOf(byBoth, 10)) console.log(row(name, c, 72));
     console.log(`\nthe lead item at the journey's end: ${leadBytes} bytes, so each write of it costs ${Math.max(1, Math.ceil(leadBytes / 1024))} WRU (plus its index entries)`);
     console.log("\nRule deliveries per lead (each a Lambda invocation), by event and target:");
-    const deliveryRows = [...deliveriesBy].sort((a, b) => b[1] - a[1]);
-    for (const [name, n] of deliveryRows.filter(([name], i) => i < 12 || name.startsWith("table stream"))) console.log(`  ${name.padEnd(48)} ${(n / LEADS).toFixed(1).padStart(6)}`);
+    for (const [name, n] of [...deliveriesBy].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${name.padEnd(48)} ${(n / LEADS).toFixed(1).padStart(6)}`);
     console.log("\nper 1,000 leads, us-east-1 list prices:");
     for (const [name, quantity, usd] of lines) console.log(`  ${name.padEnd(20)} ${quantity.padEnd(44)} $${usd.toFixed(4)}`);
     console.log(`  ${"SQS, CloudWatch".padEnd(20)} ${"negligible".padEnd(44)} $0.0000`);

@@ -2,19 +2,15 @@
  * The asynchronous side, generated from the registry (packages/core/src/registry.ts): one function
  * per entry, one EventBridge rule per routing rule of each handler (the same list the local bus
  * applies), each delivering `{ rule, event }` under the rule's delivery policy, and one schedule
- * per job, and one event source mapping on the table's stream per stream consumer. An entry added
- * to the registry is deployed with no edit here; one dropped is gone.
+ * per job. An entry added to the registry is deployed with no edit here; one dropped is gone.
  * Every target has a retry policy, a dead-letter queue and alarms (asyncTarget).
  */
 import { Duration } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
-import * as iam from "aws-cdk-lib/aws-iam";
 import * as targets from "aws-cdk-lib/aws-events-targets";
-import * as lambda from "aws-cdk-lib/aws-lambda";
-import * as sources from "aws-cdk-lib/aws-lambda-event-sources";
 import { Cron, type StackContext, use } from "sst/constructs";
 import { DEFAULT_DELIVERY, deliveryPolicy, type RoutingRule } from "@leadloop/core/routing/routing-rules";
-import { HANDLERS, JOBS, type RegistryEntry, rulesOf, scheduleExpression, STREAMS, type StreamEntry } from "@leadloop/core/registry";
+import { HANDLERS, JOBS, type RegistryEntry, rulesOf, scheduleExpression } from "@leadloop/core/registry";
 import { ApiStack } from "./api-stack";
 import { Core } from "./core-stack";
 import { type AsyncTarget, asyncTarget } from "./leadloop-function";
@@ -104,45 +100,5 @@ export function NurtureStack({ stack }: StackContext) {
     });
   }
 
-  // A stream consumer reads the table's changes: only the items it names reach it (the filter),
-  // gathered into batches; a batch that keeps failing is split until the failing record is alone,
-  // then its description goes to the dead-letter queue (the records stay in the stream for 24 h).
-  for (const entry of STREAMS) {
-    const made = functionFor(entry, { retryAttempts: 0, maxEventAge: Duration.minutes(1) });
-    functions.set(entry.name, made);
-    const table = core.table.cdk.table;
-    const streamArn = table.tableStreamArn;
-    if (!streamArn) throw new Error("the table has no stream: packages/store/src/table.ts's StreamSpecification turns it on");
-    // Declared by hand, not through DynamoEventSource, whose grant adds dynamodb:ListStreams on "*".
-    new lambda.EventSourceMapping(stack, `${functionId(entry)}Stream`, {
-      target: made.fn,
-      eventSourceArn: streamArn,
-      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-      batchSize: entry.batchSize,
-      maxBatchingWindow: Duration.seconds(entry.windowSeconds),
-      bisectBatchOnError: true,
-      retryAttempts: STREAM_RETRY_ATTEMPTS,
-      reportBatchItemFailures: true,
-      onFailure: new sources.SqsDlq(made.deadLetters),
-      filters: streamFilters(entry),
-    });
-    made.fn.addToRolePolicy(new iam.PolicyStatement({ actions: STREAM_READ_ACTIONS, resources: [streamArn] }));
-  }
-
   return { functions };
-}
-
-/** What Lambda's poller needs on the table's stream, and only on it. */
-export const STREAM_READ_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"];
-
-/** Tries of a failing stream batch (split in halves on the way) before its records go to the dead-letter queue. */
-export const STREAM_RETRY_ATTEMPTS = 10;
-
-/** The event source mapping's filters: one per item kind the entry reads, by sort key (`LEAD` exactly, `MSG#…` by prefix). */
-export function streamFilters(entry: Pick<StreamEntry, "itemPrefixes">): Record<string, unknown>[] {
-  return entry.itemPrefixes.map((prefix) =>
-    lambda.FilterCriteria.filter({
-      dynamodb: { Keys: { sk: { S: prefix.endsWith("#") ? lambda.FilterRule.beginsWith(prefix) : [prefix] } } },
-    }),
-  );
 }

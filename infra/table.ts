@@ -16,7 +16,6 @@ export interface TableDefinitionInput {
     KeySchema?: { AttributeName?: string; KeyType?: string }[];
     Projection?: { ProjectionType?: string; NonKeyAttributes?: string[] };
   }[];
-  StreamSpecification?: { StreamEnabled?: boolean; StreamViewType?: string };
 }
 
 const FIELD_TYPES: Record<string, FieldType> = { S: "string", N: "number", B: "binary" };
@@ -32,14 +31,7 @@ function keysOf(schema: TableDefinitionInput["KeySchema"], where: string): { par
   return range ? { partitionKey: hash, sortKey: range } : { partitionKey: hash };
 }
 
-const STREAM_VIEWS: Record<string, NonNullable<TableProps["stream"]>> = {
-  KEYS_ONLY: "keys_only",
-  NEW_IMAGE: "new_image",
-  OLD_IMAGE: "old_image",
-  NEW_AND_OLD_IMAGES: "new_and_old_images",
-};
-
-export function tableProps(definition: TableDefinitionInput): Pick<TableProps, "fields" | "primaryIndex" | "globalIndexes" | "stream"> {
+export function tableProps(definition: TableDefinitionInput): Pick<TableProps, "fields" | "primaryIndex" | "globalIndexes"> {
   const fields: Record<string, FieldType> = {};
   for (const attribute of definition.AttributeDefinitions ?? []) {
     const type = FIELD_TYPES[attribute.AttributeType ?? ""];
@@ -56,8 +48,5 @@ export function tableProps(definition: TableDefinitionInput): Pick<TableProps, "
         projection === "KEYS_ONLY" ? "keys_only" : projection === "INCLUDE" ? (index.Projection?.NonKeyAttributes ?? []) : "all",
     };
   }
-  const spec = definition.StreamSpecification;
-  const stream = spec?.StreamEnabled ? STREAM_VIEWS[spec.StreamViewType ?? ""] : undefined;
-  if (spec?.StreamEnabled && !stream) throw new TableDefinitionError(`stream view type ${String(spec.StreamViewType)} is not one DynamoDB has`);
-  return { fields, primaryIndex: keysOf(definition.KeySchema, "the table"), globalIndexes, ...(stream ? { stream } : {}) };
+  return { fields, primaryIndex: keysOf(definition.KeySchema, "the table"), globalIndexes };
 }

@@ -6,15 +6,13 @@
  * bundle carries only that use case, those stores and the clients it uses. It builds the ports
  * once per container, and nothing else (the Slack webhook secrets only for an entry that needs
  * them). A rule target gets its zod-parsed `{ rule, event }` input through `ruleTarget`; a
- * scheduled job runs once over what is due now; a stream consumer gets the table's changes in
- * batches (stream-target).
+ * scheduled job runs once over what is due now.
  */
-import type { HandlerEntry, JobEntry, PortName, RegistryPorts, StreamEntry } from "@leadloop/core/registry";
+import type { HandlerEntry, JobEntry, PortName, RegistryPorts } from "@leadloop/core/registry";
 import { publishDueLag } from "./job-metrics";
 import type { PortBuilders } from "./registry-ports";
 import { ruleTarget, UnknownRuleError } from "./rule-target";
 import { beginInvocation, type MailerFor, type Runtime, useRuntime } from "./runtime";
-import { handleStreamBatch } from "./stream-target";
 
 /** Margin left for a job's last writes before Lambda's timeout. */
 const DEADLINE_MARGIN_MS = 3_000;
@@ -32,7 +30,7 @@ export function portsFor<P extends PortName>(entry: { ports: readonly P[] }, bui
 
 export type LambdaHandler = (input: unknown, context?: unknown) => Promise<unknown>;
 
-export function lambdaFor<P extends PortName>(entry: HandlerEntry<P> | JobEntry<P> | StreamEntry<P>, builders: PortBuilders<P>, mailerFor: MailerFor): LambdaHandler {
+export function lambdaFor<P extends PortName>(entry: HandlerEntry<P> | JobEntry<P>, builders: PortBuilders<P>, mailerFor: MailerFor): LambdaHandler {
   // Built on the first invocation, with the runtime (whose secrets are read then), and kept.
   let ports: Pick<RegistryPorts, P> | undefined;
   if (entry.kind === "handler") {
@@ -43,16 +41,6 @@ export function lambdaFor<P extends PortName>(entry: HandlerEntry<P> | JobEntry<
       const result = await entry.handle(ports, event, rule);
       runtime.log.info(entry.name, { ...result });
     }, mailerFor);
-  }
-  if (entry.kind === "stream") {
-    return async (input, context) => {
-      const runtime = await useRuntime(mailerFor);
-      ports ??= portsFor(entry, builders, runtime);
-      beginInvocation(runtime.logger, context);
-      const { response, report } = await handleStreamBatch(entry, ports, input);
-      runtime.log.info(entry.name, report);
-      return response;
-    };
   }
   return async (_event, context) => {
     const runtime = await useRuntime(mailerFor);

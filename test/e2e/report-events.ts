@@ -2,14 +2,10 @@
  * A realistic event stream for the funnel report on the local stack: real captures through the
  * form route, then the events the other handlers and SES would publish for those leads (sends,
  * opens and clicks, qualification, claims, outcomes), put on the local bus as AWS would deliver them.
- * The report reads the table's changes, so a sales event is also written where its producer
- * writes it (the outbox entry beside the claim or the outcome), and a send as its message item.
  */
 import { randomUUID } from "node:crypto";
-import { type BusEvent, type EventEnvelope, pendingEvent } from "@leadloop/core";
+import type { EventEnvelope } from "@leadloop/core";
 import type { LocalStack } from "@leadloop/local";
-import { createDocumentClient, pendingEventPut } from "@leadloop/store";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { demoLead, post } from "./local-stack";
 
 const hours = (base: Date, h: number) => new Date(base.getTime() + h * 3_600_000).toISOString();
@@ -26,30 +22,15 @@ export function sesEvent(type: "Email Opened" | "Email Clicked" | "Email Bounced
     time: at,
     resources: [],
     detail: {
-      // SES names the type in the detail as Open, Click, Bounce.
-      eventType: { "Email Opened": "Open", "Email Clicked": "Click", "Email Bounced": "Bounce" }[type],
+      eventType: type.split(" ")[1],
       mail: {
         timestamp: at,
         messageId: `ses-${tags.message}`,
         tags: Object.fromEntries([...Object.entries(tags).map(([k, v]) => [k, [v]]), ["ses:configuration-set", ["leadloop-local"]]]),
       },
-      [field]: { timestamp: at, ...(field === "click" ? { link: "https://acme-analytics.example/case-study" } : {}), ...(field === "bounce" ? { bounceType: "Permanent" } : {}) },
+      [field]: { timestamp: at },
     },
   };
-}
-
-/** A sales event as the claim and outcome routes announce it: its outbox entry on the table, then the bus. */
-export async function announceSales(stack: LocalStack, event: BusEvent): Promise<void> {
-  const client = createDocumentClient({ endpoint: stack.dynamoEndpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
-  try {
-    const leadId = String(event.detail.leadId);
-    const at = String(event.detail.claimedAt ?? event.detail.closedAt ?? stack.clock.now().toISOString());
-    const pending = pendingEvent(leadId, at, event as Parameters<typeof pendingEvent>[2], stack.clock.now());
-    await client.send(new PutCommand(pendingEventPut(stack.tableName, pending).Put));
-  } finally {
-    client.destroy();
-  }
-  await stack.bus.publish([event]);
 }
 
 async function capture(stack: LocalStack, formId: string, body: Record<string, unknown>): Promise<string> {
@@ -94,13 +75,13 @@ export async function seedFunnel(stack: LocalStack, tag = randomUUID().slice(0, 
   await stack.bus.drain();
 
   const close = (leadId: string, h: number, outcome: Record<string, unknown>) =>
-    announceSales(stack, { type: "lead.closed", detail: { leadId, teamId: "enterprise", rep: "dana.whitfield@acme-analytics.example", closedAt: hours(now, h), ...outcome } });
+    stack.bus.publish([{ type: "lead.closed", detail: { leadId, teamId: "enterprise", rep: "dana.whitfield@acme-analytics.example", closedAt: hours(now, h), ...outcome } }]);
   for (const [leadId, offset] of [
     [won, 0],
     [lost, 10],
   ] as const) {
     await stack.bus.publish([{ type: "lead.qualified", detail: { leadId, segment: "enterprise", score: 80, threshold: 60, qualifiedAt: hours(now, 40 + offset), reasons: ["demo request"] } }]);
-    await announceSales(stack, { type: "lead.claimed", detail: { leadId, teamId: "enterprise", rep: "dana.whitfield@acme-analytics.example", claimedAt: hours(now, 42 + offset) } });
+    await stack.bus.publish([{ type: "lead.claimed", detail: { leadId, teamId: "enterprise", rep: "dana.whitfield@acme-analytics.example", claimedAt: hours(now, 42 + offset) } }]);
   }
   await stack.bus.drain();
   await close(won, 140, { outcome: "won", amount: 24000, currency: "EUR" });

@@ -21,11 +21,9 @@ import {
   routingRules,
   rulesOf,
   scheduleExpression,
-  STREAMS,
   webhookSecretNames,
 } from "@leadloop/core";
 import * as registry from "@leadloop/core/registry";
-import { STREAM_READ_ACTIONS } from "../../infra/nurture-stack";
 import { TABLE_INDEXES, tableDefinition, TTL_ATTRIBUTE } from "@leadloop/store/table";
 import { Aspects, App as CdkApp, Stack as CdkStack } from "aws-cdk-lib";
 import * as sqs from "aws-cdk-lib/aws-sqs";
@@ -240,37 +238,6 @@ describe("event routing", () => {
     // No rule left over that the registry does not know.
     const routed = rules().filter(([, r]) => r.Targets[0]?.InputTransformer);
     expect(routed).toHaveLength(allRules(config).length);
-  });
-
-  it("deploys every stream consumer on the table's stream: filtered to its items, batched, retried in halves, failures handed back, a dead-letter queue", () => {
-    const [, table] = ofType("AWS::DynamoDB::Table")[0] ?? [];
-    expect(table?.Properties?.StreamSpecification).toEqual({ StreamViewType: "NEW_AND_OLD_IMAGES" });
-    const mappings = ofType("AWS::Lambda::EventSourceMapping");
-    expect(mappings).toHaveLength(STREAMS.length);
-    for (const entry of STREAMS) {
-      const fnId = functionOf(entry.name);
-      const source = readFileSync(join("functions", `${entry.name}.ts`), "utf8");
-      expect(source).toContain(`lambdaFor(${entryExport(entry.name)}, `);
-      expect(source, entry.name).toMatch(entry.capabilities.includes("send-email") ? /, sesMailer\);/ : /, noEmail\);/);
-      expect((registry as Record<string, unknown>)[entryExport(entry.name)], entry.name).toBe(entry);
-      const [, mapping] = mappings.find(([, m]) => JSON.stringify(m.Properties?.FunctionName).includes(fnId!)) ?? [];
-      const props = mapping?.Properties ?? {};
-      expect(JSON.stringify(props.EventSourceArn), entry.name).toContain("StreamArn");
-      expect(props).toMatchObject({
-        BatchSize: entry.batchSize,
-        MaximumBatchingWindowInSeconds: entry.windowSeconds,
-        BisectBatchOnFunctionError: true,
-        FunctionResponseTypes: ["ReportBatchItemFailures"],
-        StartingPosition: "TRIM_HORIZON",
-      });
-      expect(JSON.stringify(props.DestinationConfig), entry.name).toContain(`${fnId!.replace(/[0-9A-F]{8}$/, "")}DeadLetters`);
-      // Only the items it reads invoke it: the lead itself exactly, the others by sort-key prefix.
-      const patterns = (props.FilterCriteria as { Filters: { Pattern: string }[] }).Filters.map((f) => JSON.parse(f.Pattern));
-      expect(patterns).toEqual(entry.itemPrefixes.map((p) => ({ dynamodb: { Keys: { sk: { S: [p.endsWith("#") ? { prefix: p } : p] } } } })));
-    }
-    expect(STREAMS.map((e) => e.name)).toEqual(["report"]);
-    // The report has no bus rule left: every fact it counts is read from the table.
-    expect(allRules(config).filter((r) => (r.target as string) === "report")).toEqual([]);
   });
 
   it("deploys every registry job on its schedule, one run at a time", () => {
@@ -678,14 +645,10 @@ describe("least privilege", () => {
     for (const entry of REGISTRY) {
       const deployed = deployedFunctions().find((f) => f.handler === entry.name);
       expect(deployed, entry.name).toBeDefined();
-      const all = roleStatements(deployed!.fn, deployed!.template);
-      // A stream consumer also reads the table's stream, and nothing but the stream with those actions.
-      const onStream = (st: Statement) => JSON.stringify(st.Resource).includes("StreamArn");
-      const statements = all.filter((st) => !onStream(st));
+      const statements = roleStatements(deployed!.fn, deployed!.template);
       expect({ actions: actionsOf(statements, DYNAMODB), resources: tableResourcesOf(statements, deployed!.template) }, entry.name).toEqual(
         expectedTable(portsTableAccess(entry.ports)),
       );
-      expect(actionsOf(all.filter(onStream), DYNAMODB), entry.name).toEqual(entry.kind === "stream" ? [...STREAM_READ_ACTIONS].sort() : []);
     }
     // What that means for the table's two dangerous actions.
     const holding = (action: string) =>

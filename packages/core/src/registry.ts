@@ -18,8 +18,7 @@ import { settleConfirmations } from "./nurture/confirmation";
 import { enrollLead, exitEnrollments, type NurtureDeps } from "./nurture/enroll";
 import { sendFollowUp } from "./nurture/follow-up";
 import { sweepDueSteps } from "./nurture/sweeper";
-import { countReportEvents, type ReportDeps } from "./reports/record-report-event";
-import { REPORT_ITEM_PREFIXES, reportEventsOfChange, type TableChange } from "./reports/report-changes";
+import { recordReportEvent, type ReportDeps } from "./reports/record-report-event";
 import { settleExpiredPoints } from "./rewards/expire-points";
 import type { RewardsDeps } from "./rewards/ledger-booking";
 import { allRules, type EventEnvelope, type RoutingRule } from "./routing/routing-rules";
@@ -113,24 +112,7 @@ export interface JobRunOptions {
   deadline?: number;
 }
 
-/**
- * A consumer of the table's change stream (DynamoDB Streams in AWS, a poller on DynamoDB Local's
- * stream locally, the same batches either way). A record can come more than once and a batch can
- * be retried, so `handle` must make a change count once however often it comes.
- */
-export interface StreamEntry<P extends PortName = PortName> extends EntryBase<P> {
-  kind: "stream";
-  /** Sort-key prefixes of the items whose changes it reads (`LEAD` is the lead item itself): the event source mapping's filter. */
-  itemPrefixes: readonly string[];
-  /** Records per invocation at most. */
-  batchSize: number;
-  /** Seconds Lambda gathers records before it invokes (a fuller batch is fewer writes). */
-  windowSeconds: number;
-  /** Handles a batch in stream order; `failed` names the changes to deliver again (the first failed one and everything after it are retried). */
-  handle(ports: Pick<RegistryPorts, P>, changes: readonly TableChange[]): Promise<{ failed: string[]; report: RunReport }>;
-}
-
-export type RegistryEntry = HandlerEntry | JobEntry | StreamEntry;
+export type RegistryEntry = HandlerEntry | JobEntry;
 
 const withDeadline = (options: JobRunOptions) => (options.deadline !== undefined ? { deadline: options.deadline } : {});
 
@@ -236,6 +218,18 @@ export const exitEntry = /* @__PURE__ */ handler({
   },
 });
 
+export const reportEntry = /* @__PURE__ */ handler({
+  name: "report",
+  target: "report",
+  ports: ["reports"],
+  capabilities: ["table"],
+  timeoutSeconds: 30,
+  quiet: true,
+  async handle({ reports }, event) {
+    return { outcome: await recordReportEvent(reports, event) };
+  },
+});
+
 // Stores each subscribed endpoint's delivery and tries it once; webhook-retries takes the rest.
 export const webhooksEntry = /* @__PURE__ */ handler({
   name: "webhooks",
@@ -252,7 +246,7 @@ export const webhooksEntry = /* @__PURE__ */ handler({
  * The targets of `allRules`, each one function in AWS. Each entry is exported on its own too: its
  * Lambda (functions/<name>.ts) imports just that entry, so its bundle carries only that use case.
  */
-export const HANDLERS: readonly HandlerEntry[] = [enrollEntry, engagementEntry, handoffEntry, followUpEntry, feedbackEntry, exitEntry, webhooksEntry];
+export const HANDLERS: readonly HandlerEntry[] = [enrollEntry, engagementEntry, handoffEntry, followUpEntry, feedbackEntry, exitEntry, reportEntry, webhooksEntry];
 
 // A lead stored while the bus refused its lead.captured is announced now; enrolling twice is harmless.
 export const republisherEntry = /* @__PURE__ */ job({
@@ -416,30 +410,7 @@ export const qualificationRepublisherEntry = /* @__PURE__ */ job({
  */
 export const JOBS: readonly JobEntry[] = [republisherEntry, recyclerEntry, sweeperEntry, broadcastsEntry, claimSlaEntry, notificationRetriesEntry, outboxRepublisherEntry, confirmationsEntry, webhookRetriesEntry, pointsExpiryEntry, qualificationRepublisherEntry];
 
-const stream = <P extends PortName>(entry: Omit<StreamEntry<P>, "kind">): StreamEntry<P> => ({ kind: "stream", ...entry });
-
-// The report: every fact it counts is an item first (reports/report-changes.ts), so it reads the
-// table's changes in batches and adds each batch's increments summed per row in one transaction.
-export const reportEntry = /* @__PURE__ */ stream({
-  name: "report",
-  ports: ["reports"],
-  capabilities: ["table"],
-  timeoutSeconds: 60,
-  itemPrefixes: REPORT_ITEM_PREFIXES,
-  batchSize: 100,
-  windowSeconds: 20,
-  async handle({ reports }, changes) {
-    const facts = changes.flatMap((change) => reportEventsOfChange(change).map((event) => ({ id: change.id, event })));
-    const result = await countReportEvents(reports, facts);
-    const failed = [...new Set(result.failed.map((f) => f.id))];
-    return { failed, report: { changes: changes.length, ...result.outcomes, commits: result.commits, failed: failed.length } };
-  },
-});
-
-/** The consumers of the table's change stream. */
-export const STREAMS: readonly StreamEntry[] = [reportEntry];
-
-export const REGISTRY: readonly RegistryEntry[] = /* @__PURE__ */ (HANDLERS as readonly RegistryEntry[]).concat(JOBS, STREAMS);
+export const REGISTRY: readonly RegistryEntry[] = /* @__PURE__ */ (HANDLERS as readonly RegistryEntry[]).concat(JOBS);
 
 export class UnknownEntryError extends Error {
   override readonly name = "UnknownEntryError";

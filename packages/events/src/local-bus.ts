@@ -63,11 +63,6 @@ export interface LocalBusOptions {
   onDeadLetter?: (letter: DeadLetter) => void;
   /** Lets tests and fault suites make the bus refuse events. */
   beforePublish?: (events: BusEvent[]) => void;
-  /**
-   * What else `drain()` waits for once the bus is idle: locally, the table's stream consumers
-   * (whose records the deliveries just wrote), so a drain leaves the report up to date too.
-   */
-  afterDrain?: () => Promise<unknown>;
 }
 
 interface Delivery {
@@ -148,16 +143,14 @@ export class LocalBus implements EventPublisher {
    * Resolves once every accepted event has been delivered or dead-lettered, or waits for a retry
    * due later than `drainWithinMs` from now (a clock advance runs those).
    */
-  async drain(options: { retries?: boolean } = {}): Promise<void> {
+  drain(options: { retries?: boolean } = {}): Promise<void> {
     // `retries: false`: only what is running or queued; a clock advance runs the retries itself.
     const busy = options.retries === false ? () => this.#queue.length > 0 || this.#running > 0 : () => this.#busy();
-    if (busy()) {
-      await new Promise<void>((resolve) => {
-        const check = () => (busy() ? this.#idle.push(check) : resolve());
-        this.#idle.push(check);
-      });
-    }
-    await this.options.afterDrain?.();
+    if (!busy()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => (busy() ? this.#idle.push(check) : resolve());
+      this.#idle.push(check);
+    });
   }
 
   /** When the earliest waiting retry falls due, if any. */

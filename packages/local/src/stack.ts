@@ -16,7 +16,6 @@ import {
   allRules,
   HANDLERS,
   JOBS,
-  STREAMS,
   type JobEntry,
   type RegistryPorts,
   type SalesDeps,
@@ -51,7 +50,6 @@ import {
   DynamoSalesStore,
   DynamoWebhookStore,
   ensureTable,
-  DynamoStreamPoller,
 } from "@leadloop/store";
 import type { SESv2Client } from "@aws-sdk/client-sesv2";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -89,11 +87,6 @@ export interface LocalStackOptions {
   tableName?: string;
   configDir?: string;
   rateLimit?: RateLimit;
-  /**
-   * Changes per batch a table-stream consumer gets at most, below its registry entry's batch size:
-   * bench:cost reads one at a time, what a batching window gathers at a small monthly volume.
-   */
-  streamBatchSize?: number;
   /** The per-client windows shared across containers, as the API function gets them; default DEFAULT_CLIENT_LIMITS. */
   clientLimits?: ClientLimitSettings;
   /** How often the periodic jobs run (sweeper, republisher), in real milliseconds. */
@@ -328,44 +321,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     const signer = new TokenSigner(localSigningKey(options.dataDir));
 
-    // The table's stream consumers (the report), polled as Lambda polls DynamoDB Streams, in the
-    // same batches; a drain of the bus reads the stream to its end too.
-    const pollers = STREAMS.map(
-      (entry) =>
-        new DynamoStreamPoller({
-          client,
-          endpoint: dynamoEndpoint as string,
-          ...localCredentials,
-          tableName,
-          batchSize: Math.min(entry.batchSize, options.streamBatchSize ?? entry.batchSize),
-          itemPrefixes: entry.itemPrefixes,
-          handle: async (changes) => {
-            const { failed, report } = await runAs(`stream ${entry.name}`, () => entry.handle(registryPorts, changes));
-            if (failed.length > 0) log.warn(`${entry.name} left changes to read again`, { ...report });
-            return { failed };
-          },
-          onError: (error) => log.warn(`${entry.name} failed on a batch of the table's changes; it is read again`, { error: String(error) }),
-        }),
-    );
-    stops.push(async () => {
-      for (const poller of pollers) poller.stop();
-    });
-    /** Reads every stream to its end, again a few times while changes keep failing (the next drain takes what is left). */
-    const drainStreams = async () => {
-      for (const poller of pollers) {
-        for (let pass = 0; pass < 5; pass++) {
-          try {
-            if ((await poller.drain()) === 0) break;
-          } catch (error) {
-            log.warn("reading the table's stream failed; the next drain reads it again", { error: String(error) });
-          }
-        }
-      }
-    };
-
     const handlers: Partial<Record<string, BusHandler>> = {};
     const bus = new LocalBus({
-      afterDrain: drainStreams,
       rules: allRules(config),
       handlers,
       clock,

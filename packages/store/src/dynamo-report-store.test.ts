@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { buildCohortReport, buildFunnelReport, type EventEnvelope, recordReportEvent, recordReportEvents } from "@leadloop/core";
+import { buildFunnelReport, type EventEnvelope, recordReportEvent } from "@leadloop/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestTable, type TestTable } from "../../../test/engines";
 import { DynamoReportStore } from "./dynamo-report-store";
@@ -109,68 +109,5 @@ describe("DynamoReportStore with recordReportEvent", () => {
   it("ignores events of leads it cannot place and events it does not count", async () => {
     expect(await recordReportEvent({ reports }, event("lead.qualified", { leadId: randomUUID(), qualifiedAt: "2026-01-05T00:00:00Z" }))).toBe("unknown-lead");
     expect(await recordReportEvent({ reports }, event("lead.assigned", { leadId: randomUUID() }))).toBe("ignored");
-  });
-});
-
-describe("DynamoReportStore with recordReportEvents (batches)", () => {
-  it("counts a batch in one transaction, each fact once, however often the batch and its events come", async () => {
-    const leads = Array.from({ length: 30 }, () => randomUUID());
-    const events = leads.flatMap((lead, i) => {
-      const capture = captured(lead, "batched", i % 2 === 0 ? "google" : "linkedin");
-      // A redelivery inside the batch, and an open of each lead's email.
-      return [capture, capture, opened(lead, `${lead}-m1`)];
-    });
-    const first = await recordReportEvents({ reports }, events);
-    expect(first.failed).toEqual([]);
-    expect(first.outcomes).toMatchObject({ counted: 60, duplicate: 30 });
-    // 30 states and the rows they share (funnel, email and cohort rows of one day) fit one transaction.
-    expect(first.commits).toBe(1);
-    // The whole batch again (a queue redelivers it when the function timed out), and two halves racing.
-    const again = await recordReportEvents({ reports }, events);
-    expect(again).toMatchObject({ commits: 0, failed: [], outcomes: { counted: 0, duplicate: 90 } });
-    const racing = await Promise.all([recordReportEvents({ reports }, events.slice(0, 45)), recordReportEvents({ reports }, events.slice(45))]);
-    expect(racing.map((r) => r.outcomes.counted)).toEqual([0, 0]);
-
-    const report = await buildFunnelReport({ reports }, { ...period, segment: "batched" });
-    expect(report.totals.stages.slice(0, 2).map((s) => s.count)).toEqual([30, 30]);
-    expect(report.bySource.map((s) => [s.source, s.stages[0]?.count]).sort()).toEqual([
-      ["google", 15],
-      ["linkedin", 15],
-    ]);
-    expect(report.sequences[0]?.steps[0]).toMatchObject({ stepId: "s1", opened: 30 });
-    const cohorts = await buildCohortReport({ reports }, { ...period, grain: "week", segment: "batched" });
-    expect(cohorts.totals.stages.find((s) => s.stage === "engaged")?.count).toBe(30);
-  });
-
-  it("counts batches that race on the same leads once: the loser re-reads and plans again", async () => {
-    const leads = Array.from({ length: 12 }, () => randomUUID());
-    await recordReportEvents({ reports }, leads.map((lead) => captured(lead, "race")));
-    const opens = leads.map((lead) => opened(lead, `${lead}-m1`));
-    const results = await Promise.all([recordReportEvents({ reports }, opens), recordReportEvents({ reports }, [...opens].reverse()), recordReportEvents({ reports }, opens.slice(3, 9))]);
-    expect(results.flatMap((r) => r.failed)).toEqual([]);
-    expect(results.reduce((n, r) => n + r.outcomes.counted, 0)).toBe(12);
-    const report = await buildFunnelReport({ reports }, { ...period, segment: "race" });
-    expect(report.totals.stages.slice(0, 2).map((s) => s.count)).toEqual([12, 12]);
-    expect(report.sequences[0]?.steps[0]).toMatchObject({ opened: 12 });
-  });
-
-  it("splits what would not fit one transaction over several, in order", async () => {
-    const lead = randomUUID();
-    // 120 opens of emails of 120 different steps: 120 email rows, more than a transaction holds.
-    const opens = Array.from({ length: 120 }, (_, i) =>
-      event(
-        "Email Opened",
-        { mail: { tags: { lead: [lead], sequence: ["wide"], step: [`step-${i}`], message: [`${lead}-${i}`] } }, open: { timestamp: "2026-01-06T08:00:00.000Z" } },
-        "2026-01-06T08:00:01Z",
-        "aws.ses",
-      ),
-    );
-    const result = await recordReportEvents({ reports }, [captured(lead, "wide"), ...opens]);
-    expect(result.failed).toEqual([]);
-    expect(result.outcomes.counted).toBe(121);
-    expect(result.commits).toBeGreaterThanOrEqual(2);
-    const report = await buildFunnelReport({ reports }, { ...period, segment: "wide" });
-    expect(report.totals.stages.slice(0, 2).map((s) => s.count)).toEqual([1, 1]);
-    expect(report.sequences.find((s) => s.sequenceId === "wide")?.steps.reduce((n, s) => n + s.opened, 0)).toBe(120);
   });
 });

@@ -313,12 +313,10 @@ export class DynamoReportStore implements ReportStore {
     return messages;
   }
 
-  async commitReport(commit: ReportCommit): Promise<boolean> {
-    // Each row of a commit lands on one shard, picked per commit: a batch adds to a row once.
-    const shardsOf = (increment: AggregateIncrement) =>
-      increment.kind === "cohort" || increment.kind === "cohort-value" ? this.cohortShards : increment.kind === "variant" ? REPORT_SHARDS : this.shards;
+  async commitReportEvent(commit: ReportCommit): Promise<boolean> {
+    const { state, expectedVersion } = commit;
     const items: TransactItem[] = [
-      ...commit.states.map(({ state, expectedVersion }): TransactItem => ({
+      {
         Put: {
           TableName: this.#table,
           Item: { ...keys.reportState(state.leadId), type: "report-state", ...state },
@@ -326,11 +324,13 @@ export class DynamoReportStore implements ReportStore {
             ? { ConditionExpression: "attribute_not_exists(pk)" }
             : { ConditionExpression: "version = :read", ExpressionAttributeValues: { ":read": expectedVersion } }),
         },
+      },
+      ...commit.increments.map((increment): TransactItem => ({
+        Update: aggregateUpdate(this.#table, increment, this.#pickShard(increment.kind === "cohort" || increment.kind === "cohort-value" ? this.cohortShards : increment.kind === "variant" ? REPORT_SHARDS : this.shards)),
       })),
-      ...commit.increments.map((increment): TransactItem => ({ Update: aggregateUpdate(this.#table, increment, this.#pickShard(shardsOf(increment))) })),
-      ...commit.reviews.map((review): TransactItem => ({
-        Put: { TableName: this.#table, Item: { ...keys.dealReview(review.closedAt, review.leadId), type: "deal-review", ...review } },
-      })),
+      ...(commit.review
+        ? [{ Put: { TableName: this.#table, Item: { ...keys.dealReview(commit.review.closedAt, commit.review.leadId), type: "deal-review", ...commit.review } } }]
+        : []),
     ];
     try {
       await this.#client.send(new TransactWriteCommand({ TransactItems: items }));
@@ -342,7 +342,7 @@ export class DynamoReportStore implements ReportStore {
         const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
         if (reasons.some((r) => r.Code === "ConditionalCheckFailed" || r.Code === "TransactionConflict")) return false;
       }
-      throw translateError(error, "counting events in the report");
+      throw translateError(error, "counting an event in the report");
     }
   }
 

@@ -21,5 +21,3 @@ export * from "./dynamo-journey-counts";
 export * from "./dynamo-rate-windows";
 export * from "./dynamo-api-keys";
 export * from "./dynamo-webhook-store";
-export * from "./table-changes";
-export * from "./local-stream-poller";

@@ -10,7 +10,6 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
-  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
@@ -56,9 +55,6 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: TABLE_KEY.partitionKey.name, KeyType: "HASH" },
       { AttributeName: TABLE_KEY.sortKey.name, KeyType: "RANGE" },
     ],
-    // The report reads the table's changes (packages/core/src/reports/report-changes.ts); a fact
-    // such as a qualification is a change of a field, so the record carries the image before too.
-    StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" },
     GlobalSecondaryIndexes: TABLE_INDEXES.map((index) => ({
       IndexName: index.indexName,
       KeySchema: [
@@ -89,12 +85,6 @@ export async function ensureTable(documentOrBase: DynamoDBClient | DynamoDBDocum
       }
     }
     await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: tableName });
-    // A table made before the report read the stream gets one.
-    const described = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (!described.Table?.StreamSpecification?.StreamEnabled) {
-      await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: tableDefinition(tableName).StreamSpecification }));
-      await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: tableName });
-    }
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
     const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
     if (status !== "ENABLED" && status !== "ENABLING") {

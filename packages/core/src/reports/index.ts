@@ -7,4 +7,3 @@ export * from "./funnel-report";
 export * from "./cohort";
 export * from "./cohort-report";
 export * from "./ab-test-report";
-export * from "./report-changes";

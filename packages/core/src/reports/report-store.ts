@@ -48,23 +48,14 @@ export interface SentMessage {
   sentAt: string;
 }
 
-/** One lead's new report state, written only if the state is still the version read. */
-export interface ReportStateWrite {
+export interface ReportCommit {
   state: LeadReportState;
   /** The version read; undefined when the lead had no report state yet. */
   expectedVersion: number | undefined;
-}
-
-/** What a batch of events adds: the leads' new states, the increments summed per row, the deals' reviews. */
-export interface ReportCommit {
-  states: ReportStateWrite[];
   increments: AggregateIncrement[];
-  /** Closed deals' reviews, written in the same transaction. */
-  reviews: DealReview[];
+  /** A closed deal's review, written in the same transaction. */
+  review?: DealReview;
 }
-
-/** DynamoDB's limit on the items of one transaction: a commit holds at most this many states, rows and reviews. */
-export const MAX_COMMIT_ITEMS = 100;
 
 export interface ReportStore {
   /** Shards each day's aggregates are spread over; a reader queries every one. */
@@ -73,11 +64,10 @@ export interface ReportStore {
   getLeadFacts(leadId: string): Promise<LeadFacts | undefined>;
   listSentMessages(leadId: string): Promise<SentMessage[]>;
   /**
-   * Writes the leads' new states and adds the increments, all or nothing (one transaction of at
-   * most MAX_COMMIT_ITEMS items), each row on a random shard. False when a state changed since it
-   * was read (another delivery got there) or another transaction held one of the items.
+   * Writes the lead's new state and adds the increments, all or nothing, each increment on a
+   * random shard. False when the state changed since it was read (another delivery got there).
    */
-  commitReport(commit: ReportCommit): Promise<boolean>;
+  commitReportEvent(commit: ReportCommit): Promise<boolean>;
   /** Every aggregate row of one day, from every shard (rows are not summed across shards). */
   readDay(day: string): Promise<AggregateRow[]>;
   /** Every cohort row of the leads captured on one day, from every shard. */

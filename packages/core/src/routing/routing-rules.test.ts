@@ -144,29 +144,30 @@ describe("handlerRules and allRules", () => {
       "follow-up",
       "feedback",
       "exit",
+      "report",
       "webhooks",
     ]);
-    expect(handlerRules().map((r) => r.name)).toEqual(["engagement", "score", "handoff", "follow-up", "follow-up-confirmed", "feedback", "exit", "webhooks"]);
+    expect(handlerRules().map((r) => r.name)).toEqual(["engagement", "score", "handoff", "follow-up", "follow-up-confirmed", "feedback", "exit", "report", "webhooks"]);
   });
 
   it("routes each contract event to the handlers that need it", () => {
-    // The report reads the table's changes (registry STREAMS), not the bus.
-    expect(targetsFor(leadEvent("lead.captured", "smb"))).toEqual(["enroll:smb-nurture", "enroll:smb-webinar-followup", "engagement", "follow-up"]);
-    expect(targetsFor(leadEvent("lead.qualified"))).toEqual(["handoff", "exit", "webhooks"]);
-    expect(targetsFor(leadEvent("lead.closed"))).toEqual(["feedback", "exit", "webhooks"]);
-    expect(targetsFor(leadEvent("lead.unsubscribed"))).toEqual(["exit"]);
-    expect(targetsFor(leadEvent("lead.scored"))).toEqual([]);
-    expect(targetsFor(leadEvent("email.sent"))).toEqual([]);
+    expect(targetsFor(leadEvent("lead.captured", "smb"))).toEqual(["enroll:smb-nurture", "enroll:smb-webinar-followup", "engagement", "follow-up", "report"]);
+    expect(targetsFor(leadEvent("lead.qualified"))).toEqual(["handoff", "exit", "report", "webhooks"]);
+    expect(targetsFor(leadEvent("lead.closed"))).toEqual(["feedback", "exit", "report", "webhooks"]);
+    expect(targetsFor(leadEvent("lead.unsubscribed"))).toEqual(["exit", "report"]);
+    expect(targetsFor(leadEvent("lead.scored"))).toEqual(["report"]);
+    expect(targetsFor(leadEvent("email.sent"))).toEqual(["report"]);
   });
 
-  it("sends SES events to engagement", () => {
+  it("sends SES events to engagement and the report", () => {
     const ses = envelope("Email Opened", { eventType: "Open", mail: { messageId: "m-1" } }, "aws.ses");
-    expect(targetsFor(ses)).toEqual(["engagement"]);
+    expect(targetsFor(ses)).toEqual(["engagement", "report"]);
   });
 
-  it("sends nothing from other sources", () => {
+  it("sends nothing from other sources to the report, nor the events it does not count", () => {
     expect(targetsFor(envelope("EC2 Instance State-change Notification", {}, "aws.ec2"))).toEqual([]);
     expect(targetsFor(envelope("Email Delivered", { eventType: "Delivery", mail: { messageId: "m-1" } }, "aws.ses"))).toEqual(["engagement"]);
+    expect(targetsFor(leadEvent("lead.updated"))).not.toContain("report");
   });
 });
 

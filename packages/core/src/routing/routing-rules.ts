@@ -62,7 +62,7 @@ export type EventEnvelope<Detail = Record<string, unknown>> = Omit<z.infer<typeo
   detail: Detail;
 };
 
-export type HandlerTarget = "engagement" | "handoff" | "feedback" | "exit" | "follow-up" | "webhooks";
+export type HandlerTarget = "engagement" | "handoff" | "feedback" | "exit" | "report" | "follow-up" | "webhooks";
 
 /** Routes a segment's leads into one of its sequences. */
 export interface EnrollRule {
@@ -131,6 +131,12 @@ export function handlerRules(): HandlerRule[] {
     { name: "feedback", target: "feedback", pattern: leadloop("lead.closed") },
     // Every event a sequence may exit on; each enrollment then checks its own sequence's exitOn.
     { name: "exit", target: "exit", pattern: leadloop(...EXIT_EVENTS) },
+    // The funnel report: the leadloop events and SES's engagement events it counts.
+    {
+      name: "report",
+      target: "report",
+      pattern: { $or: [leadloop(...REPORT_EVENTS), { source: [SES_SOURCE], "detail-type": [...SES_REPORT_EVENTS] }] },
+    },
     // Outgoing webhooks (config/webhooks.yaml): every event an endpoint may subscribe to; the
     // handler picks the endpoints. Its own target, so a slow receiver never holds up the hand-off.
     { name: "webhooks", target: "webhooks", pattern: { source: [BUS_SOURCE], "detail-type": [...WEBHOOK_EVENTS] } },

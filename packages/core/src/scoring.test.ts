@@ -211,6 +211,31 @@ const scoring = (points: fc.Arbitrary<number>) =>
     }),
   });
 
+describe("decay with rules of both signs", () => {
+  // Found by the property below (fast-check seed 488693482): decay scaled every rule's share by the
+  // net standing's factor, so a small decay of a net +1 forgave most of a -18 penalty and freed most
+  // of a capped rule's room; the lead then scored higher for having been idle.
+  it("takes the decayed points off the positive shares only: idleness never leaves a lead better off", () => {
+    const behaviour = [
+      { id: "opened", on: "email.opened", points: 3, cap: 7 },
+      { id: "pricing", on: "email.opened", url: "/pricing*", points: 12 },
+      { id: "penalty", on: "email.opened", points: -6 },
+    ] as BehaviourRule[];
+    const activities = [
+      { type: "email.opened", at: "2024-04-21T12:00:00.000Z" },
+      { type: "email.opened", at: "2024-04-21T12:00:00.000Z" },
+      { type: "email.opened", at: "2024-04-22T12:00:00.000Z", url: "https://x.com/pricing" },
+      { type: "email.opened", at: "2024-06-01T12:00:00.000Z" },
+    ] as ScoredActivity[];
+    const input = { profile: {}, segment: "smb", now, activities };
+    const fresh = scoreLead(input, { threshold: 50, fit: [], behaviour });
+    const decayed = scoreLead(input, { threshold: 50, fit: [], behaviour, decay: { after: "P1D", every: "P1D", percent: 3 } });
+    expect(fresh.engagement).toBe(-5);
+    expect(decayed.engagement).toBeLessThanOrEqual(fresh.engagement);
+    expect(decayed.reasons.find((r) => r.rule === "penalty")?.points).toBe(-24);
+  });
+});
+
 describe("scoreLead properties", () => {
   it("never lets a rule exceed its cap", () => {
     fc.assert(

@@ -201,8 +201,12 @@ class EngagementFold {
     this.periods += extra;
     const total = this.standing;
     if (total <= 0) return;
-    const factor = decayStanding(total, extra, decay.percent) / total;
-    for (const [rule, points] of this.#byRule) this.#byRule.set(rule, points * factor);
+    // The points lost come off the rules that earned points, each in proportion to its share:
+    // a penalty is never forgiven, and a capped rule gets back only room it really lost.
+    const lost = total - decayStanding(total, extra, decay.percent);
+    let positive = 0;
+    for (const points of this.#byRule.values()) if (points > 0) positive += points;
+    for (const [rule, points] of this.#byRule) if (points > 0) this.#byRule.set(rule, points - lost * (points / positive));
   }
 
   /** Adds one activity's points (every rule it matches); returns what it added. */

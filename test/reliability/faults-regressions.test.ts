@@ -123,7 +123,8 @@ describe("faults aimed at the steps the full run lost leads in", () => {
         sendFailed = true;
         return "5xx";
       }
-      if (sendFailed && !giveBackFailed && port === "nurture" && method === "settle") {
+      // The sweeper gives its batch's steps back in one writeSteps call (after the claims' own).
+      if (sendFailed && !giveBackFailed && port === "nurture" && method === "writeSteps") {
         giveBackFailed = true;
         return "throttle";
       }

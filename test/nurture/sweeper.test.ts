@@ -67,25 +67,65 @@ describe("sweepDueSteps on DynamoDB Local and the SES emulator", () => {
     expect(enrollment?.nextStepId).toBe("case-study");
   });
 
-  it("a sweeper that died after recording its email but before settling: the step is never sent again, and its history says sent, not uncertain", async () => {
+  it("a sweeper that died after marking its sends on the shard's lease, before recording them: the steps are settled uncertain, never sent again", async () => {
     h = await nurtureHarness();
-    const leadId = await enrolledLead(h, "halfsettled");
+    const email = uniqueEmail("marked");
+    const leadId = await h.capture(email);
+    expect(await enrollLead(h.deps, { leadId, sequenceId: "enterprise-nurture" })).toBe("enrolled");
     const real = h.nurture;
-    // The message and its history line are written, then the process dies before the settle:
-    // settlements under the claim's token never reach the table, leaving the claim as the crash would.
-    const writeUntilSettling: typeof real.writeSteps = (writes) =>
-      real.writeSteps(writes.filter((w) => !("token" in w.guard && "outcome" in w)));
+    // The email goes out, then the process dies: the wave's record and settle, and the lease's
+    // release, never reach the table.
     const dying = new Proxy(real, {
-      get: (target, name) => (name === "writeSteps" ? writeUntilSettling : Reflect.get(target, name, target)?.bind?.(target) ?? Reflect.get(target, name, target)),
+      get: (target, name) => {
+        if (name === "writeSteps") return () => new Promise(() => {});
+        if (name === "updateSweepLease") return (shard: number, owner: string, change: Parameters<typeof real.updateSweepLease>[2]) => (change.release ? new Promise(() => {}) : real.updateSweepLease(shard, owner, change));
+        const value = Reflect.get(target, name, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
     });
     h.clock.advance(HOUR);
-    const first = await sweepDueSteps({ ...h.deps, nurture: dying });
-    expect(first.sent).toBe(1);
-    const [held] = await real.listEnrollments(leadId);
-    expect(held?.sending?.stepId).toBe("welcome");
+    void sweepDueSteps({ ...h.deps, nurture: dying });
+    for (let i = 0; i < 200 && (await emailsTo(email)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await emailsTo(email)).toHaveLength(1);
+    // While the dead sweeper's lease is live nobody touches its shard.
+    const during = await sweepDueSteps(h.deps);
+    expect(during.sent).toBe(0);
+    expect(during.lost).toBe(1);
     h.clock.advance(10 * 60_000);
     const report = await sweepDueSteps(h.deps);
     expect(report.recovered).toBe(1);
+    expect(report.sent).toBe(0);
+    expect(await emailsTo(email)).toHaveLength(1);
+    const activities = await h.leads.listActivities(leadId, { limit: 100 });
+    expect(activities.filter((a) => a.type === "email.send_uncertain").map((a) => a.data.stepId)).toEqual(["welcome"]);
+    const [enrollment] = await real.listEnrollments(leadId);
+    expect(enrollment?.completedStepIds).toEqual(["welcome"]);
+    expect(enrollment?.nextStepId).toBe("case-study");
+    // The mark is cleared: a later sweep recovers nothing more.
+    h.clock.advance(10 * 60_000);
+    expect((await sweepDueSteps(h.deps)).recovered).toBe(0);
+  });
+
+  it("a sweeper that died after recording its sends but before clearing their marks: nothing is sent again, and the history says sent", async () => {
+    h = await nurtureHarness();
+    const leadId = await enrolledLead(h, "recorded");
+    const real = h.nurture;
+    // Every lease write after the first mark is lost with the process: the marks stay, the lease too.
+    let marks = 0;
+    const dying = new Proxy(real, {
+      get: (target, name) => {
+        if (name === "updateSweepLease")
+          return (shard: number, owner: string, change: Parameters<typeof real.updateSweepLease>[2]) => (change.begin?.length && marks++ === 0 ? real.updateSweepLease(shard, owner, change) : new Promise(() => {}));
+        const value = Reflect.get(target, name, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    h.clock.advance(HOUR);
+    void sweepDueSteps({ ...h.deps, nurture: dying });
+    for (let i = 0; i < 200 && (await sentSteps(h, leadId)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    h.clock.advance(10 * 60_000);
+    const report = await sweepDueSteps(h.deps);
+    expect(report.recovered).toBe(0);
     expect(report.sent).toBe(0);
     expect(await sentSteps(h, leadId)).toEqual(["welcome"]);
     const activities = await h.leads.listActivities(leadId, { limit: 100 });
@@ -93,6 +133,50 @@ describe("sweepDueSteps on DynamoDB Local and the SES emulator", () => {
     const [enrollment] = await real.listEnrollments(leadId);
     expect(enrollment?.completedStepIds).toEqual(["welcome"]);
     expect(enrollment?.nextStepId).toBe("case-study");
+  });
+
+  it("a sweeper paused past its lease sends its marked step once, and the one that took over never sends it", async () => {
+    let resume: () => void = () => {};
+    let paused = false;
+    h = await nurtureHarness({
+      // The first send stalls (a paused process) until the test lets it go; it then goes out.
+      mailer: (real) => ({
+        send: async (email) => {
+          if (!paused) {
+            paused = true;
+            await new Promise<void>((r) => {
+              resume = r;
+            });
+          }
+          return real.send(email);
+        },
+      }),
+    });
+    const email = uniqueEmail("paused");
+    const leadId = await h.capture(email);
+    expect(await enrollLead(h.deps, { leadId, sequenceId: "enterprise-nurture" })).toBe("enrolled");
+    h.clock.advance(HOUR);
+    const first = sweepDueSteps(h.deps);
+    for (let i = 0; i < 200 && !paused; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(paused).toBe(true);
+    // Its lease lapses; another sweeper takes the shard and settles the marked step as handled.
+    h.clock.advance(10 * 60_000);
+    const second = await sweepDueSteps(h.deps);
+    expect(second.recovered).toBe(1);
+    expect(second.sent).toBe(0);
+    resume();
+    const late = await first;
+    // The paused sweeper's email went out once, and its record is kept; its settle found the step moved on.
+    expect(late.sent).toBe(1);
+    expect(await emailsTo(email)).toHaveLength(1);
+    expect(await sentSteps(h, leadId)).toEqual(["welcome"]);
+    const [enrollment] = await h.nurture.listEnrollments(leadId);
+    expect(enrollment?.completedStepIds).toEqual(["welcome"]);
+    expect(enrollment?.nextStepId).toBe("case-study");
+    // Nothing more goes out for that step, however many sweeps follow.
+    h.clock.advance(HOUR);
+    await sweepDueSteps(h.deps);
+    expect(await emailsTo(email)).toHaveLength(1);
   });
 
   it("a skipped step keeps its history line when the store fails while it settles", async () => {

@@ -323,8 +323,13 @@ export interface StepSettlement {
   attempts?: number;
   /** Replaces `recentSends` (the sweeper trims it to the cap's window). */
   recentSends?: string[];
-  /** A history line written atomically with the settle (a skipped step). */
+  /** A history line written atomically with the settle (a skipped step, or a sent email's line). */
   activity?: NewActivity;
+  /**
+   * The email this step sent: recorded with the settle, and recorded even when the settle's
+   * guard no longer holds, as the email went out either way.
+   */
+  message?: MessageRecord;
 }
 
 /**
@@ -337,6 +342,19 @@ export type StepWrite = {
   sequenceId: string;
   guard: { token: string } | { dueAt: string; lapsed?: string };
 } & ({ claim: { token: string; stepId: string; until: string } } | { outcome: StepSettlement });
+
+/** What taking a due shard's sweep lease found on it. */
+export interface SweepLease {
+  /** Steps a previous holder marked before sending and never cleared: they may have gone out. */
+  inFlight: DueRef[];
+}
+
+export interface SweepLeaseChange {
+  begin?: readonly DueRef[];
+  done?: readonly DueRef[];
+  until?: string;
+  release?: boolean;
+}
 
 /** A due-index entry: enough to claim the enrollment it points at. */
 export interface DueRef {
@@ -402,11 +420,11 @@ export interface NurtureStore {
   readLeads(leadIds: readonly string[], sequenceIds: readonly string[]): Promise<Map<string, LeadNurtureState>>;
   /**
    * Conditional writes of a sweep's batch, a hundred to a request (a transaction each, the only
-   * batch of conditional writes DynamoDB has). Returns, per write, whether its guard held.
+   * batch of conditional writes DynamoDB has). Returns, per write, whether its guard held. A
+   * settle carrying a sent email's record writes it with the settle, and on its own when the
+   * guard failed.
    */
   writeSteps(writes: readonly StepWrite[]): Promise<boolean[]>;
-  /** Sent emails' records and history lines: idempotent puts (ids fixed by the message), a hundred a request. */
-  recordSends(sends: readonly { message: MessageRecord; activity: NewActivity }[]): Promise<void>;
   getEnrollment(leadId: string, sequenceId: string): Promise<Enrollment | undefined>;
   listEnrollments(leadId: string): Promise<Enrollment[]>;
   /**
@@ -417,6 +435,18 @@ export interface NurtureStore {
   startEnrollment(enrollment: Enrollment, previous?: Enrollment, options?: StartEnrollmentOptions): Promise<boolean>;
   /** Due-index entries of one shard due at or before `now`, oldest first. */
   listDue(shard: number, now: string, limit: number): Promise<DueRef[]>;
+  /**
+   * Takes the sweep lease of a due shard for `owner` until `until`: one conditional write, which
+   * fails (undefined) while another owner's lease is live at `now`. Returns the steps marked on
+   * the lease and never cleared: a previous holder may have sent them.
+   */
+  takeSweepLease(shard: number, owner: string, until: string, now: string): Promise<SweepLease | undefined>;
+  /**
+   * One conditional write on a shard's lease, made only while it is `owner`'s (false otherwise):
+   * marks `begin` as being sent, clears the marks of `done`, extends the lease to `until`, and
+   * with `release` gives it up (the marks not cleared stay for the next holder).
+   */
+  updateSweepLease(shard: number, owner: string, change: SweepLeaseChange): Promise<boolean>;
   /**
    * Claims a due step for one sweeper: succeeds only if the entry is still due at `ref.dueAt`
    * and no other claim is live. The claim lapses at `until` (a crashed sweeper's claim is

@@ -274,7 +274,7 @@ export const recyclerEntry = /* @__PURE__ */ job({
   },
 });
 
-// Claims each step before sending, so overlapping runs are safe; one at a time (reserved
+// Sweeps each due shard under a lease, so overlapping runs are safe; one at a time (reserved
 // concurrency 1, see infra) keeps the SES send rate true across the account.
 export const sweeperEntry = /* @__PURE__ */ job({
   name: "sweeper",

@@ -19,17 +19,19 @@ import type {
   Enrollment,
   LeadNurtureState,
   MessageRecord,
-  NewActivity,
   NurtureStore,
   StartEnrollmentOptions,
   StepWrite,
+  SweepLease,
+  SweepLeaseChange,
   VariantFigures,
 } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
 import { activityItem, toLead } from "./dynamo-lead-store";
 import { attempt, conditionally, isConditionFailure, translateError } from "./errors";
 import { queryShard } from "./due-query";
-import { readSweepBatch, recordSendBatch, stepUpdate, writeStepBatch } from "./dynamo-sweep-batch";
+import { readSweepBatch, stepUpdate, writeStepBatch } from "./dynamo-sweep-batch";
+import { takeSweepLease, updateSweepLease } from "./dynamo-sweep-lease";
 import { messageActivityId, messageItem, toEnrollment, toMessage } from "./nurture-items";
 import { DUE_SHARDS, indexKeys, keys, REPORT_SHARDS } from "./keys";
 
@@ -200,6 +202,14 @@ export class DynamoNurtureStore implements NurtureStore {
     }));
   }
 
+  async takeSweepLease(shard: number, owner: string, until: string, now: string): Promise<SweepLease | undefined> {
+    return takeSweepLease(this.#client, this.#table, shard, owner, until, now);
+  }
+
+  async updateSweepLease(shard: number, owner: string, change: SweepLeaseChange): Promise<boolean> {
+    return updateSweepLease(this.#client, this.#table, shard, owner, change);
+  }
+
   async claim(ref: DueRef, claim: { token: string; stepId: string; until: string }, now: string): Promise<Enrollment | undefined> {
     // The claimed entry stays in the due index at the claim's expiry, so a sweeper that dies
     // holding it is found again then, and only then.
@@ -271,10 +281,6 @@ export class DynamoNurtureStore implements NurtureStore {
 
   async writeSteps(writes: readonly StepWrite[]): Promise<boolean[]> {
     return writeStepBatch(this.#client, this.#table, writes);
-  }
-
-  async recordSends(sends: readonly { message: MessageRecord; activity: NewActivity }[]): Promise<void> {
-    return recordSendBatch(this.#client, this.#table, sends);
   }
 
   /**

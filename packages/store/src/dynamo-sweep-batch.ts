@@ -1,12 +1,12 @@
 /**
  * The sweeper's batched reads and writes: a batch of due steps is read in strongly consistent
  * BatchGetItem requests, claimed and settled in transactions of up to a hundred conditional
- * updates (the only batch of conditional writes DynamoDB has), and its sent emails recorded as
- * puts, a hundred to a transaction.
+ * updates (the only batch of conditional writes DynamoDB has); a sent email's record and history
+ * line ride in the same transaction as its settle.
  */
 import { randomUUID } from "node:crypto";
 import { BatchGetCommand, type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { type LeadNurtureState, type MessageRecord, type NewActivity, type StepSettlement, type StepWrite, StoreUnavailableError } from "@leadloop/core";
+import { type LeadNurtureState, type StepSettlement, type StepWrite, StoreUnavailableError } from "@leadloop/core";
 import { activityItem, toLead } from "./dynamo-lead-store";
 import { attempt, translateError } from "./errors";
 import { indexKeys, keys } from "./keys";
@@ -129,8 +129,16 @@ export async function readSweepBatch(client: DynamoDBDocumentClient, table: stri
 export async function writeStepBatch(client: DynamoDBDocumentClient, table: string, writes: readonly StepWrite[]): Promise<boolean[]> {
   const applied: (boolean | undefined)[] = writes.map(() => undefined);
   // Each write's actions (its update, and a skip's history line) stay in one transaction.
+  // A sent email's record and history line (ids fixed by the message, so a retry overwrites them).
+  const recordOf = (write: StepWrite): Item[] => {
+    const message = "outcome" in write ? write.outcome.message : undefined;
+    const activity = "outcome" in write ? write.outcome.activity : undefined;
+    if (!message) return [];
+    return [messageItem(message), ...(activity ? [activityItem({ leadId: write.leadId, id: messageActivityId(activity.at, message.messageId), ...activity })] : [])];
+  };
   const actionsOf = (write: StepWrite) => {
     const update = stepUpdate(table, "claim" in write ? { ...write, claim: write.claim } : { ...write, outcome: write.outcome });
+    if ("outcome" in write && write.outcome.message) return [{ Update: update }, ...recordOf(write).map((Item) => ({ Put: { TableName: table, Item } }))];
     const activity = "outcome" in write ? write.outcome.activity : undefined;
     const lineId = "token" in write.guard ? write.guard.token : randomUUID();
     return [
@@ -149,7 +157,7 @@ export async function writeStepBatch(client: DynamoDBDocumentClient, table: stri
     let group: number[] = [];
     let size = 0;
     for (const i of pending) {
-      const n = "outcome" in writes[i]! && writes[i]!.outcome.activity ? 2 : 1;
+      const n = actionSets[i]!.length;
       if (size + n > 100) {
         groups.push(group);
         group = [];
@@ -165,7 +173,8 @@ export async function writeStepBatch(client: DynamoDBDocumentClient, table: stri
         if (members.length === 1) {
           // One write alone needs no transaction (half the units).
           const [only] = actions;
-          const update = only![0]!.Update;
+          const first = only![0]!;
+          const update = "Update" in first ? first.Update : undefined;
           if (only!.length === 1 && update) await client.send(new UpdateCommand(update));
           else await client.send(new TransactWriteCommand({ TransactItems: only! }));
         } else {
@@ -191,14 +200,14 @@ export async function writeStepBatch(client: DynamoDBDocumentClient, table: stri
     }
     pending = retry;
   }
+  // An email whose settle's guard failed (its step was taken over) went out all the same: its
+  // record is written on its own.
+  const orphans = writes.filter((_, i) => applied[i] === false).flatMap(recordOf);
+  if (orphans.length > 0) await putRecords(client, table, orphans);
   return applied.map((a) => a === true);
 }
 
-export async function recordSendBatch(client: DynamoDBDocumentClient, table: string, sends: readonly { message: MessageRecord; activity: NewActivity }[]): Promise<void> {
-  const items = sends.flatMap(({ message, activity }) => [
-    messageItem(message),
-    activityItem({ leadId: message.leadId, id: messageActivityId(activity.at, message.messageId), ...activity }),
-  ]);
+async function putRecords(client: DynamoDBDocumentClient, table: string, items: readonly Item[]): Promise<void> {
   // Unconditional puts, a hundred to a transaction: BatchWriteItem would take only 25, and the
   // action may delete (kept out of every function that does not erase).
   await attempt("recording sent messages", async () => {

@@ -58,6 +58,12 @@ export const keys = {
   // Reserved for issue 4 and later.
   enrollment: (leadId: string, sequenceId: string): Key => ({ pk: `LEAD#${leadId}`, sk: `ENR#${sequenceId}` }),
   message: (leadId: string, messageId: string): Key => ({ pk: `LEAD#${leadId}`, sk: `MSG#${messageId}` }),
+  /**
+   * A due shard's sweep lease: who sweeps the shard until when, and the steps that holder marked
+   * before sending them (cleared once each is recorded). One item per shard, written a few times
+   * per sweep of a shard with work in it, never on an idle sweep.
+   */
+  sweepLease: (shard: number): Key => ({ pk: `SWEEP#${shard}`, sk: "LEASE" }),
   salesQueueItem: (teamId: string, qualifiedAt: string, leadId: string): Key => ({
     pk: `QUEUE#${teamId}`,
     sk: `${qualifiedAt}#${leadId}`,

@@ -1,12 +1,36 @@
 /**
  * sweepDueSteps: sends what is due, and only that. A step is sent at most once, even when two
- * sweepers overlap or one dies mid-batch: each step is claimed with a conditional write before
- * it is sent, and a claim left by a crashed sweeper is settled as handled, never sent again.
+ * sweepers overlap, one pauses past its lease or one dies mid-batch.
+ *
+ * How: a due shard is swept only under its lease (`takeSweepLease`: one conditional write of an
+ * owner token and an expiry, taken only when no other owner's lease is live). Before a wave of
+ * sends the holder marks the wave's steps on the lease (one conditional write, which also extends
+ * it, and fails once the lease is not the holder's own); the sends go out; then each step is
+ * settled with its email's record and history line in one transaction per wave, every settle
+ * conditional on the step's version (still active, due at the time the sweep listed, no claim),
+ * and the wave's marks are cleared by the next lease write. What each case leaves:
+ * - A second sweeper while the lease is live: it cannot take the shard and counts its entries
+ *   lost; nothing of the shard is touched by two sweepers at once.
+ * - A holder paused past its lease: the next holder takes the lease and finds the paused one's
+ *   marks. A marked step still at its marked version is settled as handled (sent, if its email is
+ *   on record, else "send uncertain") and never sent by anyone else; the paused holder's next
+ *   lease write fails, so it marks nothing more and sends nothing unmarked, and its settles fail
+ *   on the step versions the new holder moved on (its emails' records are still written: they
+ *   went out). A step it marked and then sent late therefore goes out once.
+ * - A crash before a wave's mark: those steps are untouched and still due; the next holder sends
+ *   them. After the mark, before the sends or while they are in flight: the marked steps are
+ *   settled "send uncertain" (they may have gone out), at most a wave per shard in hand. After the
+ *   wave's record: its steps have moved on, their marks are stale and simply cleared.
+ * Enrollments still holding a per-step claim (`sending`, written by sweepers before the lease)
+ * are honoured: a live one is left alone, a lapsed one recovered as handled.
  * A send SES refused before sending (throttling) is retried later, never dropped; one whose
  * answer was lost (a timeout, a 5xx after the request left) is settled as uncertain, never resent.
- * With a deadline (Lambda's remaining time), a step is claimed only once its send slot under the
+ * With a deadline (Lambda's remaining time), a step is marked only once its send slot under the
  * rate gate is booked early enough to be sent and settled before it, so a run cut off by its
- * timeout leaves no claimed step behind to be written off as uncertain later.
+ * timeout leaves no marked step behind to be written off as uncertain later.
+ * The frequency cap counts a lead's sends over its sequences, whose steps sit in different shards:
+ * a lead is in one batch at a time within a sweep. Sweeps do not overlap in AWS (reserved
+ * concurrency 1), and across overlapping sweepers the cap is as exact as their shard split.
  */
 import { randomUUID } from "node:crypto";
 import type { Sequence, Step } from "../config/schema";
@@ -44,15 +68,15 @@ export interface SweepReport {
   rescheduled: number;
   retried: number;
   ended: number;
-  /** Entries another sweeper claimed first. */
+  /** Entries another sweeper held (its shard lease, or a step it had moved on) when this one came. */
   lost: number;
-  /** Claims of crashed sweepers, settled as handled without sending again. */
+  /** Steps a paused or crashed sweeper may have sent, settled as handled without sending again. */
   recovered: number;
-  /** Items (or shards) whose handling failed (a store outage); each is due again at once or after its claim lapses. */
+  /** Items (or shards) whose handling failed (a store outage); each is due again at once or after its lease lapses. */
   failed: number;
   /** Sends whose outcome SES left unknown (the answer was lost): settled as handled, never resent. */
   uncertain: number;
-  /** Due items left unclaimed for the next sweep because they could not be sent before the deadline. */
+  /** Due items left unmarked for the next sweep because they could not be sent before the deadline. */
   deferred: number;
 }
 
@@ -71,34 +95,43 @@ const RETRY_BASE_MS = 60_000;
 const RETRY_MAX_MS = 60 * 60_000;
 /** Shards listed at once. */
 const SHARD_WORKERS = 4;
-/**
- * Due steps handled as one batch: read, claimed and settled in a handful of requests per batch
- * rather than several per send. Small, because a batch's claims are held and its emails recorded
- * only when the whole batch has sent: a sweeper killed mid-batch leaves every claim of the batches
- * in hand "send uncertain", never resent (300 of 900 due with batches of a hundred in the crash
- * suite); DynamoDB Local's time goes per item, not per request, so 25 sends no slower.
- */
+/** Due steps read and decided as one batch: a handful of requests per batch rather than several per send. */
 const BATCH_STEPS = 25;
-/** Sends in flight at once over the batches in hand (the rate gate still spaces them). */
+/**
+ * Sends marked on the lease at once and then recorded together: a crash leaves at most a wave per
+ * shard in hand "send uncertain"; smaller waves cost a lease write and a transaction more often.
+ */
+const WAVE_STEPS = 8;
+/** Sends in flight at once over the shards in hand (the rate gate still spaces them). */
 const SEND_LANES = 16;
-/** Batches in hand at once. */
+/** Shards swept at once, each under its own lease. */
 const BATCH_WORKERS = 3;
 
 export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {}): Promise<SweepReport> {
   const report: SweepReport = { due: 0, sent: 0, skipped: 0, rescheduled: 0, retried: 0, ended: 0, lost: 0, recovered: 0, failed: 0, uncertain: 0, deferred: 0 };
   const gate = options.gate ?? new SendRateGate(deps.settings.maxSendsPerSecond);
   const budget = options.itemBudgetMs ?? DEFAULT_ITEM_BUDGET_MS;
-  const decisions = abTestDecisions(deps);
-  const announcements = new Announcements(deps);
-  const lanes = new Lanes(SEND_LANES);
+  const ctx: SweepContext = {
+    gate,
+    lanes: new Lanes(SEND_LANES),
+    budget,
+    deadline: options.deadline,
+    report,
+    decisions: abTestDecisions(deps),
+    announcements: new Announcements(deps),
+    owner: randomUUID(),
+    leads: new LeadLocks(),
+  };
   const upTo = deps.clock.now().toISOString();
   const shards = [...(options.shards ?? Array.from({ length: deps.nurture.shards }, (_, i) => i))];
-  const due: DueRef[] = [];
+  const byShard: { shard: number; refs: DueRef[] }[] = [];
   await Promise.all(
     Array.from({ length: Math.min(SHARD_WORKERS, shards.length) }, async () => {
       for (let shard = shards.shift(); shard !== undefined; shard = shards.shift()) {
         try {
-          due.push(...(await deps.nurture.listDue(shard, upTo, deps.settings.batchSize)));
+          const refs = await deps.nurture.listDue(shard, upTo, deps.settings.batchSize);
+          if (refs.length > 0) byShard.push({ shard, refs });
+          report.due += refs.length;
         } catch (error) {
           report.failed++;
           deps.log?.warn("due shard not read; it is swept again next run", { shard, error: String(error) });
@@ -106,50 +139,28 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
       }
     }),
   );
-  report.due = due.length;
-  due.sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0));
-  // A lead's steps (one per sequence, in any shard) go in one batch, planned one after another,
-  // so each is planned against the frequency cap with the sends before it counted.
-  const byLead = new Map<string, DueRef[]>();
-  for (const ref of due) byLead.set(ref.leadId, [...(byLead.get(ref.leadId) ?? []), ref]);
-  const batches: DueRef[][] = [];
-  let batch: DueRef[] = [];
-  for (const refs of byLead.values()) {
-    batch.push(...refs);
-    if (batch.length >= BATCH_STEPS) {
-      batches.push(batch);
-      batch = [];
-    }
-  }
-  if (batch.length > 0) batches.push(batch);
-  // Batches overlap, so one batch's reads and writes run while another's emails go out. A lead is
-  // in one batch only, so its frequency cap is never planned by two at once.
+  // The shards with the oldest due step first.
+  byShard.sort((a, b) => (a.refs[0]!.dueAt < b.refs[0]!.dueAt ? -1 : a.refs[0]!.dueAt > b.refs[0]!.dueAt ? 1 : 0));
   let stopped = false;
   let next = 0;
   await Promise.all(
-    Array.from({ length: Math.min(BATCH_WORKERS, batches.length) }, async () => {
-      for (let i = next++; i < batches.length; i = next++) {
-        const refs = batches[i]!;
+    Array.from({ length: Math.min(BATCH_WORKERS, byShard.length) }, async () => {
+      for (let i = next++; i < byShard.length; i = next++) {
+        const { shard, refs } = byShard[i]!;
         if (stopped || (options.deadline !== undefined && Date.now() + budget > options.deadline)) {
           stopped = true;
           report.deferred += refs.length;
           continue;
         }
-        try {
-          if (await sweepBatch(deps, refs, { gate, lanes, budget, deadline: options.deadline, report, decisions, announcements })) stopped = true;
-        } catch (error) {
-          // The batch's steps stay due (or claimed, to be recovered once the claims lapse).
-          report.failed += refs.length;
-          deps.log?.warn("due steps not handled; they stay due", { steps: refs.length, error: String(error) });
-        }
+        if (await sweepShard(deps, shard, refs, ctx)) stopped = true;
       }
     }),
   );
-  await announcements.flush();
+  await ctx.announcements.flush();
   return report;
 }
 
-interface BatchContext {
+interface SweepContext {
   gate: SendRateGate;
   lanes: Lanes;
   budget: number;
@@ -157,6 +168,91 @@ interface BatchContext {
   report: SweepReport;
   decisions: AbTestDecisions;
   announcements: Announcements;
+  /** This sweep's lease owner token. */
+  owner: string;
+  leads: LeadLocks;
+}
+
+/** One shard under this sweep's lease. */
+interface ShardLease {
+  shard: number;
+  /** Marks whose steps are settled (or moved on), cleared by the next lease write. */
+  done: DueRef[];
+  /** Marks of a previous holder, by step version: those steps may have been sent. */
+  inFlight: Set<string>;
+  /** The lease turned out to be another's: nothing more is marked or sent. */
+  lost: boolean;
+}
+
+const versionOf = (ref: DueRef) => `${ref.leadId}#${ref.sequenceId}#${ref.dueAt}`;
+const enrollmentOf = (ref: DueRef) => `${ref.leadId}#${ref.sequenceId}`;
+
+/** Takes the shard's lease, sweeps its due steps in batches, and gives the lease back. Returns whether the deadline stopped it. */
+async function sweepShard(deps: NurtureDeps, shard: number, listed: DueRef[], ctx: SweepContext): Promise<boolean> {
+  const { report } = ctx;
+  const now = deps.clock.now();
+  let taken: Awaited<ReturnType<NurtureDeps["nurture"]["takeSweepLease"]>>;
+  try {
+    taken = await deps.nurture.takeSweepLease(shard, ctx.owner, leaseUntil(deps, now), now.toISOString());
+  } catch (error) {
+    report.failed += listed.length;
+    deps.log?.warn("due shard's lease not taken; it is swept again next run", { shard, error: String(error) });
+    return false;
+  }
+  if (!taken) {
+    report.lost += listed.length;
+    return false;
+  }
+  const lease: ShardLease = { shard, done: [], inFlight: new Set(taken.inFlight.map(versionOf)), lost: false };
+  // A previous holder's marked steps are read with the rest, listed or not (the index lags), so
+  // each is settled before anyone could send it; a mark whose step has moved on is only cleared.
+  const refs = [...listed];
+  const listedEnrollments = new Map(listed.map((r) => [enrollmentOf(r), r]));
+  for (const mark of taken.inFlight) {
+    const seen = listedEnrollments.get(enrollmentOf(mark));
+    if (!seen) refs.push(mark);
+    else if (seen.dueAt !== mark.dueAt) lease.done.push(mark);
+  }
+  let pending = refs;
+  let stop = false;
+  while (pending.length > 0 && !stop && !lease.lost) {
+    // A lead in one batch at a time: its steps in other shards wait for that batch to settle.
+    const page: DueRef[] = [];
+    const later: DueRef[] = [];
+    const held = new Set<string>();
+    for (const ref of pending) {
+      if (held.has(ref.leadId) || (page.length < BATCH_STEPS && ctx.leads.take(ref.leadId))) {
+        held.add(ref.leadId);
+        page.push(ref);
+      } else later.push(ref);
+    }
+    if (page.length === 0) {
+      await ctx.leads.anyFree(later.map((r) => r.leadId));
+      continue;
+    }
+    try {
+      stop = await sweepBatch(deps, page, ctx, lease);
+    } catch (error) {
+      // The batch's steps stay due (a marked one is recovered once the lease lapses).
+      report.failed += page.length;
+      deps.log?.warn("due steps not handled; they stay due", { shard, steps: page.length, error: String(error) });
+    } finally {
+      ctx.leads.release(held);
+    }
+    pending = later;
+  }
+  if (lease.lost) report.lost += pending.length;
+  else if (stop) report.deferred += pending.length;
+  try {
+    await giveBack(() => deps.nurture.updateSweepLease(shard, ctx.owner, { done: lease.done, release: true }));
+  } catch (error) {
+    deps.log?.warn("due shard's lease not given back; it lapses", { shard, error: String(error) });
+  }
+  return stop;
+}
+
+function leaseUntil(deps: NurtureDeps, now: Date): string {
+  return new Date(now.getTime() + deps.settings.claimLeaseMs).toISOString();
 }
 
 type Count = Exclude<keyof SweepReport, "due" | "failed" | "deferred">;
@@ -168,8 +264,10 @@ interface Decision {
   guard: { dueAt: string; lapsed?: string };
   /** Counted once its write holds. */
   counts: Count[];
-  /** A recovered claim whose email is not on record: its history says the outcome is unknown. */
+  /** A previous holder's step whose email is not on record: its history says the outcome is unknown. */
   uncertainStepId?: string;
+  /** A previous holder's mark this decision settles. */
+  inFlight: boolean;
   /** Settled without sending (ended, rescheduled, skipped, already sent). */
   outcome?: StepSettlement;
   send?: {
@@ -188,15 +286,13 @@ interface Decision {
 }
 
 /**
- * One batch: reads (the leads with their enrollments, the suppressions, and messages only where
- * a step needs them), every step's decision, one conditional write per step in a hundred-step
- * transaction (the claims of those to send, the settlements of the rest), the sends, then the
- * messages and history lines as batched idempotent puts and the settlements, again batched.
- * A step is sent only under its own claim, written before its send: a sweeper that dies after
- * sending leaves the claim, and whoever finds it lapsed counts the step handled, never resends.
+ * One batch of a leased shard: reads (the leads with their enrollments, the suppressions, and
+ * messages only where a step needs them), every step's decision, the steps not sent settled in
+ * one transaction on their versions, then the sends in waves: each wave marked on the lease,
+ * sent, and settled with its emails' records in one transaction.
  * Returns whether the sweep must stop (the deadline left no time to send).
  */
-async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: BatchContext): Promise<boolean> {
+async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, lease: ShardLease): Promise<boolean> {
   const { report } = ctx;
   const now = deps.clock.now();
   const at = now.toISOString();
@@ -206,42 +302,46 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: BatchContext):
   const suppressionsReadAt = Date.now();
   const suppressed = emails.length > 0 ? await deps.leads.getSuppressions(emails) : new Map<string, unknown>();
 
-  const live: { ref: DueRef; before: Enrollment; view: LeadNurtureState }[] = [];
+  const live: { ref: DueRef; before: Enrollment; view: LeadNurtureState; inFlight: boolean }[] = [];
   for (const ref of refs) {
     const view = states.get(ref.leadId)!;
     const before = view.enrollments.find((e) => e.sequenceId === ref.sequenceId);
-    // Handled since the index was read (it lags the table), or held by a live claim.
-    const stale = before?.status !== "active" || before.dueAt !== ref.dueAt;
+    const inFlight = lease.inFlight.has(versionOf(ref));
+    // Handled since the index was read (it lags the table), or held by a live per-step claim.
+    const stale = before?.status !== "active" || before.dueAt !== ref.dueAt || before.nextStepId !== ref.stepId;
     if (!before || stale || (before.sending !== undefined && before.sending.until > at)) {
-      report.lost++;
+      // A previous holder's mark on a step that has moved on: nothing to recover.
+      if (inFlight) lease.done.push(ref);
+      else report.lost++;
       continue;
     }
-    live.push({ ref, before, view });
+    live.push({ ref, before, view, inFlight });
   }
 
-  // Messages are read only where a step needs them: a lapsed claim to recover, a condition on the
+  // Messages are read only where a step needs them: a step to recover, a condition on the
   // previous email's opens and clicks, or sends made before enrollments kept their own.
   const messages = new Map<string, MessageRecord[]>();
   await Promise.all(
-    live.map(async ({ ref, before, view }) => {
+    live.map(async ({ ref, before, view, inFlight }) => {
       const sequence = deps.config.sequences.find((s) => s.id === ref.sequenceId);
       const capSince = capSinceOf(sequence, now);
       const step = sequence?.steps.find((s) => s.id === ref.stepId);
       const legacy = capSince !== undefined && view.enrollments.some((e) => e.recentSends === undefined && e.lastSentAt !== undefined && e.lastSentAt >= capSince);
-      if (!before.sending && !step?.condition?.previous && !legacy) return;
+      if (!before.sending && !inFlight && !step?.condition?.previous && !legacy) return;
       const read = await deps.nurture.readNurtureState(ref.leadId, { ...(capSince !== undefined ? { sentSince: capSince } : {}), sequenceId: ref.sequenceId });
       messages.set(`${ref.leadId}#${ref.sequenceId}`, read.messages);
     }),
   );
 
   const planned = new Map<string, string[]>();
-  const decisionsMade: Decision[] = [];
+  const settled: Decision[] = [];
+  const toSend: Decision[] = [];
   let stop = false;
-  for (const { ref, before, view } of live) {
-    const decision = await decide(deps, ref, before, view, messages.get(`${ref.leadId}#${ref.sequenceId}`), suppressed.has(view.lead?.email ?? ""), planned, now, ctx);
+  for (const { ref, before, view, inFlight } of live) {
+    const decision = await decide(deps, ref, before, view, inFlight, messages.get(`${ref.leadId}#${ref.sequenceId}`), suppressed.has(view.lead?.email ?? ""), planned, now, ctx);
     if (decision.send) {
       const slot = ctx.gate.reserve();
-      // A step is claimed only if its send can start and settle before the deadline.
+      // A step is marked only if its send can start and settle before the deadline.
       if (stop || (ctx.deadline !== undefined && slot + ctx.budget > ctx.deadline)) {
         stop = true;
         report.deferred++;
@@ -249,151 +349,49 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: BatchContext):
       }
       decision.send.slot = slot;
       planned.set(ref.leadId, [...(planned.get(ref.leadId) ?? []), at]);
-    }
-    decisionsMade.push(decision);
+      toSend.push(decision);
+    } else settled.push(decision);
   }
 
-  const tokens = decisionsMade.map(() => randomUUID());
-  const until = new Date(now.getTime() + deps.settings.claimLeaseMs).toISOString();
-  const applied = await deps.nurture.writeSteps(
-    decisionsMade.map((d, i) => ({
-      leadId: d.ref.leadId,
-      sequenceId: d.ref.sequenceId,
-      guard: d.guard,
-      ...(d.send ? { claim: { token: tokens[i]!, stepId: d.ref.stepId, until } } : { outcome: d.outcome! }),
-    })),
-  );
+  // The steps not sent (ended, skipped, rescheduled, recovered), each on its version.
   const lines: { leadId: string; activity: NewActivity }[] = [];
-  const toSend: { decision: Decision; token: string }[] = [];
-  for (const [i, d] of decisionsMade.entries()) {
-    if (!applied[i]) {
-      report.lost++;
-      continue;
-    }
-    for (const count of d.counts) report[count]++;
-    if (d.uncertainStepId) lines.push({ leadId: d.ref.leadId, activity: { type: "email.send_uncertain", at, data: { sequenceId: d.ref.sequenceId, stepId: d.uncertainStepId } } });
-    if (d.send) toSend.push({ decision: d, token: tokens[i]! });
-  }
-
-  const fresh = new SuppressionCheck(deps, toSend.map(({ decision }) => decision.send!.lead.email), suppressionsReadAt);
-  const sent: { message: MessageRecord; activity: NewActivity; token: string; decision: Decision }[] = [];
-  const settles: StepWrite[] = [];
-  const pending = [...toSend];
-  await Promise.all(
-    Array.from({ length: Math.min(SEND_LANES, pending.length) }, async () => {
-      for (let next = pending.shift(); next; next = pending.shift()) {
-        const { decision, token } = next;
-        const { lead, sequence, step, state, email, messageId, variantId, zone, recent, ownRecent, slot } = decision.send!;
-        const settle = (outcome: StepSettlement) => settles.push({ leadId: lead.id, sequenceId: sequence.id, guard: { token }, outcome });
-        const nextAfter = (after: Enrollment, sends: string[]) => {
-          const plan = planNextStep({ sequence, state: after, leadTimeZone: zone, now, recentSends: sends });
-          return plan.done ? { end: { reason: plan.reason, at } } : { next: { stepId: plan.step.id, dueAt: plan.dueAt.toISOString() } };
-        };
-        await ctx.gate.waitFor(slot);
-        // The batch's suppression read may be older than this send: an address suppressed since
-        // (an unsubscribe while the batch was sending) still stops it.
-        let suppressedSince: boolean;
-        try {
-          suppressedSince = await fresh.suppressed(lead.email);
-        } catch (error) {
-          // Not known to be sendable: give the step back, due now, for the next sweep.
-          settle({ next: { stepId: step.id, dueAt: at }, attempts: state.attempts });
-          deps.log?.warn("suppressions not read again; step given back", { leadId: lead.id, sequenceId: sequence.id, stepId: step.id, error: String(error) });
-          report.retried++;
-          continue;
-        }
-        if (suppressedSince) {
-          settle({ end: { reason: "suppressed", at } });
-          report.ended++;
-          continue;
-        }
-        let providerMessageId: string;
-        try {
-          ({ messageId: providerMessageId } = await ctx.lanes.run(() => deps.mailer.send(email)));
-        } catch (error) {
-          if (error instanceof MailRejectedError) {
-            lines.push({ leadId: lead.id, activity: { type: "email.rejected", at, data: { sequenceId: sequence.id, stepId: step.id, error: error.message } } });
-            settle({ end: { reason: "rejected", at } });
-            report.ended++;
-            continue;
-          }
-          if (error instanceof MailerUncertainError) {
-            // SES may have sent it: count the step as handled (at most once) and say so in the history.
-            settle({
-              handledStepId: step.id,
-              attempts: 0,
-              ...(ownRecent.length > 0 || recent.length > 0 ? { recentSends: [...ownRecent, at] } : {}),
-              ...nextAfter(handled(state, step.id, undefined), [...recent, at]),
-            });
-            lines.push({ leadId: lead.id, activity: { type: "email.send_uncertain", at, data: { sequenceId: sequence.id, stepId: step.id, error: error.message } } });
-            deps.log?.warn("send outcome unknown; step settled as uncertain, not resent", { leadId: lead.id, sequenceId: sequence.id, stepId: step.id });
-            report.uncertain++;
-            continue;
-          }
-          // Anything else may pass: keep the step waiting and try again later, with growing pauses.
-          const attempts = state.attempts + 1;
-          const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
-          settle({ next: { stepId: step.id, dueAt: new Date(now.getTime() + delay).toISOString() }, attempts });
-          deps.log?.warn("send failed; step will be retried", {
-            leadId: lead.id,
-            sequenceId: sequence.id,
-            stepId: step.id,
-            attempts,
-            error: error instanceof MailerUnavailableError ? error.message : String(error),
-          });
-          report.retried++;
-          continue;
-        }
-        sent.push({
-          token,
-          decision,
-          message: { messageId, providerMessageId, leadId: lead.id, kind: "nurture", sequenceId: sequence.id, stepId: step.id, ...variantId, sentAt: at },
-          activity: { type: "email.sent", at, data: { sequenceId: sequence.id, stepId: step.id, messageId, ...variantId } },
-        });
+  if (settled.length > 0) {
+    const applied = await deps.nurture.writeSteps(settled.map((d) => ({ leadId: d.ref.leadId, sequenceId: d.ref.sequenceId, guard: d.guard, outcome: d.outcome! })));
+    for (const [i, d] of settled.entries()) {
+      // Written, or moved on by another writer: either way a mark on it is spent.
+      if (d.inFlight) lease.done.push(d.ref);
+      if (!applied[i]) {
+        report.lost++;
+        continue;
       }
-    }),
-  );
-
-  // The sent emails' records (the frequency cap, SES's events and a recovering sweeper need
-  // them) before their settlements: retried, as a lost write would leave a send unrecorded.
-  let recorded = true;
-  if (sent.length > 0) {
-    recorded = await giveBack(async () => {
-      await deps.nurture.recordSends(sent.map(({ message, activity }) => ({ message, activity })));
-      return true;
-    }).catch((error: unknown) => {
-      // The claims lapse and the steps are recovered as handled, never resent.
-      deps.log?.warn("sent emails not recorded; their claims are left to lapse", { sent: sent.length, error: String(error) });
-      return false;
-    });
-  }
-  for (const { decision, token, message } of sent) {
-    const { sequence, step, state, zone, recent, ownRecent } = decision.send!;
-    if (recorded) {
-      const plan = planNextStep({ sequence, state: handled(state, step.id, at), leadTimeZone: zone, now, recentSends: [...recent, at] });
-      settles.push({
-        leadId: message.leadId,
-        sequenceId: sequence.id,
-        guard: { token },
-        outcome: {
-          handledStepId: step.id,
-          sentAt: at,
-          messageId: message.messageId,
-          attempts: 0,
-          ...(capSinceOf(sequence, now) !== undefined ? { recentSends: [...ownRecent, at] } : {}),
-          ...(plan.done ? { end: { reason: plan.reason, at } } : { next: { stepId: plan.step.id, dueAt: plan.dueAt.toISOString() } }),
-        },
-      });
+      for (const count of d.counts) report[count]++;
+      if (d.uncertainStepId) lines.push({ leadId: d.ref.leadId, activity: { type: "email.send_uncertain", at, data: { sequenceId: d.ref.sequenceId, stepId: d.uncertainStepId } } });
     }
-    report.sent++;
-    ctx.announcements.add(leadloopEvent("email.sent", { leadId: message.leadId, sequenceId: sequence.id, stepId: step.id, messageId: message.messageId, ...decision.send!.variantId }));
   }
-  if (settles.length > 0) {
-    // A lost write here would leave the claims to lapse and the steps to be written off as uncertain.
-    await giveBack(async () => {
-      await deps.nurture.writeSteps(settles);
-      return true;
-    }).catch((error: unknown) => deps.log?.warn("settlements not written; their claims are left to lapse", { steps: settles.length, error: String(error) }));
+
+  const fresh = new SuppressionCheck(deps, toSend.map((d) => d.send!.lead.email), suppressionsReadAt);
+  for (let w = 0; w < toSend.length && !lease.lost; w += WAVE_STEPS) {
+    const wave = toSend.slice(w, w + WAVE_STEPS);
+    // The mark before the sends: a holder that lost its lease learns it here and sends nothing.
+    const done = lease.done.splice(0);
+    let marked: boolean;
+    try {
+      marked = await deps.nurture.updateSweepLease(lease.shard, ctx.owner, { begin: wave.map((d) => d.ref), done, until: leaseUntil(deps, deps.clock.now()) });
+    } catch (error) {
+      // The marks may or may not be written: send nothing of the wave (at worst its steps are settled uncertain, never sent twice).
+      lease.done.push(...done);
+      lease.lost = true;
+      report.failed += toSend.length - w;
+      deps.log?.warn("sends not marked on the shard's lease; the shard stops here", { shard: lease.shard, error: String(error) });
+      break;
+    }
+    if (!marked) {
+      lease.lost = true;
+      report.lost += toSend.length - w;
+      deps.log?.warn("the shard's lease was taken over; the shard stops here", { shard: lease.shard });
+      break;
+    }
+    await sendWave(deps, wave, ctx, lease, fresh, now);
   }
   await Promise.all(
     lines.map(({ leadId, activity }) =>
@@ -401,6 +399,112 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: BatchContext):
     ),
   );
   return stop;
+}
+
+/** Sends a marked wave and settles it, each sent step with its email's record, in one transaction. */
+async function sendWave(deps: NurtureDeps, wave: Decision[], ctx: SweepContext, lease: ShardLease, fresh: SuppressionCheck, now: Date): Promise<void> {
+  const { report } = ctx;
+  const at = now.toISOString();
+  const settles: { decision: Decision; write: StepWrite; count: Count; event?: BusEvent }[] = [];
+  await Promise.all(
+    wave.map(async (decision) => {
+      const { lead, sequence, step, state, email, messageId, variantId, zone, recent, ownRecent, slot } = decision.send!;
+      const settle = (outcome: StepSettlement, count: Count, event?: BusEvent) =>
+        settles.push({ decision, write: { leadId: lead.id, sequenceId: sequence.id, guard: decision.guard, outcome }, count, ...(event ? { event } : {}) });
+      const nextAfter = (after: Enrollment, sends: string[]) => {
+        const plan = planNextStep({ sequence, state: after, leadTimeZone: zone, now, recentSends: sends });
+        return plan.done ? { end: { reason: plan.reason, at } } : { next: { stepId: plan.step.id, dueAt: plan.dueAt.toISOString() } };
+      };
+      await ctx.gate.waitFor(slot);
+      // The batch's suppression read may be older than this send: an address suppressed since
+      // (an unsubscribe while the batch was sending) still stops it.
+      let suppressedSince: boolean;
+      try {
+        suppressedSince = await fresh.suppressed(lead.email);
+      } catch (error) {
+        // Not known to be sendable: give the step back, due now, for the next sweep.
+        settle({ next: { stepId: step.id, dueAt: at }, attempts: state.attempts }, "retried");
+        deps.log?.warn("suppressions not read again; step given back", { leadId: lead.id, sequenceId: sequence.id, stepId: step.id, error: String(error) });
+        return;
+      }
+      if (suppressedSince) {
+        settle({ end: { reason: "suppressed", at } }, "ended");
+        return;
+      }
+      let providerMessageId: string;
+      try {
+        ({ messageId: providerMessageId } = await ctx.lanes.run(() => deps.mailer.send(email)));
+      } catch (error) {
+        if (error instanceof MailRejectedError) {
+          settle({ end: { reason: "rejected", at }, activity: { type: "email.rejected", at, data: { sequenceId: sequence.id, stepId: step.id, error: error.message } } }, "ended");
+          return;
+        }
+        if (error instanceof MailerUncertainError) {
+          // SES may have sent it: count the step as handled (at most once) and say so in the history.
+          settle(
+            {
+              handledStepId: step.id,
+              attempts: 0,
+              ...(ownRecent.length > 0 || recent.length > 0 ? { recentSends: [...ownRecent, at] } : {}),
+              ...nextAfter(handled(state, step.id, undefined), [...recent, at]),
+              activity: { type: "email.send_uncertain", at, data: { sequenceId: sequence.id, stepId: step.id, error: error.message } },
+            },
+            "uncertain",
+          );
+          deps.log?.warn("send outcome unknown; step settled as uncertain, not resent", { leadId: lead.id, sequenceId: sequence.id, stepId: step.id });
+          return;
+        }
+        // Anything else may pass: keep the step waiting and try again later, with growing pauses.
+        const attempts = state.attempts + 1;
+        const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
+        settle({ next: { stepId: step.id, dueAt: new Date(now.getTime() + delay).toISOString() }, attempts }, "retried");
+        deps.log?.warn("send failed; step will be retried", {
+          leadId: lead.id,
+          sequenceId: sequence.id,
+          stepId: step.id,
+          attempts,
+          error: error instanceof MailerUnavailableError ? error.message : String(error),
+        });
+        return;
+      }
+      const plan = planNextStep({ sequence, state: handled(state, step.id, at), leadTimeZone: zone, now, recentSends: [...recent, at] });
+      settle(
+        {
+          handledStepId: step.id,
+          sentAt: at,
+          messageId,
+          attempts: 0,
+          ...(capSinceOf(sequence, now) !== undefined ? { recentSends: [...ownRecent, at] } : {}),
+          ...(plan.done ? { end: { reason: plan.reason, at } } : { next: { stepId: plan.step.id, dueAt: plan.dueAt.toISOString() } }),
+          // The record the frequency cap, SES's events and a recovering sweeper need, with the settle.
+          message: { messageId, providerMessageId, leadId: lead.id, kind: "nurture", sequenceId: sequence.id, stepId: step.id, ...variantId, sentAt: at },
+          activity: { type: "email.sent", at, data: { sequenceId: sequence.id, stepId: step.id, messageId, ...variantId } },
+        },
+        "sent",
+        leadloopEvent("email.sent", { leadId: lead.id, sequenceId: sequence.id, stepId: step.id, messageId, ...variantId }),
+      );
+    }),
+  );
+  let applied: boolean[];
+  try {
+    // Retried: a lost write would leave the marks for the next holder to settle as uncertain.
+    applied = await giveBack(() => deps.nurture.writeSteps(settles.map((s) => s.write)));
+  } catch (error) {
+    // The marks stay: the next holder settles these steps as handled (sent or uncertain), never resent.
+    for (const s of settles) if (s.count === "sent") report.sent++;
+    deps.log?.warn("a wave's settlements not written; its marks are left for the next holder", { steps: settles.length, error: String(error) });
+    return;
+  }
+  for (const [i, { decision, count, event }] of settles.entries()) {
+    lease.done.push(decision.ref);
+    // A sent email counts (and is announced) whether or not its step had been taken over: it went out, and its record is written.
+    if (count === "sent") {
+      report.sent++;
+      if (event) ctx.announcements.add(event);
+    } else if (applied[i]) report[count]++;
+    else report.lost++;
+    if (applied[i]) for (const c of decision.counts) if (c !== count) report[c]++;
+  }
 }
 
 /** At most `n` tasks at once, the rest waiting in order. */
@@ -421,6 +525,33 @@ class Lanes {
       if (next) next();
       else this.#free++;
     }
+  }
+}
+
+/**
+ * The leads in a batch somewhere in this sweep: a lead's steps in other shards wait, so each is
+ * planned against the frequency cap with the sends before it settled and read.
+ */
+class LeadLocks {
+  #held = new Set<string>();
+  #waiting: (() => void)[] = [];
+
+  take(leadId: string): boolean {
+    if (this.#held.has(leadId)) return false;
+    this.#held.add(leadId);
+    return true;
+  }
+
+  release(leadIds: Iterable<string>): void {
+    for (const id of leadIds) this.#held.delete(id);
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const wake of waiting) wake();
+  }
+
+  /** Resolves once one of these leads is free (at once if one is). */
+  async anyFree(leadIds: readonly string[]): Promise<void> {
+    while (leadIds.every((id) => this.#held.has(id))) await new Promise<void>((resolve) => this.#waiting.push(resolve));
   }
 }
 
@@ -472,14 +603,15 @@ async function decide(
   ref: DueRef,
   before: Enrollment,
   view: LeadNurtureState,
+  inFlight: boolean,
   messages: MessageRecord[] | undefined,
   isSuppressed: boolean,
   planned: Map<string, string[]>,
   now: Date,
-  ctx: BatchContext,
+  ctx: SweepContext,
 ): Promise<Decision> {
   const at = now.toISOString();
-  const decision: Decision = { ref, before, guard: { dueAt: ref.dueAt, ...(before.sending ? { lapsed: before.sending.token } : {}) }, counts: [] };
+  const decision: Decision = { ref, before, inFlight, guard: { dueAt: ref.dueAt, ...(before.sending ? { lapsed: before.sending.token } : {}) }, counts: [] };
   const final = (outcome: StepSettlement, count: Count) => {
     decision.outcome = outcome;
     decision.counts.push(count);
@@ -488,11 +620,11 @@ async function decide(
   const end = (reason: string) => final({ end: { reason, at } }, "ended");
 
   let state: Enrollment = before;
-  if (before.sending) {
-    // A sweeper died holding this step after its claim lapsed. It may have sent it: count it as
-    // handled so it can never go out twice (at most once), and say so in the lead's history.
+  // A step a previous lease holder marked, or a lapsed per-step claim: whoever held it may have sent it.
+  const claimedStep = before.sending?.stepId ?? (inFlight ? ref.stepId : undefined);
+  if (claimedStep !== undefined) {
+    // Count it as handled so it can never go out twice (at most once), and say so in the lead's history.
     decision.counts.push("recovered");
-    const claimedStep = before.sending.stepId;
     // Its message on record (written before the settle it died ahead of) says the email went
     // out, with its history line; only without one is the outcome unknown.
     const recorded = messages?.find((m) => m.kind === "nurture" && m.sequenceId === ref.sequenceId && m.stepId === claimedStep && m.sentAt >= before.enrolledAt);
@@ -523,7 +655,7 @@ async function decide(
   // must be claimed under its own id before it is sent, or a crash after its send goes unseen.
   if (plan.dueAt.getTime() > now.getTime() + 1000 || plan.step.id !== ref.stepId) {
     // Not sendable now (outside the window after an edit, the frequency cap, or not the listed step): wait for it.
-    return final({ ...(state !== before ? { handledStepId: before.sending!.stepId } : {}), next: { stepId: plan.step.id, dueAt: plan.dueAt.toISOString() } }, "rescheduled");
+    return final({ ...(claimedStep !== undefined ? { handledStepId: claimedStep } : {}), next: { stepId: plan.step.id, dueAt: plan.dueAt.toISOString() } }, "rescheduled");
   }
 
   const step = plan.step;
@@ -608,7 +740,7 @@ class Announcements {
  * Writes a step back as not sent, a few tries: if the write is lost too, the claim lapses and the
  * step is settled as "send uncertain", never sent, although it is known not to have gone out.
  */
-async function giveBack(write: () => Promise<boolean>): Promise<boolean> {
+async function giveBack<T>(write: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await write();

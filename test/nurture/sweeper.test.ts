@@ -343,7 +343,7 @@ async function emailsTo(address: string): Promise<{ subject: string }[]> {
 }
 
 describe("the sweeper's deadline and ambiguous sends", () => {
-  it("claims only what it can send before its deadline, and the next sweep sends the rest exactly once", async () => {
+  it("marks only what it can send before its deadline, and the next sweep sends the rest exactly once", async () => {
     h = await nurtureHarness();
     const leadIds = await Promise.all(Array.from({ length: 20 }, (_, i) => enrolledLead(h!, `deadline${i}`)));
     h.clock.advance(HOUR);
@@ -361,9 +361,6 @@ describe("the sweeper's deadline and ambiguous sends", () => {
     const finished = await Promise.race([sweep.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 4_500))]);
     expect(finished).toBe(true);
 
-    // Nothing is left claimed: every step the run took was sent and settled before the deadline.
-    const enrollments = (await Promise.all(leadIds.map((id) => h!.nurture.listEnrollments(id)))).flat();
-    expect(enrollments.filter((e) => e.sending)).toEqual([]);
     const sentFirst = (await Promise.all(leadIds.map((id) => sentSteps(h!, id)))).filter((steps) => steps.length > 0).length;
     expect(sentFirst).toBeGreaterThan(0);
     expect(sentFirst).toBeLessThan(20);
@@ -371,7 +368,10 @@ describe("the sweeper's deadline and ambiguous sends", () => {
     // The next run (unhurried) sends the rest, each lead's welcome exactly once.
     const next = await sweepDueSteps(h.deps);
     expect(next.sent).toBe(20 - sentFirst);
+    // Nothing was left marked or leased: every step the run marked was sent and settled, and every
+    // shard's lease given back, before the deadline (the clock has not moved past any lease).
     expect(next.recovered).toBe(0);
+    expect(next.lost).toBe(0);
     for (const leadId of leadIds) expect(await sentSteps(h, leadId)).toEqual(["welcome"]);
   });
 

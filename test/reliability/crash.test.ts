@@ -154,17 +154,21 @@ describe(`crash: SIGKILL mid-sweep with ${LEADS} leads, then restart on the same
     // killed stack sent are listed again, with the ids they had, before the restarted stack sends any.
     const persisted = new Set((await emulatorEmails(second.sesEndpoint)).map((e) => e.messageId));
     expect(seen.filter((e) => !persisted.has(e.messageId)).map((e) => e.messageId), "emails sent before the kill are kept across the restart").toEqual([]);
-    // Claims the killed sweeper held: still marked as sending, waiting for their lease to lapse.
+    // Sends the killed sweeper had in hand: marked on its due shards' leases, waiting for them to lapse.
     const atRestart = await scanTable(second.dynamoEndpoint);
-    const held = atRestart.filter((i) => i.sk.startsWith("ENR#") && i.sending !== undefined);
+    const marksOf = (items: Item[]) =>
+      items
+        .filter((i) => i.pk.startsWith("SWEEP#") && i.sk === "LEASE")
+        .flatMap((i) => Object.values((i.steps ?? {}) as Record<string, { leadId: string; sequenceId: string; stepId: string }>));
+    const held = marksOf(atRestart).filter((m) => ourIds.has(m.leadId));
     const heldAtKill = held.length;
     const recordedAtRestart = new Set(atRestart.filter((i) => i.sk.startsWith("MSG#")).map((i) => String(i.providerMessageId)));
     const seenRecorded = seen.filter((e) => recordedAtRestart.has(e.messageId)).length;
     const late = leadIds.filter((id, i) => i % Math.round(1 / SUPPRESS_LATE) === 7 && !early.includes(id));
     await pool(late, 8, (id) => unsubscribe(second.url, signer, id));
-    // The first advance also lets the dead sweeper's claims lapse (their lease is minutes).
+    // The first advance also lets the dead sweeper's leases lapse (they last minutes).
     const journeyStarted = performance.now();
-    // First past the dead sweeper's claim leases, then from due time to due time until the
+    // First past the dead sweeper's leases, then from due time to due time until the
     // journeys end (the short run stops after one round).
     await advance(second.url, "PT10M");
     for (let round = 0; round < ROUNDS_AFTER && (await activeDues(second)).length > 0; round++) await advanceToLatestDue(second);
@@ -218,14 +222,15 @@ describe(`crash: SIGKILL mid-sweep with ${LEADS} leads, then restart on the same
         if (!accounted.has(key)) problems.push(`${key}: handled but neither sent, skipped nor uncertain`);
       }
     }
-    // Every claim the killed sweeper held is settled: as sent (its message was recorded before
-    // the kill, ahead of the settle), as uncertain, or ended with its enrollment.
+    // Every send the killed sweeper had marked is settled: as sent (its message was recorded with
+    // its settle before the kill), as uncertain, or ended with its enrollment; and its mark is cleared.
     const recorded = new Set(messages.map((m) => stepKey(String(m.leadId), m)));
+    const marksLeft = new Set(marksOf(items).map((m) => stepKey(m.leadId, m)));
     for (const h of held) {
-      const key = stepKey(leadOf(h), { sequenceId: h.sequenceId, stepId: (h.sending as { stepId?: unknown }).stepId });
-      const enrollment = enrollments.find((e) => e.pk === h.pk && e.sk === h.sk);
+      const key = stepKey(h.leadId, h);
+      const enrollment = enrollments.find((e) => leadOf(e) === h.leadId && e.sequenceId === h.sequenceId);
       const settled = recorded.has(key) || uncertain.some((a) => stepKey(leadOf(a), a.data as Record<string, unknown>) === key) || enrollment?.status === "ended";
-      if (!settled || enrollment?.sending !== undefined) problems.push(`${key}: the killed sweeper's claim was never settled`);
+      if (!settled || marksLeft.has(key)) problems.push(`${key}: the killed sweeper's marked send was never settled`);
     }
     // An uncertain step is never sent again after the restart.
     for (const a of uncertain) {
@@ -245,9 +250,9 @@ describe(`crash: SIGKILL mid-sweep with ${LEADS} leads, then restart on the same
       "journey after restart (s)": journeySeconds.toFixed(1),
       "message items (nurture)": messages.length,
       "email.sent activities": sentActs.length,
-      "claims held at the kill": heldAtKill,
+      "sends marked at the kill": heldAtKill,
       "message items at restart / seen emails among them": `${recordedAtRestart.size} / ${seenRecorded}`,
-      "sends uncertain (crashed claims)": uncertain.length,
+      "sends uncertain (marked at the kill, not recorded)": uncertain.length,
       "skipped by condition": skipped.length,
       enrollments: enrollments.length,
       "enrollments ended": [...ended].map(([k, v]) => `${k}×${v}`).join(" "),
@@ -255,7 +260,7 @@ describe(`crash: SIGKILL mid-sweep with ${LEADS} leads, then restart on the same
       "invariant violations": problems.length,
     });
     expect(problems.slice(0, 20)).toEqual([]);
-    // The kill really caught claims in flight, and the restarted stack went on sending.
+    // The kill really caught sends in flight, and the restarted stack went on sending.
     expect(heldAtKill).toBeGreaterThan(0);
     expect(messages.length).toBeGreaterThan(sentBeforeKill);
   });

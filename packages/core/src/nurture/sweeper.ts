@@ -105,7 +105,7 @@ const WAVE_STEPS = 8;
 /** Sends in flight at once over the shards in hand (the rate gate still spaces them). */
 const SEND_LANES = 16;
 /** Shards swept at once, each under its own lease. */
-const BATCH_WORKERS = 3;
+const BATCH_WORKERS = 4;
 
 export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {}): Promise<SweepReport> {
   const report: SweepReport = { due: 0, sent: 0, skipped: 0, rescheduled: 0, retried: 0, ended: 0, lost: 0, recovered: 0, failed: 0, uncertain: 0, deferred: 0 };
@@ -370,6 +370,8 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, 
   }
 
   const fresh = new SuppressionCheck(deps, toSend.map((d) => d.send!.lead.email), suppressionsReadAt);
+  // A wave's record is written while the next wave is marked and sent: two waves in hand at most.
+  let recording: Promise<void> = Promise.resolve();
   for (let w = 0; w < toSend.length && !lease.lost; w += WAVE_STEPS) {
     const wave = toSend.slice(w, w + WAVE_STEPS);
     // The mark before the sends: a holder that lost its lease learns it here and sends nothing.
@@ -391,8 +393,11 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, 
       deps.log?.warn("the shard's lease was taken over; the shard stops here", { shard: lease.shard });
       break;
     }
-    await sendWave(deps, wave, ctx, lease, fresh, now);
+    const settles = await sendWave(deps, wave, ctx, fresh, now);
+    await recording;
+    recording = recordWave(deps, settles, ctx, lease);
   }
+  await recording;
   await Promise.all(
     lines.map(({ leadId, activity }) =>
       deps.leads.appendActivity(leadId, activity).catch((error: unknown) => deps.log?.warn("history line not written", { leadId, type: activity.type, error: String(error) })),
@@ -401,11 +406,17 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, 
   return stop;
 }
 
-/** Sends a marked wave and settles it, each sent step with its email's record, in one transaction. */
-async function sendWave(deps: NurtureDeps, wave: Decision[], ctx: SweepContext, lease: ShardLease, fresh: SuppressionCheck, now: Date): Promise<void> {
-  const { report } = ctx;
+interface WaveSettle {
+  decision: Decision;
+  write: StepWrite;
+  count: Count;
+  event?: BusEvent;
+}
+
+/** Sends a marked wave; returns each step's settle (a sent one's with its email's record). */
+async function sendWave(deps: NurtureDeps, wave: Decision[], ctx: SweepContext, fresh: SuppressionCheck, now: Date): Promise<WaveSettle[]> {
   const at = now.toISOString();
-  const settles: { decision: Decision; write: StepWrite; count: Count; event?: BusEvent }[] = [];
+  const settles: WaveSettle[] = [];
   await Promise.all(
     wave.map(async (decision) => {
       const { lead, sequence, step, state, email, messageId, variantId, zone, recent, ownRecent, slot } = decision.send!;
@@ -485,6 +496,13 @@ async function sendWave(deps: NurtureDeps, wave: Decision[], ctx: SweepContext, 
       );
     }),
   );
+  return settles;
+}
+
+/** A wave's settles in one transaction, then its marks are spent. */
+async function recordWave(deps: NurtureDeps, settles: WaveSettle[], ctx: SweepContext, lease: ShardLease): Promise<void> {
+  const { report } = ctx;
+  if (settles.length === 0) return;
   let applied: boolean[];
   try {
     // Retried: a lost write would leave the marks for the next holder to settle as uncertain.

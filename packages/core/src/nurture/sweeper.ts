@@ -369,7 +369,6 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, 
     }
   }
 
-  const fresh = new SuppressionCheck(deps, toSend.map((d) => d.send!.lead.email), suppressionsReadAt);
   // A wave's record is written while the next wave is marked and sent: two waves in hand at most.
   let recording: Promise<void> = Promise.resolve();
   for (let w = 0; w < toSend.length && !lease.lost; w += WAVE_STEPS) {
@@ -393,7 +392,8 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, 
       deps.log?.warn("the shard's lease was taken over; the shard stops here", { shard: lease.shard });
       break;
     }
-    const settles = await sendWave(deps, wave, ctx, fresh, now);
+    // The batch's suppression read covers every address of it; one read again, where it has aged, covers the wave's.
+    const settles = await sendWave(deps, wave, ctx, new SuppressionCheck(deps, wave.map((d) => d.send!.lead.email), suppressionsReadAt), now);
     await recording;
     recording = recordWave(deps, settles, ctx, lease);
   }
@@ -574,7 +574,7 @@ class LeadLocks {
 }
 
 /**
- * Suppressions of a batch's addresses, read again (strongly consistent, every address of the batch
+ * Suppressions of a wave's addresses, read again (strongly consistent, every address of the wave
  * in one request) whenever the last read is older than `SUPPRESSION_FRESH_MS` at a send, so no
  * email goes out on a suppression check older than that plus one read.
  */

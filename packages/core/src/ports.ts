@@ -334,13 +334,13 @@ export interface StepSettlement {
 
 /**
  * One conditional write of a sweep's batch. The guard says which state it applies to: the
- * sweeper's own live claim (`token`), or the state the batch read (due at `dueAt`, unclaimed or
- * holding the lapsed claim `lapsed`). A claim takes the step for one sweeper; an outcome settles it.
+ * sweeper's own live claim (`token`), or the version the batch read (step `stepId` due at
+ * `dueAt`, unclaimed or holding the lapsed claim `lapsed`). A claim takes the step for one sweeper; an outcome settles it.
  */
 export type StepWrite = {
   leadId: string;
   sequenceId: string;
-  guard: { token: string } | { dueAt: string; lapsed?: string };
+  guard: { token: string } | { dueAt: string; stepId?: string; lapsed?: string };
 } & ({ claim: { token: string; stepId: string; until: string } } | { outcome: StepSettlement });
 
 /** What taking a due shard's sweep lease found on it. */

@@ -37,7 +37,8 @@ export function stepUpdate(table: string, write: { leadId: string; sequenceId: s
       names["#token"] = "token";
       values[":lapsed"] = guard.lapsed;
     }
-    condition = `#status = :active AND dueAt = :due AND ${guard.lapsed !== undefined ? "sending.#token = :lapsed" : "attribute_not_exists(sending)"}`;
+    if (guard.stepId !== undefined) values[":guardStep"] = guard.stepId;
+    condition = `#status = :active AND dueAt = :due${guard.stepId !== undefined ? " AND nextStepId = :guardStep" : ""} AND ${guard.lapsed !== undefined ? "sending.#token = :lapsed" : "attribute_not_exists(sending)"}`;
   }
   if (claim) {
     // The claimed entry stays in the due index at the claim's expiry, so a sweeper that dies

@@ -261,7 +261,7 @@ type Count = Exclude<keyof SweepReport, "due" | "failed" | "deferred">;
 interface Decision {
   ref: DueRef;
   before: Enrollment;
-  guard: { dueAt: string; lapsed?: string };
+  guard: { dueAt: string; stepId: string; lapsed?: string };
   /** Counted once its write holds. */
   counts: Count[];
   /** A previous holder's step whose email is not on record: its history says the outcome is unknown. */
@@ -629,7 +629,7 @@ async function decide(
   ctx: SweepContext,
 ): Promise<Decision> {
   const at = now.toISOString();
-  const decision: Decision = { ref, before, inFlight, guard: { dueAt: ref.dueAt, ...(before.sending ? { lapsed: before.sending.token } : {}) }, counts: [] };
+  const decision: Decision = { ref, before, inFlight, guard: { dueAt: ref.dueAt, stepId: ref.stepId, ...(before.sending ? { lapsed: before.sending.token } : {}) }, counts: [] };
   const final = (outcome: StepSettlement, count: Count) => {
     decision.outcome = outcome;
     decision.counts.push(count);

@@ -42,8 +42,10 @@ export const STORE_ACCESS = {
   // The outbox: written inside other stores' transactions, deleted once the bus took the event.
   "pending-events": { actions: ["PutItem", "UpdateItem", "DeleteItem", "Query"], indexes: ["due"] },
   "dynamo-nurture-store": { actions: ["GetItem", "PutItem", "UpdateItem", "Query", "ConditionCheckItem"], indexes: ["gsi1", "due"] },
-  // The sweeper's batches of reads, claims, settlements and sent messages.
+  // The sweeper's batches of reads and of settlements with their sent messages.
   "dynamo-sweep-batch": { actions: ["BatchGetItem", "PutItem", "UpdateItem"], indexes: [] },
+  // The due shards' sweep leases: taken, marked and given back with conditional updates.
+  "dynamo-sweep-lease": { actions: ["UpdateItem"], indexes: [] },
   "dynamo-sales-store": { actions: ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"], indexes: ["gsi1", "due"] },
   "dynamo-feedback-store": { actions: ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"], indexes: ["due"] },
   "dynamo-report-store": { actions: ["GetItem", "PutItem", "UpdateItem", "Query"], indexes: [] },
@@ -72,7 +74,7 @@ const LEADS: StoreModule[] = ["dynamo-lead-store", "dynamo-lead-scores", "dynamo
  */
 export const PORT_STORES: Record<PortName, readonly StoreModule[]> = {
   // The sweeper reads a customer's points ledger for the retention emails' merge fields.
-  nurture: [...LEADS, "pending-events", "dynamo-nurture-store", "dynamo-sweep-batch", "dynamo-rewards-store"],
+  nurture: [...LEADS, "pending-events", "dynamo-nurture-store", "dynamo-sweep-batch", "dynamo-sweep-lease", "dynamo-rewards-store"],
   // Hand-offs, claims and outcomes write outbox entries and remove them once announced.
   sales: [...LEADS, "pending-events", "dynamo-sales-store"],
   feedback: [...LEADS, "dynamo-feedback-store"],

@@ -179,6 +179,60 @@ describe("sweepDueSteps on DynamoDB Local and the SES emulator", () => {
     expect(await emailsTo(email)).toHaveLength(1);
   });
 
+  it("a sweeper whose lease was taken over between waves sends nothing more, and each lead of the shard gets its email once", { timeout: 120_000 }, async () => {
+    let resume: () => void = () => {};
+    let pausing = false;
+    let paused = false;
+    h = await nurtureHarness({
+      mailer: (real) => ({
+        send: async (email) => {
+          if (pausing && !paused) {
+            paused = true;
+            await new Promise<void>((r) => {
+              resume = r;
+            });
+          }
+          return real.send(email);
+        },
+      }),
+    });
+    const emails = Array.from({ length: 100 }, (_, i) => uniqueEmail(`wave${i}`));
+    await Promise.all(
+      emails.map(async (email) => {
+        const leadId = await h!.capture(email);
+        expect(await enrollLead(h!.deps, { leadId, sequenceId: "enterprise-nurture" })).toBe("enrolled");
+      }),
+    );
+    h.clock.advance(HOUR);
+    const now = h.clock.now().toISOString();
+    const shards = await Promise.all(Array.from({ length: h.nurture.shards }, (_, s) => h!.nurture.listDue(s, now, 100)));
+    const shard = shards.reduce((best, refs, s) => (refs.length > shards[best]!.length ? s : best), 0);
+    const due = shards[shard]!;
+    // More than one wave of sends in the shard.
+    expect(due.length).toBeGreaterThan(8);
+    pausing = true;
+    const first = sweepDueSteps(h.deps, { shards: [shard] });
+    for (let i = 0; i < 200 && !paused; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(paused).toBe(true);
+    // The first sweeper stalls inside its first wave; its lease lapses and another takes the shard.
+    h.clock.advance(10 * 60_000);
+    const second = await sweepDueSteps(h.deps, { shards: [shard] });
+    resume();
+    const late = await first;
+    // The first wave was marked: the second sweeper settled it as handled and sent the rest; the
+    // first sweeper's later waves were never marked, so it sent none of them.
+    expect(second.recovered).toBe(8);
+    expect(late.sent).toBe(8);
+    expect(late.sent + second.sent).toBe(due.length);
+    const addresses = new Set(emails);
+    const res = await fetch(`${sesEndpoint()}/store`);
+    const { emails: stored } = (await res.json()) as { emails: { destination: { to: string[] } }[] };
+    const counts = new Map<string, number>();
+    for (const e of stored) for (const to of e.destination.to) if (addresses.has(to)) counts.set(to, (counts.get(to) ?? 0) + 1);
+    expect([...counts.values()].filter((n) => n > 1)).toEqual([]);
+    expect(counts.size).toBe(due.length);
+  });
+
   it("a skipped step keeps its history line when the store fails while it settles", async () => {
     h = await nurtureHarness();
     const leadId = await enrolledLead(h, "skipline");

@@ -150,7 +150,7 @@ function kindOf(key: unknown): string {
   return head || "?";
 }
 
-/** "Update COHORTV, Update COHORTV, Update COHORTV" as "Update COHORTV×3". */
+/** "Update COHORT, Update COHORT, Update COHORT" as "Update COHORT×3". */
 function runs(parts: readonly string[]): string {
   const out: string[] = [];
   for (let i = 0; i < parts.length; ) {

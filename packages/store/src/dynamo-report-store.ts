@@ -18,7 +18,6 @@ import type {
   AggregateIncrement,
   AggregateRow,
   CohortRow,
-  CohortValueRow,
   DealReview,
   LeadFacts,
   LeadReportState,
@@ -47,7 +46,7 @@ type Item = Record<string, NativeAttributeValue>;
 type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
 /** Attributes of an aggregate item that are not counters. */
-const ROW_ATTRIBUTES = new Set(["pk", "sk", "kind", "day", "segment", "source", "formId", "sequenceId", "stepId", "dimension", "value", ...COHORT_DIMENSIONS]);
+const ROW_ATTRIBUTES = new Set(["pk", "sk", "kind", "day", "segment", "source", "formId", "sequenceId", "stepId", ...COHORT_DIMENSIONS]);
 
 /** `#` separates key parts: a value holding one is escaped so two rows never share a key. */
 const part = (value: string) => value.replaceAll("%", "%25").replaceAll("#", "%23");
@@ -55,7 +54,6 @@ const part = (value: string) => value.replaceAll("%", "%25").replaceAll("#", "%2
 /** The item an increment lands on, with its dimensions as attributes (the report reads those, not the key). */
 export function aggregateKey(increment: AggregateIncrement, shard: number) {
   if (increment.kind === "variant") return keys.abVariant(increment.sequenceId, increment.stepId, shard, part(increment.variantId));
-  if (increment.kind === "cohort-value") return keys.cohortValue(increment.day, shard, increment.dimension, part(increment.value));
   if (increment.kind === "cohort") return keys.cohortAggregate(increment.day, shard, COHORT_DIMENSIONS.map((d) => part(increment.dims[d])));
   const { day, dims } = increment;
   return increment.kind === "funnel"
@@ -66,7 +64,6 @@ export function aggregateKey(increment: AggregateIncrement, shard: number) {
 /** One UpdateItem input: set the dimensions, ADD each counter. */
 export function aggregateUpdate(tableName: string, increment: AggregateIncrement, shard: number) {
   if (increment.kind === "cohort") return cohortUpdate(tableName, increment, shard);
-  if (increment.kind === "cohort-value") return cohortValueUpdate(tableName, increment, shard);
   if (increment.kind === "variant") return variantUpdate(tableName, increment, shard);
   const names: Record<string, string> = { "#kind": "kind", "#day": "day", "#segment": "segment", "#source": "source", "#formId": "formId" };
   const values: Record<string, NativeAttributeValue> = {
@@ -121,23 +118,6 @@ function cohortUpdate(tableName: string, increment: Extract<AggregateIncrement, 
   };
 }
 
-function cohortValueUpdate(tableName: string, increment: Extract<AggregateIncrement, { kind: "cohort-value" }>, shard: number) {
-  const names: Record<string, string> = { "#kind": "kind", "#day": "day", "#dimension": "dimension", "#value": "value" };
-  const values: Record<string, NativeAttributeValue> = { ":kind": "cohort-value", ":day": increment.day, ":dimension": increment.dimension, ":value": increment.value };
-  const adds = Object.entries(increment.add).map(([counter, amount], i) => {
-    names[`#c${i}`] = counter;
-    values[`:c${i}`] = amount;
-    return `#c${i} :c${i}`;
-  });
-  return {
-    TableName: tableName,
-    Key: aggregateKey(increment, shard),
-    UpdateExpression: `SET #kind = :kind, #day = :day, #dimension = :dimension, #value = :value${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  };
-}
-
 function variantUpdate(tableName: string, increment: Extract<AggregateIncrement, { kind: "variant" }>, shard: number) {
   const names: Record<string, string> = { "#kind": "kind", "#sequenceId": "sequenceId", "#stepId": "stepId", "#variantId": "variantId" };
   const values: Record<string, NativeAttributeValue> = { ":kind": "variant", ":sequenceId": increment.sequenceId, ":stepId": increment.stepId, ":variantId": increment.variantId };
@@ -153,14 +133,6 @@ function variantUpdate(tableName: string, increment: Extract<AggregateIncrement,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
-}
-
-function toCohortValueRow(item: Item): CohortValueRow {
-  const counters: Record<string, number> = {};
-  for (const [name, value] of Object.entries(item)) {
-    if (!ROW_ATTRIBUTES.has(name) && typeof value === "number") counters[name] = value;
-  }
-  return { day: String(item.day), dimension: item.dimension as CohortValueRow["dimension"], value: String(item.value), counters };
 }
 
 function toCohortRow(item: Item): CohortRow {
@@ -326,7 +298,7 @@ export class DynamoReportStore implements ReportStore {
         },
       },
       ...commit.increments.map((increment): TransactItem => ({
-        Update: aggregateUpdate(this.#table, increment, this.#pickShard(increment.kind === "cohort" || increment.kind === "cohort-value" ? this.cohortShards : increment.kind === "variant" ? REPORT_SHARDS : this.shards)),
+        Update: aggregateUpdate(this.#table, increment, this.#pickShard(increment.kind === "cohort" ? this.cohortShards : increment.kind === "variant" ? REPORT_SHARDS : this.shards)),
       })),
       ...(commit.review
         ? [{ Put: { TableName: this.#table, Item: { ...keys.dealReview(commit.review.closedAt, commit.review.leadId), type: "deal-review", ...commit.review } } }]
@@ -356,12 +328,6 @@ export class DynamoReportStore implements ReportStore {
     const shards = Array.from({ length: this.cohortShards }, (_, shard) => shard);
     const perShard = await Promise.all(shards.map((shard) => this.#query(keys.cohortAggregate(day, shard, []).pk, "reading cohort rows")));
     return perShard.flat().map(toCohortRow);
-  }
-
-  async readCohortValues(day: string): Promise<CohortValueRow[]> {
-    const shards = Array.from({ length: this.cohortShards }, (_, shard) => shard);
-    const perShard = await Promise.all(shards.map((shard) => this.#query(keys.cohortValue(day, shard, "", "").pk, "reading cohort value rows")));
-    return perShard.flat().map(toCohortValueRow);
   }
 
   variantFigures(sequenceId: string, stepId: string): Promise<VariantFigures[]> {

@@ -552,6 +552,7 @@ async function main(): Promise<void> {
     console.log(
       `\nthe report: ${(reportTransactions / LEADS).toFixed(1)} transactions per lead writing ${([...reportRows.values()].reduce((a, b) => a + b, 0) / LEADS).toFixed(1)} rows, by kind: ${rowsPerLead.join(", ")}; its state item at the journey's end: ${reportStateBytes} bytes`,
     );
+    for (const [name, c] of [...byBoth].filter(([name]) => name.startsWith(`${REPORT_WORK} · `)).sort((a, b) => b[1].wru - a[1].wru)) console.log(row(name, c, 72));
     console.log("\nRule deliveries per lead (each a Lambda invocation), by event and target:");
     for (const [name, n] of [...deliveriesBy].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${name.padEnd(48)} ${(n / LEADS).toFixed(1).padStart(6)}`);
     console.log("\nper 1,000 leads, us-east-1 list prices:");

@@ -106,6 +106,24 @@ describe("DynamoReportStore with recordReportEvent", () => {
     ]);
   });
 
+  it("counts each web visit once when it adds only to the lead's state, however often it races", async () => {
+    const lead = randomUUID();
+    await recordReportEvent({ reports }, captured(lead, "visiting"));
+    const visit = (id: string, at: string) => ({ ...event("lead.scored", { leadId: lead, score: 10, activity: { type: "page.viewed" }, at }), id });
+    // The first visit engages the lead (funnel and cohort counters); later ones only join its facts.
+    expect(await recordReportEvent({ reports }, visit("v1", "2026-01-05T11:00:00.000Z"))).toBe("counted");
+    const second = visit("v2", "2026-01-05T12:00:00.000Z");
+    const third = visit("v3", "2026-01-05T13:00:00.000Z");
+    const outcomes = await Promise.all([second, second, third, third].map((v) => recordReportEvent({ reports }, v)));
+    expect(outcomes.filter((o) => o === "counted")).toHaveLength(2);
+    expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(2);
+    expect((await reports.getLeadReportState(lead))?.facts.filter((f) => f.startsWith("web#")).sort()).toEqual(["web#v1", "web#v2", "web#v3"]);
+    expect(await stageCount("engaged", { segment: "visiting" })).toBe(1);
+    const closed = event("lead.closed", { leadId: lead, outcome: "lost", reason: "price", closedAt: "2026-01-06T10:00:00.000Z" });
+    expect(await recordReportEvent({ reports }, closed)).toBe("counted");
+    expect((await reports.listReviews("2026-01-06")).find((r) => r.leadId === lead)?.webActivities).toBe(3);
+  });
+
   it("ignores events of leads it cannot place and events it does not count", async () => {
     expect(await recordReportEvent({ reports }, event("lead.qualified", { leadId: randomUUID(), qualifiedAt: "2026-01-05T00:00:00Z" }))).toBe("unknown-lead");
     expect(await recordReportEvent({ reports }, event("lead.assigned", { leadId: randomUUID() }))).toBe("ignored");

@@ -9,6 +9,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   type NativeAttributeValue,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
@@ -28,7 +29,7 @@ import type {
 } from "@leadloop/core";
 import { COHORT_DIMENSIONS, dimValue, sourceOf } from "@leadloop/core";
 import { readVariantFigures } from "./dynamo-nurture-store";
-import { translateError } from "./errors";
+import { isConditionFailure, translateError } from "./errors";
 import { COHORT_SHARDS, keys, REPORT_SHARDS } from "./keys";
 
 export interface DynamoReportStoreOptions {
@@ -287,16 +288,27 @@ export class DynamoReportStore implements ReportStore {
 
   async commitReportEvent(commit: ReportCommit): Promise<boolean> {
     const { state, expectedVersion } = commit;
+    const statePut = {
+      TableName: this.#table,
+      Item: { ...keys.reportState(state.leadId), type: "report-state", ...state },
+      ...(expectedVersion === undefined
+        ? { ConditionExpression: "attribute_not_exists(pk)" }
+        : { ConditionExpression: "version = :read", ExpressionAttributeValues: { ":read": expectedVersion } }),
+    };
+    // A fact that adds to no counter (a web visit of a lead already engaged) writes the state
+    // alone: the same conditional put outside a transaction is as exactly-once and costs half.
+    if (commit.increments.length === 0 && !commit.review) {
+      try {
+        await this.#client.send(new PutCommand(statePut));
+        return true;
+      } catch (error) {
+        // As below: another of the lead's events committed first, or its transaction holds the item.
+        if (isConditionFailure(error) || (error as { name?: string }).name === "TransactionConflictException") return false;
+        throw translateError(error, "counting an event in the report");
+      }
+    }
     const items: TransactItem[] = [
-      {
-        Put: {
-          TableName: this.#table,
-          Item: { ...keys.reportState(state.leadId), type: "report-state", ...state },
-          ...(expectedVersion === undefined
-            ? { ConditionExpression: "attribute_not_exists(pk)" }
-            : { ConditionExpression: "version = :read", ExpressionAttributeValues: { ":read": expectedVersion } }),
-        },
-      },
+      { Put: statePut },
       ...commit.increments.map((increment): TransactItem => ({
         Update: aggregateUpdate(this.#table, increment, this.#pickShard(increment.kind === "cohort" ? this.cohortShards : increment.kind === "variant" ? REPORT_SHARDS : this.shards)),
       })),

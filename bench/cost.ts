@@ -110,6 +110,22 @@ const byBoth = new Map<string, Share>();
 const REPORT_WORK = "handler report";
 const reportRows = new Map<string, number>();
 let reportTransactions = 0;
+/** The report's state puts over 1 KB: AWS bills a transactional write 2 WRU per started KB, the meter at least 2 per item. */
+let bigStatePuts = 0;
+let extraStateWru = 0;
+
+/** A native (document client) value's size as DynamoDB bills it, like attributeBytes below. */
+function nativeBytes(value: unknown): number {
+  if (typeof value === "string") return Buffer.byteLength(value, "utf8");
+  if (typeof value === "number") return Math.ceil(String(Math.abs(value)).replace(/\.|e.*$/gi, "").replace(/^0+/, "").length / 2) + 1;
+  if (typeof value === "boolean" || value === null) return 1;
+  if (Array.isArray(value)) return 3 + value.reduce((sum: number, v) => sum + 1 + nativeBytes(v), 0);
+  if (typeof value === "object") return 3 + Object.entries(value as Record<string, unknown>).reduce((sum, [name, v]) => sum + 1 + Buffer.byteLength(name, "utf8") + nativeBytes(v), 0);
+  return 0;
+}
+const isMarshalled = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && /^(S|N|B|BOOL|NULL|M|L|SS|NS|BS)$/.test(Object.keys(v)[0] ?? "");
+const itemSize = (item: Record<string, unknown>) =>
+  Object.entries(item).reduce((sum, [name, v]) => sum + Buffer.byteLength(name, "utf8") + (isMarshalled(v) ? attributeBytes(v as AttributeValue) : nativeBytes(v)), 0);
 
 function countReportRows(input: Record<string, unknown>): void {
   reportTransactions++;
@@ -118,6 +134,13 @@ function countReportRows(input: Record<string, unknown>): void {
     const values = (body.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
     const kind = text((body.Item as Record<string, unknown> | undefined)?.type) || text(values[":kind"]) || `${op} ${kindOf(body.Key ?? body.Item)}`;
     reportRows.set(kind, (reportRows.get(kind) ?? 0) + 1);
+    if (kind === "report-state" && body.Item) {
+      const kb = Math.ceil(itemSize(body.Item as Record<string, unknown>) / 1024);
+      if (kb > 1) {
+        bigStatePuts++;
+        extraStateWru += 2 * (kb - 1);
+      }
+    }
   }
 }
 
@@ -424,6 +447,8 @@ async function main(): Promise<void> {
     byCommand.clear();
     reportRows.clear();
     reportTransactions = 0;
+    bigStatePuts = 0;
+    extraStateWru = 0;
     for (const map of [byWork, byOperation, byBoth]) map.clear();
     deliveriesBy.clear();
     let ticks = 0;
@@ -550,7 +575,7 @@ async function main(): Promise<void> {
     console.log(`\nthe lead item at the journey's end: ${leadBytes} bytes, so each write of it costs ${Math.max(1, Math.ceil(leadBytes / 1024))} WRU (plus its index entries)`);
     const rowsPerLead = [...reportRows].sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${kind} ${(n / LEADS).toFixed(1)}`);
     console.log(
-      `\nthe report: ${(reportTransactions / LEADS).toFixed(1)} transactions per lead writing ${([...reportRows.values()].reduce((a, b) => a + b, 0) / LEADS).toFixed(1)} rows, by kind: ${rowsPerLead.join(", ")}; its state item at the journey's end: ${reportStateBytes} bytes`,
+      `\nthe report: ${(reportTransactions / LEADS).toFixed(1)} transactions per lead writing ${([...reportRows.values()].reduce((a, b) => a + b, 0) / LEADS).toFixed(1)} rows, by kind: ${rowsPerLead.join(", ")}; its state item at the journey's end: ${reportStateBytes} bytes, over 1 KB in ${(bigStatePuts / LEADS).toFixed(1)} of its puts per lead (AWS bills those ${(extraStateWru / LEADS).toFixed(1)} WRU per lead more than the meter above counts)`,
     );
     for (const [name, c] of [...byBoth].filter(([name]) => name.startsWith(`${REPORT_WORK} · `)).sort((a, b) => b[1].wru - a[1].wru)) console.log(row(name, c, 72));
     console.log("\nRule deliveries per lead (each a Lambda invocation), by event and target:");

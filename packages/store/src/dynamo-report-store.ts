@@ -27,7 +27,7 @@ import type {
   SentMessage,
   VariantFigures,
 } from "@leadloop/core";
-import { COHORT_DIMENSIONS, dimValue, sourceOf } from "@leadloop/core";
+import { COHORT_DIMENSIONS, dimValue, reportStateFromStored, type StoredReportState, sourceOf, storedReportState } from "@leadloop/core";
 import { readVariantFigures } from "./dynamo-nurture-store";
 import { isConditionFailure, translateError } from "./errors";
 import { COHORT_SHARDS, keys, REPORT_SHARDS } from "./keys";
@@ -228,7 +228,7 @@ export class DynamoReportStore implements ReportStore {
     if (!out.Item) return undefined;
     const state: Record<string, unknown> = {};
     for (const field of STATE_FIELDS) if (out.Item[field] !== undefined) state[field] = out.Item[field];
-    return state as unknown as LeadReportState;
+    return reportStateFromStored(leadId, state as unknown as StoredReportState);
   }
 
   async getLeadFacts(leadId: string): Promise<LeadFacts | undefined> {
@@ -290,7 +290,7 @@ export class DynamoReportStore implements ReportStore {
     const { state, expectedVersion } = commit;
     const statePut = {
       TableName: this.#table,
-      Item: { ...keys.reportState(state.leadId), type: "report-state", ...state },
+      Item: { ...keys.reportState(state.leadId), type: "report-state", ...storedReportState(state) },
       ...(expectedVersion === undefined
         ? { ConditionExpression: "attribute_not_exists(pk)" }
         : { ConditionExpression: "version = :read", ExpressionAttributeValues: { ":read": expectedVersion } }),

@@ -131,11 +131,10 @@ try {
     const items = [...aggregate(leads, 42).values()];
     const puts = items.map(({ key, increment, add }) => ({
       PutRequest: {
+        // As the store writes them: a cohort row's day and dimensions are its key alone.
         Item: {
           ...key,
-          kind: increment.kind,
-          day: increment.day,
-          ...increment.dims,
+          ...(increment.kind === "cohort" ? {} : { kind: increment.kind, day: increment.day, ...increment.dims }),
           ...(increment.kind === "email" ? { sequenceId: increment.sequenceId, stepId: increment.stepId } : {}),
           ...Object.fromEntries(add),
         },

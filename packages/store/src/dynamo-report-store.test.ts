@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { buildFunnelReport, type EventEnvelope, recordReportEvent } from "@leadloop/core";
+import { buildCohortReport, buildFunnelReport, type EventEnvelope, parseCohortQuery, recordReportEvent } from "@leadloop/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestTable, type TestTable } from "../../../test/engines";
 import { DynamoReportStore } from "./dynamo-report-store";
@@ -122,6 +122,24 @@ describe("DynamoReportStore with recordReportEvent", () => {
     const closed = event("lead.closed", { leadId: lead, outcome: "lost", reason: "price", closedAt: "2026-01-06T10:00:00.000Z" });
     expect(await recordReportEvent({ reports }, closed)).toBe("counted");
     expect((await reports.listReviews("2026-01-06")).find((r) => r.leadId === lead)?.webActivities).toBe(3);
+  });
+
+  it("reads a cohort row's dimensions back from its key, a value holding # or % included", async () => {
+    const lead = randomUUID();
+    const capture = event(
+      "lead.captured",
+      { leadId: lead, segment: "keyed", formId: "demo", source: { utm_source: "google", utm_medium: "cpc", utm_campaign: "Q1#launch %23 100%" } },
+      "2026-01-07T10:00:00Z",
+    );
+    expect(await recordReportEvent({ reports }, capture)).toBe("counted");
+    const claim = event("lead.claimed", { leadId: lead, teamId: "t#1", rep: "r%25@x.example", claimedAt: "2026-01-07T12:00:00Z" }, "2026-01-07T12:00:00Z");
+    expect(await recordReportEvent({ reports }, claim)).toBe("counted");
+    // The claim moved the lead out of its row without a team (on whichever shards) into this one.
+    const [row] = (await reports.readCohortDay("2026-01-07")).filter((r) => r.dims.segment === "keyed" && r.counters.claimed === 1);
+    expect(row?.dims).toEqual({ segment: "keyed", formId: "demo", source: "google", medium: "cpc", campaign: "q1#launch %23 100%", team: "t#1", rep: "r%25@x.example" });
+    const report = await buildCohortReport({ reports }, parseCohortQuery({ from: "2026-01-07", to: "2026-01-07", segment: "keyed" }));
+    expect(report.by.campaign.map((g) => [g.value, g.stages[0]?.count])).toEqual([["q1#launch %23 100%", 1]]);
+    expect(report.by.rep.map((g) => [g.value, g.stages[3]?.count])).toEqual([["r%25@x.example", 1]]);
   });
 
   it("ignores events of leads it cannot place and events it does not count", async () => {

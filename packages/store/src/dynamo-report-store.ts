@@ -96,24 +96,28 @@ export function aggregateUpdate(tableName: string, increment: AggregateIncrement
   };
 }
 
+/**
+ * A cohort row holds its counters only: its capture day and its seven dimensions are its key
+ * (cohortFromKey reads them back), so every read of the cohort funnel carries no copy of them.
+ */
 function cohortUpdate(tableName: string, increment: Extract<AggregateIncrement, { kind: "cohort" }>, shard: number) {
-  const names: Record<string, string> = { "#kind": "kind", "#day": "day" };
-  const values: Record<string, NativeAttributeValue> = { ":kind": "cohort", ":day": increment.day };
-  const sets = ["#kind = :kind", "#day = :day"];
-  COHORT_DIMENSIONS.forEach((dim, i) => {
-    names[`#d${i}`] = dim;
-    values[`:d${i}`] = increment.dims[dim];
-    sets.push(`#d${i} = :d${i}`);
-  });
+  const names: Record<string, string> = {};
+  const values: Record<string, NativeAttributeValue> = {};
   const adds = Object.entries(increment.add).map(([counter, amount], i) => {
     names[`#c${i}`] = counter;
     values[`:c${i}`] = amount;
     return `#c${i} :c${i}`;
   });
+  // cohortMoves plans no move that nets to nothing; should one come, it adds a zero.
+  if (adds.length === 0) {
+    names["#c0"] = "captured";
+    values[":c0"] = 0;
+    adds.push("#c0 :c0");
+  }
   return {
     TableName: tableName,
     Key: aggregateKey(increment, shard),
-    UpdateExpression: `SET ${sets.join(", ")}${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`,
+    UpdateExpression: `ADD ${adds.join(", ")}`,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
@@ -136,13 +140,22 @@ function variantUpdate(tableName: string, increment: Extract<AggregateIncrement,
   };
 }
 
+/** `%23` and `%25` back to `#` and `%` (see part). */
+const unpart = (value: string) => value.replaceAll("%23", "#").replaceAll("%25", "%");
+
+/**
+ * A cohort row's day and dimensions, from its key. Rows written before the key was their only
+ * copy also hold them as attributes, which win, so a row keyed by fewer dimensions reads as it did.
+ */
 function toCohortRow(item: Item): CohortRow {
   const counters: Record<string, number> = {};
   for (const [name, value] of Object.entries(item)) {
     if (!ROW_ATTRIBUTES.has(name) && typeof value === "number") counters[name] = value;
   }
-  const dims = Object.fromEntries(COHORT_DIMENSIONS.map((d) => [d, typeof item[d] === "string" ? item[d] : "none"])) as CohortRow["dims"];
-  return { day: String(item.day), dims, counters };
+  const fromKey = String(item.sk).split("#").map(unpart);
+  const dims = Object.fromEntries(COHORT_DIMENSIONS.map((d, i) => [d, typeof item[d] === "string" ? item[d] : (fromKey[i] ?? "none")])) as CohortRow["dims"];
+  const day = typeof item.day === "string" ? item.day : (String(item.pk).split("#")[1] ?? "");
+  return { day, dims, counters };
 }
 
 const REVIEW_FIELDS = [

@@ -132,7 +132,9 @@ function countReportRows(input: Record<string, unknown>): void {
   for (const item of (input.TransactItems as Record<string, Record<string, unknown>>[] | undefined) ?? []) {
     const [op, body] = Object.entries(item)[0] ?? ["?", {}];
     const values = (body.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
-    const kind = text((body.Item as Record<string, unknown> | undefined)?.type) || text(values[":kind"]) || `${op} ${kindOf(body.Key ?? body.Item)}`;
+    // Cohort rows carry no `kind` (their key says it all).
+    const keyKind = kindOf(body.Key ?? body.Item);
+    const kind = text((body.Item as Record<string, unknown> | undefined)?.type) || text(values[":kind"]) || (keyKind === "COHORT" ? "cohort" : `${op} ${keyKind}`);
     reportRows.set(kind, (reportRows.get(kind) ?? 0) + 1);
     if (kind === "report-state" && body.Item) {
       const kb = Math.ceil(itemSize(body.Item as Record<string, unknown>) / 1024);

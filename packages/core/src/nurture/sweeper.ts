@@ -7,7 +7,7 @@
  * sends the holder marks the wave's steps on the lease (one conditional write, which also extends
  * it, and fails once the lease is not the holder's own); the sends go out; then each step is
  * settled with its email's record and history line in one transaction per wave, every settle
- * conditional on the step's version (still active, due at the time the sweep listed, no claim),
+ * conditional on the step's version (active, the step and due time the sweep listed, no claim),
  * and the wave's marks are cleared by the next lease write. What each case leaves:
  * - A second sweeper while the lease is live: it cannot take the shard and counts its entries
  *   lost; nothing of the shard is touched by two sweepers at once.
@@ -19,8 +19,12 @@
  *   went out). A step it marked and then sent late therefore goes out once.
  * - A crash before a wave's mark: those steps are untouched and still due; the next holder sends
  *   them. After the mark, before the sends or while they are in flight: the marked steps are
- *   settled "send uncertain" (they may have gone out), at most a wave per shard in hand. After the
- *   wave's record: its steps have moved on, their marks are stale and simply cleared.
+ *   settled "send uncertain" (they may have gone out): at most two waves per shard in hand (one
+ *   being recorded while the next is sent), four shards at once. After the wave's record: its
+ *   steps have moved on, their marks are stale and simply cleared.
+ * - A failed call: a mark that fails may or may not be written, so its wave is not sent and the
+ *   shard stops (at worst those steps are settled uncertain later, never sent twice); a wave's
+ *   record that fails after its retries leaves its marks for the next holder to settle.
  * Enrollments still holding a per-step claim (`sending`, written by sweepers before the lease)
  * are honoured: a live one is left alone, a lapsed one recovered as handled.
  * A send SES refused before sending (throttling) is retried later, never dropped; one whose
@@ -98,8 +102,8 @@ const SHARD_WORKERS = 4;
 /** Due steps read and decided as one batch: a handful of requests per batch rather than several per send. */
 const BATCH_STEPS = 25;
 /**
- * Sends marked on the lease at once and then recorded together: a crash leaves at most a wave per
- * shard in hand "send uncertain"; smaller waves cost a lease write and a transaction more often.
+ * Sends marked on the lease at once and then recorded together: a crash leaves at most two waves
+ * per shard in hand "send uncertain"; smaller waves cost a lease write and a transaction more often.
  */
 const WAVE_STEPS = 8;
 /** Sends in flight at once over the shards in hand (the rate gate still spaces them). */

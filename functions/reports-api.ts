@@ -11,7 +11,7 @@ import { DynamoLeadQuality } from "@leadloop/store/dynamo-lead-quality";
 import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
 import { DynamoRewardsStore } from "@leadloop/store/dynamo-rewards-store";
 import { httpHandler, noMailer, publicAppDeps } from "./lib/http-api";
-import { useAuthenticator } from "./lib/runtime";
+import { useAuthenticator } from "./lib/authenticator";
 
 // No report route sends email, so this function loads no SES client (and its role may not send).
 export const handler = httpHandler((runtime) => {

@@ -3,7 +3,7 @@
  * funnel, cohorts, deal reviews, calibration, retention and A/B figures (bearer tokens, marketing
  * or admin role) and the /reports page that charts them. Apart from the other staff routes so
  * neither function carries the other's code: calibration's scoring.yaml suggestion brings the
- * YAML library, which only this function loads.
+ * YAML library, which only this function carries, and evaluates on the first calibration.
  */
 import { createReportsApp } from "@leadloop/api/staff-app";
 import { DynamoApiKeys } from "@leadloop/store/dynamo-api-keys";

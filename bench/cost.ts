@@ -106,6 +106,45 @@ const byWork = new Map<string, Share>();
 const byOperation = new Map<string, Share>();
 /** Units by work and operation together: the rows worth cutting. */
 const byBoth = new Map<string, Share>();
+/** The report's transactions and the rows they write, by the kind of row (its `kind` or `type`). */
+const REPORT_WORK = "handler report";
+const reportRows = new Map<string, number>();
+let reportTransactions = 0;
+/** The report's state puts over 1 KB: AWS bills a transactional write 2 WRU per started KB, the meter at least 2 per item. */
+let bigStatePuts = 0;
+let extraStateWru = 0;
+
+/** A native (document client) value's size as DynamoDB bills it, like attributeBytes below. */
+function nativeBytes(value: unknown): number {
+  if (typeof value === "string") return Buffer.byteLength(value, "utf8");
+  if (typeof value === "number") return Math.ceil(String(Math.abs(value)).replace(/\.|e.*$/gi, "").replace(/^0+/, "").length / 2) + 1;
+  if (typeof value === "boolean" || value === null) return 1;
+  if (Array.isArray(value)) return 3 + value.reduce((sum: number, v) => sum + 1 + nativeBytes(v), 0);
+  if (typeof value === "object") return 3 + Object.entries(value as Record<string, unknown>).reduce((sum, [name, v]) => sum + 1 + Buffer.byteLength(name, "utf8") + nativeBytes(v), 0);
+  return 0;
+}
+const isMarshalled = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && /^(S|N|B|BOOL|NULL|M|L|SS|NS|BS)$/.test(Object.keys(v)[0] ?? "");
+const itemSize = (item: Record<string, unknown>) =>
+  Object.entries(item).reduce((sum, [name, v]) => sum + Buffer.byteLength(name, "utf8") + (isMarshalled(v) ? attributeBytes(v as AttributeValue) : nativeBytes(v)), 0);
+
+function countReportRows(input: Record<string, unknown>): void {
+  reportTransactions++;
+  for (const item of (input.TransactItems as Record<string, Record<string, unknown>>[] | undefined) ?? []) {
+    const [op, body] = Object.entries(item)[0] ?? ["?", {}];
+    const values = (body.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+    // Cohort rows carry no `kind` (their key says it all).
+    const keyKind = kindOf(body.Key ?? body.Item);
+    const kind = text((body.Item as Record<string, unknown> | undefined)?.type) || text(values[":kind"]) || (keyKind === "COHORT" ? "cohort" : `${op} ${keyKind}`);
+    reportRows.set(kind, (reportRows.get(kind) ?? 0) + 1);
+    if (kind === "report-state" && body.Item) {
+      const kb = Math.ceil(itemSize(body.Item as Record<string, unknown>) / 1024);
+      if (kb > 1) {
+        bigStatePuts++;
+        extraStateWru += 2 * (kb - 1);
+      }
+    }
+  }
+}
 
 function attribute(maps: [Map<string, Share>, string][], share: Share): void {
   for (const [map, key] of maps) {
@@ -136,7 +175,7 @@ function kindOf(key: unknown): string {
   return head || "?";
 }
 
-/** "Update COHORTV, Update COHORTV, Update COHORTV" as "Update COHORTV×3". */
+/** "Update COHORT, Update COHORT, Update COHORT" as "Update COHORT×3". */
 function runs(parts: readonly string[]): string {
   const out: string[] = [];
   for (let i = 0; i < parts.length; ) {
@@ -184,6 +223,7 @@ function operationOf(command: string, input: Record<string, unknown>): string {
 
 function record(command: string, input: Record<string, unknown>, share: Share): void {
   const current = running.getStore();
+  if (current === REPORT_WORK && command.startsWith("TransactWrite")) countReportRows(input);
   const work = billed(current) ? current : current === undefined ? BENCH_ITSELF : `${current} (local only, not billed)`;
   const operation = operationOf(command, input);
   attribute(
@@ -407,12 +447,17 @@ async function main(): Promise<void> {
     counts = zero();
     jobRuns.clear();
     byCommand.clear();
+    reportRows.clear();
+    reportTransactions = 0;
+    bigStatePuts = 0;
+    extraStateWru = 0;
     for (const map of [byWork, byOperation, byBoth]) map.clear();
     deliveriesBy.clear();
     let ticks = 0;
     const run = randomUUID().slice(0, 6);
     const emails = Array.from({ length: LEADS }, (_, i) => `cost-${i}-${run}@firm${i}.example`);
     const leadIds: string[] = [];
+    const capturedOn = s.clock.now().toISOString().slice(0, 10);
     for (const [i, email] of emails.entries()) {
       const out = await api("POST", "/v1/forms/whitepaper/submissions", { email, firstName: `C${i}`, company: `Firm ${i}`, title: "VP Data", consent: true });
       leadIds.push(String(out.leadId));
@@ -464,6 +509,7 @@ async function main(): Promise<void> {
     }
     await s.bus.drain();
     const leadBytes = await itemBytes(s, { pk: { S: `LEAD#${leadIds[0]}` }, sk: { S: "LEAD" } });
+    const reportStateBytes = await itemBytes(s, { pk: { S: `LEAD#${leadIds[0]}` }, sk: { S: "REPORT" } });
 
     // SES's own events for every email sent that the configuration set publishes (sesEventsConsumed,
     // which infra/core-stack.ts deploys): Send never, Delivery when scoring reads it; each routed like any event.
@@ -529,6 +575,11 @@ async function main(): Promise<void> {
     console.log("\nDynamoDB per lead, top 10 by work and operation (command and the items it touches):");
     for (const [name, c] of topOf(byBoth, 10)) console.log(row(name, c, 72));
     console.log(`\nthe lead item at the journey's end: ${leadBytes} bytes, so each write of it costs ${Math.max(1, Math.ceil(leadBytes / 1024))} WRU (plus its index entries)`);
+    const rowsPerLead = [...reportRows].sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${kind} ${(n / LEADS).toFixed(1)}`);
+    console.log(
+      `\nthe report: ${(reportTransactions / LEADS).toFixed(1)} transactions per lead writing ${([...reportRows.values()].reduce((a, b) => a + b, 0) / LEADS).toFixed(1)} rows, by kind: ${rowsPerLead.join(", ")}; its state item at the journey's end: ${reportStateBytes} bytes, over 1 KB in ${(bigStatePuts / LEADS).toFixed(1)} of its puts per lead (AWS bills those ${(extraStateWru / LEADS).toFixed(1)} WRU per lead more than the meter above counts)`,
+    );
+    for (const [name, c] of [...byBoth].filter(([name]) => name.startsWith(`${REPORT_WORK} · `)).sort((a, b) => b[1].wru - a[1].wru)) console.log(row(name, c, 72));
     console.log("\nRule deliveries per lead (each a Lambda invocation), by event and target:");
     for (const [name, n] of [...deliveriesBy].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${name.padEnd(48)} ${(n / LEADS).toFixed(1).padStart(6)}`);
     console.log("\nper 1,000 leads, us-east-1 list prices:");
@@ -569,6 +620,19 @@ async function main(): Promise<void> {
       .replace(/\$\d+\.\d+ with SES's \d+ emails/g, formatMeasuredCostWithSes(measured));
     writeFileSync("README.md", readme);
     console.log(`\nwrote ${MEASURED_COST_FILE} and the figures in ${infraReadme} and README.md; npm run simulate reads it`);
+
+    // The report's counters are summed when read: what one read of each report costs (per read, not
+    // per lead, so not in the bill above; bench:report measures how it grows with leads).
+    const marketing = { authorization: `Bearer ${await signHs256Token({ email: "bench@acme.example", roles: ["marketing"] }, s.authSecret)}` };
+    const period = `from=${capturedOn}&to=${s.clock.now().toISOString().slice(0, 10)}`;
+    const readCost = async (path: string) => {
+      const before = counts.rru;
+      await api("GET", path, undefined, marketing);
+      return (counts.rru - before).toFixed(1);
+    };
+    const cohortRru = await readCost(`/v1/reports/cohorts?${period}`);
+    const funnelRru = await readCost(`/v1/reports/funnel?${period}`);
+    console.log(`reading the reports over the journey's days (${period.replace("&", " ")}, and the period before): the cohort funnel ${cohortRru} RRU, the funnel ${funnelRru} RRU a read`);
 
     const top = lines.filter(([name]) => name !== "SES").sort((a, b) => b[2] - a[2])[0];
     console.log(

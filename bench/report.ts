@@ -6,9 +6,11 @@
  * leads one UpdateItem at a time would take DynamoDB Local half an hour). Then buildFunnelReport
  * runs several times on each table. The report reads day × shard partitions, never leads, so the
  * ratio should stay near 1. The cohort funnel (buildCohortReport, cohort rows by capture day ×
- * every dimension, reps included, and the period before) is timed the same way: without a filter it
- * reads one row per capture day × dimension value. The two sizes take turns run by run, so the
- * machine's load falls on both alike. Last line: the ratios.
+ * every dimension, reps included, and the period before) is timed the same way: it reads every
+ * combination row of each capture day, filter or not, so its reads grow with the combinations
+ * filled. The two sizes take turns run by run, so the machine's load falls on both alike. Each
+ * run's read units (ConsumedCapacity of its queries, as DynamoDB Local reports them) are printed
+ * beside its time: what one report costs to read. Last line: the time ratios.
  */
 import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { type AggregateIncrement, buildCohortReport, buildFunnelReport, type EventEnvelope, type LeadReportState, planReportEvent, reportEventOf, type SentMessage } from "@leadloop/core";
@@ -94,7 +96,7 @@ function aggregate(leads: number, seed: number): Map<string, { key: { pk: string
       for (const increment of plan.increments) {
         // The synthetic leads take part in no A/B test.
         if (increment.kind === "variant") continue;
-        const key = aggregateKey(increment, Math.floor(r() * (increment.kind === "cohort" || increment.kind === "cohort-value" ? COHORT_SHARDS : REPORT_SHARDS)));
+        const key = aggregateKey(increment, Math.floor(r() * (increment.kind === "cohort" ? COHORT_SHARDS : REPORT_SHARDS)));
         const id = `${key.pk}|${key.sk}`;
         const item = items.get(id) ?? { key, increment, add: new Map<string, number>() };
         for (const [name, value] of Object.entries(increment.add)) item.add.set(name, (item.add.get(name) ?? 0) + value);
@@ -108,6 +110,18 @@ function aggregate(leads: number, seed: number): Map<string, { key: { pk: string
 const ddb = await startDynamoDbLocal({});
 try {
   const client = createDocumentClient({ endpoint: ddb.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  // Read units of every query the reports make: what a report read is billed.
+  let readUnits = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const reads = context.commandName === "QueryCommand" || context.commandName === "GetCommand";
+      if (reads) (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = "TOTAL";
+      const result = await next(args);
+      if (reads) readUnits += (result.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity?.CapacityUnits ?? 0;
+      return result;
+    },
+    { step: "initialize", name: "readUnits" },
+  );
   const query = { from: at(FROM).slice(0, 10), to: at(FROM + (DAYS - 1) * 86_400_000).slice(0, 10) };
   const tables: { leads: number; reports: DynamoReportStore }[] = [];
   for (const leads of [10_000, 100_000]) {
@@ -117,11 +131,10 @@ try {
     const items = [...aggregate(leads, 42).values()];
     const puts = items.map(({ key, increment, add }) => ({
       PutRequest: {
+        // As the store writes them: a cohort row's day and dimensions are its key alone.
         Item: {
           ...key,
-          kind: increment.kind,
-          day: increment.day,
-          ...(increment.kind === "cohort-value" ? { dimension: increment.dimension, value: increment.value } : increment.dims),
+          ...(increment.kind === "cohort" ? {} : { kind: increment.kind, day: increment.day, ...increment.dims }),
           ...(increment.kind === "email" ? { sequenceId: increment.sequenceId, stepId: increment.stepId } : {}),
           ...Object.fromEntries(add),
         },
@@ -143,18 +156,21 @@ try {
     );
     const count = (kind: string) => items.filter((i) => i.increment.kind === kind).length.toLocaleString("en");
     console.log(
-      `seeded ${leads.toLocaleString("en")} leads as ${items.length.toLocaleString("en")} aggregate items (cohort rows: ${count("cohort")} combinations, ${count("cohort-value")} dimension values) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `seeded ${leads.toLocaleString("en")} leads as ${items.length.toLocaleString("en")} aggregate items (cohort rows: ${count("cohort")} combinations) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
     tables.push({ leads, reports: new DynamoReportStore({ client, tableName }) });
   }
 
   // The two sizes take turns, run by run, so a change in the machine's load falls on both alike.
   const times = new Map<string, number[]>();
+  const units = new Map<string, number>();
   const time = async (name: string, leads: number, run: () => Promise<number>) => {
     const t = performance.now();
+    const unitsBefore = readUnits;
     const captured = await run();
     const key = `${name}:${leads}`;
     times.set(key, [...(times.get(key) ?? []), performance.now() - t]);
+    units.set(key, readUnits - unitsBefore);
     if (captured !== leads) throw new Error(`the ${name} report counted ${captured} captures for ${leads} leads`);
   };
   const funnel = (reports: DynamoReportStore) => async () => (await buildFunnelReport({ reports }, query)).totals.stages[0]?.count ?? 0;
@@ -167,15 +183,19 @@ try {
     for (const { leads, reports } of tables) await time("funnel", leads, funnel(reports));
     for (const { leads, reports } of tables) await time("cohort", leads, cohorts(reports));
   }
+  const rru = (key: string) => (units.get(key) ?? 0).toFixed(1);
   const median = (key: string) => {
     const sorted = [...(times.get(key) ?? [])].sort((a, b) => a - b);
     return sorted[Math.floor(sorted.length / 2)] ?? 0;
   };
   for (const { leads } of tables) {
     console.log(`${leads.toLocaleString("en")} leads:`);
-    console.log(`  report over ${DAYS} days × ${REPORT_SHARDS} shards: median ${median(`funnel:${leads}`).toFixed(0)} ms of ${RUNS} runs`);
-    console.log(`  cohort funnel over ${DAYS} capture days (and the ${DAYS} before) × ${COHORT_SHARDS} shards: median ${median(`cohort:${leads}`).toFixed(0)} ms of ${RUNS} runs`);
+    console.log(`  report over ${DAYS} days × ${REPORT_SHARDS} shards: median ${median(`funnel:${leads}`).toFixed(0)} ms of ${RUNS} runs, ${rru(`funnel:${leads}`)} RRU a read`);
+    console.log(
+      `  cohort funnel over ${DAYS} capture days (and the ${DAYS} before) × ${COHORT_SHARDS} shards: median ${median(`cohort:${leads}`).toFixed(0)} ms of ${RUNS} runs, ${rru(`cohort:${leads}`)} RRU a read`,
+    );
   }
+  console.log(`report reads 100k/10k leads: funnel ${rru("funnel:100000")}/${rru("funnel:10000")} RRU, cohorts ${rru("cohort:100000")}/${rru("cohort:10000")} RRU`);
   const ratio = (name: string) => (median(`${name}:100000`) / median(`${name}:10000`)).toFixed(2);
   console.log(`report time 100k/10k leads: funnel ${ratio("funnel")}, cohorts ${ratio("cohort")}`);
 } finally {

@@ -36,7 +36,7 @@ export interface ReportAppDeps {
   /** Verifies bearer tokens; without it the report routes refuse every caller. */
   authenticate?: Authenticate;
   /** The report aggregates and deal reviews; without them the report routes answer 503. */
-  reports?: Pick<ReportStore, "readDay" | "readCohortDay" | "readCohortValues" | "listReviews" | "getReview" | "variantFigures" | "getAbDecision">;
+  reports?: Pick<ReportStore, "readDay" | "readCohortDay" | "listReviews" | "getReview" | "variantFigures" | "getAbDecision">;
   /** The reps' lead-quality verdicts (the reviews and calibration count them). */
   quality?: LeadQualityStore;
   /** config/scoring.yaml as written, so calibration's diff keeps the marketer's comments. */

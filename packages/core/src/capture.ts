@@ -21,6 +21,7 @@ import { UnknownFormError } from "./errors";
 import { validateSubmission } from "./form-validation";
 import { type Consent, type Lead, normaliseEmail, type Profile, type Source, UTM_KEYS } from "./lead";
 import type { Clock, EventPublisher, LeadStore } from "./ports";
+import { retried } from "./retried";
 import { assignSegment } from "./segmentation";
 
 export interface SubmissionMeta {
@@ -136,7 +137,7 @@ export async function captureLead(
     // The bus refused it: the lead goes into the unpublished index for the republisher, a few
     // tries, as a lead stored and answered with a 5xx is one the client may never send again.
     // Should every try fail, the capture fails and a retry by the client announces the lead.
-    await retried(() => deps.leads.markUnpublished(lead.id, at));
+    await retried(() => deps.leads.markUnpublished(lead.id, at), { tries: MARK_UNPUBLISHED_TRIES, jitterMs: 25 });
     return { kind: "stored", lead: { ...lead, published: false }, created, published: false };
   }
   if (created) return { kind: "stored", lead, created, published: announced };
@@ -154,17 +155,6 @@ export async function captureLead(
 }
 
 const MARK_UNPUBLISHED_TRIES = 5;
-
-async function retried(write: () => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await write();
-    } catch (error) {
-      if (attempt >= MARK_UNPUBLISHED_TRIES) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * attempt));
-    }
-  }
-}
 
 async function tryPublish(deps: CaptureDeps, event: ReturnType<typeof capturedEvent>): Promise<boolean> {
   try {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { buildFunnelReport, type EventEnvelope, recordReportEvent } from "@leadloop/core";
+import { buildCohortReport, buildFunnelReport, type EventEnvelope, parseCohortQuery, recordReportEvent } from "@leadloop/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestTable, type TestTable } from "../../../test/engines";
 import { DynamoReportStore } from "./dynamo-report-store";
@@ -104,6 +104,42 @@ describe("DynamoReportStore with recordReportEvent", () => {
       ["case-study", 1, 1],
       ["welcome", 1, 1],
     ]);
+  });
+
+  it("counts each web visit once when it adds only to the lead's state, however often it races", async () => {
+    const lead = randomUUID();
+    await recordReportEvent({ reports }, captured(lead, "visiting"));
+    const visit = (id: string, at: string) => ({ ...event("lead.scored", { leadId: lead, score: 10, activity: { type: "page.viewed" }, at }), id });
+    // The first visit engages the lead (funnel and cohort counters); later ones only join its facts.
+    expect(await recordReportEvent({ reports }, visit("v1", "2026-01-05T11:00:00.000Z"))).toBe("counted");
+    const second = visit("v2", "2026-01-05T12:00:00.000Z");
+    const third = visit("v3", "2026-01-05T13:00:00.000Z");
+    const outcomes = await Promise.all([second, second, third, third].map((v) => recordReportEvent({ reports }, v)));
+    expect(outcomes.filter((o) => o === "counted")).toHaveLength(2);
+    expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(2);
+    expect((await reports.getLeadReportState(lead))?.facts.filter((f) => f.startsWith("web#")).sort()).toEqual(["web#v1", "web#v2", "web#v3"]);
+    expect(await stageCount("engaged", { segment: "visiting" })).toBe(1);
+    const closed = event("lead.closed", { leadId: lead, outcome: "lost", reason: "price", closedAt: "2026-01-06T10:00:00.000Z" });
+    expect(await recordReportEvent({ reports }, closed)).toBe("counted");
+    expect((await reports.listReviews("2026-01-06")).find((r) => r.leadId === lead)?.webActivities).toBe(3);
+  });
+
+  it("reads a cohort row's dimensions back from its key, a value holding # or % included", async () => {
+    const lead = randomUUID();
+    const capture = event(
+      "lead.captured",
+      { leadId: lead, segment: "keyed", formId: "demo", source: { utm_source: "google", utm_medium: "cpc", utm_campaign: "Q1#launch %23 100%" } },
+      "2026-01-07T10:00:00Z",
+    );
+    expect(await recordReportEvent({ reports }, capture)).toBe("counted");
+    const claim = event("lead.claimed", { leadId: lead, teamId: "t#1", rep: "r%25@x.example", claimedAt: "2026-01-07T12:00:00Z" }, "2026-01-07T12:00:00Z");
+    expect(await recordReportEvent({ reports }, claim)).toBe("counted");
+    // The claim moved the lead out of its row without a team (on whichever shards) into this one.
+    const [row] = (await reports.readCohortDay("2026-01-07")).filter((r) => r.dims.segment === "keyed" && r.counters.claimed === 1);
+    expect(row?.dims).toEqual({ segment: "keyed", formId: "demo", source: "google", medium: "cpc", campaign: "q1#launch %23 100%", team: "t#1", rep: "r%25@x.example" });
+    const report = await buildCohortReport({ reports }, parseCohortQuery({ from: "2026-01-07", to: "2026-01-07", segment: "keyed" }));
+    expect(report.by.campaign.map((g) => [g.value, g.stages[0]?.count])).toEqual([["q1#launch %23 100%", 1]]);
+    expect(report.by.rep.map((g) => [g.value, g.stages[3]?.count])).toEqual([["r%25@x.example", 1]]);
   });
 
   it("ignores events of leads it cannot place and events it does not count", async () => {

@@ -9,6 +9,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   type NativeAttributeValue,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
@@ -18,7 +19,6 @@ import type {
   AggregateIncrement,
   AggregateRow,
   CohortRow,
-  CohortValueRow,
   DealReview,
   LeadFacts,
   LeadReportState,
@@ -27,9 +27,9 @@ import type {
   SentMessage,
   VariantFigures,
 } from "@leadloop/core";
-import { COHORT_DIMENSIONS, dimValue, sourceOf } from "@leadloop/core";
+import { COHORT_DIMENSIONS, dimValue, reportStateFromStored, type StoredReportState, sourceOf, storedReportState } from "@leadloop/core";
 import { readVariantFigures } from "./dynamo-nurture-store";
-import { translateError } from "./errors";
+import { isConditionFailure, translateError } from "./errors";
 import { COHORT_SHARDS, keys, REPORT_SHARDS } from "./keys";
 
 export interface DynamoReportStoreOptions {
@@ -47,7 +47,7 @@ type Item = Record<string, NativeAttributeValue>;
 type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
 /** Attributes of an aggregate item that are not counters. */
-const ROW_ATTRIBUTES = new Set(["pk", "sk", "kind", "day", "segment", "source", "formId", "sequenceId", "stepId", "dimension", "value", ...COHORT_DIMENSIONS]);
+const ROW_ATTRIBUTES = new Set(["pk", "sk", "kind", "day", "segment", "source", "formId", "sequenceId", "stepId", ...COHORT_DIMENSIONS]);
 
 /** `#` separates key parts: a value holding one is escaped so two rows never share a key. */
 const part = (value: string) => value.replaceAll("%", "%25").replaceAll("#", "%23");
@@ -55,7 +55,6 @@ const part = (value: string) => value.replaceAll("%", "%25").replaceAll("#", "%2
 /** The item an increment lands on, with its dimensions as attributes (the report reads those, not the key). */
 export function aggregateKey(increment: AggregateIncrement, shard: number) {
   if (increment.kind === "variant") return keys.abVariant(increment.sequenceId, increment.stepId, shard, part(increment.variantId));
-  if (increment.kind === "cohort-value") return keys.cohortValue(increment.day, shard, increment.dimension, part(increment.value));
   if (increment.kind === "cohort") return keys.cohortAggregate(increment.day, shard, COHORT_DIMENSIONS.map((d) => part(increment.dims[d])));
   const { day, dims } = increment;
   return increment.kind === "funnel"
@@ -66,7 +65,6 @@ export function aggregateKey(increment: AggregateIncrement, shard: number) {
 /** One UpdateItem input: set the dimensions, ADD each counter. */
 export function aggregateUpdate(tableName: string, increment: AggregateIncrement, shard: number) {
   if (increment.kind === "cohort") return cohortUpdate(tableName, increment, shard);
-  if (increment.kind === "cohort-value") return cohortValueUpdate(tableName, increment, shard);
   if (increment.kind === "variant") return variantUpdate(tableName, increment, shard);
   const names: Record<string, string> = { "#kind": "kind", "#day": "day", "#segment": "segment", "#source": "source", "#formId": "formId" };
   const values: Record<string, NativeAttributeValue> = {
@@ -98,41 +96,28 @@ export function aggregateUpdate(tableName: string, increment: AggregateIncrement
   };
 }
 
+/**
+ * A cohort row holds its counters only: its capture day and its seven dimensions are its key
+ * (cohortFromKey reads them back), so every read of the cohort funnel carries no copy of them.
+ */
 function cohortUpdate(tableName: string, increment: Extract<AggregateIncrement, { kind: "cohort" }>, shard: number) {
-  const names: Record<string, string> = { "#kind": "kind", "#day": "day" };
-  const values: Record<string, NativeAttributeValue> = { ":kind": "cohort", ":day": increment.day };
-  const sets = ["#kind = :kind", "#day = :day"];
-  COHORT_DIMENSIONS.forEach((dim, i) => {
-    names[`#d${i}`] = dim;
-    values[`:d${i}`] = increment.dims[dim];
-    sets.push(`#d${i} = :d${i}`);
-  });
+  const names: Record<string, string> = {};
+  const values: Record<string, NativeAttributeValue> = {};
   const adds = Object.entries(increment.add).map(([counter, amount], i) => {
     names[`#c${i}`] = counter;
     values[`:c${i}`] = amount;
     return `#c${i} :c${i}`;
   });
+  // cohortMoves plans no move that nets to nothing; should one come, it adds a zero.
+  if (adds.length === 0) {
+    names["#c0"] = "captured";
+    values[":c0"] = 0;
+    adds.push("#c0 :c0");
+  }
   return {
     TableName: tableName,
     Key: aggregateKey(increment, shard),
-    UpdateExpression: `SET ${sets.join(", ")}${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  };
-}
-
-function cohortValueUpdate(tableName: string, increment: Extract<AggregateIncrement, { kind: "cohort-value" }>, shard: number) {
-  const names: Record<string, string> = { "#kind": "kind", "#day": "day", "#dimension": "dimension", "#value": "value" };
-  const values: Record<string, NativeAttributeValue> = { ":kind": "cohort-value", ":day": increment.day, ":dimension": increment.dimension, ":value": increment.value };
-  const adds = Object.entries(increment.add).map(([counter, amount], i) => {
-    names[`#c${i}`] = counter;
-    values[`:c${i}`] = amount;
-    return `#c${i} :c${i}`;
-  });
-  return {
-    TableName: tableName,
-    Key: aggregateKey(increment, shard),
-    UpdateExpression: `SET #kind = :kind, #day = :day, #dimension = :dimension, #value = :value${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`,
+    UpdateExpression: `ADD ${adds.join(", ")}`,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
@@ -155,21 +140,22 @@ function variantUpdate(tableName: string, increment: Extract<AggregateIncrement,
   };
 }
 
-function toCohortValueRow(item: Item): CohortValueRow {
-  const counters: Record<string, number> = {};
-  for (const [name, value] of Object.entries(item)) {
-    if (!ROW_ATTRIBUTES.has(name) && typeof value === "number") counters[name] = value;
-  }
-  return { day: String(item.day), dimension: item.dimension as CohortValueRow["dimension"], value: String(item.value), counters };
-}
+/** `%23` and `%25` back to `#` and `%` (see part). */
+const unpart = (value: string) => value.replaceAll("%23", "#").replaceAll("%25", "%");
 
+/**
+ * A cohort row's day and dimensions, from its key. Rows written before the key was their only
+ * copy also hold them as attributes, which win, so a row keyed by fewer dimensions reads as it did.
+ */
 function toCohortRow(item: Item): CohortRow {
   const counters: Record<string, number> = {};
   for (const [name, value] of Object.entries(item)) {
     if (!ROW_ATTRIBUTES.has(name) && typeof value === "number") counters[name] = value;
   }
-  const dims = Object.fromEntries(COHORT_DIMENSIONS.map((d) => [d, typeof item[d] === "string" ? item[d] : "none"])) as CohortRow["dims"];
-  return { day: String(item.day), dims, counters };
+  const fromKey = String(item.sk).split("#").map(unpart);
+  const dims = Object.fromEntries(COHORT_DIMENSIONS.map((d, i) => [d, typeof item[d] === "string" ? item[d] : (fromKey[i] ?? "none")])) as CohortRow["dims"];
+  const day = typeof item.day === "string" ? item.day : (String(item.pk).split("#")[1] ?? "");
+  return { day, dims, counters };
 }
 
 const REVIEW_FIELDS = [
@@ -255,7 +241,7 @@ export class DynamoReportStore implements ReportStore {
     if (!out.Item) return undefined;
     const state: Record<string, unknown> = {};
     for (const field of STATE_FIELDS) if (out.Item[field] !== undefined) state[field] = out.Item[field];
-    return state as unknown as LeadReportState;
+    return reportStateFromStored(leadId, state as unknown as StoredReportState);
   }
 
   async getLeadFacts(leadId: string): Promise<LeadFacts | undefined> {
@@ -315,18 +301,29 @@ export class DynamoReportStore implements ReportStore {
 
   async commitReportEvent(commit: ReportCommit): Promise<boolean> {
     const { state, expectedVersion } = commit;
+    const statePut = {
+      TableName: this.#table,
+      Item: { ...keys.reportState(state.leadId), type: "report-state", ...storedReportState(state) },
+      ...(expectedVersion === undefined
+        ? { ConditionExpression: "attribute_not_exists(pk)" }
+        : { ConditionExpression: "version = :read", ExpressionAttributeValues: { ":read": expectedVersion } }),
+    };
+    // A fact that adds to no counter (a web visit of a lead already engaged) writes the state
+    // alone: the same conditional put outside a transaction is as exactly-once and costs half.
+    if (commit.increments.length === 0 && !commit.review) {
+      try {
+        await this.#client.send(new PutCommand(statePut));
+        return true;
+      } catch (error) {
+        // As below: another of the lead's events committed first, or its transaction holds the item.
+        if (isConditionFailure(error) || (error as { name?: string }).name === "TransactionConflictException") return false;
+        throw translateError(error, "counting an event in the report");
+      }
+    }
     const items: TransactItem[] = [
-      {
-        Put: {
-          TableName: this.#table,
-          Item: { ...keys.reportState(state.leadId), type: "report-state", ...state },
-          ...(expectedVersion === undefined
-            ? { ConditionExpression: "attribute_not_exists(pk)" }
-            : { ConditionExpression: "version = :read", ExpressionAttributeValues: { ":read": expectedVersion } }),
-        },
-      },
+      { Put: statePut },
       ...commit.increments.map((increment): TransactItem => ({
-        Update: aggregateUpdate(this.#table, increment, this.#pickShard(increment.kind === "cohort" || increment.kind === "cohort-value" ? this.cohortShards : increment.kind === "variant" ? REPORT_SHARDS : this.shards)),
+        Update: aggregateUpdate(this.#table, increment, this.#pickShard(increment.kind === "cohort" ? this.cohortShards : increment.kind === "variant" ? REPORT_SHARDS : this.shards)),
       })),
       ...(commit.review
         ? [{ Put: { TableName: this.#table, Item: { ...keys.dealReview(commit.review.closedAt, commit.review.leadId), type: "deal-review", ...commit.review } } }]
@@ -356,12 +353,6 @@ export class DynamoReportStore implements ReportStore {
     const shards = Array.from({ length: this.cohortShards }, (_, shard) => shard);
     const perShard = await Promise.all(shards.map((shard) => this.#query(keys.cohortAggregate(day, shard, []).pk, "reading cohort rows")));
     return perShard.flat().map(toCohortRow);
-  }
-
-  async readCohortValues(day: string): Promise<CohortValueRow[]> {
-    const shards = Array.from({ length: this.cohortShards }, (_, shard) => shard);
-    const perShard = await Promise.all(shards.map((shard) => this.#query(keys.cohortValue(day, shard, "", "").pk, "reading cohort value rows")));
-    return perShard.flat().map(toCohortValueRow);
   }
 
   variantFigures(sequenceId: string, stepId: string): Promise<VariantFigures[]> {

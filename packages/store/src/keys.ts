@@ -87,11 +87,9 @@ export const keys = {
     pk: `COHORT#${day}#${shard}`,
     sk: dims.join("#"),
   }),
-  /** One dimension value's cohort row of a capture day: what the unfiltered cohort funnel reads. */
-  cohortValue: (day: string, shard: number, dimension: string, value: string): Key => ({
-    pk: `COHORTV#${day}#${shard}`,
-    sk: `${dimension}#${value}`,
-  }),
+  // `COHORTV#<day>#<shard>` partitions (one row per capture day × dimension value) may remain in
+  // tables written before the cohort funnel summed its breakdowns from the cohort rows: nothing
+  // reads or writes them now, and the prefix stays taken.
   /** One A/B variant's figures of a step (sends, opens, clicks, MQLs, wins), on one of REPORT_SHARDS partitions. */
   abVariant: (sequenceId: string, stepId: string, shard: number, variantId: string): Key => ({
     pk: `ABTEST#${sequenceId}#${stepId}#${shard}`,

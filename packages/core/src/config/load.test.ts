@@ -31,9 +31,10 @@ function brokenCopy(edits: Record<string, Array<[string, string]>>, remove: stri
 }
 
 /** 1-based line and column where `needle` first occurs in the copied file. */
-function positionIn(dir: string, file: string, needle: string): { line: number; column: number } {
+function positionIn(dir: string, file: string, needle: string, nth = 1): { line: number; column: number } {
   const text = readFileSync(join(dir, file), "utf8");
-  const offset = text.indexOf(needle);
+  let offset = text.indexOf(needle);
+  for (let n = 1; n < nth && offset >= 0; n++) offset = text.indexOf(needle, offset + 1);
   if (offset < 0) throw new Error(`test setup: ${needle} not in ${file}`);
   const before = text.slice(0, offset).split("\n");
   return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
@@ -129,6 +130,18 @@ describe("cross-reference checks", () => {
     expect(problems.map((p) => `${p.file} ${p.message}`)).toEqual([
       expect.stringMatching(/^config\/segments\.yaml segment `recycle` has no nurture sequence$/),
       expect.stringMatching(/^config\/sequences\/smb\.yaml segment `smb` already has a sequence \(config\/sequences\/recycle\.yaml\)/),
+    ]);
+  });
+
+  it("flags a scoring rule id used twice, at the second one's line: rules sharing an id would share one cap", () => {
+    const dir = brokenCopy({ "scoring.yaml": [["id: email-clicked", "id: email-opened"]] });
+    const problems = loadConfig(dir).problems;
+    expect(problems.map((p) => [p.file, p.line, p.message])).toEqual([
+      [
+        "config/scoring.yaml",
+        positionIn(dir, "scoring.yaml", "id: email-opened", 2).line,
+        `scoring rule id \`email-opened\` is used twice (first on line ${positionIn(dir, "scoring.yaml", "id: email-opened").line})`,
+      ],
     ]);
   });
 

@@ -17,6 +17,7 @@ import { UnknownFormError, ValidationError } from "../errors";
 import { CONSENT_FIELD, validateSubmission } from "../form-validation";
 import { normaliseEmail, UTM_KEYS } from "../lead";
 import { StoreUnavailableError } from "../ports";
+import { retried } from "../retried";
 
 /** What an imported lead's source says when the file has no utm_source column of its own. */
 export const IMPORT_UTM_SOURCE = "import";
@@ -185,18 +186,18 @@ export async function importRows(deps: CaptureDeps, options: ImportOptions): Pro
       return { row: row.row, outcome: known ? "merged" : "created", leadId };
     }
     const rowMeta: SubmissionMeta = { ...meta, key: importRowKey(options.formId, raw, ownKey) };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const outcome = await captureLead(deps, options.formId, raw, rowMeta);
-        // Unreachable (the honeypot is never mapped), but a bot answer must not read as stored.
-        if (outcome.kind === "bot") return { row: row.row, outcome: "skipped", leadId, reason: "treated as a bot" };
-        const kind = outcome.created ? "created" : outcome.repeated ? "unchanged" : "merged";
-        return { row: row.row, outcome: kind, leadId: outcome.lead.id };
-      } catch (error) {
-        if (error instanceof StoreUnavailableError && attempt < STORE_ATTEMPTS) continue;
-        const message = error instanceof Error ? error.message : String(error);
-        return { row: row.row, outcome: "error", problems: [{ column: "", message: `not stored: ${message}` }] };
-      }
+    try {
+      const outcome = await retried(() => captureLead(deps, options.formId, raw, rowMeta), {
+        tries: STORE_ATTEMPTS,
+        retryOn: (error) => error instanceof StoreUnavailableError,
+      });
+      // Unreachable (the honeypot is never mapped), but a bot answer must not read as stored.
+      if (outcome.kind === "bot") return { row: row.row, outcome: "skipped", leadId, reason: "treated as a bot" };
+      const kind = outcome.created ? "created" : outcome.repeated ? "unchanged" : "merged";
+      return { row: row.row, outcome: kind, leadId: outcome.lead.id };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { row: row.row, outcome: "error", problems: [{ column: "", message: `not stored: ${message}` }] };
     }
   };
 

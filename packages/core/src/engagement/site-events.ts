@@ -7,6 +7,7 @@ import * as z from "../zod-mini";
 import { type FieldIssue, NotFoundError, ValidationError } from "../errors";
 import type { TokenSigner } from "../tokens";
 import { PublishError, StoreUnavailableError } from "../ports";
+import { retried } from "../retried";
 import { type EngagementDeps, type RescoreResult, rescoreLead } from "./record-behaviour";
 
 export const SiteEventType = z.enum(["page_view", "download", "webinar_attended"]);
@@ -81,13 +82,10 @@ export async function recordSiteEvent(deps: SiteEventDeps, body: unknown): Promi
   await deps.leads.appendBehaviour(leadId, activity);
   // The activity is stored: from here a page retrying would count it twice, and no bus redelivers
   // this call, so a passing failure of the scoring (and its announcement) is retried here.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await rescoreLead(deps, leadId);
-    } catch (error) {
-      if (attempt >= RESCORE_ATTEMPTS || !(error instanceof PublishError || error instanceof StoreUnavailableError)) throw error;
-    }
-  }
+  return retried(() => rescoreLead(deps, leadId), {
+    tries: RESCORE_ATTEMPTS,
+    retryOn: (error) => error instanceof PublishError || error instanceof StoreUnavailableError,
+  });
 }
 
 const RESCORE_ATTEMPTS = 4;

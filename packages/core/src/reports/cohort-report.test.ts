@@ -1,31 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { type CohortDims, type CohortMove, type CohortState, cohortMoves, cohortValueMoves, NONE } from "./cohort";
+import { type CohortDims, type CohortMove, type CohortState, cohortMoves, NONE } from "./cohort";
 import { buildCohortReport, parseCohortQuery } from "./cohort-report";
-import type { CohortRow, CohortValueRow } from "./report-aggregates";
+import type { CohortRow } from "./report-aggregates";
 
-/** Cohort rows and value rows as the store would sum them, from the same moves. */
-function rowsOf(moves: CohortMove[]) {
-  const joint = new Map<string, CohortRow>();
-  const values = new Map<string, CohortValueRow>();
+/** Cohort rows as the store sums them (one per capture day and combination of dimensions), from the moves. */
+function rowsOf(moves: CohortMove[]): CohortRow[] {
+  const rows = new Map<string, CohortRow>();
   for (const move of moves) {
     const key = `${move.day}|${Object.values(move.dims).join("|")}`;
-    const row = joint.get(key) ?? { day: move.day, dims: move.dims, counters: {} };
+    const row = rows.get(key) ?? { day: move.day, dims: move.dims, counters: {} };
     for (const [name, n] of Object.entries(move.add)) row.counters[name] = (row.counters[name] ?? 0) + n;
-    joint.set(key, row);
+    rows.set(key, row);
   }
-  for (const move of cohortValueMoves(moves)) {
-    const key = `${move.day}|${move.dimension}|${move.value}`;
-    const row = values.get(key) ?? { day: move.day, dimension: move.dimension, value: move.value, counters: {} };
-    for (const [name, n] of Object.entries(move.add)) row.counters[name] = (row.counters[name] ?? 0) + n;
-    values.set(key, row);
-  }
-  return { joint: [...joint.values()], values: [...values.values()] };
+  return [...rows.values()];
 }
 
-const store = (joint: CohortRow[], values: CohortValueRow[]) => ({
-  readCohortDay: async (day: string) => joint.filter((r) => r.day === day),
-  readCohortValues: async (day: string) => values.filter((r) => r.day === day),
-});
+const store = (rows: CohortRow[]) => ({ readCohortDay: async (day: string) => rows.filter((r) => r.day === day) });
 
 /** Leads over two weeks taking every path: some engage, qualify, get a rep, close. */
 function leadMoves(): CohortMove[] {
@@ -57,39 +47,36 @@ function leadMoves(): CohortMove[] {
   return moves;
 }
 
-describe("cohort funnel from value rows", () => {
-  it("reads the same figures from one row per dimension value as from the rows of every combination", async () => {
-    const { joint, values } = rowsOf(leadMoves());
-    const query = parseCohortQuery({ from: "2026-11-02", to: "2026-11-15" });
-    const fromValues = await buildCohortReport({ reports: store(joint, values) }, query);
-    const fromJoint = await buildCohortReport({ reports: store(joint, []) }, query);
-    expect(fromValues).toEqual(fromJoint);
-    expect(fromValues.totals.stages.map((s) => s.count)).toEqual([300, 200, 100, 50, 25, 13]);
-    expect(fromValues.by.rep.map((r) => [r.value, r.stages[0]?.count])).toEqual([
+describe("cohort funnel from the cohort rows", () => {
+  it("breaks every dimension down from the rows of every combination, each lead once under its latest values", async () => {
+    const report = await buildCohortReport({ reports: store(rowsOf(leadMoves())) }, parseCohortQuery({ from: "2026-11-02", to: "2026-11-15" }));
+    expect(report.totals.stages.map((s) => s.count)).toEqual([300, 200, 100, 50, 25, 13]);
+    expect(report.by.rep.map((r) => [r.value, r.stages[0]?.count])).toEqual([
       [NONE, 250],
       ["dana", 17],
       ["marcus", 17],
       ["lucia", 16],
     ]);
-    expect(values.length).toBeLessThan(joint.length);
+    // Every lead sits in one value of each dimension, so each breakdown adds up to the totals.
+    for (const dim of ["segment", "formId", "source", "medium", "campaign", "team", "rep"] as const) {
+      expect(report.by[dim].reduce((sum, g) => sum + (g.stages[0]?.count ?? 0), 0)).toBe(300);
+    }
   });
 
-  it("a filter reads the combination rows, so its breakdowns stay joint", async () => {
-    const { joint, values } = rowsOf(leadMoves());
-    const r = await buildCohortReport({ reports: store(joint, values) }, parseCohortQuery({ from: "2026-11-02", to: "2026-11-15", segment: "smb" }));
+  it("a filter keeps the matching rows, so its breakdowns stay joint", async () => {
+    const r = await buildCohortReport({ reports: store(rowsOf(leadMoves())) }, parseCohortQuery({ from: "2026-11-02", to: "2026-11-15", segment: "smb" }));
     expect(r.totals.stages[0]?.count).toBe(100);
     expect(r.by.segment.map((s) => s.value)).toEqual(["smb"]);
   });
 
-  it("a lead that only gains a rep moves its other dimensions' rows by the stage it reached", () => {
+  it("a lead that gains a rep leaves the row it was in: nothing stays under the rep it had before", async () => {
     const dims: CohortDims = { segment: "smb", formId: "demo", source: "google", medium: "cpc", campaign: "q4", team: NONE, rep: NONE };
-    const before: CohortState = { day: "2026-11-02", dims, capturedAt: "2026-11-02T10:00:00.000Z", mqlAt: "2026-11-02T12:00:00.000Z" };
-    const after: CohortState = { ...before, claimedAt: "2026-11-03T12:00:00.000Z", dims: { ...dims, team: "smb", rep: "lucia" } };
-    const moves = cohortValueMoves(cohortMoves(before, after));
-    const segment = moves.find((m) => m.dimension === "segment");
-    expect(segment?.add).toMatchObject({ claimed: 1 });
-    expect(segment?.add.captured).toBeUndefined();
-    expect(moves.find((m) => m.dimension === "rep" && m.value === NONE)?.add).toMatchObject({ captured: -1, mql: -1 });
-    expect(moves.find((m) => m.dimension === "rep" && m.value === "lucia")?.add).toMatchObject({ captured: 1, claimed: 1 });
+    const captured: CohortState = { day: "2026-11-02", dims, capturedAt: "2026-11-02T10:00:00.000Z", mqlAt: "2026-11-02T12:00:00.000Z" };
+    const assigned: CohortState = { ...captured, dims: { ...dims, team: "smb", rep: "tom" } };
+    const claimed: CohortState = { ...assigned, claimedAt: "2026-11-03T12:00:00.000Z", dims: { ...dims, team: "smb", rep: "lucia" } };
+    const moves = [...cohortMoves(undefined, captured), ...cohortMoves(captured, assigned), ...cohortMoves(assigned, claimed)];
+    const r = await buildCohortReport({ reports: store(rowsOf(moves)) }, parseCohortQuery({ from: "2026-11-02", to: "2026-11-02" }));
+    expect(r.by.rep.map((g) => [g.value, g.stages.map((s) => s.count)])).toEqual([["lucia", [1, 1, 1, 1, 0, 0]]]);
+    expect(r.by.segment.map((g) => [g.value, g.stages[3]?.count])).toEqual([["smb", 1]]);
   });
 });

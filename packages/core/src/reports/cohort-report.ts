@@ -2,14 +2,14 @@
  * The cohort funnel for a period: leads captured in each week or month of it, followed through
  * engaged, MQL, claimed and closed (won, lost, disqualified, not now), with each stage's conversion
  * from the one before, the median time in each stage, the same figures for the period before, and
- * a breakdown by every dimension. It reads cohort rows (capture days × shards × dimension values),
- * never a lead, so its cost does not grow with the number of leads.
+ * a breakdown by every dimension. It reads cohort rows (capture days × shards × the combinations of
+ * dimensions in use), never a lead: its cost grows with the combinations leads fill, not with them.
  */
 import * as z from "zod";
 import { COHORT_DIMENSIONS, COHORT_DURATIONS, COHORT_STAGES, type CohortDimension, type CohortDuration, type CohortStage, cohortCounter } from "./cohort";
 import { rate } from "./funnel-report";
 import { daysBetween, IsoDay, LowerCaseFilter, parseReportQuery, reportQuery } from "./report-query";
-import type { CohortRow, CohortValueRow } from "./report-aggregates";
+import type { CohortRow } from "./report-aggregates";
 import type { ReportStore } from "./report-store";
 import { emptyHistogram, HISTOGRAM_BUCKETS, medianHours } from "./stage-histogram";
 
@@ -75,7 +75,7 @@ export function cohortOf(day: string, grain: "week" | "month"): string {
 }
 
 export interface CohortReportDeps {
-  reports: Pick<ReportStore, "readCohortDay" | "readCohortValues">;
+  reports: Pick<ReportStore, "readCohortDay">;
 }
 
 const DAY_CONCURRENCY = 8;
@@ -94,40 +94,28 @@ async function readDays<T>(days: string[], read: (day: string) => Promise<T[]>):
 }
 
 /**
- * Without a filter the report reads the value rows (one per day × dimension value, however many
- * leads); a filter needs the joint rows of every combination, which it reads instead. A day counted
- * before value rows existed has none: its joint rows stand in.
+ * Every figure, a dimension's breakdown included, is summed from the capture days' cohort rows: each
+ * row holds all seven dimensions, so a dimension's value totals are the sum of the rows carrying it,
+ * and a filter keeps the rows that match. A lead sits in one row at a time (cohort.ts moves it out
+ * of the old combination when its rep or team changes), so it counts once, under its latest values.
+ * Tables written before this read also hold per-value rows (`COHORTV#` partitions); cohort rows were
+ * always written beside them, in the same transactions, so reading cohort rows alone gives the same
+ * figures for those days too, and the value rows are no longer read or written.
  */
 export async function buildCohortReport(deps: CohortReportDeps, query: CohortQuery): Promise<CohortReport> {
   const days = daysBetween(query.from, query.to);
   const previousPeriod = { from: isoDay(dayAt(query.from) - days.length * DAY_MS), to: isoDay(dayAt(query.from) - DAY_MS) };
   const previousDays = daysBetween(previousPeriod.from, previousPeriod.to);
-  if (COHORT_DIMENSIONS.some((dim) => query[dim])) {
-    const [rows, previousRows] = await Promise.all([readDays(days, (d) => deps.reports.readCohortDay(d)), readDays(previousDays, (d) => deps.reports.readCohortDay(d))]);
-    return summariseCohorts(rows, previousRows, query);
-  }
-  const sumsOf = async (day: string): Promise<DaySums[]> => {
-    const values = await deps.reports.readCohortValues(day);
-    return [values.length > 0 ? sumValueRows(day, values) : sumJointRows(day, await deps.reports.readCohortDay(day), () => true)];
-  };
-  const [current, before] = await Promise.all([readDays(days, sumsOf), readDays(previousDays, sumsOf)]);
-  return assemble(current, before, query, {});
-}
-
-/** Sums cohort rows into the report. Pure, so the arithmetic is tested on its own. */
-export function summariseCohorts(rows: CohortRow[], previousRows: CohortRow[], query: CohortQuery): CohortReport {
   const filters: Partial<Record<CohortDimension, string>> = {};
   for (const dim of COHORT_DIMENSIONS) {
     const value = query[dim];
     if (value) filters[dim] = value;
   }
   const matches = (row: CohortRow) => COHORT_DIMENSIONS.every((dim) => !filters[dim] || row.dims[dim] === filters[dim]);
-  const byDay = (list: CohortRow[]) => {
-    const groups = new Map<string, CohortRow[]>();
-    for (const row of list) groups.set(row.day, [...(groups.get(row.day) ?? []), row]);
-    return [...groups].map(([day, dayRows]) => sumJointRows(day, dayRows, matches));
-  };
-  return assemble(byDay(rows), byDay(previousRows), query, filters);
+  // Each day is summed as it is read, so the rows of a long period are never all held at once.
+  const sumsOf = async (day: string): Promise<DaySums[]> => [sumCohortRows(day, await deps.reports.readCohortDay(day), matches)];
+  const [current, before] = await Promise.all([readDays(days, sumsOf), readDays(previousDays, sumsOf)]);
+  return assemble(current, before, query, filters);
 }
 
 /** One capture day's counters: in all, and per value of each dimension. */
@@ -144,7 +132,7 @@ function addInto(target: Map<string, number>, counters: Record<string, number> |
   for (const [name, value] of entries) target.set(name, (target.get(name) ?? 0) + value);
 }
 
-function sumJointRows(day: string, rows: CohortRow[], matches: (row: CohortRow) => boolean): DaySums {
+function sumCohortRows(day: string, rows: CohortRow[], matches: (row: CohortRow) => boolean): DaySums {
   const sums: DaySums = { day, total: new Map(), by: emptyBy() };
   for (const row of rows) {
     if (!matches(row)) continue;
@@ -154,20 +142,6 @@ function sumJointRows(day: string, rows: CohortRow[], matches: (row: CohortRow) 
       addInto(value, row.counters);
       sums.by[dim].set(row.dims[dim], value);
     }
-  }
-  return sums;
-}
-
-/** Every lead sits in exactly one value of each dimension, so any dimension's rows sum to the total. */
-function sumValueRows(day: string, rows: CohortValueRow[]): DaySums {
-  const sums: DaySums = { day, total: new Map(), by: emptyBy() };
-  for (const row of rows) {
-    if (row.dimension === COHORT_DIMENSIONS[0]) addInto(sums.total, row.counters);
-    const byDim = sums.by[row.dimension];
-    if (!byDim) continue;
-    const value = byDim.get(row.value) ?? new Map<string, number>();
-    addInto(value, row.counters);
-    byDim.set(row.value, value);
   }
   return sums;
 }

@@ -119,39 +119,3 @@ export function cohortMoves(before: CohortState | undefined, after: CohortState)
     { day: after.day, dims: after.dims, add: next },
   ];
 }
-
-/**
- * A lead's move in one dimension's value row: the cohort funnel without filters reads these, one
- * row per capture day × dimension × value, so what it reads grows with the values in use, not with
- * the combinations of seven dimensions that more leads fill.
- */
-export interface CohortValueMove {
-  day: string;
-  dimension: CohortDimension;
-  value: string;
-  add: Record<string, number>;
-}
-
-/**
- * The value-row increments equivalent to some cohort moves, netted per day, dimension and value:
- * a lead that only gains a rep moves its segment row by the stage it reached, and its rep row
- * from "none" to the rep.
- */
-export function cohortValueMoves(moves: CohortMove[]): CohortValueMove[] {
-  const rows = new Map<string, CohortValueMove>();
-  for (const move of moves) {
-    for (const dimension of COHORT_DIMENSIONS) {
-      const value = move.dims[dimension];
-      const key = `${move.day}\u0000${dimension}\u0000${value}`;
-      const row = rows.get(key) ?? { day: move.day, dimension, value, add: {} };
-      for (const [name, amount] of Object.entries(move.add)) row.add[name] = (row.add[name] ?? 0) + amount;
-      rows.set(key, row);
-    }
-  }
-  const out: CohortValueMove[] = [];
-  for (const row of rows.values()) {
-    const add = Object.fromEntries(Object.entries(row.add).filter(([, amount]) => amount !== 0));
-    if (Object.keys(add).length > 0) out.push({ ...row, add });
-  }
-  return out;
-}

@@ -7,3 +7,4 @@ export * from "./funnel-report";
 export * from "./cohort";
 export * from "./cohort-report";
 export * from "./ab-test-report";
+export * from "./stored-report-state";

@@ -4,7 +4,7 @@
  * dimensions (the email row). Every name a counter may take is spelled here, once, so the handler
  * that writes them and the report that sums them cannot disagree.
  */
-import type { CohortDimension, CohortDims } from "./cohort";
+import type { CohortDims } from "./cohort";
 import { bucketOf } from "./stage-histogram";
 
 /** Counters of the funnel row, in funnel order. */
@@ -84,15 +84,6 @@ export interface CohortIncrement {
   add: Record<string, number>;
 }
 
-/** The same move in one dimension's value row (cohort.ts, cohortValueMoves). */
-export interface CohortValueIncrement {
-  kind: "cohort-value";
-  day: string;
-  dimension: CohortDimension;
-  value: string;
-  add: Record<string, number>;
-}
-
 /** An A/B variant's figures: over the test's whole life, not per day (nurture/ab-test.ts). */
 export interface VariantIncrement {
   kind: "variant";
@@ -102,10 +93,7 @@ export interface VariantIncrement {
   add: Partial<Record<"sent" | "opened" | "clicked" | "mqls" | "wins", number>>;
 }
 
-export type AggregateIncrement = FunnelIncrement | EmailIncrement | CohortIncrement | CohortValueIncrement | VariantIncrement;
-
-/** A value row as read back (one shard's share of one capture day × dimension value). */
-export type CohortValueRow = Omit<CohortValueIncrement, "add" | "kind"> & { counters: Record<string, number> };
+export type AggregateIncrement = FunnelIncrement | EmailIncrement | CohortIncrement | VariantIncrement;
 
 /** A cohort item as read back (one shard's share of one capture day × dimensions). */
 export type CohortRow = Omit<CohortIncrement, "add" | "kind"> & { counters: Record<string, number> };

@@ -17,7 +17,7 @@ import {
   WHOLE_SEQUENCE_STEP,
 } from "./report-aggregates";
 import type { DealNotes, DealReview } from "../feedback/deal-review";
-import { type CohortDims, type CohortState, cohortMoves, cohortValueMoves, dimValue, NONE } from "./cohort";
+import { type CohortDims, type CohortState, cohortMoves, dimValue, NONE } from "./cohort";
 import type { LeadFacts, LeadReportState, SentMessage } from "./report-store";
 
 /** An event in the terms the report cares about. */
@@ -227,8 +227,7 @@ export interface ReportPlan {
 
 /**
  * DynamoDB takes at most 100 actions per transaction: the state, the review, the funnel row, at
- * most two cohort rows and fourteen value rows (seven dimensions, out of one value into another),
- * the A/B variants credited, and these.
+ * most two cohort rows (out of one combination into another), the A/B variants credited, and these.
  */
 const MAX_TOUCH_INCREMENTS = 60;
 /** A/B variants a lead's MQL or win is credited to (one per tested step it was sent). */
@@ -356,9 +355,7 @@ export function planReportEvent(
       break;
   }
   if (Object.keys(funnel).length > 0) increments.unshift({ kind: "funnel", day, dims, add: funnel });
-  const moves = cohortMoves(previous?.cohort, state.cohort);
-  for (const move of moves) increments.push({ kind: "cohort", ...move });
-  for (const move of cohortValueMoves(moves)) increments.push({ kind: "cohort-value", ...move });
+  for (const move of cohortMoves(previous?.cohort, state.cohort)) increments.push({ kind: "cohort", ...move });
   return { state, increments, ...(review ? { review } : {}) };
 }
 

@@ -5,7 +5,7 @@
 import type { DealReview } from "../feedback/deal-review";
 import type { AbDecision, VariantFigures } from "../nurture/ab-test";
 import type { CohortState } from "./cohort";
-import type { AggregateIncrement, AggregateRow, CohortRow, CohortValueRow, ReportDims } from "./report-aggregates";
+import type { AggregateIncrement, AggregateRow, CohortRow, ReportDims } from "./report-aggregates";
 
 /**
  * What the report remembers about one lead: its cohort, when it reached each stage of the current
@@ -72,8 +72,6 @@ export interface ReportStore {
   readDay(day: string): Promise<AggregateRow[]>;
   /** Every cohort row of the leads captured on one day, from every shard. */
   readCohortDay(day: string): Promise<CohortRow[]>;
-  /** Every value row (dimension × value) of the leads captured on one day, from every shard. */
-  readCohortValues(day: string): Promise<CohortValueRow[]>;
   /** Each A/B variant's figures of a step, summed over every shard. */
   variantFigures(sequenceId: string, stepId: string): Promise<VariantFigures[]>;
   /** How a step's A/B test ended, if it has. */

@@ -3,7 +3,7 @@
  * funnel, cohorts, deal reviews, calibration, retention and A/B figures (bearer tokens, marketing
  * or admin role) and the /reports page that charts them. Apart from the other staff routes so
  * neither function carries the other's code: calibration's scoring.yaml suggestion brings the
- * YAML library, which only this function loads.
+ * YAML library, which only this function carries, and evaluates on the first calibration.
  */
 import { createReportsApp } from "@leadloop/api/staff-app";
 import { DynamoApiKeys } from "@leadloop/store/dynamo-api-keys";
@@ -11,7 +11,7 @@ import { DynamoLeadQuality } from "@leadloop/store/dynamo-lead-quality";
 import { DynamoReportStore } from "@leadloop/store/dynamo-report-store";
 import { DynamoRewardsStore } from "@leadloop/store/dynamo-rewards-store";
 import { httpHandler, noMailer, publicAppDeps } from "./lib/http-api";
-import { useAuthenticator } from "./lib/runtime";
+import { useAuthenticator } from "./lib/authenticator";
 
 // No report route sends email, so this function loads no SES client (and its role may not send).
 export const handler = httpHandler((runtime) => {

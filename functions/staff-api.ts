@@ -13,7 +13,7 @@ import { DynamoLeadRecords } from "@leadloop/store/dynamo-lead-records";
 import { DynamoRewardsStore } from "@leadloop/store/dynamo-rewards-store";
 import { DynamoSalesStore } from "@leadloop/store/dynamo-sales-store";
 import { httpHandler, publicAppDeps } from "./lib/http-api";
-import { useAuthenticator } from "./lib/runtime";
+import { useAuthenticator } from "./lib/authenticator";
 import { sesMailer } from "./lib/ses";
 
 export const handler = httpHandler((runtime) => {

@@ -5,29 +5,29 @@
  * names the variable, instead of failing on the first lead.
  */
 import { MIN_LEAD_ID_KEY_LENGTH } from "@leadloop/core/lead-id";
-import * as z from "zod";
+import * as z from "@leadloop/core/zod-mini";
 
-const optionalNumber = z.coerce.number().positive().optional();
+const optionalNumber = z.optional(z.coerce.number().check(z.positive()));
 
 export const Environment = z.object({
-  TABLE_NAME: z.string().min(1),
-  EVENT_BUS_NAME: z.string().min(1),
-  SES_CONFIGURATION_SET: z.string().min(1),
+  TABLE_NAME: z.string().check(z.minLength(1)),
+  EVENT_BUS_NAME: z.string().check(z.minLength(1)),
+  SES_CONFIGURATION_SET: z.string().check(z.minLength(1)),
   /** Base URL of the public API, for unsubscribe and confirmation links. */
   PUBLIC_URL: z.url(),
   /** The stage's verified sender (SST Config.Parameter SENDER). */
-  SENDER: z.string().min(3),
+  SENDER: z.string().check(z.minLength(3)),
   /** The token-signing key (SST Config.Secret TOKEN_SIGNING_KEY). */
-  TOKEN_SIGNING_KEY: z.string().min(16),
+  TOKEN_SIGNING_KEY: z.string().check(z.minLength(16)),
   /**
    * The key lead ids are derived from emails with (SST Config.Secret LEAD_ID_KEY), apart from the
    * token-signing key. Never rotate it: every known address would get a new lead id.
    */
-  LEAD_ID_KEY: z.string().min(MIN_LEAD_ID_KEY_LENGTH),
-  UNSUBSCRIBE_MAILTO: z.email().optional(),
+  LEAD_ID_KEY: z.string().check(z.minLength(MIN_LEAD_ID_KEY_LENGTH)),
+  UNSUBSCRIBE_MAILTO: z.optional(z.email()),
   MAX_SENDS_PER_SECOND: optionalNumber,
   /** The marketers' config, snapshotted at synth time and shipped beside the bundle. */
-  CONFIG_FILE: z.string().min(1).default("leadloop-config.json"),
+  CONFIG_FILE: z._default(z.string().check(z.minLength(1)), "leadloop-config.json"),
   RATE_LIMIT_BURST: optionalNumber,
   RATE_LIMIT_PER_SECOND: optionalNumber,
 });

@@ -4,14 +4,12 @@
  * and one structured logger. A handler awaits `useRuntime()` on its first invocation: the bound
  * secrets are read then (functions/lib/bound-values.ts), not at import, and a container with a
  * broken environment fails that invocation loudly, naming the variable, instead of a lead quietly.
- * The API also builds its bearer-token verifier here (`useAuthenticator`), and the functions that
- * notify reps their teams' Slack webhooks (`useSlackWebhooks`), both from SST secrets.
+ * The functions that notify reps get their teams' Slack webhooks here (`useSlackWebhooks`), from
+ * SST secrets; the bearer-token functions build their verifier in ./authenticator.ts.
  */
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { type Authenticate, createAuthenticator } from "@leadloop/api/auth/bearer";
-import { type AuthSettings, authSettingsFromEnv } from "@leadloop/core/auth-claims";
 import type { LeadloopConfig } from "@leadloop/core/config/schema";
 import type { NurtureDeps } from "@leadloop/core/nurture/enroll";
 import type { Mailer } from "@leadloop/core/ports";
@@ -23,7 +21,7 @@ import { createDocumentClient, DynamoLeadStore, DynamoNurtureStore, DynamoReward
 import { readBoundValues } from "./bound-values";
 import { type Environment, parseEnvironment } from "./environment";
 import { loggedMailer, loggedPublisher } from "./logged-ports";
-import { AUTH_SECRET_NAME, LEADLOOP_SECRET_NAMES, NO_AUTH_SECRET } from "./secret-names";
+import { LEADLOOP_SECRET_NAMES } from "./secret-names";
 import { resolveSlackWebhooks, slackWebhookNames } from "./slack-webhooks";
 
 export interface AppLogger {
@@ -149,36 +147,6 @@ export function beginInvocation(logger: Logger, context: unknown, leadId?: strin
     logger.addContext(context as Parameters<Logger["addContext"]>[0]);
   }
   if (leadId) logger.appendKeys({ leadId });
-}
-
-/**
- * How the API verifies bearer tokens on this stage: the HS256 secret (the SST secret
- * AUTH_HS256_SECRET, never a plain variable: a LEADLOOP_AUTH_SECRET in the environment is ignored)
- * and the OpenID Connect settings the stacks put in the environment (LEADLOOP_AUTH_JWKS_URL,
- * LEADLOOP_AUTH_OIDC_ISSUER, LEADLOOP_AUTH_ROLES_CLAIM, …). Undefined when neither is configured:
- * the public routes still work and the token routes refuse every caller.
- */
-export function runtimeAuthSettings(source: Record<string, string | undefined>, hs256Secret: string | undefined): AuthSettings | undefined {
-  const secret = hs256Secret === undefined || hs256Secret.trim() === "" || hs256Secret.trim() === NO_AUTH_SECRET ? undefined : hs256Secret;
-  const env: Record<string, string | undefined> = { ...source, LEADLOOP_AUTH_SECRET: secret };
-  if (!env.LEADLOOP_AUTH_SECRET && !env.LEADLOOP_AUTH_JWKS_URL) return undefined;
-  return authSettingsFromEnv(env);
-}
-
-let authenticator: { authenticate: Authenticate | undefined } | undefined;
-
-/** The API's bearer-token verifier, built once per container (its JWKS cache lives as long). */
-export function useAuthenticator(runtime: Runtime, source: Record<string, string | undefined> = process.env): Authenticate | undefined {
-  if (!authenticator) {
-    const settings = runtimeAuthSettings(source, runtime.bound(AUTH_SECRET_NAME));
-    authenticator = { authenticate: settings ? createAuthenticator(settings) : undefined };
-    if (!settings) {
-      runtime.log.warn("bearer tokens are not configured: the sales, report, customer and admin routes refuse every caller", {
-        fix: `npx sst secrets set ${AUTH_SECRET_NAME} "$(openssl rand -base64 32)", or set LEADLOOP_AUTH_OIDC_ISSUER when you deploy`,
-      });
-    }
-  }
-  return authenticator.authenticate;
 }
 
 let slackWebhooks: Record<string, string> | undefined;

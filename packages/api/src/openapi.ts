@@ -25,8 +25,20 @@ import {
   EVENT_HEADER,
 } from "@leadloop/core";
 import * as z from "zod";
+import { $ZodType } from "zod/v4/core";
 import { ImportRequest } from "./data-routes";
-import { ProblemDetails } from "./problem";
+
+/**
+ * The problem+json shape every error answer has (problem.ts's `Problem`): here, not beside it, so
+ * the public API function, which answers problems but serves no document, carries no classic zod.
+ */
+const ProblemDetails = z.looseObject({
+  type: z.string().describe("urn:leadloop:problem:<slug>"),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().describe("what went wrong and what to do, for a person"),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional().describe("422: each field at fault"),
+});
 
 type Method = "get" | "post" | "delete" | "options";
 
@@ -37,19 +49,19 @@ interface Operation {
   summary: string;
   /** Undefined: public. Otherwise the roles any of which the bearer JWT or API key must carry. */
   roles?: Role[];
-  body?: z.ZodType | { [mediaType: string]: z.ZodType };
+  body?: $ZodType | { [mediaType: string]: $ZodType };
   /** The success answer: status → description (and a schema when the body has a fixed shape). */
-  ok: Record<number, string | { description: string; schema?: z.ZodType; mediaType?: string }>;
+  ok: Record<number, string | { description: string; schema?: $ZodType; mediaType?: string }>;
   /** Error statuses the route answers with problem+json besides the auth ones. */
   errors?: number[];
   query?: string[];
 }
 
-const json = (schema: z.ZodType) => ({ "application/json": schema });
+const json = (schema: $ZodType) => ({ "application/json": schema });
 
 function operations(config: LeadloopConfig): Operation[] {
   const forms = Object.entries(config.forms);
-  const submission = z.union(forms.map(([id, form]) => submissionSchema(form).meta({ title: `${id} form` })) as unknown as [z.ZodType, z.ZodType]);
+  const submission = z.union(forms.map(([id, form]) => submissionSchema(form).register(z.globalRegistry, { title: `${id} form` })) as unknown as [z.ZodType, z.ZodType]);
   const REP: Role[] = ["rep", "admin"];
   const MKT: Role[] = ["marketing", "admin"];
   const ADMIN: Role[] = ["admin"];
@@ -156,7 +168,7 @@ const PROBLEM_TITLES: Record<number, string> = {
 };
 
 /** A zod schema as a JSON Schema (2020-12, OpenAPI 3.1's dialect) of what a client sends. */
-function schemaOf(schema: z.ZodType): Record<string, unknown> {
+function schemaOf(schema: $ZodType): Record<string, unknown> {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-2020-12" }) as Record<string, unknown>;
   return rest;
 }
@@ -182,7 +194,7 @@ function operationObject(op: Operation): Record<string, unknown> {
   const body =
     op.body === undefined
       ? undefined
-      : op.body instanceof z.ZodType
+      : op.body instanceof $ZodType
         ? { "application/json": op.body }
         : op.body;
   return {

@@ -26,19 +26,10 @@ import {
   ValidationError,
 } from "@leadloop/core";
 import type { Context } from "hono";
-import * as z from "zod";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { forbiddenChallenge, unauthenticatedChallenge } from "./auth/www-authenticate";
 
-/** The problem+json shape every error answer has (the OpenAPI document's `Problem`). */
-export const ProblemDetails = z.looseObject({
-  type: z.string().describe("urn:leadloop:problem:<slug>"),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string().describe("what went wrong and what to do, for a person"),
-  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional().describe("422: each field at fault"),
-});
-
+/** The problem+json shape every error answer has (openapi.ts describes it as `ProblemDetails`). */
 export interface Problem {
   type: string;
   title: string;

@@ -11,7 +11,6 @@ import {
   buildCohortReport,
   buildFunnelReport,
   buildRetentionReport,
-  calibrateScoring,
   type LeadQualityStore,
   type LeadStore,
   listDealReviews,
@@ -174,6 +173,9 @@ export function reportRoutes(deps: AppDeps): Hono<AuthEnv> {
     const capacity = wholeParam(c.req.query("capacity"), "capacity", CALIBRATION_DEFAULTS.capacityPerRepPerWeek, "15");
     const reviews = await readReviews({ reports, quality: deps.quality ?? noQuality }, range.from, range.to);
     const days = (Date.parse(range.to) - Date.parse(range.from)) / 86_400_000 + 1;
+    // Loaded on the first calibration, not when the function starts: its scoring.yaml suggestion
+    // brings the YAML library, which no other report route runs.
+    const { calibrateScoring } = await import("@leadloop/core/calibration/calibrate");
     c.header("cache-control", "private, no-store");
     return c.json({
       period: range,

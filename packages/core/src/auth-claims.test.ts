@@ -3,13 +3,12 @@ import {
   AuthSettings,
   AuthSettingsError,
   authSettingsFromEnv,
-  ForbiddenError,
   type Principal,
   principalFromClaims,
   requireRole,
   rolesFromClaim,
-  UnauthenticatedError,
 } from "./auth-claims";
+import { ForbiddenError, UnauthenticatedError } from "./auth-errors";
 
 const SECRET = "x".repeat(32);
 

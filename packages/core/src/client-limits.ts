@@ -5,13 +5,13 @@
  * stays in front of it as the first, free line; this is the line that holds.
  */
 import { createHash } from "node:crypto";
-import * as z from "zod";
+import * as z from "./zod-mini";
 import { normaliseEmail } from "./lead";
 
 /** A limit of `limit` requests per `windowSeconds`, per client key. */
 export const WindowLimit = z.strictObject({
-  limit: z.number().int().positive(),
-  windowSeconds: z.number().int().positive(),
+  limit: z.number().check(z.int(), z.positive()),
+  windowSeconds: z.number().check(z.int(), z.positive()),
 });
 export type WindowLimit = z.infer<typeof WindowLimit>;
 

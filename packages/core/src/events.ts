@@ -5,11 +5,11 @@
  * edge, so a malformed event is refused once, loudly, instead of half-applied). Details carry ids
  * and routing facts, never a lead's personal data.
  */
-import * as z from "zod";
+import * as z from "./zod-mini";
 import type { BusEvent } from "./ports";
 import { STAGES } from "./lifecycle";
 
-const Id = z.string().min(1);
+const Id = z.string().check(z.minLength(1));
 const Instant = z.iso.datetime({ offset: true });
 
 export const CapturedEventDetail = z.object({
@@ -18,8 +18,8 @@ export const CapturedEventDetail = z.object({
   stage: z.string(),
   formId: z.string(),
   /** When the submission was made: identifies it, so its follow-up email is sent once. */
-  submittedAt: z.string().optional(),
-  source: z.object({ utm_source: z.string().optional(), utm_medium: z.string().optional(), utm_campaign: z.string().optional() }).default({}),
+  submittedAt: z.optional(z.string()),
+  source: z._default(z.object({ utm_source: z.optional(z.string()), utm_medium: z.optional(z.string()), utm_campaign: z.optional(z.string()) }), {}),
 });
 export type CapturedEventDetail = z.output<typeof CapturedEventDetail>;
 
@@ -27,8 +27,8 @@ export const UpdatedEventDetail = z.object({
   leadId: Id,
   segment: z.string(),
   stage: z.string(),
-  reason: z.string().optional(),
-  closedAt: z.string().optional(),
+  reason: z.optional(z.string()),
+  closedAt: z.optional(z.string()),
 });
 export type UpdatedEventDetail = z.output<typeof UpdatedEventDetail>;
 
@@ -44,16 +44,16 @@ export const ScoredEventDetail = z.looseObject({
 export type ScoredEventDetail = z.output<typeof ScoredEventDetail>;
 
 /** A scoring reason as `lead.qualified` carries it (scoring.ts's ScoreReason). */
-const QualifiedReason = z.looseObject({ rule: z.string(), category: z.enum(["fit", "engagement"]), points: z.number(), count: z.number().optional() });
+const QualifiedReason = z.looseObject({ rule: z.string(), category: z.enum(["fit", "engagement"]), points: z.number(), count: z.optional(z.number()) });
 
 export const QualifiedEventDetail = z.object({
   leadId: Id,
-  segment: z.string().min(1),
+  segment: z.string().check(z.minLength(1)),
   score: z.number(),
   threshold: z.number(),
-  qualifiedAt: z.string().min(1),
-  country: z.string().optional(),
-  reasons: z.array(QualifiedReason).default([]),
+  qualifiedAt: z.string().check(z.minLength(1)),
+  country: z.optional(z.string()),
+  reasons: z._default(z.array(QualifiedReason), []),
 });
 export type QualifiedEventDetail = z.output<typeof QualifiedEventDetail>;
 
@@ -84,19 +84,21 @@ export const ClosedEventDetail = z
     rep: Id,
     outcome: ClosedOutcome,
     /** A reason code from teams.yaml (lostReasons / disqualifiedReasons). */
-    reason: z.string().min(1).optional(),
-    amount: z.number().nonnegative().optional(),
-    currency: z.string().optional(),
+    reason: z.optional(z.string().check(z.minLength(1))),
+    amount: z.optional(z.number().check(z.nonnegative())),
+    currency: z.optional(z.string()),
     /** When a not-now lead comes back to nurture: a date (YYYY-MM-DD, start of day UTC) or an instant. */
-    recycleOn: z.union([z.iso.date(), Instant]).optional(),
+    recycleOn: z.optional(z.union([z.iso.date(), Instant])),
     /** The rep's notes for the deal review: plain text, never a template. */
-    notes: z.object({ wentWell: z.string().max(2000).optional(), toImprove: z.string().max(2000).optional() }).optional(),
+    notes: z.optional(z.object({ wentWell: z.optional(z.string().check(z.maxLength(2000))), toImprove: z.optional(z.string().check(z.maxLength(2000))) })),
     closedAt: Instant,
   })
-  .refine((e) => e.outcome !== "not-now" || e.recycleOn !== undefined, {
-    message: "a not-now outcome needs recycleOn",
-    path: ["recycleOn"],
-  });
+  .check(
+    z.refine((e) => e.outcome !== "not-now" || e.recycleOn !== undefined, {
+      message: "a not-now outcome needs recycleOn",
+      path: ["recycleOn"],
+    }),
+  );
 export type ClosedEventDetail = z.output<typeof ClosedEventDetail>;
 
 export const RecycledEventDetail = z.object({
@@ -105,14 +107,14 @@ export const RecycledEventDetail = z.object({
   stage: z.enum(STAGES),
   recycleOn: z.string(),
   closedAt: z.string(),
-  engagement: z.object({ mode: z.string(), before: z.number().optional(), after: z.number().optional() }).optional(),
+  engagement: z.optional(z.object({ mode: z.string(), before: z.optional(z.number()), after: z.optional(z.number()) })),
 });
 export type RecycledEventDetail = z.output<typeof RecycledEventDetail>;
 
 export const UnsubscribedEventDetail = z.object({ leadId: Id, segment: z.string() });
 export type UnsubscribedEventDetail = z.output<typeof UnsubscribedEventDetail>;
 
-export const EmailSentEventDetail = z.object({ leadId: Id, sequenceId: Id, stepId: Id, messageId: Id, variantId: Id.optional() });
+export const EmailSentEventDetail = z.object({ leadId: Id, sequenceId: Id, stepId: Id, messageId: Id, variantId: z.optional(Id) });
 export type EmailSentEventDetail = z.output<typeof EmailSentEventDetail>;
 
 /** A purchase booked on a customer's points ledger, with the points it earned. */
@@ -128,8 +130,8 @@ export type PurchaseEventDetail = z.output<typeof PurchaseEventDetail>;
 
 export const TierChangedEventDetail = z.object({
   leadId: Id,
-  from: z.string().nullable(),
-  to: z.string().nullable(),
+  from: z.nullable(z.string()),
+  to: z.nullable(z.string()),
   balance: z.number(),
 });
 export type TierChangedEventDetail = z.output<typeof TierChangedEventDetail>;

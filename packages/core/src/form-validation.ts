@@ -2,7 +2,7 @@
  * Turns a raw form submission into a clean profile, by the form's own field list in config.
  * Every problem names its field and says what to send instead; nothing unknown is stored.
  */
-import * as z from "zod";
+import * as z from "./zod-mini";
 import type { Form, FormField } from "./config/schema";
 import { type FieldIssue, ValidationError } from "./errors";
 import type { Profile } from "./lead";
@@ -34,15 +34,16 @@ function hasControl(s: string, multiline: boolean): boolean {
 const DEFAULT_MAX = { text: 200, textarea: 2000, hidden: 500 } as const;
 
 function text(max: number, multiline = false) {
-  return z
-    .string({ error: "must be text" })
-    .transform((s) => s.trim())
-    .pipe(
-      z
-        .string()
-        .max(max, `must be at most ${max} characters`)
-        .refine((s) => !hasControl(s, multiline), multiline ? "must be plain text" : "must be a single line of plain text"),
-    );
+  return z.pipe(
+    z.pipe(
+      z.string({ error: "must be text" }),
+      z.transform((s: string) => s.trim()),
+    ),
+    z.string().check(
+      z.maxLength(max, `must be at most ${max} characters`),
+      z.refine((s) => !hasControl(s, multiline), multiline ? "must be plain text" : "must be a single line of plain text"),
+    ),
+  );
 }
 
 const truthy = new Set(["on", "true", "1", "yes"]);
@@ -50,9 +51,9 @@ const falsy = new Set(["off", "false", "0", "no", ""]);
 
 // Building a zod schema costs more than using it (it was a tenth of a capture's CPU): each config
 // field's schema is built once, on first use, and kept while the loaded config is.
-const schemas = new WeakMap<FormField, z.ZodType<string | number | boolean>>();
+const schemas = new WeakMap<FormField, z.ZodMiniType<string | number | boolean>>();
 
-function fieldSchema(field: FormField): z.ZodType<string | number | boolean> {
+function fieldSchema(field: FormField): z.ZodMiniType<string | number | boolean> {
   let schema = schemas.get(field);
   if (!schema) {
     schema = buildFieldSchema(field);
@@ -63,10 +64,10 @@ function fieldSchema(field: FormField): z.ZodType<string | number | boolean> {
 
 const CONSENT_CHECKBOX: FormField = { type: "checkbox", required: false };
 
-function buildFieldSchema(field: FormField): z.ZodType<string | number | boolean> {
+function buildFieldSchema(field: FormField): z.ZodMiniType<string | number | boolean> {
   switch (field.type) {
     case "email":
-      return text(254).pipe(z.email("must be an email address such as ada@example.com"));
+      return z.pipe(text(254), z.email("must be an email address such as ada@example.com"));
     case "text":
       return text(field.maxLength ?? DEFAULT_MAX.text);
     case "textarea":
@@ -74,48 +75,53 @@ function buildFieldSchema(field: FormField): z.ZodType<string | number | boolean
     case "hidden":
       return text(field.maxLength ?? DEFAULT_MAX.hidden);
     case "number": {
-      let n = z.number({ error: "must be a number such as 250" }).finite("must be a number such as 250");
-      if (field.min !== undefined) n = n.min(field.min, `must be at least ${field.min}`);
-      if (field.max !== undefined) n = n.max(field.max, `must be at most ${field.max}`);
-      return z
-        .union([z.number(), text(32)], { error: "must be a number such as 250" })
-        .transform((v) => (typeof v === "number" ? v : v === "" ? Number.NaN : Number(v.replace(/[,_ ]/g, ""))))
-        .pipe(n);
+      let n = z.number({ error: "must be a number such as 250" });
+      if (field.min !== undefined) n = n.check(z.gte(field.min, `must be at least ${field.min}`));
+      if (field.max !== undefined) n = n.check(z.lte(field.max, `must be at most ${field.max}`));
+      return z.pipe(
+        z.pipe(
+          z.union([z.number(), text(32)], { error: "must be a number such as 250" }),
+          z.transform((v: number | string) => (typeof v === "number" ? v : v === "" ? Number.NaN : Number(v.replace(/[,_ ]/g, "")))),
+        ),
+        n,
+      );
     }
     case "tel":
-      return text(40).pipe(z.string().regex(/^\+?[0-9 ().-]{5,30}$/, "must be a phone number such as +1 555 010 0100"));
+      return z.pipe(text(40), z.string().check(z.regex(/^\+?[0-9 ().-]{5,30}$/, "must be a phone number such as +1 555 010 0100")));
     case "url":
-      return text(2000).pipe(
-        z.url({ protocol: /^https?$/, error: "must be a web address starting with https://" }),
-      );
+      return z.pipe(text(2000), z.url({ protocol: /^https?$/, error: "must be a web address starting with https://" }));
     case "select": {
       const options = field.options ?? [];
-      return text(200).refine((v) => options.includes(v), `must be one of: ${options.join(", ")}`);
+      return text(200).check(z.refine((v) => options.includes(v), `must be one of: ${options.join(", ")}`));
     }
     case "checkbox":
-      return z
-        .union([z.boolean(), z.string()], { error: "must be true or false" })
-        .transform((v, ctx) => {
+      return z.pipe(
+        z.union([z.boolean(), z.string()], { error: "must be true or false" }),
+        z.transform((v: boolean | string, ctx) => {
           if (typeof v === "boolean") return v;
           const s = v.trim().toLowerCase();
           if (truthy.has(s)) return true;
           if (falsy.has(s)) return false;
-          ctx.addIssue({ code: "custom", message: "must be true or false (a ticked checkbox sends on)" });
+          ctx.issues.push({ code: "custom", message: "must be true or false (a ticked checkbox sends on)", input: v });
           return z.NEVER;
-        });
+        }),
+      );
     case "country":
-      return text(2).transform((v) => v.toUpperCase()).pipe(
-        z.string().regex(/^[A-Z]{2}$/, "must be a two-letter country code such as US or DE"),
+      return z.pipe(
+        z.pipe(text(2), z.transform((v: string) => v.toUpperCase())),
+        z.string().check(z.regex(/^[A-Z]{2}$/, "must be a two-letter country code such as US or DE")),
       );
     case "timezone":
-      return text(64).refine((tz) => {
-        try {
-          new Intl.DateTimeFormat("en-US", { timeZone: tz });
-          return true;
-        } catch {
-          return false;
-        }
-      }, "must be a time zone such as Europe/Berlin");
+      return text(64).check(
+        z.refine((tz) => {
+          try {
+            new Intl.DateTimeFormat("en-US", { timeZone: tz });
+            return true;
+          } catch {
+            return false;
+          }
+        }, "must be a time zone such as Europe/Berlin"),
+      );
   }
 }
 
@@ -127,13 +133,16 @@ function isEmpty(value: unknown): boolean {
  * The submission a form accepts, as one zod object of the very field schemas `validateSubmission`
  * checks each value with (the OpenAPI document describes each form's body with it).
  */
-export function submissionSchema(form: Form): z.ZodObject {
-  const shape: Record<string, z.ZodType> = {};
+export function submissionSchema(form: Form): z.ZodMiniObject {
+  const shape: Record<string, z.ZodMiniType> = {};
   for (const [name, field] of Object.entries(form.fields)) {
-    const schema = field.label ? fieldSchema(field).describe(field.label) : fieldSchema(field);
-    shape[name] = field.required ? schema : schema.optional();
+    const schema = field.label ? fieldSchema(field).check(z.describe(field.label)) : fieldSchema(field);
+    shape[name] = field.required ? schema : z.optional(schema);
   }
-  if (form.consent) shape[CONSENT_FIELD] = form.consent.required ? fieldSchema(CONSENT_CHECKBOX).describe(form.consent.text) : fieldSchema(CONSENT_CHECKBOX).optional().describe(form.consent.text);
+  if (form.consent) {
+    const consent = fieldSchema(CONSENT_CHECKBOX);
+    shape[CONSENT_FIELD] = (form.consent.required ? consent : z.optional(consent)).check(z.describe(form.consent.text));
+  }
   return z.looseObject(shape);
 }
 

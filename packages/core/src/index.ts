@@ -25,6 +25,7 @@ export * from "./templating";
 export * from "./nurture/index";
 export * from "./broadcasts/index";
 export * from "./auth-claims";
+export * from "./auth-errors";
 export * from "./client-limits";
 export * from "./simulation/index";
 export * from "./lead-id";

@@ -3,7 +3,7 @@
  * downloads, webinar attendance), naming the lead only by the signed token it got at capture.
  * A forged, altered or expired token is refused before anything is read or stored.
  */
-import * as z from "zod";
+import * as z from "../zod-mini";
 import { type FieldIssue, NotFoundError, ValidationError } from "../errors";
 import type { TokenSigner } from "../tokens";
 import { PublishError, StoreUnavailableError } from "../ports";
@@ -15,14 +15,16 @@ export type SiteEventType = z.infer<typeof SiteEventType>;
 
 const httpUrl = z
   .string()
-  .max(2000)
-  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), "must be an absolute http(s) URL");
+  .check(
+    z.maxLength(2000),
+    z.refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), "must be an absolute http(s) URL"),
+  );
 
 export const SiteEvent = z.strictObject({
-  token: z.string().min(1, "is required: the lead token returned by the form submission"),
+  token: z.string().check(z.minLength(1, "is required: the lead token returned by the form submission")),
   type: SiteEventType,
-  url: httpUrl.optional(),
-  title: z.string().max(300).optional(),
+  url: z.optional(httpUrl),
+  title: z.optional(z.string().check(z.maxLength(300))),
 });
 export type SiteEvent = z.infer<typeof SiteEvent>;
 

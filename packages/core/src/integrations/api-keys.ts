@@ -8,7 +8,8 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import * as z from "zod";
-import { type Principal, Role, UnauthenticatedError } from "../auth-claims";
+import { type Principal, Role } from "../auth-claims";
+import { UnauthenticatedError, UnknownApiKeyError } from "../auth-errors";
 import type { Clock } from "../ports";
 
 /** Every key starts with this, so the API tells a key from a JWT before verifying either. */
@@ -55,12 +56,6 @@ export interface ApiKeyStore {
   touchApiKey(id: string, at: string, notBefore: string): Promise<void>;
 }
 
-export class UnknownApiKeyError extends Error {
-  override readonly name = "UnknownApiKeyError";
-  constructor(readonly keyId: string) {
-    super(`There is no API key ${keyId}; list them with GET /v1/admin/api-keys (npm run apikey -- list).`);
-  }
-}
 
 export const hashApiKey = (key: string): string => createHash("sha256").update(key, "utf8").digest("hex");
 

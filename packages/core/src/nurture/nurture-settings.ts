@@ -2,22 +2,22 @@
  * Settings of the nurture engine that come from the deployment, not from marketers: where links
  * point, who sends, how fast. Parsed once at start-up by the entry point.
  */
-import * as z from "zod";
+import * as z from "../zod-mini";
 
 export const NurtureSettings = z.object({
   /** Base URL of the public API, for unsubscribe and confirmation links. */
-  publicUrl: z.url().transform((u) => u.replace(/\/+$/, "")),
+  publicUrl: z.pipe(z.url(), z.transform((u: string) => u.replace(/\/+$/, ""))),
   /** The verified sender, e.g. `Acme Analytics <hello@acme-analytics.example>`. */
-  from: z.string().min(3),
+  from: z.string().check(z.minLength(3)),
   /** Optional mailto for List-Unsubscribe, e.g. `unsubscribe@acme-analytics.example`. */
-  unsubscribeMailto: z.email().optional(),
+  unsubscribeMailto: z.optional(z.email()),
   /** Sends per second across one sweep (SES account rate). */
-  maxSendsPerSecond: z.number().positive().default(14),
+  maxSendsPerSecond: z._default(z.number().check(z.positive()), 14),
   /** Due items taken per shard per sweep. */
-  batchSize: z.number().int().positive().default(100),
+  batchSize: z._default(z.number().check(z.int(), z.positive()), 100),
   /** How long a sweeper may hold a step before another may recover it. */
-  claimLeaseMs: z.number().int().positive().default(5 * 60_000),
+  claimLeaseMs: z._default(z.number().check(z.int(), z.positive()), 5 * 60_000),
   /** How long an unconfirmed double-opt-in lead is kept. */
-  confirmationDays: z.number().positive().default(7),
+  confirmationDays: z._default(z.number().check(z.positive()), 7),
 });
 export type NurtureSettings = z.infer<typeof NurtureSettings>;

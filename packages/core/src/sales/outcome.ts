@@ -50,7 +50,7 @@ export const OutcomeRequest = z
     "outcome",
     [
       z.object({
-        outcome: z.literal(Outcome.enum.won),
+        outcome: z.literal("won"),
         amount: z
           .union([DealAmount, z.string(AMOUNT_RULE).regex(NUMERIC, AMOUNT_RULE).pipe(z.coerce.number()).pipe(DealAmount)], AMOUNT_RULE)
           .describe("the deal's amount in its currency's units: a number, or its text as a form sends it"),
@@ -64,17 +64,17 @@ export const OutcomeRequest = z
         notes,
       }),
       z.object({
-        outcome: z.literal(Outcome.enum.lost),
+        outcome: z.literal("lost"),
         reason: ReasonCode.describe("a code of config/teams.yaml lostReasons"),
         notes,
       }),
       z.object({
-        outcome: z.literal(Outcome.enum.disqualified),
+        outcome: z.literal("disqualified"),
         reason: ReasonCode.describe("a code of config/teams.yaml disqualifiedReasons"),
         notes,
       }),
       z.object({
-        outcome: z.literal(Outcome.enum["not-now"]),
+        outcome: z.literal("not-now"),
         recycleOn: z
           .union([z.iso.date(RECYCLE_RULE), z.iso.datetime({ offset: true, error: RECYCLE_RULE })], RECYCLE_RULE)
           .describe("when the lead comes back to nurture, after today: a date (start of day UTC) or an instant"),

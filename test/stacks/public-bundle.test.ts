@@ -1,0 +1,74 @@
+/**
+ * The public API function (functions/api.ts) as the stacks bundle it (SST's own esbuild, the
+ * options of infra/bundling.ts): it carries zod/mini and no classic zod, nor the libraries only
+ * other functions run (YAML, Liquid, Luxon), so a website's first form post waits for less code;
+ * and the English messages zod/mini lacks survive bundling, so a visitor's 422 reads the same as
+ * on the local stack (the bundler drops a module's side effects unless its package declares them).
+ */
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { BUNDLE_ALIAS, BUNDLE_EXTERNAL, BUNDLE_TARGET } from "../../infra/bundling";
+
+const root = process.cwd();
+const out = resolve(`.leadloop/test-public-bundle-${process.pid}`);
+mkdirSync(out, { recursive: true });
+const { build } = createRequire(createRequire(import.meta.url).resolve("sst/package.json"))("esbuild") as typeof import("esbuild");
+
+/** Bundles `entry` as the stacks bundle a function; returns the output file and the inputs it kept. */
+async function bundle(entry: string, name: string): Promise<{ file: string; inputs: string[] }> {
+  const file = join(out, `${name}.mjs`);
+  const result = await build({
+    entryPoints: [entry],
+    outfile: file,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: BUNDLE_TARGET,
+    mainFields: ["module", "main"],
+    minify: true,
+    keepNames: true,
+    metafile: true,
+    external: BUNDLE_EXTERNAL,
+    alias: BUNDLE_ALIAS,
+    logLevel: "error",
+    banner: { js: "import { createRequire as topLevelCreateRequire } from 'module';\nconst require = topLevelCreateRequire(import.meta.url);" },
+  });
+  const inputs = Object.entries(Object.values(result.metafile.outputs)[0]?.inputs ?? {})
+    .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+    .map(([path]) => path);
+  return { file, inputs };
+}
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe("the public API function's bundle", () => {
+  it("carries zod/mini with its English messages, and no classic zod, YAML, Liquid or Luxon", async () => {
+    const { inputs } = await bundle(join(root, "functions/api.ts"), "api");
+    expect(inputs.some((path) => path.includes("node_modules/zod/v4/mini/"))).toBe(true);
+    expect(inputs).toContain("node_modules/zod/v4/locales/en.js");
+    const unwanted = inputs.filter((path) => /node_modules\/(zod\/v4\/classic|yaml|liquidjs|luxon)\//.test(path));
+    expect(unwanted).toEqual([]);
+  }, 60_000);
+
+  it("answers a bad site event in the same words as the local stack", async () => {
+    const entry = join(out, "validate.ts");
+    writeFileSync(
+      entry,
+      [
+        `import { parseSiteEvent } from ${JSON.stringify(join(root, "packages/core/src/engagement/site-events.ts"))};`,
+        "export function issues(body: unknown) {",
+        "  try { parseSiteEvent(body); return []; } catch (error) { return (error as { issues: unknown[] }).issues; }",
+        "}",
+      ].join("\n"),
+    );
+    const { file } = await bundle(entry, "validate");
+    const { issues } = (await import(pathToFileURL(file).href)) as { issues: (body: unknown) => { field: string; message: string }[] };
+    expect(issues({ token: "t", type: "page_view", title: "x".repeat(301) })).toEqual([
+      { field: "title", message: "Too big: expected string to have <=300 characters" },
+    ]);
+    expect(issues({ token: "t", type: "page_view", url: 42 })).toEqual([{ field: "url", message: "Invalid input: expected string, received number" }]);
+  }, 60_000);
+});

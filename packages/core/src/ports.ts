@@ -453,24 +453,6 @@ export interface NurtureStore {
    * found again then). Returns the enrollment as it was before the claim, or undefined.
    */
   claim(ref: DueRef, claim: { token: string; stepId: string; until: string }, now: string): Promise<Enrollment | undefined>;
-  /**
-   * Settles a claim: records the handled step (sent or skipped), then waits for the next step
-   * or ends the enrollment. Conditional on the claim token; false when the claim was lost.
-   */
-  settle(
-    leadId: string,
-    sequenceId: string,
-    token: string,
-    outcome: Omit<StepSettlement, "activity" | "recentSends"> & {
-      /**
-       * The email this settle records (a step sent): written (with the history line) before the settle,
-       * and written even when the claim was lost, as the email went out either way.
-       */
-      message?: MessageRecord;
-      /** A history line written with the settle (and, with a message, even when the claim was lost). */
-      activity?: NewActivity;
-    },
-  ): Promise<boolean>;
   /** Ends an active enrollment (exit event, unsubscribe); no-op when already ended. */
   endEnrollment(leadId: string, sequenceId: string, reason: string, at: string): Promise<void>;
   recordMessage(message: MessageRecord): Promise<void>;

@@ -30,9 +30,9 @@ import { newActivityId } from "./activity-id";
 import { activityItem, toLead } from "./dynamo-lead-store";
 import { attempt, conditionally, isConditionFailure, translateError } from "./errors";
 import { queryShard } from "./due-query";
-import { readSweepBatch, stepUpdate, writeStepBatch } from "./dynamo-sweep-batch";
+import { readSweepBatch, writeStepBatch } from "./dynamo-sweep-batch";
 import { takeSweepLease, updateSweepLease } from "./dynamo-sweep-lease";
-import { messageActivityId, messageItem, toEnrollment, toMessage } from "./nurture-items";
+import { messageItem, toEnrollment, toMessage } from "./nurture-items";
 import { DUE_SHARDS, indexKeys, keys, REPORT_SHARDS } from "./keys";
 
 export interface DynamoNurtureStoreOptions {
@@ -240,41 +240,6 @@ export class DynamoNurtureStore implements NurtureStore {
     }
   }
 
-  async settle(
-    leadId: string,
-    sequenceId: string,
-    token: string,
-    outcome: Parameters<NurtureStore["settle"]>[3],
-  ): Promise<boolean> {
-    const update = stepUpdate(this.#table, { leadId, sequenceId, guard: { token }, outcome });
-    const settled = () => conditionally("settling a claimed step", () => this.#client.send(new UpdateCommand(update)));
-    if (!outcome.message) {
-      if (!outcome.activity) return settled();
-      // A skipped step settles with its history line in one transaction: written before the
-      // settle, a later sweep could decide otherwise and leave a skip that never happened;
-      // written after, a failure between the two would lose the line. Skips are rare beside
-      // sends, so the doubled units of a transaction are paid only here.
-      const line = activityItem({ leadId, id: messageActivityId(outcome.activity.at, token), ...outcome.activity });
-      return conditionally("settling a skipped step", () =>
-        this.#client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Put: { TableName: this.#table, Item: line } }] })),
-      );
-    }
-    // A sent email: its record and history line first, then the settle. No transaction (it
-    // bills each item twice, index writes included): the two puts carry ids fixed by the
-    // message, so a retried settle overwrites them, and they are due even when the claim was
-    // lost, as the email went out either way. Should the settle never follow (a crash), the
-    // claim lapses and the next sweeper counts the claimed step handled, never sending it again;
-    // the message on record says it went out.
-    await this.#putAll(
-      [
-        messageItem(outcome.message),
-        ...(outcome.activity ? [activityItem({ leadId, id: messageActivityId(outcome.activity.at, outcome.message.messageId), ...outcome.activity })] : []),
-      ],
-      "recording a message",
-    );
-    return settled();
-  }
-
   async readLeads(leadIds: readonly string[], sequenceIds: readonly string[]): Promise<Map<string, LeadNurtureState>> {
     return readSweepBatch(this.#client, this.#table, leadIds, sequenceIds);
   }
@@ -283,13 +248,6 @@ export class DynamoNurtureStore implements NurtureStore {
     return writeStepBatch(this.#client, this.#table, writes);
   }
 
-  /**
-   * Idempotent puts side by side. Not one BatchWriteItem: the same units, but that action may
-   * delete too, and the public API (which unsubscribes through this store) must hold no delete.
-   */
-  async #putAll(items: Item[], doing: string): Promise<void> {
-    await attempt(doing, () => Promise.all(items.map((Item) => this.#client.send(new PutCommand({ TableName: this.#table, Item })))));
-  }
 
   async endEnrollment(leadId: string, sequenceId: string, reason: string, at: string): Promise<void> {
     // Removing a live claim too means a sweeper holding the step cannot revive the enrollment.

@@ -64,6 +64,7 @@ import { type AbTestDecisions, abTestDecisions } from "./ab-test-decisions";
 import { composeStepEmail, customerBalance, outgoingEmail } from "./compose-email";
 import { leadTimeZone, type NurtureDeps, nurtureSendTimes } from "./enroll";
 import { SendRateGate } from "./send-rate";
+import { retried } from "../retried";
 
 export interface SweepReport {
   due: number;
@@ -762,15 +763,8 @@ class Announcements {
  * Writes a step back as not sent, a few tries: if the write is lost too, the claim lapses and the
  * step is settled as "send uncertain", never sent, although it is known not to have gone out.
  */
-async function giveBack<T>(write: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await write();
-    } catch (error) {
-      if (attempt >= GIVE_BACK_TRIES) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
-    }
-  }
+function giveBack<T>(write: () => Promise<T>): Promise<T> {
+  return retried(write, { tries: GIVE_BACK_TRIES, jitterMs: 20 });
 }
 const GIVE_BACK_TRIES = 4;
 

@@ -380,7 +380,8 @@ describe("function environments", () => {
 
 describe("secrets", () => {
   it("binds the HS256 bearer-token secret to the staff API function alone, read from SSM", () => {
-    expect(handlersCalling(/useAuthenticator\(/)).toEqual(["reports-api", "staff-api"]);
+    // staffAppDeps (functions/lib/staff-deps.ts) builds the authenticator for the staff functions.
+    expect(handlersCalling(/useAuthenticator\(|staffAppDeps\(/)).toEqual(["reports-api", "staff-api"]);
     for (const { id, handler, environment } of deployedFunctions()) {
       const { variables, bound, lookup } = environment();
       expect(Object.keys(variables), id).not.toContain("LEADLOOP_AUTH_SECRET");

@@ -22,7 +22,7 @@ import { allRules } from "@leadloop/core/routing/routing-rules";
 import { registryEntry } from "@leadloop/core/registry";
 import { createDocumentClient, ensureTable } from "@leadloop/store";
 import { signHs256Token } from "@leadloop/api/auth/issue";
-import { BUNDLE_ALIAS, BUNDLE_EXTERNAL, BUNDLE_TARGET } from "../infra/bundling";
+import { sstBuildOptions } from "../infra/bundling";
 import { writeConfigSnapshot } from "../infra/config-snapshot";
 import { LEADLOOP_SECRET_NAMES } from "../functions/lib/secret-names";
 import { slackWebhookNames } from "../functions/lib/slack-webhooks";
@@ -53,29 +53,7 @@ const sizes: Record<FunctionName, number> = {};
 const largestInputs: Record<FunctionName, [string, number][]> = {};
 for (const name of FUNCTIONS) {
   const outfile = join(out, `${name}.mjs`);
-  const result = await build({
-    entryPoints: [join(root, "functions", `${name}.ts`)],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: BUNDLE_TARGET,
-    mainFields: ["module", "main"],
-    minify: true,
-    keepNames: true,
-    metafile: true,
-    external: BUNDLE_EXTERNAL,
-    alias: BUNDLE_ALIAS,
-    logLevel: "error",
-    banner: {
-      js: [
-        `import { createRequire as topLevelCreateRequire } from 'module';`,
-        "const require = topLevelCreateRequire(import.meta.url);",
-        `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"`,
-        `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
-      ].join("\n"),
-    },
-  });
+  const result = await build(sstBuildOptions(join(root, "functions", `${name}.ts`), outfile));
   sizes[name] = statSync(outfile).size;
   const inputs = Object.values(result.metafile.outputs)[0]?.inputs ?? {};
   const byPackage = new Map<string, number>();

@@ -24,3 +24,33 @@ export const BUNDLE_EXTERNAL: string[] = [];
 export const BUNDLE_ALIAS: Record<string, string> = {
   "@aws-sdk/credential-provider-node": "./functions/lib/lambda-credentials.ts",
 };
+
+/**
+ * esbuild's options for one function as SST v2 builds it (runtime/handlers/node.js, ESM branch),
+ * for the bench and tests that build the bundles the stacks ship, with SST's own esbuild.
+ */
+export function sstBuildOptions(entry: string, outfile: string) {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node" as const,
+    format: "esm" as const,
+    target: BUNDLE_TARGET,
+    mainFields: ["module", "main"],
+    minify: true,
+    keepNames: true,
+    metafile: true as const,
+    external: BUNDLE_EXTERNAL,
+    alias: BUNDLE_ALIAS,
+    logLevel: "error" as const,
+    banner: {
+      js: [
+        `import { createRequire as topLevelCreateRequire } from 'module';`,
+        "const require = topLevelCreateRequire(import.meta.url);",
+        `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"`,
+        `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
+      ].join("\n"),
+    },
+  };
+}

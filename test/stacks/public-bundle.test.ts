@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { BUNDLE_ALIAS, BUNDLE_EXTERNAL, BUNDLE_TARGET } from "../../infra/bundling";
+import { sstBuildOptions } from "../../infra/bundling";
 
 const root = process.cwd();
 const out = resolve(`.leadloop/test-public-bundle-${process.pid}`);
@@ -20,22 +20,7 @@ const { build } = createRequire(createRequire(import.meta.url).resolve("sst/pack
 /** Bundles `entry` as the stacks bundle a function; returns the output file and the inputs it kept. */
 async function bundle(entry: string, name: string): Promise<{ file: string; inputs: string[] }> {
   const file = join(out, `${name}.mjs`);
-  const result = await build({
-    entryPoints: [entry],
-    outfile: file,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: BUNDLE_TARGET,
-    mainFields: ["module", "main"],
-    minify: true,
-    keepNames: true,
-    metafile: true,
-    external: BUNDLE_EXTERNAL,
-    alias: BUNDLE_ALIAS,
-    logLevel: "error",
-    banner: { js: "import { createRequire as topLevelCreateRequire } from 'module';\nconst require = topLevelCreateRequire(import.meta.url);" },
-  });
+  const result = await build(sstBuildOptions(entry, file));
   const inputs = Object.entries(Object.values(result.metafile.outputs)[0]?.inputs ?? {})
     .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
     .map(([path]) => path);

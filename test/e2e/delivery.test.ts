@@ -16,8 +16,8 @@ import { post, startTestStack } from "./local-stack";
 
 const run = promisify(execFile);
 
-/** A nurture store whose enrollments fail while `failures.left` > 0 (counting each attempt). */
-function failingEnrollments(failures: { left: number; attempts: number }) {
+/** A nurture store whose enrollments fail while `failures.left` > 0 (counting each attempt), each after `slowMs`. */
+function failingEnrollments(failures: { left: number; attempts: number }, slowMs = 0) {
   return ({ nurture }: StackAdapters): Partial<StackAdapters> => ({
     nurture: new Proxy(nurture, {
       get(target, property, receiver) {
@@ -25,6 +25,7 @@ function failingEnrollments(failures: { left: number; attempts: number }) {
         if (property !== "startEnrollment" || typeof value !== "function") return typeof value === "function" ? value.bind(target) : value;
         return async (...args: unknown[]) => {
           failures.attempts++;
+          if (slowMs > 0) await new Promise((resolve) => setTimeout(resolve, slowMs));
           if (failures.left > 0) {
             failures.left--;
             throw new Error("injected: the table is throttling");
@@ -63,6 +64,26 @@ describe("delivery policy", () => {
       await stack.stop();
     }
   }, 60_000);
+
+  // Found by a full run on a loaded machine: a retry's real timer fired during an advance, so the
+  // delivery was running (neither waiting nor queued) when the advance looked for the next retry;
+  // the advance ran to its end and the failure then scheduled its retry after it. Near retries
+  // make that window likely: every one of them must still be taken inside the advance.
+  it("takes every retry inside a clock advance even when their real timers fire during it", async () => {
+    const failures = { left: Number.POSITIVE_INFINITY, attempts: 0 };
+    const stack = await startTestStack({ busRetryDelayMs: 1, wrapAdapters: failingEnrollments(failures, 40) });
+    try {
+      for (let i = 0; i < 8; i++) {
+        const res = await post(`${stack.url}/v1/forms/whitepaper/submissions`, smbLead(`near-${i}-${randomUUID().slice(0, 8)}@analytical-engines.example`));
+        const { leadId } = (await res.json()) as { leadId: string };
+        expect((await post(`${stack.url}/dev/clock/advance`, { by: "PT1H" })).status).toBe(200);
+        const letters = stack.bus.deadLetters.filter((l) => l.rule.startsWith("enroll-") && (l.event.detail as { leadId?: string }).leadId === leadId);
+        expect(letters.map((l) => l.attempts), `lead ${i}`).toEqual([1 + DEFAULT_DELIVERY.retryAttempts + DEFAULT_DELIVERY.asyncRetryAttempts]);
+      }
+    } finally {
+      await stack.stop();
+    }
+  }, 120_000);
 
   it("keeps a dead letter across a restart and replays it once with npm run redrive", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "leadloop-dead-letters-"));

@@ -463,6 +463,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           for (;;) {
             const now = clock.now().getTime();
             const indexed = (await nextDueAt(client, tableName, clock.now()))?.getTime();
+            // A retry's real timer may have fired meanwhile: its delivery is then running, neither
+            // waiting nor queued, and would schedule its next retry after the advance had jumped
+            // past it. Let it finish first; nothing can start between here and the jump.
+            await bus.drain({ retries: false });
             // A run that failed left its work due at or before now: run those jobs again a step
             // later, as their next cron run would, not at the end of the advance (past the window).
             const again = lastFailed.length > 0 && (indexed === undefined || indexed > now + againAfter());

@@ -75,6 +75,8 @@ interface WaitingRetry {
   dueAt: number;
   delivery: Delivery;
   timer: NodeJS.Timeout;
+  /** Its real timer fired while retries were held: it starts when the hold ends. */
+  fired?: boolean;
 }
 
 export class LocalBus implements EventPublisher {
@@ -88,6 +90,7 @@ export class LocalBus implements EventPublisher {
   #idleTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   #paused = false;
+  #held = false;
   #redriving: Promise<unknown> = Promise.resolve();
   #rules: readonly RoutingRule[];
 
@@ -214,6 +217,19 @@ export class LocalBus implements EventPublisher {
     this.#pump();
   }
 
+  /**
+   * While held, a waiting retry starts only from runDue, at its clock time: a clock advance takes
+   * each one itself, so none starts on its real timer while the advance decides where to jump
+   * (it would be running, neither waiting nor queued, and its next retry would land past the
+   * advance). A timer that fired meanwhile starts its retry when the hold ends.
+   */
+  holdRetries(held: boolean): void {
+    this.#held = held;
+    if (held) return;
+    for (const w of this.#waiting.filter((w) => w.fired)) this.#release(w);
+    this.#pump();
+  }
+
   stop(): void {
     this.#stopped = true;
     for (const w of this.#waiting) clearTimeout(w.timer);
@@ -294,7 +310,10 @@ export class LocalBus implements EventPublisher {
     const waiting: WaitingRetry = {
       dueAt: this.options.clock.now().getTime() + delayMs,
       delivery,
-      timer: setTimeout(() => this.#release(waiting, true), delayMs),
+      timer: setTimeout(() => {
+        if (this.#held) waiting.fired = true;
+        else this.#release(waiting, true);
+      }, delayMs),
     };
     waiting.timer.unref?.();
     this.#waiting.push(waiting);

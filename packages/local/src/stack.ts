@@ -449,6 +449,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         // What the bus already holds belongs to before the jump (a capture just made enrolls first).
         await bus.drain({ retries: false });
         drainRetries = false;
+        // Each retry is taken at its own clock time below, none on its real timer meanwhile.
+        bus.holdRetries(true);
         let moments = 0;
         let failedRuns = 0;
         let retrySteps = 0;
@@ -463,10 +465,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           for (;;) {
             const now = clock.now().getTime();
             const indexed = (await nextDueAt(client, tableName, clock.now()))?.getTime();
-            // A retry's real timer may have fired meanwhile: its delivery is then running, neither
-            // waiting nor queued, and would schedule its next retry after the advance had jumped
-            // past it. Let it finish first; nothing can start between here and the jump.
-            await bus.drain({ retries: false });
             // A run that failed left its work due at or before now: run those jobs again a step
             // later, as their next cron run would, not at the end of the advance (past the window).
             const again = lastFailed.length > 0 && (indexed === undefined || indexed > now + againAfter());
@@ -493,6 +491,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           failedRuns += (await runDueNow()).length;
         } finally {
           drainRetries = true;
+          bus.holdRetries(false);
         }
         log.info("clock advanced", { by, now: clock.now().toISOString(), moments: moments + 1, busRetries: retrySteps, failedRuns });
         return { now: clock.now().toISOString(), moments: moments + 1, failedRuns };

@@ -573,7 +573,7 @@ async function main(): Promise<void> {
     console.log("\nDynamoDB per lead, by the work running (HTTP route, handler, job):");
     for (const [name, c] of topOf(byWork, 12)) console.log(row(name, c, 40));
     console.log("\nDynamoDB per lead, top 10 by work and operation (command and the items it touches):");
-    for (const [name, c] of topOf(byBoth, 10)) console.log(row(name, c, 72));
+    for (const [name, c] of topOf(byBoth, Number(process.env.BENCH_COST_ROWS ?? 10))) console.log(row(name, c, 72));
     console.log(`\nthe lead item at the journey's end: ${leadBytes} bytes, so each write of it costs ${Math.max(1, Math.ceil(leadBytes / 1024))} WRU (plus its index entries)`);
     const rowsPerLead = [...reportRows].sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${kind} ${(n / LEADS).toFixed(1)}`);
     console.log(

@@ -72,6 +72,41 @@ describe("faults aimed at the steps the full run lost leads in", () => {
     expect(assigned).toHaveLength(1);
   });
 
+  it("a hand-off whose lead.assigned the bus refused and the outbox could not keep announces it on the redelivery, queued once", async () => {
+    // The queue item is written without an outbox entry beside it: lead.assigned is published
+    // first and kept only when the bus refuses it. When keeping it fails too, the delivery must
+    // fail before the lead moves to sales, so the redelivery announces it.
+    const email = `assigned-${run}@bigco${run}.example`;
+    const leadId = stack.store.leadIdFor(email);
+    let refused = 0;
+    let unkept = 0;
+    aim = ({ port, method, args }) => {
+      if (!mentions(args, leadId)) return undefined;
+      if (port === "publisher" && refused === 0 && JSON.stringify(args).includes('"lead.assigned"')) {
+        refused++;
+        return "5xx";
+      }
+      if (port === "leads" && method === "keepPendingEvents" && unkept === 0) {
+        unkept++;
+        return "timeout";
+      }
+      return undefined;
+    };
+    const res = await post(`${stack.url}/v1/forms/demo-request/submissions`, demoLead(email, { lastName: "Assigned", country: "US", company: `BigCo ${run}` }));
+    expect(res.status).toBe(202);
+    await stack.bus.drain();
+    aim = () => undefined;
+
+    expect([refused, unkept]).toEqual([1, 1]);
+    expect(await queuedTimes(leadId)).toBe(1);
+    expect((await stack.store.getLead(leadId))?.stage).toBe("sales");
+    const handoff = await stack.sales.getHandoff(leadId);
+    const announced = stack.bus.history.filter((e) => e["detail-type"] === "lead.assigned" && e.detail.leadId === leadId);
+    expect(announced).toHaveLength(1);
+    expect(announced[0]?.detail).toMatchObject({ teamId: handoff?.item?.teamId, rep: handoff?.item?.rep });
+    expect((await stack.store.listActivities(leadId)).filter((a) => a.type === "lead.assigned")).toHaveLength(1);
+  });
+
   it("an enrollment a failed delivery started after the lead qualified is ended by the redelivery, not left to nurture a lead in sales", async () => {
     // Found as: nurture emails to a lead already handed to sales. Enrollment read the lead before
     // it qualified, the exit handler looked before the enrollment existed, the look-again after

@@ -60,6 +60,28 @@ export async function announcePending(deps: { leads: LeadStore; publisher: Event
   return true;
 }
 
+/**
+ * Publish first, keep what the bus refused: for a producer whose state change is redone, with its
+ * event announced again, by a redelivery of what it handles until this returns (the hand-off,
+ * whose lead moves to sales only afterwards). Costs no store write when the bus takes the events;
+ * when it refuses them they are stored for the republisher, and when that fails too it throws, so
+ * the delivery fails and is retried.
+ */
+export async function announceOrKeep(deps: { leads: LeadStore; publisher: EventPublisher; log?: OutboxLog }, pending: PendingEvent[]): Promise<void> {
+  if (pending.length === 0) return;
+  try {
+    await deps.publisher.publish(pending.map((p) => p.event));
+    return;
+  } catch (error) {
+    deps.log?.warn("event not published; kept for the republisher", {
+      leadId: pending[0]?.leadId,
+      types: pending.map((p) => p.event.type),
+      error: String(error),
+    });
+  }
+  await deps.leads.keepPendingEvents(pending);
+}
+
 export interface RepublishReport {
   /** Entries found due. */
   due: number;

@@ -161,6 +161,12 @@ export interface LeadStore {
   listPendingEvents(shard: number, upTo: string, limit: number): Promise<PendingEvent[]>;
   /** Takes an entry for one republisher until `until` (it is due again then); false when another took it. */
   claimPendingEvent(pending: PendingEvent, until: string): Promise<boolean>;
+  /**
+   * Stores entries on their own, outside any state change: for a producer that publishes first
+   * and keeps only what the bus refused (its state change is redone, and the event announced
+   * again, by a redelivery until the entry is stored). Storing the same key twice keeps one entry.
+   */
+  keepPendingEvents(pending: PendingEvent[]): Promise<void>;
   /** Removes entries whose events the bus accepted. */
   removePendingEvents(pending: Pick<PendingEvent, "leadId" | "key">[]): Promise<void>;
 }

@@ -303,6 +303,10 @@ export class DynamoLeadStore implements LeadStore {
     return this.#outbox.claim(pending, until);
   }
 
+  keepPendingEvents(pending: PendingEvent[]): Promise<void> {
+    return this.#outbox.put(pending);
+  }
+
   removePendingEvents(pending: Pick<PendingEvent, "leadId" | "key">[]): Promise<void> {
     return this.#outbox.remove(pending);
   }

@@ -6,8 +6,10 @@
  * redelivered events and overlapping SLA checkers each get one winner.
  */
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
@@ -99,14 +101,55 @@ export class DynamoSalesStore implements SalesStore {
     return out.Item ? toQueueItem(out.Item) : undefined;
   }
 
-  async createHandoff(item: QueueItem, announce: PendingEvent[] = []): Promise<boolean> {
+  /**
+   * Two conditional puts, not a transaction (which bills each item twice, its index entries
+   * included): the item first, then the pointer that makes it visible to reps. A second delivery
+   * of the same qualification is refused by the first put; a stop between the two is finished by
+   * the redelivery (`pointToHandoff`); an older qualification than the pointer's takes its item back.
+   */
+  async createHandoff(item: QueueItem): Promise<boolean> {
     const { teamId, qualifiedAt, leadId } = item;
+    const written = await conditionally("writing a queue item", () =>
+      this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            ...salesKeys.queueItem(teamId, qualifiedAt, leadId),
+            entity: "queue-item",
+            ...item,
+            ...salesIndexKeys.sla(teamId, qualifiedAt, leadId, item.claimBy),
+            ...(item.notifyAfter ? salesIndexKeys.notify(teamId, qualifiedAt, leadId, item.notifyAfter) : {}),
+          },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      ),
+    );
+    if (!written) return false;
+    if (await this.#point(item)) return true;
+    // The pointer is at this qualification already or a newer one: a late redelivery of an old
+    // `lead.qualified` (its queue item since closed and removed) must not queue the lead again.
+    const pointer = await attempt("reading a hand-off", () =>
+      this.#client.send(new GetCommand({ TableName: this.#table, Key: salesKeys.handoff(leadId), ConsistentRead: true })),
+    );
+    if (pointer.Item?.qualifiedAt === qualifiedAt) return true;
+    await attempt("taking back a stale queue item", () =>
+      this.#client.send(new DeleteCommand({ TableName: this.#table, Key: salesKeys.queueItem(teamId, qualifiedAt, leadId) })),
+    );
+    return false;
+  }
+
+  async pointToHandoff(item: QueueItem): Promise<void> {
+    await this.#point(item);
+  }
+
+  /** Only a newer qualification replaces the pointer (a closed one keeps its closure otherwise). */
+  #point(item: QueueItem): Promise<boolean> {
     const pointer: Item = {
-      ...salesKeys.handoff(leadId),
+      ...salesKeys.handoff(item.leadId),
       entity: "handoff",
-      teamId,
-      qualifiedAt,
-      leadId,
+      teamId: item.teamId,
+      qualifiedAt: item.qualifiedAt,
+      leadId: item.leadId,
       segment: item.segment,
       country: item.country,
       score: item.score,
@@ -115,33 +158,11 @@ export class DynamoSalesStore implements SalesStore {
     };
     return conditionally("writing a hand-off", () =>
       this.#client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.#table,
-                Item: {
-                  ...salesKeys.queueItem(teamId, qualifiedAt, leadId),
-                  entity: "queue-item",
-                  ...item,
-                  ...salesIndexKeys.sla(teamId, qualifiedAt, leadId, item.claimBy),
-                  ...(item.notifyAfter ? salesIndexKeys.notify(teamId, qualifiedAt, leadId, item.notifyAfter) : {}),
-                },
-                ConditionExpression: "attribute_not_exists(pk)",
-              },
-            },
-            {
-              // Only a newer qualification replaces the pointer: a late redelivery of an old
-              // `lead.qualified` (its queue item already closed and removed) is refused here.
-              Put: {
-                TableName: this.#table,
-                Item: pointer,
-                ConditionExpression: "attribute_not_exists(pk) OR qualifiedAt < :q",
-                ExpressionAttributeValues: { ":q": qualifiedAt },
-              },
-            },
-            ...announce.map((p) => pendingEventPut(this.#table, p)),
-          ],
+        new PutCommand({
+          TableName: this.#table,
+          Item: stripUndefined(pointer),
+          ConditionExpression: "attribute_not_exists(pk) OR qualifiedAt < :q",
+          ExpressionAttributeValues: { ":q": item.qualifiedAt },
         }),
       ),
     );

@@ -4,7 +4,7 @@
  * attributes under `OUTBOX#<shard>`. The producer deletes it once the bus took the event; the
  * republisher finds whatever is left when it falls due. Writing the same key twice keeps one item.
  */
-import { DeleteCommand, type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { BusEvent, PendingEvent } from "@leadloop/core";
 import { queryShard } from "./due-query";
 import { conditionally, attempt } from "./errors";
@@ -66,6 +66,13 @@ export class DynamoPendingEvents {
           ExpressionAttributeValues: { ":until": until, ":was": pending.dueAt, ":dueSk": indexKeys.pendingEvent(pending.leadId, pending.key, until).dueSk },
         }),
       ),
+    );
+  }
+
+  /** Stores entries with plain puts (no state change beside them): the same key twice is one entry. */
+  async put(pending: PendingEvent[]): Promise<void> {
+    await attempt("keeping events the bus refused in the outbox", () =>
+      Promise.all(pending.map((p) => this.client.send(new PutCommand(pendingEventPut(this.tableName, p).Put)))),
     );
   }
 

@@ -3,13 +3,14 @@
  * rep, and that rep hears about it. The queue item is written (conditionally, keyed by team,
  * qualification time and lead) before anyone is told, so a failed notification or a redelivered
  * event never loses or doubles a hand-off; the per-team turn counter keeps concurrent hand-offs
- * fair. `lead.assigned` is written to the outbox with the queue item, so it is announced even
- * when the bus refuses it.
+ * fair. `lead.assigned` is published before the lead moves to sales, and kept in the outbox only
+ * when the bus refuses it: until the lead has moved, a redelivery announces it again (consumers take
+ * each event at least once), so the queue item needs no transaction with an outbox entry.
  */
 import { durationMs } from "../duration-ms";
 import { FIRST_RETRY_AFTER_MS, notifyQueueItem } from "./handoff-notification";
 import { leadloopEvent } from "../events";
-import { announcePending, pendingEvent } from "../events-outbox";
+import { announceOrKeep, pendingEvent } from "../events-outbox";
 import type { SalesDeps } from "./sales-deps";
 import { QualifiedEventDetail } from "./sales-events";
 import type { QueueItem } from "./sales-store";
@@ -43,7 +44,11 @@ export async function handOff(deps: SalesDeps, event: unknown): Promise<HandoffR
   // follow a delivery that wrote the item and failed before the lead moved to sales: finish that.
   const existing = await deps.sales.getQueueItem(ref);
   if (existing) {
-    if (lead.stage === "mql" && lead.qualifiedAt === detail.qualifiedAt) await recordAssignment(deps, lead.id, existing, true);
+    if (lead.stage === "mql" && lead.qualifiedAt === detail.qualifiedAt) {
+      await deps.sales.pointToHandoff(existing);
+      await announceOrKeep(deps, [assignedEvent(existing, now)]);
+      await recordAssignment(deps, lead.id, existing, true);
+    }
     return { status: "duplicate", item: existing };
   }
   // A lead already waiting in (or held from) a queue is not handed off twice: a new qualification
@@ -67,26 +72,32 @@ export async function handOff(deps: SalesDeps, event: unknown): Promise<HandoffR
     notifyAttempts: 0,
     notifyAfter: new Date(now.getTime() + FIRST_RETRY_AFTER_MS).toISOString(),
   };
-  const assigned = pendingEvent(
-    lead.id,
-    `${team.id}#${detail.qualifiedAt}#0`,
-    leadloopEvent("lead.assigned", { leadId: lead.id, teamId: team.id, rep: rep.email, queuedAt: at, claimBy: item.claimBy }),
-    now,
-  );
-  if (!(await deps.sales.createHandoff(item, [assigned]))) return { status: "duplicate" };
+  if (!(await deps.sales.createHandoff(item))) return { status: "duplicate" };
 
+  // Announced before the lead moves to sales: a delivery that stops before that is redelivered and
+  // announces it again (above), so it is never lost, and costs no outbox write when the bus takes it.
+  await announceOrKeep(deps, [assignedEvent(item, now)]);
   await recordAssignment(deps, lead.id, item, false);
-  await announcePending(deps, [assigned]);
   const notified = (await notifyQueueItem(deps, item)) === "notified";
   return { status: "assigned", item, notified };
+}
+
+/** `lead.assigned` as the queue item says it, so a redelivery announces the same event. */
+function assignedEvent(item: QueueItem, now: Date) {
+  return pendingEvent(
+    item.leadId,
+    `${item.teamId}#${item.qualifiedAt}#0`,
+    leadloopEvent("lead.assigned", { leadId: item.leadId, teamId: item.teamId, rep: item.rep, queuedAt: item.assignedAt, claimBy: item.claimBy }),
+    now,
+  );
 }
 
 /**
  * The queued lead's own record of its hand-off: the assignment in its history, then the move to
  * `sales`. The stage moves last, so a failure part-way leaves the lead in `mql` with its item
  * queued, which is how a redelivery knows to run this again; `retried` looks for the history
- * entry first, so a retry never writes it twice. `lead.assigned` is in the outbox, written with
- * the queue item, so a retry need not announce it.
+ * entry first, so a retry never writes it twice. `lead.assigned` was announced (or kept in the
+ * outbox) before this runs.
  */
 async function recordAssignment(deps: SalesDeps, leadId: string, item: QueueItem, retried: boolean): Promise<void> {
   const at = item.assignedAt;

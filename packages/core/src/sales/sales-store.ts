@@ -82,10 +82,16 @@ export interface SalesStore {
   nextTurn(teamId: string): Promise<number>;
   getQueueItem(ref: QueueRef): Promise<QueueItem | undefined>;
   /**
-   * Writes the queue item (and the lead's pointer to it) once; false when it already exists.
-   * `announce` (outbox entries, see events-outbox.ts) is written in the same transaction.
+   * Writes the queue item once, then points the lead at it; false when the item already exists,
+   * or when the lead already points at a newer qualification (the item is then taken back).
+   * Reps reach a queue item through the pointer, so nobody sees the item before the pointer.
    */
-  createHandoff(item: QueueItem, announce?: PendingEvent[]): Promise<boolean>;
+  createHandoff(item: QueueItem): Promise<boolean>;
+  /**
+   * Points the lead at an item `createHandoff` wrote, for a redelivery finishing a hand-off that
+   * stopped between the two writes; leaves a pointer at the same or a newer qualification as it is.
+   */
+  pointToHandoff(item: QueueItem): Promise<void>;
   getHandoff(leadId: string): Promise<Handoff | undefined>;
   /** Open items of a team's queue, oldest qualification first. */
   listTeamQueue(teamId: string, limit?: number): Promise<QueueItem[]>;

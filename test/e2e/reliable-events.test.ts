@@ -108,6 +108,26 @@ describe("reliable events through a bus outage", () => {
     expect(claimed[0]?.detail).toMatchObject({ leadId, rep });
   });
 
+  it("lead.claimed refused by the bus and then the outcome recorded at once: both reach it later, once each, claimed first", async () => {
+    // The claim's reminder leaves with the queue item the outcome removes: the closure carries it.
+    const leadId = await qualifiedLead(`ClaimedClosed${run}`);
+    const rep = String((await stack.sales.getHandoff(leadId))?.item?.rep);
+    refusing.add("lead.claimed");
+    expect((await call("POST", `/v1/sales/leads/${leadId}/claim`, rep)).status).toBe(200);
+    expect((await call("POST", `/v1/sales/leads/${leadId}/outcome`, rep, { outcome: "lost", reason: "price" })).status).toBe(200);
+    await stack.bus.drain();
+    expect(eventsOf("lead.claimed", leadId)).toHaveLength(0);
+
+    refusing.delete("lead.claimed");
+    await letTheRepublisherRun();
+    await letTheRepublisherRun();
+    expect(eventsOf("lead.claimed", leadId)).toHaveLength(1);
+    expect(eventsOf("lead.claimed", leadId)[0]?.detail).toMatchObject({ leadId, rep });
+    expect(eventsOf("lead.closed", leadId)).toHaveLength(1);
+    const order = stack.bus.history.filter((e) => e.detail.leadId === leadId).map((e) => e["detail-type"]);
+    expect(order.indexOf("lead.claimed")).toBeLessThan(order.indexOf("lead.closed"));
+  });
+
   it("lead.closed refused by the bus is applied by feedback once the republisher ran", async () => {
     const leadId = await qualifiedLead(`Closed${run}`);
     const rep = String((await stack.sales.getHandoff(leadId))?.item?.rep);

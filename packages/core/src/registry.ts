@@ -309,7 +309,8 @@ export const broadcastsEntry = /* @__PURE__ */ job({
   },
 });
 
-// Claim windows are hours long: five minutes late is on time. A reassignment notifies the next rep.
+// Claim windows are hours long: five minutes late is on time. A reassignment notifies the next rep;
+// a claim whose lead.claimed its request did not get onto the bus is announced.
 export const claimSlaEntry = /* @__PURE__ */ job({
   name: "claim-sla",
   ports: ["sales"],
@@ -318,7 +319,7 @@ export const claimSlaEntry = /* @__PURE__ */ job({
   everyMinutes: 5,
   async run({ sales }, options) {
     const report = await checkClaimSlas(sales, withDeadline(options));
-    return { worked: report.overdue, incomplete: report.failed > 0, report: { ...report } };
+    return { worked: report.overdue + report.announced, incomplete: report.failed > 0, report: { ...report } };
   },
 });
 

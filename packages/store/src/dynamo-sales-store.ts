@@ -20,6 +20,7 @@ import { attempt, conditionally, isConditionFailure, translateError } from "./er
 import { queryShard } from "./due-query";
 import { pendingEventPut } from "./pending-events";
 import { NOTIFY_SHARDS, SLA_SHARDS, salesIndexKeys, salesKeys } from "./sales-keys";
+import { reasonsFromItem, storedReasons } from "./stored-score";
 
 export interface DynamoSalesStoreOptions {
   client: DynamoDBDocumentClient;
@@ -50,12 +51,13 @@ const QUEUE_FIELDS = [
   "notifiedAt",
   "notifyAttempts",
   "notifyAfter",
+  "announceClaimAt",
 ] as const;
 
 function toQueueItem(item: Item): QueueItem {
   const out: Record<string, unknown> = {};
   for (const field of QUEUE_FIELDS) if (item[field] !== undefined) out[field] = item[field];
-  out.reasons ??= [];
+  out.reasons = reasonsFromItem(item.reasons);
   out.misses ??= 0;
   out.notifyAttempts ??= 0;
   return out as unknown as QueueItem;
@@ -117,6 +119,9 @@ export class DynamoSalesStore implements SalesStore {
             ...salesKeys.queueItem(teamId, qualifiedAt, leadId),
             entity: "queue-item",
             ...item,
+            // Compact, like the lead's score: the item stays under 1 KB, so each write of it
+            // (and of its index entries) is one unit.
+            reasons: storedReasons(item.reasons),
             ...salesIndexKeys.sla(teamId, qualifiedAt, leadId, item.claimBy),
             ...(item.notifyAfter ? salesIndexKeys.notify(teamId, qualifiedAt, leadId, item.notifyAfter) : {}),
           },
@@ -154,7 +159,7 @@ export class DynamoSalesStore implements SalesStore {
       country: item.country,
       score: item.score,
       threshold: item.threshold,
-      reasons: item.reasons,
+      reasons: storedReasons(item.reasons),
     };
     return conditionally("writing a hand-off", () =>
       this.#client.send(
@@ -180,7 +185,7 @@ export class DynamoSalesStore implements SalesStore {
       ...(typeof p.country === "string" ? { country: p.country } : {}),
       score: Number(p.score),
       threshold: Number(p.threshold),
-      reasons: (p.reasons ?? []) as Handoff["reasons"],
+      reasons: reasonsFromItem(p.reasons),
       ...(p.closed ? { closed: p.closed as Closure } : {}),
     };
     if (!handoff.closed) {
@@ -233,36 +238,55 @@ export class DynamoSalesStore implements SalesStore {
     return items.map(toQueueItem);
   }
 
-  async claim(ref: QueueRef, rep: string, at: string, announce: PendingEvent[] = []): Promise<ClaimResult> {
+  /**
+   * One update, no transaction with an outbox entry: with `announceBy` the claimed item keeps an
+   * SLA-index entry due then (`announceClaimAt`), which the claim-SLA check reads as "announce
+   * `lead.claimed`" until `claimAnnounced` removes it.
+   */
+  async claim(ref: QueueRef, rep: string, at: string, announceBy?: string): Promise<ClaimResult> {
+    const reminder = announceBy ? salesIndexKeys.sla(ref.teamId, ref.qualifiedAt, ref.leadId, announceBy) : undefined;
     const update = {
       TableName: this.#table,
       Key: salesKeys.queueItem(ref.teamId, ref.qualifiedAt, ref.leadId),
-      // A claimed lead leaves the SLA and notification indexes and joins the rep's claims.
-      UpdateExpression: "SET claimedBy = :me, claimedAt = :at, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk REMOVE duePk, dueSk, notifyAfter",
+      // A claimed lead leaves the notification index and joins the rep's claims; it leaves the SLA
+      // index too, or stays there only as the reminder to announce the claim.
+      UpdateExpression: reminder
+        ? "SET claimedBy = :me, claimedAt = :at, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, announceClaimAt = :announceBy, duePk = :duePk, dueSk = :dueSk REMOVE notifyAfter"
+        : "SET claimedBy = :me, claimedAt = :at, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk REMOVE duePk, dueSk, notifyAfter",
       ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(claimedBy)",
-      ExpressionAttributeValues: { ":me": rep, ":at": at, ...prefixed(salesIndexKeys.repClaim(rep, at, ref.leadId)) },
+      ExpressionAttributeValues: {
+        ":me": rep,
+        ":at": at,
+        ...prefixed(salesIndexKeys.repClaim(rep, at, ref.leadId)),
+        ...(reminder ? { ":announceBy": announceBy, ...prefixed(reminder) } : {}),
+      },
       ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
     };
     try {
-      if (announce.length === 0) {
-        const out = await this.#client.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW" }));
-        return { claimed: true, already: false, item: toQueueItem(out.Attributes ?? {}) };
-      }
-      // With events to announce, the claim and their outbox entries are one transaction (which
-      // cannot return the new item, hence the read after it).
-      await this.#client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...announce.map((p) => pendingEventPut(this.#table, p))] }));
-      const item = await this.getQueueItem(ref);
-      return { claimed: true, already: false, item: item ?? toQueueItem({ ...ref, claimedBy: rep, claimedAt: at }) };
+      const out = await this.#client.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW" }));
+      return { claimed: true, already: false, item: toQueueItem(out.Attributes ?? {}) };
     } catch (error) {
       if (!isConditionFailure(error)) throw translateError(error, "claiming a lead");
-      // A plain update returns the old item on the error; a transaction, on its first reason.
-      const old =
-        (error as { Item?: Record<string, unknown> }).Item ?? (error as { CancellationReasons?: { Item?: Record<string, unknown> }[] }).CancellationReasons?.[0]?.Item;
+      const old = (error as { Item?: Record<string, unknown> }).Item;
       if (!old) return { claimed: false, missing: true };
       const item = toQueueItem(unmarshallLoose(old));
       if (item.claimedBy === rep) return { claimed: true, already: true, item };
       return { claimed: false, ...(item.claimedBy ? { holder: item.claimedBy } : {}) };
     }
+  }
+
+  async claimAnnounced(ref: QueueRef, claimedAt: string): Promise<void> {
+    await conditionally("recording a claim's announcement", () =>
+      this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: salesKeys.queueItem(ref.teamId, ref.qualifiedAt, ref.leadId),
+          UpdateExpression: "REMOVE announceClaimAt, duePk, dueSk",
+          ConditionExpression: "attribute_exists(announceClaimAt) AND claimedAt = :at",
+          ExpressionAttributeValues: { ":at": claimedAt },
+        }),
+      ),
+    );
   }
 
   async reassign(

@@ -11,22 +11,25 @@ type Stored = Omit<LeadScore, "reasons"> & { reasons?: unknown };
 const CATEGORY = { fit: "f", engagement: "e" } as const;
 
 export function storedScore(score: LeadScore): Stored {
-  return { ...score, reasons: score.reasons.map(encodeReason).join("|") };
+  return { ...score, reasons: storedReasons(score.reasons) };
+}
+
+/** Reasons as one short string (the queue item and hand-off pointer keep them so too, under 1 KB). */
+export function storedReasons(reasons: readonly ScoreReason[]): string {
+  return reasons.map(encodeReason).join("|");
+}
+
+/** Reads either shape of stored reasons: the compact string, or a list of maps (items written before it). */
+export function reasonsFromItem(value: unknown): ScoreReason[] {
+  if (typeof value === "string") return value === "" ? [] : value.split("|").map(decodeReason);
+  return Array.isArray(value) ? (value as ScoreReason[]) : [];
 }
 
 /** Reads either shape: the compact one, or reasons as maps (items written before it). */
 export function scoreFromItem(value: unknown): LeadScore | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const stored = value as Stored;
-  const reasons =
-    typeof stored.reasons === "string"
-      ? stored.reasons === ""
-        ? []
-        : stored.reasons.split("|").map(decodeReason)
-      : Array.isArray(stored.reasons)
-        ? (stored.reasons as ScoreReason[])
-        : [];
-  return { ...stored, reasons } as LeadScore;
+  return { ...stored, reasons: reasonsFromItem(stored.reasons) } as LeadScore;
 }
 
 function encodeReason(reason: ScoreReason): string {

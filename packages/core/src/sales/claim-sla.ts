@@ -2,13 +2,16 @@
  * checkClaimSlas: a lead nobody claims in time does not rot. Each unclaimed item whose claim
  * window closed moves to the next rep (both are told) with a fresh window; once the team's
  * `maxMisses` windows have passed it goes to the escalation contact instead. Every move is a
- * conditional write on the rep and deadline read, so two checkers never move a lead twice.
+ * conditional write on the rep and deadline read, so two checkers never move a lead twice. A
+ * claimed item still in the index is a claim whose `lead.claimed` may not have reached the bus:
+ * it is announced (again: consumers take an event at least once) once its reminder falls due.
  */
 import { sweepDueIndex } from "../due-index";
 import { durationMs } from "../duration-ms";
 import { FIRST_RETRY_AFTER_MS, formatTime, notifyQueueItem, sendNotice } from "./handoff-notification";
 import { leadloopEvent } from "../events";
 import { announcePending, pendingEvent } from "../events-outbox";
+import { announceClaim } from "./claim";
 import { findTeam, type SalesDeps } from "./sales-deps";
 import type { QueueItem, QueueRef } from "./sales-store";
 import { nextRepAfter } from "./team-assignment";
@@ -19,6 +22,8 @@ export interface SlaReport {
   escalated: number;
   /** Items another checker (or a claim) changed first. */
   lost: number;
+  /** Claims whose `lead.claimed` the claiming request did not get onto the bus, announced now. */
+  announced: number;
   /** Shards or items whose check failed (a store outage); each is overdue again at the next run. */
   failed: number;
 }
@@ -26,12 +31,19 @@ export interface SlaReport {
 /** `options` may be the batch size alone (the older signature). */
 export async function checkClaimSlas(deps: SalesDeps, options: number | { limit?: number; deadline?: number } = {}): Promise<SlaReport> {
   const { limit = 100, deadline } = typeof options === "number" ? { limit: options } : options;
-  const report: SlaReport = { overdue: 0, reassigned: 0, escalated: 0, lost: 0, failed: 0 };
+  const report: SlaReport = { overdue: 0, reassigned: 0, escalated: 0, lost: 0, announced: 0, failed: 0 };
   const now = deps.clock.now();
   await sweepDueIndex(
     { shards: deps.sales.slaShards, listDue: (shard, upTo, batch) => deps.sales.listOverdue(shard, upTo, batch) },
     async (ref: QueueRef) => {
       const item = await deps.sales.getQueueItem(ref);
+      // A claim's reminder that fell due: its request did not announce it (the bus refused, or it died).
+      if (item?.claimedBy && item.announceClaimAt !== undefined) {
+        if (item.announceClaimAt > now.toISOString()) return;
+        await announceClaim(deps, item);
+        report.announced++;
+        return;
+      }
       if (!item || item.claimedBy || item.escalatedAt || item.claimBy > now.toISOString()) return;
       report.overdue++;
       const outcome = await missed(deps, item, now);

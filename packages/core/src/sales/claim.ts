@@ -1,12 +1,14 @@
 /**
  * claimLead: one rep holds a lead. The claim is a conditional write, so of two reps claiming at
  * once exactly one wins and the other gets ClaimConflictError naming the holder; claiming a lead
- * you already hold is a harmless repeat.
+ * you already hold is a harmless repeat. `lead.claimed` is never lost: the claiming write leaves
+ * the item in the SLA index as a reminder, cleared once the event reached the bus; the claim-SLA
+ * check announces a claim whose reminder fell due, and an outcome recorded first carries it.
  */
 import type { Principal } from "../auth-claims";
 import { NotFoundError } from "../errors";
 import { leadloopEvent } from "../events";
-import { announcePending, pendingEvent } from "../events-outbox";
+import { OUTBOX_GRACE_MS } from "../events-outbox";
 import { findTeam, type SalesDeps } from "./sales-deps";
 import { ClaimConflictError, SalesStateError } from "./sales-errors";
 import type { Handoff, QueueItem } from "./sales-store";
@@ -52,16 +54,29 @@ export async function claimLead(deps: SalesDeps, principal: Principal, leadId: s
   const me = actorOf(principal);
   const now = deps.clock.now();
   const at = now.toISOString();
-  // The report counts claims: `lead.claimed` rides on the claim (the outbox), so it is never lost.
-  const claimed = pendingEvent(leadId, at, leadloopEvent("lead.claimed", { leadId, teamId: item.teamId, rep: me, claimedAt: at }), now);
-  const result = await deps.sales.claim(item, me, at, [claimed]);
+  // The report counts claims: the claim holds its own reminder to announce `lead.claimed`.
+  const result = await deps.sales.claim(item, me, at, new Date(now.getTime() + OUTBOX_GRACE_MS).toISOString());
   if (!result.claimed) {
     if (result.missing) throw new SalesStateError(`Lead ${leadId} was closed a moment ago; it is no longer in the queue.`);
     throw new ClaimConflictError(leadId, result.holder);
   }
   if (!result.already) {
     await deps.leads.appendActivity(leadId, { type: "lead.claimed", at, data: { teamId: item.teamId, rep: me } });
-    await announcePending(deps, [claimed]);
+    await announceClaim(deps, result.item).catch((error: unknown) =>
+      deps.log?.warn("lead.claimed not announced; the claim-SLA check will", { leadId, error: String(error) }),
+    );
   }
   return result.item;
+}
+
+/** `lead.claimed` as the claimed item says it, so every announcement of one claim is the same event. */
+export function claimedEvent(item: QueueItem) {
+  return leadloopEvent("lead.claimed", { leadId: item.leadId, teamId: item.teamId, rep: String(item.claimedBy), claimedAt: String(item.claimedAt) });
+}
+
+/** Publishes `lead.claimed` and clears the claim's reminder; throws when the bus refused it (the reminder stays). */
+export async function announceClaim(deps: Pick<SalesDeps, "sales" | "publisher">, item: QueueItem): Promise<void> {
+  if (!(item.claimedBy && item.claimedAt)) return;
+  await deps.publisher.publish([claimedEvent(item)]);
+  await deps.sales.claimAnnounced(item, item.claimedAt);
 }

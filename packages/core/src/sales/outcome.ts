@@ -13,7 +13,7 @@ import { type DealNotes, DealNotesInput } from "../feedback/deal-review";
 import { type FieldIssue, ValidationError } from "../errors";
 import { fieldIssues, givenFields } from "../request-body";
 import { stageAfterOutcome } from "../lifecycle";
-import { actorOf, assertOnTeam, isAdmin, openHandoff } from "./claim";
+import { actorOf, assertOnTeam, claimedEvent, isAdmin, openHandoff } from "./claim";
 import { leadloopEvent } from "../events";
 import { announcePending, pendingEvent } from "../events-outbox";
 import type { SalesDeps } from "./sales-deps";
@@ -164,13 +164,17 @@ export async function recordOutcome(deps: SalesDeps, principal: Principal, leadI
   const at = now.toISOString();
   const closure: Closure = { ...checked, rep: item.claimedBy ?? me, closedAt: at };
   const closed = pendingEvent(leadId, at, leadloopEvent("lead.closed", { leadId, teamId: item.teamId, ...closure }), now);
-  if (!(await deps.sales.close(item, closure, admin ? undefined : me, [closed]))) {
+  // A claim whose `lead.claimed` is still owed (its reminder goes with the item) is announced
+  // with the closure, ahead of it.
+  const announce =
+    item.announceClaimAt !== undefined && item.claimedAt ? [pendingEvent(leadId, item.claimedAt, claimedEvent(item), now), closed] : [closed];
+  if (!(await deps.sales.close(item, closure, admin ? undefined : me, announce))) {
     // Lost a race: closed or re-claimed meanwhile. Re-read so the answer says which.
     await openHandoff(deps, leadId);
     throw new NotYourLeadError(`Lead ${leadId} changed hands while the outcome was being recorded; reload it.`);
   }
   await deps.leads.updateLead(leadId, { stage: stageAfterOutcome(closure.outcome) }, at);
   await deps.leads.appendActivity(leadId, { type: "lead.closed", at, data: { teamId: item.teamId, ...closure } });
-  await announcePending(deps, [closed]);
+  await announcePending(deps, announce);
   return closure;
 }

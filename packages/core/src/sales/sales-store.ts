@@ -43,6 +43,11 @@ export interface QueueItem extends QueueRef, Qualification {
   notifyAttempts: number;
   /** While a notification is owed: when the retry job may next try it. */
   notifyAfter?: string;
+  /**
+   * While `lead.claimed` may not have reached the bus: when the claim-SLA check announces it. The
+   * claimed item stays in the SLA index, due then, until the announcement clears it.
+   */
+  announceClaimAt?: string;
 }
 
 export interface Closure {
@@ -99,9 +104,12 @@ export interface SalesStore {
   listRepClaims(rep: string): Promise<QueueItem[]>;
   /**
    * Claims for `rep` unless someone else holds it; claiming one's own claim again succeeds (and
-   * writes nothing). `announce` (outbox entries) is written with the claim, atomically.
+   * writes nothing). With `announceBy`, the same write leaves the item in the SLA index due then
+   * (`announceClaimAt`), so the claim-SLA check announces `lead.claimed` if nobody else did.
    */
-  claim(ref: QueueRef, rep: string, at: string, announce?: PendingEvent[]): Promise<ClaimResult>;
+  claim(ref: QueueRef, rep: string, at: string, announceBy?: string): Promise<ClaimResult>;
+  /** `lead.claimed` of the claim made at `claimedAt` reached the bus: the item leaves the SLA index. */
+  claimAnnounced(ref: QueueRef, claimedAt: string): Promise<void>;
   /** Moves an unclaimed item from the rep it was with to another (with `announce`, atomically); false if it changed meanwhile. */
   reassign(
     ref: QueueRef,

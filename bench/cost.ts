@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import { type AttributeValue, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { signHs256Token } from "@leadloop/api";
 import { readFileSync, writeFileSync } from "node:fs";
-import { allRules, type BusEvent, type EventEnvelope, JOBS, matchesPattern, SES_EVENTS, SES_SOURCE, sesEventsConsumed } from "@leadloop/core";
+import { allRules, type BusEvent, type EventEnvelope, JOBS, matchesPattern, SCHEDULES, SES_EVENTS, SES_SOURCE, sesEventsConsumed } from "@leadloop/core";
 import {
   formatMeasuredCost,
   formatMeasuredCostWithSes,
@@ -32,8 +32,10 @@ const LEADS = Number(process.env.BENCH_LEADS ?? 50);
 const MONTHLY_LEADS = Number(process.env.BENCH_MONTHLY_LEADS ?? 10_000);
 const LAMBDA_MEMORY_GB = 0.5; // infra/leadloop-function.ts: 512 MB
 const LAMBDA_AVG_SECONDS = 0.1; // assumed mean billed duration of a warm invocation
-/** Cron invocations per month: each registry job's schedule (infra/nurture-stack.ts deploys one per job). */
+/** Job runs per month: each registry job at its cadence (each run reads its idle share). */
 const CRON_PER_MONTH = JOBS.reduce((sum, job) => sum + (30 * 24 * 60) / job.everyMinutes, 0);
+/** Cron invocations per month: one per schedule's tick (infra/nurture-stack.ts deploys a function per schedule, however many jobs it runs). */
+const CRON_INVOCATIONS_PER_MONTH = SCHEDULES.reduce((sum, schedule) => sum + (30 * 24 * 60) / schedule.everyMinutes, 0);
 /**
  * us-east-1 list prices of what the stacks deploy: DynamoDB on demand (halved in November 2024),
  * Lambda on arm64 (infra/leadloop-function.ts), HTTP API, custom events on EventBridge.
@@ -534,14 +536,15 @@ async function main(): Promise<void> {
     };
     const per1000 = (n: number) => (n / LEADS) * 1_000;
     const cronPer1000 = (CRON_PER_MONTH / MONTHLY_LEADS) * 1_000;
+    const cronInvocationsPer1000 = (CRON_INVOCATIONS_PER_MONTH / MONTHLY_LEADS) * 1_000;
     // Idle cron runs: an idle tick runs every job once, so one job run reads a tick's share.
     const cronRru = cronPer1000 * (perTick.rru / JOBS.length);
-    const lambdaInvocations = per1000(counts.deliveries + counts.apiRequests) + cronPer1000;
+    const lambdaInvocations = per1000(counts.deliveries + counts.apiRequests) + cronInvocationsPer1000;
     const lines: [string, string, number][] = [
       ["DynamoDB writes", `${per1000(journey.wru).toFixed(0)} WRU`, per1000(journey.wru) * PRICE.wru],
       ["DynamoDB reads", `${per1000(journey.rru).toFixed(0)} RRU + ${cronRru.toFixed(0)} RRU idle cron`, (per1000(journey.rru) + cronRru) * PRICE.rru],
       ["EventBridge events", `${per1000(counts.entries).toFixed(0)} leadloop + ${per1000(counts.sesEvents).toFixed(0)} SES`, per1000(counts.entries + counts.sesEvents) * PRICE.event],
-      ["Lambda requests", `${lambdaInvocations.toFixed(0)} invocations (${cronPer1000.toFixed(0)} cron)`, lambdaInvocations * PRICE.lambdaRequest],
+      ["Lambda requests", `${lambdaInvocations.toFixed(0)} invocations (${cronInvocationsPer1000.toFixed(0)} cron)`, lambdaInvocations * PRICE.lambdaRequest],
       ["Lambda compute", `${(lambdaInvocations * LAMBDA_MEMORY_GB * LAMBDA_AVG_SECONDS).toFixed(0)} GB-s`, lambdaInvocations * LAMBDA_MEMORY_GB * LAMBDA_AVG_SECONDS * PRICE.gbSecond],
       ["API Gateway", `${per1000(counts.apiRequests).toFixed(0)} requests`, per1000(counts.apiRequests) * PRICE.apiRequest],
       ["SES", `${per1000(counts.sesSends).toFixed(0)} emails`, per1000(counts.sesSends) * PRICE.ses],
@@ -554,7 +557,7 @@ async function main(): Promise<void> {
     console.log(`\nbench:cost — ${LEADS} leads on the local stack, per lead: ${(counts.wru / LEADS).toFixed(1)} WRU (${(counts.indexWru / LEADS).toFixed(1)} of them in indexes, ${(counts.failedWru / LEADS).toFixed(1)} for ${(counts.failedWrites / LEADS).toFixed(1)} refused conditional writes), ${(counts.rru / LEADS).toFixed(1)} RRU measured (${ticks} clock advances, ${[...jobRuns.values()].reduce((a, b) => a + b, 0)} job runs whose idle share, ${(idleOfRuns.rru / LEADS).toFixed(1)} RRU per lead, is the cron's; an idle tick of every job reads ${perTick.rru.toFixed(1)} RRU, writes ${perTick.wru.toFixed(1)} WRU), ${(counts.dynamoCalls / LEADS).toFixed(0)} DynamoDB calls, ${(counts.sesSends / LEADS).toFixed(1)} emails, ${(counts.entries / LEADS).toFixed(1)} events published in ${(counts.putEventsCalls / LEADS).toFixed(1)} PutEvents, ${(counts.deliveries / LEADS).toFixed(1)} rule deliveries, ${(counts.apiRequests / LEADS).toFixed(0)} API requests${counts.unmetered > 0 ? `; ${counts.unmetered} calls unmetered` : ""}`);
     const assumptions = [
       `Lambda arm64, ${LAMBDA_MEMORY_GB * 1024} MB x ${LAMBDA_AVG_SECONDS * 1000} ms per invocation`,
-      `cron (${Math.round(CRON_PER_MONTH).toLocaleString("en-US")} job runs a month, each reading an idle tick's share of ${perTick.rru.toFixed(0)} RRU over ${JOBS.length} jobs) amortised over ${MONTHLY_LEADS.toLocaleString("en-US")} leads a month`,
+      `cron (${Math.round(CRON_PER_MONTH).toLocaleString("en-US")} job runs a month in ${Math.round(CRON_INVOCATIONS_PER_MONTH).toLocaleString("en-US")} invocations of ${SCHEDULES.length} scheduled functions, each run reading an idle tick's share of ${perTick.rru.toFixed(0)} RRU over ${JOBS.length} jobs) amortised over ${MONTHLY_LEADS.toLocaleString("en-US")} leads a month`,
       "SES events forwarded to the leadloop bus charged as custom events (only those the configuration set publishes)",
       "a refused conditional write billed 1 WRU (2 per item of a cancelled transaction)",
       "a transaction's table units at least 2 per item (DynamoDB Local reports one item's worth for the whole transaction)",

@@ -1,8 +1,8 @@
 /**
  * The asynchronous side, generated from the registry (packages/core/src/registry.ts): one function
  * per entry, one EventBridge rule per routing rule of each handler (the same list the local bus
- * applies), each delivering `{ rule, event }` under the rule's delivery policy, and one schedule
- * per job. An entry added to the registry is deployed with no edit here; one dropped is gone.
+ * applies), each delivering `{ rule, event }` under the rule's delivery policy, and one function
+ * and rate per schedule of jobs (registry `SCHEDULES`). An entry added to the registry is deployed with no edit here; one dropped is gone.
  * Every target has a retry policy, a dead-letter queue and alarms (asyncTarget).
  */
 import { Duration } from "aws-cdk-lib";
@@ -10,7 +10,7 @@ import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import { Cron, type StackContext, use } from "sst/constructs";
 import { DEFAULT_DELIVERY, deliveryPolicy, type RoutingRule } from "@leadloop/core/routing/routing-rules";
-import { HANDLERS, JOBS, type RegistryEntry, rulesOf, scheduleExpression } from "@leadloop/core/registry";
+import { HANDLERS, type RegistryEntry, rulesOf, SCHEDULES, scheduleExpression } from "@leadloop/core/registry";
 import { ApiStack } from "./api-stack";
 import { Core } from "./core-stack";
 import { type AsyncTarget, asyncTarget } from "./leadloop-function";
@@ -29,7 +29,7 @@ export function NurtureStack({ stack }: StackContext) {
   // Only the webhook functions may read the endpoints' URLs and signing keys.
   const webhookSecrets = Object.values(core.webhookSecrets);
 
-  const functionFor = (entry: RegistryEntry, async: { retryAttempts: number; maxEventAge: Duration }, reserved?: number): AsyncTarget => {
+  const functionFor = (entry: Pick<RegistryEntry, "name" | "ports" | "capabilities" | "timeoutSeconds">, async: { retryAttempts: number; maxEventAge: Duration }, reserved?: number): AsyncTarget => {
     const made = asyncTarget(
       stack,
       functionId(entry),
@@ -87,15 +87,22 @@ export function NurtureStack({ stack }: StackContext) {
     for (const rule of rulesOf(entry, config)) route(rule, made);
   }
 
-  // A job runs one at a time (reserved concurrency 1: each claims its work, so overlap would be
-  // safe, but one sweeper keeps the SES send rate true across the account). A missed run is not
-  // retried by Lambda: the next scheduled run takes the same due work.
-  for (const entry of JOBS) {
-    const period = Duration.minutes(Math.max(entry.everyMinutes, 1));
+  // A schedule's function runs one at a time (reserved concurrency 1: each job claims its work,
+  // so overlap would be safe, but one sweeper keeps the SES send rate true across the account). A
+  // missed run is not retried by Lambda: the next scheduled run takes the same due work. A
+  // schedule of several jobs gets what each of them needs, and no more.
+  for (const schedule of SCHEDULES) {
+    const entry = {
+      name: schedule.name,
+      ports: [...new Set(schedule.jobs.flatMap((job) => job.ports))],
+      capabilities: [...new Set(schedule.jobs.flatMap((job) => job.capabilities))],
+      timeoutSeconds: Math.max(...schedule.jobs.map((job) => job.timeoutSeconds)),
+    };
+    const period = Duration.minutes(Math.max(schedule.everyMinutes, 1));
     const made = functionFor(entry, { retryAttempts: 0, maxEventAge: period }, 1);
     functions.set(entry.name, made);
     new Cron(stack, `${functionId(entry)}Schedule`, {
-      schedule: scheduleExpression(entry) as `rate(${string})`,
+      schedule: scheduleExpression(schedule) as `rate(${string})`,
       job: { function: made.fn, cdk: { target: { deadLetterQueue: made.deadLetters, retryAttempts: 2, maxEventAge: period } } },
     });
   }

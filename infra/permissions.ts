@@ -70,7 +70,7 @@ const LEADS: StoreModule[] = ["dynamo-lead-store", "dynamo-lead-scores", "dynamo
 
 /**
  * The adapters behind each registry port (functions/lib/registry-ports.ts). `nurture` is
- * the runtime's deps, whose lead store also exposes the outbox (`outbox-republisher` runs on it).
+ * the runtime's deps, whose lead store also exposes the outbox (the `outbox-republisher` job runs on it).
  */
 export const PORT_STORES: Record<PortName, readonly StoreModule[]> = {
   // The sweeper reads a customer's points ledger for the retention emails' merge fields.

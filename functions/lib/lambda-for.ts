@@ -8,7 +8,7 @@
  * them). A rule target gets its zod-parsed `{ rule, event }` input through `ruleTarget`; a
  * scheduled job runs once over what is due now.
  */
-import type { HandlerEntry, JobEntry, PortName, RegistryPorts } from "@leadloop/core/registry";
+import type { HandlerEntry, JobEntry, JobSchedule, PortName, RegistryPorts } from "@leadloop/core/registry";
 import { publishDueLag } from "./job-metrics";
 import type { PortBuilders } from "./registry-ports";
 import { ruleTarget, UnknownRuleError } from "./rule-target";
@@ -46,18 +46,48 @@ export function lambdaFor<P extends PortName>(entry: HandlerEntry<P> | JobEntry<
     const runtime = await useRuntime(mailerFor);
     ports ??= portsFor(entry, builders, runtime);
     beginInvocation(runtime.logger, context);
+    return runJob(entry, ports, runtime, deadlineOf(context));
+  };
+}
+
+async function runJob<P extends PortName>(entry: JobEntry<P>, ports: Pick<RegistryPorts, P>, runtime: Runtime, deadline: number | undefined) {
+  const { worked, report } = await entry.run(ports, deadline === undefined ? {} : { deadline });
+  // A lag that cannot be read must not fail the run that already did its work: the missing
+  // data point is what the lag alarm treats as breaching.
+  if (entry.lag) {
+    await entry.lag(ports).then(
+      (seconds) => publishDueLag(entry.name, seconds),
+      (error: unknown) => runtime.log.warn("due lag not measured", { job: entry.name, error: String(error) }),
+    );
+  }
+  // Only a run that did something is worth a line; an idle minute would drown the log.
+  if (worked > 0) runtime.log.info(entry.name, { ...report });
+  return report;
+}
+
+/**
+ * A schedule of several jobs (registry `SCHEDULES`): one invocation runs each of them, side by
+ * side under the same deadline. One failing never stops the others; the invocation fails after
+ * all ran, naming those that failed, so its dead-letter queue and alarms see it as a job's would.
+ */
+export function lambdaForSchedule<P extends PortName>(schedule: Pick<JobSchedule, "name"> & { jobs: readonly JobEntry<P>[] }, builders: PortBuilders<P>, mailerFor: MailerFor): LambdaHandler {
+  const ports = new Map<string, Pick<RegistryPorts, P>>();
+  return async (_event, context) => {
+    const runtime = await useRuntime(mailerFor);
+    beginInvocation(runtime.logger, context);
     const deadline = deadlineOf(context);
-    const { worked, report } = await entry.run(ports, deadline === undefined ? {} : { deadline });
-    // A lag that cannot be read must not fail the run that already did its work: the missing
-    // data point is what the lag alarm treats as breaching.
-    if (entry.lag) {
-      await entry.lag(ports).then(
-        (seconds) => publishDueLag(entry.name, seconds),
-        (error: unknown) => runtime.log.warn("due lag not measured", { job: entry.name, error: String(error) }),
-      );
+    const runs = await Promise.allSettled(
+      schedule.jobs.map((entry) => {
+        const built = ports.get(entry.name) ?? portsFor(entry, builders, runtime);
+        ports.set(entry.name, built);
+        return runJob(entry, built, runtime, deadline);
+      }),
+    );
+    const failed = schedule.jobs.filter((_, i) => runs[i]?.status === "rejected");
+    if (failed.length > 0) {
+      const errors = runs.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+      throw new AggregateError(errors, `${schedule.name}: ${failed.map((j) => j.name).join(", ")} failed; the next run takes what they left`);
     }
-    // Only a run that did something is worth a line; an idle minute would drown the log.
-    if (worked > 0) runtime.log.info(entry.name, { ...report });
-    return report;
+    return Object.fromEntries(schedule.jobs.map((entry, i) => [entry.name, (runs[i] as PromiseFulfilledResult<unknown>).value]));
   };
 }

@@ -20,6 +20,7 @@ import {
   REGISTRY,
   routingRules,
   rulesOf,
+  SCHEDULES,
   scheduleExpression,
   webhookSecretNames,
 } from "@leadloop/core";
@@ -55,6 +56,21 @@ import { describeFindings, type NagFinding, nagFindings } from "./nag-findings";
  * imports and passes to lambdaFor, so that function's bundle carries that entry alone.
  */
 const entryExport = (name: string) => `${name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}Entry`;
+/** The same for a schedule of several jobs (`republishersSchedule`). */
+const scheduleExport = (name: string) => `${name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}Schedule`;
+
+/**
+ * The functions the registry deploys: one per rule target, one per schedule of jobs (a schedule
+ * of one job is named after it), each with what its entries need together.
+ */
+const REGISTRY_FUNCTIONS = [
+  ...HANDLERS.map((h) => ({ name: h.name, ports: [...h.ports], capabilities: [...h.capabilities] })),
+  ...SCHEDULES.map((s) => ({
+    name: s.name,
+    ports: [...new Set(s.jobs.flatMap((j) => j.ports))],
+    capabilities: [...new Set(s.jobs.flatMap((j) => j.capabilities))],
+  })),
+];
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }>;
 
@@ -242,19 +258,29 @@ describe("event routing", () => {
   });
 
   it("deploys every registry job on its schedule, one run at a time", () => {
-    for (const job of JOBS) {
-      const fnId = functionOf(job.name);
-      expect(fnId, `functions/${job.name}.handler`).toBeDefined();
-      const source = readFileSync(join("functions", `${job.name}.ts`), "utf8");
-      expect(source).toContain(`lambdaFor(${entryExport(job.name)}, `);
-      // Only a function whose entry may send email loads the SES client.
-      expect(source, job.name).toMatch(job.capabilities.includes("send-email") ? /, sesMailer\);/ : /, noEmail\);/);
-      expect((registry as Record<string, unknown>)[entryExport(job.name)], job.name).toBe(job);
+    // Every job is run by exactly one schedule, at its own cadence.
+    expect(SCHEDULES.flatMap((sc) => sc.jobs.map((j) => j.name)).sort()).toEqual(JOBS.map((j) => j.name).sort());
+    for (const schedule of SCHEDULES) {
+      for (const job of schedule.jobs) expect(job.everyMinutes, job.name).toBe(schedule.everyMinutes);
+      const fnId = functionOf(schedule.name);
+      expect(fnId, `functions/${schedule.name}.handler`).toBeDefined();
+      const source = readFileSync(join("functions", `${schedule.name}.ts`), "utf8");
+      if (schedule.jobs.length === 1) {
+        expect(schedule.name).toBe(schedule.jobs[0]?.name);
+        expect(source).toContain(`lambdaFor(${entryExport(schedule.name)}, `);
+        expect((registry as Record<string, unknown>)[entryExport(schedule.name)], schedule.name).toBe(schedule.jobs[0]);
+      } else {
+        expect(source).toContain(`lambdaForSchedule(${scheduleExport(schedule.name)}, `);
+        expect((registry as Record<string, unknown>)[scheduleExport(schedule.name)], schedule.name).toBe(schedule);
+      }
+      // Only a function one of whose jobs may send email loads the SES client.
+      const sends = schedule.jobs.some((job) => job.capabilities.includes("send-email"));
+      expect(source, schedule.name).toMatch(sends ? /, sesMailer\);/ : /, noEmail\);/);
       const scheduled = rules().filter(([, r]) => r.ScheduleExpression && JSON.stringify(r.Targets[0]?.Arn).includes(fnId!));
-      expect(scheduled.map(([, r]) => r.ScheduleExpression), job.name).toEqual([scheduleExpression(job)]);
+      expect(scheduled.map(([, r]) => r.ScheduleExpression), schedule.name).toEqual([scheduleExpression(schedule)]);
       const [, fn] = leadloopFunctions().find(([id]) => id === fnId) ?? [];
-      expect(fn?.Properties?.ReservedConcurrentExecutions, job.name).toBe(1);
-      expect(fn?.Properties?.Timeout, job.name).toBe(job.timeoutSeconds);
+      expect(fn?.Properties?.ReservedConcurrentExecutions, schedule.name).toBe(1);
+      expect(fn?.Properties?.Timeout, schedule.name).toBe(Math.max(...schedule.jobs.map((j) => j.timeoutSeconds)));
     }
   });
 
@@ -262,12 +288,11 @@ describe("event routing", () => {
     core.resourceCountIs("AWS::Events::EventBus", 1);
   });
 
-  it("sweeps and sends broadcasts every minute, republishes the outbox every two, recycles and expires points every fifteen and runs the other jobs every five", () => {
+  it("sweeps, sends broadcasts and retries webhooks every minute, recycles and expires points every fifteen, and runs the republishers, the sales checks and the confirmations every five, one function each", () => {
     const schedules = rules().filter(([, r]) => r.ScheduleExpression).map(([, r]) => r.ScheduleExpression);
-    // webhook-retries is the third every-minute job beside the sweep and the broadcasts.
-    expect(schedules.sort()).toEqual(["rate(1 minute)", "rate(1 minute)", "rate(1 minute)", "rate(15 minutes)", "rate(15 minutes)", "rate(2 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)"]);
+    expect(schedules.sort()).toEqual(["rate(1 minute)", "rate(1 minute)", "rate(1 minute)", "rate(15 minutes)", "rate(15 minutes)", "rate(5 minutes)", "rate(5 minutes)", "rate(5 minutes)"]);
     const concurrency = leadloopFunctions().map(([, f]) => f.Properties?.ReservedConcurrentExecutions).filter(Boolean);
-    expect(concurrency).toEqual(JOBS.map(() => 1));
+    expect(concurrency).toEqual(SCHEDULES.map(() => 1));
   });
 });
 
@@ -322,7 +347,7 @@ describe("functions", () => {
   it("run Node.js 22 with the secret fetched at start-up, never in the template", () => {
     const functions = leadloopFunctions();
     expect(functions.map(([, f]) => f.Properties?.Handler).sort()).toEqual(
-      ["api", "reports-api", "staff-api", ...REGISTRY.map((e) => e.name)].sort().map((name) => `functions/${name}.handler`),
+      ["api", "reports-api", "staff-api", ...REGISTRY_FUNCTIONS.map((e) => e.name)].sort().map((name) => `functions/${name}.handler`),
     );
     for (const [id, fn] of functions) {
       expect(fn.Properties?.Runtime, id).toBe("nodejs22.x");
@@ -338,7 +363,7 @@ describe("functions", () => {
 describe("function environments", () => {
   it("every function's environment parses with the runtime's own schema, secrets read from SSM", () => {
     const functions = deployedFunctions();
-    expect(functions.length).toBe(3 + REGISTRY.length);
+    expect(functions.length).toBe(3 + REGISTRY_FUNCTIONS.length);
     for (const { id, environment } of functions) {
       const { variables, lookup } = environment();
       const parsed = parseEnvironment(withConfigValues(variables, lookup));
@@ -400,8 +425,8 @@ describe("secrets", () => {
     const names = slackWebhookNames(config.teams.teams, LEADLOOP_SECRET_NAMES);
     expect(names).toEqual(["SLACK_WEBHOOK_ENTERPRISE_NA"]);
     // The registry says which entries notify reps; the API does not.
-    const notifying = REGISTRY.filter((e) => e.capabilities.includes("slack")).map((e) => e.name).sort();
-    expect(notifying).toEqual(["claim-sla", "handoff", "notification-retries"]);
+    const notifying = REGISTRY_FUNCTIONS.filter((e) => e.capabilities.includes("slack")).map((e) => e.name).sort();
+    expect(notifying).toEqual(["handoff", "sales-checks"]);
     for (const { id, handler, environment } of deployedFunctions()) {
       const { variables, bound, lookup } = environment();
       for (const name of names) expect(Object.keys(variables), id).not.toContain(name);
@@ -455,7 +480,7 @@ describe("IAM", () => {
     // StaffApi: a points booking that changes a customer's tier sends the tier-change email, and the
     // preview test-sends; the public Api sends nothing. Confirmations resends a double-opt-in
     // email that failed.
-    expect(allowed("ses:SendEmail")).toEqual(["Broadcasts", "ClaimSla", "Confirmations", "Enroll", "FollowUp", "Handoff", "NotificationRetries", "PointsExpiry", "StaffApiFunction", "Sweeper"]);
+    expect(allowed("ses:SendEmail")).toEqual(["Broadcasts", "Confirmations", "Enroll", "FollowUp", "Handoff", "PointsExpiry", "SalesChecks", "StaffApiFunction", "Sweeper"]);
     for (const s of statements().filter((s) => [s.Action].flat().includes("ses:SendEmail"))) {
       const resources = [s.Resource].flat().map((r) => resolveValue(r, templates[0]!, templates));
       expect(resources).toHaveLength(2);
@@ -469,21 +494,18 @@ describe("IAM", () => {
     expect(allowed("events:PutEvents")).toEqual([
       "ApiFunction",
       "Broadcasts",
-      "ClaimSla",
       "Engagement",
       "Feedback",
       "Handoff",
-      "NotificationRetries",
-      "OutboxRepublisher",
       "PointsExpiry",
-      "QualificationRepublisher",
       "Recycler",
-      "Republisher",
+      "Republishers",
+      "SalesChecks",
       "SesEventsToBusEvents",
       "StaffApiFunction",
       "Sweeper",
     ]);
-    expect(allowed("dynamodb:PutItem")).toHaveLength(3 + REGISTRY.length);
+    expect(allowed("dynamodb:PutItem")).toHaveLength(3 + REGISTRY_FUNCTIONS.length);
   });
 
   it("lets each function read the SSM parameters of exactly the secrets it binds", () => {
@@ -644,7 +666,7 @@ describe("least privilege", () => {
   });
 
   it("gives each registry function the DynamoDB actions of its ports' adapters, on the table and the indexes they query", () => {
-    for (const entry of REGISTRY) {
+    for (const entry of REGISTRY_FUNCTIONS) {
       const deployed = deployedFunctions().find((f) => f.handler === entry.name);
       expect(deployed, entry.name).toBeDefined();
       const statements = roleStatements(deployed!.fn, deployed!.template);

@@ -337,14 +337,16 @@ export const notificationRetriesEntry = /* @__PURE__ */ job({
   },
 });
 
-// Events written to the outbox with their state change (lead.closed, lead.assigned, lead.claimed,
-// tier changes) whose producer's publish failed are announced now.
+// Events written to the outbox with their state change (lead.closed, a reassignment's
+// lead.assigned, tier changes) or kept there when the bus refused them are announced now. Every
+// five minutes, with the other republishers (one function): an event the bus refused reaches it
+// within the outbox's grace (2 minutes) and one run, as a lead.captured or lead.qualified does.
 export const outboxRepublisherEntry = /* @__PURE__ */ job({
   name: "outbox-republisher",
   ports: ["nurture"],
   capabilities: ["table", "publish"],
   timeoutSeconds: 60,
-  everyMinutes: 2,
+  everyMinutes: 5,
   async run({ nurture }, options) {
     const report = await republishEvents(nurture, withDeadline(options));
     return { worked: report.due, report: { ...report } };
@@ -411,6 +413,56 @@ export const qualificationRepublisherEntry = /* @__PURE__ */ job({
  */
 export const JOBS: readonly JobEntry[] = [republisherEntry, recyclerEntry, sweeperEntry, broadcastsEntry, claimSlaEntry, notificationRetriesEntry, outboxRepublisherEntry, confirmationsEntry, webhookRetriesEntry, pointsExpiryEntry, qualificationRepublisherEntry];
 
+/**
+ * What cron invokes in AWS: each schedule is one function on one rate, running its jobs together
+ * (each its own run, one failing never stopping the others). Jobs of the same cadence, ports'
+ * kind and capabilities share one, so a tick costs one invocation however many jobs it runs; the
+ * rest keep a function of their own (the sweeper and the broadcasts send for most of their
+ * minute, the webhook retries hold the endpoints' secrets, the others differ in what they may do).
+ * Locally the clock runs every job at each due moment, so a schedule changes nothing there.
+ */
+export interface JobSchedule<P extends PortName = PortName> {
+  /** Names the function (functions/<name>.ts): the job's own name for a schedule of one job. */
+  name: string;
+  jobs: readonly JobEntry<P>[];
+  /** Every job of a schedule runs at this cadence (a registry test pins it). */
+  everyMinutes: number;
+}
+
+const alone = (entry: JobEntry): JobSchedule => ({ name: entry.name, jobs: [entry], everyMinutes: entry.everyMinutes });
+
+/** The three republishers: announcements the bus refused (captures, the outbox, qualifications). */
+export const republishersSchedule: JobSchedule<"nurture"> = {
+  name: "republishers",
+  jobs: [republisherEntry, outboxRepublisherEntry, qualificationRepublisherEntry],
+  everyMinutes: 5,
+};
+
+/** The sales queue's checks: claim windows that closed, rep notifications owed. */
+export const salesChecksSchedule: JobSchedule<"sales"> = {
+  name: "sales-checks",
+  jobs: [claimSlaEntry, notificationRetriesEntry],
+  everyMinutes: 5,
+};
+
+export const SCHEDULES: readonly JobSchedule[] = [
+  alone(sweeperEntry),
+  alone(broadcastsEntry),
+  alone(webhookRetriesEntry),
+  republishersSchedule,
+  salesChecksSchedule,
+  alone(confirmationsEntry),
+  alone(recyclerEntry),
+  alone(pointsExpiryEntry),
+];
+
+/** The schedule that runs a job (every job is in exactly one, a registry test pins it). */
+export function scheduleOf(entry: JobEntry): JobSchedule {
+  const schedule = SCHEDULES.find((s) => s.jobs.includes(entry));
+  if (!schedule) throw new UnknownEntryError(entry.name);
+  return schedule;
+}
+
 export const REGISTRY: readonly RegistryEntry[] = /* @__PURE__ */ (HANDLERS as readonly RegistryEntry[]).concat(JOBS);
 
 export class UnknownEntryError extends Error {
@@ -437,6 +489,6 @@ export function rulesOf(entry: HandlerEntry, config: Pick<LeadloopConfig, "seque
 }
 
 /** The schedule expression EventBridge Scheduler / a CloudWatch rule understands. */
-export function scheduleExpression(entry: JobEntry): string {
+export function scheduleExpression(entry: Pick<JobEntry, "everyMinutes">): string {
   return `rate(${entry.everyMinutes} ${entry.everyMinutes === 1 ? "minute" : "minutes"})`;
 }

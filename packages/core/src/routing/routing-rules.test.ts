@@ -155,7 +155,10 @@ describe("handlerRules and allRules", () => {
     expect(targetsFor(leadEvent("lead.qualified"))).toEqual(["handoff", "exit", "report", "webhooks"]);
     expect(targetsFor(leadEvent("lead.closed"))).toEqual(["feedback", "exit", "report", "webhooks"]);
     expect(targetsFor(leadEvent("lead.unsubscribed"))).toEqual(["exit", "report"]);
-    expect(targetsFor(leadEvent("lead.scored"))).toEqual(["report"]);
+    // The report counts a score only when site activity moved it: a rescore alone invokes nobody.
+    expect(targetsFor(leadEvent("lead.scored"))).toEqual([]);
+    expect(targetsFor(envelope("lead.scored", { leadId: "lead-1", segment: "enterprise", activity: { type: "page.viewed" } }))).toEqual(["report"]);
+    expect(targetsFor(envelope("lead.scored", { leadId: "lead-1", segment: "enterprise", activity: "page.viewed" }))).toEqual(["report"]);
     expect(targetsFor(leadEvent("email.sent"))).toEqual(["report"]);
   });
 

@@ -40,7 +40,8 @@ export const ENROLL_EVENTS = [
 /**
  * The events the report counts (reports/report-event.ts, `reportEventOf`): every leadloop event
  * but `lead.updated` (a profile change moves no figure). Its rule matches only these, and SES's
- * engagement events below, so the rest never invoke it.
+ * engagement events below, so the rest never invoke it; of `lead.scored` only those that carry the
+ * site `activity` that moved the score (web engagement), as `reportEventOf` counts no other.
  */
 export const REPORT_EVENTS = LeadloopEventType.options.filter((type) => type !== "lead.updated");
 /** SES's engagement events (configuration-set detail-types) the report counts. */
@@ -135,7 +136,15 @@ export function handlerRules(): HandlerRule[] {
     {
       name: "report",
       target: "report",
-      pattern: { $or: [leadloop(...REPORT_EVENTS), { source: [SES_SOURCE], "detail-type": [...SES_REPORT_EVENTS] }] },
+      pattern: {
+        $or: [
+          leadloop(...REPORT_EVENTS.filter((type) => type !== "lead.scored")),
+          // `exists` matches leaves only: the activity as an object (its type) or as a plain value.
+          { source: [BUS_SOURCE], "detail-type": ["lead.scored"], detail: { activity: { type: [{ exists: true }] } } },
+          { source: [BUS_SOURCE], "detail-type": ["lead.scored"], detail: { activity: [{ exists: true }] } },
+          { source: [SES_SOURCE], "detail-type": [...SES_REPORT_EVENTS] },
+        ],
+      },
     },
     // Outgoing webhooks (config/webhooks.yaml): every event an endpoint may subscribe to; the
     // handler picks the endpoints. Its own target, so a slow receiver never holds up the hand-off.

@@ -16,6 +16,9 @@ describe("registry", () => {
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^[a-z][a-z-]*$/);
     expect(() => registryEntry("nope")).toThrow(UnknownEntryError);
+    // A schedule's function is triggered as its jobs are: by the schedule.
+    expect(registryEntry("republishers").kind).toBe("job");
+    expect(registryEntry("sales-checks").name).toBe("claim-sla");
   });
 
   it("gives each job a schedule EventBridge understands", () => {

@@ -472,8 +472,12 @@ export class UnknownEntryError extends Error {
   }
 }
 
+/**
+ * The entry of a function (functions/<name>.ts): its handler or job, or for a schedule of several
+ * jobs (named after none of them) its first job, whose trigger, the schedule, the function shares.
+ */
 export function registryEntry(name: string): RegistryEntry {
-  const entry = REGISTRY.find((e) => e.name === name);
+  const entry = REGISTRY.find((e) => e.name === name) ?? SCHEDULES.find((s) => s.name === name)?.jobs[0];
   if (!entry) throw new UnknownEntryError(name);
   return entry;
 }

@@ -40,6 +40,8 @@ export const ScoredEventDetail = z.looseObject({
   engagement: z.number(),
   threshold: z.number(),
   previousScore: z.number(),
+  /** The site activity (the site script's event) that moved the score; absent when something else did. */
+  activity: z.optional(z.object({ type: z.string(), at: z.string() })),
 });
 export type ScoredEventDetail = z.output<typeof ScoredEventDetail>;
 

@@ -56,7 +56,13 @@ export async function recordBehaviour(
   return { ...result, activity, duplicate: !created };
 }
 
-export async function rescoreLead(deps: EngagementDeps, leadId: string): Promise<RescoreResult> {
+/** What the lead did on the site that is being scored: `lead.scored` names it, and the report counts it as web engagement. */
+export interface SiteActivity {
+  type: string;
+  at: string;
+}
+
+export async function rescoreLead(deps: EngagementDeps, leadId: string, cause?: { activity?: SiteActivity }): Promise<RescoreResult> {
   const types = scoringReadTypes(deps.config);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const read = await deps.leads.readForScoring(leadId, { types, limit: SCORING_WINDOW });
@@ -83,7 +89,7 @@ export async function rescoreLead(deps: EngagementDeps, leadId: string): Promise
     }
 
     try {
-      await publishScored(deps, lead, score, previousTotal);
+      await publishScored(deps, lead, score, previousTotal, cause?.activity);
       const qualified = { ...lead, score, ...(qualify ? { qualifiedAt: at, stage: QUALIFIED_STAGE } : {}) };
       if (qualify) await announce(deps, qualified, { qualifiedAt: at }, now, true);
       else if (read.unannounced) await announce(deps, qualified, read.unannounced, now, false);
@@ -98,7 +104,7 @@ export async function rescoreLead(deps: EngagementDeps, leadId: string): Promise
   throw new StoreUnavailableError(`Gave up scoring lead ${leadId} after ${MAX_ATTEMPTS} attempts: its activities kept changing.`);
 }
 
-async function publishScored(deps: EngagementDeps, lead: Lead, score: LeadScore, previousTotal: number | undefined): Promise<void> {
+async function publishScored(deps: EngagementDeps, lead: Lead, score: LeadScore, previousTotal: number | undefined, activity: SiteActivity | undefined): Promise<void> {
   const leadId = lead.id;
   if (score.total !== (previousTotal ?? 0)) {
     await deps.publisher.publish([
@@ -110,6 +116,7 @@ async function publishScored(deps: EngagementDeps, lead: Lead, score: LeadScore,
         engagement: score.engagement,
         threshold: score.threshold,
         previousScore: previousTotal ?? 0,
+        ...(activity ? { activity: { type: activity.type, at: activity.at } } : {}),
       }),
     ]);
   }

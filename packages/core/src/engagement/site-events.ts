@@ -82,7 +82,7 @@ export async function recordSiteEvent(deps: SiteEventDeps, body: unknown): Promi
   await deps.leads.appendBehaviour(leadId, activity);
   // The activity is stored: from here a page retrying would count it twice, and no bus redelivers
   // this call, so a passing failure of the scoring (and its announcement) is retried here.
-  return retried(() => rescoreLead(deps, leadId), {
+  return retried(() => rescoreLead(deps, leadId, { activity: { type: activity.type, at: activity.at } }), {
     tries: RESCORE_ATTEMPTS,
     retryOn: (error) => error instanceof PublishError || error instanceof StoreUnavailableError,
   });

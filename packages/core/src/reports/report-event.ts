@@ -126,7 +126,7 @@ export function reportEventOf(event: EventEnvelope): ReportEvent | undefined {
       // events) is web engagement; rescoring a profile is not.
       const activity = detail.activity;
       if (activity === undefined || activity === null) return undefined;
-      return { type: "web-activity", leadId, at: validTime(detail.at) ?? envelopeTime, key: event.id };
+      return { type: "web-activity", leadId, at: validTime(record(activity).at) ?? validTime(detail.at) ?? envelopeTime, key: event.id };
     }
     case "lead.unsubscribed":
       return { type: "unsubscribed", leadId, at: envelopeTime };

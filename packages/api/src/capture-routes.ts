@@ -13,7 +13,7 @@ import { type Context, Hono } from "hono";
 import type { PublicAppDeps } from "./app-shell";
 import { originListed } from "./origins";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
-import { clientLimit, limitEmail } from "./client-limit";
+import { clientLimit, submissionLimits } from "./client-limit";
 import { readSubmission } from "./submission-body";
 
 /** Lead tokens let the site script report behaviour for a year. */
@@ -64,6 +64,7 @@ export function captureRoutes(deps: PublicAppDeps): Hono {
     what: "submissions",
     local: deps.rateLimit ?? { burst: 20, perSecond: 0.5 },
     shared: deps.sharedLimits,
+    sharedInRoute: true,
     clientIp: deps.clientIp,
     cors: (c) => {
       const origin = c.req.header("origin");
@@ -71,6 +72,8 @@ export function captureRoutes(deps: PublicAppDeps): Hono {
       return origin && form && originAllowed(c, form, origin) ? corsHeaders(origin) : {};
     },
   });
+
+  const limitSubmission = submissionLimits(deps.sharedLimits);
 
   app.options("/v1/forms/:formId/submissions", (c) => {
     const form = formOf(deps, c.req.param("formId"));
@@ -98,7 +101,7 @@ export function captureRoutes(deps: PublicAppDeps): Hono {
 
     const { kind, fields: submitted } = await readSubmission(c);
     const { leadToken, ...fields } = submitted;
-    await limitEmail(deps.sharedLimits, fields.email, headers);
+    await limitSubmission(ip, fields.email, headers);
     const provenLeadId = leadOfToken(deps, leadToken);
     const json = wantsJson(c, kind);
     let outcome: Awaited<ReturnType<typeof captureLead>>;

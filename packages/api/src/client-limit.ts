@@ -3,7 +3,7 @@
  * bucket (free, catches a flood at the door of a warm container), then the shared window in the
  * store (holds across containers and cold starts). Over either, 429 problem+json with Retry-After.
  */
-import { ClientLimitSettings, type ClientLimitDeps, checkClientLimits, DEFAULT_CLIENT_LIMITS, emailKey, ipKey } from "@leadloop/core";
+import { ClientLimitSettings, type ClientLimitDeps, checkClientLimits, DEFAULT_CLIENT_LIMITS, emailKey, ipKey, WindowLeases } from "@leadloop/core";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { HttpProblem } from "./problem";
@@ -35,6 +35,11 @@ export interface ClientLimitOptions {
   local: RateLimit;
   shared?: SharedLimits | undefined;
   clientIp: (c: Context) => string;
+  /**
+   * The route counts the shared window itself, beside its other keys (capture counts the client's
+   * address and the submitted email address in one round trip, once the body is read).
+   */
+  sharedInRoute?: boolean;
   /** The CORS headers a refusal carries, so a page's script can read the 429. */
   cors?: (c: Context) => Record<string, string>;
 }
@@ -48,21 +53,32 @@ export function rateLimited(what: string, waitSeconds: number, headers: Record<s
 
 export function clientLimit(options: ClientLimitOptions) {
   const bucket = new RateLimiter(options.local);
+  // This container's leases of the shared windows (per container, as the bucket is).
+  const leases = new WindowLeases();
+  const { shared } = options;
   return createMiddleware(async (c, next) => {
     const key = ipKey(options.clientIp(c));
     const local = bucket.take(key.value, Date.now());
-    const wait = local > 0 ? local : options.shared ? await checkClientLimits(options.shared, { scope: options.scope, limit: options.shared[options.scope] }, [key]) : 0;
+    const [wait = 0] =
+      local > 0 ? [local] : shared && !options.sharedInRoute ? await checkClientLimits(shared, [{ rule: { scope: options.scope, limit: shared[options.scope] }, key }], leases) : [];
     if (wait > 0) throw rateLimited(options.what, wait, options.cors?.(c) ?? {});
     await next();
   });
 }
 
 /**
- * The per-address window of capture: one address resubmitted from many networks is limited too.
- * Called once the body has been read, since the address is in it.
+ * Capture's shared windows, counted once the body has been read: the client's address and the
+ * submitted email address (one address resubmitted from many networks is limited too), both in
+ * one round trip. Over either, 429 problem+json naming which.
  */
-export async function limitEmail(shared: SharedLimits | undefined, email: unknown, headers: Record<string, string>): Promise<void> {
-  if (!shared || typeof email !== "string" || !email.includes("@")) return;
-  const wait = await checkClientLimits(shared, { scope: "capture", limit: shared.captureEmail }, [emailKey(email)]);
-  if (wait > 0) throw rateLimited("submissions", wait, headers, "this email address");
+export function submissionLimits(shared: SharedLimits | undefined) {
+  const leases = new WindowLeases();
+  return async (ip: string, email: unknown, headers: Record<string, string>): Promise<void> => {
+    if (!shared) return;
+    const checks = [{ rule: { scope: "capture", limit: shared.capture }, key: ipKey(ip) }];
+    if (typeof email === "string" && email.includes("@")) checks.push({ rule: { scope: "capture", limit: shared.captureEmail }, key: emailKey(email) });
+    const [byAddress = 0, byEmail = 0] = await checkClientLimits(shared, checks, leases);
+    if (byAddress > 0) throw rateLimited("submissions", Math.max(byAddress, byEmail), headers);
+    if (byEmail > 0) throw rateLimited("submissions", byEmail, headers, "this email address");
+  };
 }

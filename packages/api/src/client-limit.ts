@@ -3,7 +3,7 @@
  * bucket (free, catches a flood at the door of a warm container), then the shared window in the
  * store (holds across containers and cold starts). Over either, 429 problem+json with Retry-After.
  */
-import { ClientLimitSettings, type ClientLimitDeps, checkClientLimits, DEFAULT_CLIENT_LIMITS, emailKey, ipKey, WindowLeases } from "@leadloop/core";
+import { ClientLimitSettings, type ClientLimitDeps, checkClientLimits, DEFAULT_CLIENT_LIMITS, emailKey, ipKey, WindowLeases, windowOf } from "@leadloop/core";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { HttpProblem } from "./problem";
@@ -67,18 +67,30 @@ export function clientLimit(options: ClientLimitOptions) {
 }
 
 /**
- * Capture's shared windows, counted once the body has been read: the client's address and the
- * submitted email address (one address resubmitted from many networks is limited too), both in
- * one round trip. Over either, 429 problem+json naming which.
+ * Capture's shared windows, once the body has been read: the client's address is counted here
+ * (leased, see WindowLeases), and the submitted email address's window (one address resubmitted
+ * from many networks is limited too) is handed to the capture, which counts it in the same write
+ * that stores the submission, so an accepted submission spends no round trip on it and a refused
+ * one stores nothing. A window this container saw full is refused here, before anything else.
  */
 export function submissionLimits(shared: SharedLimits | undefined) {
   const leases = new WindowLeases();
-  return async (ip: string, email: unknown, headers: Record<string, string>): Promise<void> => {
-    if (!shared) return;
-    const checks = [{ rule: { scope: "capture", limit: shared.capture }, key: ipKey(ip) }];
-    if (typeof email === "string" && email.includes("@")) checks.push({ rule: { scope: "capture", limit: shared.captureEmail }, key: emailKey(email) });
-    const [byAddress = 0, byEmail = 0] = await checkClientLimits(shared, checks, leases);
-    if (byAddress > 0) throw rateLimited("submissions", Math.max(byAddress, byEmail), headers);
-    if (byEmail > 0) throw rateLimited("submissions", byEmail, headers, "this email address");
+  const emailsFull = new WindowLeases();
+  return async (ip: string, email: unknown, headers: Record<string, string>) => {
+    if (!shared) return undefined;
+    const [byAddress = 0] = await checkClientLimits(shared, [{ rule: { scope: "capture", limit: shared.capture }, key: ipKey(ip) }], leases);
+    if (byAddress > 0) throw rateLimited("submissions", byAddress, headers);
+    if (typeof email !== "string" || !email.includes("@")) return undefined;
+    const { retryAfterSeconds, ...window } = windowOf({ scope: "capture", limit: shared.captureEmail }, emailKey(email), shared.nowMs());
+    const refused = () => rateLimited("submissions", retryAfterSeconds, headers, "this email address");
+    if (emailsFull.take(window.key, window.windowStartMs) === false) throw refused();
+    return {
+      window,
+      /** The store found the window full: remember it for the window's rest, and say so. */
+      full(): HttpProblem {
+        emailsFull.granted(window.key, window.windowStartMs, 1, 0);
+        return refused();
+      },
+    };
   };
 }

@@ -14,6 +14,7 @@
  * own browser (its lead token) or an admin import only fills blanks. A keyed submission already
  * merged (an import row imported again) writes nothing and announces nothing.
  */
+import type { CountedWindow } from "./client-limits";
 import type { LeadloopConfig } from "./config/schema";
 import { sweepDueIndex } from "./due-index";
 import { leadloopEvent } from "./events";
@@ -37,6 +38,8 @@ export interface SubmissionMeta {
   trusted?: boolean;
   /** A stable key for this submission (an import row); a repeat of it changes nothing. */
   key?: string;
+  /** The email address's window, counted in the write that stores the submission (WindowFullError when full). */
+  window?: CountedWindow;
 }
 
 export interface CaptureDeps {
@@ -130,6 +133,7 @@ export async function captureLead(
       published: true,
       trust: owner ? "owner" : "unproven",
       ...(meta.key !== undefined ? { key: meta.key } : {}),
+      ...(meta.window !== undefined ? { window: meta.window } : {}),
     }),
   ]);
   const { lead, created, repeated } = stored;

@@ -104,6 +104,38 @@ export class WindowLeases {
   }
 }
 
+/**
+ * A window counted inside the write it guards rather than before it: capture counts an email
+ * address's window in the same transaction that stores the submission, so a refusal stores
+ * nothing and an accepted submission costs no round trip of its own for it.
+ */
+export interface CountedWindow {
+  /** `<scope>#<kind>#<value>`, as checkClientLimits names a key's window. */
+  key: string;
+  windowStartMs: number;
+  limit: WindowLimit;
+}
+
+/** The store refused a write because its counted window (CountedWindow) is full. */
+export class WindowFullError extends Error {
+  override readonly name = "WindowFullError";
+  constructor(readonly window: CountedWindow) {
+    super(`The window ${window.key} holds its limit of ${window.limit.limit} requests.`);
+  }
+}
+
+/** The window a key is counted in now, and how long until it ends. */
+export function windowOf(rule: ClientLimitRule, key: ClientKey, nowMs: number): CountedWindow & { retryAfterSeconds: number } {
+  const windowMs = rule.limit.windowSeconds * 1000;
+  const windowStartMs = Math.floor(nowMs / windowMs) * windowMs;
+  return {
+    key: `${rule.scope}#${key.kind}#${key.value}`,
+    windowStartMs,
+    limit: rule.limit,
+    retryAfterSeconds: Math.max(1, Math.ceil((windowStartMs + windowMs - nowMs) / 1000)),
+  };
+}
+
 /** What a client's keys are limited by, per route family (`capture`, `events`). */
 export interface ClientLimitRule {
   scope: string;
@@ -162,9 +194,7 @@ export async function checkClientLimits(
   const now = deps.nowMs();
   return Promise.all(
     checks.map(async ({ rule, key }) => {
-      const windowMs = rule.limit.windowSeconds * 1000;
-      const windowStart = Math.floor(now / windowMs) * windowMs;
-      const id = `${rule.scope}#${key.kind}#${key.value}`;
+      const { key: id, windowStartMs: windowStart, retryAfterSeconds } = windowOf(rule, key, now);
       let allowed = leases.take(id, windowStart);
       if (allowed === undefined) {
         const asked = leases.ask(id, windowStart, rule.limit);
@@ -177,7 +207,7 @@ export async function checkClientLimits(
           allowed = true;
         }
       }
-      return allowed ? 0 : Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000));
+      return allowed ? 0 : retryAfterSeconds;
     }),
   );
 }

@@ -3,6 +3,7 @@
  * (DynamoDB, SES, EventBridge; the local stack points the same adapters at local engines).
  * An AWS error never crosses a port: adapters translate it into the errors below.
  */
+import type { CountedWindow } from "./client-limits";
 import type { Consent, Lead, LeadScore, Profile, ProfileValue, Source, Stage } from "./lead";
 import type { SubmissionTrust } from "./lead-merge";
 import type { AbDecision, VariantFigures } from "./nurture/ab-test";
@@ -46,6 +47,11 @@ export interface CaptureRecord {
    * call creates: false puts it on the republisher's list. A merge leaves the flag as it was.
    */
   published: boolean;
+  /**
+   * A client window counted in the same write as the submission (the email address's): when it is
+   * full, nothing is stored and the store throws WindowFullError.
+   */
+  window?: CountedWindow;
 }
 
 export interface CaptureResult {

@@ -13,23 +13,27 @@ import { TTL_ATTRIBUTE } from "./table";
 /** DynamoDB's TTL deletes within days, not at once: the window's start in the key keeps a stale item from counting. */
 const EXPIRY_SLACK_SECONDS = 60;
 
+/** The conditional count of `count` hits in a window, alone or as an item of a transaction. */
+export function windowUpdate(tableName: string, key: string, windowStartMs: number, limit: WindowLimit, count: number) {
+  const expiresAt = Math.ceil(windowStartMs / 1000) + limit.windowSeconds + EXPIRY_SLACK_SECONDS;
+  return {
+    TableName: tableName,
+    Key: keys.rateWindow(key, windowStartMs),
+    UpdateExpression: "ADD hits :n SET #ttl = if_not_exists(#ttl, :ttl)",
+    ConditionExpression: "attribute_not_exists(hits) OR hits < :limit",
+    ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
+    ExpressionAttributeValues: { ":n": count, ":limit": limit.limit, ":ttl": expiresAt },
+  };
+}
+
 export class DynamoRateWindows implements RateWindowStore {
   constructor(private readonly options: { client: DynamoDBDocumentClient; tableName: string }) {}
 
   async hit(key: string, windowStartMs: number, limit: WindowLimit, count: number): Promise<number> {
-    const expiresAt = Math.ceil(windowStartMs / 1000) + limit.windowSeconds + EXPIRY_SLACK_SECONDS;
     let hits = Number.NaN;
     const counted = await conditionally("counting a rate-limit hit", async () => {
       const out = await this.options.client.send(
-        new UpdateCommand({
-          TableName: this.options.tableName,
-          Key: keys.rateWindow(key, windowStartMs),
-          UpdateExpression: "ADD hits :n SET #ttl = if_not_exists(#ttl, :ttl)",
-          ConditionExpression: "attribute_not_exists(hits) OR hits < :limit",
-          ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ":n": count, ":limit": limit.limit, ":ttl": expiresAt },
-          ReturnValues: "UPDATED_NEW",
-        }),
+        new UpdateCommand({ ...windowUpdate(this.options.tableName, key, windowStartMs, limit, count), ReturnValues: "UPDATED_NEW" }),
       );
       hits = Number(out.Attributes?.hits);
     });

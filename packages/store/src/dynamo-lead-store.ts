@@ -33,6 +33,7 @@ import {
   type Stage,
   WindowFullError,
   type Suppression,
+  type SuppressionGuard,
 } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
 import { DynamoConfirmations } from "./dynamo-confirmations";
@@ -44,6 +45,7 @@ import { CONFIRMATION_SHARDS, indexKeys, keys, OUTBOX_SHARDS, UNPUBLISHED_SHARDS
 import { FIRST, FIRST_KEY, firstPointer, FORM_SUBMITTED, LEGACY_FIRST_SUBMISSION, STRAY_ALLOWANCE, toActivity, withFirstSubmission } from "./first-submission";
 import { DynamoPendingEvents } from "./pending-events";
 import { windowUpdate } from "./dynamo-rate-windows";
+import { suppressionGuard } from "./suppression-guard";
 import { scoreFromItem } from "./stored-score";
 
 export interface DynamoLeadStoreOptions {
@@ -482,6 +484,11 @@ export class DynamoLeadStore implements LeadStore {
     if (item) return { email: String(item.email), reason: item.reason as Suppression["reason"], at: String(item.at) };
     if (erased) return { email: normalised, reason: "erased", at: String(erased.at) };
     return undefined;
+  }
+
+  suppressionGuard(email: string): SuppressionGuard {
+    const normalised = normaliseEmail(email);
+    return suppressionGuard([keys.suppression(normalised), erasedSuppressionKey(erasedSuppressionHash(this.#erasedHashKey, normalised))]);
   }
 
   async getSuppressions(emails: readonly string[]): Promise<Map<string, Suppression>> {

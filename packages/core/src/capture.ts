@@ -3,7 +3,9 @@
  * address is known) before it is acknowledged, and a stored lead is never left out of its journey.
  *
  * A new address costs one write: the lead's id is derived from the address, so `lead.captured`
- * is published while the lead is stored, already marked published, in one conditional put. If
+ * is published while the lead is stored, already marked published, in one conditional write (with
+ * its first submission and, for a public submission, the address's rate window: a full window
+ * stores nothing and throws WindowFullError). If
  * the bus refused the event, a second write puts the lead in the unpublished index and the
  * republisher announces it later (if that write fails too, the capture fails and the client's
  * retry announces the lead). If the put fails while the event went out, the client gets an error

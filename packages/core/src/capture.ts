@@ -11,6 +11,11 @@
  * retry announces the lead). If the put fails while the event went out, the client gets an error
  * and retries; enrollment treats a fresh event for a lead not stored yet as "try again later", and
  * a stale one as nothing to do. A known address (or a lost race) merges, then publishes as before.
+ * Why the put assumes the bus takes the event rather than storing every lead unannounced and
+ * clearing the mark afterwards: the clearing would be a second sequential write on every capture.
+ * What this leaves open is a process killed after the put landed and before the bus answered: the
+ * lead is marked published but was never announced, and only the client's retry (it got no 202;
+ * a retry merges and announces) brings it to the bus.
  *
  * A merge changes only what lead-merge.ts allows: a submission that does not come from the lead's
  * own browser (its lead token) or an admin import only fills blanks. A keyed submission already

@@ -35,6 +35,26 @@ describe("enrollLead when events and the lead arrive out of order", () => {
     expect(await enrollLead(h.deps, input)).toBe("enrolled");
   });
 
+  it("does not enroll an address suppressed in clear or erased, and still enrolls an address that is not", async () => {
+    h = await nurtureHarness();
+    const at = h.clock.now().toISOString();
+    const unsubscribed = uniqueEmail("unsubscribed");
+    const unsubscribedId = await h.capture(unsubscribed);
+    await h.leads.suppress({ email: unsubscribed, reason: "unsubscribed", at });
+    expect(await enrollLead(h.deps, { leadId: unsubscribedId, sequenceId: "enterprise-nurture" })).toBe("not-eligible");
+    expect(await h.nurture.listEnrollments(unsubscribedId)).toEqual([]);
+
+    // An erased address is kept only as its keyed hash; captured again, it is still not enrolled.
+    const erased = uniqueEmail("erased");
+    await h.leads.suppress({ email: erased, reason: "erased", at });
+    const erasedId = await h.capture(erased);
+    expect(await enrollLead(h.deps, { leadId: erasedId, sequenceId: "enterprise-nurture" })).toBe("not-eligible");
+    expect(await h.nurture.listEnrollments(erasedId)).toEqual([]);
+
+    const calm = await h.capture(uniqueEmail("calm"));
+    expect(await enrollLead(h.deps, { leadId: calm, sequenceId: "enterprise-nurture" })).toBe("enrolled");
+  });
+
   it("does not start a sequence that exits on qualification for a lead already qualified", async () => {
     h = await nurtureHarness();
     const leadId = await h.capture(uniqueEmail("qualified"));

@@ -189,7 +189,7 @@ function faulty<T extends object>(target: T, port: string, plan: FaultPlan, rand
 export function faultyAdapters(plan: FaultPlan, log: FaultLog): (bare: StackAdapters) => Partial<StackAdapters> {
   const random = seededRandom(plan.seed);
   return (bare) => ({
-    leads: faulty(bare.leads, "leads", plan, random, log, storeError, ["leadIdFor"]),
+    leads: faulty(bare.leads, "leads", plan, random, log, storeError, ["leadIdFor", "suppressionGuard"]),
     nurture: faulty(bare.nurture, "nurture", plan, random, log, storeError),
     sales: faulty(bare.sales, "sales", plan, random, log, storeError),
     mailer: faulty(bare.mailer, "mailer", plan, random, log, mailerError),

@@ -8,12 +8,12 @@
  * as the `leadToken` field to show it comes from the lead's own browser; only then may it change
  * what the lead told us before (see core's lead-merge.ts).
  */
-import { captureLead, decoyLeadId, expiresIn, type Form, UnknownFormError, ValidationError } from "@leadloop/core";
+import { captureLead, decoyLeadId, expiresIn, type Form, UnknownFormError, ValidationError, WindowFullError } from "@leadloop/core";
 import { type Context, Hono } from "hono";
 import type { PublicAppDeps } from "./app-shell";
 import { originListed } from "./origins";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
-import { clientLimit, limitEmail } from "./client-limit";
+import { clientLimit, submissionLimits } from "./client-limit";
 import { readSubmission } from "./submission-body";
 
 /** Lead tokens let the site script report behaviour for a year. */
@@ -64,6 +64,7 @@ export function captureRoutes(deps: PublicAppDeps): Hono {
     what: "submissions",
     local: deps.rateLimit ?? { burst: 20, perSecond: 0.5 },
     shared: deps.sharedLimits,
+    sharedInRoute: true,
     clientIp: deps.clientIp,
     cors: (c) => {
       const origin = c.req.header("origin");
@@ -71,6 +72,8 @@ export function captureRoutes(deps: PublicAppDeps): Hono {
       return origin && form && originAllowed(c, form, origin) ? corsHeaders(origin) : {};
     },
   });
+
+  const limitSubmission = submissionLimits(deps.sharedLimits);
 
   app.options("/v1/forms/:formId/submissions", (c) => {
     const form = formOf(deps, c.req.param("formId"));
@@ -98,7 +101,7 @@ export function captureRoutes(deps: PublicAppDeps): Hono {
 
     const { kind, fields: submitted } = await readSubmission(c);
     const { leadToken, ...fields } = submitted;
-    await limitEmail(deps.sharedLimits, fields.email, headers);
+    const emailLimit = await limitSubmission(ip, fields.email, headers);
     const provenLeadId = leadOfToken(deps, leadToken);
     const json = wantsJson(c, kind);
     let outcome: Awaited<ReturnType<typeof captureLead>>;
@@ -109,6 +112,7 @@ export function captureRoutes(deps: PublicAppDeps): Hono {
         userAgent: c.req.header("user-agent") ?? "",
         ...(referrer ? { referrer, landingPage: referrer } : {}),
         ...(provenLeadId ? { provenLeadId } : {}),
+        ...(emailLimit ? { window: emailLimit.window } : {}),
         utm: Object.fromEntries(
           ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
             .map((k) => [k, c.req.query(k)])
@@ -116,6 +120,7 @@ export function captureRoutes(deps: PublicAppDeps): Hono {
         ),
       });
     } catch (error) {
+      if (error instanceof WindowFullError && emailLimit) throw emailLimit.full();
       if (!json) {
         const back = redirectBack(c, error, (o) => originAllowed(c, form, o));
         if (back) return back;

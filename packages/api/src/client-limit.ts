@@ -3,7 +3,7 @@
  * bucket (free, catches a flood at the door of a warm container), then the shared window in the
  * store (holds across containers and cold starts). Over either, 429 problem+json with Retry-After.
  */
-import { ClientLimitSettings, type ClientLimitDeps, checkClientLimits, DEFAULT_CLIENT_LIMITS, emailKey, ipKey } from "@leadloop/core";
+import { ClientLimitSettings, type ClientLimitDeps, checkClientLimits, DEFAULT_CLIENT_LIMITS, emailKey, ipKey, WindowLeases, windowOf } from "@leadloop/core";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { HttpProblem } from "./problem";
@@ -35,6 +35,11 @@ export interface ClientLimitOptions {
   local: RateLimit;
   shared?: SharedLimits | undefined;
   clientIp: (c: Context) => string;
+  /**
+   * The route counts the shared window itself, beside its other keys (capture counts the client's
+   * address and the submitted email address in one round trip, once the body is read).
+   */
+  sharedInRoute?: boolean;
   /** The CORS headers a refusal carries, so a page's script can read the 429. */
   cors?: (c: Context) => Record<string, string>;
 }
@@ -48,21 +53,44 @@ export function rateLimited(what: string, waitSeconds: number, headers: Record<s
 
 export function clientLimit(options: ClientLimitOptions) {
   const bucket = new RateLimiter(options.local);
+  // This container's leases of the shared windows (per container, as the bucket is).
+  const leases = new WindowLeases();
+  const { shared } = options;
   return createMiddleware(async (c, next) => {
     const key = ipKey(options.clientIp(c));
     const local = bucket.take(key.value, Date.now());
-    const wait = local > 0 ? local : options.shared ? await checkClientLimits(options.shared, { scope: options.scope, limit: options.shared[options.scope] }, [key]) : 0;
+    const [wait = 0] =
+      local > 0 ? [local] : shared && !options.sharedInRoute ? await checkClientLimits(shared, [{ rule: { scope: options.scope, limit: shared[options.scope] }, key }], leases) : [];
     if (wait > 0) throw rateLimited(options.what, wait, options.cors?.(c) ?? {});
     await next();
   });
 }
 
 /**
- * The per-address window of capture: one address resubmitted from many networks is limited too.
- * Called once the body has been read, since the address is in it.
+ * Capture's shared windows, once the body has been read: the client's address is counted here
+ * (leased, see WindowLeases), and the submitted email address's window (one address resubmitted
+ * from many networks is limited too) is handed to the capture, which counts it in the same write
+ * that stores the submission, so an accepted submission spends no round trip on it and a refused
+ * one stores nothing. A window this container saw full is refused here, before anything else.
  */
-export async function limitEmail(shared: SharedLimits | undefined, email: unknown, headers: Record<string, string>): Promise<void> {
-  if (!shared || typeof email !== "string" || !email.includes("@")) return;
-  const wait = await checkClientLimits(shared, { scope: "capture", limit: shared.captureEmail }, [emailKey(email)]);
-  if (wait > 0) throw rateLimited("submissions", wait, headers, "this email address");
+export function submissionLimits(shared: SharedLimits | undefined) {
+  const leases = new WindowLeases();
+  const emailsFull = new WindowLeases();
+  return async (ip: string, email: unknown, headers: Record<string, string>) => {
+    if (!shared) return undefined;
+    const [byAddress = 0] = await checkClientLimits(shared, [{ rule: { scope: "capture", limit: shared.capture }, key: ipKey(ip) }], leases);
+    if (byAddress > 0) throw rateLimited("submissions", byAddress, headers);
+    if (typeof email !== "string" || !email.includes("@")) return undefined;
+    const { retryAfterSeconds, ...window } = windowOf({ scope: "capture", limit: shared.captureEmail }, emailKey(email), shared.nowMs());
+    const refused = () => rateLimited("submissions", retryAfterSeconds, headers, "this email address");
+    if (emailsFull.take(window.key, window.windowStartMs) === false) throw refused();
+    return {
+      window,
+      /** The store found the window full: remember it for the window's rest, and say so. */
+      full(): HttpProblem {
+        emailsFull.granted(window.key, window.windowStartMs, 1, 0);
+        return refused();
+      },
+    };
+  };
 }

@@ -3,17 +3,25 @@
  * address is known) before it is acknowledged, and a stored lead is never left out of its journey.
  *
  * A new address costs one write: the lead's id is derived from the address, so `lead.captured`
- * is published while the lead is stored, already marked published, in one conditional put. If
+ * is published while the lead is stored, already marked published, in one conditional write (with
+ * its first submission and, for a public submission, the address's rate window: a full window
+ * stores nothing and throws WindowFullError). If
  * the bus refused the event, a second write puts the lead in the unpublished index and the
  * republisher announces it later (if that write fails too, the capture fails and the client's
  * retry announces the lead). If the put fails while the event went out, the client gets an error
  * and retries; enrollment treats a fresh event for a lead not stored yet as "try again later", and
  * a stale one as nothing to do. A known address (or a lost race) merges, then publishes as before.
+ * Why the put assumes the bus takes the event rather than storing every lead unannounced and
+ * clearing the mark afterwards: the clearing would be a second sequential write on every capture.
+ * What this leaves open is a process killed after the put landed and before the bus answered: the
+ * lead is marked published but was never announced, and only the client's retry (it got no 202;
+ * a retry merges and announces) brings it to the bus.
  *
  * A merge changes only what lead-merge.ts allows: a submission that does not come from the lead's
  * own browser (its lead token) or an admin import only fills blanks. A keyed submission already
  * merged (an import row imported again) writes nothing and announces nothing.
  */
+import type { CountedWindow } from "./client-limits";
 import type { LeadloopConfig } from "./config/schema";
 import { sweepDueIndex } from "./due-index";
 import { leadloopEvent } from "./events";
@@ -37,6 +45,8 @@ export interface SubmissionMeta {
   trusted?: boolean;
   /** A stable key for this submission (an import row); a repeat of it changes nothing. */
   key?: string;
+  /** The email address's window, counted in the write that stores the submission (WindowFullError when full). */
+  window?: CountedWindow;
 }
 
 export interface CaptureDeps {
@@ -130,6 +140,7 @@ export async function captureLead(
       published: true,
       trust: owner ? "owner" : "unproven",
       ...(meta.key !== undefined ? { key: meta.key } : {}),
+      ...(meta.window !== undefined ? { window: meta.window } : {}),
     }),
   ]);
   const { lead, created, repeated } = stored;

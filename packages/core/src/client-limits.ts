@@ -30,12 +30,110 @@ export const ClientLimitSettings = z.strictObject({ capture: WindowLimit, captur
 export type ClientLimitSettings = z.infer<typeof ClientLimitSettings>;
 
 /**
- * The shared counter: one conditional increment per key and request. It counts the hit only while
+ * The shared counter: one conditional increment per key and store call. It counts hits only while
  * the window is below its limit, and the window's item expires by itself (TTL) after the window.
  */
 export interface RateWindowStore {
-  /** Counts one hit in the window; false when the window already holds `limit` hits. */
-  hit(key: string, windowStartMs: number, limit: WindowLimit): Promise<boolean>;
+  /**
+   * Counts up to `count` hits in the window (a lease of that many requests) while it holds fewer
+   * than `limit` hits; returns how many it granted, 0 when the window was already full.
+   */
+  hit(key: string, windowStartMs: number, limit: WindowLimit, count: number): Promise<number>;
+}
+
+/** The most requests one store call leases for one key: a block a container may leave unused is at most this. */
+const MAX_LEASE = 64;
+
+interface Lease {
+  windowStart: number;
+  /** Requests granted by the store for this window and not used yet, in this container. */
+  left: number;
+  /** How many the next store call asks for: 1 first, doubling while the key stays busy. */
+  next: number;
+  /** The store refused: the window is full for everyone until it ends. */
+  full: boolean;
+}
+
+/**
+ * What one container knows of the shared windows, so a busy key does not cost a store write per
+ * request and a full window none at all. Every request let through was counted in the store
+ * first (a lease is a block of hits counted at once), so across all containers a window still
+ * lets through at most its limit; a container may hold part of a lease unused when the client's
+ * next requests land elsewhere, so a client spread over containers may be refused up to
+ * (lease − 1) per container sooner. Leases start at one request and double while a key keeps
+ * coming, up to an eighth of the limit: a person's one submission costs one write as before, a
+ * busy office or a flood from one address a write per block, and a full window is refused in the
+ * container that saw it full without a write until the window ends.
+ */
+export class WindowLeases {
+  readonly #leases = new Map<string, Lease>();
+
+  /** Lets one request through from the local lease: true, false (the window is full), or undefined (ask the store). */
+  take(key: string, windowStart: number): boolean | undefined {
+    const lease = this.#leases.get(key);
+    if (!lease || lease.windowStart !== windowStart) return undefined;
+    if (lease.full) return false;
+    if (lease.left === 0) return undefined;
+    lease.left--;
+    return true;
+  }
+
+  /** How many requests the next store call for the key leases. */
+  ask(key: string, windowStart: number, limit: WindowLimit): number {
+    const lease = this.#leases.get(key);
+    const cap = Math.max(1, Math.min(MAX_LEASE, Math.floor(limit.limit / 8)));
+    return lease && lease.windowStart === windowStart ? Math.min(cap, lease.next) : 1;
+  }
+
+  /** Records what the store granted for `asked` (one of the granted requests is the one being let through). */
+  granted(key: string, windowStart: number, asked: number, granted: number): void {
+    const lease = this.#leases.get(key);
+    const current = lease && lease.windowStart === windowStart ? lease : undefined;
+    if (!current && this.#leases.size >= 10_000) this.#forgetEnded(windowStart);
+    this.#leases.set(key, {
+      windowStart,
+      left: (current?.left ?? 0) + Math.max(0, granted - 1),
+      next: asked * 2,
+      full: granted === 0,
+    });
+  }
+
+  /** Drops the leases of windows that ended: a window's key never comes back once it ended. */
+  #forgetEnded(now: number): void {
+    for (const [key, lease] of this.#leases) if (lease.windowStart < now) this.#leases.delete(key);
+  }
+}
+
+/**
+ * A window counted inside the write it guards rather than before it: capture counts an email
+ * address's window in the same transaction that stores the submission, so a refusal stores
+ * nothing and an accepted submission costs no round trip of its own for it.
+ */
+export interface CountedWindow {
+  /** `<scope>#<kind>#<value>`, as checkClientLimits names a key's window. */
+  key: string;
+  windowStartMs: number;
+  limit: WindowLimit;
+}
+
+/** The store refused a write because its counted window (CountedWindow) is full. */
+export class WindowFullError extends Error {
+  override readonly name = "WindowFullError";
+  constructor(readonly window: CountedWindow) {
+    super(`The window ${window.key} holds its limit of ${window.limit.limit} requests.`);
+  }
+}
+
+/** The window a key is counted in now, and how long until it ends. */
+export function windowOf(rule: ClientLimitRule, key: ClientKey, nowMs: number): CountedWindow & { retryAfterSeconds: number } {
+  const windowMs = rule.limit.windowSeconds * 1000;
+  const windowStartMs = Math.floor(nowMs / windowMs) * windowMs;
+  return {
+    key: `${rule.scope}#${key.kind}#${key.value}`,
+    windowStartMs,
+    limit: rule.limit,
+    retryAfterSeconds: Math.max(1, Math.ceil((windowStartMs + windowMs - nowMs) / 1000)),
+  };
 }
 
 /** What a client's keys are limited by, per route family (`capture`, `events`). */
@@ -82,25 +180,34 @@ export interface ClientLimitDeps {
 }
 
 /**
- * Counts one request for each key under the rule; returns 0 when every key is within its window,
- * else the seconds until the fullest window ends. A store that cannot be reached lets the request
- * through (logged): losing leads to an outage of the limiter is worse than a minute unlimited,
- * and the route's own API Gateway throttle still caps the whole.
+ * Counts one request for each key under its rule; returns, per check, 0 when the key is within its
+ * window, else the seconds until its window ends. The keys' windows are counted concurrently (one
+ * store round trip, none for a key the container holds a lease of). A store that cannot be
+ * reached lets the request through (logged): losing leads to an outage of the limiter is worse
+ * than a minute unlimited, and the route's own API Gateway throttle still caps the whole.
  */
-export async function checkClientLimits(deps: ClientLimitDeps, rule: ClientLimitRule, clientKeys: readonly ClientKey[]): Promise<number> {
+export async function checkClientLimits(
+  deps: ClientLimitDeps,
+  checks: readonly { rule: ClientLimitRule; key: ClientKey }[],
+  leases: WindowLeases,
+): Promise<number[]> {
   const now = deps.nowMs();
-  const windowMs = rule.limit.windowSeconds * 1000;
-  const windowStart = Math.floor(now / windowMs) * windowMs;
-  const results = await Promise.all(
-    clientKeys.map(async (key) => {
-      try {
-        return await deps.windows.hit(`${rule.scope}#${key.kind}#${key.value}`, windowStart, rule.limit);
-      } catch (error) {
-        deps.log?.warn("client limit not checked: the window store failed", { scope: rule.scope, kind: key.kind, error: (error as Error).name });
-        return true;
+  return Promise.all(
+    checks.map(async ({ rule, key }) => {
+      const { key: id, windowStartMs: windowStart, retryAfterSeconds } = windowOf(rule, key, now);
+      let allowed = leases.take(id, windowStart);
+      if (allowed === undefined) {
+        const asked = leases.ask(id, windowStart, rule.limit);
+        try {
+          const granted = await deps.windows.hit(id, windowStart, rule.limit, asked);
+          leases.granted(id, windowStart, asked, granted);
+          allowed = granted > 0;
+        } catch (error) {
+          deps.log?.warn("client limit not checked: the window store failed", { scope: rule.scope, kind: key.kind, error: (error as Error).name });
+          allowed = true;
+        }
       }
+      return allowed ? 0 : retryAfterSeconds;
     }),
   );
-  if (results.every(Boolean)) return 0;
-  return Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000));
 }

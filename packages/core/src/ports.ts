@@ -3,6 +3,7 @@
  * (DynamoDB, SES, EventBridge; the local stack points the same adapters at local engines).
  * An AWS error never crosses a port: adapters translate it into the errors below.
  */
+import type { CountedWindow } from "./client-limits";
 import type { Consent, Lead, LeadScore, Profile, ProfileValue, Source, Stage } from "./lead";
 import type { SubmissionTrust } from "./lead-merge";
 import type { AbDecision, VariantFigures } from "./nurture/ab-test";
@@ -46,6 +47,11 @@ export interface CaptureRecord {
    * call creates: false puts it on the republisher's list. A merge leaves the flag as it was.
    */
   published: boolean;
+  /**
+   * A client window counted in the same write as the submission (the email address's): when it is
+   * full, nothing is stored and the store throws WindowFullError.
+   */
+  window?: CountedWindow;
 }
 
 export interface CaptureResult {
@@ -108,6 +114,11 @@ export interface LeadStore {
   /** Moves a lead to another stage and/or segment; returns the lead as it is now. */
   updateLead(leadId: string, patch: { stage?: Stage; segment?: string }, at: string): Promise<Lead | undefined>;
   getSuppression(email: string): Promise<Suppression | undefined>;
+  /**
+   * Where the address's suppressions would be, for a write to be conditional on there being none
+   * (startEnrollment's `unlessSuppressed`): opaque here, understood by the store on the same table.
+   */
+  suppressionGuard(email: string): SuppressionGuard;
   /**
    * The suppressions of several addresses in strongly consistent reads, a hundred keys a request
    * (the sweeper checks a whole batch right before claiming it). Keyed by the address as given.
@@ -403,8 +414,15 @@ export interface LeadNurtureState {
   messages: MessageRecord[];
 }
 
+/** An address's suppression records as a condition of a write (LeadStore.suppressionGuard). */
+export interface SuppressionGuard {
+  readonly kind: "suppression-guard";
+}
+
 /** Writes that go with starting an enrollment, in the same atomic write. */
 export interface StartEnrollmentOptions {
+  /** The start fails, with "suppressed", when the address is suppressed by then. */
+  unlessSuppressed?: SuppressionGuard;
   /** Appended to the lead's history when (and only when) the enrollment starts. */
   activity?: NewActivity;
   /** The start fails when the lead is in one of these stages by then (or is gone). */
@@ -438,7 +456,7 @@ export interface NurtureStore {
    * returns false when another writer got there first (the enrollment exists and is active, or
    * changed since `previous` was read).
    */
-  startEnrollment(enrollment: Enrollment, previous?: Enrollment, options?: StartEnrollmentOptions): Promise<boolean>;
+  startEnrollment(enrollment: Enrollment, previous?: Enrollment, options?: StartEnrollmentOptions): Promise<boolean | "suppressed">;
   /** Due-index entries of one shard due at or before `now`, oldest first. */
   listDue(shard: number, now: string, limit: number): Promise<DueRef[]>;
   /**

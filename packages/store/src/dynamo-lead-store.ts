@@ -31,7 +31,9 @@ import {
   type PendingEvent,
   StoreUnavailableError,
   type Stage,
+  WindowFullError,
   type Suppression,
+  type SuppressionGuard,
 } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
 import { DynamoConfirmations } from "./dynamo-confirmations";
@@ -42,6 +44,8 @@ import { LeadNotFoundError, translateError } from "./errors";
 import { CONFIRMATION_SHARDS, indexKeys, keys, OUTBOX_SHARDS, UNPUBLISHED_SHARDS } from "./keys";
 import { FIRST, FIRST_KEY, firstPointer, FORM_SUBMITTED, LEGACY_FIRST_SUBMISSION, STRAY_ALLOWANCE, toActivity, withFirstSubmission } from "./first-submission";
 import { DynamoPendingEvents } from "./pending-events";
+import { windowUpdate } from "./dynamo-rate-windows";
+import { suppressionGuard } from "./suppression-guard";
 import { scoreFromItem } from "./stored-score";
 
 export interface DynamoLeadStoreOptions {
@@ -141,25 +145,46 @@ export class DynamoLeadStore implements LeadStore {
       published: record.published,
     };
     const first = submissionActivity(id, activityId, record, true, {});
+    const leadPut = {
+      TableName: this.#table,
+      Item: {
+        ...leadItem(lead),
+        version: 1,
+        [FIRST]: firstPointer(activityId),
+        ...(record.key !== undefined ? { [FIRST_KEY]: record.key } : {}),
+        ...(record.published ? {} : indexKeys.unpublished(id, record.at)),
+      },
+      ConditionExpression: "attribute_not_exists(pk)",
+    };
+    if (record.window) {
+      // A public submission counts its address's window in the same write: one round trip, and a
+      // full window stores nothing (neither the lead nor its first submission).
+      const { window } = record;
+      try {
+        await this.#client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Update: windowUpdate(this.#table, window.key, window.windowStartMs, window.limit, 1) },
+              { Put: { TableName: this.#table, Item: activityItem(first) } },
+              { Put: leadPut },
+            ],
+          }),
+        );
+        return { kind: "done", result: { lead, created: true, changed: {} } };
+      } catch (error) {
+        if (cancellation(error, 0)?.code === "ConditionalCheckFailed") throw new WindowFullError(window);
+        if (cancellation(error, 2)?.code === "ConditionalCheckFailed") return { kind: "exists" };
+        if (isConflict(error)) return { kind: "retry" };
+        throw translateError(error, "creating a lead");
+      }
+    }
     try {
       await this.#client.send(new PutCommand({ TableName: this.#table, Item: activityItem(first) }));
     } catch (error) {
       throw translateError(error, "recording a lead's first submission");
     }
     try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: {
-            ...leadItem(lead),
-            version: 1,
-            [FIRST]: firstPointer(activityId),
-            ...(record.key !== undefined ? { [FIRST_KEY]: record.key } : {}),
-            ...(record.published ? {} : indexKeys.unpublished(id, record.at)),
-          },
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
+      await this.#client.send(new PutCommand(leadPut));
       return { kind: "done", result: { lead, created: true, changed: {} } };
     } catch (error) {
       if (errorName(error) === "ConditionalCheckFailedException") return { kind: "exists" };
@@ -236,12 +261,17 @@ export class DynamoLeadStore implements LeadStore {
                   },
                 ]
               : []),
+            ...(record.window
+              ? [{ Update: windowUpdate(this.#table, record.window.key, record.window.windowStartMs, record.window.limit, 1) }]
+              : []),
           ],
         }),
       );
       return { kind: "done", result: { lead, created: false, changed } };
     } catch (error) {
-      if (cancellation(error, 2)?.code === "ConditionalCheckFailed") {
+      // The window is the last item: after the submission key's put, when there is one.
+      if (record.window && cancellation(error, record.key !== undefined ? 3 : 2)?.code === "ConditionalCheckFailed") throw new WindowFullError(record.window);
+      if (record.key !== undefined && cancellation(error, 2)?.code === "ConditionalCheckFailed") {
           return { kind: "done", result: { lead: current, created: false, changed: {}, repeated: true } };
       }
       if (cancellation(error, 0)?.code === "ConditionalCheckFailed" || isConflict(error)) return { kind: "retry" };
@@ -458,6 +488,11 @@ export class DynamoLeadStore implements LeadStore {
     if (item) return { email: String(item.email), reason: item.reason as Suppression["reason"], at: String(item.at) };
     if (erased) return { email: normalised, reason: "erased", at: String(erased.at) };
     return undefined;
+  }
+
+  suppressionGuard(email: string): SuppressionGuard {
+    const normalised = normaliseEmail(email);
+    return suppressionGuard([keys.suppression(normalised), erasedSuppressionKey(erasedSuppressionHash(this.#erasedHashKey, normalised))]);
   }
 
   async getSuppressions(emails: readonly string[]): Promise<Map<string, Suppression>> {

@@ -34,6 +34,7 @@ import { readSweepBatch, writeStepBatch } from "./dynamo-sweep-batch";
 import { takeSweepLease, updateSweepLease } from "./dynamo-sweep-lease";
 import { messageItem, toEnrollment, toMessage } from "./nurture-items";
 import { DUE_SHARDS, indexKeys, keys, REPORT_SHARDS } from "./keys";
+import { guardedKeys } from "./suppression-guard";
 
 export interface DynamoNurtureStoreOptions {
   client: DynamoDBDocumentClient;
@@ -121,7 +122,7 @@ export class DynamoNurtureStore implements NurtureStore {
     return (out.Items ?? []).map(toEnrollment);
   }
 
-  async startEnrollment(enrollment: Enrollment, previous?: Enrollment, options: StartEnrollmentOptions = {}): Promise<boolean> {
+  async startEnrollment(enrollment: Enrollment, previous?: Enrollment, options: StartEnrollmentOptions = {}): Promise<boolean | "suppressed"> {
     const item: Item = {
       ...keys.enrollment(enrollment.leadId, enrollment.sequenceId),
       type: "enrollment",
@@ -145,15 +146,18 @@ export class DynamoNurtureStore implements NurtureStore {
         : { ConditionExpression: "attribute_not_exists(pk)" }),
     };
     const stages = options.unlessStageIn ?? [];
-    if (!options.activity && stages.length === 0) {
+    const suppressions = options.unlessSuppressed ? guardedKeys(options.unlessSuppressed) : [];
+    if (!options.activity && stages.length === 0 && suppressions.length === 0) {
       return conditionally("starting an enrollment", () => this.#client.send(new PutCommand(put)));
     }
-    // The start, its history line and the lead's stage as of the start are one atomic write: a
-    // lead that moved into an excluded stage is never left with a running enrollment, and no
-    // reader sees the enrollment without its activity.
+    // The start, its history line, the lead's stage and the address's suppressions as of the start
+    // are one atomic write: a lead that moved into an excluded stage, or whose address was
+    // suppressed, is never left with a running enrollment, no reader sees the enrollment without
+    // its activity, and the suppressions cost no read of their own.
     const stageValues = Object.fromEntries(stages.map((stage, i) => [`:stage${i}`, stage]));
-    return conditionally("starting an enrollment", () =>
-      this.#client.send(
+    const firstSuppression = 1 + (stages.length > 0 ? 1 : 0);
+    try {
+      await this.#client.send(
         new TransactWriteCommand({
           TransactItems: [
             { Put: put },
@@ -170,6 +174,9 @@ export class DynamoNurtureStore implements NurtureStore {
                   },
                 ]
               : []),
+            ...suppressions.map((key) => ({
+              ConditionCheck: { TableName: this.#table, Key: key, ConditionExpression: "attribute_not_exists(pk)" },
+            })),
             ...(options.activity
               ? [
                   {
@@ -182,8 +189,14 @@ export class DynamoNurtureStore implements NurtureStore {
               : []),
           ],
         }),
-      ),
-    );
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw translateError(error, "starting an enrollment");
+      const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+      const suppressed = suppressions.some((_, i) => reasons[firstSuppression + i]?.Code === "ConditionalCheckFailed");
+      return suppressed ? "suppressed" : false;
+    }
   }
 
   async listDue(shard: number, now: string, limit: number): Promise<DueRef[]> {

@@ -99,8 +99,6 @@ export async function enrollLead(
   if (lead.stage === "pending-confirmation") {
     return (await sendConfirmation(deps, lead)) ? "confirmation-sent" : "awaiting-confirmation";
   }
-  if (await deps.leads.getSuppression(lead.email)) return "not-eligible";
-
   if (previous?.status === "active") return "already-enrolled";
   if (previous) {
     const endedAt = new Date(previous.endedAt ?? previous.enrolledAt);
@@ -127,6 +125,7 @@ export async function enrollLead(
     attempts: 0,
     runs: (previous?.runs ?? 0) + 1,
   };
+  // A suppressed address is not enrolled: the start below is conditional on it not being suppressed.
   // The lead may qualify after it was read above, and the exit handler may then look for this
   // enrollment before it exists (a capture's lead.captured is often redelivered, as its lead was
   // not stored yet, while its scoring already ran). The start is conditional on the lead's stage
@@ -139,7 +138,10 @@ export async function enrollLead(
       data: { sequenceId: sequence.id, firstStep: plan.step.id, dueAt: enrollment.dueAt, run: enrollment.runs },
     },
     ...(exitsOnQualifying ? { unlessStageIn: STAGES.filter(isWithSales) } : {}),
+    // No read of the suppression list: the start is conditional on the address not being on it.
+    unlessSuppressed: deps.leads.suppressionGuard(lead.email),
   });
+  if (started === "suppressed") return "not-eligible";
   if (!started) {
     // Lost to another delivery, or the lead qualified meanwhile (only this rare path reads again).
     if (exitsOnQualifying) {

@@ -6,7 +6,8 @@
  * owner token and an expiry, taken only when no other owner's lease is live). Before a wave of
  * sends the holder marks the wave's steps on the lease (one conditional write, which also extends
  * it, and fails once the lease is not the holder's own); the sends go out; then each step is
- * settled with its email's record and history line in one transaction per wave, every settle
+ * settled with its email's record (which holds its history line: two items a send) in one
+ * transaction per wave, every settle
  * conditional on the step's version (active, the step and due time the sweep listed, no claim),
  * and the wave's marks are cleared by the next lease write. What each case leaves:
  * - A second sweeper while the lease is live: it cannot take the shard and counts its entries

@@ -223,12 +223,13 @@ describe("sweepDueSteps on DynamoDB Local and the SES emulator", () => {
     // More than one wave of sends in the shard.
     expect(due.length).toBeGreaterThan(8);
     pausing = true;
-    const first = sweepDueSteps(h.deps, { shards: [shard] });
+    // Waves of 8 (a sweep's default wave is its batch of 25), so this shard's sends take several.
+    const first = sweepDueSteps(h.deps, { shards: [shard], waveSteps: 8 });
     for (let i = 0; i < 200 && !paused; i++) await new Promise((r) => setTimeout(r, 20));
     expect(paused).toBe(true);
     // The first sweeper stalls inside its first wave; its lease lapses and another takes the shard.
     h.clock.advance(10 * 60_000);
-    const second = await sweepDueSteps(h.deps, { shards: [shard] });
+    const second = await sweepDueSteps(h.deps, { shards: [shard], waveSteps: 8 });
     resume();
     const late = await first;
     // The first wave was marked: the second sweeper settled it as handled and sent the rest; the

@@ -100,8 +100,11 @@ export async function readSweepBatch(client: DynamoDBDocumentClient, table: stri
   }
   const requests: Item[][] = [];
   for (let i = 0; i < wanted.length; i += 100) requests.push(wanted.slice(i, i + 100));
+  // A batch's leads with every sequence's enrollment make more than the hundred keys of one
+  // request: the requests go out together.
   await attempt("reading a batch of leads", async () => {
-    for (let pending of requests) {
+    await Promise.all(requests.map(async (first) => {
+      let pending = first;
       for (let round = 0; pending.length > 0; round++) {
         if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * round));
         if (round > 8) throw new StoreUnavailableError("DynamoDB left keys unprocessed while reading a batch of leads");
@@ -115,7 +118,7 @@ export async function readSweepBatch(client: DynamoDBDocumentClient, table: stri
         }
         pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
       }
-    }
+    }));
   });
   return states;
 }

@@ -20,8 +20,9 @@
  *   went out). A step it marked and then sent late therefore goes out once.
  * - A crash before a wave's mark: those steps are untouched and still due; the next holder sends
  *   them. After the mark, before the sends or while they are in flight: the marked steps are
- *   settled "send uncertain" (they may have gone out): at most two waves per shard in hand (one
- *   being recorded while the next is sent), four shards at once. After the wave's record: its
+ *   settled "send uncertain" (they may have gone out): at most two waves (of up to 25) per shard
+ *   in hand (one being recorded while the next is sent), four shards at once, so 200 sends at
+ *   most. After the wave's record: its
  *   steps have moved on, their marks are stale and simply cleared.
  * - A failed call: a mark that fails may or may not be written, so its wave is not sent and the
  *   shard stops (at worst those steps are settled uncertain later, never sent twice); a wave's
@@ -91,6 +92,8 @@ export interface SweepOptions {
   shards?: number[];
   /** Injected for tests of the send rate. */
   gate?: SendRateGate;
+  /** Sends marked and recorded together; default one batch (25). Injected for tests of lease takeovers between waves. */
+  waveSteps?: number;
   /** Real time (epoch ms) by which the sweep must be done, e.g. now + Lambda's remaining time. */
   deadline?: number;
   /** Real time a step needs from its send slot to being settled; default 1 s. */
@@ -105,9 +108,11 @@ const SHARD_WORKERS = 4;
 const BATCH_STEPS = 25;
 /**
  * Sends marked on the lease at once and then recorded together: a crash leaves at most two waves
- * per shard in hand "send uncertain"; smaller waves cost a lease write and a transaction more often.
+ * per shard in hand "send uncertain" (2 × 25 × BATCH_WORKERS = 200 sends at most); smaller waves
+ * cost a lease write, a suppression read and a transaction more often (waves of 8 swept at 0.23 of
+ * raw SendEmail in bench:dispatch, with 0.17 lease writes a send).
  */
-const WAVE_STEPS = 8;
+const WAVE_STEPS = BATCH_STEPS;
 /** Sends in flight at once over the shards in hand (the rate gate still spaces them). */
 const SEND_LANES = 16;
 /** Shards swept at once, each under its own lease. */
@@ -127,6 +132,7 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
     announcements: new Announcements(deps),
     owner: randomUUID(),
     leads: new LeadLocks(),
+    waveSteps: Math.max(1, Math.min(options.waveSteps ?? WAVE_STEPS, BATCH_STEPS)),
   };
   const upTo = deps.clock.now().toISOString();
   const shards = [...(options.shards ?? Array.from({ length: deps.nurture.shards }, (_, i) => i))];
@@ -177,6 +183,7 @@ interface SweepContext {
   /** This sweep's lease owner token. */
   owner: string;
   leads: LeadLocks;
+  waveSteps: number;
 }
 
 /** One shard under this sweep's lease. */
@@ -188,6 +195,8 @@ interface ShardLease {
   inFlight: Set<string>;
   /** The lease turned out to be another's: nothing more is marked or sent. */
   lost: boolean;
+  /** The last wave's record, written while the next wave is marked and sent (never rejects). */
+  recording: Promise<void>;
 }
 
 const versionOf = (ref: DueRef) => `${ref.leadId}#${ref.sequenceId}#${ref.dueAt}`;
@@ -209,7 +218,7 @@ async function sweepShard(deps: NurtureDeps, shard: number, listed: DueRef[], ct
     report.lost += listed.length;
     return false;
   }
-  const lease: ShardLease = { shard, done: [], inFlight: new Set(taken.inFlight.map(versionOf)), lost: false };
+  const lease: ShardLease = { shard, done: [], inFlight: new Set(taken.inFlight.map(versionOf)), lost: false, recording: Promise.resolve() };
   // A previous holder's marked steps are read with the rest, listed or not (the index lags), so
   // each is settled before anyone could send it; a mark whose step has moved on is only cleared.
   const refs = [...listed];
@@ -242,11 +251,13 @@ async function sweepShard(deps: NurtureDeps, shard: number, listed: DueRef[], ct
       // The batch's steps stay due (a marked one is recovered once the lease lapses).
       report.failed += page.length;
       deps.log?.warn("due steps not handled; they stay due", { shard, steps: page.length, error: String(error) });
-    } finally {
-      ctx.leads.release(held);
     }
+    // The next batch is read while this one's last wave is recorded; its leads stay held until
+    // then, so their steps in other shards are planned with these sends on record.
+    void lease.recording.then(() => ctx.leads.release(held));
     pending = later;
   }
+  await lease.recording;
   if (lease.lost) report.lost += pending.length;
   else if (stop) report.deferred += pending.length;
   try {
@@ -375,10 +386,14 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, 
     }
   }
 
-  // A wave's record is written while the next wave is marked and sent: two waves in hand at most.
-  let recording: Promise<void> = Promise.resolve();
-  for (let w = 0; w < toSend.length && !lease.lost; w += WAVE_STEPS) {
-    const wave = toSend.slice(w, w + WAVE_STEPS);
+  // A wave's record is written while the next wave (of this batch or the shard's next one) is
+  // marked and sent: two waves in hand at most.
+  for (let w = 0; w < toSend.length && !lease.lost; w += ctx.waveSteps) {
+    const wave = toSend.slice(w, w + ctx.waveSteps);
+    // The batch's suppression read covers every address of it; one read again, where it has aged,
+    // covers the wave's: started beside the mark, so the sends rarely wait for it.
+    const fresh = new SuppressionCheck(deps, wave.map((d) => d.send!.lead.email), suppressionsReadAt);
+    fresh.prefetch();
     // The mark before the sends: a holder that lost its lease learns it here and sends nothing.
     const done = lease.done.splice(0);
     let marked: boolean;
@@ -398,12 +413,11 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, 
       deps.log?.warn("the shard's lease was taken over; the shard stops here", { shard: lease.shard });
       break;
     }
-    // The batch's suppression read covers every address of it; one read again, where it has aged, covers the wave's.
-    const settles = await sendWave(deps, wave, ctx, new SuppressionCheck(deps, wave.map((d) => d.send!.lead.email), suppressionsReadAt), now);
-    await recording;
-    recording = recordWave(deps, settles, ctx, lease);
+    const settles = await sendWave(deps, wave, ctx, fresh, now);
+    const previous = lease.recording;
+    lease.recording = previous.then(() => recordWave(deps, settles, ctx, lease));
+    await previous;
   }
-  await recording;
   await Promise.all(
     lines.map(({ leadId, activity }) =>
       deps.leads.appendActivity(leadId, activity).catch((error: unknown) => deps.log?.warn("history line not written", { leadId, type: activity.type, error: String(error) })),
@@ -594,18 +608,28 @@ class SuppressionCheck {
   ) {}
 
   async suppressed(email: string): Promise<boolean> {
-    if (Date.now() - this.readAt > SUPPRESSION_FRESH_MS) {
-      this.#reading ??= (async () => {
-        const startedAt = Date.now();
-        const found = await this.deps.leads.getSuppressions([...new Set(this.emails)]);
-        for (const address of found.keys()) this.#suppressed.add(address);
-        this.readAt = startedAt;
-      })().finally(() => {
-        this.#reading = undefined;
-      });
-      await this.#reading;
-    }
+    if (Date.now() - this.readAt > SUPPRESSION_FRESH_MS) await this.#read();
     return this.#suppressed.has(email);
+  }
+
+  /**
+   * Reads again now where the last read will have aged by the sends (beside the wave's mark), so
+   * they find it fresh instead of waiting for it; a failed read is read again at the send.
+   */
+  prefetch(): void {
+    if (Date.now() - this.readAt > SUPPRESSION_FRESH_MS / 2) this.#read().catch(() => undefined);
+  }
+
+  #read(): Promise<void> {
+    this.#reading ??= (async () => {
+      const startedAt = Date.now();
+      const found = await this.deps.leads.getSuppressions([...new Set(this.emails)]);
+      for (const address of found.keys()) this.#suppressed.add(address);
+      this.readAt = startedAt;
+    })().finally(() => {
+      this.#reading = undefined;
+    });
+    return this.#reading;
   }
 }
 /** How old the batch's suppression read may be when an email goes out. */

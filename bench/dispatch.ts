@@ -13,6 +13,7 @@
  * the point is to measure the sweep, not the seeding. Last line: the headline.
  */
 import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { SESv2Client } from "@aws-sdk/client-sesv2";
 import {
@@ -72,6 +73,26 @@ class ObservedMailer implements Mailer {
     }
   }
 }
+
+/** CPU time (ms) the processes started with `flag port` have used, read from /proc (Linux). */
+function engineCpuMs(flag: string, port: number): number {
+  let ticks = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (!args.some((a, i) => a === flag && args[i + 1] === String(port))) continue;
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks * 10;
+}
+const ownCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -342,6 +363,14 @@ try {
   const bareRates: number[] = [];
   let sweepRequests = 0;
   spent.clear();
+  const cpu = { sweep: { own: 0, dynamo: 0, ses: 0 }, raw: { own: 0, dynamo: 0, ses: 0 } };
+  const cpuNow = () => ({ own: ownCpuMs(), dynamo: engineCpuMs("-port", ddb.port), ses: engineCpuMs("--port", sesEngine.port) });
+  const cpuAdd = (into: { own: number; dynamo: number; ses: number }, from: ReturnType<typeof cpuNow>) => {
+    const to = cpuNow();
+    into.own += to.own - from.own;
+    into.dynamo += to.dynamo - from.dynamo;
+    into.ses += to.ses - from.ses;
+  };
   const sweepCommands = new Map<string, number>();
   let sweepItems = 0;
   for (let round = 1; swept < DISPATCH_DUE; round++) {
@@ -353,16 +382,20 @@ try {
       const before = dynamoRequests;
       const itemsBefore = itemsWritten;
       const commandsBefore = new Map(byCommand);
+      const cpuFrom = cpuNow();
       sweepS = await timed(async () => {
         sent = await sweepOnce(dispatch);
       });
+      cpuAdd(cpu.sweep, cpuFrom);
       sweepRequests += dynamoRequests - before;
       sweepItems += itemsWritten - itemsBefore;
       for (const [name, n] of byCommand) sweepCommands.set(name, (sweepCommands.get(name) ?? 0) + n - (commandsBefore.get(name) ?? 0));
     };
     const rawRun = async (n: number) => {
       rawN = n;
+      const cpuFrom = cpuNow();
       rawS = await timed(() => pool(n, concurrency, raw));
+      cpuAdd(cpu.raw, cpuFrom);
     };
     // Alternate which goes first, so drift on the shared machine falls on both sides.
     if (round % 2 === 1) {
@@ -404,6 +437,11 @@ try {
       .map(([k, v]) => `${k} ${(v.ms / swept).toFixed(2)} (${v.calls} calls, ${(v.ms / v.calls).toFixed(1)} ms each)`)
       .join("; ")}; requests per send by kind: ${[...sweepCommands.entries()].filter(([, n]) => n > 0).map(([k, n]) => `${k} ${(n / swept).toFixed(3)}`).join(", ")}; items written per send ${(sweepItems / swept).toFixed(2)}`,
   );
+
+  // CPU a send costs each process (2 cores shared by all three, and by anything else running).
+  const perSend = (c: { own: number; dynamo: number; ses: number }, n: number) =>
+    `bench process ${(c.own / n).toFixed(2)}, DynamoDB Local ${(c.dynamo / n).toFixed(2)}, SES emulator ${(c.ses / n).toFixed(2)}`;
+  console.log(`dispatch: CPU ms per send while sweeping: ${perSend(cpu.sweep, swept)}; per raw SendEmail: ${perSend(cpu.raw, rawSent)}`);
 
   // --- 2. Cost follows due work: 1,000 due beside few versus many idle enrollments. -----------
   progress(`seeding ${fmt(IDLE_SMALL)} and ${fmt(IDLE_LARGE)} idle enrollments`);

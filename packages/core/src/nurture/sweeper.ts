@@ -230,7 +230,8 @@ async function sweepShard(deps: NurtureDeps, shard: number, listed: DueRef[], ct
   }
   let pending = refs;
   let stop = false;
-  while (pending.length > 0 && !stop && !lease.lost) {
+  /** The next batch of leads this sweep holds, or none when all of the rest are held elsewhere. */
+  const nextPage = (): { page: DueRef[]; held: Set<string> } | undefined => {
     // A lead in one batch at a time: its steps in other shards wait for that batch to settle.
     const page: DueRef[] = [];
     const later: DueRef[] = [];
@@ -241,21 +242,49 @@ async function sweepShard(deps: NurtureDeps, shard: number, listed: DueRef[], ct
         page.push(ref);
       } else later.push(ref);
     }
-    if (page.length === 0) {
-      await ctx.leads.anyFree(later.map((r) => r.leadId));
-      continue;
-    }
+    pending = later;
+    return page.length > 0 ? { page, held } : undefined;
+  };
+  const prepare = async ({ page, held }: { page: DueRef[]; held: Set<string> }) => {
     try {
-      stop = await sweepBatch(deps, page, ctx, lease);
+      return { held, batch: await prepareBatch(deps, page, ctx, lease) };
     } catch (error) {
       // The batch's steps stay due (a marked one is recovered once the lease lapses).
       report.failed += page.length;
       deps.log?.warn("due steps not handled; they stay due", { shard, steps: page.length, error: String(error) });
+      return { held, batch: undefined };
     }
-    // The next batch is read while this one's last wave is recorded; its leads stay held until
-    // then, so their steps in other shards are planned with these sends on record.
+  };
+  let preparing: ReturnType<typeof prepare> | undefined;
+  for (;;) {
+    if (!preparing) {
+      if (pending.length === 0 || stop || lease.lost) break;
+      const page = nextPage();
+      if (!page) {
+        await ctx.leads.anyFree(pending.map((r) => r.leadId));
+        continue;
+      }
+      preparing = prepare(page);
+    }
+    const { held, batch } = await preparing;
+    preparing = undefined;
+    if (batch?.stop) stop = true;
+    // The next batch is read and decided while this one sends.
+    if (!stop && !lease.lost && pending.length > 0) {
+      const page = nextPage();
+      if (page) preparing = prepare(page);
+    }
+    if (batch) {
+      try {
+        await sendBatch(deps, batch, ctx, lease);
+      } catch (error) {
+        report.failed += batch.toSend.length;
+        deps.log?.warn("due steps not sent; they stay due", { shard, steps: batch.toSend.length, error: String(error) });
+      }
+    }
+    // This batch's leads stay held until its last wave is recorded, so their steps in other
+    // shards are planned with these sends on record.
     void lease.recording.then(() => ctx.leads.release(held));
-    pending = later;
   }
   await lease.recording;
   if (lease.lost) report.lost += pending.length;
@@ -302,14 +331,24 @@ interface Decision {
   };
 }
 
+/** A batch read and decided, its steps not sent settled: what is left is to send it. */
+interface PreparedBatch {
+  toSend: Decision[];
+  /** History lines of recovered steps whose outcome is unknown. */
+  lines: { leadId: string; activity: NewActivity }[];
+  /** The deadline left no time to send the rest. */
+  stop: boolean;
+  suppressionsReadAt: number;
+  now: Date;
+}
+
 /**
- * One batch of a leased shard: reads (the leads with their enrollments, the suppressions, and
- * messages only where a step needs them), every step's decision, the steps not sent settled in
- * one transaction on their versions, then the sends in waves: each wave marked on the lease,
- * sent, and settled with its emails' records in one transaction.
- * Returns whether the sweep must stop (the deadline left no time to send).
+ * One batch of a leased shard, first half: reads (the leads with their enrollments, the
+ * suppressions, and messages only where a step needs them), every step's decision, and the steps
+ * not sent settled in one transaction on their versions. It runs while the shard's previous
+ * batch sends: it touches other leads, and marks nothing.
  */
-async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, lease: ShardLease): Promise<boolean> {
+async function prepareBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, lease: ShardLease): Promise<PreparedBatch> {
   const { report } = ctx;
   const now = deps.clock.now();
   const at = now.toISOString();
@@ -386,6 +425,18 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, 
     }
   }
 
+  return { toSend, lines, stop, suppressionsReadAt, now };
+}
+
+/**
+ * One batch of a leased shard, second half: the sends in waves, each wave marked on the lease,
+ * sent, and settled with its emails' records in one transaction.
+ */
+async function sendBatch(deps: NurtureDeps, batch: PreparedBatch, ctx: SweepContext, lease: ShardLease): Promise<void> {
+  const { report } = ctx;
+  const { toSend, lines, suppressionsReadAt, now } = batch;
+  // Prepared while the lease was still ours, and lost since: nothing of it is sent.
+  if (lease.lost) report.lost += toSend.length;
   // A wave's record is written while the next wave (of this batch or the shard's next one) is
   // marked and sent: two waves in hand at most.
   for (let w = 0; w < toSend.length && !lease.lost; w += ctx.waveSteps) {
@@ -423,7 +474,6 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, 
       deps.leads.appendActivity(leadId, activity).catch((error: unknown) => deps.log?.warn("history line not written", { leadId, type: activity.type, error: String(error) })),
     ),
   );
-  return stop;
 }
 
 interface WaveSettle {

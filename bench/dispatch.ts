@@ -13,6 +13,7 @@
  * the point is to measure the sweep, not the seeding. Last line: the headline.
  */
 import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { SESv2Client } from "@aws-sdk/client-sesv2";
 import {
@@ -72,6 +73,26 @@ class ObservedMailer implements Mailer {
     }
   }
 }
+
+/** CPU time (ms) the processes started with `flag port` have used, read from /proc (Linux). */
+function engineCpuMs(flag: string, port: number): number {
+  let ticks = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (!args.some((a, i) => a === flag && args[i + 1] === String(port))) continue;
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks * 10;
+}
+const ownCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -185,13 +206,36 @@ async function deleteEnrollments(doc: DynamoDBDocumentClient, table: string, lea
   await batchWrite(doc, table, leadIds.map((id) => ({ DeleteRequest: { Key: keys.enrollment(id, SEQUENCE) } })), `${table} cleanup`);
 }
 
+/** Time spent in each port call the sweeper makes (summed over calls, which overlap), to see where a sweep's time goes. */
+const spent = new Map<string, { calls: number; ms: number }>();
+function observed<T extends object>(port: T, label: string): T {
+  return new Proxy(port, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        const start = performance.now();
+        const out = value.apply(target, args);
+        if (!(out instanceof Promise)) return out;
+        return out.finally(() => {
+          const key = `${label}.${String(prop)}`;
+          const entry = spent.get(key) ?? { calls: 0, ms: 0 };
+          entry.calls++;
+          entry.ms += performance.now() - start;
+          spent.set(key, entry);
+        });
+      };
+    },
+  });
+}
+
 function nurtureDeps(doc: DynamoDBDocumentClient, tableName: string, config: LeadloopConfig, mailer: Mailer): NurtureDeps {
   const clock = new FixedClock();
   return {
     config,
-    leads: new DynamoLeadStore({ client: doc, tableName, leadIdKey: LEAD_ID_KEY }),
-    nurture: new DynamoNurtureStore({ client: doc, tableName }),
-    mailer,
+    leads: observed(new DynamoLeadStore({ client: doc, tableName, leadIdKey: LEAD_ID_KEY }), "leads"),
+    nurture: observed(new DynamoNurtureStore({ client: doc, tableName }), "nurture"),
+    mailer: observed(mailer, "mailer"),
     publisher: new LocalBus({ rules: [], handlers: {}, clock }),
     clock,
     // A rate far above what the engines allow: the bench measures the machinery, not the gate.
@@ -274,9 +318,15 @@ const sesEngine = await startSesLocal({});
 try {
   const doc = createDocumentClient({ endpoint: ddb.endpoint, region: "us-east-1", credentials });
   let dynamoRequests = 0;
+  let itemsWritten = 0;
+  const byCommand = new Map<string, number>();
   doc.middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
       dynamoRequests++;
+      byCommand.set(context.commandName ?? "?", (byCommand.get(context.commandName ?? "?") ?? 0) + 1);
+      const input = args.input as { TransactItems?: unknown[] };
+      if (context.commandName === "TransactWriteItemsCommand") itemsWritten += input.TransactItems?.length ?? 0;
+      else if (context.commandName === "UpdateItemCommand" || context.commandName === "PutItemCommand") itemsWritten++;
       return next(args);
     },
     { step: "initialize", name: "benchRequestCounter" },
@@ -312,6 +362,17 @@ try {
   let rawSent = 0;
   const bareRates: number[] = [];
   let sweepRequests = 0;
+  spent.clear();
+  const cpu = { sweep: { own: 0, dynamo: 0, ses: 0 }, raw: { own: 0, dynamo: 0, ses: 0 } };
+  const cpuNow = () => ({ own: ownCpuMs(), dynamo: engineCpuMs("-port", ddb.port), ses: engineCpuMs("--port", sesEngine.port) });
+  const cpuAdd = (into: { own: number; dynamo: number; ses: number }, from: ReturnType<typeof cpuNow>) => {
+    const to = cpuNow();
+    into.own += to.own - from.own;
+    into.dynamo += to.dynamo - from.dynamo;
+    into.ses += to.ses - from.ses;
+  };
+  const sweepCommands = new Map<string, number>();
+  let sweepItems = 0;
   for (let round = 1; swept < DISPATCH_DUE; round++) {
     let sent = 0;
     let sweepS = 0;
@@ -319,14 +380,22 @@ try {
     let rawN = 0;
     const sweep = async () => {
       const before = dynamoRequests;
+      const itemsBefore = itemsWritten;
+      const commandsBefore = new Map(byCommand);
+      const cpuFrom = cpuNow();
       sweepS = await timed(async () => {
         sent = await sweepOnce(dispatch);
       });
+      cpuAdd(cpu.sweep, cpuFrom);
       sweepRequests += dynamoRequests - before;
+      sweepItems += itemsWritten - itemsBefore;
+      for (const [name, n] of byCommand) sweepCommands.set(name, (sweepCommands.get(name) ?? 0) + n - (commandsBefore.get(name) ?? 0));
     };
     const rawRun = async (n: number) => {
       rawN = n;
+      const cpuFrom = cpuNow();
       rawS = await timed(() => pool(n, concurrency, raw));
+      cpuAdd(cpu.raw, cpuFrom);
     };
     // Alternate which goes first, so drift on the shared machine falls on both sides.
     if (round % 2 === 1) {
@@ -360,6 +429,19 @@ try {
   console.log(
     `dispatch: each send took ${(sweepRequests / swept).toFixed(1)} DynamoDB requests besides SendEmail; one step at a time, the bare chain of a send's requests (claim, two reads, a query, two puts, the settle) runs at ${fmt(median(bareRates))}/s (${(median(bareRates) / median(rawRates)).toFixed(2)} of raw SendEmail), and the batched sweep reaches ${(median(sweepRates) / median(bareRates)).toFixed(2)}× it`,
   );
+
+  // Where a sweep's time goes: each port call's summed time per send (calls overlap: lanes, shards, pipelined waves).
+  console.log(
+    `dispatch: time per send in each call (ms, summed over overlapping calls) over ${((sweepSeconds * 1000) / swept).toFixed(2)} ms of sweep per send: ${[...spent.entries()]
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .map(([k, v]) => `${k} ${(v.ms / swept).toFixed(2)} (${v.calls} calls, ${(v.ms / v.calls).toFixed(1)} ms each)`)
+      .join("; ")}; requests per send by kind: ${[...sweepCommands.entries()].filter(([, n]) => n > 0).map(([k, n]) => `${k} ${(n / swept).toFixed(3)}`).join(", ")}; items written per send ${(sweepItems / swept).toFixed(2)}`,
+  );
+
+  // CPU a send costs each process (2 cores shared by all three, and by anything else running).
+  const perSend = (c: { own: number; dynamo: number; ses: number }, n: number) =>
+    `bench process ${(c.own / n).toFixed(2)}, DynamoDB Local ${(c.dynamo / n).toFixed(2)}, SES emulator ${(c.ses / n).toFixed(2)}`;
+  console.log(`dispatch: CPU ms per send while sweeping: ${perSend(cpu.sweep, swept)}; per raw SendEmail: ${perSend(cpu.raw, rawSent)}`);
 
   // --- 2. Cost follows due work: 1,000 due beside few versus many idle enrollments. -----------
   progress(`seeding ${fmt(IDLE_SMALL)} and ${fmt(IDLE_LARGE)} idle enrollments`);

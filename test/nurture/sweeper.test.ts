@@ -1,4 +1,5 @@
-import { DynamoNurtureStore } from "@leadloop/store";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoNurtureStore, indexKeys, keys } from "@leadloop/store";
 import { enrollLead, MailerUnavailableError, type NurtureDeps, SendRateGate, sweepDueSteps } from "@leadloop/core";
 import { createSesClient, SesMailer } from "@leadloop/mailer";
 import { afterEach, describe, expect, it } from "vitest";
@@ -53,9 +54,20 @@ describe("sweepDueSteps on DynamoDB Local and the SES emulator", () => {
     const now = h.clock.now().toISOString();
     const shards = await Promise.all(Array.from({ length: h.nurture.shards }, (_, s) => h!.nurture.listDue(s, now, 10)));
     const ref = shards.flat().find((r) => r.leadId === leadId);
-    // A sweeper claims the step and dies before it settles.
-    const claimed = await h.nurture.claim(ref!, { token: "dead", stepId: ref!.stepId, until: new Date(h.clock.now().getTime() + 5 * 60_000).toISOString() }, h.clock.now().toISOString());
-    expect(claimed?.nextStepId).toBe("welcome");
+    // A sweeper of the per-step claim days claims the step and dies before it settles: its claim
+    // as such a sweeper wrote it, the entry moved in the due index to the claim's expiry.
+    const until = new Date(h.clock.now().getTime() + 5 * 60_000).toISOString();
+    const claimed = await h.table.client.send(
+      new UpdateCommand({
+        TableName: h.table.tableName,
+        Key: keys.enrollment(ref!.leadId, ref!.sequenceId),
+        UpdateExpression: "SET sending = :claim, dueAt = :until, dueSk = :dueSk",
+        ConditionExpression: "dueAt = :due AND attribute_not_exists(sending)",
+        ExpressionAttributeValues: { ":claim": { token: "dead", stepId: ref!.stepId, until }, ":until": until, ":dueSk": indexKeys.due(ref!.leadId, ref!.sequenceId, until).dueSk, ":due": ref!.dueAt },
+        ReturnValues: "ALL_OLD",
+      }),
+    );
+    expect(claimed.Attributes?.nextStepId).toBe("welcome");
     // While the claim is live nobody else touches it.
     expect((await sweepDueSteps(h.deps)).sent).toBe(0);
     h.clock.advance(10 * 60_000);
@@ -211,12 +223,13 @@ describe("sweepDueSteps on DynamoDB Local and the SES emulator", () => {
     // More than one wave of sends in the shard.
     expect(due.length).toBeGreaterThan(8);
     pausing = true;
-    const first = sweepDueSteps(h.deps, { shards: [shard] });
+    // Waves of 8 (a sweep's default wave is its batch of 25), so this shard's sends take several.
+    const first = sweepDueSteps(h.deps, { shards: [shard], waveSteps: 8 });
     for (let i = 0; i < 200 && !paused; i++) await new Promise((r) => setTimeout(r, 20));
     expect(paused).toBe(true);
     // The first sweeper stalls inside its first wave; its lease lapses and another takes the shard.
     h.clock.advance(10 * 60_000);
-    const second = await sweepDueSteps(h.deps, { shards: [shard] });
+    const second = await sweepDueSteps(h.deps, { shards: [shard], waveSteps: 8 });
     resume();
     const late = await first;
     // The first wave was marked: the second sweeper settled it as handled and sent the rest; the

@@ -184,7 +184,11 @@ describe(`crash: SIGKILL mid-sweep with ${LEADS} leads, then restart on the same
     const suppressions = new Map(items.filter((i) => i.sk === "SUPPRESSION").map((i) => [String(i.email), String(i.at)]));
     const enrollments = items.filter((i) => i.sk.startsWith("ENR#") && ours(i));
     const messages = items.filter((i) => i.sk.startsWith("MSG#") && ours(i) && i.kind === "nurture");
-    const activities = items.filter((i) => i.sk.startsWith("ACT#") && ours(i));
+    // A sent email's history line is stored on its message item (`line`); older ones are ACT# items.
+    const activities: Item[] = [
+      ...items.filter((i) => i.sk.startsWith("ACT#") && ours(i)),
+      ...items.filter((i) => i.sk.startsWith("MSG#") && ours(i) && typeof i.line === "object" && i.line !== null).map((i) => ({ pk: i.pk, sk: i.sk, ...(i.line as Record<string, unknown>) })),
+    ];
     const stepKey = (leadId: string, data: Record<string, unknown>) => `${leadId}/${String(data.sequenceId)}/${String(data.stepId)}`;
     const count = <T>(keys: T[]) => keys.reduce((m, k) => m.set(k, (m.get(k) ?? 0) + 1), new Map<T, number>());
 

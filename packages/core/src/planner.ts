@@ -110,9 +110,24 @@ const WEEKDAYS: readonly Weekday[] = ["mon", "tue", "wed", "thu", "fri", "sat", 
 
 /** The zone a window is read in: the lead's if valid, else the window's own, else UTC. */
 export function sendZone(window: Pick<SendWindow, "timezone">, leadTimeZone?: string): string {
-  if (leadTimeZone && IANAZone.isValidZone(leadTimeZone)) return leadTimeZone;
-  if (IANAZone.isValidZone(window.timezone)) return window.timezone;
+  if (leadTimeZone && isValidZone(leadTimeZone)) return leadTimeZone;
+  if (isValidZone(window.timezone)) return window.timezone;
   return "UTC";
+}
+
+/**
+ * Luxon checks a zone by building an Intl.DateTimeFormat each time, which cost the sweeper about a
+ * millisecond of CPU a send (bench:dispatch's profile); a zone's validity never changes, so the
+ * answer is kept, for a bounded number of zones (a lead's zone is visitor data).
+ */
+const zoneValidity = new Map<string, boolean>();
+const ZONES_KEPT = 1000;
+function isValidZone(zone: string): boolean {
+  const known = zoneValidity.get(zone);
+  if (known !== undefined) return known;
+  const valid = IANAZone.isValidZone(zone);
+  if (zoneValidity.size < ZONES_KEPT) zoneValidity.set(zone, valid);
+  return valid;
 }
 
 function minutesOf(time: string): number {

@@ -352,13 +352,14 @@ export interface StepSettlement {
 /**
  * One conditional write of a sweep's batch. The guard says which state it applies to: the
  * sweeper's own live claim (`token`), or the version the batch read (step `stepId` due at
- * `dueAt`, unclaimed or holding the lapsed claim `lapsed`). A claim takes the step for one sweeper; an outcome settles it.
+ * `dueAt`, unclaimed or holding the lapsed claim `lapsed`, a per-step claim older sweepers wrote). The outcome settles it.
  */
 export type StepWrite = {
   leadId: string;
   sequenceId: string;
   guard: { token: string } | { dueAt: string; stepId?: string; lapsed?: string };
-} & ({ claim: { token: string; stepId: string; until: string } } | { outcome: StepSettlement });
+  outcome: StepSettlement;
+};
 
 /** What taking a due shard's sweep lease found on it. */
 export interface SweepLease {
@@ -471,12 +472,6 @@ export interface NurtureStore {
    * with `release` gives it up (the marks not cleared stay for the next holder).
    */
   updateSweepLease(shard: number, owner: string, change: SweepLeaseChange): Promise<boolean>;
-  /**
-   * Claims a due step for one sweeper: succeeds only if the entry is still due at `ref.dueAt`
-   * and no other claim is live. The claim lapses at `until` (a crashed sweeper's claim is
-   * found again then). Returns the enrollment as it was before the claim, or undefined.
-   */
-  claim(ref: DueRef, claim: { token: string; stepId: string; until: string }, now: string): Promise<Enrollment | undefined>;
   /** Ends an active enrollment (exit event, unsubscribe); no-op when already ended. */
   endEnrollment(leadId: string, sequenceId: string, reason: string, at: string): Promise<void>;
   recordMessage(message: MessageRecord): Promise<void>;

@@ -9,6 +9,7 @@ import { BatchWriteCommand, type DynamoDBDocumentClient, DeleteCommand, QueryCom
 import { type HeldItem, type HeldRecords, type Lead, type LeadRecordStore, normaliseEmail, StoreUnavailableError } from "@leadloop/core";
 import { translateError } from "./errors";
 import { keys } from "./keys";
+import { MESSAGE_LINE } from "./message-lines";
 
 export interface DynamoLeadRecordsOptions {
   client: DynamoDBDocumentClient;
@@ -39,7 +40,11 @@ export class DynamoLeadRecords implements LeadRecordStore {
       // The lead item and activities are read through the LeadStore, which knows their shape.
       if (sk === keys.lead(lead.id).sk || sk.startsWith(keys.activityPrefix)) continue;
       if (sk.startsWith("ENR#")) held.enrollments.push(content(item));
-      else if (sk.startsWith("MSG#")) held.messages.push(content(item));
+      // A message's history line is the lead's activity, exported with the activities (message-lines.ts).
+      else if (sk.startsWith("MSG#")) {
+        const { [MESSAGE_LINE]: _line, ...message } = content(item);
+        held.messages.push(message);
+      }
       else held.other.push({ ...content(item), kind: sk });
     }
     held.addressItems = found.address.map(content);

@@ -17,6 +17,10 @@ import { translateError } from "./errors";
 import { indexKeys, keys, UNANNOUNCED_SHARDS } from "./keys";
 import { STRAY_ALLOWANCE, toActivity, withFirstSubmission } from "./first-submission";
 import { storedScore } from "./stored-score";
+import { lineOfMessage, MESSAGE_LINE, withMessageLines } from "./message-lines";
+
+/** The one activity type whose lines sit on message items. */
+const SENT_LINE = "email.sent";
 
 type Item = Record<string, unknown>;
 
@@ -81,8 +85,12 @@ export class DynamoLeadScores {
     }
     if (!item) return undefined;
     // A stray or two more than the window, so skipping them still fills it (see DynamoLeadStore).
-    const stored = options.types.length === 0 ? [] : await this.#behaviour(leadId, options.types, options.limit + STRAY_ALLOWANCE);
-    const activities = withFirstSubmission(stored, item, leadId)
+    const [stored, lines] = await Promise.all([
+      options.types.length === 0 ? [] : this.#behaviour(leadId, options.types, options.limit + STRAY_ALLOWANCE),
+      // A sent nurture email's line is on its message (message-lines.ts): read only where scoring counts sends.
+      options.types.includes(SENT_LINE) ? this.#sentLines(leadId) : [],
+    ]);
+    const activities = withMessageLines(withFirstSubmission(stored, item, leadId), lines)
       .filter((a) => options.types.includes(a.type))
       .slice(0, options.limit);
     const pending = typeof item.announcePending === "string" ? item.announcePending : undefined;
@@ -125,6 +133,35 @@ export class DynamoLeadScores {
       throw translateError(error, "reading a lead's activities to score");
     }
     return items.slice(0, limit).map(toActivity);
+  }
+
+  async #sentLines(leadId: string): Promise<Activity[]> {
+    const lines: Activity[] = [];
+    let start: Record<string, unknown> | undefined;
+    try {
+      do {
+        const out = await this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :msg)",
+            FilterExpression: "attribute_exists(#line)",
+            ProjectionExpression: "sk, #line",
+            ExpressionAttributeNames: { "#line": MESSAGE_LINE },
+            ExpressionAttributeValues: { ":pk": keys.lead(leadId).pk, ":msg": "MSG#" },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const item of out.Items ?? []) {
+          const line = lineOfMessage(item, leadId);
+          if (line) lines.push(line);
+        }
+        start = out.LastEvaluatedKey;
+      } while (start);
+    } catch (error) {
+      throw translateError(error, "reading a lead's sent emails to score");
+    }
+    return lines;
   }
 
   async saveScore(leadId: string, score: LeadScore, basis: ScoreBasis, qualify?: { at: string; announceUntil: string }): Promise<"saved" | "stale"> {

@@ -36,6 +36,7 @@ import {
   type SuppressionGuard,
 } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
+import { LEAD_AND_MESSAGES, lineOfMessage, MESSAGE_LINE, withMessageLines } from "./message-lines";
 import { DynamoConfirmations } from "./dynamo-confirmations";
 import { DynamoLeadScores } from "./dynamo-lead-scores";
 import { queryShards } from "./due-query";
@@ -408,11 +409,12 @@ export class DynamoLeadStore implements LeadStore {
   /**
    * Newest first, without strays (see isStray). A lead stored before its first submission became
    * an activity item keeps it inline; it is placed in the history by its id, as if it were one.
+   * A sent nurture email's line is read from its message item (message-lines.ts).
    */
   async listActivities(leadId: string, options: { limit?: number } = {}): Promise<Activity[]> {
     // A stray or two more than asked for, so skipping them still fills the page.
     const limit = options.limit !== undefined ? options.limit + STRAY_ALLOWANCE : undefined;
-    const [items, pointer] = await Promise.all([
+    const [items, { pointer, lines }] = await Promise.all([
       this.#query(
         {
           TableName: this.#table,
@@ -424,26 +426,31 @@ export class DynamoLeadStore implements LeadStore {
         limit,
         "listing activities",
       ),
-      this.#firstPointer(leadId),
+      this.#pointerAndLines(leadId),
     ]);
-    return withFirstSubmission(items.map(toActivity), pointer ?? {}, leadId).slice(0, options.limit);
+    return withMessageLines(withFirstSubmission(items.map(toActivity), pointer ?? {}, leadId), lines).slice(0, options.limit);
   }
 
-  /** The lead item's first-submission pointer (or, on older leads, the submission itself). */
-  async #firstPointer(leadId: string): Promise<Item | undefined> {
-    try {
-      const out = await this.#client.send(
-        new GetCommand({
-          TableName: this.#table,
-          Key: keys.lead(leadId),
-          ProjectionExpression: "#first, #legacy",
-          ExpressionAttributeNames: { "#first": FIRST, "#legacy": LEGACY_FIRST_SUBMISSION },
-        }),
-      );
-      return out.Item;
-    } catch (error) {
-      throw translateError(error, "reading a lead's first submission");
-    }
+  /**
+   * The lead item's first-submission pointer (or, on older leads, the submission itself) and the
+   * history lines its messages hold, in one Query of the lead item and the messages beside it.
+   */
+  async #pointerAndLines(leadId: string): Promise<{ pointer: Item | undefined; lines: Activity[] }> {
+    const items = await this.#query(
+      {
+        TableName: this.#table,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+        // Only the pointer and the lines travel (a message without a line is its key alone).
+        ProjectionExpression: "sk, #first, #legacy, #line",
+        ExpressionAttributeNames: { "#first": FIRST, "#legacy": LEGACY_FIRST_SUBMISSION, "#line": MESSAGE_LINE },
+        ExpressionAttributeValues: { ":pk": keys.lead(leadId).pk, ":from": LEAD_AND_MESSAGES.from, ":to": LEAD_AND_MESSAGES.to },
+      },
+      undefined,
+      "reading a lead's first submission and sent emails",
+    );
+    const pointer = items.find((item) => item.sk === keys.lead(leadId).sk);
+    const lines = items.flatMap((item) => lineOfMessage(item, leadId) ?? []);
+    return { pointer, lines };
   }
 
   async updateLead(leadId: string, patch: { stage?: Stage; segment?: string }, at: string): Promise<Lead | undefined> {

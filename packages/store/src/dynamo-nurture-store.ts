@@ -28,7 +28,7 @@ import type {
 } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
 import { activityItem, toLead } from "./dynamo-lead-store";
-import { attempt, conditionally, isConditionFailure, translateError } from "./errors";
+import { attempt, conditionally } from "./errors";
 import { queryShard } from "./due-query";
 import { readSweepBatch, writeStepBatch } from "./dynamo-sweep-batch";
 import { takeSweepLease, updateSweepLease } from "./dynamo-sweep-lease";
@@ -221,36 +221,6 @@ export class DynamoNurtureStore implements NurtureStore {
 
   async updateSweepLease(shard: number, owner: string, change: SweepLeaseChange): Promise<boolean> {
     return updateSweepLease(this.#client, this.#table, shard, owner, change);
-  }
-
-  async claim(ref: DueRef, claim: { token: string; stepId: string; until: string }, now: string): Promise<Enrollment | undefined> {
-    // The claimed entry stays in the due index at the claim's expiry, so a sweeper that dies
-    // holding it is found again then, and only then.
-    try {
-      const out = await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: keys.enrollment(ref.leadId, ref.sequenceId),
-          UpdateExpression: "SET sending = :claim, dueAt = :until, dueSk = :dueSk",
-          ConditionExpression:
-            "#status = :active AND dueAt = :due AND (attribute_not_exists(sending) OR sending.#until <= :now)",
-          ExpressionAttributeNames: { "#status": "status", "#until": "until" },
-          ExpressionAttributeValues: {
-            ":claim": claim,
-            ":until": claim.until,
-            ":dueSk": indexKeys.due(ref.leadId, ref.sequenceId, claim.until).dueSk,
-            ":active": "active",
-            ":due": ref.dueAt,
-            ":now": now,
-          },
-          ReturnValues: "ALL_OLD",
-        }),
-      );
-      return out.Attributes ? toEnrollment(out.Attributes) : undefined;
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw translateError(error, "claiming a due step");
-    }
   }
 
   async readLeads(leadIds: readonly string[], sequenceIds: readonly string[]): Promise<Map<string, LeadNurtureState>> {

@@ -1,8 +1,8 @@
 /**
  * The sweeper's batched reads and writes: a batch of due steps is read in strongly consistent
- * BatchGetItem requests, claimed and settled in transactions of up to a hundred conditional
- * updates (the only batch of conditional writes DynamoDB has); a sent email's record and history
- * line ride in the same transaction as its settle.
+ * BatchGetItem requests, settled in transactions of up to a hundred conditional
+ * updates (the only batch of conditional writes DynamoDB has); a sent email's record, which holds
+ * its history line, rides in the same transaction as its settle.
  */
 import { randomUUID } from "node:crypto";
 import { BatchGetCommand, type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -10,16 +10,18 @@ import { type LeadNurtureState, type StepSettlement, type StepWrite, StoreUnavai
 import { activityItem, toLead } from "./dynamo-lead-store";
 import { attempt, translateError } from "./errors";
 import { indexKeys, keys } from "./keys";
+import { messageLine } from "./message-lines";
 import { messageActivityId, messageItem, toEnrollment } from "./nurture-items";
 
 type Item = Record<string, unknown>;
 
 /**
  * The conditional update one step write makes. Guarded by a live claim's token, or by the
- * state a batch read: still due at that time, unclaimed or holding the lapsed claim read.
+ * state a batch read: still due at that time, unclaimed or holding the lapsed claim read (a
+ * per-step claim older sweepers wrote; none is written now).
  */
-export function stepUpdate(table: string, write: { leadId: string; sequenceId: string; guard: StepWrite["guard"]; outcome?: Omit<StepSettlement, "activity">; claim?: { token: string; stepId: string; until: string } }) {
-  const { leadId, sequenceId, guard, outcome, claim } = write;
+export function stepUpdate(table: string, write: { leadId: string; sequenceId: string; guard: StepWrite["guard"]; outcome: Omit<StepSettlement, "activity"> }) {
+  const { leadId, sequenceId, guard, outcome } = write;
   const set: string[] = [];
   const remove: string[] = [];
   const values: Item = {};
@@ -40,52 +42,43 @@ export function stepUpdate(table: string, write: { leadId: string; sequenceId: s
     if (guard.stepId !== undefined) values[":guardStep"] = guard.stepId;
     condition = `#status = :active AND dueAt = :due${guard.stepId !== undefined ? " AND nextStepId = :guardStep" : ""} AND ${guard.lapsed !== undefined ? "sending.#token = :lapsed" : "attribute_not_exists(sending)"}`;
   }
-  if (claim) {
-    // The claimed entry stays in the due index at the claim's expiry, so a sweeper that dies
-    // holding it is found again then, and only then.
-    set.push("sending = :claim", "dueAt = :until", "dueSk = :dueSk");
-    values[":claim"] = claim;
-    values[":until"] = claim.until;
-    values[":dueSk"] = indexKeys.due(leadId, sequenceId, claim.until).dueSk;
-  } else if (outcome) {
-    remove.push("sending");
-    if (outcome.handledStepId) {
-      set.push("lastStepId = :handled", "completedStepIds = list_append(if_not_exists(completedStepIds, :empty), :handledList)");
-      values[":handled"] = outcome.handledStepId;
-      values[":handledList"] = [outcome.handledStepId];
-      values[":empty"] = [];
-    }
-    if (outcome.sentAt) {
-      set.push("lastSentAt = :sentAt");
-      values[":sentAt"] = outcome.sentAt;
-    }
-    if (outcome.messageId) {
-      set.push("lastMessageId = :messageId");
-      values[":messageId"] = outcome.messageId;
-    }
-    if (outcome.attempts !== undefined) {
-      set.push("attempts = :attempts");
-      values[":attempts"] = outcome.attempts;
-    }
-    if (outcome.recentSends) {
-      set.push("recentSends = :recentSends");
-      values[":recentSends"] = outcome.recentSends;
-    }
-    if (outcome.end) {
-      set.push("#status = :ended", "endedAt = :endedAt", "endReason = :endReason");
-      remove.push("nextStepId", "dueAt", "duePk", "dueSk");
-      names["#status"] = "status";
-      values[":ended"] = "ended";
-      values[":endedAt"] = outcome.end.at;
-      values[":endReason"] = outcome.end.reason;
-    } else if (outcome.next) {
-      const due = indexKeys.due(leadId, sequenceId, outcome.next.dueAt);
-      set.push("nextStepId = :nextStep", "dueAt = :dueAt", "duePk = :duePk", "dueSk = :dueSk");
-      values[":nextStep"] = outcome.next.stepId;
-      values[":dueAt"] = outcome.next.dueAt;
-      values[":duePk"] = due.duePk;
-      values[":dueSk"] = due.dueSk;
-    }
+  remove.push("sending");
+  if (outcome.handledStepId) {
+    set.push("lastStepId = :handled", "completedStepIds = list_append(if_not_exists(completedStepIds, :empty), :handledList)");
+    values[":handled"] = outcome.handledStepId;
+    values[":handledList"] = [outcome.handledStepId];
+    values[":empty"] = [];
+  }
+  if (outcome.sentAt) {
+    set.push("lastSentAt = :sentAt");
+    values[":sentAt"] = outcome.sentAt;
+  }
+  if (outcome.messageId) {
+    set.push("lastMessageId = :messageId");
+    values[":messageId"] = outcome.messageId;
+  }
+  if (outcome.attempts !== undefined) {
+    set.push("attempts = :attempts");
+    values[":attempts"] = outcome.attempts;
+  }
+  if (outcome.recentSends) {
+    set.push("recentSends = :recentSends");
+    values[":recentSends"] = outcome.recentSends;
+  }
+  if (outcome.end) {
+    set.push("#status = :ended", "endedAt = :endedAt", "endReason = :endReason");
+    remove.push("nextStepId", "dueAt", "duePk", "dueSk");
+    names["#status"] = "status";
+    values[":ended"] = "ended";
+    values[":endedAt"] = outcome.end.at;
+    values[":endReason"] = outcome.end.reason;
+  } else if (outcome.next) {
+    const due = indexKeys.due(leadId, sequenceId, outcome.next.dueAt);
+    set.push("nextStepId = :nextStep", "dueAt = :dueAt", "duePk = :duePk", "dueSk = :dueSk");
+    values[":nextStep"] = outcome.next.stepId;
+    values[":dueAt"] = outcome.next.dueAt;
+    values[":duePk"] = due.duePk;
+    values[":dueSk"] = due.dueSk;
   }
   return {
     TableName: table,
@@ -107,8 +100,11 @@ export async function readSweepBatch(client: DynamoDBDocumentClient, table: stri
   }
   const requests: Item[][] = [];
   for (let i = 0; i < wanted.length; i += 100) requests.push(wanted.slice(i, i + 100));
+  // A batch's leads with every sequence's enrollment make more than the hundred keys of one
+  // request: the requests go out together.
   await attempt("reading a batch of leads", async () => {
-    for (let pending of requests) {
+    await Promise.all(requests.map(async (first) => {
+      let pending = first;
       for (let round = 0; pending.length > 0; round++) {
         if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * round));
         if (round > 8) throw new StoreUnavailableError("DynamoDB left keys unprocessed while reading a batch of leads");
@@ -122,7 +118,7 @@ export async function readSweepBatch(client: DynamoDBDocumentClient, table: stri
         }
         pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
       }
-    }
+    }));
   });
   return states;
 }
@@ -130,17 +126,17 @@ export async function readSweepBatch(client: DynamoDBDocumentClient, table: stri
 export async function writeStepBatch(client: DynamoDBDocumentClient, table: string, writes: readonly StepWrite[]): Promise<boolean[]> {
   const applied: (boolean | undefined)[] = writes.map(() => undefined);
   // Each write's actions (its update, and a skip's history line) stay in one transaction.
-  // A sent email's record and history line (ids fixed by the message, so a retry overwrites them).
+  // A sent email's record with its history line (ids fixed by the message, so a retry overwrites it).
   const recordOf = (write: StepWrite): Item[] => {
-    const message = "outcome" in write ? write.outcome.message : undefined;
-    const activity = "outcome" in write ? write.outcome.activity : undefined;
+    const { message, activity } = write.outcome;
     if (!message) return [];
-    return [messageItem(message), ...(activity ? [activityItem({ leadId: write.leadId, id: messageActivityId(activity.at, message.messageId), ...activity })] : [])];
+    // The history line rides on the message item: one item written per send besides the settle.
+    return [messageItem(message, activity ? messageLine(messageActivityId(activity.at, message.messageId), activity) : undefined)];
   };
   const actionsOf = (write: StepWrite) => {
-    const update = stepUpdate(table, "claim" in write ? { ...write, claim: write.claim } : { ...write, outcome: write.outcome });
-    if ("outcome" in write && write.outcome.message) return [{ Update: update }, ...recordOf(write).map((Item) => ({ Put: { TableName: table, Item } }))];
-    const activity = "outcome" in write ? write.outcome.activity : undefined;
+    const update = stepUpdate(table, write);
+    if (write.outcome.message) return [{ Update: update }, ...recordOf(write).map((Item) => ({ Put: { TableName: table, Item } }))];
+    const activity = write.outcome.activity;
     const lineId = "token" in write.guard ? write.guard.token : randomUUID();
     return [
       { Update: update },

@@ -2,6 +2,7 @@
 import type { Enrollment, MessageRecord } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
 import { indexKeys, keys } from "./keys";
+import { MESSAGE_LINE } from "./message-lines";
 
 type Item = Record<string, unknown>;
 
@@ -34,12 +35,13 @@ export function toEnrollment(item: Item): Enrollment {
 }
 
 export function toMessage(item: Item): MessageRecord {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, type: _t, ...rest } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, type: _t, [MESSAGE_LINE]: _line, ...rest } = item;
   return rest as unknown as MessageRecord;
 }
 
-export function messageItem(message: MessageRecord): Item {
-  return { ...keys.message(message.leadId, message.messageId), ...indexKeys.sesMessage(message.providerMessageId), type: "message", ...message };
+/** A message's item; with `line`, it also holds the email's history line (see message-lines.ts). */
+export function messageItem(message: MessageRecord, line?: Item): Item {
+  return { ...keys.message(message.leadId, message.messageId), ...indexKeys.sesMessage(message.providerMessageId), type: "message", ...message, ...(line ? { [MESSAGE_LINE]: line } : {}) };
 }
 
 /** A sent email's history line: the time, then 12 hex digits of the message id (stable per message). */

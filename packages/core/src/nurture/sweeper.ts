@@ -6,7 +6,8 @@
  * owner token and an expiry, taken only when no other owner's lease is live). Before a wave of
  * sends the holder marks the wave's steps on the lease (one conditional write, which also extends
  * it, and fails once the lease is not the holder's own); the sends go out; then each step is
- * settled with its email's record and history line in one transaction per wave, every settle
+ * settled with its email's record (which holds its history line: two items a send) in one
+ * transaction per wave, every settle
  * conditional on the step's version (active, the step and due time the sweep listed, no claim),
  * and the wave's marks are cleared by the next lease write. What each case leaves:
  * - A second sweeper while the lease is live: it cannot take the shard and counts its entries
@@ -19,8 +20,9 @@
  *   went out). A step it marked and then sent late therefore goes out once.
  * - A crash before a wave's mark: those steps are untouched and still due; the next holder sends
  *   them. After the mark, before the sends or while they are in flight: the marked steps are
- *   settled "send uncertain" (they may have gone out): at most two waves per shard in hand (one
- *   being recorded while the next is sent), four shards at once. After the wave's record: its
+ *   settled "send uncertain" (they may have gone out): at most two waves (of up to 25) per shard
+ *   in hand (one being recorded while the next is sent), four shards at once, so 200 sends at
+ *   most. After the wave's record: its
  *   steps have moved on, their marks are stale and simply cleared.
  * - A failed call: a mark that fails may or may not be written, so its wave is not sent and the
  *   shard stops (at worst those steps are settled uncertain later, never sent twice); a wave's
@@ -90,6 +92,8 @@ export interface SweepOptions {
   shards?: number[];
   /** Injected for tests of the send rate. */
   gate?: SendRateGate;
+  /** Sends marked and recorded together; default one batch (25). Injected for tests of lease takeovers between waves. */
+  waveSteps?: number;
   /** Real time (epoch ms) by which the sweep must be done, e.g. now + Lambda's remaining time. */
   deadline?: number;
   /** Real time a step needs from its send slot to being settled; default 1 s. */
@@ -104,9 +108,11 @@ const SHARD_WORKERS = 4;
 const BATCH_STEPS = 25;
 /**
  * Sends marked on the lease at once and then recorded together: a crash leaves at most two waves
- * per shard in hand "send uncertain"; smaller waves cost a lease write and a transaction more often.
+ * per shard in hand "send uncertain" (2 × 25 × BATCH_WORKERS = 200 sends at most); smaller waves
+ * cost a lease write, a suppression read and a transaction more often (waves of 8 swept at 0.23 of
+ * raw SendEmail in bench:dispatch, with 0.17 lease writes a send).
  */
-const WAVE_STEPS = 8;
+const WAVE_STEPS = BATCH_STEPS;
 /** Sends in flight at once over the shards in hand (the rate gate still spaces them). */
 const SEND_LANES = 16;
 /** Shards swept at once, each under its own lease. */
@@ -126,6 +132,7 @@ export async function sweepDueSteps(deps: NurtureDeps, options: SweepOptions = {
     announcements: new Announcements(deps),
     owner: randomUUID(),
     leads: new LeadLocks(),
+    waveSteps: Math.max(1, Math.min(options.waveSteps ?? WAVE_STEPS, BATCH_STEPS)),
   };
   const upTo = deps.clock.now().toISOString();
   const shards = [...(options.shards ?? Array.from({ length: deps.nurture.shards }, (_, i) => i))];
@@ -176,6 +183,7 @@ interface SweepContext {
   /** This sweep's lease owner token. */
   owner: string;
   leads: LeadLocks;
+  waveSteps: number;
 }
 
 /** One shard under this sweep's lease. */
@@ -187,6 +195,8 @@ interface ShardLease {
   inFlight: Set<string>;
   /** The lease turned out to be another's: nothing more is marked or sent. */
   lost: boolean;
+  /** The last wave's record, written while the next wave is marked and sent (never rejects). */
+  recording: Promise<void>;
 }
 
 const versionOf = (ref: DueRef) => `${ref.leadId}#${ref.sequenceId}#${ref.dueAt}`;
@@ -208,7 +218,7 @@ async function sweepShard(deps: NurtureDeps, shard: number, listed: DueRef[], ct
     report.lost += listed.length;
     return false;
   }
-  const lease: ShardLease = { shard, done: [], inFlight: new Set(taken.inFlight.map(versionOf)), lost: false };
+  const lease: ShardLease = { shard, done: [], inFlight: new Set(taken.inFlight.map(versionOf)), lost: false, recording: Promise.resolve() };
   // A previous holder's marked steps are read with the rest, listed or not (the index lags), so
   // each is settled before anyone could send it; a mark whose step has moved on is only cleared.
   const refs = [...listed];
@@ -220,7 +230,8 @@ async function sweepShard(deps: NurtureDeps, shard: number, listed: DueRef[], ct
   }
   let pending = refs;
   let stop = false;
-  while (pending.length > 0 && !stop && !lease.lost) {
+  /** The next batch of leads this sweep holds, or none when all of the rest are held elsewhere. */
+  const nextPage = (): { page: DueRef[]; held: Set<string> } | undefined => {
     // A lead in one batch at a time: its steps in other shards wait for that batch to settle.
     const page: DueRef[] = [];
     const later: DueRef[] = [];
@@ -231,21 +242,51 @@ async function sweepShard(deps: NurtureDeps, shard: number, listed: DueRef[], ct
         page.push(ref);
       } else later.push(ref);
     }
-    if (page.length === 0) {
-      await ctx.leads.anyFree(later.map((r) => r.leadId));
-      continue;
-    }
+    pending = later;
+    return page.length > 0 ? { page, held } : undefined;
+  };
+  const prepare = async ({ page, held }: { page: DueRef[]; held: Set<string> }) => {
     try {
-      stop = await sweepBatch(deps, page, ctx, lease);
+      return { held, batch: await prepareBatch(deps, page, ctx, lease) };
     } catch (error) {
       // The batch's steps stay due (a marked one is recovered once the lease lapses).
       report.failed += page.length;
       deps.log?.warn("due steps not handled; they stay due", { shard, steps: page.length, error: String(error) });
-    } finally {
-      ctx.leads.release(held);
+      return { held, batch: undefined };
     }
-    pending = later;
+  };
+  let preparing: ReturnType<typeof prepare> | undefined;
+  for (;;) {
+    if (!preparing) {
+      if (pending.length === 0 || stop || lease.lost) break;
+      const page = nextPage();
+      if (!page) {
+        await ctx.leads.anyFree(pending.map((r) => r.leadId));
+        continue;
+      }
+      preparing = prepare(page);
+    }
+    const { held, batch } = await preparing;
+    preparing = undefined;
+    if (batch?.stop) stop = true;
+    // The next batch is read and decided while this one sends.
+    if (!stop && !lease.lost && pending.length > 0) {
+      const page = nextPage();
+      if (page) preparing = prepare(page);
+    }
+    if (batch) {
+      try {
+        await sendBatch(deps, batch, ctx, lease);
+      } catch (error) {
+        report.failed += batch.toSend.length;
+        deps.log?.warn("due steps not sent; they stay due", { shard, steps: batch.toSend.length, error: String(error) });
+      }
+    }
+    // This batch's leads stay held until its last wave is recorded, so their steps in other
+    // shards are planned with these sends on record.
+    void lease.recording.then(() => ctx.leads.release(held));
   }
+  await lease.recording;
   if (lease.lost) report.lost += pending.length;
   else if (stop) report.deferred += pending.length;
   try {
@@ -290,14 +331,24 @@ interface Decision {
   };
 }
 
+/** A batch read and decided, its steps not sent settled: what is left is to send it. */
+interface PreparedBatch {
+  toSend: Decision[];
+  /** History lines of recovered steps whose outcome is unknown. */
+  lines: { leadId: string; activity: NewActivity }[];
+  /** The deadline left no time to send the rest. */
+  stop: boolean;
+  suppressionsReadAt: number;
+  now: Date;
+}
+
 /**
- * One batch of a leased shard: reads (the leads with their enrollments, the suppressions, and
- * messages only where a step needs them), every step's decision, the steps not sent settled in
- * one transaction on their versions, then the sends in waves: each wave marked on the lease,
- * sent, and settled with its emails' records in one transaction.
- * Returns whether the sweep must stop (the deadline left no time to send).
+ * One batch of a leased shard, first half: reads (the leads with their enrollments, the
+ * suppressions, and messages only where a step needs them), every step's decision, and the steps
+ * not sent settled in one transaction on their versions. It runs while the shard's previous
+ * batch sends: it touches other leads, and marks nothing.
  */
-async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, lease: ShardLease): Promise<boolean> {
+async function prepareBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, lease: ShardLease): Promise<PreparedBatch> {
   const { report } = ctx;
   const now = deps.clock.now();
   const at = now.toISOString();
@@ -374,10 +425,26 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, 
     }
   }
 
-  // A wave's record is written while the next wave is marked and sent: two waves in hand at most.
-  let recording: Promise<void> = Promise.resolve();
-  for (let w = 0; w < toSend.length && !lease.lost; w += WAVE_STEPS) {
-    const wave = toSend.slice(w, w + WAVE_STEPS);
+  return { toSend, lines, stop, suppressionsReadAt, now };
+}
+
+/**
+ * One batch of a leased shard, second half: the sends in waves, each wave marked on the lease,
+ * sent, and settled with its emails' records in one transaction.
+ */
+async function sendBatch(deps: NurtureDeps, batch: PreparedBatch, ctx: SweepContext, lease: ShardLease): Promise<void> {
+  const { report } = ctx;
+  const { toSend, lines, suppressionsReadAt, now } = batch;
+  // Prepared while the lease was still ours, and lost since: nothing of it is sent.
+  if (lease.lost) report.lost += toSend.length;
+  // A wave's record is written while the next wave (of this batch or the shard's next one) is
+  // marked and sent: two waves in hand at most.
+  for (let w = 0; w < toSend.length && !lease.lost; w += ctx.waveSteps) {
+    const wave = toSend.slice(w, w + ctx.waveSteps);
+    // The batch's suppression read covers every address of it; one read again, where it has aged,
+    // covers the wave's: started beside the mark, so the sends rarely wait for it.
+    const fresh = new SuppressionCheck(deps, wave.map((d) => d.send!.lead.email), suppressionsReadAt);
+    fresh.prefetch();
     // The mark before the sends: a holder that lost its lease learns it here and sends nothing.
     const done = lease.done.splice(0);
     let marked: boolean;
@@ -397,18 +464,16 @@ async function sweepBatch(deps: NurtureDeps, refs: DueRef[], ctx: SweepContext, 
       deps.log?.warn("the shard's lease was taken over; the shard stops here", { shard: lease.shard });
       break;
     }
-    // The batch's suppression read covers every address of it; one read again, where it has aged, covers the wave's.
-    const settles = await sendWave(deps, wave, ctx, new SuppressionCheck(deps, wave.map((d) => d.send!.lead.email), suppressionsReadAt), now);
-    await recording;
-    recording = recordWave(deps, settles, ctx, lease);
+    const settles = await sendWave(deps, wave, ctx, fresh, now);
+    const previous = lease.recording;
+    lease.recording = previous.then(() => recordWave(deps, settles, ctx, lease));
+    await previous;
   }
-  await recording;
   await Promise.all(
     lines.map(({ leadId, activity }) =>
       deps.leads.appendActivity(leadId, activity).catch((error: unknown) => deps.log?.warn("history line not written", { leadId, type: activity.type, error: String(error) })),
     ),
   );
-  return stop;
 }
 
 interface WaveSettle {
@@ -593,18 +658,28 @@ class SuppressionCheck {
   ) {}
 
   async suppressed(email: string): Promise<boolean> {
-    if (Date.now() - this.readAt > SUPPRESSION_FRESH_MS) {
-      this.#reading ??= (async () => {
-        const startedAt = Date.now();
-        const found = await this.deps.leads.getSuppressions([...new Set(this.emails)]);
-        for (const address of found.keys()) this.#suppressed.add(address);
-        this.readAt = startedAt;
-      })().finally(() => {
-        this.#reading = undefined;
-      });
-      await this.#reading;
-    }
+    if (Date.now() - this.readAt > SUPPRESSION_FRESH_MS) await this.#read();
     return this.#suppressed.has(email);
+  }
+
+  /**
+   * Reads again now where the last read will have aged by the sends (beside the wave's mark), so
+   * they find it fresh instead of waiting for it; a failed read is read again at the send.
+   */
+  prefetch(): void {
+    if (Date.now() - this.readAt > SUPPRESSION_FRESH_MS / 2) this.#read().catch(() => undefined);
+  }
+
+  #read(): Promise<void> {
+    this.#reading ??= (async () => {
+      const startedAt = Date.now();
+      const found = await this.deps.leads.getSuppressions([...new Set(this.emails)]);
+      for (const address of found.keys()) this.#suppressed.add(address);
+      this.readAt = startedAt;
+    })().finally(() => {
+      this.#reading = undefined;
+    });
+    return this.#reading;
   }
 }
 /** How old the batch's suppression read may be when an email goes out. */

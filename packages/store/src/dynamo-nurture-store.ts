@@ -28,7 +28,7 @@ import type {
 } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
 import { activityItem, toLead } from "./dynamo-lead-store";
-import { attempt, conditionally } from "./errors";
+import { attempt, conditionally, isConditionFailure, translateError } from "./errors";
 import { queryShard } from "./due-query";
 import { readSweepBatch, writeStepBatch } from "./dynamo-sweep-batch";
 import { takeSweepLease, updateSweepLease } from "./dynamo-sweep-lease";

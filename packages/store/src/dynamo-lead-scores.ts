@@ -9,7 +9,7 @@
  * whose announcement every retry failed, and only the announcement takes it out again.
  */
 import { createHash } from "node:crypto";
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { type Activity, type LeadScore, type NewActivity, qualifiableStages, QUALIFIED_STAGE, type ScoreBasis, type ScoringRead } from "@leadloop/core";
 import { newActivityId } from "./activity-id";
 import { queryShards } from "./due-query";
@@ -111,24 +111,20 @@ export class DynamoLeadScores {
       values[`:t${i}`] = type;
     });
     const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
+    const query = {
+      TableName: this.table,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+      FilterExpression: `#type IN (${types.map((_, i) => `:t${i}`).join(", ")})`,
+      ExpressionAttributeNames: { "#type": "type" },
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+      ConsistentRead: true,
+    };
     try {
-      do {
-        const out = await this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-            FilterExpression: `#type IN (${types.map((_, i) => `:t${i}`).join(", ")})`,
-            ExpressionAttributeNames: { "#type": "type" },
-            ExpressionAttributeValues: values,
-            ScanIndexForward: false,
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        items.push(...(out.Items ?? []));
-        start = out.LastEvaluatedKey;
-      } while (start && items.length < limit);
+      for await (const page of paginateQuery({ client: this.client }, query)) {
+        items.push(...(page.Items ?? []));
+        if (items.length >= limit) break;
+      }
     } catch (error) {
       throw translateError(error, "reading a lead's activities to score");
     }
@@ -137,27 +133,22 @@ export class DynamoLeadScores {
 
   async #sentLines(leadId: string): Promise<Activity[]> {
     const lines: Activity[] = [];
-    let start: Record<string, unknown> | undefined;
+    const query = {
+      TableName: this.table,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :msg)",
+      FilterExpression: "attribute_exists(#line)",
+      ProjectionExpression: "sk, #line",
+      ExpressionAttributeNames: { "#line": MESSAGE_LINE },
+      ExpressionAttributeValues: { ":pk": keys.lead(leadId).pk, ":msg": "MSG#" },
+      ConsistentRead: true,
+    };
     try {
-      do {
-        const out = await this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: "pk = :pk AND begins_with(sk, :msg)",
-            FilterExpression: "attribute_exists(#line)",
-            ProjectionExpression: "sk, #line",
-            ExpressionAttributeNames: { "#line": MESSAGE_LINE },
-            ExpressionAttributeValues: { ":pk": keys.lead(leadId).pk, ":msg": "MSG#" },
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        for (const item of out.Items ?? []) {
+      for await (const page of paginateQuery({ client: this.client }, query)) {
+        for (const item of page.Items ?? []) {
           const line = lineOfMessage(item, leadId);
           if (line) lines.push(line);
         }
-        start = out.LastEvaluatedKey;
-      } while (start);
+      }
     } catch (error) {
       throw translateError(error, "reading a lead's sent emails to score");
     }

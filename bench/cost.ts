@@ -535,10 +535,10 @@ async function main(): Promise<void> {
       rru: Math.max(0, counts.rru - idleOfRuns.rru),
     };
     const per1000 = (n: number) => (n / LEADS) * 1_000;
-    const cronPer1000 = (CRON_PER_MONTH / MONTHLY_LEADS) * 1_000;
     const cronInvocationsPer1000 = (CRON_INVOCATIONS_PER_MONTH / MONTHLY_LEADS) * 1_000;
-    // Idle cron runs: an idle tick runs every job once, so one job run reads a tick's share.
-    const cronRru = cronPer1000 * (perTick.rru / JOBS.length);
+    // Idle cron runs: each job at its own cadence, each run reading what that job's idle run read
+    // (the every-minute sweeper reads more than a daily job, so an even share would undercount).
+    const cronRru = JOBS.reduce((sum, job) => sum + ((30 * 24 * 60) / job.everyMinutes / MONTHLY_LEADS) * 1_000 * (idleRun.get(`job ${job.name}`)?.rru ?? perTick.rru / JOBS.length), 0);
     const lambdaInvocations = per1000(counts.deliveries + counts.apiRequests) + cronInvocationsPer1000;
     const lines: [string, string, number][] = [
       ["DynamoDB writes", `${per1000(journey.wru).toFixed(0)} WRU`, per1000(journey.wru) * PRICE.wru],
@@ -557,7 +557,7 @@ async function main(): Promise<void> {
     console.log(`\nbench:cost — ${LEADS} leads on the local stack, per lead: ${(counts.wru / LEADS).toFixed(1)} WRU (${(counts.indexWru / LEADS).toFixed(1)} of them in indexes, ${(counts.failedWru / LEADS).toFixed(1)} for ${(counts.failedWrites / LEADS).toFixed(1)} refused conditional writes), ${(counts.rru / LEADS).toFixed(1)} RRU measured (${ticks} clock advances, ${[...jobRuns.values()].reduce((a, b) => a + b, 0)} job runs whose idle share, ${(idleOfRuns.rru / LEADS).toFixed(1)} RRU per lead, is the cron's; an idle tick of every job reads ${perTick.rru.toFixed(1)} RRU, writes ${perTick.wru.toFixed(1)} WRU), ${(counts.dynamoCalls / LEADS).toFixed(0)} DynamoDB calls, ${(counts.sesSends / LEADS).toFixed(1)} emails, ${(counts.entries / LEADS).toFixed(1)} events published in ${(counts.putEventsCalls / LEADS).toFixed(1)} PutEvents, ${(counts.deliveries / LEADS).toFixed(1)} rule deliveries, ${(counts.apiRequests / LEADS).toFixed(0)} API requests${counts.unmetered > 0 ? `; ${counts.unmetered} calls unmetered` : ""}`);
     const assumptions = [
       `Lambda arm64, ${LAMBDA_MEMORY_GB * 1024} MB x ${LAMBDA_AVG_SECONDS * 1000} ms per invocation`,
-      `cron (${Math.round(CRON_PER_MONTH).toLocaleString("en-US")} job runs a month in ${Math.round(CRON_INVOCATIONS_PER_MONTH).toLocaleString("en-US")} invocations of ${SCHEDULES.length} scheduled functions, each run reading an idle tick's share of ${perTick.rru.toFixed(0)} RRU over ${JOBS.length} jobs) amortised over ${MONTHLY_LEADS.toLocaleString("en-US")} leads a month`,
+      `cron (${Math.round(CRON_PER_MONTH).toLocaleString("en-US")} job runs a month in ${Math.round(CRON_INVOCATIONS_PER_MONTH).toLocaleString("en-US")} invocations of ${SCHEDULES.length} scheduled functions, each job's run reading what its idle run read, ${perTick.rru.toFixed(0)} RRU for a tick of all ${JOBS.length} jobs) amortised over ${MONTHLY_LEADS.toLocaleString("en-US")} leads a month`,
       "SES events forwarded to the leadloop bus charged as custom events (only those the configuration set publishes)",
       "a refused conditional write billed 1 WRU (2 per item of a cancelled transaction)",
       "a transaction's table units at least 2 per item (DynamoDB Local reports one item's worth for the whole transaction)",

@@ -32,10 +32,11 @@ const LEADS = Number(process.env.BENCH_LEADS ?? 50);
 const MONTHLY_LEADS = Number(process.env.BENCH_MONTHLY_LEADS ?? 10_000);
 const LAMBDA_MEMORY_GB = 0.5; // infra/leadloop-function.ts: 512 MB
 const LAMBDA_AVG_SECONDS = 0.1; // assumed mean billed duration of a warm invocation
+const MINUTES_PER_MONTH = 30 * 24 * 60;
 /** Job runs per month: each registry job at its cadence (each run reads its idle share). */
-const CRON_PER_MONTH = JOBS.reduce((sum, job) => sum + (30 * 24 * 60) / job.everyMinutes, 0);
+const CRON_PER_MONTH = JOBS.reduce((sum, job) => sum + MINUTES_PER_MONTH / job.everyMinutes, 0);
 /** Cron invocations per month: one per schedule's tick (infra/nurture-stack.ts deploys a function per schedule, however many jobs it runs). */
-const CRON_INVOCATIONS_PER_MONTH = SCHEDULES.reduce((sum, schedule) => sum + (30 * 24 * 60) / schedule.everyMinutes, 0);
+const CRON_INVOCATIONS_PER_MONTH = SCHEDULES.reduce((sum, schedule) => sum + MINUTES_PER_MONTH / schedule.everyMinutes, 0);
 /**
  * us-east-1 list prices of what the stacks deploy: DynamoDB on demand (halved in November 2024),
  * Lambda on arm64 (infra/leadloop-function.ts), HTTP API, custom events on EventBridge.
@@ -538,7 +539,7 @@ async function main(): Promise<void> {
     const cronInvocationsPer1000 = (CRON_INVOCATIONS_PER_MONTH / MONTHLY_LEADS) * 1_000;
     // Idle cron runs: each job at its own cadence, each run reading what that job's idle run read
     // (the every-minute sweeper reads more than a daily job, so an even share would undercount).
-    const cronRru = JOBS.reduce((sum, job) => sum + ((30 * 24 * 60) / job.everyMinutes / MONTHLY_LEADS) * 1_000 * (idleRun.get(`job ${job.name}`)?.rru ?? perTick.rru / JOBS.length), 0);
+    const cronRru = JOBS.reduce((sum, job) => sum + (MINUTES_PER_MONTH / job.everyMinutes / MONTHLY_LEADS) * 1_000 * (idleRun.get(`job ${job.name}`)?.rru ?? perTick.rru / JOBS.length), 0);
     const lambdaInvocations = per1000(counts.deliveries + counts.apiRequests) + cronInvocationsPer1000;
     const lines: [string, string, number][] = [
       ["DynamoDB writes", `${per1000(journey.wru).toFixed(0)} WRU`, per1000(journey.wru) * PRICE.wru],

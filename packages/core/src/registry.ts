@@ -425,25 +425,25 @@ export interface JobSchedule<P extends PortName = PortName> {
   /** Names the function (functions/<name>.ts): the job's own name for a schedule of one job. */
   name: string;
   jobs: readonly JobEntry<P>[];
-  /** Every job of a schedule runs at this cadence (a registry test pins it). */
+  /** Every job of a schedule runs at this cadence (`scheduled` refuses jobs that differ). */
   everyMinutes: number;
 }
 
-const alone = (entry: JobEntry): JobSchedule => ({ name: entry.name, jobs: [entry], everyMinutes: entry.everyMinutes });
+/** A schedule at its jobs' own cadence, which they must share. */
+function scheduled<P extends PortName>(name: string, jobs: readonly [JobEntry<P>, ...JobEntry<P>[]]): JobSchedule<P> {
+  const everyMinutes = jobs[0].everyMinutes;
+  const other = jobs.find((job) => job.everyMinutes !== everyMinutes);
+  if (other) throw new Error(`Schedule ${name} runs every ${everyMinutes} minutes, but its job ${other.name} every ${other.everyMinutes}.`);
+  return { name, jobs, everyMinutes };
+}
+
+const alone = (entry: JobEntry): JobSchedule => scheduled(entry.name, [entry]);
 
 /** The three republishers: announcements the bus refused (captures, the outbox, qualifications). */
-export const republishersSchedule: JobSchedule<"nurture"> = {
-  name: "republishers",
-  jobs: [republisherEntry, outboxRepublisherEntry, qualificationRepublisherEntry],
-  everyMinutes: 5,
-};
+export const republishersSchedule = /* @__PURE__ */ scheduled("republishers", [republisherEntry, outboxRepublisherEntry, qualificationRepublisherEntry]);
 
 /** The sales queue's checks: claim windows that closed, rep notifications owed. */
-export const salesChecksSchedule: JobSchedule<"sales"> = {
-  name: "sales-checks",
-  jobs: [claimSlaEntry, notificationRetriesEntry],
-  everyMinutes: 5,
-};
+export const salesChecksSchedule = /* @__PURE__ */ scheduled("sales-checks", [claimSlaEntry, notificationRetriesEntry]);
 
 export const SCHEDULES: readonly JobSchedule[] = [
   alone(sweeperEntry),

@@ -5,10 +5,10 @@
  * is looked up in the same list the stacks deployed (allRules on the config snapshot).
  */
 import { allRules, EventEnvelope, type RoutingRule } from "@leadloop/core/routing/routing-rules";
-import * as z from "zod";
+import * as z from "@leadloop/core/zod-mini";
 import { beginInvocation, type MailerFor, type Runtime, useRuntime } from "./runtime";
 
-export const RuleTargetInput = z.object({ rule: z.string().min(1), event: EventEnvelope });
+export const RuleTargetInput = z.object({ rule: z.string().check(z.minLength(1)), event: EventEnvelope });
 export type RuleTargetInput = z.infer<typeof RuleTargetInput>;
 
 export type RuleHandler = (event: EventEnvelope, rule: RoutingRule, runtime: Runtime) => Promise<void>;

@@ -4,7 +4,7 @@
  * the score; a permanent bounce or a complaint suppresses the address at once and ends every
  * running enrollment. Redelivering an event changes nothing: its activity is keyed by the event.
  */
-import * as z from "zod";
+import * as z from "../zod-mini";
 import type { LeadloopConfig } from "../config/schema";
 import type { NurtureStore, SuppressionReason } from "../ports";
 import type { EventEnvelope } from "../routing/routing-rules";
@@ -61,29 +61,29 @@ const Recipient = z.looseObject({ emailAddress: z.string() });
 export const SesEventDetail = z.looseObject({
   eventType: z.string(),
   mail: z.looseObject({
-    messageId: z.string().min(1),
-    timestamp: z.string().optional(),
-    destination: z.array(z.string()).default([]),
-    tags: Tags.default({}),
+    messageId: z.string().check(z.minLength(1)),
+    timestamp: z.optional(z.string()),
+    destination: z._default(z.array(z.string()), []),
+    tags: z._default(Tags, {}),
   }),
-  open: z.looseObject({ timestamp: z.string().optional(), userAgent: z.string().optional() }).optional(),
-  click: z.looseObject({ timestamp: z.string().optional(), link: z.string(), userAgent: z.string().optional() }).optional(),
-  delivery: z.looseObject({ timestamp: z.string().optional() }).optional(),
-  bounce: z
-    .looseObject({
+  open: z.optional(z.looseObject({ timestamp: z.optional(z.string()), userAgent: z.optional(z.string()) })),
+  click: z.optional(z.looseObject({ timestamp: z.optional(z.string()), link: z.string(), userAgent: z.optional(z.string()) })),
+  delivery: z.optional(z.looseObject({ timestamp: z.optional(z.string()) })),
+  bounce: z.optional(
+    z.looseObject({
       bounceType: z.string(),
-      bounceSubType: z.string().optional(),
-      bouncedRecipients: z.array(Recipient).default([]),
-      timestamp: z.string().optional(),
-    })
-    .optional(),
-  complaint: z
-    .looseObject({
-      complainedRecipients: z.array(Recipient).default([]),
-      complaintFeedbackType: z.string().optional(),
-      timestamp: z.string().optional(),
-    })
-    .optional(),
+      bounceSubType: z.optional(z.string()),
+      bouncedRecipients: z._default(z.array(Recipient), []),
+      timestamp: z.optional(z.string()),
+    }),
+  ),
+  complaint: z.optional(
+    z.looseObject({
+      complainedRecipients: z._default(z.array(Recipient), []),
+      complaintFeedbackType: z.optional(z.string()),
+      timestamp: z.optional(z.string()),
+    }),
+  ),
 });
 export type SesEventDetail = z.infer<typeof SesEventDetail>;
 

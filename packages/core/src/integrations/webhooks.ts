@@ -7,7 +7,7 @@
  * its own handler an attempt's timeout, never the hand-off, which is another rule target.
  */
 import { createHash, createHmac } from "node:crypto";
-import * as z from "zod";
+import * as z from "../zod-mini";
 import type { LeadloopConfig, WebhookEndpoint, WebhookEvent } from "../config/schema";
 import { WEBHOOK_EVENTS } from "../event-names";
 import { sweepDueIndex } from "../due-index";
@@ -148,20 +148,26 @@ const str = (value: unknown): string | undefined => (typeof value === "string" ?
 
 // The deliveries' payloads, declared once: webhookData parses what it sends with these, and the
 // OpenAPI document's `webhooks` section is generated from them.
-const Touch = z.looseObject({ formId: z.string(), at: z.string(), utm_source: z.string().optional(), utm_medium: z.string().optional(), utm_campaign: z.string().optional() });
+const Touch = z.looseObject({
+  formId: z.string(),
+  at: z.string(),
+  utm_source: z.optional(z.string()),
+  utm_medium: z.optional(z.string()),
+  utm_campaign: z.optional(z.string()),
+});
 export const WebhookLead = z
   .looseObject({
     id: z.string(),
     email: z.string(),
-    profile: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).describe("what the lead's forms collected, by field name"),
+    profile: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).check(z.describe("what the lead's forms collected, by field name")),
     segment: z.string(),
     stage: z.string(),
-    firstTouch: Touch.describe("the submission that created the lead, with its UTM source"),
-    lastTouch: Touch.describe("the latest submission"),
+    firstTouch: Touch.check(z.describe("the submission that created the lead, with its UTM source")),
+    lastTouch: Touch.check(z.describe("the latest submission")),
     createdAt: z.string(),
   })
-  .describe("the lead as a CRM creates a lead or contact from it");
-const Owner = z.object({ email: z.string(), name: z.string().optional(), teamId: z.string() }).describe("the rep the hand-off assigned");
+  .check(z.describe("the lead as a CRM creates a lead or contact from it"));
+const Owner = z.object({ email: z.string(), name: z.optional(z.string()), teamId: z.string() }).check(z.describe("the rep the hand-off assigned"));
 const Reason = z.looseObject({ rule: z.string(), category: z.enum(["fit", "engagement"]), points: z.number() });
 export const WebhookData = {
   "lead.qualified": z.object({
@@ -170,12 +176,12 @@ export const WebhookData = {
     score: z.object({
       total: z.number(),
       threshold: z.number(),
-      fit: z.number().nullable(),
-      engagement: z.number().nullable(),
-      reasons: z.array(Reason).describe("largest effect first; the points add up to the total"),
+      fit: z.nullable(z.number()),
+      engagement: z.nullable(z.number()),
+      reasons: z.array(Reason).check(z.describe("largest effect first; the points add up to the total")),
     }),
-    qualifiedAt: z.string().optional(),
-    owner: Owner.nullable().describe("null when no team covers the lead"),
+    qualifiedAt: z.optional(z.string()),
+    owner: z.nullable(Owner).check(z.describe("null when no team covers the lead")),
   }),
   "lead.assigned": z.object({ lead: WebhookLead, segment: z.string(), owner: Owner, assignedAt: z.string(), claimBy: z.string() }),
   "lead.closed": z.object({
@@ -183,9 +189,9 @@ export const WebhookData = {
     segment: z.string(),
     owner: Owner,
     outcome: z.enum(["won", "lost", "disqualified", "not-now"]),
-    reason: z.string().nullable(),
-    amount: z.number().nullable(),
-    currency: z.string().nullable(),
+    reason: z.nullable(z.string()),
+    amount: z.nullable(z.number()),
+    currency: z.nullable(z.string()),
     closedAt: z.string(),
   }),
   "customer.purchase": z.object({
@@ -193,18 +199,18 @@ export const WebhookData = {
     purchaseId: z.string(),
     amount: z.number(),
     currency: z.string(),
-    points: z.number().describe("the points this purchase earned"),
+    points: z.number().check(z.describe("the points this purchase earned")),
     purchasedAt: z.string(),
   }),
-  "customer.tier_changed": z.object({ customerId: z.string(), from: z.string().nullable(), to: z.string().nullable(), balance: z.number() }),
-} as const satisfies Record<WebhookEvent, z.ZodType>;
+  "customer.tier_changed": z.object({ customerId: z.string(), from: z.nullable(z.string()), to: z.nullable(z.string()), balance: z.number() }),
+} as const satisfies Record<WebhookEvent, z.ZodMiniType>;
 
 /** The JSON body of a delivery of `type`. */
 export function webhookBodySchema<T extends WebhookEvent>(type: T) {
   return z.object({
-    id: z.string().describe("the delivery id, also in the Leadloop-Delivery header; the same on every retry"),
+    id: z.string().check(z.describe("the delivery id, also in the Leadloop-Delivery header; the same on every retry")),
     type: z.literal(type),
-    createdAt: z.string().describe("when the event happened"),
+    createdAt: z.string().check(z.describe("when the event happened")),
     data: WebhookData[type],
   });
 }

@@ -4,7 +4,7 @@
  * local and cloud routing cannot drift. Rule names are stable across deploys: renaming one makes
  * CloudFormation replace the rule.
  */
-import * as z from "zod";
+import * as z from "../zod-mini";
 import type { LeadloopConfig } from "../config/schema";
 import { EXIT_EVENTS, WEBHOOK_EVENTS } from "../event-names";
 import { type EventPattern, validatePattern } from "./pattern-matcher";
@@ -49,14 +49,14 @@ export const SES_REPORT_EVENTS = ["Email Opened", "Email Clicked", "Email Bounce
 
 /** An event as EventBridge delivers it to a target. */
 export const EventEnvelope = z.object({
-  version: z.string().optional().describe('"0" on every EventBridge event'),
-  id: z.string().min(1),
-  source: z.string().min(1),
-  "detail-type": z.string().min(1),
-  time: z.string().min(1).describe("ISO 8601 time the event was put on the bus"),
-  account: z.string().optional(),
-  region: z.string().optional(),
-  resources: z.array(z.string()).optional(),
+  version: z.optional(z.string().check(z.describe('"0" on every EventBridge event'))),
+  id: z.string().check(z.minLength(1)),
+  source: z.string().check(z.minLength(1)),
+  "detail-type": z.string().check(z.minLength(1)),
+  time: z.string().check(z.minLength(1), z.describe("ISO 8601 time the event was put on the bus")),
+  account: z.optional(z.string()),
+  region: z.optional(z.string()),
+  resources: z.optional(z.array(z.string())),
   detail: z.record(z.string(), z.unknown()),
 });
 export type EventEnvelope<Detail = Record<string, unknown>> = Omit<z.infer<typeof EventEnvelope>, "detail"> & {

@@ -4,7 +4,7 @@
  * what those routes run; the bearer-token routes are functions/staff-api.ts, behind the same API.
  */
 import { createPublicApp } from "@leadloop/api/public-app";
-import { httpHandler, noMailer, publicAppDeps } from "./lib/http-api";
+import { publicAppDeps, publicHttpHandler } from "./lib/http-api";
 
 // No public route sends email, so this function loads no SES client (and its role may not send).
-export const handler = httpHandler((runtime) => createPublicApp(publicAppDeps(runtime)), noMailer);
+export const handler = publicHttpHandler((runtime, early) => createPublicApp(publicAppDeps(runtime, early)));

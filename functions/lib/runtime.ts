@@ -103,7 +103,7 @@ export function createRuntime(source: Record<string, string | undefined>, lookup
     ...(env.UNSUBSCRIBE_MAILTO ? { unsubscribeMailto: env.UNSUBSCRIBE_MAILTO } : {}),
     ...(env.MAX_SENDS_PER_SECOND ? { maxSendsPerSecond: env.MAX_SENDS_PER_SECOND } : {}),
   });
-  const client = createDocumentClient();
+  const client = containerClient();
   const deps: NurtureDeps = {
     config,
     leads: new DynamoLeadStore({ client, tableName: env.TABLE_NAME, leadIdKey: env.LEAD_ID_KEY }),
@@ -117,6 +117,18 @@ export function createRuntime(source: Record<string, string | undefined>, lookup
     points: new DynamoRewardsStore({ client, tableName: env.TABLE_NAME }),
   };
   return { env, client, config, deps, logger, log, bound: lookup };
+}
+
+let documentClient: ReturnType<typeof createDocumentClient> | undefined;
+
+/**
+ * The container's one DynamoDB client, made on first use: the runtime's, and the one the public
+ * API starts its first round trip with before the runtime exists (./http-api.ts). It needs no
+ * secret (the role's credentials are in the environment).
+ */
+export function containerClient(): ReturnType<typeof createDocumentClient> {
+  documentClient ??= createDocumentClient();
+  return documentClient;
 }
 
 let runtime: Promise<Runtime> | undefined;

@@ -6,7 +6,7 @@
  */
 import type { NurtureDeps } from "@leadloop/core";
 import { type Context, Hono } from "hono";
-import type { SharedLimits } from "./client-limit";
+import type { SharedLimits, SubmissionLimits } from "./client-limit";
 import { errorSummary } from "./error-log";
 import { pageSecurity } from "./page-security";
 import { HttpProblem, problemOf, problemResponse } from "./problem";
@@ -28,6 +28,8 @@ export interface PublicAppDeps extends NurtureDeps {
   localOrigins?: "allow" | "refuse";
   /** The per-client windows shared across containers; without them only the bucket limits. */
   sharedLimits?: SharedLimits;
+  /** Capture's windows on `sharedLimits`, when made before the app (to start counting before the route runs); else the capture routes make them. */
+  submissionLimits?: SubmissionLimits;
   log: AppLogger;
 }
 

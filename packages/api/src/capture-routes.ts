@@ -73,7 +73,7 @@ export function captureRoutes(deps: PublicAppDeps): Hono {
     },
   });
 
-  const limitSubmission = submissionLimits(deps.sharedLimits);
+  const limitSubmission = deps.submissionLimits ?? submissionLimits(deps.sharedLimits);
 
   app.options("/v1/forms/:formId/submissions", (c) => {
     const form = formOf(deps, c.req.param("formId"));

@@ -3,7 +3,7 @@
  * bucket (free, catches a flood at the door of a warm container), then the shared window in the
  * store (holds across containers and cold starts). Over either, 429 problem+json with Retry-After.
  */
-import { ClientLimitSettings, type ClientLimitDeps, checkClientLimits, DEFAULT_CLIENT_LIMITS, emailKey, ipKey, WindowLeases, windowOf } from "@leadloop/core";
+import { ClientLimitSettings, type ClientLimitDeps, checkClientLimits, type CountedWindow, DEFAULT_CLIENT_LIMITS, emailKey, ipKey, primeClientLimit, WindowLeases, windowOf } from "@leadloop/core";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { HttpProblem } from "./problem";
@@ -66,6 +66,17 @@ export function clientLimit(options: ClientLimitOptions) {
   });
 }
 
+/** Capture's shared windows for one submission (see submissionLimits). */
+export interface SubmissionLimits {
+  (ip: string, email: unknown, headers: Record<string, string>): Promise<{ window: CountedWindow; full(): HttpProblem } | undefined>;
+  /**
+   * Counts the address's window ahead of the submission, before its route runs: a cold API
+   * function starts it while its secrets are read (functions/lib/http-api.ts), so the round trip
+   * costs the first submission nothing. The submission then spends that lease, or is refused by it.
+   */
+  prime(ip: string): void;
+}
+
 /**
  * Capture's shared windows, once the body has been read: the client's address is counted here
  * (leased, see WindowLeases), and the submitted email address's window (one address resubmitted
@@ -73,11 +84,14 @@ export function clientLimit(options: ClientLimitOptions) {
  * that stores the submission, so an accepted submission spends no round trip on it and a refused
  * one stores nothing. A window this container saw full is refused here, before anything else.
  */
-export function submissionLimits(shared: SharedLimits | undefined) {
+export function submissionLimits(shared: SharedLimits | undefined): SubmissionLimits {
   const leases = new WindowLeases();
   const emailsFull = new WindowLeases();
-  return async (ip: string, email: unknown, headers: Record<string, string>) => {
+  let primed: Promise<void> | undefined;
+  const limits = async (ip: string, email: unknown, headers: Record<string, string>) => {
     if (!shared) return undefined;
+    // A lease taken ahead for this container (prime) is in `leases` once its round trip is back.
+    await primed;
     const [byAddress = 0] = await checkClientLimits(shared, [{ rule: { scope: "capture", limit: shared.capture }, key: ipKey(ip) }], leases);
     if (byAddress > 0) throw rateLimited("submissions", byAddress, headers);
     if (typeof email !== "string" || !email.includes("@")) return undefined;
@@ -93,4 +107,9 @@ export function submissionLimits(shared: SharedLimits | undefined) {
       },
     };
   };
+  return Object.assign(limits, {
+    prime(ip: string) {
+      if (shared) primed = primeClientLimit(shared, { rule: { scope: "capture", limit: shared.capture }, key: ipKey(ip) }, leases);
+    },
+  });
 }

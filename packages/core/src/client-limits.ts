@@ -78,6 +78,12 @@ export class WindowLeases {
     return true;
   }
 
+  /** Whether the container holds a lease of the key's window: requests left, or the window known full. */
+  holds(key: string, windowStart: number): boolean {
+    const lease = this.#leases.get(key);
+    return lease !== undefined && lease.windowStart === windowStart && (lease.full || lease.left > 0);
+  }
+
   /** How many requests the next store call for the key leases. */
   ask(key: string, windowStart: number, limit: WindowLimit): number {
     const lease = this.#leases.get(key);
@@ -85,14 +91,18 @@ export class WindowLeases {
     return lease && lease.windowStart === windowStart ? Math.min(cap, lease.next) : 1;
   }
 
-  /** Records what the store granted for `asked` (one of the granted requests is the one being let through). */
-  granted(key: string, windowStart: number, asked: number, granted: number): void {
+  /**
+   * Records what the store granted for `asked`: `used` of the granted requests (one, the request
+   * being let through; none when the lease is taken ahead of its request, see primeClientLimit)
+   * are spent, the rest are left for the container's next requests.
+   */
+  granted(key: string, windowStart: number, asked: number, granted: number, used = 1): void {
     const lease = this.#leases.get(key);
     const current = lease && lease.windowStart === windowStart ? lease : undefined;
     if (!current && this.#leases.size >= 10_000) this.#forgetEnded(windowStart);
     this.#leases.set(key, {
       windowStart,
-      left: (current?.left ?? 0) + Math.max(0, granted - 1),
+      left: (current?.left ?? 0) + Math.max(0, granted - used),
       next: asked * 2,
       full: granted === 0,
     });
@@ -210,4 +220,24 @@ export async function checkClientLimits(
       return allowed ? 0 : retryAfterSeconds;
     }),
   );
+}
+
+/**
+ * Takes a key's lease from the store ahead of the request it is for, so the store's round trip
+ * runs while the request is still being prepared (a cold API function reads its secrets
+ * meanwhile); the request's checkClientLimits then spends it without a round trip, or is refused
+ * by it. The store counts the hit now, as a lease: a request that never gets that far leaves it
+ * to the container's next one, as a lease's unused rest always is. Nothing is asked when the
+ * container already holds a lease of the key's window; a store failure leaves the request to ask
+ * again itself.
+ */
+export async function primeClientLimit(deps: ClientLimitDeps, check: { rule: ClientLimitRule; key: ClientKey }, leases: WindowLeases): Promise<void> {
+  const { key: id, windowStartMs: windowStart } = windowOf(check.rule, check.key, deps.nowMs());
+  if (leases.holds(id, windowStart)) return;
+  const asked = leases.ask(id, windowStart, check.rule.limit);
+  try {
+    leases.granted(id, windowStart, asked, await deps.windows.hit(id, windowStart, check.rule.limit, asked), 0);
+  } catch {
+    // The request's own check asks the store again, and logs if it fails again.
+  }
 }

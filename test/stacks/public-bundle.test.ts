@@ -4,8 +4,10 @@
  * other functions run (YAML, Liquid, Luxon), so a website's first form post waits for less code;
  * and the English messages zod/mini lacks survive bundling, so a visitor's 422 reads the same as
  * on the local stack (the bundler drops a module's side effects unless its package declares them).
+ * Every bus handler and scheduled job carries no classic zod either, and only those that render
+ * email carry Liquid and Luxon: a function keeps its own registry entry, not every job's.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -55,5 +57,21 @@ describe("the public API function's bundle", () => {
       { field: "title", message: "Too big: expected string to have <=300 characters" },
     ]);
     expect(issues({ token: "t", type: "page_view", url: 42 })).toEqual([{ field: "url", message: "Invalid input: expected string, received number" }]);
+  }, 60_000);
+});
+
+describe("the bus and scheduled functions' bundles", () => {
+  /** Functions that send no email: nothing of the templates or the planner's calendar. */
+  const SEND_NONE = ["engagement", "exit", "feedback", "recycler", "report", "republishers", "webhook-retries", "webhooks"];
+  /** Every function but the three behind the HTTP API. */
+  const BUS_AND_SCHEDULED = readdirSync(join(root, "functions"))
+    .filter((file) => file.endsWith(".ts") && !file.endsWith(".test.ts"))
+    .map((file) => file.slice(0, -3))
+    .filter((name) => !["api", "staff-api", "reports-api"].includes(name));
+
+  it.each(BUS_AND_SCHEDULED)("%s carries no classic zod, and Liquid and Luxon only if it sends email", async (name) => {
+    const { inputs } = await bundle(join(root, `functions/${name}.ts`), name);
+    expect(inputs.filter((path) => /node_modules\/zod\/v4\/classic\//.test(path))).toEqual([]);
+    if (SEND_NONE.includes(name)) expect(inputs.filter((path) => /node_modules\/(liquidjs|luxon)\//.test(path))).toEqual([]);
   }, 60_000);
 });

@@ -445,15 +445,16 @@ export const republishersSchedule = /* @__PURE__ */ scheduled("republishers", [r
 /** The sales queue's checks: claim windows that closed, rep notifications owed. */
 export const salesChecksSchedule = /* @__PURE__ */ scheduled("sales-checks", [claimSlaEntry, notificationRetriesEntry]);
 
+// Each call is marked pure, as the entries are: a function's bundle keeps only the jobs it runs.
 export const SCHEDULES: readonly JobSchedule[] = [
-  alone(sweeperEntry),
-  alone(broadcastsEntry),
-  alone(webhookRetriesEntry),
+  /* @__PURE__ */ alone(sweeperEntry),
+  /* @__PURE__ */ alone(broadcastsEntry),
+  /* @__PURE__ */ alone(webhookRetriesEntry),
   republishersSchedule,
   salesChecksSchedule,
-  alone(confirmationsEntry),
-  alone(recyclerEntry),
-  alone(pointsExpiryEntry),
+  /* @__PURE__ */ alone(confirmationsEntry),
+  /* @__PURE__ */ alone(recyclerEntry),
+  /* @__PURE__ */ alone(pointsExpiryEntry),
 ];
 
 /** The schedule that runs a job (every job is in exactly one, a registry test pins it). */

@@ -18,12 +18,12 @@ import {
   SiteEvent,
   submissionSchema,
   TestSendRequest,
-  WebhookEvent,
   webhookBodySchema,
   SIGNATURE_HEADER,
   DELIVERY_HEADER,
   EVENT_HEADER,
 } from "@leadloop/core";
+import { WEBHOOK_EVENTS } from "@leadloop/core/event-names";
 import * as z from "zod";
 import { $ZodType } from "zod/v4/core";
 import { ImportRequest } from "./data-routes";
@@ -218,7 +218,7 @@ export function openApiDocument(config: LeadloopConfig, serverUrl?: string): Rec
     (paths[op.path] as Record<string, unknown>)[op.method] = operationObject(op);
   }
   const webhooks = Object.fromEntries(
-    WebhookEvent.options.map((type) => [
+    WEBHOOK_EVENTS.map((type) => [
       type,
       {
         post: {

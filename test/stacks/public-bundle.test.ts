@@ -5,7 +5,8 @@
  * and the English messages zod/mini lacks survive bundling, so a visitor's 422 reads the same as
  * on the local stack (the bundler drops a module's side effects unless its package declares them).
  * Every bus handler and scheduled job carries no classic zod either, and only those that render
- * email carry Liquid and Luxon: a function keeps its own registry entry, not every job's.
+ * email carry Liquid and Luxon: a function keeps its own registry entry, not every job's. The
+ * reports API carries no classic zod either.
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -73,5 +74,12 @@ describe("the bus and scheduled functions' bundles", () => {
     const { inputs } = await bundle(join(root, `functions/${name}.ts`), name);
     expect(inputs.filter((path) => /node_modules\/zod\/v4\/classic\//.test(path))).toEqual([]);
     if (SEND_NONE.includes(name)) expect(inputs.filter((path) => /node_modules\/(liquidjs|luxon)\//.test(path))).toEqual([]);
+  }, 60_000);
+});
+
+describe("the reports API function's bundle", () => {
+  it("carries no classic zod: its queries, tokens and keys are checked with zod/mini", async () => {
+    const { inputs } = await bundle(join(root, "functions/reports-api.ts"), "reports-api");
+    expect(inputs.filter((path) => /node_modules\/zod\/v4\/classic\//.test(path))).toEqual([]);
   }, 60_000);
 });

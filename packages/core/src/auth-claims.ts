@@ -3,7 +3,7 @@
  * a bearer token; the adapter that verifies it (packages/api/src/auth) turns its claims into a
  * Principal here, so the rules for roles live in one pure place.
  */
-import * as z from "zod";
+import * as z from "./zod-mini";
 import { ForbiddenError, UnauthenticatedError } from "./auth-errors";
 import { normaliseEmail } from "./lead";
 
@@ -93,24 +93,26 @@ export function principalFromClaims(claims: Record<string, unknown>, rolesClaim:
  */
 export const AuthSettings = z
   .strictObject({
-    hs256Secret: z.string().min(32, "must be at least 32 characters; generate one with `openssl rand -base64 32`").optional(),
+    hs256Secret: z.optional(z.string().check(z.minLength(32, "must be at least 32 characters; generate one with `openssl rand -base64 32`"))),
     /** Expected `iss` of HS256 tokens; every token must carry one. */
-    issuer: z.string().min(1).default(DEFAULT_HS256_ISSUER),
-    audience: z.string().min(1).default("leadloop"),
-    jwksUrl: z.url().optional(),
+    issuer: z._default(z.string().check(z.minLength(1)), DEFAULT_HS256_ISSUER),
+    audience: z._default(z.string().check(z.minLength(1)), "leadloop"),
+    jwksUrl: z.optional(z.url()),
     /** Expected `iss` of JWKS-verified tokens, e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>. */
-    oidcIssuer: z.string().min(1).optional(),
+    oidcIssuer: z.optional(z.string().check(z.minLength(1))),
     /** For Cognito user-pool groups, `cognito:groups`. */
-    rolesClaim: z.string().min(1).default("leadloop:roles"),
+    rolesClaim: z._default(z.string().check(z.minLength(1)), "leadloop:roles"),
   })
-  .refine((s) => s.hs256Secret !== undefined || s.jwksUrl !== undefined, {
-    message: "set hs256Secret (a shared secret), jwksUrl (your OpenID Connect issuer's JWKS), or both",
-    path: ["hs256Secret"],
-  })
-  .refine((s) => s.jwksUrl === undefined || s.oidcIssuer !== undefined, {
-    message: "tokens verified against a JWKS must name their issuer: set it to the issuer's URL (the `iss` of its tokens)",
-    path: ["oidcIssuer"],
-  });
+  .check(
+    z.refine((s) => s.hs256Secret !== undefined || s.jwksUrl !== undefined, {
+      message: "set hs256Secret (a shared secret), jwksUrl (your OpenID Connect issuer's JWKS), or both",
+      path: ["hs256Secret"],
+    }),
+    z.refine((s) => s.jwksUrl === undefined || s.oidcIssuer !== undefined, {
+      message: "tokens verified against a JWKS must name their issuer: set it to the issuer's URL (the `iss` of its tokens)",
+      path: ["oidcIssuer"],
+    }),
+  );
 export type AuthSettings = z.infer<typeof AuthSettings>;
 
 export class AuthSettingsError extends Error {

@@ -5,18 +5,18 @@
  * dimensions, when it reached each stage, the rules that qualified it and the rep's notes. The
  * lead's full path (every form, email and page) is read from its timeline when a review is opened.
  */
-import * as z from "zod";
+import * as z from "../zod-mini";
 import type { CohortDims, CohortOutcome } from "../reports/cohort";
 
 const NOTES_RULE = 'must be {"wentWell": "…", "toImprove": "…"} (each plain text of at most 2000 characters) or one such text';
 /** One of the rep's notes: plain text, shown escaped, never a template. */
-export const NoteText = z.string(NOTES_RULE).trim().max(2000, NOTES_RULE);
+export const NoteText = z.string(NOTES_RULE).check(z.trim(), z.maxLength(2000, NOTES_RULE));
 
 /** What the rep says went well and what to improve. */
 export const DealNotes = z.strictObject(
   {
-    wentWell: NoteText.optional().describe("what went well"),
-    toImprove: NoteText.optional().describe("what to do better next time"),
+    wentWell: z.optional(NoteText).check(z.describe("what went well")),
+    toImprove: z.optional(NoteText).check(z.describe("what to do better next time")),
   },
   NOTES_RULE,
 );

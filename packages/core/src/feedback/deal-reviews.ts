@@ -4,7 +4,7 @@
  * counted; and one deal's whole path, read from its lead's timeline up to the closure. Reading
  * costs one query per day of the period plus the reviews it returns (deals, not leads).
  */
-import * as z from "zod";
+import * as z from "../zod-mini";
 import { NotFoundError } from "../errors";
 import type { LeadStore } from "../ports";
 import { daysBetween, IsoDay, LowerCaseFilter, parseReportQuery, reportQuery } from "../reports/report-query";
@@ -19,7 +19,7 @@ export const ReviewQuery = reportQuery({
   segment: LowerCaseFilter,
   source: LowerCaseFilter,
   campaign: LowerCaseFilter,
-  outcome: z.enum(["won", "lost", "disqualified", "not-now"], { message: "must be won, lost, disqualified or not-now" }).optional(),
+  outcome: z.optional(z.enum(["won", "lost", "disqualified", "not-now"], { message: "must be won, lost, disqualified or not-now" })),
 });
 export type ReviewQuery = z.infer<typeof ReviewQuery>;
 

@@ -7,7 +7,7 @@
  * applies unchanged.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import * as z from "zod";
+import * as z from "../zod-mini";
 import { type Principal, Role } from "../auth-claims";
 import { UnauthenticatedError, UnknownApiKeyError } from "../auth-errors";
 import type { Clock } from "../ports";
@@ -22,8 +22,8 @@ const API_KEY_SHAPE = /^llk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 export const LAST_USED_RESOLUTION_MS = 60_000;
 
 export const ApiKeyRequest = z.strictObject({
-  name: z.string().trim().min(1, "name the key after who uses it, e.g. shop-backend").max(100),
-  roles: z.array(Role).min(1, 'give the key at least one role, e.g. ["integration"]').max(4),
+  name: z.string().check(z.trim(), z.minLength(1, "name the key after who uses it, e.g. shop-backend"), z.maxLength(100)),
+  roles: z.array(Role).check(z.minLength(1, 'give the key at least one role, e.g. ["integration"]'), z.maxLength(4)),
 });
 export type ApiKeyRequest = z.infer<typeof ApiKeyRequest>;
 
@@ -35,9 +35,9 @@ export const ApiKeyRecord = z.object({
   /** Hex SHA-256 of the whole key string. */
   hash: z.string(),
   createdAt: z.string(),
-  createdBy: z.string().optional(),
-  lastUsedAt: z.string().optional(),
-  revokedAt: z.string().optional(),
+  createdBy: z.optional(z.string()),
+  lastUsedAt: z.optional(z.string()),
+  revokedAt: z.optional(z.string()),
 });
 export type ApiKeyRecord = z.infer<typeof ApiKeyRecord>;
 

@@ -5,7 +5,7 @@
  * a breakdown by every dimension. It reads cohort rows (capture days × shards × the combinations of
  * dimensions in use), never a lead: its cost grows with the combinations leads fill, not with them.
  */
-import * as z from "zod";
+import * as z from "../zod-mini";
 import { COHORT_DIMENSIONS, COHORT_DURATIONS, COHORT_STAGES, type CohortDimension, type CohortDuration, type CohortStage, cohortCounter } from "./cohort";
 import { rate } from "./funnel-report";
 import { daysBetween, IsoDay, LowerCaseFilter, parseReportQuery, reportQuery } from "./report-query";
@@ -17,7 +17,7 @@ import { emptyHistogram, HISTOGRAM_BUCKETS, medianHours } from "./stage-histogra
 export const CohortQuery = reportQuery({
   from: IsoDay,
   to: IsoDay,
-  grain: z.enum(["week", "month"], { message: "must be week or month" }).default("week"),
+  grain: z._default(z.enum(["week", "month"], { message: "must be week or month" }), "week"),
   segment: LowerCaseFilter,
   formId: LowerCaseFilter,
   source: LowerCaseFilter,

@@ -5,7 +5,7 @@
  * (unexpired points less what was spent), and the account's version lets exactly one writer
  * announce each tier change.
  */
-import * as z from "zod";
+import * as z from "../zod-mini";
 import type { LeadloopConfig, Rewards } from "../config/schema";
 import { addDuration } from "../duration";
 import { type FieldIssue, ValidationError } from "../errors";
@@ -18,12 +18,14 @@ import type { EntryResult, LedgerEntry, PurchaseEntry } from "./rewards-store";
 export const PurchaseInput = z.strictObject({
   purchaseId: z
     .string()
-    .min(1, "is required")
-    .max(200, "must be at most 200 characters")
-    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces, e.g. order-1042"),
-  amount: z.number("must be a number").positive("must be more than 0").max(1e9, "is too large"),
-  currency: z.string("must be a currency code").regex(/^[A-Z]{3}$/, "must be a three-letter currency code such as USD"),
-  at: z.iso.datetime({ offset: true, message: "must be an ISO 8601 time such as 2026-03-01T10:00:00Z" }).optional(),
+    .check(
+      z.minLength(1, "is required"),
+      z.maxLength(200, "must be at most 200 characters"),
+      z.regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces, e.g. order-1042"),
+    ),
+  amount: z.number("must be a number").check(z.positive("must be more than 0"), z.lte(1e9, "is too large")),
+  currency: z.string("must be a currency code").check(z.regex(/^[A-Z]{3}$/, "must be a three-letter currency code such as USD")),
+  at: z.optional(z.iso.datetime({ offset: true, message: "must be an ISO 8601 time such as 2026-03-01T10:00:00Z" })),
 });
 export type PurchaseInput = z.infer<typeof PurchaseInput>;
 

@@ -38,7 +38,7 @@ const CURRENCY_RULE = "must be a three-letter ISO 4217 code such as USD or EUR";
 const RECYCLE_RULE = "not now needs the date to come back to the lead, e.g. 2026-01-15";
 /** Its messages are reworded with the configured codes by validateOutcome. */
 const ReasonCode = z.string("must be a reason code (text)");
-const notes = DealNotesInput.optional().describe('the deal review\'s notes: {"wentWell", "toImprove"}, or one text for what went well');
+const notes = z.optional(DealNotesInput).describe('the deal review\'s notes: {"wentWell", "toImprove"}, or one text for what went well');
 
 /**
  * What a rep sends to record an outcome: the shape of each outcome's body. The reason codes

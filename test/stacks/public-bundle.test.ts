@@ -6,7 +6,7 @@
  * on the local stack (the bundler drops a module's side effects unless its package declares them).
  * Every bus handler and scheduled job carries no classic zod either, and only those that render
  * email carry Liquid and Luxon: a function keeps its own registry entry, not every job's. The
- * reports API carries no classic zod either.
+ * staff and reports APIs carry no classic zod either.
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -77,9 +77,9 @@ describe("the bus and scheduled functions' bundles", () => {
   }, 60_000);
 });
 
-describe("the reports API function's bundle", () => {
-  it("carries no classic zod: its queries, tokens and keys are checked with zod/mini", async () => {
-    const { inputs } = await bundle(join(root, "functions/reports-api.ts"), "reports-api");
+describe("the staff and reports API functions' bundles", () => {
+  it.each(["staff-api", "reports-api"])("%s carries no classic zod: its bodies, queries, tokens and keys are checked with zod/mini", async (name) => {
+    const { inputs } = await bundle(join(root, `functions/${name}.ts`), name);
     expect(inputs.filter((path) => /node_modules\/zod\/v4\/classic\//.test(path))).toEqual([]);
   }, 60_000);
 });

@@ -12,25 +12,25 @@ import {
   UnauthenticatedError,
 } from "@leadloop/core";
 import { Hono } from "hono";
-import * as z from "zod";
+import * as z from "@leadloop/core/zod-mini";
 import type { AppDeps } from "./app";
 import type { Authenticate } from "./auth/bearer";
 import { type AuthEnv, requireAuth } from "./auth/middleware";
 import { HttpProblem } from "./problem";
 
 export const ImportRequest = z.strictObject({
-  headers: z.array(z.string().max(200)).min(1).max(200),
+  headers: z.array(z.string().check(z.maxLength(200))).check(z.minLength(1), z.maxLength(200)),
   rows: z
     .array(
       z.strictObject({
-        row: z.number().int().positive(),
-        values: z.array(z.string().max(10_000)).max(200),
+        row: z.number().check(z.int(), z.positive()),
+        values: z.array(z.string().check(z.maxLength(10_000))).check(z.maxLength(200)),
       }),
     )
-    .max(MAX_IMPORT_BATCH, `at most ${MAX_IMPORT_BATCH} rows per request; send the file in batches`),
-  dryRun: z.boolean().default(false),
+    .check(z.maxLength(MAX_IMPORT_BATCH, `at most ${MAX_IMPORT_BATCH} rows per request; send the file in batches`)),
+  dryRun: z._default(z.boolean(), false),
   /** The header of a column that identifies each row (a CRM id); without it a row's content is its key. */
-  keyColumn: z.string().trim().min(1).max(200).optional(),
+  keyColumn: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),
 });
 export type ImportRequest = z.infer<typeof ImportRequest>;
 

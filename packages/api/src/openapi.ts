@@ -24,7 +24,7 @@ import {
   EVENT_HEADER,
 } from "@leadloop/core";
 import { WEBHOOK_EVENTS } from "@leadloop/core/event-names";
-import * as z from "zod";
+import * as z from "@leadloop/core/zod-mini";
 import { $ZodType } from "zod/v4/core";
 import { ImportRequest } from "./data-routes";
 
@@ -33,11 +33,11 @@ import { ImportRequest } from "./data-routes";
  * the public API function, which answers problems but serves no document, carries no classic zod.
  */
 const ProblemDetails = z.looseObject({
-  type: z.string().describe("urn:leadloop:problem:<slug>"),
+  type: z.string().check(z.describe("urn:leadloop:problem:<slug>")),
   title: z.string(),
-  status: z.number().int(),
-  detail: z.string().describe("what went wrong and what to do, for a person"),
-  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional().describe("422: each field at fault"),
+  status: z.number().check(z.int()),
+  detail: z.string().check(z.describe("what went wrong and what to do, for a person")),
+  errors: z.optional(z.array(z.object({ field: z.string(), message: z.string() }))).check(z.describe("422: each field at fault")),
 });
 
 type Method = "get" | "post" | "delete" | "options";
@@ -61,7 +61,7 @@ const json = (schema: $ZodType) => ({ "application/json": schema });
 
 function operations(config: LeadloopConfig): Operation[] {
   const forms = Object.entries(config.forms);
-  const submission = z.union(forms.map(([id, form]) => submissionSchema(form).register(z.globalRegistry, { title: `${id} form` })) as unknown as [z.ZodType, z.ZodType]);
+  const submission = z.union(forms.map(([id, form]) => submissionSchema(form).register(z.globalRegistry, { title: `${id} form` })) as unknown as [z.ZodMiniType, z.ZodMiniType]);
   const REP: Role[] = ["rep", "admin"];
   const MKT: Role[] = ["marketing", "admin"];
   const ADMIN: Role[] = ["admin"];

@@ -4,7 +4,7 @@
  * latest verdict is kept on the lead and left on its timeline; deal reviews count verdicts and
  * calibration sets them beside the scoring rules that qualified the lead.
  */
-import * as z from "zod";
+import * as z from "../zod-mini";
 import type { Principal } from "../auth-claims";
 import { NotFoundError, ValidationError } from "../errors";
 import { fieldIssues, givenFields } from "../request-body";
@@ -35,11 +35,10 @@ export const QualityRequest = z
   .object({
     verdict: z.enum(QUALITY_VERDICTS, `must be one of ${QUALITY_VERDICTS.join(", ")}`),
     reason: z
-      .string("must be a reason code (text)")
-      .optional()
-      .describe("a code of config/teams.yaml qualityReasons; a bad-fit or wrong-contact verdict needs one when the file lists any"),
+      .optional(z.string("must be a reason code (text)"))
+      .check(z.describe("a code of config/teams.yaml qualityReasons; a bad-fit or wrong-contact verdict needs one when the file lists any")),
   })
-  .meta({ title: "Quality", description: "A rep's verdict on a lead handed to sales. A 422 names each wrong field and what would be valid." });
+  .check(z.meta({ title: "Quality", description: "A rep's verdict on a lead handed to sales. A 422 names each wrong field and what would be valid." }));
 export type QualityRequest = z.input<typeof QualityRequest>;
 
 /** Checks a verdict: its shape by QualityRequest, then the reason against the config. */

@@ -5,7 +5,7 @@
  * and is never the lead's: no message record, no activity, no event, so no engagement or report
  * ever counts it, and its unsubscribe link cannot unsubscribe the lead it was rendered for.
  */
-import * as z from "zod";
+import * as z from "../zod-mini";
 import type { Form, LeadloopConfig } from "../config/schema";
 import { staffEmailTags } from "../engagement/ses-events";
 import { NotFoundError, ValidationError } from "../errors";
@@ -41,7 +41,7 @@ export const TEST_HEADER = "X-Leadloop-Test";
 // Follow-ups and broadcasts are optional parts of the config: read them through these shapes, so
 // the preview lists them whenever the loaded config carries them.
 const FollowUp = z.object({ template: z.string(), subject: z.string() });
-const Broadcast = z.object({ id: z.string(), name: z.string().optional(), template: z.string(), subject: z.string() });
+const Broadcast = z.object({ id: z.string(), name: z.optional(z.string()), template: z.string(), subject: z.string() });
 
 function followUps(config: LeadloopConfig): { formId: string; form: Form; followUp: z.infer<typeof FollowUp> }[] {
   return Object.entries(config.forms).flatMap(([formId, form]) => {
@@ -173,10 +173,10 @@ export function previewEmail(
 }
 
 export const TestSendRequest = z.strictObject({
-  item: z.string().min(1, "name the email to send, e.g. step:enterprise-nurture/welcome"),
+  item: z.string().check(z.minLength(1, "name the email to send, e.g. step:enterprise-nurture/welcome")),
   to: z.email("must be an email address such as you@example.com"),
-  leadId: z.string().min(1).max(200).optional(),
-  form: z.string().min(1).max(200).optional(),
+  leadId: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  form: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
 });
 export type TestSendRequest = z.infer<typeof TestSendRequest>;
 

@@ -5,7 +5,7 @@
  * already lapsed are not taken twice. An adjustment corrects a purchase's points with a reason a
  * person gave, once per adjustment id; one that takes points needs the balance to cover them.
  */
-import * as z from "zod";
+import * as z from "../zod-mini";
 import type { Rewards } from "../config/schema";
 import { addDuration } from "../duration";
 import { bookLedgerEntry, type LedgerView, type RewardsDeps, type TierChanged } from "./ledger-booking";
@@ -14,18 +14,22 @@ import { customerFor, rewardsOf } from "./record-purchase";
 import { InsufficientPointsError, LedgerConflictError, UnknownPurchaseError } from "./rewards-errors";
 import type { AdjustmentEntry, EntryResult, PurchaseEntry, RefundEntry } from "./rewards-store";
 
-const Reason = z.string("must be text").trim().min(1, "is required: say why, e.g. goodwill for a late delivery").max(500, "must be at most 500 characters");
+const Reason = z
+  .string("must be text")
+  .check(z.trim(), z.minLength(1, "is required: say why, e.g. goodwill for a late delivery"), z.maxLength(500, "must be at most 500 characters"));
 
-export const RefundInput = z.strictObject({ reason: Reason.optional() });
+export const RefundInput = z.strictObject({ reason: z.optional(Reason) });
 export type RefundInput = z.infer<typeof RefundInput>;
 
 export const AdjustmentInput = z.strictObject({
   adjustmentId: LedgerId,
   points: z
     .number("must be a whole number of points")
-    .int("must be a whole number of points")
-    .refine((n) => n !== 0, "must not be 0: positive adds points, negative takes them")
-    .refine((n) => Math.abs(n) <= 1_000_000, "is too large (at most 1000000 either way)"),
+    .check(
+      z.int("must be a whole number of points"),
+      z.refine((n) => n !== 0, "must not be 0: positive adds points, negative takes them"),
+      z.refine((n) => Math.abs(n) <= 1_000_000, "is too large (at most 1000000 either way)"),
+    ),
   reason: Reason,
 });
 export type AdjustmentInput = z.infer<typeof AdjustmentInput>;

@@ -4,7 +4,7 @@
  * redemption is booked only if no other booking of that customer came in between, so two
  * redemptions racing for the same points cannot both spend them. A refusal books nothing.
  */
-import * as z from "zod";
+import * as z from "../zod-mini";
 import type { CatalogueReward, Rewards } from "../config/schema";
 import { addDuration } from "../duration";
 import type { Lead } from "../lead";
@@ -17,7 +17,7 @@ import type { EntryResult, LedgerEntry, RedemptionEntry } from "./rewards-store"
 
 export const RedemptionInput = z.strictObject({
   redemptionId: LedgerId,
-  rewardId: z.string("must be the id of a reward in rewards.yaml").min(1, "is required"),
+  rewardId: z.string("must be the id of a reward in rewards.yaml").check(z.minLength(1, "is required")),
 });
 export type RedemptionInput = z.infer<typeof RedemptionInput>;
 

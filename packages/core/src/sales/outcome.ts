@@ -7,7 +7,7 @@
  * written with the closure, so the feedback loop hears of it even when the bus refuses it or the
  * process dies.
  */
-import * as z from "zod";
+import * as z from "../zod-mini";
 import type { Principal } from "../auth-claims";
 import { type DealNotes, DealNotesInput } from "../feedback/deal-review";
 import { type FieldIssue, ValidationError } from "../errors";
@@ -30,15 +30,17 @@ export const MAX_DEAL_AMOUNT = 1_000_000_000_000;
 const AMOUNT_RULE = "a won deal needs its amount, a number greater than 0 (e.g. 12000)";
 const DealAmount = z
   .number(AMOUNT_RULE)
-  .positive(AMOUNT_RULE)
-  .max(MAX_DEAL_AMOUNT, `at most ${MAX_DEAL_AMOUNT.toLocaleString("en")}; write the deal's amount in its currency's units (e.g. 12000)`);
+  .check(
+    z.positive(AMOUNT_RULE),
+    z.lte(MAX_DEAL_AMOUNT, `at most ${MAX_DEAL_AMOUNT.toLocaleString("en")}; write the deal's amount in its currency's units (e.g. 12000)`),
+  );
 /** A number, or the text of one as a form's input gives it. */
 const NUMERIC = /^\s*(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
 const CURRENCY_RULE = "must be a three-letter ISO 4217 code such as USD or EUR";
 const RECYCLE_RULE = "not now needs the date to come back to the lead, e.g. 2026-01-15";
 /** Its messages are reworded with the configured codes by validateOutcome. */
 const ReasonCode = z.string("must be a reason code (text)");
-const notes = z.optional(DealNotesInput).describe('the deal review\'s notes: {"wentWell", "toImprove"}, or one text for what went well');
+const notes = z.optional(DealNotesInput).check(z.describe('the deal review\'s notes: {"wentWell", "toImprove"}, or one text for what went well'));
 
 /**
  * What a rep sends to record an outcome: the shape of each outcome's body. The reason codes
@@ -52,42 +54,41 @@ export const OutcomeRequest = z
       z.object({
         outcome: z.literal("won"),
         amount: z
-          .union([DealAmount, z.string(AMOUNT_RULE).regex(NUMERIC, AMOUNT_RULE).pipe(z.coerce.number()).pipe(DealAmount)], AMOUNT_RULE)
-          .describe("the deal's amount in its currency's units: a number, or its text as a form sends it"),
+          .union([DealAmount, z.pipe(z.pipe(z.string(AMOUNT_RULE).check(z.regex(NUMERIC, AMOUNT_RULE)), z.coerce.number()), DealAmount)], AMOUNT_RULE)
+          .check(z.describe("the deal's amount in its currency's units: a number, or its text as a form sends it")),
         currency: z
-          .string(CURRENCY_RULE)
-          .regex(/^[A-Za-z]{3}$/, CURRENCY_RULE)
-          .toUpperCase()
-          .optional()
-          .describe("ISO 4217, e.g. EUR (any case)"),
-        reason: ReasonCode.optional().describe("why it was won: a code of config/teams.yaml wonReasons"),
+          .optional(z.string(CURRENCY_RULE).check(z.regex(/^[A-Za-z]{3}$/, CURRENCY_RULE), z.toUpperCase()))
+          .check(z.describe("ISO 4217, e.g. EUR (any case)")),
+        reason: z.optional(ReasonCode).check(z.describe("why it was won: a code of config/teams.yaml wonReasons")),
         notes,
       }),
       z.object({
         outcome: z.literal("lost"),
-        reason: ReasonCode.describe("a code of config/teams.yaml lostReasons"),
+        reason: ReasonCode.check(z.describe("a code of config/teams.yaml lostReasons")),
         notes,
       }),
       z.object({
         outcome: z.literal("disqualified"),
-        reason: ReasonCode.describe("a code of config/teams.yaml disqualifiedReasons"),
+        reason: ReasonCode.check(z.describe("a code of config/teams.yaml disqualifiedReasons")),
         notes,
       }),
       z.object({
         outcome: z.literal("not-now"),
         recycleOn: z
           .union([z.iso.date(RECYCLE_RULE), z.iso.datetime({ offset: true, error: RECYCLE_RULE })], RECYCLE_RULE)
-          .describe("when the lead comes back to nurture, after today: a date (start of day UTC) or an instant"),
-        reason: z.string("must be text").optional().describe("why not now, in a word (free text)"),
+          .check(z.describe("when the lead comes back to nurture, after today: a date (start of day UTC) or an instant")),
+        reason: z.optional(z.string("must be text")).check(z.describe("why not now, in a word (free text)")),
         notes,
       }),
     ],
     `must be one of ${Outcome.options.join(", ")}`,
   )
-  .meta({
-    title: "Outcome",
-    description: 'How the deal ended. A field sent empty ("" or null) counts as not given. A 422 names each wrong field and what would be valid.',
-  });
+  .check(
+    z.meta({
+      title: "Outcome",
+      description: 'How the deal ended. A field sent empty ("" or null) counts as not given. A 422 names each wrong field and what would be valid.',
+    }),
+  );
 export type OutcomeRequest = z.input<typeof OutcomeRequest>;
 
 /** The outcomes whose reason is a code of config/teams.yaml, and the list it comes from. */

@@ -28,10 +28,20 @@ export async function readLimited(c: Context, limit = BODY_LIMIT_BYTES, refusal:
   if (!body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > limit) throw refusal();
-    chunks.push(chunk);
+  // A reader read to its end and never released: releasing one (as `for await` does when the body
+  // ends) makes Node build its "reader released" error in a fresh V8 context, a few milliseconds
+  // of a cold API function's first request (2-3 ms measured on Node 20 here).
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      // Stop the upload: nothing more of it is read.
+      reader.cancel().catch(() => {});
+      throw refusal();
+    }
+    chunks.push(value);
   }
   return Buffer.concat(chunks);
 }

@@ -126,6 +126,23 @@ describe("capture errors are problem+json that say what to do", () => {
     await problem(res);
   });
 
+  it("413 for a streamed body (no Content-Length) once it passes 16 KiB, and answers the next post", async () => {
+    const chunk = new TextEncoder().encode(`{"email":"streamed@acme.example","company":"${"x".repeat(4 * 1024)}`);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // 256 KiB sent chunk by chunk: the route refuses it once 16 KiB have come in.
+        if (sent++ < 64) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await fetch(capture("demo-request"), { method: "POST", headers: { "content-type": "application/json" }, body, duplex: "half" } as RequestInit);
+    expect(res.status).toBe(413);
+    expect((await problem(res)).detail).toContain("16 KiB");
+    const next = await post(capture("demo-request"), demoLead("after-streamed@acme.example"));
+    expect(next.status).toBe(202);
+  });
+
   it("redirects an invalid browser post back to the form with the error", async () => {
     const res = await fetch(capture("demo-request"), {
       method: "POST",

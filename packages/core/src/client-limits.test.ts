@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkClientLimits, type RateWindowStore, type WindowLimit, WindowLeases } from "./client-limits";
+import { checkClientLimits, primeClientLimit, type RateWindowStore, type WindowLimit, WindowLeases } from "./client-limits";
 
 /** The shared window as the store keeps it: hits counted per key, never past what a call may take. */
 function sharedStore() {
@@ -59,5 +59,63 @@ describe("client windows leased per container", () => {
     expect(await checkClientLimits(deps, [{ rule, key: ip }], leases)).toEqual([0]);
     const failing = { windows: { hit: () => Promise.reject(new Error("down")) }, nowMs: () => 120_000 };
     expect(await checkClientLimits(failing, [{ rule, key: ip }], leases)).toEqual([0]);
+  });
+});
+
+describe("a lease taken ahead of its request (a cold API function, while it reads its secrets)", () => {
+  const rule = { scope: "capture", limit: { limit: 30, windowSeconds: 60 } };
+
+  it("is spent by the request, which then makes no store call of its own", async () => {
+    const store = sharedStore();
+    const deps = { windows: store.windows, nowMs: () => 1_000 };
+    const leases = new WindowLeases();
+    await primeClientLimit(deps, { rule, key: ip }, leases);
+    expect(store.calls()).toBe(1);
+    expect(await checkClientLimits(deps, [{ rule, key: ip }], leases)).toEqual([0]);
+    expect(store.calls()).toBe(1);
+  });
+
+  it("refuses the request when the window was full, and counts nothing", async () => {
+    const store = sharedStore();
+    const deps = { windows: store.windows, nowMs: () => 1_000 };
+    const other = new WindowLeases();
+    for (let i = 0; i < 30; i++) await checkClientLimits(deps, [{ rule, key: ip }], other);
+    const leases = new WindowLeases();
+    await primeClientLimit(deps, { rule, key: ip }, leases);
+    const calls = store.calls();
+    expect(await checkClientLimits(deps, [{ rule, key: ip }], leases)).toEqual([59]);
+    expect(store.calls()).toBe(calls);
+  });
+
+  it("still lets through exactly the limit across containers, however many leases were taken ahead", async () => {
+    const store = sharedStore();
+    const deps = { windows: store.windows, nowMs: () => 1_000 };
+    const containers = [new WindowLeases(), new WindowLeases(), new WindowLeases()];
+    let accepted = 0;
+    for (let i = 0; i < 100; i++) {
+      const leases = containers[i % 3]!;
+      if (i % 2 === 0) await primeClientLimit(deps, { rule, key: ip }, leases);
+      const [wait] = await checkClientLimits(deps, [{ rule, key: ip }], leases);
+      if (wait === 0) accepted++;
+    }
+    expect(accepted).toBe(30);
+  });
+
+  it("leaves the request to ask the store itself when the store fails", async () => {
+    let calls = 0;
+    const deps = {
+      windows: {
+        async hit() {
+          calls++;
+          if (calls === 1) throw new Error("unreachable");
+          return 1;
+        },
+      },
+      nowMs: () => 1_000,
+    };
+    const leases = new WindowLeases();
+    await primeClientLimit(deps, { rule, key: ip }, leases);
+    expect(await checkClientLimits(deps, [{ rule, key: ip }], leases)).toEqual([0]);
+    expect(calls).toBe(2);
   });
 });

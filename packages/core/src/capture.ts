@@ -125,24 +125,24 @@ export async function captureLead(
     lastTouch: source,
   } as const;
   const owner = meta.trusted === true || (meta.provenLeadId !== undefined && meta.provenLeadId === assumedNew.id);
-  // The announcement and the put go out together; the put assumes the bus takes the event.
-  const [announced, stored] = await Promise.all([
-    tryPublish(deps, capturedEvent(assumedNew, formId)),
-    deps.leads.captureSubmission({
-      formId,
-      email,
-      profile: submission.profile,
-      source,
-      ...(consent ? { consent } : {}),
-      segmentOf,
-      initialStage,
-      at,
-      published: true,
-      trust: owner ? "owner" : "unproven",
-      ...(meta.key !== undefined ? { key: meta.key } : {}),
-      ...(meta.window !== undefined ? { window: meta.window } : {}),
-    }),
-  ]);
+  // The announcement and the put go out together; the put assumes the bus takes the event. The
+  // put is sent first: it is the longer round trip (a transaction), so the announcement's own
+  // preparation (on a cold start, the bus client's first request) runs while the put is on its way.
+  const storing = deps.leads.captureSubmission({
+    formId,
+    email,
+    profile: submission.profile,
+    source,
+    ...(consent ? { consent } : {}),
+    segmentOf,
+    initialStage,
+    at,
+    published: true,
+    trust: owner ? "owner" : "unproven",
+    ...(meta.key !== undefined ? { key: meta.key } : {}),
+    ...(meta.window !== undefined ? { window: meta.window } : {}),
+  });
+  const [announced, stored] = await Promise.all([tryPublish(deps, capturedEvent(assumedNew, formId)), storing]);
   const { lead, created, repeated } = stored;
   if (created && !announced) {
     // The bus refused it: the lead goes into the unpublished index for the republisher, a few

@@ -122,6 +122,36 @@ describe("a capture whose process died before the bus answered", () => {
     expect(await welcome()).toHaveLength(1);
   });
 
+  it("announces a merged submission whose capture died before the bus answered, once", async () => {
+    const address = `merged.${run}@engines.example`;
+    const body = { email: address, firstName: "Ada", company: "Analytical Engines Ltd", title: "VP Engineering", consent: true };
+    const first = await post(`${stack.url}/v1/forms/whitepaper/submissions`, body);
+    expect(first.status).toBe(202);
+    const { leadId } = (await first.json()) as { leadId: string };
+    await stack.bus.drain();
+    expect(eventsOf("lead.captured", leadId)).toHaveLength(1);
+
+    hanging.add("lead.captured");
+    const aborted = new AbortController();
+    const request = fetch(`${stack.url}/v1/forms/whitepaper/submissions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...body, title: "CTO" }),
+      signal: aborted.signal,
+    }).catch((error: unknown) => error);
+    const submissions = async () => (await stack.store.listActivities(leadId)).filter((a) => a.type === "form.submitted").length;
+    for (let i = 0; i < 500 && (await submissions()) < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await submissions()).toBe(2);
+    aborted.abort();
+    expect(await request).toBeInstanceOf(Error);
+    hanging.delete("lead.captured");
+
+    await letTheRepublisherRun();
+    expect(eventsOf("lead.captured", leadId)).toHaveLength(2);
+    await letTheRepublisherRun();
+    expect(eventsOf("lead.captured", leadId)).toHaveLength(2);
+  });
+
   it("does not announce a lead twice when its capture was answered normally", async () => {
     const address = `normal.${run}@engines.example`;
     const res = await post(`${stack.url}/v1/forms/whitepaper/submissions`, {
@@ -140,6 +170,14 @@ describe("a capture whose process died before the bus answered", () => {
     await letTheRepublisherRun();
     await letTheRepublisherRun();
     expect(eventsOf("lead.captured", leadId)).toHaveLength(1);
+
+    // A merge answered normally: its two announcements (the speculative one and the merged lead's), no third.
+    const again = await post(`${stack.url}/v1/forms/whitepaper/submissions`, { email: address, firstName: "Ada", company: "Analytical Engines Ltd", title: "CTO", consent: true });
+    expect(again.status).toBe(202);
+    await stack.bus.drain();
+    expect((await stack.store.listUnpublished(1000)).map((l) => l.id)).not.toContain(leadId);
+    await letTheRepublisherRun();
+    expect(eventsOf("lead.captured", leadId)).toHaveLength(3);
   });
 });
 

@@ -363,15 +363,19 @@ export class DynamoLeadStore implements LeadStore {
         new UpdateCommand({
           TableName: this.#table,
           Key: keys.lead(leadId),
-          // The version moves too, so a merge that read the lead before this cannot undo it.
-          UpdateExpression: "SET #published = :true, #version = #version + :one REMOVE gsi1pk, gsi1sk",
-          // With dueBy, only an entry due by then: a later submission's entry waits for its own announcement.
+          // Without dueBy the version moves too, so a merge that read the lead before this cannot undo
+          // it. With dueBy only an entry due by then goes (a later submission's entry waits for its
+          // own announcement), a condition of its own: the version stays, so a scorer saving a
+          // score meanwhile need not start over.
+          UpdateExpression:
+            dueBy === undefined
+              ? "SET #published = :true, #version = #version + :one REMOVE gsi1pk, gsi1sk"
+              : "SET #published = :true REMOVE gsi1pk, gsi1sk",
           ConditionExpression: dueBy === undefined ? "attribute_exists(pk)" : "gsi1pk = :listed AND gsi1sk <= :upTo",
-          ExpressionAttributeNames: { "#published": "published", "#version": "version" },
+          ExpressionAttributeNames: { "#published": "published", ...(dueBy === undefined ? { "#version": "version" } : {}) },
           ExpressionAttributeValues: {
             ":true": true,
-            ":one": 1,
-            ...(dueBy === undefined ? {} : { ":listed": indexKeys.unpublished(leadId, dueBy).gsi1pk, ":upTo": indexKeys.dueUpTo(dueBy) }),
+            ...(dueBy === undefined ? { ":one": 1 } : { ":listed": indexKeys.unpublished(leadId, dueBy).gsi1pk, ":upTo": indexKeys.dueUpTo(dueBy) }),
           },
         }),
       );

@@ -8,7 +8,7 @@
  * nothing and throws WindowFullError). That write also puts the lead on the republisher's list,
  * due CAPTURE_GRACE_MS later (capture-grace.ts), and the scorer, the one consumer of every
  * `lead.captured`, clears the entry when the event reaches it, in the write that saves the lead's
- * first score (one more index write, no more items, nothing sequential here). So whatever happens
+ * first score (an index entry put and removed: no more items, nothing sequential here). So whatever happens
  * to this process after the put (the bus refuses, PutEvents hangs until the function's timeout,
  * a crash), a stored lead is announced: by this event, else by the republisher once the entry is
  * due. A normal capture is never republished; a rare duplicate is harmless (events are

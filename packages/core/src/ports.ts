@@ -100,8 +100,8 @@ export interface LeadStore {
   getLead(id: string): Promise<Lead | undefined>;
   getLeadByEmail(email: string): Promise<Lead | undefined>;
   /**
-   * Records that `lead.captured` reached the bus for leads stored unpublished (the republisher,
-   * a merge into such a lead, the first consumer of the event). Takes many ids at once so an
+   * Records that `lead.captured` reached the bus for leads stored unpublished (the republisher, or
+   * the scorer when the event reached it and the score did not move). Takes many ids at once so an
    * adapter can batch the writes. With `dueBy`, only an entry due at or before it is cleared: a
    * later submission's entry stays, as this announcement may not cover it.
    */

@@ -14,11 +14,15 @@ import { demoLead, post, startTestStack } from "./local-stack";
 const run = Math.random().toString(36).slice(2, 8);
 /** Event types the bus refuses while a test says so. */
 const refusing = new Set<string>();
+/** Event types the bus takes but never answers for (a PutEvents that hangs until the function's timeout). */
+const hanging = new Set<string>();
 let stack: LocalStack;
 
 function refusingPublisher(bare: EventPublisher): EventPublisher {
   return {
     async publish(events: BusEvent[]) {
+      // Never settles: the process that called it is as good as dead (killed at its timeout).
+      if (events.some((e) => hanging.has(e.type))) return new Promise<void>(() => {});
       const refused = events.find((e) => refusing.has(e.type));
       if (refused) throw new PublishError(`EventBridge refused ${refused.type} (ServiceUnavailable, injected)`);
       await bare.publish(events);
@@ -31,6 +35,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   refusing.clear();
+  hanging.clear();
   await stack?.stop();
 });
 
@@ -72,6 +77,109 @@ async function letTheRepublisherRun(): Promise<void> {
   expect(res.status).toBe(200);
   await stack.bus.drain();
 }
+
+async function emailsTo(address: string): Promise<{ sequenceId?: string; stepId?: string }[]> {
+  const res = await fetch(`${stack.url}/dev/emails?to=${encodeURIComponent(address)}`);
+  return (await res.json()) as { sequenceId?: string; stepId?: string }[];
+}
+
+describe("a capture whose process died before the bus answered", () => {
+  it("announces the stored lead once the grace period has passed: it is enrolled and gets its first email once", async () => {
+    const address = `hung.${run}@engines.example`;
+    const leadId = stack.store.leadIdFor(address);
+    hanging.add("lead.captured");
+    // A whitepaper download by a VP: the enterprise nurture, not sales (see the nurture suite).
+    const aborted = new AbortController();
+    const request = fetch(`${stack.url}/v1/forms/whitepaper/submissions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: address, firstName: "Ada", company: "Analytical Engines Ltd", title: "VP Engineering", consent: true }),
+      signal: aborted.signal,
+    }).catch((error: unknown) => error);
+    // The put lands while PutEvents hangs; then the client gives up (the function timed out).
+    for (let i = 0; i < 500 && !(await stack.store.getLead(leadId)); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await stack.store.getLead(leadId)).toBeDefined();
+    aborted.abort();
+    expect(await request).toBeInstanceOf(Error);
+    hanging.delete("lead.captured");
+    await stack.bus.drain();
+    expect(eventsOf("lead.captured", leadId)).toHaveLength(0);
+
+    // Past the grace period the republisher announces it; then its first step falls due.
+    await letTheRepublisherRun();
+    expect(eventsOf("lead.captured", leadId)).toHaveLength(1);
+    expect((await stack.nurture.listEnrollments(leadId)).map((e) => e.sequenceId)).toEqual(["enterprise-nurture"]);
+    const welcome = async () => (await emailsTo(address)).filter((e) => e.sequenceId === "enterprise-nurture" && e.stepId === "welcome");
+    // Six-hour steps: whether the send window is open depends on the real time of day.
+    for (let i = 0; i < 20 && (await welcome()).length === 0; i++) {
+      expect((await post(`${stack.url}/dev/clock/advance`, { by: "PT6H" })).status).toBe(200);
+      await stack.bus.drain();
+    }
+    expect(await welcome()).toHaveLength(1);
+    // Announced once: later republisher runs leave it alone.
+    await letTheRepublisherRun();
+    expect(eventsOf("lead.captured", leadId)).toHaveLength(1);
+    expect(await welcome()).toHaveLength(1);
+  });
+
+  it("announces a merged submission whose capture died before the bus answered, once", async () => {
+    const address = `merged.${run}@engines.example`;
+    const body = { email: address, firstName: "Ada", company: "Analytical Engines Ltd", title: "VP Engineering", consent: true };
+    const first = await post(`${stack.url}/v1/forms/whitepaper/submissions`, body);
+    expect(first.status).toBe(202);
+    const { leadId } = (await first.json()) as { leadId: string };
+    await stack.bus.drain();
+    expect(eventsOf("lead.captured", leadId)).toHaveLength(1);
+
+    hanging.add("lead.captured");
+    const aborted = new AbortController();
+    const request = fetch(`${stack.url}/v1/forms/whitepaper/submissions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...body, title: "CTO" }),
+      signal: aborted.signal,
+    }).catch((error: unknown) => error);
+    const submissions = async () => (await stack.store.listActivities(leadId)).filter((a) => a.type === "form.submitted").length;
+    for (let i = 0; i < 500 && (await submissions()) < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await submissions()).toBe(2);
+    aborted.abort();
+    expect(await request).toBeInstanceOf(Error);
+    hanging.delete("lead.captured");
+
+    await letTheRepublisherRun();
+    expect(eventsOf("lead.captured", leadId)).toHaveLength(2);
+    await letTheRepublisherRun();
+    expect(eventsOf("lead.captured", leadId)).toHaveLength(2);
+  });
+
+  it("does not announce a lead twice when its capture was answered normally", async () => {
+    const address = `normal.${run}@engines.example`;
+    const res = await post(`${stack.url}/v1/forms/whitepaper/submissions`, {
+      email: address,
+      firstName: "Ada",
+      company: "Analytical Engines Ltd",
+      title: "VP Engineering",
+      consent: true,
+    });
+    expect(res.status).toBe(202);
+    const { leadId } = (await res.json()) as { leadId: string };
+    await stack.bus.drain();
+    // The scorer saw its lead.captured and took it off the republisher's list.
+    expect((await stack.store.listUnpublished(1000)).map((l) => l.id)).not.toContain(leadId);
+    expect((await stack.store.getLead(leadId))?.published).toBe(true);
+    await letTheRepublisherRun();
+    await letTheRepublisherRun();
+    expect(eventsOf("lead.captured", leadId)).toHaveLength(1);
+
+    // A merge answered normally: its two announcements (the speculative one and the merged lead's), no third.
+    const again = await post(`${stack.url}/v1/forms/whitepaper/submissions`, { email: address, firstName: "Ada", company: "Analytical Engines Ltd", title: "CTO", consent: true });
+    expect(again.status).toBe(202);
+    await stack.bus.drain();
+    expect((await stack.store.listUnpublished(1000)).map((l) => l.id)).not.toContain(leadId);
+    await letTheRepublisherRun();
+    expect(eventsOf("lead.captured", leadId)).toHaveLength(3);
+  });
+});
 
 describe("reliable events through a bus outage", () => {
   it("lead.assigned refused by the bus reaches it later, once", async () => {

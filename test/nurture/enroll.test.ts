@@ -1,4 +1,4 @@
-import { captureLead, enrollLead, LeadNotYetStoredError, type NurtureStore, PublishError } from "@leadloop/core";
+import { captureAnnounceBy, captureLead, enrollLead, LeadNotYetStoredError, type NurtureStore, PublishError } from "@leadloop/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Harness, nurtureHarness, uniqueEmail } from "./harness";
 
@@ -86,12 +86,15 @@ describe("enrollLead when events and the lead arrive out of order", () => {
 });
 
 describe("captureLead announces a new lead before storing it", () => {
-  it("stores a new lead already published when the bus took the event, with the event naming the stored id", async () => {
+  it("stores a new lead listed for the republisher only after the grace, with the event naming the stored id", async () => {
     h = await nurtureHarness();
     const leadId = await h.capture(uniqueEmail("first"));
     const lead = await h.leads.getLead(leadId);
-    expect(lead?.published).toBe(true);
-    expect((await h.leads.listUnpublished(1000)).map((l) => l.id)).not.toContain(leadId);
+    // Listed until the event's consumer (the scorer, not run here) clears it; not due before the grace.
+    expect(lead?.published).toBe(false);
+    const now = h.clock.now().toISOString();
+    expect((await h.leads.listUnpublished(1000, now)).map((l) => l.id)).not.toContain(leadId);
+    expect((await h.leads.listUnpublished(1000, captureAnnounceBy(now))).map((l) => l.id)).toContain(leadId);
     const events = h.bus.history.filter((e) => e.detail.leadId === leadId);
     expect(events.map((e) => e["detail-type"])).toEqual(["lead.captured"]);
     expect(events[0]?.detail).toMatchObject({ segment: lead?.segment, stage: lead?.stage, formId: "demo-request" });

@@ -387,6 +387,9 @@ describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mai
       })
       .map((s) => `${s.email.to}: "${s.email.subject}" after it was suppressed`);
 
+    // Every submission's entry on the capture republisher's list was cleared by its event's consumer or announced.
+    const stillListed = await stack.store.listUnpublished(LEADS * 2);
+
     const figures: Record<string, string | number> = {
       leads: LEADS,
       "fault rate": `${FAULT_RATE * 100}% of calls (seed ${SEED})`,
@@ -409,6 +412,7 @@ describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mai
       queued: queuedTimes.size,
       suppressed,
       "missing from journey": missing.length,
+      "leads left on the republisher's list": stillListed.length,
       "steps sent twice": twice.length,
       "emails to suppressed": toSuppressed.length,
       "duration (s)": seconds.toFixed(1),
@@ -422,6 +426,7 @@ describe(`faults: ${LEADS} leads with ${FAULT_RATE * 100}% of store, bus and mai
     expect(missing.slice(0, 10)).toEqual([]);
     expect(twice.slice(0, 10)).toEqual([]);
     expect(toSuppressed.slice(0, 10)).toEqual([]);
+    expect(stillListed.map((l) => l.id).slice(0, 10)).toEqual([]);
     // Every lead planned to qualify did, and each is queued once.
     expect(qualified).toBe(plan.filter((p) => p.group === "engaged" || p.group === "demo").length);
     expect(queuedTimes.size).toBe(qualified);

@@ -11,6 +11,7 @@ import { createPublicApp } from "@leadloop/api/public-app";
 import { createReportsApp, createStaffApp } from "@leadloop/api/staff-app";
 import {
   allRules,
+  CAPTURE_GRACE_MS,
   deliveryPolicy,
   HANDLERS,
   handlerFor,
@@ -176,6 +177,14 @@ describe("HTTP API", () => {
       expect(functionOf(route.Properties?.Target), key).toBe(expected);
     }
     expect(new Set([...integrations.values()]).size).toBe(3);
+  });
+
+  it("lets every function that captures time out well within the capture's grace, so the republisher never takes a capture still publishing", () => {
+    // The public function takes form posts; the staff function takes admin imports.
+    for (const prefix of ["ApiFunction", "StaffApiFunction"]) {
+      const [, fn] = leadloopFunctions().find(([id]) => id.startsWith(prefix)) ?? [];
+      expect(Number(fn?.Properties?.Timeout) * 1000, prefix).toBeLessThan(CAPTURE_GRACE_MS / 2);
+    }
   });
 
   it("answers CORS preflights for every origin a form allows and throttles the stage", () => {

@@ -2,20 +2,20 @@
  * captureLead: a valid submission is stored exactly once (merged into the person's lead when the
  * address is known) before it is acknowledged, and a stored lead is never left out of its journey.
  *
- * A new address costs one write: the lead's id is derived from the address, so `lead.captured`
- * is published while the lead is stored, already marked published, in one conditional write (with
- * its first submission and, for a public submission, the address's rate window: a full window
- * stores nothing and throws WindowFullError). If
- * the bus refused the event, a second write puts the lead in the unpublished index and the
- * republisher announces it later (if that write fails too, the capture fails and the client's
- * retry announces the lead). If the put fails while the event went out, the client gets an error
- * and retries; enrollment treats a fresh event for a lead not stored yet as "try again later", and
- * a stale one as nothing to do. A known address (or a lost race) merges, then publishes as before.
- * Why the put assumes the bus takes the event rather than storing every lead unannounced and
- * clearing the mark afterwards: the clearing would be a second sequential write on every capture.
- * What this leaves open is a process killed after the put landed and before the bus answered: the
- * lead is marked published but was never announced, and only the client's retry (it got no 202;
- * a retry merges and announces) brings it to the bus.
+ * A new address costs one round trip: the lead's id is derived from the address, so
+ * `lead.captured` is published while the lead is stored in one conditional write (with its first
+ * submission and, for a public submission, the address's rate window: a full window stores
+ * nothing and throws WindowFullError). That write also puts the lead on the republisher's list,
+ * due CAPTURE_GRACE_MS later (capture-grace.ts), and the scorer, the one consumer of every
+ * `lead.captured`, clears the entry when the event reaches it, in the write that saves the lead's
+ * first score (an index entry put and removed: no more items, nothing sequential here). So whatever happens
+ * to this process after the put (the bus refuses, PutEvents hangs until the function's timeout,
+ * a crash), a stored lead is announced: by this event, else by the republisher once the entry is
+ * due. A normal capture is never republished; a rare duplicate is harmless (events are
+ * at-least-once, enrollment is idempotent). If the put fails while the event went out, the client
+ * gets an error and retries; enrollment treats a fresh event for a lead not stored yet as "try
+ * again later", and a stale one as nothing to do. A known address (or a lost race) merges, its
+ * submission listed the same way in the merge's write, then publishes the merged lead.
  *
  * A merge changes only what lead-merge.ts allows: a submission that does not come from the lead's
  * own browser (its lead token) or an admin import only fills blanks. A keyed submission already
@@ -29,7 +29,7 @@ import { UnknownFormError } from "./errors";
 import { validateSubmission } from "./form-validation";
 import { type Consent, type Lead, normaliseEmail, type Profile, type Source, UTM_KEYS } from "./lead";
 import type { Clock, EventPublisher, LeadStore } from "./ports";
-import { retried } from "./retried";
+import { captureAnnounceBy } from "./capture-grace";
 import { assignSegment } from "./segmentation";
 
 export interface SubmissionMeta {
@@ -125,8 +125,8 @@ export async function captureLead(
     lastTouch: source,
   } as const;
   const owner = meta.trusted === true || (meta.provenLeadId !== undefined && meta.provenLeadId === assumedNew.id);
-  // The announcement and the put go out together; the put assumes the bus takes the event. The
-  // put is sent first: it is the longer round trip (a transaction), so the announcement's own
+  // The announcement and the put go out together; the put lists the lead until the event is seen.
+  // The put is sent first: it is the longer round trip (a transaction), so the announcement's own
   // preparation (on a cold start, the bus client's first request) runs while the put is on its way.
   const storing = deps.leads.captureSubmission({
     formId,
@@ -137,42 +137,30 @@ export async function captureLead(
     segmentOf,
     initialStage,
     at,
-    published: true,
+    published: false,
+    announceBy: captureAnnounceBy(at),
     trust: owner ? "owner" : "unproven",
     ...(meta.key !== undefined ? { key: meta.key } : {}),
     ...(meta.window !== undefined ? { window: meta.window } : {}),
   });
   const [announced, stored] = await Promise.all([tryPublish(deps, capturedEvent(assumedNew, formId)), storing]);
   const { lead, created, repeated } = stored;
-  if (created && !announced) {
-    // The bus refused it: the lead goes into the unpublished index for the republisher, a few
-    // tries, as a lead stored and answered with a 5xx is one the client may never send again.
-    // Should every try fail, the capture fails and a retry by the client announces the lead.
-    await retried(() => deps.leads.markUnpublished(lead.id, at), { tries: MARK_UNPUBLISHED_TRIES, jitterMs: 25 });
-    return { kind: "stored", lead: { ...lead, published: false }, created, published: false };
-  }
+  // Refused by the bus or not, the lead is listed: the republisher announces it after the grace.
   if (created) return { kind: "stored", lead, created, published: announced };
   if (repeated) return { kind: "stored", lead, created, published: lead.published, repeated };
 
-  // A known address: the merged lead may sit in another segment than the one announced.
+  // A known address: the merged lead may sit in another segment than the one announced. Its
+  // entry (written with the merge) is cleared by the scorer when this event reaches it.
   const published = await tryPublish(deps, capturedEvent(lead, formId));
-  if (published && !lead.published) {
-    await deps.leads.markPublished([lead.id]).catch((error: unknown) => {
-      // Harmless: the republisher may announce it again, and enrollment is idempotent.
-      deps.log?.warn("could not mark lead published", { leadId: lead.id, error: String(error) });
-    });
-  }
   return { kind: "stored", lead, created, published };
 }
-
-const MARK_UNPUBLISHED_TRIES = 5;
 
 async function tryPublish(deps: CaptureDeps, event: ReturnType<typeof capturedEvent>): Promise<boolean> {
   try {
     await deps.publisher.publish([event]);
     return true;
   } catch (error) {
-    // Not fatal: a new lead is stored unpublished and the republisher announces it later.
+    // Not fatal: the submission is listed, and the republisher announces the lead after the grace.
     deps.log?.warn("lead.captured not published; left for the republisher", {
       leadId: event.detail.leadId,
       error: String(error),
@@ -182,25 +170,27 @@ async function tryPublish(deps: CaptureDeps, event: ReturnType<typeof capturedEv
 }
 
 /**
- * Announces leads whose `lead.captured` never reached the bus (the bus was down, or the process
- * died between storing and publishing). Safe to run at any time and in parallel with captures.
+ * Announces leads whose `lead.captured` was not seen by its consumer within the grace (the bus
+ * refused it, the process died between storing and publishing, PutEvents hung). Safe to run at
+ * any time and in parallel with captures.
  */
 export async function republishPending(
-  deps: Pick<CaptureDeps, "leads" | "publisher">,
+  deps: Pick<CaptureDeps, "leads" | "publisher" | "clock">,
   options: number | { limit?: number; deadline?: number } = {},
 ): Promise<number> {
   const { limit = 100, deadline } = typeof options === "number" ? { limit: options } : options;
+  const now = deps.clock.now().toISOString();
   let announced = 0;
-  // The store lists the unpublished index over all its shards at once, oldest first; it has no
-  // due time (every entry is due), hence the open upper bound.
+  // The store lists the unpublished index over all its shards at once, due first, up to now.
   await sweepDueIndex(
-    { shards: 1, listDue: (_shard, _upTo, batch) => deps.leads.listUnpublished(batch) },
+    { shards: 1, listDue: (_shard, upTo, batch) => deps.leads.listUnpublished(batch, upTo) },
     async (lead: Lead) => {
       await deps.publisher.publish([capturedEvent(lead, lead.lastTouch.formId)]);
-      await deps.leads.markPublished([lead.id]);
+      // Only entries due by now: a submission merged since the listing waits for its own event.
+      await deps.leads.markPublished([lead.id], { dueBy: now });
       announced++;
     },
-    { upTo: "", batch: limit, ...(deadline !== undefined ? { deadline } : {}) },
+    { upTo: now, batch: limit, ...(deadline !== undefined ? { deadline } : {}) },
   );
   return announced;
 }

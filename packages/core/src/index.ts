@@ -11,6 +11,7 @@ export * from "./request-body";
 export * from "./tokens";
 export * from "./form-validation";
 export * from "./capture";
+export * from "./capture-grace";
 export * from "./duration";
 export * from "./free-mail";
 export * from "./conditions";

@@ -61,7 +61,7 @@ export interface Lead {
   consents: ConsentAnswer[];
   createdAt: string;
   updatedAt: string;
-  /** False until `lead.captured` reached the bus; the republisher sends those left behind. */
+  /** False while a submission's `lead.captured` is not known to have reached its consumer; the republisher sends those left behind. */
   published: boolean;
   /** The latest score and why; absent until the lead was first scored. */
   score?: LeadScore;

@@ -43,10 +43,13 @@ export interface CaptureRecord {
   key?: string;
   at: string;
   /**
-   * Whether this submission's `lead.captured` already reached the bus. Applies only to a lead this
-   * call creates: false puts it on the republisher's list. A merge leaves the flag as it was.
+   * Whether this submission's `lead.captured` already reached the bus. False puts the lead on the
+   * republisher's list, due at `announceBy` (default `at`), until a consumer of the event or the
+   * republisher clears it (`markPublished`). For a merge, true leaves the flag as it was.
    */
   published: boolean;
+  /** When the republisher may take the lead if nothing cleared it by then (see `published`). */
+  announceBy?: string;
   /**
    * A client window counted in the same write as the submission (the email address's): when it is
    * full, nothing is stored and the store throws WindowFullError.
@@ -97,17 +100,14 @@ export interface LeadStore {
   getLead(id: string): Promise<Lead | undefined>;
   getLeadByEmail(email: string): Promise<Lead | undefined>;
   /**
-   * Records that `lead.captured` reached the bus for leads stored unpublished (the republisher,
-   * a merge into such a lead). Takes many ids at once so an adapter can batch the writes.
+   * Records that `lead.captured` reached the bus for leads stored unpublished (the republisher, or
+   * the scorer when the event reached it and the score did not move). Takes many ids at once so an
+   * adapter can batch the writes. With `dueBy`, only an entry due at or before it is cleared: a
+   * later submission's entry stays, as this announcement may not cover it.
    */
-  markPublished(leadIds: string[]): Promise<void>;
-  /**
-   * Puts a lead stored as published back in the unpublished index (its capture stored it while
-   * publishing, and the publish failed), so the republisher announces it.
-   */
-  markUnpublished(leadId: string, createdAt: string): Promise<void>;
-  /** Leads whose `lead.captured` never reached the bus, oldest first. */
-  listUnpublished(limit: number): Promise<Lead[]>;
+  markPublished(leadIds: string[], options?: { dueBy?: string }): Promise<void>;
+  /** Leads whose `lead.captured` is not known to have reached the bus, due first; with `dueBy`, only those due by then. */
+  listUnpublished(limit: number, dueBy?: string): Promise<Lead[]>;
   appendActivity(leadId: string, activity: NewActivity): Promise<Activity>;
   /** Newest first. */
   listActivities(leadId: string, options?: { limit?: number }): Promise<Activity[]>;
@@ -152,9 +152,17 @@ export interface LeadStore {
    * Saves a score if the lead has not changed since `basis` was read; with `qualify`, also makes
    * the lead marketing-qualified (stage `mql`, `qualifiedAt`) if its stage still lets it qualify
    * (lifecycle.ts `qualifiableStages`: `lead` never qualified, or `recycled`). "stale" means:
-   * re-read and try again.
+   * re-read and try again. With `published`, the same write takes the lead off the republisher's
+   * list (its `lead.captured` reached the bus; the entry read is the one cleared, as `basis`
+   * pins the version every entry's writer moves).
    */
-  saveScore(leadId: string, score: LeadScore, basis: ScoreBasis, qualify?: { at: string; announceUntil: string }): Promise<"saved" | "stale">;
+  saveScore(
+    leadId: string,
+    score: LeadScore,
+    basis: ScoreBasis,
+    qualify?: { at: string; announceUntil: string },
+    options?: { published?: boolean },
+  ): Promise<"saved" | "stale">;
   /**
    * Takes the right to announce a qualification (publish `lead.qualified`) until `until`: true
    * when it is still unannounced and nobody else holds the right.
@@ -227,6 +235,8 @@ export interface ScoringRead {
   activities: Activity[];
   /** A qualification whose `lead.qualified` has not reached the bus yet, and whether someone holds it. */
   unannounced?: { qualifiedAt: string; heldUntil?: string };
+  /** When the lead's entry on the republisher's list (its `lead.captured` not known to be out) falls due. */
+  unpublishedDue?: string;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -248,7 +248,7 @@ export const webhooksEntry = /* @__PURE__ */ handler({
  */
 export const HANDLERS: readonly HandlerEntry[] = [enrollEntry, engagementEntry, handoffEntry, followUpEntry, feedbackEntry, exitEntry, reportEntry, webhooksEntry];
 
-// A lead stored while the bus refused its lead.captured is announced now; enrolling twice is harmless.
+// A lead whose lead.captured no consumer saw within the grace is announced now; enrolling twice is harmless.
 export const republisherEntry = /* @__PURE__ */ job({
   name: "republisher",
   ports: ["nurture"],
@@ -256,7 +256,7 @@ export const republisherEntry = /* @__PURE__ */ job({
   timeoutSeconds: 60,
   everyMinutes: 5,
   async run({ nurture }) {
-    const republished = await republishPending({ leads: nurture.leads, publisher: nurture.publisher });
+    const republished = await republishPending({ leads: nurture.leads, publisher: nurture.publisher, clock: nurture.clock });
     return { worked: republished, report: { republished } };
   },
 });

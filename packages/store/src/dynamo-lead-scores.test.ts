@@ -182,4 +182,26 @@ describe("announcements", () => {
     expect((await store.listUnpublished(1000)).map((l) => l.id)).toContain(lead.id);
     expect((await store.listUnannounced("2025-04-02T12:00:00.000Z", 1000)).map((p) => p.lead.id)).toContain(lead.id);
   });
+
+  it("reads when a lead's unpublished entry falls due, and takes it off the list in the score's write when asked", async () => {
+    n += 1;
+    const { lead } = await store.captureSubmission({
+      formId: "whitepaper",
+      email: `scores-clear-${n}-${Math.random().toString(36).slice(2)}@example.com`,
+      profile: { title: "VP" },
+      source: { formId: "whitepaper", at: "2025-04-02T09:00:00.000Z" },
+      segmentOf: () => "enterprise",
+      initialStage: "lead",
+      at: "2025-04-02T09:00:00.000Z",
+      published: false,
+      announceBy: "2025-04-02T09:02:00.000Z",
+    });
+    const read = (await store.readForScoring(lead.id, { types: TYPES, limit: 100 }))!;
+    expect(read.unpublishedDue).toBe("2025-04-02T09:02:00.000Z");
+    expect(await store.saveScore(lead.id, score(10), read.basis, undefined, { published: true })).toBe("saved");
+    const after = (await store.readForScoring(lead.id, { types: TYPES, limit: 100 }))!;
+    expect(after.unpublishedDue).toBeUndefined();
+    expect(after.lead.published).toBe(true);
+    expect((await store.listUnpublished(1000)).map((l) => l.id)).not.toContain(lead.id);
+  });
 });

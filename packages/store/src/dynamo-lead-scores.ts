@@ -94,7 +94,9 @@ export class DynamoLeadScores {
       .filter((a) => options.types.includes(a.type))
       .slice(0, options.limit);
     const pending = typeof item.announcePending === "string" ? item.announcePending : undefined;
+    const unpublishedDue = indexKeys.unpublishedDueOf(item);
     return {
+      ...(unpublishedDue !== undefined ? { unpublishedDue } : {}),
       lead: this.toLead(item),
       basis: { version: Number(item.version ?? 0), behaviourSeq: Number(item.behaviourSeq ?? 0) },
       activities,
@@ -155,7 +157,13 @@ export class DynamoLeadScores {
     return lines;
   }
 
-  async saveScore(leadId: string, score: LeadScore, basis: ScoreBasis, qualify?: { at: string; announceUntil: string }): Promise<"saved" | "stale"> {
+  async saveScore(
+    leadId: string,
+    score: LeadScore,
+    basis: ScoreBasis,
+    qualify?: { at: string; announceUntil: string },
+    options: { published?: boolean } = {},
+  ): Promise<"saved" | "stale"> {
     const names: Record<string, string> = { "#score": "score", "#version": "version" };
     const values: Record<string, unknown> = { ":score": storedScore(score), ":version": basis.version };
     const conditions = ["#version = :version"];
@@ -192,6 +200,11 @@ export class DynamoLeadScores {
         ":duePk": indexKeys.unannounced(leadId, qualify.at).duePk,
         ":dueSk": indexKeys.unannounced(leadId, qualify.at).dueSk,
       });
+    }
+    if (options.published) {
+      // The lead's lead.captured reached the bus: off the republisher's list in this same write.
+      update += ", published = :published REMOVE gsi1pk, gsi1sk";
+      values[":published"] = true;
     }
     try {
       await this.client.send(

@@ -294,6 +294,35 @@ describe("DynamoLeadStore publishing", () => {
     expect((await store.listUnpublished(1000)).map((l) => l.id)).not.toContain(lead.id);
   });
 
+  it("lists a submission due at its announceBy, a merge too, and clears with dueBy only entries due by then", async () => {
+    const email = uniqueEmail();
+    const at = tick();
+    const due = new Date(Date.parse(at) + 120_000).toISOString();
+    const { lead } = await store.captureSubmission(submission(email, { firstName: "Ada" }, { at, announceBy: due }));
+    expect(lead.published).toBe(false);
+    const listedBy = async (dueBy: string) => (await store.listUnpublished(1000, dueBy)).map((l) => l.id);
+    expect(await listedBy(at)).not.toContain(lead.id);
+    expect(await listedBy(due)).toContain(lead.id);
+
+    // A later submission merges and lists the lead again, due later.
+    const later = new Date(Date.parse(at) + 60_000).toISOString();
+    const laterDue = new Date(Date.parse(later) + 120_000).toISOString();
+    const merged = await store.captureSubmission(submission(email, { lastName: "Lovelace" }, { at: later, announceBy: laterDue }));
+    expect(merged.lead.published).toBe(false);
+    expect(await listedBy(due)).not.toContain(lead.id);
+    expect(await listedBy(laterDue)).toContain(lead.id);
+
+    // The first submission's announcement arriving late clears nothing of the merge's.
+    await store.markPublished([lead.id], { dueBy: due });
+    expect(await listedBy(laterDue)).toContain(lead.id);
+    expect((await store.getLead(lead.id))?.published).toBe(false);
+    await store.markPublished([lead.id], { dueBy: laterDue });
+    expect(await listedBy(laterDue)).not.toContain(lead.id);
+    expect((await store.getLead(lead.id))?.published).toBe(true);
+    // Nothing listed: a second clear is a no-op, not an error.
+    await store.markPublished([lead.id], { dueBy: laterDue });
+  });
+
   it("refuses to mark an unknown lead published", async () => {
     await expect(store.markPublished(["no-such-lead"])).rejects.toBeInstanceOf(LeadNotFoundError);
   });

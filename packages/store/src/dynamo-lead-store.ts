@@ -153,7 +153,7 @@ export class DynamoLeadStore implements LeadStore {
         version: 1,
         [FIRST]: firstPointer(activityId),
         ...(record.key !== undefined ? { [FIRST_KEY]: record.key } : {}),
-        ...(record.published ? {} : indexKeys.unpublished(id, record.at)),
+        ...(record.published ? {} : indexKeys.unpublished(id, record.announceBy ?? record.at)),
       },
       ConditionExpression: "attribute_not_exists(pk)",
     };
@@ -218,6 +218,11 @@ export class DynamoLeadStore implements LeadStore {
       updatedAt: later(record.at, current.updatedAt),
     };
     const activity = submissionActivity(leadId, activityId, record, false, changed, kept);
+    // The capture's own announcement of the merge is not out yet: on the republisher's list until
+    // a consumer of it (or the republisher) clears it, in this same write (one more index entry).
+    const listed = !record.published && record.announceBy !== undefined;
+    if (listed) lead.published = false;
+    const listing = listed ? indexKeys.unpublished(leadId, record.announceBy as string) : undefined;
     try {
       await this.#client.send(
         new TransactWriteCommand({
@@ -227,8 +232,9 @@ export class DynamoLeadStore implements LeadStore {
                 TableName: this.#table,
                 Key: keys.lead(leadId),
                 // Consents never change on a merge (the new answer is in this submission's activity).
-                UpdateExpression:
-                  "SET #profile = :profile, #segment = :segment, #forms = :forms, #lastTouch = :lastTouch, #updatedAt = :updatedAt, #version = :next",
+                UpdateExpression: `SET #profile = :profile, #segment = :segment, #forms = :forms, #lastTouch = :lastTouch, #updatedAt = :updatedAt, #version = :next${
+                  listing ? ", #published = :false, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk" : ""
+                }`,
                 ConditionExpression: "#version = :version",
                 // Named, because several of these are DynamoDB reserved words.
                 ExpressionAttributeNames: {
@@ -238,8 +244,10 @@ export class DynamoLeadStore implements LeadStore {
                   "#lastTouch": "lastTouch",
                   "#updatedAt": "updatedAt",
                   "#version": "version",
+                  ...(listing ? { "#published": "published" } : {}),
                 },
                 ExpressionAttributeValues: {
+                  ...(listing ? { ":false": false, ":gsi1pk": listing.gsi1pk, ":gsi1sk": listing.gsi1sk } : {}),
                   ":profile": lead.profile,
                   ":segment": lead.segment,
                   ":forms": lead.forms,
@@ -342,54 +350,50 @@ export class DynamoLeadStore implements LeadStore {
     return this.#outbox.remove(pending);
   }
 
-  async markPublished(leadIds: string | readonly string[]): Promise<void> {
+  async markPublished(leadIds: string | readonly string[], options: { dueBy?: string } = {}): Promise<void> {
     const ids = typeof leadIds === "string" ? [leadIds] : [...leadIds];
     for (let i = 0; i < ids.length; i += 25) {
-      await Promise.all(ids.slice(i, i + 25).map((id) => this.#markOnePublished(id)));
+      await Promise.all(ids.slice(i, i + 25).map((id) => this.#markOnePublished(id, options.dueBy)));
     }
   }
 
-  async markUnpublished(leadId: string, createdAt: string): Promise<void> {
+  async #markOnePublished(leadId: string, dueBy: string | undefined): Promise<void> {
     try {
       await this.#client.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: keys.lead(leadId),
-          UpdateExpression: "SET #published = :false, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, #version = #version + :one",
-          ConditionExpression: "attribute_exists(pk)",
-          ExpressionAttributeNames: { "#published": "published", "#version": "version" },
-          ExpressionAttributeValues: { ":false": false, ":one": 1, ...prefixed(indexKeys.unpublished(leadId, createdAt)) },
+          // Without dueBy the version moves too, so a merge that read the lead before this cannot undo
+          // it. With dueBy only an entry due by then goes (a later submission's entry waits for its
+          // own announcement), a condition of its own: the version stays, so a scorer saving a
+          // score meanwhile need not start over.
+          UpdateExpression:
+            dueBy === undefined
+              ? "SET #published = :true, #version = #version + :one REMOVE gsi1pk, gsi1sk"
+              : "SET #published = :true REMOVE gsi1pk, gsi1sk",
+          ConditionExpression: dueBy === undefined ? "attribute_exists(pk)" : "gsi1pk = :listed AND gsi1sk <= :upTo",
+          ExpressionAttributeNames: { "#published": "published", ...(dueBy === undefined ? { "#version": "version" } : {}) },
+          ExpressionAttributeValues: {
+            ":true": true,
+            ...(dueBy === undefined ? { ":one": 1 } : { ":listed": indexKeys.unpublished(leadId, dueBy).gsi1pk, ":upTo": indexKeys.dueUpTo(dueBy) }),
+          },
         }),
       );
     } catch (error) {
-      if (errorName(error) === "ConditionalCheckFailedException") throw new LeadNotFoundError(leadId);
-      throw translateError(error, "marking a lead unpublished");
-    }
-  }
-
-  async #markOnePublished(leadId: string): Promise<void> {
-    try {
-      await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: keys.lead(leadId),
-          // The version moves too, so a merge that read the lead before this cannot undo it.
-          UpdateExpression: "SET #published = :true, #version = #version + :one REMOVE gsi1pk, gsi1sk",
-          ConditionExpression: "attribute_exists(pk)",
-          ExpressionAttributeNames: { "#published": "published", "#version": "version" },
-          ExpressionAttributeValues: { ":true": true, ":one": 1 },
-        }),
-      );
-    } catch (error) {
-      if (errorName(error) === "ConditionalCheckFailedException") throw new LeadNotFoundError(leadId);
+      if (errorName(error) === "ConditionalCheckFailedException") {
+        // Not listed (any more), or listed for a later submission: nothing of ours to clear.
+        if (dueBy !== undefined) return;
+        throw new LeadNotFoundError(leadId);
+      }
       throw translateError(error, "marking a lead published");
     }
   }
 
-  async listUnpublished(limit: number): Promise<Lead[]> {
+  async listUnpublished(limit: number, dueBy?: string): Promise<Lead[]> {
     const items = await queryShards(this.#client, this.#table, UNPUBLISHED_SHARDS, {
       index: "gsi1",
       partition: indexKeys.unpublishedShard,
+      ...(dueBy !== undefined ? { upTo: indexKeys.dueUpTo(dueBy) } : {}),
       limit,
       doing: "listing unpublished leads",
     });
@@ -631,7 +635,6 @@ function leadItem(lead: Lead): Item {
   return { ...keys.lead(lead.id), entity: "lead", ...lead };
 }
 
-const prefixed = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [`:${k}`, v]));
 
 export function activityItem(activity: Activity): Item {
   return { ...keys.activity(activity.leadId, activity.id), entity: "activity", ...activity };

@@ -125,12 +125,20 @@ export const keys = {
 
 /** Sparse GSI entries: an item is in an index only while it carries these attributes. */
 export const indexKeys = {
-  /** A lead whose `lead.captured` has not reached the bus yet (gsi1). */
-  unpublished: (leadId: string, createdAt: string) => ({
+  /**
+   * A lead whose `lead.captured` is not known to have reached the bus (gsi1), due to the
+   * republisher at `dueAt` (entries written before due times kept the lead's `createdAt`: due).
+   */
+  unpublished: (leadId: string, dueAt: string) => ({
     gsi1pk: `UNPUBLISHED#${shardOf(leadId, UNPUBLISHED_SHARDS)}`,
-    gsi1sk: `${createdAt}#${leadId}`,
+    gsi1sk: `${dueAt}#${leadId}`,
   }),
   unpublishedShard: (shard: number) => `UNPUBLISHED#${shard}`,
+  /** The due time of a lead item's unpublished entry, read back from its gsi1 keys; undefined when it has none. */
+  unpublishedDueOf: (item: Record<string, unknown>): string | undefined =>
+    typeof item.gsi1pk === "string" && item.gsi1pk.startsWith("UNPUBLISHED#") && typeof item.gsi1sk === "string"
+      ? item.gsi1sk.slice(0, item.gsi1sk.lastIndexOf("#"))
+      : undefined,
   /** A message, found from the SES message id an SES event carries (gsi1). */
   sesMessage: (sesMessageId: string) => ({ gsi1pk: `SESMSG#${sesMessageId}`, gsi1sk: "MSG" }),
   /** The leads a rep has claimed, newest claim last (gsi1). */

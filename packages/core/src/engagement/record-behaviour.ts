@@ -62,7 +62,16 @@ export interface SiteActivity {
   at: string;
 }
 
-export async function rescoreLead(deps: EngagementDeps, leadId: string, cause?: { activity?: SiteActivity }): Promise<RescoreResult> {
+/**
+ * `cause.announcedBy`: a `lead.captured` for the lead reached the bus, announcing its submissions
+ * whose republisher entries fall due by then; the lead's entry, if one of those, is cleared in the
+ * score's write (or on its own when the score did not move).
+ */
+export async function rescoreLead(
+  deps: EngagementDeps,
+  leadId: string,
+  cause?: { activity?: SiteActivity; announcedBy?: string },
+): Promise<RescoreResult> {
   const types = scoringReadTypes(deps.config);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const read = await deps.leads.readForScoring(leadId, { types, limit: SCORING_WINDOW });
@@ -74,15 +83,18 @@ export async function rescoreLead(deps: EngagementDeps, leadId: string, cause?: 
     // The lifecycle decides: a parked (not-now) lead never qualifies, a recycled one only on
     // engagement after its recycle date. The saving write re-checks the stage atomically.
     const qualify = mayQualify(lead, { reachesThreshold: isQualifying(score), engagementSinceRecycle: earnedSinceRecycle });
+    const announcedBy = cause?.announcedBy;
+    const clears = announcedBy !== undefined && read.unpublishedDue !== undefined && read.unpublishedDue <= announcedBy;
 
     if (!qualify && !scoreDiffers(lead.score, score)) {
+      if (clears) await deps.leads.markPublished([leadId], { dueBy: announcedBy });
       if (read.unannounced) await announce(deps, lead, read.unannounced, now, false);
       return { found: true, score: lead.score, ...(previousTotal !== undefined ? { previousTotal } : {}), qualified: false };
     }
 
     const at = now.toISOString();
     const until = new Date(now.getTime() + ANNOUNCE_LEASE_MS).toISOString();
-    const saved = await deps.leads.saveScore(leadId, score, read.basis, qualify ? { at, announceUntil: until } : undefined);
+    const saved = await deps.leads.saveScore(leadId, score, read.basis, qualify ? { at, announceUntil: until } : undefined, clears ? { published: true } : {});
     if (saved === "stale") {
       await pause(attempt);
       continue;

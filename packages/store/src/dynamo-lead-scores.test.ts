@@ -33,6 +33,24 @@ async function newLead(stage: "lead" | "recycled" | "pending-confirmation" | "no
   return lead;
 }
 
+/** A lead stored at 09:00 on 2025-04-02 whose lead.captured is not known to be out: on the republisher's list (due at `announceBy`, else at once). */
+async function unpublishedLead(name: string, announceBy?: string) {
+  n += 1;
+  const at = "2025-04-02T09:00:00.000Z";
+  const { lead } = await store.captureSubmission({
+    formId: "whitepaper",
+    email: `scores-${name}-${n}-${Math.random().toString(36).slice(2)}@example.com`,
+    profile: { title: "VP" },
+    source: { formId: "whitepaper", at },
+    segmentOf: () => "enterprise",
+    initialStage: "lead",
+    at,
+    published: false,
+    ...(announceBy !== undefined ? { announceBy } : {}),
+  });
+  return lead;
+}
+
 function score(total: number): LeadScore {
   return { fit: 30, engagement: total - 30, total, threshold: 50, reasons: [{ rule: "senior-title", category: "fit", points: 30 }], scoredAt: "2025-04-01T10:00:00.000Z" };
 }
@@ -166,17 +184,7 @@ describe("announcements", () => {
   });
 
   it("keeps a qualified lead that is still unpublished on the unpublished list", async () => {
-    n += 1;
-    const { lead } = await store.captureSubmission({
-      formId: "whitepaper",
-      email: `scores-unpublished-${n}-${Math.random().toString(36).slice(2)}@example.com`,
-      profile: { title: "VP" },
-      source: { formId: "whitepaper", at: "2025-04-02T09:00:00.000Z" },
-      segmentOf: () => "enterprise",
-      initialStage: "lead",
-      at: "2025-04-02T09:00:00.000Z",
-      published: false,
-    });
+    const lead = await unpublishedLead("unpublished");
     const basis = (await store.readForScoring(lead.id, { types: TYPES, limit: 100 }))!.basis;
     await store.saveScore(lead.id, score(60), basis, { at: "2025-04-02T11:00:00.000Z", announceUntil: "2025-04-02T11:01:00.000Z" });
     expect((await store.listUnpublished(1000)).map((l) => l.id)).toContain(lead.id);
@@ -184,18 +192,7 @@ describe("announcements", () => {
   });
 
   it("reads when a lead's unpublished entry falls due, and takes it off the list in the score's write when asked", async () => {
-    n += 1;
-    const { lead } = await store.captureSubmission({
-      formId: "whitepaper",
-      email: `scores-clear-${n}-${Math.random().toString(36).slice(2)}@example.com`,
-      profile: { title: "VP" },
-      source: { formId: "whitepaper", at: "2025-04-02T09:00:00.000Z" },
-      segmentOf: () => "enterprise",
-      initialStage: "lead",
-      at: "2025-04-02T09:00:00.000Z",
-      published: false,
-      announceBy: "2025-04-02T09:02:00.000Z",
-    });
+    const lead = await unpublishedLead("clear", "2025-04-02T09:02:00.000Z");
     const read = (await store.readForScoring(lead.id, { types: TYPES, limit: 100 }))!;
     expect(read.unpublishedDue).toBe("2025-04-02T09:02:00.000Z");
     expect(await store.saveScore(lead.id, score(10), read.basis, undefined, { published: true })).toBe("saved");
